@@ -1,0 +1,122 @@
+# tcptrail build: BPF objects -> skeletons -> userspace binary, all in build/.
+#
+#   sudo make run [ARGS="--json"]   install missing packages, build, trace live
+#   sudo make test                  the whole suite: unit (no root) + integration
+#   make bench                      connection-storm benchmark vs peer tools
+#   make vmlinux                    regenerate vmlinux/$(ARCH)/vmlinux.h
+#   make SANITIZE=1                 build with ASan/UBSan into build-san/
+
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+CC ?= gcc
+
+ifeq ($(SANITIZE),1)
+OUT ?= build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+else
+OUT ?= build
+SAN_FLAGS :=
+endif
+
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-I$(OUT) -Ibpf -Ivmlinux/$(ARCH)
+CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	-Wno-missing-field-initializers -I$(OUT) -Ibpf -Isrc $(SAN_FLAGS)
+LDLIBS := -lbpf -lelf -lz
+LDFLAGS := $(SAN_FLAGS)
+
+BPF_NAMES := tcptrail snapshot
+BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES))
+SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
+
+# Pure-logic modules: linked into both the tool and the unit tests.
+CORE_SRCS := src/conn_table.c src/history.c src/tcp_names.c src/outbuf.c \
+	src/fmt.c src/emit_json.c src/emit_text.c src/opts.c src/log.c \
+	src/filter.c src/ingest.c
+# Modules that talk to the kernel.
+KERNEL_SRCS := src/tracer.c src/snapshot.c src/netns.c src/main.c
+CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
+KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUT)/unit/%.o,$(UNIT_SRCS))
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps run test unit integration bench vmlinux clean
+
+all: $(OUT)/tcptrail
+
+$(OUT) $(OUT)/unit:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/tcptrail.h bpf/core_fixes.bpf.h $(VMLINUX) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Userspace objects include the skeletons; the generated headers must exist
+# before the first compile, after which -MMD keeps dependencies exact.
+$(OUT)/%.o: src/%.c $(SKELS) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/unit/%.o: tests/unit/%.c | $(OUT)/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/tcptrail: $(CORE_OBJS) $(KERNEL_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+-include $(wildcard $(OUT)/*.d $(OUT)/unit/*.d)
+
+# Install what a fresh Debian/Ubuntu machine lacks. Cheap when all is there.
+DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
+	iproute2 python3 libbpf-tools tmux hping3 jq
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "tcptrail: installing packages needs root: run with sudo" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(OUT)/tcptrail $(ARGS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUT)/unit_tests
+	$(Q)bash tests/run.sh
+
+unit: $(OUT)/unit_tests
+	$(Q)$(OUT)/unit_tests
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash tests/bench.sh $(BENCH_ARGS)
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
+	mv $(VMLINUX).tmp $(VMLINUX)
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Socket snapshot: iter/tcp writes one struct tt_sock_record per TCP socket of
+ * the network namespace the reader opened the iterator in.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "tcptrail.h"
+#include "core_fixes.bpf.h"
+
+#define AF_INET6 10
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline void fill_addrs(struct tt_sock_record *r,
+				       const struct sock_common *skc)
+{
+	r->family = skc->skc_family;
+	r->netns = tt_sk_netns(skc);
+	r->dport = bpf_ntohs(skc->skc_dport);
+	r->sport = skc->skc_num;
+	r->state = skc->skc_state;
+	if (r->family == AF_INET6) {
+		BPF_CORE_READ_INTO(r->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(r->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)r->saddr, skc, skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)r->daddr, skc, skc_daddr);
+	}
+}
+
+SEC("iter/tcp")
+int dump_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct seq_file *seq = ctx->meta->seq;
+	struct tt_sock_record r = {};
+	struct tcp_sock *tp;
+
+	if (!skc)
+		return 0;
+	r.cookie = bpf_get_socket_cookie(skc);
+	r.uid = ctx->uid;
+	fill_addrs(&r, skc);
+
+	/* Timewait and request sockets have no struct sock behind them. */
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (tp) {
+		const struct sock *sk = (const struct sock *)tp;
+		struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+
+		r.sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		if (sock)
+			r.inode = BPF_CORE_READ(sock, file, f_inode, i_ino);
+		if (r.state == TT_TCP_LISTEN) {
+			r.acceptq_len = BPF_CORE_READ(sk, sk_ack_backlog);
+			r.acceptq_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+			r.synq_len = BPF_CORE_READ(&tp->inet_conn,
+						   icsk_accept_queue.qlen.counter);
+			r.drops = tt_sk_drops(sk);
+		}
+	}
+	bpf_seq_write(seq, &r, sizeof(r));
+	return 0;
+}

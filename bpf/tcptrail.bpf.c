@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Kernel side of tcptrail: record TCP lifecycle facts into one ring buffer.
+ * Nothing is interpreted here; userspace reconstructs histories.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "tcptrail.h"
+#include "core_fixes.bpf.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Wake the reader only when this much is waiting; userspace also drains on a
+ * short timer, so a quiet machine still sees events promptly.
+ */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized from --ring-mb before load */
+} events SEC(".maps");
+
+/* Records that found the ring buffer full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost_events SEC(".maps");
+
+/* Which sockets lost records, so their histories can be marked incomplete.
+ * LRU: under a storm of losses the oldest attributions go first; userspace
+ * notices the shortfall against lost_events and marks every open history.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} lost_cookies SEC(".maps");
+
+static __always_inline void count_lost(__u64 cookie)
+{
+	__u32 zero = 0;
+	__u64 one = 1, *n;
+
+	n = bpf_map_lookup_elem(&lost_events, &zero);
+	if (n)
+		(*n)++;
+	if (!cookie)
+		return;
+	n = bpf_map_lookup_elem(&lost_cookies, &cookie);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&lost_cookies, &cookie, &one, BPF_NOEXIST);
+}
+
+static __always_inline struct tt_event *reserve_event(__u64 cookie)
+{
+	struct tt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		count_lost(cookie);
+	return e;
+}
+
+static __always_inline void submit_event(struct tt_event *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+						   : BPF_RB_NO_WAKEUP);
+}
+
+/* Header fields every record has. pid/comm are always filled; only
+ * TT_F_OWNER_CTX lets userspace present them as the socket's user.
+ */
+static __always_inline void fill_common(struct tt_event *e, __u8 type, __u64 cookie)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cookie = cookie;
+	e->type = type;
+	e->flags = 0;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->reason = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/* Addresses, remote port, family and netns from the common part of any socket
+ * (full, timewait or request). The local port is left to the caller: full
+ * sockets keep it in inet_sport even after inet_put_port() zeroed skc_num.
+ */
+static __always_inline void fill_sock_common(struct tt_event *e,
+					     const struct sock_common *skc)
+{
+	e->family = BPF_CORE_READ(skc, skc_family);
+	e->netns = tt_sk_netns(skc);
+	e->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	if (e->family == AF_INET6) {
+		BPF_CORE_READ_INTO(e->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(e->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+		BPF_CORE_READ_INTO((__u32 *)e->saddr, skc, skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->daddr, skc, skc_daddr);
+	}
+}
+
+static __always_inline void fill_full_sock(struct tt_event *e, const struct sock *sk)
+{
+	fill_sock_common(e, &sk->__sk_common);
+	e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	if (BPF_CORE_READ(sk, sk_lock.owned))
+		e->flags |= TT_F_OWNER_CTX;
+}
+
+/* Tuple of an incoming segment, seen from the local socket: the segment's
+ * destination is our local end. Used where no full socket is at hand.
+ */
+static __always_inline int fill_from_incoming_skb(struct tt_event *e,
+						  const struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	struct tcphdr tcp;
+	__u8 version;
+
+	if (!head || bpf_probe_read_kernel(&version, 1, head + nh))
+		return -1;
+	version >>= 4;
+	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	if (version == 4) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return -1;
+		e->family = AF_INET;
+		__builtin_memcpy(e->saddr, &ip.daddr, 4);
+		__builtin_memcpy(e->daddr, &ip.saddr, 4);
+	} else if (version == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return -1;
+		e->family = AF_INET6;
+		__builtin_memcpy(e->saddr, &ip6.daddr, 16);
+		__builtin_memcpy(e->daddr, &ip6.saddr, 16);
+	} else {
+		return -1;
+	}
+	if (bpf_probe_read_kernel(&tcp, sizeof(tcp), head + th))
+		return -1;
+	e->sport = bpf_ntohs(tcp.dest);
+	e->dport = bpf_ntohs(tcp.source);
+	e->netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	__u64 cookie;
+	struct tt_event *e;
+
+	if (tt_sk_protocol(sk) != IPPROTO_TCP)
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	e = reserve_event(cookie);
+	if (!e)
+		return 0;
+	fill_common(e, TT_EV_STATE, cookie);
+	fill_full_sock(e, sk);
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	__builtin_memset(&e->close, 0, sizeof(e->close));
+	if (newstate == TT_TCP_CLOSE) {
+		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+		e->close.bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+		e->close.bytes_received = BPF_CORE_READ(tp, bytes_received);
+		e->close.total_retrans = BPF_CORE_READ(tp, total_retrans);
+		/* srtt_us is stored left-shifted by 3 (tcp_rtt_estimator()) */
+		e->close.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+		e->close.sk_err = BPF_CORE_READ(sk, sk_err);
+	}
+	submit_event(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(handle_synack_retransmit, struct sock *sk, struct request_sock *req)
+{
+	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct tt_event *e = reserve_event(cookie);
+
+	if (!e)
+		return 0;
+	fill_common(e, TT_EV_SYNACK_RETRANS, cookie);
+	/* The request socket holds this half-open connection's tuple. */
+	fill_sock_common(e, &req->__req_common);
+	e->sport = BPF_CORE_READ(req, __req_common.skc_num);
+	e->oldstate = e->newstate = TT_TCP_LISTEN;
+	e->queue.acceptq_len = BPF_CORE_READ(sk, sk_ack_backlog);
+	e->queue.acceptq_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	e->queue.synq_len = BPF_CORE_READ(icsk, icsk_accept_queue.qlen.counter);
+	e->queue.drops = tt_sk_drops(sk);
+	submit_event(e);
+	return 0;
+}
+
+static __always_inline int record_reset_sent(const struct sock *sk,
+					     const struct sk_buff *skb, __u16 reason)
+{
+	__u64 cookie = sk ? bpf_get_socket_cookie((void *)sk) : 0;
+	struct tt_event *e = reserve_event(cookie);
+	__u8 state = 0;
+
+	if (!e)
+		return 0;
+	fill_common(e, TT_EV_RESET_SENT, cookie);
+	e->reason = reason;
+	__builtin_memset(&e->close, 0, sizeof(e->close));
+	if (sk)
+		state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (sk && state != TT_TCP_TIME_WAIT && state != TT_TCP_NEW_SYN_RECV) {
+		fill_full_sock(e, sk);
+	} else if (!skb || fill_from_incoming_skb(e, skb)) {
+		if (!sk) {
+			bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+			return 0;
+		}
+		fill_sock_common(e, &sk->__sk_common);
+		e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	}
+	if (sk && (state == TT_TCP_TIME_WAIT || state == TT_TCP_NEW_SYN_RECV))
+		e->flags |= TT_F_MINISOCK;
+	e->oldstate = e->newstate = state;
+	submit_event(e);
+	return 0;
+}
+
+/* Kernels since v6.10 pass the reset reason as a third argument; userspace
+ * loads exactly one of these two programs, by the tracepoint's BTF prototype.
+ */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	return record_reset_sent(sk, skb, 0);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset_reason, const struct sock *sk,
+	     const struct sk_buff *skb, int reason)
+{
+	return record_reset_sent(sk, skb, (__u16)reason);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(handle_receive_reset, struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct tt_event *e = reserve_event(cookie);
+
+	if (!e)
+		return 0;
+	fill_common(e, TT_EV_RESET_RECV, cookie);
+	fill_full_sock(e, sk);
+	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__builtin_memset(&e->close, 0, sizeof(e->close));
+	submit_event(e);
+	return 0;
+}
+
+/* The third handshake ACK dropped because the accept queue was full
+ * (tcp_check_req() -> syn_recv_sock() failing in sk_acceptq_is_full()).
+ * Userspace loads this only where the drop reason exists.
+ */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, int reason)
+{
+	struct tt_event *e;
+
+	if (!bpf_core_enum_value_exists(enum skb_drop_reason,
+					SKB_DROP_REASON_TCP_LISTEN_OVERFLOW))
+		return 0;
+	if (reason != bpf_core_enum_value(enum skb_drop_reason,
+					  SKB_DROP_REASON_TCP_LISTEN_OVERFLOW))
+		return 0;
+	e = reserve_event(0);
+	if (!e)
+		return 0;
+	fill_common(e, TT_EV_LISTEN_OVERFLOW, 0);
+	if (fill_from_incoming_skb(e, skb)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	e->oldstate = e->newstate = TT_TCP_LISTEN;
+	__builtin_memset(&e->close, 0, sizeof(e->close));
+	submit_event(e);
+	return 0;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The one header shared by the BPF programs and userspace: event records and
+ * socket-snapshot records. Only __u8..__u64 and fixed-size arrays, so both
+ * compilers lay the structs out identically (userspace asserts the sizes).
+ */
+#ifndef TCPTRAIL_H
+#define TCPTRAIL_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+/* Userspace must not slip kernel-only type names into shared code. */
+#pragma GCC poison u8 u16 u32 u64 s8 s16 s32 s64
+#endif
+
+#define TT_COMM_LEN 16
+#define TT_ADDR_LEN 16 /* IPv4 uses the first 4 bytes */
+
+/* What a ring-buffer record reports. Values are part of the --record file
+ * format: append, never renumber.
+ */
+enum tt_event_type {
+	TT_EV_STATE = 1,	    /* sock:inet_sock_set_state */
+	TT_EV_SYNACK_RETRANS = 2,   /* tcp:tcp_retransmit_synack */
+	TT_EV_RESET_SENT = 3,	    /* tcp:tcp_send_reset */
+	TT_EV_RESET_RECV = 4,	    /* tcp:tcp_receive_reset */
+	TT_EV_LISTEN_OVERFLOW = 5,  /* skb:kfree_skb, reason TCP_LISTEN_OVERFLOW */
+};
+
+enum tt_event_flags {
+	/* The program ran in the task that holds the socket lock (a syscall on
+	 * this socket, or the owner draining its backlog in release_sock()).
+	 * Only then do pid/comm name the socket's user; in softirq they name
+	 * whatever task happened to be interrupted.
+	 */
+	TT_F_OWNER_CTX = 1 << 0,
+	/* The socket in a reset event was a timewait or request socket. */
+	TT_F_MINISOCK = 1 << 1,
+};
+
+/* Socket state numbers: the kernel's TCP_* values, also exported as BPF_TCP_*
+ * in the BPF UAPI, so they are stable across kernels.
+ */
+enum tt_tcp_state {
+	TT_TCP_ESTABLISHED = 1,
+	TT_TCP_SYN_SENT,
+	TT_TCP_SYN_RECV,
+	TT_TCP_FIN_WAIT1,
+	TT_TCP_FIN_WAIT2,
+	TT_TCP_TIME_WAIT,
+	TT_TCP_CLOSE,
+	TT_TCP_CLOSE_WAIT,
+	TT_TCP_LAST_ACK,
+	TT_TCP_LISTEN,
+	TT_TCP_CLOSING,
+	TT_TCP_NEW_SYN_RECV,
+	TT_TCP_MAX_STATES,
+};
+
+/* Counters a socket carries when it reaches CLOSE. */
+struct tt_close_info {
+	__u64 bytes_acked;
+	__u64 bytes_received;
+	__u32 total_retrans;
+	__u32 srtt_us;
+	__s32 sk_err;
+	__u32 pad;
+};
+
+/* A listener's queues, snapshotted when it retransmits a SYN-ACK. */
+struct tt_queue_info {
+	__u32 acceptq_len;
+	__u32 acceptq_max;
+	__u32 synq_len;
+	__u32 drops;
+};
+
+struct tt_event {
+	__u64 ts_ns;	    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 cookie;	    /* socket cookie; for SYN-ACK events, the listener's */
+	__u8 saddr[TT_ADDR_LEN]; /* local address, from this socket's view */
+	__u8 daddr[TT_ADDR_LEN]; /* remote address */
+	__u32 netns;	    /* network namespace inode number */
+	__u32 pid;	    /* tgid of the current task */
+	__u32 tid;
+	__u16 sport;	    /* local port, host order */
+	__u16 dport;	    /* remote port, host order */
+	__u16 family;	    /* AF_INET or AF_INET6 */
+	__u8 type;	    /* enum tt_event_type */
+	__u8 flags;	    /* enum tt_event_flags */
+	__u8 oldstate;
+	__u8 newstate;	    /* for resets: the socket's state */
+	__u16 reason;	    /* resets: enum sk_rst_reason where the kernel has it */
+	char comm[TT_COMM_LEN];
+	union {
+		struct tt_close_info close;
+		struct tt_queue_info queue;
+	};
+};
+
+/* One socket seen by the iter/tcp snapshot. */
+struct tt_sock_record {
+	__u64 cookie;
+	__u64 inode;	    /* socket inode: what /proc/PID/fd links name */
+	__u8 saddr[TT_ADDR_LEN];
+	__u8 daddr[TT_ADDR_LEN];
+	__u32 netns;
+	__u32 uid;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 state;
+	__u8 pad;
+	__u32 acceptq_len;  /* listeners: sk_ack_backlog */
+	__u32 acceptq_max;  /* listeners: sk_max_ack_backlog */
+	__u32 synq_len;	    /* listeners: request sockets waiting */
+	__u32 drops;	    /* listeners: sk_drops */
+};
+
+#endif /* TCPTRAIL_H */

@@ -1,0 +1,239 @@
+/* Newline-delimited JSON records; the schema is documented in README.md. */
+#include <string.h>
+#include <sys/socket.h>
+#include "emit.h"
+#include "history.h"
+#include "tcp_names.h"
+
+void emitter_init(struct emitter *em, struct outbuf *out)
+{
+	memset(em, 0, sizeof(*em));
+	em->out = out;
+	clock_map_init(&em->clock);
+}
+
+static char *begin(struct emitter *em, const char *type, uint64_t ts_ns)
+{
+	char *p = outbuf_begin(em->out);
+
+	p = fmt_str(p, "{\"type\":\"");
+	p = fmt_str(p, type);
+	p = fmt_str(p, "\",\"ts\":\"");
+	p = fmt_rfc3339(p, &em->clock, ts_ns);
+	return fmt_str(p, "\"");
+}
+
+static void end(struct emitter *em, char *p)
+{
+	*p++ = '}';
+	*p++ = '\n';
+	outbuf_commit(em->out, p);
+}
+
+static char *key_u64(char *p, const char *key, uint64_t v)
+{
+	*p++ = ',';
+	*p++ = '"';
+	p = fmt_str(p, key);
+	*p++ = '"';
+	*p++ = ':';
+	return fmt_u64(p, v);
+}
+
+static char *key_str(char *p, const char *key, const char *v)
+{
+	*p++ = ',';
+	*p++ = '"';
+	p = fmt_str(p, key);
+	p = fmt_str(p, "\":\"");
+	p = fmt_str(p, v);
+	*p++ = '"';
+	return p;
+}
+
+static char *key_bool(char *p, const char *key, bool v)
+{
+	*p++ = ',';
+	*p++ = '"';
+	p = fmt_str(p, key);
+	p = fmt_str(p, "\":");
+	return fmt_str(p, v ? "true" : "false");
+}
+
+static char *tuple(char *p, int family, const uint8_t *laddr, uint16_t lport,
+		   const uint8_t *raddr, uint16_t rport, uint32_t netns)
+{
+	p = key_str(p, "family", family == AF_INET6 ? "ipv6" : "ipv4");
+	p = fmt_str(p, ",\"laddr\":\"");
+	p = fmt_addr(p, family, laddr);
+	*p++ = '"';
+	p = key_u64(p, "lport", lport);
+	p = fmt_str(p, ",\"raddr\":\"");
+	p = fmt_addr(p, family, raddr);
+	*p++ = '"';
+	p = key_u64(p, "rport", rport);
+	return key_u64(p, "netns", netns);
+}
+
+static char *owner(char *p, uint32_t pid, const char *comm)
+{
+	p = key_u64(p, "pid", pid);
+	p = fmt_str(p, ",\"comm\":");
+	return fmt_json_str(p, comm, TT_COMM_LEN);
+}
+
+static void json_state(void *ctx, const struct tt_event *e)
+{
+	struct emitter *em = ctx;
+	char *p = begin(em, "state", e->ts_ns);
+
+	p = key_u64(p, "id", e->cookie);
+	p = tuple(p, e->family, e->saddr, e->sport, e->daddr, e->dport, e->netns);
+	p = key_str(p, "old", tcp_state_name(e->oldstate));
+	p = key_str(p, "new", tcp_state_name(e->newstate));
+	if (e->flags & TT_F_OWNER_CTX)
+		p = owner(p, e->pid, e->comm);
+	end(em, p);
+}
+
+static void json_history(void *ctx, const struct conn *c, const struct history_summary *s)
+{
+	static const struct {
+		uint16_t flag;
+		const char *name;
+	} why[] = {
+		{ CONN_PREEXISTING, "started_before_trace" },
+		{ CONN_LOST, "lost_events" },
+		{ CONN_GAP, "missing_transition" },
+		{ CONN_TRUNCATED, "truncated" },
+		{ CONN_EVICTED, "evicted" },
+	};
+	struct emitter *em = ctx;
+	const char *closer = conn_closer_name(s->closer);
+	char *p = begin(em, "history", s->end_ns);
+
+	p = key_u64(p, "id", c->cookie);
+	p = tuple(p, c->family, c->laddr, c->lport, c->raddr, c->rport, c->netns);
+	p = key_str(p, "role", conn_role_name(c->role));
+	p = fmt_str(p, ",\"states\":[");
+	for (uint8_t i = 0; i < s->nstates; i++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		p = fmt_str(p, tcp_state_name(s->states[i]));
+		*p++ = '"';
+	}
+	p = fmt_str(p, "],\"durations_ns\":[");
+	for (uint8_t i = 0; i < s->nstates; i++) {
+		if (i)
+			*p++ = ',';
+		p = s->durations_ns[i] == DURATION_UNKNOWN ? fmt_str(p, "null")
+							   : fmt_u64(p, s->durations_ns[i]);
+	}
+	p = fmt_str(p, "],\"start\":\"");
+	p = fmt_rfc3339(p, &em->clock, s->start_ns);
+	*p++ = '"';
+	p = key_u64(p, "duration_ns", s->end_ns - s->start_ns);
+	if (closer)
+		p = key_str(p, "closed_by", closer);
+	else
+		p = fmt_str(p, ",\"closed_by\":null");
+	p = key_str(p, "end", conn_end_name(s->end));
+	p = key_bool(p, "tw_inferred", s->tw_inferred);
+	p = key_u64(p, "bytes_acked", c->close.bytes_acked);
+	p = key_u64(p, "bytes_received", c->close.bytes_received);
+	p = key_u64(p, "retransmits", c->close.total_retrans);
+	p = key_u64(p, "srtt_us", c->close.srtt_us);
+	p = fmt_str(p, ",\"sk_err\":");
+	p = fmt_i64(p, c->close.sk_err);
+	if (c->flags & CONN_OWNER_SEEN)
+		p = owner(p, c->pid, c->comm);
+	p = key_bool(p, "complete", s->complete);
+	if (!s->complete) {
+		bool first = true;
+
+		p = fmt_str(p, ",\"incomplete\":[");
+		for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+			if (!(c->flags & why[i].flag))
+				continue;
+			if (!first)
+				*p++ = ',';
+			first = false;
+			*p++ = '"';
+			p = fmt_str(p, why[i].name);
+			*p++ = '"';
+		}
+		*p++ = ']';
+	}
+	end(em, p);
+}
+
+const char *emit_rst_reason(const struct emitter *em, uint16_t reason)
+{
+	if (reason < em->n_rst_reasons && em->rst_reasons[reason])
+		return em->rst_reasons[reason];
+	return NULL;
+}
+
+static void json_event(void *ctx, const struct tt_event *e)
+{
+	struct emitter *em = ctx;
+	char *p;
+
+	switch (e->type) {
+	case TT_EV_RESET_SENT:
+	case TT_EV_RESET_RECV: {
+		const char *reason = emit_rst_reason(em, e->reason);
+
+		p = begin(em, "reset", e->ts_ns);
+		p = key_str(p, "direction", e->type == TT_EV_RESET_SENT ? "sent" : "received");
+		if (e->cookie)
+			p = key_u64(p, "id", e->cookie);
+		p = tuple(p, e->family, e->saddr, e->sport, e->daddr, e->dport, e->netns);
+		if (e->cookie)
+			p = key_str(p, "state", tcp_state_name(e->newstate));
+		if (e->type == TT_EV_RESET_SENT) {
+			if (reason)
+				p = key_str(p, "reason", reason);
+			else
+				p = key_u64(p, "reason", e->reason);
+		}
+		if (e->flags & TT_F_OWNER_CTX)
+			p = owner(p, e->pid, e->comm);
+		break;
+	}
+	case TT_EV_SYNACK_RETRANS:
+		p = begin(em, "synack_retransmit", e->ts_ns);
+		p = key_u64(p, "listener_id", e->cookie);
+		p = tuple(p, e->family, e->saddr, e->sport, e->daddr, e->dport, e->netns);
+		p = key_u64(p, "acceptq", e->queue.acceptq_len);
+		p = key_u64(p, "acceptq_max", e->queue.acceptq_max);
+		p = key_u64(p, "synq", e->queue.synq_len);
+		p = key_u64(p, "drops", e->queue.drops);
+		break;
+	case TT_EV_LISTEN_OVERFLOW:
+		p = begin(em, "listen_overflow", e->ts_ns);
+		p = tuple(p, e->family, e->saddr, e->sport, e->daddr, e->dport, e->netns);
+		break;
+	default:
+		return;
+	}
+	end(em, p);
+}
+
+static void json_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total)
+{
+	struct emitter *em = ctx;
+	char *p = begin(em, "lost", ts_ns);
+
+	p = key_u64(p, "count", count);
+	p = key_u64(p, "total", total);
+	end(em, p);
+}
+
+const struct sink_ops emit_json_ops = {
+	.state = json_state,
+	.history = json_history,
+	.event = json_event,
+	.lost = json_lost,
+};

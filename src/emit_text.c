@@ -1,0 +1,231 @@
+/* The human view: one aligned line per event or finished connection. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "emit.h"
+#include "history.h"
+#include "tcp_names.h"
+
+#define COL_EVENT 13
+#define COL_PID 8
+#define COL_COMM 16
+#define COL_ADDR 26
+
+static char *pad_to(char *p, char *col_start, int width)
+{
+	int used = (int)(p - col_start);
+
+	do {
+		*p++ = ' ';
+	} while (++used < width);
+	return p;
+}
+
+void emit_text_header(struct emitter *em)
+{
+	char *p = outbuf_begin(em->out), *col;
+
+	em->header_done = true;
+	p = fmt_str(p, "TIME         ");
+	col = p;
+	p = pad_to(fmt_str(p, "EVENT"), col, COL_EVENT);
+	col = p;
+	p = pad_to(fmt_str(p, "PID"), col, COL_PID);
+	col = p;
+	p = pad_to(fmt_str(p, "COMM"), col, COL_COMM);
+	col = p;
+	p = pad_to(fmt_str(p, "LOCAL"), col, COL_ADDR);
+	col = p;
+	p = pad_to(fmt_str(p, "REMOTE"), col, COL_ADDR);
+	p = fmt_str(p, "DETAIL\n");
+	outbuf_commit(em->out, p);
+}
+
+static char *endpoint(char *p, int family, const uint8_t *addr, uint16_t port)
+{
+	if (family == AF_INET6)
+		*p++ = '[';
+	p = fmt_addr(p, family, addr);
+	if (family == AF_INET6)
+		*p++ = ']';
+	*p++ = ':';
+	return fmt_u64(p, port);
+}
+
+/* Columns shared by every line up to DETAIL. */
+static char *line_start(struct emitter *em, uint64_t ts, const char *what, bool owner,
+			uint32_t pid, const char *comm, int family, const uint8_t *laddr,
+			uint16_t lport, const uint8_t *raddr, uint16_t rport)
+{
+	char *p, *col;
+
+	if (!em->header_done)
+		emit_text_header(em);
+	p = outbuf_begin(em->out);
+	p = fmt_clock_ms(p, &em->clock, ts);
+	*p++ = ' ';
+	col = p;
+	p = pad_to(fmt_str(p, what), col, COL_EVENT);
+	col = p;
+	p = pad_to(owner ? fmt_u64(p, pid) : fmt_str(p, "-"), col, COL_PID);
+	col = p;
+	p = pad_to(owner ? fmt_text_safe(p, comm, TT_COMM_LEN) : fmt_str(p, "-"), col,
+		   COL_COMM);
+	col = p;
+	p = pad_to(endpoint(p, family, laddr, lport), col, COL_ADDR);
+	col = p;
+	return pad_to(endpoint(p, family, raddr, rport), col, COL_ADDR);
+}
+
+static char *netns_note(struct emitter *em, char *p, uint32_t netns)
+{
+	if (netns == em->own_netns)
+		return p;
+	p = fmt_str(p, " netns=");
+	return fmt_u64(p, netns);
+}
+
+static void finish(struct emitter *em, char *p)
+{
+	*p++ = '\n';
+	outbuf_commit(em->out, p);
+}
+
+static void text_state(void *ctx, const struct tt_event *e)
+{
+	struct emitter *em = ctx;
+	char *p = line_start(em, e->ts_ns, "state", e->flags & TT_F_OWNER_CTX, e->pid,
+			     e->comm, e->family, e->saddr, e->sport, e->daddr, e->dport);
+
+	p = fmt_str(p, tcp_state_name(e->oldstate));
+	p = fmt_str(p, " -> ");
+	p = fmt_str(p, tcp_state_name(e->newstate));
+	finish(em, netns_note(em, p, e->netns));
+}
+
+/* Durations with a unit a person reads at a glance. */
+static char *duration(char *p, uint64_t ns)
+{
+	char tmp[32];
+	int n;
+
+	if (ns < 1000000)
+		n = snprintf(tmp, sizeof(tmp), "%.3fms", ns / 1e6);
+	else if (ns < 10000000000ull)
+		n = snprintf(tmp, sizeof(tmp), "%.1fms", ns / 1e6);
+	else
+		n = snprintf(tmp, sizeof(tmp), "%.1fs", ns / 1e9);
+	return fmt_mem(p, tmp, (size_t)n);
+}
+
+static void text_history(void *ctx, const struct conn *c, const struct history_summary *s)
+{
+	struct emitter *em = ctx;
+	const char *closer = conn_closer_name(s->closer);
+	char *p = line_start(em, s->end_ns, "history", c->flags & CONN_OWNER_SEEN, c->pid,
+			     c->comm, c->family, c->laddr, c->lport, c->raddr, c->rport);
+
+	p = fmt_str(p, conn_role_name(c->role));
+	p = fmt_str(p, " ");
+	p = fmt_str(p, conn_end_name(s->end));
+	if (closer) {
+		p = fmt_str(p, " closed_by=");
+		p = fmt_str(p, closer);
+	}
+	p = fmt_str(p, " ");
+	p = duration(p, s->end_ns - s->start_ns);
+	p = fmt_str(p, ":");
+	for (uint8_t i = 0; i < s->nstates; i++) {
+		p = fmt_str(p, i ? " > " : " ");
+		p = fmt_str(p, tcp_state_name(s->states[i]));
+		if (i + 1 == s->nstates && s->tw_inferred)
+			p = fmt_str(p, "(inferred)");
+		if (s->durations_ns[i] != DURATION_UNKNOWN && i + 1 < s->nstates) {
+			*p++ = ' ';
+			p = duration(p, s->durations_ns[i]);
+		}
+	}
+	p = fmt_str(p, " tx=");
+	p = fmt_u64(p, c->close.bytes_acked);
+	p = fmt_str(p, " rx=");
+	p = fmt_u64(p, c->close.bytes_received);
+	p = fmt_str(p, " retrans=");
+	p = fmt_u64(p, c->close.total_retrans);
+	if (!s->complete)
+		p = fmt_str(p, " [incomplete]");
+	finish(em, netns_note(em, p, c->netns));
+}
+
+static void text_event(void *ctx, const struct tt_event *e)
+{
+	struct emitter *em = ctx;
+	const char *what;
+	char *p;
+
+	switch (e->type) {
+	case TT_EV_RESET_SENT:
+		what = "rst-sent";
+		break;
+	case TT_EV_RESET_RECV:
+		what = "rst-recv";
+		break;
+	case TT_EV_SYNACK_RETRANS:
+		what = "synack-rtx";
+		break;
+	case TT_EV_LISTEN_OVERFLOW:
+		what = "overflow";
+		break;
+	default:
+		return;
+	}
+	p = line_start(em, e->ts_ns, what, e->flags & TT_F_OWNER_CTX, e->pid, e->comm,
+		       e->family, e->saddr, e->sport, e->daddr, e->dport);
+	switch (e->type) {
+	case TT_EV_RESET_SENT:
+	case TT_EV_RESET_RECV:
+		if (e->cookie)
+			p = fmt_str(p, tcp_state_name(e->newstate));
+		else
+			p = fmt_str(p, "no socket");
+		if (e->type == TT_EV_RESET_SENT && emit_rst_reason(em, e->reason)) {
+			p = fmt_str(p, " reason=");
+			p = fmt_str(p, emit_rst_reason(em, e->reason));
+		}
+		break;
+	case TT_EV_SYNACK_RETRANS:
+		p = fmt_str(p, "acceptq=");
+		p = fmt_u64(p, e->queue.acceptq_len);
+		*p++ = '/';
+		p = fmt_u64(p, e->queue.acceptq_max);
+		p = fmt_str(p, " synq=");
+		p = fmt_u64(p, e->queue.synq_len);
+		p = fmt_str(p, " drops=");
+		p = fmt_u64(p, e->queue.drops);
+		break;
+	default:
+		p = fmt_str(p, "accept queue full: handshake ACK dropped");
+		break;
+	}
+	finish(em, netns_note(em, p, e->netns));
+}
+
+static void text_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total)
+{
+	struct emitter *em = ctx;
+	char *p = outbuf_begin(em->out);
+
+	p = fmt_clock_ms(p, &em->clock, ts_ns);
+	p = fmt_str(p, " LOST ");
+	p = fmt_u64(p, count);
+	p = fmt_str(p, " kernel records (ring buffer full; ");
+	p = fmt_u64(p, total);
+	p = fmt_str(p, " in all): affected histories are marked incomplete");
+	finish(em, p);
+}
+
+const struct sink_ops emit_text_ops = {
+	.state = text_state,
+	.history = text_history,
+	.event = text_event,
+	.lost = text_lost,
+};

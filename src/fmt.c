@@ -1,0 +1,216 @@
+/* Formatting primitives: hand-rolled because snprintf per field would
+ * dominate the cost of a record.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "fmt.h"
+
+char *fmt_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+char *fmt_mem(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+char *fmt_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+char *fmt_i64(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return fmt_u64(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return fmt_u64(p, (uint64_t)v);
+}
+
+char *fmt_u64_pad(char *p, uint64_t v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
+char *fmt_addr(char *p, int family, const uint8_t addr[16])
+{
+	if (family == AF_INET) {
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				*p++ = '.';
+			p = fmt_u64(p, addr[i]);
+		}
+		return p;
+	}
+	if (family == AF_INET6) {
+		char tmp[INET6_ADDRSTRLEN];
+
+		if (inet_ntop(AF_INET6, addr, tmp, sizeof(tmp)))
+			return fmt_str(p, tmp);
+	}
+	return fmt_str(p, "?");
+}
+
+/* Length of the valid UTF-8 sequence at s (of at most n bytes), 0 if none. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+char *fmt_json_str(char *p, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	*p++ = '"';
+	while (i < n && s[i]) {
+		unsigned char ch = s[i];
+		size_t len;
+
+		if (ch == '"' || ch == '\\') {
+			*p++ = '\\';
+			*p++ = (char)ch;
+			i++;
+		} else if (ch >= 0x20 && ch < 0x7f) {
+			*p++ = (char)ch;
+			i++;
+		} else if (ch >= 0x80 && (len = utf8_seq_len(s + i, n - i))) {
+			/* the sequence may not run past a NUL: utf8_seq_len
+			 * rejects 0x00 as a continuation byte
+			 */
+			memcpy(p, s + i, len);
+			p += len;
+			i += len;
+		} else {
+			p = fmt_str(p, "\\u00");
+			*p++ = hexdig[ch >> 4];
+			*p++ = hexdig[ch & 15];
+			i++;
+		}
+	}
+	*p++ = '"';
+	return p;
+}
+
+char *fmt_text_safe(char *p, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (size_t i = 0; i < n && s[i]; i++) {
+		if (s[i] > 0x20 && s[i] < 0x7f && s[i] != '\\') {
+			*p++ = (char)s[i];
+		} else {
+			*p++ = '\\';
+			*p++ = 'x';
+			*p++ = hexdig[s[i] >> 4];
+			*p++ = hexdig[s[i] & 15];
+		}
+	}
+	return p;
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void clock_map_set(struct clock_map *m, int64_t mono_to_real_ns)
+{
+	memset(m, 0, sizeof(*m));
+	m->mono_to_real_ns = mono_to_real_ns;
+	m->cached_sec = -1;
+	m->cached_local_sec = -1;
+}
+
+void clock_map_init(struct clock_map *m)
+{
+	/* Bracket the realtime read to halve the sampling error. */
+	int64_t a = clock_ns(CLOCK_MONOTONIC);
+	int64_t r = clock_ns(CLOCK_REALTIME);
+	int64_t b = clock_ns(CLOCK_MONOTONIC);
+
+	clock_map_set(m, r - (a + (b - a) / 2));
+}
+
+char *fmt_rfc3339(char *p, struct clock_map *m, uint64_t mono_ns)
+{
+	int64_t real = (int64_t)mono_ns + m->mono_to_real_ns;
+	int64_t sec = real / 1000000000, nsec = real % 1000000000;
+
+	if (sec != m->cached_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		m->cached_len = (int)strftime(m->cached_prefix, sizeof(m->cached_prefix),
+					      "%Y-%m-%dT%H:%M:%S", &tm);
+		m->cached_sec = sec;
+	}
+	p = fmt_mem(p, m->cached_prefix, (size_t)m->cached_len);
+	*p++ = '.';
+	p = fmt_u64_pad(p, (uint64_t)nsec, 9);
+	*p++ = 'Z';
+	return p;
+}
+
+char *fmt_clock_ms(char *p, struct clock_map *m, uint64_t mono_ns)
+{
+	int64_t real = (int64_t)mono_ns + m->mono_to_real_ns;
+	int64_t sec = real / 1000000000, nsec = real % 1000000000;
+
+	if (sec != m->cached_local_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(m->cached_local, sizeof(m->cached_local), "%H:%M:%S", &tm);
+		m->cached_local_sec = sec;
+	}
+	p = fmt_str(p, m->cached_local);
+	*p++ = '.';
+	return fmt_u64_pad(p, (uint64_t)nsec / 1000000, 3);
+}

@@ -1,0 +1,53 @@
+/* Allocation-free formatting primitives for the output hot path. Each
+ * appends at p and returns the new end; the caller guarantees room
+ * (outbuf_begin() reserves OUTBUF_MAX_RECORD).
+ */
+#ifndef TT_FMT_H
+#define TT_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+char *fmt_str(char *p, const char *s);
+char *fmt_mem(char *p, const char *s, size_t n);
+char *fmt_u64(char *p, uint64_t v);
+char *fmt_i64(char *p, int64_t v);
+/* Zero-padded to width digits. */
+char *fmt_u64_pad(char *p, uint64_t v, int width);
+
+/* Address in the usual text form; family is AF_INET or AF_INET6. */
+char *fmt_addr(char *p, int family, const uint8_t addr[16]);
+
+/* A JSON string literal (with quotes) of up to n bytes of s, stopping at
+ * NUL. Control characters, quotes and backslashes are escaped; bytes that
+ * are not valid UTF-8 become \u00XX so the output is always valid JSON.
+ */
+char *fmt_json_str(char *p, const char *s, size_t n);
+
+/* s made safe for a terminal: non-printable bytes as \xNN; at most n bytes
+ * read, stopping at NUL.
+ */
+char *fmt_text_safe(char *p, const char *s, size_t n);
+
+/* Wall-clock time conversion for CLOCK_MONOTONIC kernel timestamps. */
+struct clock_map {
+	int64_t mono_to_real_ns;	/* add to a monotonic ns value */
+	/* cache of the formatted date-and-seconds prefix */
+	int64_t cached_sec;
+	char cached_prefix[24];		/* "YYYY-MM-DDTHH:MM:SS" */
+	int cached_len;
+	int64_t cached_local_sec;
+	char cached_local[12];		/* "HH:MM:SS" local time */
+};
+
+/* Sample both clocks now. */
+void clock_map_init(struct clock_map *m);
+/* Use a known offset (replay). */
+void clock_map_set(struct clock_map *m, int64_t mono_to_real_ns);
+
+/* RFC 3339 UTC with nanoseconds: 2026-11-21T10:42:10.123456789Z */
+char *fmt_rfc3339(char *p, struct clock_map *m, uint64_t mono_ns);
+/* Short local time for the text view: HH:MM:SS.mmm */
+char *fmt_clock_ms(char *p, struct clock_map *m, uint64_t mono_ns);
+
+#endif

@@ -1,0 +1,282 @@
+/* History reconstruction from kernel state transitions and resets. */
+#include <errno.h>
+#include <string.h>
+#include "history.h"
+
+static void copy_identity(struct conn *c, const struct tt_event *e)
+{
+	c->family = (uint8_t)e->family;
+	c->netns = e->netns;
+	memcpy(c->laddr, e->saddr, sizeof(c->laddr));
+	memcpy(c->raddr, e->daddr, sizeof(c->raddr));
+	/* An unbound client has no local port at CLOSE -> SYN_SENT: the kernel
+	 * picks it right after (tcp_v4_connect() -> inet_hash_connect()).
+	 */
+	if (e->sport)
+		c->lport = e->sport;
+	if (e->dport)
+		c->rport = e->dport;
+}
+
+static void note_owner(struct conn *c, const struct tt_event *e)
+{
+	if (!(e->flags & TT_F_OWNER_CTX))
+		return;
+	c->pid = e->pid;
+	memcpy(c->comm, e->comm, sizeof(c->comm));
+	c->flags |= CONN_OWNER_SEEN;
+}
+
+static void append_state(struct conn *c, uint8_t state, uint64_t ts)
+{
+	if (c->nstates == CONN_MAX_STATES) {
+		/* Keep the beginning and the latest state. */
+		c->flags |= CONN_TRUNCATED;
+		c->nstates--;
+	}
+	c->states[c->nstates] = state;
+	c->entered[c->nstates] = ts;
+	c->nstates++;
+}
+
+static bool begins_life(uint8_t oldstate, uint8_t newstate)
+{
+	switch (newstate) {
+	case TT_TCP_SYN_SENT:
+	case TT_TCP_LISTEN:
+		return oldstate == TT_TCP_CLOSE;
+	case TT_TCP_SYN_RECV:
+		/* A passive child is cloned from its listener, so the kernel
+		 * reports LISTEN -> SYN_RECV (inet_csk_clone_lock()); a
+		 * simultaneous open goes SYN_SENT -> SYN_RECV instead.
+		 */
+		return oldstate == TT_TCP_LISTEN || oldstate == TT_TCP_CLOSE ||
+		       oldstate == TT_TCP_NEW_SYN_RECV;
+	default:
+		return false;
+	}
+}
+
+static uint8_t role_of(uint8_t newstate)
+{
+	switch (newstate) {
+	case TT_TCP_SYN_SENT:
+		return ROLE_ACTIVE;
+	case TT_TCP_SYN_RECV:
+		return ROLE_PASSIVE;
+	case TT_TCP_LISTEN:
+		return ROLE_LISTENER;
+	default:
+		return ROLE_UNKNOWN;
+	}
+}
+
+void history_start(struct conn *c, const struct tt_event *e)
+{
+	copy_identity(c, e);
+	c->role = role_of(e->newstate);
+	if (!begins_life(e->oldstate, e->newstate)) {
+		c->flags |= CONN_PREEXISTING;
+		c->role = ROLE_UNKNOWN;
+		/* What we know of the earlier life: it was in oldstate. */
+		if (e->oldstate != TT_TCP_CLOSE)
+			append_state(c, e->oldstate, e->ts_ns);
+	}
+	note_owner(c, e);
+	history_on_state(c, e);
+}
+
+void history_seed(struct conn *c, const struct tt_sock_record *r, uint64_t now_ns)
+{
+	c->family = (uint8_t)r->family;
+	c->netns = r->netns;
+	memcpy(c->laddr, r->saddr, sizeof(c->laddr));
+	memcpy(c->raddr, r->daddr, sizeof(c->raddr));
+	c->lport = r->sport;
+	c->rport = r->dport;
+	c->flags |= CONN_PREEXISTING;
+	c->role = r->state == TT_TCP_LISTEN ? ROLE_LISTENER : ROLE_UNKNOWN;
+	if (r->state == TT_TCP_CLOSE_WAIT || r->state == TT_TCP_LAST_ACK)
+		c->closer = CLOSER_PEER;
+	else if (r->state >= TT_TCP_FIN_WAIT1 && r->state <= TT_TCP_FIN_WAIT2)
+		c->closer = CLOSER_LOCAL;
+	append_state(c, r->state, now_ns);
+}
+
+void history_on_state(struct conn *c, const struct tt_event *e)
+{
+	uint8_t last = c->nstates ? c->states[c->nstates - 1] : TT_TCP_CLOSE;
+
+	copy_identity(c, e);
+	note_owner(c, e);
+	/* A transition that does not leave the state we last saw means records
+	 * are missing in between (only possible through loss or a late start).
+	 */
+	if (c->nstates && e->oldstate != last)
+		c->flags |= CONN_GAP;
+
+	switch (e->newstate) {
+	case TT_TCP_FIN_WAIT1:
+		if (c->closer == CLOSER_NONE)
+			c->closer = CLOSER_LOCAL;
+		break;
+	case TT_TCP_CLOSE_WAIT:
+		if (c->closer == CLOSER_NONE)
+			c->closer = CLOSER_PEER;
+		break;
+	case TT_TCP_CLOSING:
+		/* Our FIN was unacknowledged when the peer's arrived. */
+		if (e->oldstate == TT_TCP_FIN_WAIT1)
+			c->closer = CLOSER_SIMULTANEOUS;
+		break;
+	case TT_TCP_CLOSE:
+		c->close = e->close;
+		c->flags |= CONN_CLOSED;
+		break;
+	default:
+		break;
+	}
+	append_state(c, e->newstate, e->ts_ns);
+}
+
+void history_on_reset(struct conn *c, const struct tt_event *e)
+{
+	c->flags |= e->type == TT_EV_RESET_SENT ? CONN_RST_SENT : CONN_RST_RECV;
+	note_owner(c, e);
+}
+
+bool history_is_restart(const struct conn *c, const struct tt_event *e)
+{
+	return (c->flags & CONN_CLOSED) && e->oldstate == TT_TCP_CLOSE &&
+	       e->newstate != TT_TCP_CLOSE;
+}
+
+/* How a history that reached CLOSE ended. 'before' is the state it closed
+ * from. Resets are the strongest evidence, then the socket's error, then the
+ * path taken.
+ */
+static uint8_t end_of_closed(const struct conn *c, uint8_t before)
+{
+	bool handshake = before == TT_TCP_SYN_SENT || before == TT_TCP_SYN_RECV;
+
+	if (c->flags & CONN_RST_RECV)
+		return before == TT_TCP_SYN_SENT ? END_REFUSED : END_RST_RECEIVED;
+	if (c->flags & CONN_RST_SENT)
+		return END_RST_SENT;
+	switch (c->close.sk_err) {
+	case ECONNREFUSED:
+		return END_REFUSED;
+	case ETIMEDOUT:
+		return handshake ? END_HANDSHAKE_TIMEOUT : END_TIMEOUT;
+	case ECONNRESET:
+	case EPIPE:
+		/* tcp_reset(): EPIPE when the reset hit CLOSE_WAIT */
+		return END_RST_RECEIVED;
+	default:
+		break;
+	}
+	switch (before) {
+	case TT_TCP_FIN_WAIT2:
+	case TT_TCP_CLOSING:
+	case TT_TCP_LAST_ACK:
+	case TT_TCP_TIME_WAIT:
+		return END_ORDERLY;
+	default:
+		return END_CLOSED;
+	}
+}
+
+void history_summarize(const struct conn *c, struct history_summary *s)
+{
+	uint8_t n = c->nstates;
+
+	memset(s, 0, sizeof(*s));
+	s->nstates = n;
+	memcpy(s->states, c->states, n);
+	for (uint8_t i = 0; i + 1 < n; i++)
+		s->durations_ns[i] = c->entered[i + 1] - c->entered[i];
+	if (n) {
+		s->durations_ns[n - 1] = DURATION_UNKNOWN;
+		s->start_ns = c->entered[0];
+		s->end_ns = c->entered[n - 1];
+	}
+	s->closer = c->closer;
+	s->end = END_OPEN;
+	if ((c->flags & CONN_CLOSED) && n >= 2) {
+		uint8_t before = c->states[n - 2];
+
+		s->end = end_of_closed(c, before);
+		/* The kernel hands a socket entering TIME_WAIT to a timewait
+		 * minisocket (tcp_time_wait()), so the full socket reports
+		 * FIN_WAIT2/CLOSING -> CLOSE. The connection lives on in
+		 * TIME_WAIT: say so.
+		 */
+		if (s->end == END_ORDERLY &&
+		    (before == TT_TCP_FIN_WAIT2 || before == TT_TCP_CLOSING)) {
+			s->states[n - 1] = TT_TCP_TIME_WAIT;
+			s->tw_inferred = true;
+		}
+	} else if (c->flags & CONN_CLOSED) {
+		s->end = end_of_closed(c, TT_TCP_CLOSE);
+	}
+	if (s->closer == CLOSER_NONE) {
+		switch (s->end) {
+		case END_RST_SENT:
+		case END_CLOSED:
+			s->closer = CLOSER_LOCAL;
+			break;
+		case END_RST_RECEIVED:
+		case END_REFUSED:
+			s->closer = CLOSER_PEER;
+			break;
+		default:
+			break;
+		}
+	}
+	s->complete = !(c->flags & (CONN_PREEXISTING | CONN_LOST | CONN_GAP |
+				    CONN_TRUNCATED | CONN_EVICTED));
+}
+
+const char *conn_role_name(uint8_t role)
+{
+	switch (role) {
+	case ROLE_ACTIVE:
+		return "active";
+	case ROLE_PASSIVE:
+		return "passive";
+	case ROLE_LISTENER:
+		return "listener";
+	default:
+		return "unknown";
+	}
+}
+
+const char *conn_closer_name(uint8_t closer)
+{
+	switch (closer) {
+	case CLOSER_LOCAL:
+		return "local";
+	case CLOSER_PEER:
+		return "peer";
+	case CLOSER_SIMULTANEOUS:
+		return "simultaneous";
+	default:
+		return NULL;
+	}
+}
+
+const char *conn_end_name(uint8_t end)
+{
+	static const char *const names[] = {
+		[END_OPEN] = "open",
+		[END_ORDERLY] = "orderly",
+		[END_RST_SENT] = "rst_sent",
+		[END_RST_RECEIVED] = "rst_received",
+		[END_REFUSED] = "refused",
+		[END_HANDSHAKE_TIMEOUT] = "handshake_timeout",
+		[END_TIMEOUT] = "timeout",
+		[END_CLOSED] = "closed",
+	};
+
+	return end < sizeof(names) / sizeof(names[0]) ? names[end] : "unknown";
+}

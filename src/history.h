@@ -1,0 +1,67 @@
+/* History reconstruction: turns a socket's kernel records into the story of
+ * its life (states, durations, who closed, how it ended). Pure logic: no I/O,
+ * no clock, no allocation; fed by live tracing, replay and unit tests alike.
+ */
+#ifndef TT_HISTORY_H
+#define TT_HISTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "conn.h"
+#include "tcptrail.h"
+
+enum conn_end {
+	END_OPEN = 0,		/* not ended (still open, or evicted) */
+	END_ORDERLY,		/* FIN exchange completed */
+	END_RST_SENT,		/* we aborted it with a reset */
+	END_RST_RECEIVED,	/* the peer reset it */
+	END_REFUSED,		/* the peer answered our SYN with a reset */
+	END_HANDSHAKE_TIMEOUT,	/* no answer to SYN (or SYN-ACK) in time */
+	END_TIMEOUT,		/* retransmissions or keepalives gave up */
+	END_CLOSED,		/* closed without FIN exchange or reset (e.g. listener gone) */
+};
+
+#define DURATION_UNKNOWN UINT64_MAX
+
+struct history_summary {
+	uint8_t nstates;
+	uint8_t states[CONN_MAX_STATES];
+	uint64_t durations_ns[CONN_MAX_STATES]; /* DURATION_UNKNOWN for the last */
+	uint64_t start_ns;	/* when the first state began (lower bound if preexisting) */
+	uint64_t end_ns;	/* when the last state began */
+	uint8_t end;		/* enum conn_end */
+	uint8_t closer;		/* enum conn_closer */
+	bool tw_inferred;	/* last state TIME_WAIT reconstructed, not seen */
+	bool complete;
+};
+
+/* Start c (zeroed but for its cookie) from the first record seen for it.
+ * A first transition that does not begin a life (connect, passive open,
+ * listen) marks the history as begun before tracing.
+ */
+void history_start(struct conn *c, const struct tt_event *e);
+
+/* Start c from a socket found by the startup snapshot: in 'state' since at
+ * least now_ns.
+ */
+void history_seed(struct conn *c, const struct tt_sock_record *r, uint64_t now_ns);
+
+/* Apply a state transition to a started history. */
+void history_on_state(struct conn *c, const struct tt_event *e);
+
+/* Note a reset sent or received on this socket. */
+void history_on_reset(struct conn *c, const struct tt_event *e);
+
+/* Does this transition begin a new life on a socket whose last one ended
+ * (connect() again after a failed connect or a disconnect)?
+ */
+bool history_is_restart(const struct conn *c, const struct tt_event *e);
+
+/* Compute the finished story. Valid for open histories too (END_OPEN). */
+void history_summarize(const struct conn *c, struct history_summary *s);
+
+const char *conn_role_name(uint8_t role);
+const char *conn_closer_name(uint8_t closer); /* NULL for CLOSER_NONE */
+const char *conn_end_name(uint8_t end);
+
+#endif

@@ -1,0 +1,240 @@
+/* Ingest: dispatch kernel records to histories and sinks. */
+#include <stdlib.h>
+#include "history.h"
+#include "ingest.h"
+
+/* The BPF side writes these with the same header; a size change means the
+ * two sides (or a recorded file) no longer agree.
+ */
+_Static_assert(sizeof(struct tt_event) == 120, "tt_event layout changed");
+_Static_assert(sizeof(struct tt_sock_record) == 80, "tt_sock_record layout changed");
+
+/* A closed history waiting out its grace period. */
+struct pending_close {
+	uint64_t cookie;
+	uint64_t closed_ns;
+};
+
+struct ingest {
+	struct ingest_config cfg;
+	struct sink sink;
+	struct conn_table *table;
+	struct pending_close *pending;	/* FIFO ring, in close order */
+	uint32_t pending_cap, pending_head, pending_len;
+	struct ingest_stats stats;
+};
+
+/* Closes within one grace period rarely exceed this; past it the oldest are
+ * finished early (and counted) rather than the queue growing.
+ */
+#define PENDING_MAX 65536
+
+struct ingest *ingest_new(const struct ingest_config *cfg, const struct sink *sink)
+{
+	struct ingest *in = calloc(1, sizeof(*in));
+
+	if (!in)
+		return NULL;
+	in->cfg = *cfg;
+	in->sink = *sink;
+	in->table = conn_table_new(cfg->max_conns);
+	in->pending_cap = cfg->max_conns < PENDING_MAX ? cfg->max_conns : PENDING_MAX;
+	in->pending = calloc(in->pending_cap ? in->pending_cap : 1, sizeof(*in->pending));
+	if (!in->table || !in->pending) {
+		ingest_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+void ingest_free(struct ingest *in)
+{
+	if (!in)
+		return;
+	conn_table_free(in->table);
+	free(in->pending);
+	free(in);
+}
+
+static bool wanted(const struct ingest *in, int family, uint16_t lport, uint16_t rport)
+{
+	return !in->cfg.filter || filter_match(in->cfg.filter, family, lport, rport);
+}
+
+/* Emit c's history (listeners have none) and forget c. */
+static void finish(struct ingest *in, struct conn *c)
+{
+	if (c->role != ROLE_LISTENER) {
+		struct history_summary s;
+
+		history_summarize(c, &s);
+		in->stats.histories++;
+		if (!s.complete)
+			in->stats.incomplete++;
+		if (c->flags & CONN_GAP)
+			in->stats.gaps++;
+		if (in->cfg.histories && wanted(in, c->family, c->lport, c->rport))
+			in->sink.ops->history(in->sink.ctx, c, &s);
+	}
+	conn_table_remove(in->table, c);
+}
+
+static struct conn *insert_evicting(struct ingest *in, uint64_t cookie)
+{
+	struct conn *c = conn_table_insert(in->table, cookie);
+
+	if (!c) {
+		struct conn *old = conn_table_oldest(in->table);
+
+		if (!(old->flags & CONN_CLOSED)) {
+			old->flags |= CONN_EVICTED;
+			in->stats.evicted++;
+		}
+		finish(in, old);
+		c = conn_table_insert(in->table, cookie);
+	}
+	return c;
+}
+
+static void pending_pop_finish(struct ingest *in)
+{
+	struct pending_close pc = in->pending[in->pending_head];
+	struct conn *c;
+
+	in->pending_head = (in->pending_head + 1) % in->pending_cap;
+	in->pending_len--;
+	c = conn_table_find(in->table, pc.cookie);
+	/* Skip entries whose socket was evicted or started a new life since. */
+	if (c && (c->flags & CONN_CLOSED) && c->entered[c->nstates - 1] == pc.closed_ns)
+		finish(in, c);
+}
+
+static void pending_push(struct ingest *in, const struct conn *c)
+{
+	uint32_t tail;
+
+	if (in->pending_len == in->pending_cap) {
+		pending_pop_finish(in);
+		in->stats.forced++;
+	}
+	tail = (in->pending_head + in->pending_len) % in->pending_cap;
+	in->pending[tail].cookie = c->cookie;
+	in->pending[tail].closed_ns = c->entered[c->nstates - 1];
+	in->pending_len++;
+}
+
+static void on_state(struct ingest *in, const struct tt_event *e)
+{
+	struct conn *c = conn_table_find(in->table, e->cookie);
+
+	if (c && history_is_restart(c, e)) {
+		finish(in, c);
+		c = NULL;
+	}
+	if (!c) {
+		c = insert_evicting(in, e->cookie);
+		history_start(c, e);
+	} else {
+		history_on_state(c, e);
+		conn_table_touch(in->table, c);
+	}
+	if (in->cfg.states && wanted(in, e->family, e->sport, e->dport))
+		in->sink.ops->state(in->sink.ctx, e);
+	if (e->newstate == TT_TCP_CLOSE)
+		pending_push(in, c);
+}
+
+void ingest_event(struct ingest *in, const struct tt_event *e)
+{
+	in->stats.records++;
+	switch (e->type) {
+	case TT_EV_STATE:
+		on_state(in, e);
+		return;
+	case TT_EV_RESET_SENT:
+	case TT_EV_RESET_RECV:
+		if (e->cookie) {
+			struct conn *c = conn_table_find(in->table, e->cookie);
+
+			if (c)
+				history_on_reset(c, e);
+		}
+		break;
+	case TT_EV_SYNACK_RETRANS:
+	case TT_EV_LISTEN_OVERFLOW:
+		break;
+	default:
+		return;
+	}
+	if (wanted(in, e->family, e->sport, e->dport))
+		in->sink.ops->event(in->sink.ctx, e);
+}
+
+void ingest_seed(struct ingest *in, const struct tt_sock_record *r, uint64_t now_ns)
+{
+	struct conn *c;
+
+	/* Timewait and request minisockets are not connections we can follow:
+	 * the first has ended, the second becomes a new socket when accepted.
+	 */
+	if (r->state == TT_TCP_TIME_WAIT || r->state == TT_TCP_NEW_SYN_RECV ||
+	    r->state == TT_TCP_CLOSE)
+		return;
+	if (conn_table_find(in->table, r->cookie))
+		return;
+	c = insert_evicting(in, r->cookie);
+	history_seed(c, r, now_ns);
+	in->stats.seeded++;
+}
+
+void ingest_lost(struct ingest *in, uint64_t ts_ns, uint64_t count)
+{
+	in->stats.lost += count;
+	in->sink.ops->lost(in->sink.ctx, ts_ns, count, in->stats.lost);
+}
+
+void ingest_mark_lost(struct ingest *in, uint64_t cookie)
+{
+	struct conn *c = conn_table_find(in->table, cookie);
+
+	if (c)
+		c->flags |= CONN_LOST;
+}
+
+static void mark_lost(struct conn *c, void *arg)
+{
+	(void)arg;
+	c->flags |= CONN_LOST;
+}
+
+void ingest_mark_all_lost(struct ingest *in)
+{
+	conn_table_foreach(in->table, mark_lost, NULL);
+}
+
+void ingest_expire(struct ingest *in, uint64_t now_ns)
+{
+	while (in->pending_len) {
+		const struct pending_close *pc = &in->pending[in->pending_head];
+
+		if (pc->closed_ns + in->cfg.close_grace_ns > now_ns)
+			break;
+		pending_pop_finish(in);
+	}
+}
+
+void ingest_flush(struct ingest *in)
+{
+	while (in->pending_len)
+		pending_pop_finish(in);
+}
+
+const struct ingest_stats *ingest_stats(const struct ingest *in)
+{
+	return &in->stats;
+}
+
+struct conn_table *ingest_table(struct ingest *in)
+{
+	return in->table;
+}

@@ -1,0 +1,61 @@
+/* Ingest: kernel records in, histories out. Owns the connection table and
+ * the grace period that lets a reset sent right after CLOSE (tcp_disconnect()
+ * and __tcp_close() set CLOSE first) still count toward the history.
+ * No kernel access: live tracing, replay and unit tests all drive it.
+ */
+#ifndef TT_INGEST_H
+#define TT_INGEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "conn_table.h"
+#include "filter.h"
+#include "sink.h"
+#include "tcptrail.h"
+
+struct ingest_config {
+	uint32_t max_conns;
+	uint64_t close_grace_ns;
+	bool states;		/* emit each state transition */
+	bool histories;		/* emit each finished history */
+	const struct filter *filter; /* NULL: everything */
+};
+
+struct ingest_stats {
+	uint64_t records;	/* kernel records consumed */
+	uint64_t histories;	/* connection histories finished */
+	uint64_t incomplete;	/* of which incomplete */
+	uint64_t evicted;	/* open sockets pushed out of a full table */
+	uint64_t gaps;		/* histories with a missing transition */
+	uint64_t lost;		/* kernel records lost */
+	uint64_t seeded;	/* sockets found by the startup snapshot */
+	uint64_t forced;	/* closes finished before their grace ended */
+};
+
+struct ingest;
+
+/* NULL on allocation failure or a zero max_conns. */
+struct ingest *ingest_new(const struct ingest_config *cfg, const struct sink *sink);
+void ingest_free(struct ingest *in);
+
+/* One kernel record, in ring-buffer order. */
+void ingest_event(struct ingest *in, const struct tt_event *e);
+
+/* A socket the startup snapshot found, not yet seen in any record. */
+void ingest_seed(struct ingest *in, const struct tt_sock_record *r, uint64_t now_ns);
+
+/* Kernel records were lost: count of them, attributed where possible. */
+void ingest_lost(struct ingest *in, uint64_t ts_ns, uint64_t count);
+void ingest_mark_lost(struct ingest *in, uint64_t cookie);
+void ingest_mark_all_lost(struct ingest *in);
+
+/* Finish histories whose CLOSE is older than the grace period at now_ns. */
+void ingest_expire(struct ingest *in, uint64_t now_ns);
+
+/* Finish every closed history now (end of input). */
+void ingest_flush(struct ingest *in);
+
+const struct ingest_stats *ingest_stats(const struct ingest *in);
+struct conn_table *ingest_table(struct ingest *in);
+
+#endif

@@ -1,0 +1,259 @@
+/* tcptrail: trace TCP connection lifecycles live. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "emit.h"
+#include "ingest.h"
+#include "log.h"
+#include "netns.h"
+#include "opts.h"
+#include "outbuf.h"
+#include "snapshot.h"
+#include "tracer.h"
+
+#define TCPTRAIL_VERSION "0.1.0"
+#define OUTBUF_BYTES (1u << 20)
+/* Longest a record waits in the kernel when nothing forces a wakeup. */
+#define POLL_MS 100
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void on_event(const struct tt_event *e, void *arg)
+{
+	ingest_event(arg, e);
+}
+
+/* Sockets found at startup, held until the records queued meanwhile are in. */
+struct seed_list {
+	struct tt_sock_record *v;
+	size_t n, cap, dropped;
+};
+
+static void collect_seed(const struct tt_sock_record *r, void *arg)
+{
+	struct seed_list *l = arg;
+
+	if (l->n == l->cap) {
+		l->dropped++;
+		return;
+	}
+	l->v[l->n++] = *r;
+}
+
+/* Give sockets that predate us a history. Records already in the ring
+ * buffer are ingested first, so a socket born after attach is never
+ * mistaken for an old one.
+ */
+static int seed_from_snapshot(struct tracer *tr, struct ingest *in, uint32_t max)
+{
+	struct snapshot snap;
+	struct seed_list l = { .cap = max };
+	size_t namespaces = 0;
+	uint64_t now = mono_ns();
+	int err;
+
+	l.v = calloc(l.cap, sizeof(*l.v));
+	if (!l.v)
+		return -ENOMEM;
+	err = snapshot_open(&snap);
+	if (!err)
+		err = snapshot_all(&snap, collect_seed, &l, &namespaces);
+	snapshot_close(&snap);
+	if (err) {
+		p_warn("failed to read existing sockets: %s; connections opened before "
+		       "tcptrail started have no history", strerror(-err));
+	}
+	while (tracer_poll(tr, 0) > 0)
+		;
+	for (size_t i = 0; i < l.n; i++)
+		ingest_seed(in, &l.v[i], now);
+	if (l.dropped)
+		p_warn("%zu existing sockets beyond --max-conns were not seeded", l.dropped);
+	p_info("snapshot: %zu sockets in %zu network namespaces%s", l.n, namespaces,
+	       snap.via_diag ? " (sock_diag)" : "");
+	free(l.v);
+	return 0;
+}
+
+static void mark_lost_cookie(uint64_t cookie, void *arg)
+{
+	ingest_mark_lost(arg, cookie);
+}
+
+/* Report records lost since the last call and taint what they touched. */
+static void account_losses(struct tracer *tr, struct ingest *in, uint64_t *seen)
+{
+	uint64_t total = tracer_lost_total(tr), fresh, attributed;
+
+	if (total <= *seen)
+		return;
+	fresh = total - *seen;
+	attributed = tracer_drain_lost_cookies(tr, mark_lost_cookie, in);
+	/* Some losses could not be tied to a socket (attribution map full,
+	 * or records without one): any open history may be missing a step.
+	 */
+	if (attributed < fresh)
+		ingest_mark_all_lost(in);
+	ingest_lost(in, mono_ns(), fresh);
+	*seen = total;
+}
+
+static int open_output(const char *path)
+{
+	int fd;
+
+	if (!path)
+		return STDOUT_FILENO;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		p_err("cannot open output file '%s': %s", path, strerror(errno));
+	return fd;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);	/* a closed reader shows as EPIPE */
+}
+
+static int trace(const struct options *o)
+{
+	struct ingest_config icfg = {
+		.max_conns = o->max_conns,
+		.close_grace_ns = (uint64_t)o->grace_ms * 1000000ull,
+		.states = o->states,
+		.histories = o->histories,
+		.filter = &o->filter,
+	};
+	struct tracer_config tcfg = { .ring_mb = o->ring_mb, .on_event = on_event };
+	struct outbuf out = { .buf = NULL };
+	struct ingest *in = NULL;
+	struct tracer *tr = NULL;
+	struct emitter em;
+	struct sink sink;
+	uint64_t lost_seen = 0, deadline = 0;
+	const struct ingest_stats *st;
+	int fd, err, ret = 1;
+
+	fd = open_output(o->output);
+	if (fd < 0)
+		return 1;
+	if (outbuf_init(&out, fd, OUTBUF_BYTES)) {
+		p_err("out of memory");
+		goto cleanup;
+	}
+	emitter_init(&em, &out);
+	em.own_netns = netns_self();
+	sink.ops = o->json ? &emit_json_ops : &emit_text_ops;
+	sink.ctx = &em;
+	in = ingest_new(&icfg, &sink);
+	if (!in) {
+		p_err("cannot reserve a table for %u connections", o->max_conns);
+		goto cleanup;
+	}
+	tcfg.arg = in;
+	install_signals();
+	err = tracer_open(&tr, &tcfg);
+	if (err)
+		goto cleanup;
+	em.rst_reasons = tracer_rst_reasons(tr, &em.n_rst_reasons);
+	if (o->snapshot && seed_from_snapshot(tr, in, o->max_conns)) {
+		p_err("out of memory reading existing sockets");
+		goto cleanup;
+	}
+	if (!o->json)
+		emit_text_header(&em);
+	outbuf_flush(&out);
+	p_info("tracing; Ctrl-C to stop");
+	if (o->duration_s > 0)
+		deadline = mono_ns() + (uint64_t)(o->duration_s * 1e9);
+
+	while (!exiting) {
+		uint64_t now;
+
+		err = tracer_poll(tr, POLL_MS);
+		if (err < 0) {
+			p_err("failed to read the ring buffer: %s", strerror(-err));
+			goto cleanup;
+		}
+		account_losses(tr, in, &lost_seen);
+		now = mono_ns();
+		ingest_expire(in, now);
+		if (outbuf_flush(&out)) {
+			p_err("failed to write output: %s", strerror(out.err));
+			goto cleanup;
+		}
+		if (deadline && now >= deadline)
+			break;
+	}
+	/* Take what is still queued, then finish what has closed. */
+	while (tracer_poll(tr, 0) > 0)
+		;
+	account_losses(tr, in, &lost_seen);
+	ingest_flush(in);
+	if (outbuf_flush(&out)) {
+		p_err("failed to write output: %s", strerror(out.err));
+		goto cleanup;
+	}
+	st = ingest_stats(in);
+	fprintf(stderr,
+		"tcptrail: %llu records, %llu histories (%llu incomplete), %llu lost, "
+		"%llu evicted, %u still open\n",
+		(unsigned long long)st->records, (unsigned long long)st->histories,
+		(unsigned long long)st->incomplete, (unsigned long long)st->lost,
+		(unsigned long long)st->evicted, conn_table_count(ingest_table(in)));
+	ret = 0;
+cleanup:
+	tracer_close(tr);
+	ingest_free(in);
+	outbuf_free(&out);
+	if (fd > STDOUT_FILENO)
+		close(fd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	char err[256];
+
+	if (opts_parse(&o, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "tcptrail: %s\nTry 'tcptrail --help'.\n", err);
+		return 2;
+	}
+	if (o.mode == MODE_HELP) {
+		fputs(opts_usage(), stdout);
+		return 0;
+	}
+	if (o.mode == MODE_VERSION) {
+		puts("tcptrail " TCPTRAIL_VERSION);
+		return 0;
+	}
+	log_set_verbosity(o.verbosity);
+	log_route_libbpf();
+	return trace(&o);
+}

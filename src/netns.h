@@ -1,0 +1,33 @@
+/* Network namespaces: list the reachable ones and run code inside each.
+ * Socket iterators and sock_diag see one namespace, the caller's, so
+ * whole-machine views visit every namespace in turn.
+ */
+#ifndef TT_NETNS_H
+#define TT_NETNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct netns_entry {
+	uint32_t inum;		/* what the kernel reports as the netns id */
+	char path[64];		/* /proc/PID/ns/net or /run/netns/NAME */
+};
+
+/* Bound on namespaces visited; more are counted and reported. */
+#define NETNS_MAX 4096
+
+/* Fill at most max entries, one per distinct namespace, ours first.
+ * Returns the count, or negative errno. *skipped gets the namespaces found
+ * beyond max.
+ */
+int netns_collect(struct netns_entry *out, size_t max, size_t *skipped);
+
+/* The inode number of our own network namespace (0 if unknown). */
+uint32_t netns_self(void);
+
+/* Run fn inside the namespace at path, then return to our own.
+ * Returns fn's result or negative errno when the namespace cannot be entered.
+ */
+int netns_run_in(const char *path, int (*fn)(void *arg), void *arg);
+
+#endif

@@ -1,0 +1,216 @@
+/* Option parsing. Every value is range-checked here so the rest of the
+ * program can trust struct options.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "opts.h"
+
+static const char usage[] =
+"Usage: tcptrail [OPTIONS]\n"
+"Trace every TCP connection's lifecycle live: state transitions, complete\n"
+"histories, resets, SYN-ACK retransmits and accept-queue overflows.\n"
+"\n"
+"Output:\n"
+"  -j, --json              newline-delimited JSON instead of the text view\n"
+"  -o, --output FILE       append output to FILE instead of standard output\n"
+"      --no-states         omit per-transition records (histories only)\n"
+"      --no-histories      omit per-connection histories (transitions only)\n"
+"Filters (output only; every socket is still tracked):\n"
+"  -4, --ipv4              only IPv4 connections\n"
+"  -6, --ipv6              only IPv6 connections\n"
+"  -l, --lport PORTS       only these local ports, e.g. 80,443,8000-8100\n"
+"  -r, --rport PORTS       only these remote ports\n"
+"Running:\n"
+"  -d, --duration SECONDS  stop after SECONDS (fractions allowed)\n"
+"      --no-snapshot       do not seed histories from sockets already open\n"
+"Limits:\n"
+"      --max-conns N       sockets tracked at once (default 262144); when full,\n"
+"                          the least recently active is reported and dropped\n"
+"      --ring-mb N         kernel ring buffer size in MiB, a power of 2\n"
+"                          (default 8)\n"
+"      --close-grace-ms N  wait this long after CLOSE for a reset record\n"
+"                          before finishing a history (default 20)\n"
+"  -v, --verbose           more diagnostics on stderr (twice: libbpf's too)\n"
+"  -h, --help              this text\n"
+"  -V, --version           version\n";
+
+const char *opts_usage(void)
+{
+	return usage;
+}
+
+enum {
+	OPT_NO_STATES = 256,
+	OPT_NO_HISTORIES,
+	OPT_NO_SNAPSHOT,
+	OPT_MAX_CONNS,
+	OPT_RING_MB,
+	OPT_GRACE_MS,
+};
+
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "no-states", no_argument, NULL, OPT_NO_STATES },
+	{ "no-histories", no_argument, NULL, OPT_NO_HISTORIES },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "lport", required_argument, NULL, 'l' },
+	{ "rport", required_argument, NULL, 'r' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "ring-mb", required_argument, NULL, OPT_RING_MB },
+	{ "close-grace-ms", required_argument, NULL, OPT_GRACE_MS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+static int parse_u32(const char *name, const char *s, uint32_t min, uint32_t max,
+		     uint32_t *out, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		goto bad;
+	*out = (uint32_t)v;
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: '%s' is not a whole number from %u to %u", name, s,
+		 min, max);
+	return -1;
+}
+
+static void set_defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	filter_init(&o->filter);
+	o->states = o->histories = o->snapshot = true;
+	o->max_conns = OPT_DEFAULT_MAX_CONNS;
+	o->ring_mb = OPT_DEFAULT_RING_MB;
+	o->grace_ms = OPT_DEFAULT_GRACE_MS;
+}
+
+int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	bool only4 = false, only6 = false;
+	char perr[160];
+	int c;
+
+	set_defaults(o);
+	optind = 0;	/* full getopt reset: parse may run more than once */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jo:46l:r:d:vhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o->json = true;
+			break;
+		case 'o':
+			if (!*optarg) {
+				snprintf(err, errlen, "--output: empty file name");
+				return -1;
+			}
+			o->output = optarg;
+			break;
+		case OPT_NO_STATES:
+			o->states = false;
+			break;
+		case OPT_NO_HISTORIES:
+			o->histories = false;
+			break;
+		case '4':
+			only4 = true;
+			break;
+		case '6':
+			only6 = true;
+			break;
+		case 'l':
+		case 'r':
+			if (filter_parse_ports(c == 'l' ? &o->filter.lports : &o->filter.rports,
+					       optarg, perr, sizeof(perr))) {
+				snprintf(err, errlen, "--%s: %s", c == 'l' ? "lport" : "rport", perr);
+				return -1;
+			}
+			break;
+		case 'd': {
+			char *end;
+
+			errno = 0;
+			o->duration_s = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !isfinite(o->duration_s) ||
+			    o->duration_s <= 0 || o->duration_s > 1e9) {
+				snprintf(err, errlen,
+					 "--duration: '%s' is not a positive number of seconds",
+					 optarg);
+				return -1;
+			}
+			break;
+		}
+		case OPT_NO_SNAPSHOT:
+			o->snapshot = false;
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_u32("--max-conns", optarg, 16, 1u << 28, &o->max_conns, err, errlen))
+				return -1;
+			break;
+		case OPT_RING_MB:
+			if (parse_u32("--ring-mb", optarg, 1, 1024, &o->ring_mb, err, errlen))
+				return -1;
+			if (o->ring_mb & (o->ring_mb - 1)) {
+				snprintf(err, errlen, "--ring-mb: %u is not a power of 2", o->ring_mb);
+				return -1;
+			}
+			break;
+		case OPT_GRACE_MS:
+			if (parse_u32("--close-grace-ms", optarg, 0, 10000, &o->grace_ms, err, errlen))
+				return -1;
+			break;
+		case 'v':
+			o->verbosity++;
+			break;
+		case 'h':
+			o->mode = MODE_HELP;
+			return 0;
+		case 'V':
+			o->mode = MODE_VERSION;
+			return 0;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt)
+				snprintf(err, errlen, "unknown option '-%c'", optopt);
+			else
+				snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (only4 && only6) {
+		snprintf(err, errlen, "-4 and -6 together would show nothing; give one or neither");
+		return -1;
+	}
+	if (only4)
+		o->filter.ipv6 = false;
+	if (only6)
+		o->filter.ipv4 = false;
+	if (!o->states && !o->histories) {
+		snprintf(err, errlen, "--no-states with --no-histories would show no connections");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* Command line: subcommand and options, parsed without side effects. */
+#ifndef TT_OPTS_H
+#define TT_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "filter.h"
+
+enum tt_mode {
+	MODE_TRACE = 0,	/* default: trace live */
+	MODE_HELP,	/* --help printed: exit 0 */
+	MODE_VERSION,
+};
+
+#define OPT_DEFAULT_MAX_CONNS 262144
+#define OPT_DEFAULT_RING_MB 8
+#define OPT_DEFAULT_GRACE_MS 20
+
+struct options {
+	enum tt_mode mode;
+	bool json;
+	const char *output;	/* NULL: stdout */
+	double duration_s;	/* 0: until SIGINT/SIGTERM */
+	struct filter filter;
+	bool states;		/* per-transition records */
+	bool histories;		/* per-connection records */
+	bool snapshot;		/* seed from existing sockets at start */
+	uint32_t max_conns;
+	uint32_t ring_mb;
+	uint32_t grace_ms;
+	int verbosity;
+};
+
+/* Fill o from argv. Returns 0 on success; -1 with a one-line reason in err. */
+int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen);
+
+/* The --help text. */
+const char *opts_usage(void);
+
+#endif

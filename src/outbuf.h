@@ -1,0 +1,40 @@
+/* Buffered output: records are formatted straight into a large buffer and
+ * written in big chunks, always whole lines, never one write per record.
+ */
+#ifndef TT_OUTBUF_H
+#define TT_OUTBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest single record any formatter may produce. */
+#define OUTBUF_MAX_RECORD 8192
+
+struct outbuf {
+	int fd;
+	char *buf;
+	size_t len;
+	size_t cap;
+	uint64_t bytes_written;
+	int err;		/* first write error (positive errno), sticky */
+};
+
+/* cap must exceed OUTBUF_MAX_RECORD. Returns 0 or -ENOMEM. */
+int outbuf_init(struct outbuf *ob, int fd, size_t cap);
+void outbuf_free(struct outbuf *ob);
+
+/* Room for one more record: flushes first when less than
+ * OUTBUF_MAX_RECORD bytes are free. Returns the tail to write at.
+ */
+char *outbuf_begin(struct outbuf *ob);
+
+/* The record ends at p (just past its '\n'). */
+static inline void outbuf_commit(struct outbuf *ob, char *p)
+{
+	ob->len = (size_t)(p - ob->buf);
+}
+
+/* Write everything buffered. Returns 0 or negative errno. */
+int outbuf_flush(struct outbuf *ob);
+
+#endif

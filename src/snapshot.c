@@ -1,0 +1,234 @@
+/* Socket snapshot through iter/tcp, with a sock_diag fallback. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "log.h"
+#include "netns.h"
+#include "snapshot.h"
+#include "snapshot.skel.h"
+
+int snapshot_open(struct snapshot *s)
+{
+	const char *force = getenv("TCPTRAIL_SNAPSHOT");
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	if (force && strcmp(force, "diag") == 0)
+		goto fallback;
+	s->skel = snapshot_bpf__open_and_load();
+	if (!s->skel) {
+		err = -errno;
+		goto fail;
+	}
+	s->link = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
+	if (!s->link) {
+		err = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	p_info("iter/tcp unavailable (%s); using sock_diag for the snapshot",
+	       strerror(-err));
+	snapshot_bpf__destroy(s->skel);
+	s->skel = NULL;
+fallback:
+	s->via_diag = true;
+	return 0;
+}
+
+void snapshot_close(struct snapshot *s)
+{
+	bpf_link__destroy(s->link);
+	snapshot_bpf__destroy(s->skel);
+	memset(s, 0, sizeof(*s));
+}
+
+static int iter_here(struct snapshot *s, snapshot_fn fn, void *arg)
+{
+	/* A multiple of the record size; read() may still split records, so
+	 * a partial tail is carried over.
+	 */
+	static char buf[sizeof(struct tt_sock_record) * 256];
+	size_t have = 0;
+	int fd = bpf_iter_create(bpf_link__fd(s->link));
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		size_t off = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		while (have - off >= sizeof(struct tt_sock_record)) {
+			struct tt_sock_record r;
+
+			memcpy(&r, buf + off, sizeof(r));
+			fn(&r, arg);
+			off += sizeof(r);
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	close(fd);
+	return 0;
+}
+
+/* sock_diag: the same facts from an INET_DIAG dump (no SYN queue length). */
+static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32_t drops,
+			   struct tt_sock_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->cookie = m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
+	r->inode = m->idiag_inode;
+	r->family = m->idiag_family;
+	r->state = m->idiag_state;
+	r->uid = m->idiag_uid;
+	r->netns = netns;
+	r->sport = ntohs(m->id.idiag_sport);
+	r->dport = ntohs(m->id.idiag_dport);
+	memcpy(r->saddr, m->id.idiag_src, m->idiag_family == AF_INET ? 4 : 16);
+	memcpy(r->daddr, m->id.idiag_dst, m->idiag_family == AF_INET ? 4 : 16);
+	if (r->state == TT_TCP_LISTEN) {
+		/* inet_diag reports the accept queue as rqueue/wqueue */
+		r->acceptq_len = m->idiag_rqueue;
+		r->acceptq_max = m->idiag_wqueue;
+		r->drops = drops;
+	}
+}
+
+static int diag_dump(int family, uint32_t netns, snapshot_fn fn, void *arg)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg = {
+		.nlh = {
+			.nlmsg_len = sizeof(msg),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		},
+		.req = {
+			.sdiag_family = (__u8)family,
+			.sdiag_protocol = IPPROTO_TCP,
+			.idiag_states = ~0u,
+			.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1),
+		},
+	};
+	static char buf[32768];
+	int fd, ret = 0;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &msg, sizeof(msg), 0) < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			goto cleanup;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+			struct tt_sock_record r;
+			struct rtattr *a;
+			uint32_t drops = 0;
+			int alen;
+
+			if (h->nlmsg_type == NLMSG_DONE)
+				goto cleanup;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				ret = e->error;
+				goto cleanup;
+			}
+			alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+			for (a = (struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+				if (a->rta_type == INET_DIAG_SKMEMINFO &&
+				    RTA_PAYLOAD(a) > (int)(SK_MEMINFO_DROPS * sizeof(uint32_t)))
+					drops = ((uint32_t *)RTA_DATA(a))[SK_MEMINFO_DROPS];
+			diag_to_record(m, netns, drops, &r);
+			fn(&r, arg);
+		}
+	}
+cleanup:
+	close(fd);
+	return ret;
+}
+
+int snapshot_here(struct snapshot *s, snapshot_fn fn, void *arg)
+{
+	int err;
+
+	if (!s->via_diag)
+		return iter_here(s, fn, arg);
+	err = diag_dump(AF_INET, netns_self(), fn, arg);
+	if (!err)
+		err = diag_dump(AF_INET6, netns_self(), fn, arg);
+	return err;
+}
+
+struct visit_args {
+	struct snapshot *s;
+	snapshot_fn fn;
+	void *arg;
+};
+
+static int visit_one(void *p)
+{
+	struct visit_args *v = p;
+
+	return snapshot_here(v->s, v->fn, v->arg);
+}
+
+int snapshot_all(struct snapshot *s, snapshot_fn fn, void *arg, size_t *visited)
+{
+	static struct netns_entry ns[NETNS_MAX];
+	struct visit_args v = { s, fn, arg };
+	size_t skipped;
+	int n = netns_collect(ns, NETNS_MAX, &skipped);
+
+	*visited = 0;
+	if (n < 0)
+		return n;
+	if (skipped)
+		p_warn("%zu network namespaces beyond the first %d were not read",
+		       skipped, NETNS_MAX);
+	for (int i = 0; i < n; i++) {
+		int err = i == 0 ? snapshot_here(s, fn, arg)
+				 : netns_run_in(ns[i].path, visit_one, &v);
+
+		if (err == -ENOENT || err == -ESRCH)
+			continue;	/* gone meanwhile */
+		if (err)
+			return err;
+		(*visited)++;
+	}
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* TCP state names, indexed by the kernel's TCP_* numbers (include/net/tcp_states.h). */
+#include <string.h>
+#include "tcptrail.h"
+#include "tcp_names.h"
+
+static const char *const state_names[TT_TCP_MAX_STATES] = {
+	[TT_TCP_ESTABLISHED] = "ESTABLISHED",
+	[TT_TCP_SYN_SENT] = "SYN_SENT",
+	[TT_TCP_SYN_RECV] = "SYN_RECV",
+	[TT_TCP_FIN_WAIT1] = "FIN_WAIT1",
+	[TT_TCP_FIN_WAIT2] = "FIN_WAIT2",
+	[TT_TCP_TIME_WAIT] = "TIME_WAIT",
+	[TT_TCP_CLOSE] = "CLOSE",
+	[TT_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TT_TCP_LAST_ACK] = "LAST_ACK",
+	[TT_TCP_LISTEN] = "LISTEN",
+	[TT_TCP_CLOSING] = "CLOSING",
+	[TT_TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
+};
+
+const char *tcp_state_name(uint8_t state)
+{
+	if (state < TT_TCP_MAX_STATES && state_names[state])
+		return state_names[state];
+	return "UNKNOWN";
+}
+
+int tcp_state_parse(const char *name)
+{
+	for (int i = 0; i < TT_TCP_MAX_STATES; i++)
+		if (state_names[i] && strcmp(state_names[i], name) == 0)
+			return i;
+	return -1;
+}

@@ -1,0 +1,290 @@
+/* Tracer: BPF lifecycle for the tracepoint programs. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "log.h"
+#include "tracer.h"
+#include "tcptrail.skel.h"
+
+#define MAX_RST_REASONS 64
+
+struct tracer {
+	struct tcptrail_bpf *skel;
+	struct ring_buffer *rb;
+	struct tracer_features feat;
+	tracer_event_fn on_event;
+	void *arg;
+	int ncpus;
+	uint64_t *percpu;	/* scratch for reading the per-CPU counter */
+	const char *rst_reasons[MAX_RST_REASONS];
+	uint32_t n_rst_reasons;
+	char *rst_names;	/* storage behind rst_reasons */
+};
+
+/* Number of parameters of a tracepoint's BTF prototype, counting the
+ * leading void *; -1 if the kernel has no such tracepoint.
+ */
+static int tp_arity(const struct btf *btf, const char *tp)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, id);			/* typedef */
+	t = btf__type_by_id(btf, t->type);		/* pointer */
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(btf, t->type);		/* func proto */
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t);
+}
+
+static bool enum_has(const struct btf *btf, const char *type, const char *value)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++)
+		if (strcmp(btf__name_by_offset(btf, e[i].name_off), value) == 0)
+			return true;
+	return false;
+}
+
+/* Reset reasons name themselves in BTF; keep them for the output. */
+static void load_rst_reasons(struct tracer *t, const struct btf *btf)
+{
+	static const char prefix[] = "SK_RST_REASON_";
+	int id = btf__find_by_name_kind(btf, "sk_rst_reason", BTF_KIND_ENUM);
+	const struct btf_type *ty;
+	const struct btf_enum *e;
+	size_t size = 0;
+	char *p;
+
+	if (id < 0)
+		return;
+	ty = btf__type_by_id(btf, id);
+	e = btf_enum(ty);
+	for (int i = 0; i < btf_vlen(ty); i++)
+		size += strlen(btf__name_by_offset(btf, e[i].name_off)) + 1;
+	t->rst_names = p = malloc(size ? size : 1);
+	if (!p)
+		return;
+	for (int i = 0; i < btf_vlen(ty); i++) {
+		const char *name = btf__name_by_offset(btf, e[i].name_off);
+
+		if (e[i].val < 0 || e[i].val >= MAX_RST_REASONS)
+			continue;
+		if (strncmp(name, prefix, sizeof(prefix) - 1) == 0)
+			name += sizeof(prefix) - 1;
+		strcpy(p, name);
+		t->rst_reasons[e[i].val] = p;
+		p += strlen(name) + 1;
+		if ((uint32_t)e[i].val >= t->n_rst_reasons)
+			t->n_rst_reasons = (uint32_t)e[i].val + 1;
+	}
+}
+
+/* Decide which optional programs load on this kernel. */
+static int probe_features(struct tracer *t)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	struct tcptrail_bpf *s = t->skel;
+	int arity;
+
+	if (!btf) {
+		p_err("this kernel exposes no BTF type information "
+		      "(/sys/kernel/btf/vmlinux); tcptrail needs a kernel built with "
+		      "CONFIG_DEBUG_INFO_BTF=y (5.8 or later)");
+		return -ENOENT;
+	}
+	if (tp_arity(btf, "inet_sock_set_state") < 0) {
+		p_err("this kernel has no sock:inet_sock_set_state tracepoint; "
+		      "tcptrail needs Linux 4.16 or later");
+		btf__free(btf);
+		return -ENOENT;
+	}
+	t->feat.synack = tp_arity(btf, "tcp_retransmit_synack") >= 0;
+	arity = tp_arity(btf, "tcp_send_reset");
+	t->feat.send_reset = arity >= 0;
+	t->feat.send_reset_reason = arity >= 4;
+	t->feat.receive_reset = tp_arity(btf, "tcp_receive_reset") >= 0;
+	t->feat.listen_overflow = tp_arity(btf, "kfree_skb") >= 4 &&
+		enum_has(btf, "skb_drop_reason", "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW");
+	load_rst_reasons(t, btf);
+	btf__free(btf);
+
+	bpf_program__set_autoload(s->progs.handle_synack_retransmit, t->feat.synack);
+	bpf_program__set_autoload(s->progs.handle_send_reset,
+				  t->feat.send_reset && !t->feat.send_reset_reason);
+	bpf_program__set_autoload(s->progs.handle_send_reset_reason, t->feat.send_reset_reason);
+	bpf_program__set_autoload(s->progs.handle_receive_reset, t->feat.receive_reset);
+	bpf_program__set_autoload(s->progs.handle_kfree_skb, t->feat.listen_overflow);
+
+	if (!t->feat.synack)
+		p_warn("no tcp:tcp_retransmit_synack tracepoint: SYN-ACK retransmits not reported");
+	if (!t->feat.send_reset || !t->feat.receive_reset)
+		p_warn("no tcp reset tracepoints: histories cannot tell resets apart");
+	if (!t->feat.listen_overflow)
+		p_warn("this kernel has no TCP_LISTEN_OVERFLOW drop reason: "
+		       "accept-queue overflows are not reported per connection");
+	return 0;
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+
+	if (size < sizeof(struct tt_event))
+		return 0;
+	t->on_event(data, t->arg);
+	return 0;
+}
+
+static void explain_load_error(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		p_err("permission denied loading BPF programs: tcptrail needs root "
+		      "(or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)");
+	else
+		p_err("failed to load the BPF programs: %s (run with -vv for the "
+		      "kernel verifier's log)", strerror(-err));
+}
+
+int tracer_open(struct tracer **out, const struct tracer_config *cfg)
+{
+	struct tracer *t;
+	int err;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->on_event = cfg->on_event;
+	t->arg = cfg->arg;
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		err = t->ncpus ? t->ncpus : -EINVAL;
+		p_err("failed to count CPUs: %s", strerror(-err));
+		goto fail;
+	}
+	t->percpu = calloc((size_t)t->ncpus, sizeof(uint64_t));
+	t->skel = tcptrail_bpf__open();
+	if (!t->percpu || !t->skel) {
+		err = -ENOMEM;
+		p_err("failed to open the BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	err = probe_features(t);
+	if (err)
+		goto fail;
+	err = bpf_map__set_max_entries(t->skel->maps.events, cfg->ring_mb << 20);
+	if (err) {
+		p_err("failed to size the ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	/* Wake the reader once an eighth of the ring is waiting. */
+	t->skel->rodata->wakeup_bytes = ((uint64_t)cfg->ring_mb << 20) / 8;
+	err = tcptrail_bpf__load(t->skel);
+	if (err) {
+		explain_load_error(err);
+		goto fail;
+	}
+	err = tcptrail_bpf__attach(t->skel);
+	if (err) {
+		p_err("failed to attach to the TCP tracepoints: %s", strerror(-err));
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
+	if (!t->rb) {
+		err = -errno;
+		p_err("failed to open the ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	tracer_close(t);
+	return err;
+}
+
+void tracer_close(struct tracer *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	tcptrail_bpf__destroy(t->skel);
+	free(t->percpu);
+	free(t->rst_names);
+	free(t);
+}
+
+const struct tracer_features *tracer_features(const struct tracer *t)
+{
+	return &t->feat;
+}
+
+const char *const *tracer_rst_reasons(const struct tracer *t, uint32_t *n)
+{
+	*n = t->n_rst_reasons;
+	return t->rst_reasons;
+}
+
+int tracer_poll(struct tracer *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* Records submitted without a wakeup are waiting: take them too. */
+	int m = ring_buffer__consume(t->rb);
+
+	if (m < 0)
+		return m;
+	return (n > 0 ? n : 0) + m;
+}
+
+uint64_t tracer_lost_total(struct tracer *t)
+{
+	uint32_t zero = 0;
+	uint64_t sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.lost_events), &zero, t->percpu))
+		return 0;
+	for (int i = 0; i < t->ncpus; i++)
+		sum += t->percpu[i];
+	return sum;
+}
+
+uint64_t tracer_drain_lost_cookies(struct tracer *t,
+				   void (*fn)(uint64_t cookie, void *arg), void *arg)
+{
+	int fd = bpf_map__fd(t->skel->maps.lost_cookies);
+	uint64_t key, next, count, total = 0;
+	bool have = false;
+
+	/* Delete as we go: restart from the beginning after each delete, which
+	 * is safe for hash maps and bounded by the map's size.
+	 */
+	while (bpf_map_get_next_key(fd, have ? &key : NULL, &next) == 0) {
+		if (bpf_map_lookup_elem(fd, &next, &count) == 0) {
+			fn(next, arg);
+			total += count;
+		}
+		bpf_map_delete_elem(fd, &next);
+		have = false;
+	}
+	return total;
+}

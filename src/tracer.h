@@ -1,0 +1,58 @@
+/* The live kernel side: probe what the kernel offers, load and attach the
+ * BPF programs, read the ring buffer, account for lost records.
+ */
+#ifndef TT_TRACER_H
+#define TT_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tcptrail.h"
+
+struct tracer;
+
+/* Called for every record, in ring-buffer order. */
+typedef void (*tracer_event_fn)(const struct tt_event *e, void *arg);
+
+struct tracer_config {
+	uint32_t ring_mb;
+	tracer_event_fn on_event;
+	void *arg;
+};
+
+/* What the running kernel let us attach. */
+struct tracer_features {
+	bool synack;		/* tcp:tcp_retransmit_synack */
+	bool send_reset;	/* tcp:tcp_send_reset */
+	bool send_reset_reason;	/* ... with its reason argument (v6.10+) */
+	bool receive_reset;	/* tcp:tcp_receive_reset */
+	bool listen_overflow;	/* skb:kfree_skb with TCP_LISTEN_OVERFLOW */
+};
+
+/* Load and attach. On failure returns negative errno after printing one
+ * plain sentence saying what is needed.
+ */
+int tracer_open(struct tracer **out, const struct tracer_config *cfg);
+void tracer_close(struct tracer *t);
+
+const struct tracer_features *tracer_features(const struct tracer *t);
+
+/* Names of enum sk_rst_reason values from the kernel's BTF ("NOT_SPECIFIED",
+ * ...), indexed by value; *n is 0 where the kernel has none.
+ */
+const char *const *tracer_rst_reasons(const struct tracer *t, uint32_t *n);
+
+/* Wait up to timeout_ms for a wakeup, then deliver everything waiting.
+ * Returns records delivered or negative errno (-EINTR is not an error).
+ */
+int tracer_poll(struct tracer *t, int timeout_ms);
+
+/* Total records lost since start (ring buffer full). */
+uint64_t tracer_lost_total(struct tracer *t);
+
+/* Move the lost-record attributions out of the kernel: fn once per socket
+ * cookie with the records it lost. Returns the records attributed.
+ */
+uint64_t tracer_drain_lost_cookies(struct tracer *t,
+				   void (*fn)(uint64_t cookie, void *arg), void *arg);
+
+#endif
