@@ -22,8 +22,8 @@ static __always_inline void fill_addrs(struct tt_sock_record *r,
 	r->sport = skc->skc_num;
 	r->state = skc->skc_state;
 	if (r->family == AF_INET6) {
-		BPF_CORE_READ_INTO(r->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(r->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		bpf_core_read(r->saddr, sizeof(r->saddr), &skc->skc_v6_rcv_saddr);
+		bpf_core_read(r->daddr, sizeof(r->daddr), &skc->skc_v6_daddr);
 	} else {
 		BPF_CORE_READ_INTO((__u32 *)r->saddr, skc, skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)r->daddr, skc, skc_daddr);

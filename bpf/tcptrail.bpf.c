@@ -106,8 +106,9 @@ static __always_inline void fill_sock_common(struct tt_event *e,
 	e->netns = tt_sk_netns(skc);
 	e->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
 	if (e->family == AF_INET6) {
-		BPF_CORE_READ_INTO(e->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(e->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		/* whole arrays: BPF_CORE_READ_INTO would copy sizeof(*dst) */
+		bpf_core_read(e->saddr, sizeof(e->saddr), &skc->skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr, sizeof(e->daddr), &skc->skc_v6_daddr);
 	} else {
 		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
 		__builtin_memset(e->daddr, 0, sizeof(e->daddr));

@@ -35,6 +35,8 @@ enum conn_flags {
 	CONN_TRUNCATED = 1 << 6,   /* more states than CONN_MAX_STATES */
 	CONN_EVICTED = 1 << 7,	   /* pushed out of a full table before it ended */
 	CONN_OWNER_SEEN = 1 << 8,  /* pid/comm come from the socket's own task */
+	CONN_VANISHED = 1 << 9,	   /* the kernel no longer has it; its CLOSE was not seen */
+	CONN_SWEEP = 1 << 10,	   /* reconcile: found in the kernel's list */
 };
 
 struct conn {

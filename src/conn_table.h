@@ -38,7 +38,9 @@ uint32_t conn_table_capacity(const struct conn_table *t);
 /* Bytes reserved per tracked socket, index included. */
 size_t conn_table_bytes_per_conn(void);
 
-/* Call fn on every entry, oldest first. fn must not insert or remove. */
+/* Call fn on every entry, oldest first. fn may remove the entry it is given,
+ * nothing else.
+ */
 void conn_table_foreach(struct conn_table *t, void (*fn)(struct conn *c, void *arg),
 			void *arg);
 

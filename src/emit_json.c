@@ -107,6 +107,7 @@ static void json_history(void *ctx, const struct conn *c, const struct history_s
 		{ CONN_GAP, "missing_transition" },
 		{ CONN_TRUNCATED, "truncated" },
 		{ CONN_EVICTED, "evicted" },
+		{ CONN_VANISHED, "close_not_seen" },
 	};
 	struct emitter *em = ctx;
 	const char *closer = conn_closer_name(s->closer);

@@ -145,6 +145,14 @@ void history_on_reset(struct conn *c, const struct tt_event *e)
 	note_owner(c, e);
 }
 
+void history_observe(struct conn *c, uint8_t state, uint64_t ts)
+{
+	c->flags |= CONN_GAP;
+	if (state == TT_TCP_TIME_WAIT && c->closer == CLOSER_NONE)
+		c->closer = CLOSER_LOCAL;
+	append_state(c, state, ts);
+}
+
 bool history_is_restart(const struct conn *c, const struct tt_event *e)
 {
 	return (c->flags & CONN_CLOSED) && e->oldstate == TT_TCP_CLOSE &&
@@ -218,6 +226,9 @@ void history_summarize(const struct conn *c, struct history_summary *s)
 		}
 	} else if (c->flags & CONN_CLOSED) {
 		s->end = end_of_closed(c, TT_TCP_CLOSE);
+	} else if (c->flags & CONN_VANISHED) {
+		/* A timewait socket in the kernel's list proves an orderly close. */
+		s->end = n && c->states[n - 1] == TT_TCP_TIME_WAIT ? END_ORDERLY : END_UNKNOWN;
 	}
 	if (s->closer == CLOSER_NONE) {
 		switch (s->end) {
@@ -234,7 +245,7 @@ void history_summarize(const struct conn *c, struct history_summary *s)
 		}
 	}
 	s->complete = !(c->flags & (CONN_PREEXISTING | CONN_LOST | CONN_GAP |
-				    CONN_TRUNCATED | CONN_EVICTED));
+				    CONN_TRUNCATED | CONN_EVICTED | CONN_VANISHED));
 }
 
 const char *conn_role_name(uint8_t role)
@@ -276,6 +287,7 @@ const char *conn_end_name(uint8_t end)
 		[END_HANDSHAKE_TIMEOUT] = "handshake_timeout",
 		[END_TIMEOUT] = "timeout",
 		[END_CLOSED] = "closed",
+		[END_UNKNOWN] = "unknown",
 	};
 
 	return end < sizeof(names) / sizeof(names[0]) ? names[end] : "unknown";

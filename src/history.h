@@ -19,6 +19,7 @@ enum conn_end {
 	END_HANDSHAKE_TIMEOUT,	/* no answer to SYN (or SYN-ACK) in time */
 	END_TIMEOUT,		/* retransmissions or keepalives gave up */
 	END_CLOSED,		/* closed without FIN exchange or reset (e.g. listener gone) */
+	END_UNKNOWN,		/* gone from the kernel without a CLOSE we saw */
 };
 
 #define DURATION_UNKNOWN UINT64_MAX
@@ -51,6 +52,11 @@ void history_on_state(struct conn *c, const struct tt_event *e);
 
 /* Note a reset sent or received on this socket. */
 void history_on_reset(struct conn *c, const struct tt_event *e);
+
+/* The kernel reports the socket in 'state' although no record said so:
+ * records were lost. Appends the state, marks the gap.
+ */
+void history_observe(struct conn *c, uint8_t state, uint64_t ts);
 
 /* Does this transition begin a new life on a socket whose last one ended
  * (connect() again after a failed connect or a disconnect)?

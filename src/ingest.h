@@ -28,7 +28,8 @@ struct ingest_stats {
 	uint64_t evicted;	/* open sockets pushed out of a full table */
 	uint64_t gaps;		/* histories with a missing transition */
 	uint64_t lost;		/* kernel records lost */
-	uint64_t seeded;	/* sockets found by the startup snapshot */
+	uint64_t seeded;	/* sockets first learned of from a snapshot */
+	uint64_t vanished;	/* tracked sockets gone without a CLOSE record */
 	uint64_t forced;	/* closes finished before their grace ended */
 };
 
@@ -41,8 +42,17 @@ void ingest_free(struct ingest *in);
 /* One kernel record, in ring-buffer order. */
 void ingest_event(struct ingest *in, const struct tt_event *e);
 
-/* A socket the startup snapshot found, not yet seen in any record. */
-void ingest_seed(struct ingest *in, const struct tt_sock_record *r, uint64_t now_ns);
+/* Compare what is tracked with the kernel's own list of sockets: v holds a
+ * snapshot begun at started_ns, and every record queued before it ended has
+ * been ingested. Live sockets never seen get a history (begun before tracing
+ * if initial, else with records lost); tracked ones the kernel no longer has,
+ * quiet since before the snapshot, are finished as vanished; a state the
+ * records never reported is added and the history marked. This is how a
+ * socket whose CLOSE record was lost still ends, and the table stays bounded
+ * by what really exists.
+ */
+void ingest_reconcile(struct ingest *in, const struct tt_sock_record *v, size_t n,
+		      uint64_t started_ns, bool initial);
 
 /* Kernel records were lost: count of them, attributed where possible. */
 void ingest_lost(struct ingest *in, uint64_t ts_ns, uint64_t count);

@@ -42,15 +42,22 @@ static void on_event(const struct tt_event *e, void *arg)
 	ingest_event(arg, e);
 }
 
-/* Sockets found at startup, held until the records queued meanwhile are in. */
-struct seed_list {
+/* Reconcile with the kernel's list of sockets this long after a loss (so the
+ * ring has drained), and at this period regardless, as a safety net for any
+ * path that ends a socket without a CLOSE record.
+ */
+#define RECONCILE_AFTER_LOSS_NS 1000000000ull
+#define RECONCILE_PERIOD_NS (60 * 1000000000ull)
+
+/* The kernel's sockets, held until the records queued meanwhile are in. */
+struct sock_list {
 	struct tt_sock_record *v;
 	size_t n, cap, dropped;
 };
 
-static void collect_seed(const struct tt_sock_record *r, void *arg)
+static void collect_sock(const struct tt_sock_record *r, void *arg)
 {
-	struct seed_list *l = arg;
+	struct sock_list *l = arg;
 
 	if (l->n == l->cap) {
 		l->dropped++;
@@ -59,37 +66,39 @@ static void collect_seed(const struct tt_sock_record *r, void *arg)
 	l->v[l->n++] = *r;
 }
 
-/* Give sockets that predate us a history. Records already in the ring
- * buffer are ingested first, so a socket born after attach is never
- * mistaken for an old one.
+/* Read every socket of every namespace, ingest everything queued meanwhile,
+ * then reconcile: records first, so a socket born after the snapshot began
+ * is never mistaken for an old or a vanished one.
  */
-static int seed_from_snapshot(struct tracer *tr, struct ingest *in, uint32_t max)
+static int reconcile_with_kernel(struct snapshot *snap, struct tracer *tr, struct ingest *in,
+				 uint32_t max, bool initial)
 {
-	struct snapshot snap;
-	struct seed_list l = { .cap = max };
+	struct sock_list l = { .cap = max };
 	size_t namespaces = 0;
-	uint64_t now = mono_ns();
+	uint64_t started = mono_ns();
 	int err;
 
 	l.v = calloc(l.cap, sizeof(*l.v));
 	if (!l.v)
 		return -ENOMEM;
-	err = snapshot_open(&snap);
-	if (!err)
-		err = snapshot_all(&snap, collect_seed, &l, &namespaces);
-	snapshot_close(&snap);
+	err = snapshot_all(snap, collect_sock, &l, &namespaces);
 	if (err) {
-		p_warn("failed to read existing sockets: %s; connections opened before "
-		       "tcptrail started have no history", strerror(-err));
+		p_warn("failed to read the kernel's sockets: %s%s", strerror(-err),
+		       initial ? "; connections opened before tcptrail started have no history"
+			       : "");
+		free(l.v);
+		return 0;
 	}
 	while (tracer_poll(tr, 0) > 0)
 		;
-	for (size_t i = 0; i < l.n; i++)
-		ingest_seed(in, &l.v[i], now);
+	/* A truncated list must not make live sockets look vanished. */
+	if (!l.dropped || initial)
+		ingest_reconcile(in, l.v, l.n, started, initial);
 	if (l.dropped)
-		p_warn("%zu existing sockets beyond --max-conns were not seeded", l.dropped);
+		p_warn("the kernel has more than --max-conns (%u) TCP sockets; %zu not read",
+		       max, l.dropped);
 	p_info("snapshot: %zu sockets in %zu network namespaces%s", l.n, namespaces,
-	       snap.via_diag ? " (sock_diag)" : "");
+	       snap->via_diag ? " (sock_diag)" : "");
 	free(l.v);
 	return 0;
 }
@@ -99,13 +108,15 @@ static void mark_lost_cookie(uint64_t cookie, void *arg)
 	ingest_mark_lost(arg, cookie);
 }
 
-/* Report records lost since the last call and taint what they touched. */
-static void account_losses(struct tracer *tr, struct ingest *in, uint64_t *seen)
+/* Report records lost since the last call and taint what they touched.
+ * Returns true when there were new losses.
+ */
+static bool account_losses(struct tracer *tr, struct ingest *in, uint64_t *seen)
 {
 	uint64_t total = tracer_lost_total(tr), fresh, attributed;
 
 	if (total <= *seen)
-		return;
+		return false;
 	fresh = total - *seen;
 	attributed = tracer_drain_lost_cookies(tr, mark_lost_cookie, in);
 	/* Some losses could not be tied to a socket (attribution map full,
@@ -115,6 +126,7 @@ static void account_losses(struct tracer *tr, struct ingest *in, uint64_t *seen)
 		ingest_mark_all_lost(in);
 	ingest_lost(in, mono_ns(), fresh);
 	*seen = total;
+	return true;
 }
 
 static int open_output(const char *path)
@@ -151,6 +163,13 @@ static int trace(const struct options *o)
 	};
 	struct tracer_config tcfg = { .ring_mb = o->ring_mb, .on_event = on_event };
 	struct outbuf out = { .buf = NULL };
+	struct snapshot snap = { 0 };
+	uint64_t reconcile_at = 0, next_periodic;
+	bool lost_since_reconcile = false;
+	/* Without the startup snapshot, the first reconcile meets sockets that
+	 * may predate us: it seeds them as such.
+	 */
+	bool seeded = o->snapshot;
 	struct ingest *in = NULL;
 	struct tracer *tr = NULL;
 	struct emitter em;
@@ -181,10 +200,12 @@ static int trace(const struct options *o)
 	if (err)
 		goto cleanup;
 	em.rst_reasons = tracer_rst_reasons(tr, &em.n_rst_reasons);
-	if (o->snapshot && seed_from_snapshot(tr, in, o->max_conns)) {
+	snapshot_open(&snap);
+	if (o->snapshot && reconcile_with_kernel(&snap, tr, in, o->max_conns, true)) {
 		p_err("out of memory reading existing sockets");
 		goto cleanup;
 	}
+	next_periodic = mono_ns() + RECONCILE_PERIOD_NS;
 	if (!o->json)
 		emit_text_header(&em);
 	outbuf_flush(&out);
@@ -200,8 +221,19 @@ static int trace(const struct options *o)
 			p_err("failed to read the ring buffer: %s", strerror(-err));
 			goto cleanup;
 		}
-		account_losses(tr, in, &lost_seen);
 		now = mono_ns();
+		if (account_losses(tr, in, &lost_seen)) {
+			lost_since_reconcile = true;
+			if (!reconcile_at)
+				reconcile_at = now + RECONCILE_AFTER_LOSS_NS;
+		}
+		if ((reconcile_at && now >= reconcile_at) || now >= next_periodic) {
+			reconcile_with_kernel(&snap, tr, in, o->max_conns, !seeded);
+			seeded = true;
+			reconcile_at = 0;
+			lost_since_reconcile = false;
+			next_periodic = now + RECONCILE_PERIOD_NS;
+		}
 		ingest_expire(in, now);
 		if (outbuf_flush(&out)) {
 			p_err("failed to write output: %s", strerror(out.err));
@@ -213,7 +245,8 @@ static int trace(const struct options *o)
 	/* Take what is still queued, then finish what has closed. */
 	while (tracer_poll(tr, 0) > 0)
 		;
-	account_losses(tr, in, &lost_seen);
+	if (account_losses(tr, in, &lost_seen) || lost_since_reconcile)
+		reconcile_with_kernel(&snap, tr, in, o->max_conns, !seeded);
 	ingest_flush(in);
 	if (outbuf_flush(&out)) {
 		p_err("failed to write output: %s", strerror(out.err));
@@ -222,12 +255,14 @@ static int trace(const struct options *o)
 	st = ingest_stats(in);
 	fprintf(stderr,
 		"tcptrail: %llu records, %llu histories (%llu incomplete), %llu lost, "
-		"%llu evicted, %u still open\n",
+		"%llu evicted, %llu vanished, %u still open\n",
 		(unsigned long long)st->records, (unsigned long long)st->histories,
 		(unsigned long long)st->incomplete, (unsigned long long)st->lost,
-		(unsigned long long)st->evicted, conn_table_count(ingest_table(in)));
+		(unsigned long long)st->evicted, (unsigned long long)st->vanished,
+		conn_table_count(ingest_table(in)));
 	ret = 0;
 cleanup:
+	snapshot_close(&snap);
 	tracer_close(tr);
 	ingest_free(in);
 	outbuf_free(&out);

@@ -1,0 +1,205 @@
+"""Shared pieces of the integration tests: run the real tracer, read its JSON,
+build network namespaces. Everything here talks to the real kernel."""
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TCPTRAIL = os.environ.get("TCPTRAIL", os.path.join(ROOT, "build", "tcptrail"))
+PEER = os.path.join(ROOT, "tests", "integration", "peer.py")
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def wait_until(pred, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise TestFailure("timed out waiting for " + what)
+
+
+LIVE = []  # processes a test started; killed after it whatever happened
+
+
+def kill_leftovers():
+    while LIVE:
+        proc = LIVE.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+class Tracer:
+    """The real tcptrail, writing JSON to a file, started and stopped around
+    a scenario. Readiness is its own "tracing" line on stderr."""
+
+    def __init__(self, *args, json_out=True):
+        fd, self.path = tempfile.mkstemp(prefix="tcptrail-", suffix=".out")
+        os.close(fd)
+        cmd = [TCPTRAIL, "-v", "-o", self.path] + (["--json"] if json_out else []) + list(args)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        LIVE.append(self.proc)
+        self.stderr = []
+        ready = threading.Event()
+
+        def pump():
+            for line in self.proc.stderr:
+                self.stderr.append(line.rstrip("\n"))
+                if "tracing" in line:
+                    ready.set()
+            ready.set()
+
+        self.thread = threading.Thread(target=pump, daemon=True)
+        self.thread.start()
+        if not ready.wait(20) or self.proc.poll() is not None:
+            self.proc.kill()
+            raise TestFailure("tracer did not start: " + " | ".join(self.stderr))
+        self.records = None
+        self.text = None
+
+    def stop(self, sig=signal.SIGINT):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise TestFailure("tracer did not exit after signal")
+        self.thread.join(5)
+        check(rc == 0, "tracer exited %d: %s" % (rc, " | ".join(self.stderr)))
+        with open(self.path, "rb") as f:
+            data = f.read()
+        os.unlink(self.path)
+        self.text = data.decode("utf-8")
+        return self
+
+    def parse_json(self):
+        """Every line must be one whole JSON object with type and ts."""
+        check(self.text.endswith("\n") or not self.text, "output ends mid-line")
+        self.records = []
+        for n, line in enumerate(self.text.splitlines(), 1):
+            try:
+                rec = json.loads(line)
+            except ValueError as err:
+                raise TestFailure("line %d is not JSON (%s): %r" % (n, err, line[:200]))
+            check("type" in rec and "ts" in rec, "line %d lacks type/ts" % n)
+            self.records.append(rec)
+        return self.records
+
+    def histories(self, **match):
+        return [r for r in self.parse_json() if r["type"] == "history"
+                and all(r.get(k) == v for k, v in match.items())]
+
+    def records_of(self, rtype, **match):
+        return [r for r in self.parse_json() if r["type"] == rtype
+                and all(r.get(k) == v for k, v in match.items())]
+
+
+def one(items, what):
+    check(len(items) == 1, "expected exactly one %s, got %d: %s" % (what, len(items), items))
+    return items[0]
+
+
+def expect_history(h, states, end, closed_by, role, tw_inferred=False, complete=True):
+    check(h["states"] == states, "states %s, expected %s" % (h["states"], states))
+    check(h["end"] == end, "end %s, expected %s" % (h["end"], end))
+    check(h["closed_by"] == closed_by, "closed_by %s, expected %s" % (h["closed_by"], closed_by))
+    check(h["role"] == role, "role %s, expected %s" % (h["role"], role))
+    check(h["tw_inferred"] == tw_inferred, "tw_inferred %s" % h["tw_inferred"])
+    check(h["complete"] == complete, "complete %s, expected %s (%s)"
+          % (h["complete"], complete, h.get("incomplete")))
+    check(len(h["durations_ns"]) == len(states), "durations do not match states")
+    check(h["durations_ns"][-1] is None, "last state has a duration")
+    check(all(isinstance(d, int) and d >= 0 for d in h["durations_ns"][:-1]),
+          "bad durations %s" % h["durations_ns"])
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def netns_inode(name):
+    return os.stat("/run/netns/" + name).st_ino
+
+
+class Netns:
+    """Two namespaces joined by a veth pair; removed on exit."""
+
+    def __init__(self, prefix, addr_a, addr_b):
+        self.a, self.b = prefix + "a", prefix + "b"
+        self.va, self.vb = prefix + "va", prefix + "vb"
+        self.addr_a, self.addr_b = addr_a, addr_b
+        self.cleanup()
+        run(["ip", "netns", "add", self.a])
+        run(["ip", "netns", "add", self.b])
+        run(["ip", "link", "add", self.va, "netns", self.a, "type", "veth",
+             "peer", "name", self.vb, "netns", self.b])
+        for ns, dev, addr in ((self.a, self.va, addr_a), (self.b, self.vb, addr_b)):
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+            if addr:
+                run(["ip", "-n", ns, "addr", "add", addr + "/24", "dev", dev])
+            run(["ip", "-n", ns, "link", "set", dev, "up"])
+
+    def cleanup(self):
+        for ns in (self.a, self.b):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+class Peer:
+    """peer.py running inside a namespace, driven line by line."""
+
+    def __init__(self, ns, *args):
+        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, "python3", PEER] + list(args),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        LIVE.append(self.proc)
+
+    def expect(self, word, timeout=10):
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        check(ready, "peer said nothing, waiting for " + word)
+        line = self.proc.stdout.readline().strip()
+        check(line.startswith(word), "peer said %r, expected %r" % (line, word))
+        return line
+
+    def send(self, word):
+        self.proc.stdin.write(word + "\n")
+        self.proc.stdin.flush()
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def listener(addr="127.0.0.1", family=socket.AF_INET, backlog=16):
+    srv = socket.socket(family, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, 0))
+    srv.listen(backlog)
+    return srv, srv.getsockname()[1]

@@ -1,0 +1,379 @@
+"""Core tracer on the real kernel: each test runs tcptrail, makes real TCP
+connections, and checks the JSON (or text) it printed."""
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+from lib import (TCPTRAIL, Netns, Peer, Tracer, TestFailure, check, expect_history,
+                 listener, netns_inode, one, run, wait_until)
+
+FULL_ACTIVE_CLOSE = ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"]
+FULL_PASSIVE_CLOSE_ACCEPTED = ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"]
+
+
+def recv_all(sock, n):
+    got = b""
+    while len(got) < n:
+        chunk = sock.recv(n - len(got))
+        check(chunk, "peer closed early")
+        got += chunk
+    return got
+
+
+def wait_eof(sock):
+    sock.settimeout(5)
+    check(sock.recv(100) == b"", "expected EOF")
+
+
+def ss_cookie_lines(filter_args):
+    """ss -e prints each socket's cookie as sk:<hex>."""
+    out = run(["ss", "-tanHe"] + filter_args).stdout
+    return out
+
+
+def client_closes_first(family, addr):
+    tracer = Tracer()
+    srv, port = listener(addr, family)
+    cli = socket.create_connection((addr, port))
+    conn, _ = srv.accept()
+    cli.sendall(b"x" * 1000)
+    recv_all(conn, 1000)
+    cli.close()
+    wait_eof(conn)
+    conn.close()
+    srv.close()
+    time.sleep(0.1)
+    return tracer.stop(), port
+
+
+def check_client_closes_first(tracer, port, family_name, addr):
+    client = one(tracer.histories(rport=port, role="active"), "client history")
+    server = one(tracer.histories(lport=port, role="passive"), "server history")
+    expect_history(client, FULL_ACTIVE_CLOSE, "orderly", "local", "active", tw_inferred=True)
+    expect_history(server, FULL_PASSIVE_CLOSE_ACCEPTED, "orderly", "peer", "passive")
+    for h in (client, server):
+        check(h["family"] == family_name, "family %s" % h["family"])
+        check(h["laddr"] == addr and h["raddr"] == addr, "addresses %s %s" % (h["laddr"], h["raddr"]))
+        check(h["netns"] == os.stat("/proc/self/ns/net").st_ino, "netns %s" % h["netns"])
+    check(client["lport"] == server["rport"], "the two ends disagree on the client port")
+    # SYN and FIN take one sequence number each in the kernel's counters
+    check(client["bytes_acked"] == 1002, "client bytes_acked %d" % client["bytes_acked"])
+    check(server["bytes_received"] == 1001, "server bytes_received %d" % server["bytes_received"])
+    # The owner is named from records in its own context only.
+    check(client.get("pid") == os.getpid() and client.get("comm", "").startswith("python"),
+          "client owner %s/%s" % (client.get("pid"), client.get("comm")))
+    check(server.get("pid") == os.getpid(), "server owner %s" % server.get("pid"))
+    cw = one(tracer.records_of("state", id=server["id"], new="CLOSE_WAIT"), "CLOSE_WAIT record")
+    check("pid" not in cw, "the FIN arrived in softirq, yet a pid was named: %s" % cw)
+    states = [r["new"] for r in tracer.records_of("state", id=client["id"])]
+    check(states == ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "CLOSE"],
+          "client state records %s" % states)
+    return client
+
+
+def test_client_closes_first():
+    tracer, port = client_closes_first(socket.AF_INET, "127.0.0.1")
+    client = check_client_closes_first(tracer, port, "ipv4", "127.0.0.1")
+    # The kernel really holds the client end in TIME_WAIT, under the same cookie.
+    out = ss_cookie_lines(["state", "time-wait", "( sport = :%d )" % client["lport"]])
+    check("sk:%x" % client["id"] in out, "ss shows no TIME_WAIT socket with cookie %x: %r"
+          % (client["id"], out))
+
+
+def test_ipv6_loopback():
+    tracer, port = client_closes_first(socket.AF_INET6, "::1")
+    check_client_closes_first(tracer, port, "ipv6", "::1")
+
+
+def test_server_closes_first():
+    tracer = Tracer()
+    srv, port = listener()
+    cli = socket.create_connection(("127.0.0.1", port))
+    conn, _ = srv.accept()
+    conn.sendall(b"hello")
+    recv_all(cli, 5)
+    conn.close()
+    wait_eof(cli)
+    cli.close()
+    srv.close()
+    time.sleep(0.1)
+    tracer.stop(signal.SIGTERM)  # SIGTERM flushes like SIGINT
+    server = one(tracer.histories(lport=port, role="passive"), "server history")
+    client = one(tracer.histories(rport=port, role="active"), "client history")
+    expect_history(server, ["SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"],
+                   "orderly", "local", "passive", tw_inferred=True)
+    expect_history(client, ["SYN_SENT", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"],
+                   "orderly", "peer", "active")
+
+
+def test_rst_abort():
+    tracer = Tracer()
+    srv, port = listener()
+    cli = socket.create_connection(("127.0.0.1", port))
+    conn, _ = srv.accept()
+    cli.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    cli.close()
+    conn.settimeout(5)
+    try:
+        conn.recv(10)
+        raise TestFailure("server saw no reset")
+    except ConnectionResetError:
+        pass
+    conn.close()
+    srv.close()
+    time.sleep(0.1)
+    tracer.stop()
+    client = one(tracer.histories(rport=port, role="active"), "client history")
+    server = one(tracer.histories(lport=port, role="passive"), "server history")
+    expect_history(client, ["SYN_SENT", "ESTABLISHED", "CLOSE"], "rst_sent", "local", "active")
+    expect_history(server, ["SYN_RECV", "ESTABLISHED", "CLOSE"], "rst_received", "peer", "passive")
+    sent = one(tracer.records_of("reset", direction="sent", id=client["id"]), "reset sent")
+    one(tracer.records_of("reset", direction="received", id=server["id"]), "reset received")
+    check(sent.get("pid") == os.getpid(), "close() ran in the owner's context: %s" % sent)
+
+
+def test_connection_refused():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    tracer = Tracer()
+    cli = socket.socket()
+    try:
+        cli.connect(("127.0.0.1", port))
+        raise TestFailure("connect to a closed port succeeded")
+    except ConnectionRefusedError:
+        pass
+    cli.close()
+    time.sleep(0.1)
+    tracer.stop()
+    client = one(tracer.histories(rport=port), "client history")
+    expect_history(client, ["SYN_SENT", "CLOSE"], "refused", "peer", "active")
+    check(client["sk_err"] == 111, "sk_err %d" % client["sk_err"])
+    # The RST came from no socket at all: the kernel answering for the port.
+    answer = one(tracer.records_of("reset", direction="sent", lport=port), "kernel's reset")
+    check("id" not in answer, "a reset from no socket carries an id: %s" % answer)
+    one(tracer.records_of("reset", direction="received", id=client["id"]), "reset received")
+
+
+def test_connection_before_start():
+    srv, port = listener()
+    cli = socket.create_connection(("127.0.0.1", port))
+    conn, _ = srv.accept()
+    lport = cli.getsockname()[1]
+    before = ss_cookie_lines(["state", "established", "( sport = :%d )" % lport])
+    tracer = Tracer()
+    cli.close()
+    wait_eof(conn)
+    conn.close()
+    srv.close()
+    time.sleep(0.1)
+    tracer.stop()
+    client = one(tracer.histories(lport=lport), "client history")
+    server = one(tracer.histories(lport=port, rport=lport), "server history")
+    expect_history(client, ["ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"], "orderly",
+                   "local", "unknown", tw_inferred=True, complete=False)
+    expect_history(server, ["ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"], "orderly",
+                   "peer", "unknown", complete=False)
+    for h in (client, server):
+        check(h["incomplete"] == ["started_before_trace"], "incomplete %s" % h["incomplete"])
+    check("sk:%x" % client["id"] in before, "snapshot id %x is not the cookie ss showed: %r"
+          % (client["id"], before))
+
+
+def test_connection_before_start_sock_diag():
+    """The same through the sock_diag fallback for kernels without iter/tcp."""
+    os.environ["TCPTRAIL_SNAPSHOT"] = "diag"
+    try:
+        srv, port = listener()
+        cli = socket.create_connection(("127.0.0.1", port))
+        conn, _ = srv.accept()
+        lport = cli.getsockname()[1]
+        tracer = Tracer()
+    finally:
+        del os.environ["TCPTRAIL_SNAPSHOT"]
+    check(any("sock_diag" in line for line in tracer.stderr), "fallback not used: %s"
+          % tracer.stderr)
+    cli.close()
+    wait_eof(conn)
+    conn.close()
+    srv.close()
+    time.sleep(0.1)
+    tracer.stop()
+    client = one(tracer.histories(lport=lport), "client history")
+    expect_history(client, ["ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"], "orderly",
+                   "local", "unknown", tw_inferred=True, complete=False)
+
+
+def test_simultaneous_close():
+    """Both ends send FIN before either arrives: the link is down while they
+    close, and the retransmitted FINs cross."""
+    with Netns("ttsc", "192.0.2.1", "192.0.2.2") as ns:
+        tracer = Tracer()
+        server = Peer(ns.b, "serve", "192.0.2.2", "7101")
+        server.expect("ready")
+        client = Peer(ns.a, "connect", "192.0.2.2", "7101")
+        client.expect("connected")
+        server.expect("accepted")
+        run(["ip", "-n", ns.a, "link", "set", ns.va, "down"])
+        client.send("shutdown")
+        server.send("shutdown")
+        client.expect("shut")
+        server.expect("shut")
+        time.sleep(0.1)
+        run(["ip", "-n", ns.a, "link", "set", ns.va, "up"])
+        client.expect("done", timeout=20)
+        server.expect("done", timeout=20)
+        client.close()
+        server.close()
+        time.sleep(0.1)
+        tracer.stop()
+        hs = tracer.histories(rport=7101) + tracer.histories(lport=7101)
+        check(len(hs) == 2, "expected two histories, got %s" % hs)
+        closing = [h for h in hs if "CLOSING" in h["states"]]
+        check(closing, "no side went through CLOSING: %s" % [h["states"] for h in hs])
+        for h in closing:
+            check(h["closed_by"] == "simultaneous", "closed_by %s" % h["closed_by"])
+            check(h["states"][-2:] == ["CLOSING", "TIME_WAIT"], "states %s" % h["states"])
+            check(h["end"] == "orderly" and h["complete"], "history %s" % h)
+        netns = {h["role"]: h["netns"] for h in hs}
+        check(netns == {"active": netns_inode(ns.a), "passive": netns_inode(ns.b)},
+              "netns ids %s" % netns)
+
+
+def test_handshake_timeout():
+    """A SYN to a peer that never answers: a neighbour entry points at a MAC
+    nobody has, so the SYN leaves and vanishes."""
+    with Netns("ttto", "192.0.2.1", None) as ns:
+        run(["ip", "-n", ns.a, "neigh", "add", "192.0.2.99", "lladdr", "02:00:00:00:00:99",
+             "dev", ns.va, "nud", "permanent"])
+        tracer = Tracer()
+        client = Peer(ns.a, "connect-silent", "192.0.2.99", "7102")
+        client.expect("error 110", timeout=20)
+        pid = client.proc.pid
+        client.close()
+        time.sleep(0.1)
+        tracer.stop()
+        h = one(tracer.histories(rport=7102), "client history")
+        expect_history(h, ["SYN_SENT", "CLOSE"], "handshake_timeout", None, "active")
+        check(h["netns"] == netns_inode(ns.a), "netns %d" % h["netns"])
+        check(h["pid"] == pid, "pid %s, expected %d" % (h.get("pid"), pid))
+        # TCP_SYNCNT 1: SYN at 0 s, one retry at 1 s, give up at 3 s
+        check(2.5e9 < h["durations_ns"][0] < 6e9, "SYN_SENT lasted %d ns" % h["durations_ns"][0])
+
+
+def test_text_view():
+    tracer = Tracer(json_out=False)
+    srv, port = listener()
+    cli = socket.create_connection(("127.0.0.1", port))
+    conn, _ = srv.accept()
+    cli.close()
+    wait_eof(conn)
+    conn.close()
+    srv.close()
+    time.sleep(0.1)
+    tracer.stop()
+    lines = tracer.text.splitlines()
+    check(lines and lines[0].split() == ["TIME", "EVENT", "PID", "COMM", "LOCAL", "REMOTE",
+                                         "DETAIL"], "header %r" % lines[:1])
+    remote = "127.0.0.1:%d" % port
+    hist = [l for l in lines if " history " in l and remote in l and "active" in l]
+    check(len(hist) == 1, "no active history line for %s: %s" % (remote, lines))
+    check(re.search(r"active orderly closed_by=local .*SYN_SENT .* > TIME_WAIT\(inferred\)",
+                    hist[0]), "history line %r" % hist[0])
+    check(hist[0].index(remote) == lines[0].index("REMOTE"), "REMOTE column misaligned")
+    check(any("SYN_SENT -> ESTABLISHED" in l and remote in l for l in lines),
+          "no SYN_SENT -> ESTABLISHED line")
+
+
+def test_lost_records_are_reported():
+    """Stop the reader and overflow a 1 MiB ring with a connection storm,
+    while connections opened earlier close: the loss is counted and reported,
+    nothing is silently dropped, and the connections whose CLOSE was lost
+    still end, marked incomplete."""
+    tracer = Tracer("--ring-mb", "1", "--no-snapshot")
+    srv, port = listener(backlog=4096)
+    kept = []
+    for _ in range(20):
+        cli = socket.create_connection(("127.0.0.1", port))
+        conn, _ = srv.accept()
+        kept.append((cli, conn, cli.getsockname()[1]))
+    time.sleep(0.3)  # let the tracer take their opening records
+    os.kill(tracer.proc.pid, signal.SIGSTOP)
+    try:
+        for _ in range(3000):
+            cli = socket.create_connection(("127.0.0.1", port))
+            conn, _ = srv.accept()
+            cli.close()
+            conn.close()
+        for cli, conn, _ in kept:
+            cli.close()
+            wait_eof(conn)
+            conn.close()
+    finally:
+        os.kill(tracer.proc.pid, signal.SIGCONT)
+    srv.close()
+    time.sleep(0.3)
+    tracer.stop()
+    lost = tracer.records_of("lost")
+    check(lost, "no lost record although the ring overflowed")
+    total = lost[-1]["total"]
+    check(total == sum(r["count"] for r in lost), "lost counts do not add up")
+    summary = [l for l in tracer.stderr if " lost," in l]
+    check(summary and (" %d lost," % total) in summary[-1], "summary %s" % summary)
+    m = re.search(r"(\d+) records, .* (\d+) lost", summary[-1])
+    # each connection makes 10 state records; the listener 2
+    check(int(m.group(1)) + int(m.group(2)) >= 3020 * 10 + 2,
+          "records seen plus lost fall short of those made: %s" % summary[-1])
+    hs = tracer.histories(rport=port) + tracer.histories(lport=port)
+    for h in hs:
+        if h["complete"]:
+            full = FULL_ACTIVE_CLOSE if h["role"] == "active" else FULL_PASSIVE_CLOSE_ACCEPTED
+            check(h["states"] == full, "a history marked complete misses states: %s" % h)
+    for _, _, lport in kept:
+        client = one([h for h in hs if h["lport"] == lport], "history of kept client %d" % lport)
+        server = one([h for h in hs if h["rport"] == lport], "history of kept server %d" % lport)
+        for h in (client, server):
+            check(not h["complete"] and "close_not_seen" in h["incomplete"],
+                  "kept connection not marked: %s" % h)
+        # the kernel still holds the client end in TIME_WAIT: that is evidence
+        check(client["states"] == ["SYN_SENT", "ESTABLISHED", "TIME_WAIT"]
+              and client["end"] == "orderly", "kept client %s" % client)
+        check(server["states"] == ["SYN_RECV", "ESTABLISHED"] and server["end"] == "unknown",
+              "kept server %s" % server)
+
+
+def test_bad_options():
+    for args, needle in ((["--duration", "soon"], "--duration"),
+                         (["--lport", "99999"], "--lport"),
+                         (["--frobnicate"], "--frobnicate"),
+                         (["-4", "-6"], "-4 and -6")):
+        p = subprocess.run([TCPTRAIL] + args, capture_output=True, text=True, timeout=10)
+        check(p.returncode == 2, "%s: exit %d" % (args, p.returncode))
+        check(needle in p.stderr and len(p.stderr.splitlines()) == 2,
+              "%s: message %r" % (args, p.stderr))
+    p = subprocess.run([TCPTRAIL, "-o", "/nonexistent/dir/out.json", "-d", "1"],
+                       capture_output=True, text=True, timeout=10)
+    check(p.returncode == 1 and "cannot open output file" in p.stderr, "output: %r" % p.stderr)
+
+
+def test_unprivileged_user_told_plainly():
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        TCPTRAIL, "-d", "1"], capture_output=True, text=True, timeout=20)
+    check(p.returncode == 1, "exit %d" % p.returncode)
+    lines = p.stderr.strip().splitlines()
+    check(len(lines) == 1 and "needs root" in lines[0], "stderr %r" % p.stderr)
+
+
+def test_duration_stops_by_itself():
+    start = time.time()
+    p = subprocess.run([TCPTRAIL, "--json", "-d", "1"], capture_output=True, text=True,
+                       timeout=30)
+    took = time.time() - start
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    check(took < 15, "took %.1f s" % took)
+    check("histories" in p.stderr, "no summary: %r" % p.stderr)

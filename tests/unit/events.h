@@ -1,0 +1,52 @@
+/* Builders of synthetic kernel records for the unit tests. */
+#ifndef TT_TEST_EVENTS_H
+#define TT_TEST_EVENTS_H
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "tcptrail.h"
+
+static inline struct tt_event ev_state(uint64_t cookie, uint64_t ts, uint8_t old, uint8_t new_,
+				       int owner)
+{
+	struct tt_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = TT_EV_STATE;
+	e.cookie = cookie;
+	e.ts_ns = ts;
+	e.family = AF_INET;
+	e.saddr[0] = 127, e.saddr[3] = 1;
+	e.daddr[0] = 127, e.daddr[3] = 1;
+	e.sport = 40000;
+	e.dport = 8080;
+	e.netns = 4026531840u;
+	e.oldstate = old;
+	e.newstate = new_;
+	e.pid = 1234;
+	strcpy(e.comm, "client");
+	if (owner)
+		e.flags = TT_F_OWNER_CTX;
+	return e;
+}
+
+static inline struct tt_event ev_close(uint64_t cookie, uint64_t ts, uint8_t old, int sk_err)
+{
+	struct tt_event e = ev_state(cookie, ts, old, TT_TCP_CLOSE, 0);
+
+	e.close.sk_err = sk_err;
+	e.close.bytes_acked = 100;
+	e.close.bytes_received = 200;
+	return e;
+}
+
+static inline struct tt_event ev_reset(uint64_t cookie, uint64_t ts, int sent, uint8_t state)
+{
+	struct tt_event e = ev_state(cookie, ts, state, state, 0);
+
+	e.type = sent ? TT_EV_RESET_SENT : TT_EV_RESET_RECV;
+	return e;
+}
+
+#endif

@@ -1,0 +1,34 @@
+/* Unit test runner: prints one line per test and a closing count. */
+#include <stdio.h>
+#include "harness.h"
+
+int harness_failed_checks;
+
+extern const struct test_case history_tests[], ingest_tests[], table_tests[],
+	fmt_tests[], opts_tests[];
+
+static const struct test_case *const suites[] = {
+	history_tests, ingest_tests, table_tests, fmt_tests, opts_tests,
+};
+
+int main(void)
+{
+	int passed = 0, failed = 0;
+
+	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
+		for (const struct test_case *t = suites[s]; t->name; t++) {
+			int before = harness_failed_checks;
+
+			t->fn();
+			if (harness_failed_checks == before) {
+				printf("PASS unit/%s\n", t->name);
+				passed++;
+			} else {
+				printf("FAIL unit/%s\n", t->name);
+				failed++;
+			}
+		}
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,65 @@
+/* Option parsing: good input accepted, bad input explained. */
+#include "harness.h"
+#include "opts.h"
+
+static int parse(struct options *o, char *err, const char *a1, const char *a2,
+		 const char *a3)
+{
+	char *argv[5] = { "tcptrail", (char *)a1, (char *)a2, (char *)a3, NULL };
+	int argc = 1 + (a1 != NULL) + (a2 != NULL) + (a3 != NULL);
+
+	err[0] = 0;
+	return opts_parse(o, argc, argv, err, 200);
+}
+
+static void defaults_and_values(void)
+{
+	struct options o;
+	char err[200];
+
+	CHECK(parse(&o, err, NULL, NULL, NULL) == 0);
+	CHECK(!o.json && o.states && o.histories && o.snapshot);
+	CHECK(o.max_conns == OPT_DEFAULT_MAX_CONNS);
+	CHECK(parse(&o, err, "--json", "-d", "2.5") == 0);
+	CHECK(o.json && o.duration_s == 2.5);
+	CHECK(parse(&o, err, "-6", "--lport", "80,8000-8002") == 0);
+	CHECK(!o.filter.ipv4 && o.filter.ipv6);
+	CHECK(filter_match(&o.filter, 10, 8001, 1));
+	CHECK(!filter_match(&o.filter, 10, 8003, 1));
+	CHECK(parse(&o, err, "--max-conns", "1000", "--ring-mb=16") == 0);
+	CHECK(o.max_conns == 1000 && o.ring_mb == 16);
+	CHECK(parse(&o, err, "-h", NULL, NULL) == 0 && o.mode == MODE_HELP);
+}
+
+static void rejects_bad_input(void)
+{
+	struct options o;
+	char err[200];
+
+	CHECK(parse(&o, err, "-d", "abc", NULL) == -1);
+	CHECK(strstr(err, "--duration") != NULL);
+	CHECK(parse(&o, err, "-d", "-1", NULL) == -1);
+	CHECK(parse(&o, err, "--bogus", NULL, NULL) == -1);
+	CHECK(strstr(err, "--bogus") != NULL);
+	CHECK(parse(&o, err, "-x", NULL, NULL) == -1);
+	CHECK(strstr(err, "-x") != NULL);
+	CHECK(parse(&o, err, "--lport", "70000", NULL) == -1);
+	CHECK(parse(&o, err, "--lport", "90-80", NULL) == -1);
+	CHECK(strstr(err, "backwards") != NULL);
+	CHECK(parse(&o, err, "--rport", "80,", NULL) == 0);
+	CHECK(parse(&o, err, "--rport", "80;81", NULL) == -1);
+	CHECK(parse(&o, err, "--ring-mb", "3", NULL) == -1);
+	CHECK(strstr(err, "power of 2") != NULL);
+	CHECK(parse(&o, err, "--max-conns", "1e6", NULL) == -1);
+	CHECK(parse(&o, err, "-4", "-6", NULL) == -1);
+	CHECK(parse(&o, err, "--no-states", "--no-histories", NULL) == -1);
+	CHECK(parse(&o, err, "-o", NULL, NULL) == -1);
+	CHECK(strstr(err, "needs a value") != NULL);
+	CHECK(parse(&o, err, "stray", NULL, NULL) == -1);
+}
+
+TEST_LIST(opts_tests) = {
+	TEST_ENTRY(defaults_and_values),
+	TEST_ENTRY(rejects_bad_input),
+	{ 0 },
+};
