@@ -52,4 +52,24 @@ static __always_inline __u32 tt_sk_netns(const struct sock_common *skc)
 	return BPF_CORE_READ(skc, skc_net.net, ns.inum);
 }
 
+/* SKB_DROP_REASON_TCP_LISTEN_OVERFLOW appeared in v6.2 (with the drop reasons
+ * of tcp_check_req()); a local flavour lets this compile against older BTF,
+ * and relocation still resolves the running kernel's own value by name.
+ */
+enum skb_drop_reason___tt {
+	SKB_DROP_REASON_TCP_LISTEN_OVERFLOW___tt = 0,
+};
+
+static __always_inline bool tt_listen_overflow_exists(void)
+{
+	return bpf_core_enum_value_exists(enum skb_drop_reason___tt,
+					  SKB_DROP_REASON_TCP_LISTEN_OVERFLOW___tt);
+}
+
+static __always_inline int tt_listen_overflow_reason(void)
+{
+	return bpf_core_enum_value(enum skb_drop_reason___tt,
+				   SKB_DROP_REASON_TCP_LISTEN_OVERFLOW___tt);
+}
+
 #endif /* CORE_FIXES_BPF_H */

@@ -294,11 +294,7 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, int reason)
 {
 	struct tt_event *e;
 
-	if (!bpf_core_enum_value_exists(enum skb_drop_reason,
-					SKB_DROP_REASON_TCP_LISTEN_OVERFLOW))
-		return 0;
-	if (reason != bpf_core_enum_value(enum skb_drop_reason,
-					  SKB_DROP_REASON_TCP_LISTEN_OVERFLOW))
+	if (!tt_listen_overflow_exists() || reason != tt_listen_overflow_reason())
 		return 0;
 	e = reserve_event(0);
 	if (!e)

@@ -55,6 +55,30 @@ def main():
         except OSError as err:
             say("error %d" % err.errno)
         sock.close()
+    elif role == "defer-overflow":
+        # TCP_DEFER_ACCEPT ignores bare handshake ACKs: a client's first data
+        # does the third-ACK step. Two clients fill the accept queue of a
+        # backlog-2 listener; two more were admitted at SYN time, wait long
+        # enough for a SYN-ACK retransmit, then send into the full queue.
+        import time
+        srv = socket.socket()
+        srv.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 5)
+        srv.bind((addr, port))
+        srv.listen(2)
+        first = []
+        for _ in range(2):
+            c = socket.create_connection((addr, port), timeout=5)
+            c.send(b"x")
+            first.append(c)
+        late = [socket.create_connection((addr, port), timeout=5) for _ in range(2)]
+        time.sleep(1.5)
+        for c in late:
+            c.send(b"y")
+        time.sleep(0.3)
+        for c in first + late:
+            c.close()
+        srv.close()
+        say("done")
     else:
         sys.exit("unknown role " + role)
 

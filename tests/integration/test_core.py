@@ -266,6 +266,48 @@ def test_handshake_timeout():
         check(2.5e9 < h["durations_ns"][0] < 6e9, "SYN_SENT lasted %d ns" % h["durations_ns"][0])
 
 
+def test_listen_overflow():
+    """Accept-queue overflow at third-ACK time, in a namespace of its own so
+    its kernel counter is the test's alone."""
+    with Netns("ttlq", None, None) as ns:
+        tracer = Tracer()
+        peer = Peer(ns.a, "defer-overflow", "127.0.0.1", "7103")
+        peer.expect("done", timeout=20)
+        peer.close()
+        counters = run(["ip", "netns", "exec", ns.a, "nstat", "-az", "TcpExtListenOverflows"])
+        tracer.stop()
+        kernel = int(counters.stdout.split("TcpExtListenOverflows")[1].split()[0])
+        overflows = tracer.records_of("listen_overflow", lport=7103)
+        check(kernel >= 1, "the scenario caused no overflow: %s" % counters.stdout)
+        check(len(overflows) == kernel, "%d listen_overflow records, kernel counted %d"
+              % (len(overflows), kernel))
+        check(all(r["netns"] == netns_inode(ns.a) for r in overflows), "netns %s" % overflows)
+
+
+def test_synack_retransmit():
+    """A SYN from a spoofed source: the SYN-ACK goes to a MAC nobody has,
+    so the listener retransmits it with its queues in the record."""
+    with Netns("ttsa", "192.0.2.1", "192.0.2.2") as ns:
+        run(["ip", "-n", ns.b, "neigh", "add", "192.0.2.77", "lladdr", "02:00:00:00:00:77",
+             "dev", ns.vb, "nud", "permanent"])
+        tracer = Tracer()
+        server = Peer(ns.b, "serve", "192.0.2.2", "7104")
+        server.expect("ready")
+        run(["ip", "netns", "exec", ns.a, "hping3", "-q", "-S", "-c", "1", "-p", "7104",
+             "-a", "192.0.2.77", "192.0.2.2"])
+        time.sleep(2.5)  # first retransmit after 1 s (TCP_TIMEOUT_INIT)
+        tracer.stop()
+        rtx = tracer.records_of("synack_retransmit", lport=7104)
+        check(rtx, "no SYN-ACK retransmit reported")
+        for r in rtx:
+            check(r["raddr"] == "192.0.2.77" and r["laddr"] == "192.0.2.2", "tuple %s" % r)
+            check(r["synq"] == 1 and r["acceptq"] == 0 and r["acceptq_max"] == 4,
+                  "queue figures %s" % r)
+            check(r["netns"] == netns_inode(ns.b) and r["listener_id"] > 0, "ids %s" % r)
+        listen = one(tracer.records_of("state", lport=7104, new="LISTEN"), "listen record")
+        check(all(r["listener_id"] == listen["id"] for r in rtx), "listener id differs")
+
+
 def test_text_view():
     tracer = Tracer(json_out=False)
     srv, port = listener()
