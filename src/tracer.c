@@ -108,7 +108,7 @@ static int probe_features(struct tracer *t)
 	if (!btf) {
 		p_err("this kernel exposes no BTF type information "
 		      "(/sys/kernel/btf/vmlinux); tcptrail needs a kernel built with "
-		      "CONFIG_DEBUG_INFO_BTF=y (5.8 or later)");
+		      "CONFIG_DEBUG_INFO_BTF=y (5.12 or later)");
 		return -ENOENT;
 	}
 	if (tp_arity(btf, "inet_sock_set_state") < 0) {
