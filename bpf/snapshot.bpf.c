@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Socket snapshot: iter/tcp writes one struct tt_sock_record per TCP socket of
- * the network namespace the reader opened the iterator in.
+ * the network namespace the reader opened the iterator in; iter/task_file one
+ * struct tt_file_record per descriptor of a TCP socket, machine-wide.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,6 +13,13 @@
 #define AF_INET6 10
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+extern int CONFIG_HZ __kconfig __weak;
+
+/* Set by userspace before each task_file walk: report only sockets in this
+ * state (0: all).
+ */
+__u32 want_state;
 
 static __always_inline void fill_addrs(struct tt_sock_record *r,
 				       const struct sock_common *skc)
@@ -53,6 +61,13 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 		r.sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 		if (sock)
 			r.inode = BPF_CORE_READ(sock, file, f_inode, i_ino);
+		r.rcv_idle_ms = ~0u;
+		if (CONFIG_HZ > 0) {
+			/* rcv_tstamp is in jiffies, truncated to 32 bits */
+			__u32 idle = (__u32)bpf_jiffies64() - BPF_CORE_READ(tp, rcv_tstamp);
+
+			r.rcv_idle_ms = (__u32)((__u64)idle * 1000 / CONFIG_HZ);
+		}
 		if (r.state == TT_TCP_LISTEN) {
 			r.acceptq_len = BPF_CORE_READ(sk, sk_ack_backlog);
 			r.acceptq_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
@@ -62,5 +77,33 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 		}
 	}
 	bpf_seq_write(seq, &r, sizeof(r));
+	return 0;
+}
+
+SEC("iter/task_file")
+int dump_task_files(struct bpf_iter__task_file *ctx)
+{
+	struct file *file = ctx->file;
+	struct task_struct *task = ctx->task;
+	struct tt_file_record r = {};
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!file || !task)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	/* a direct load keeps sk a BTF pointer, as the cookie helper needs */
+	sk = sock->sk;
+	if (!sk || tt_sk_protocol(sk) != IPPROTO_TCP)
+		return 0;
+	if (want_state && BPF_CORE_READ(sk, __sk_common.skc_state) != want_state)
+		return 0;
+	r.cookie = bpf_get_socket_cookie(sk);
+	r.pid = task->tgid;
+	r.fd = ctx->fd;
+	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

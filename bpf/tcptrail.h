@@ -110,10 +110,22 @@ struct tt_sock_record {
 	__u16 family;
 	__u8 state;
 	__u8 pad;
+	/* ms since the last ACK from the peer (tp->rcv_tstamp); for CLOSE_WAIT a
+	 * lower bound of the time since the FIN. ~0 when unknown.
+	 */
+	__u32 rcv_idle_ms;
 	__u32 acceptq_len;  /* listeners: sk_ack_backlog */
 	__u32 acceptq_max;  /* listeners: sk_max_ack_backlog */
 	__u32 synq_len;	    /* listeners: request sockets waiting */
 	__u32 drops;	    /* listeners: sk_drops */
+};
+
+/* One open descriptor of a TCP socket, from the iter/task_file walk. */
+struct tt_file_record {
+	__u64 cookie;
+	__u32 pid;	    /* tgid: the process holding the descriptor */
+	__u32 fd;
+	char comm[TT_COMM_LEN];
 };
 
 #endif /* TCPTRAIL_H */

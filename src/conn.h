@@ -37,6 +37,7 @@ enum conn_flags {
 	CONN_OWNER_SEEN = 1 << 8,  /* pid/comm come from the socket's own task */
 	CONN_VANISHED = 1 << 9,	   /* the kernel no longer has it; its CLOSE was not seen */
 	CONN_SWEEP = 1 << 10,	   /* reconcile: found in the kernel's list */
+	CONN_LEAK_REPORTED = 1 << 11, /* reported as a CLOSE_WAIT leak, not resolved */
 };
 
 struct conn {
@@ -56,6 +57,7 @@ struct conn {
 	uint8_t role;		     /* enum conn_role */
 	uint8_t closer;		     /* enum conn_closer: who sent the first FIN */
 	char comm[TT_COMM_LEN];
+	uint32_t leak_pid;	     /* owner named when reported as a leak */
 };
 
 #endif

@@ -8,6 +8,28 @@
 #include "outbuf.h"
 #include "sink.h"
 
+/* Owners listed in one leak record; a record must stay under
+ * OUTBUF_MAX_RECORD bytes.
+ */
+#define EMIT_MAX_OWNERS 64
+/* Processes the text view aggregates per batch before saying "and N more". */
+#define EMIT_AGG_MAX 32
+#define EMIT_AGG_FDS 8
+
+/* Text view: leaks (or resolutions) of one process within one batch. */
+struct leak_agg {
+	uint32_t pid;
+	uint32_t netns;
+	uint32_t count;
+	uint32_t held;		/* the process's open leaks after this batch */
+	uint64_t max_age_ns;
+	bool lower_bound;
+	bool resolved;		/* aggregates resolutions, not new leaks */
+	uint8_t nfds;
+	uint32_t fds[EMIT_AGG_FDS];
+	char comm[TT_COMM_LEN];
+};
+
 struct emitter {
 	struct outbuf *out;
 	struct clock_map clock;
@@ -18,6 +40,11 @@ struct emitter {
 	 */
 	const char *const *rst_reasons;
 	uint32_t n_rst_reasons;
+	/* text view's per-batch leak aggregation */
+	struct leak_agg agg[EMIT_AGG_MAX];
+	uint32_t nagg;
+	uint32_t agg_overflow;	/* records past EMIT_AGG_MAX processes */
+	uint64_t agg_ts;
 };
 
 void emitter_init(struct emitter *em, struct outbuf *out);

@@ -232,9 +232,71 @@ static void json_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total)
 	end(em, p);
 }
 
+static void json_leak(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t age_ns,
+		      bool lower_bound, const struct owner *owners, size_t n,
+		      uint32_t process_leaks)
+{
+	struct emitter *em = ctx;
+	char *p = begin(em, "close_wait_leak", ts_ns);
+
+	p = key_u64(p, "id", c->cookie);
+	p = tuple(p, c->family, c->laddr, c->lport, c->raddr, c->rport, c->netns);
+	p = key_u64(p, "close_wait_ns", age_ns);
+	p = key_bool(p, "age_lower_bound", lower_bound);
+	if (n) {
+		p = owner(p, owners[0].pid, owners[0].comm);
+		p = key_u64(p, "fd", owners[0].fd);
+	}
+	p = fmt_str(p, ",\"owners\":[");
+	/* A descriptor shared by thousands of forks would not fit one record. */
+	for (size_t i = 0; i < n && i < EMIT_MAX_OWNERS; i++) {
+		if (i)
+			*p++ = ',';
+		p = fmt_str(p, "{\"pid\":");
+		p = fmt_u64(p, owners[i].pid);
+		p = fmt_str(p, ",\"comm\":");
+		p = fmt_json_str(p, owners[i].comm, TT_COMM_LEN);
+		p = key_u64(p, "fd", owners[i].fd);
+		*p++ = '}';
+	}
+	*p++ = ']';
+	if (n > EMIT_MAX_OWNERS)
+		p = key_u64(p, "owners_not_listed", n - EMIT_MAX_OWNERS);
+	p = key_u64(p, "process_leaks", process_leaks);
+	end(em, p);
+}
+
+static void json_leak_resolved(void *ctx, const struct conn *c, uint64_t ts_ns,
+			       uint64_t age_ns)
+{
+	struct emitter *em = ctx;
+	uint8_t last = c->states[c->nstates - 1];
+	char *p = begin(em, "close_wait_resolved", ts_ns);
+
+	p = key_u64(p, "id", c->cookie);
+	p = tuple(p, c->family, c->laddr, c->lport, c->raddr, c->rport, c->netns);
+	p = key_u64(p, "close_wait_ns", age_ns);
+	/* where it went: LAST_ACK after close(), CLOSE after a reset, or gone */
+	if (last == TT_TCP_CLOSE_WAIT)
+		p = fmt_str(p, ",\"to\":null");
+	else
+		p = key_str(p, "to", tcp_state_name(last));
+	if (c->flags & CONN_OWNER_SEEN)
+		p = owner(p, c->pid, c->comm);
+	end(em, p);
+}
+
+static void json_batch_end(void *ctx)
+{
+	(void)ctx;
+}
+
 const struct sink_ops emit_json_ops = {
 	.state = json_state,
 	.history = json_history,
 	.event = json_event,
 	.lost = json_lost,
+	.leak = json_leak,
+	.leak_resolved = json_leak_resolved,
+	.batch_end = json_batch_end,
 };

@@ -111,10 +111,14 @@ static char *duration(char *p, uint64_t ns)
 
 	if (ns < 1000000)
 		n = snprintf(tmp, sizeof(tmp), "%.3fms", ns / 1e6);
-	else if (ns < 10000000000ull)
+	else if (ns < 1000000000ull)
 		n = snprintf(tmp, sizeof(tmp), "%.1fms", ns / 1e6);
-	else
+	else if (ns < 120000000000ull)
 		n = snprintf(tmp, sizeof(tmp), "%.1fs", ns / 1e9);
+	else if (ns < 7200000000000ull)
+		n = snprintf(tmp, sizeof(tmp), "%.1fm", ns / 6e10);
+	else
+		n = snprintf(tmp, sizeof(tmp), "%.1fh", ns / 3.6e12);
 	return fmt_mem(p, tmp, (size_t)n);
 }
 
@@ -223,9 +227,130 @@ static void text_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total)
 	finish(em, p);
 }
 
+/* Leaks come by the thousand when a server stops closing: one line per
+ * process and batch, not per socket.
+ */
+static struct leak_agg *agg_slot(struct emitter *em, uint32_t pid, uint32_t netns,
+				 bool resolved, uint64_t ts)
+{
+	struct leak_agg *a;
+
+	em->agg_ts = ts;
+	for (uint32_t i = 0; i < em->nagg; i++)
+		if (em->agg[i].pid == pid && em->agg[i].netns == netns &&
+		    em->agg[i].resolved == resolved)
+			return &em->agg[i];
+	if (em->nagg == EMIT_AGG_MAX) {
+		em->agg_overflow++;
+		return NULL;
+	}
+	a = &em->agg[em->nagg++];
+	memset(a, 0, sizeof(*a));
+	a->pid = pid;
+	a->netns = netns;
+	a->resolved = resolved;
+	return a;
+}
+
+static void text_leak(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t age_ns,
+		      bool lower_bound, const struct owner *owners, size_t n,
+		      uint32_t process_leaks)
+{
+	struct emitter *em = ctx;
+	struct leak_agg *a = agg_slot(em, n ? owners[0].pid : 0, c->netns, false, ts_ns);
+
+	if (!a)
+		return;
+	a->count++;
+	a->held = process_leaks;
+	if (age_ns > a->max_age_ns)
+		a->max_age_ns = age_ns;
+	a->lower_bound |= lower_bound;
+	if (n) {
+		memcpy(a->comm, owners[0].comm, sizeof(a->comm));
+		if (a->nfds < EMIT_AGG_FDS)
+			a->fds[a->nfds++] = owners[0].fd;
+	}
+}
+
+static void text_leak_resolved(void *ctx, const struct conn *c, uint64_t ts_ns,
+			       uint64_t age_ns)
+{
+	struct emitter *em = ctx;
+	struct leak_agg *a = agg_slot(em, c->leak_pid, c->netns, true, ts_ns);
+
+	if (!a)
+		return;
+	a->count++;
+	if (age_ns > a->max_age_ns)
+		a->max_age_ns = age_ns;
+	if (c->flags & CONN_OWNER_SEEN)
+		memcpy(a->comm, c->comm, sizeof(a->comm));
+}
+
+static void text_batch_end(void *ctx)
+{
+	struct emitter *em = ctx;
+
+	for (uint32_t i = 0; i < em->nagg; i++) {
+		const struct leak_agg *a = &em->agg[i];
+		char *p = outbuf_begin(em->out);
+
+		p = fmt_clock_ms(p, &em->clock, em->agg_ts);
+		p = fmt_str(p, a->resolved ? " LEAK-END " : " LEAK     ");
+		if (a->pid) {
+			p = fmt_str(p, "pid ");
+			p = fmt_u64(p, a->pid);
+			*p++ = ' ';
+			p = fmt_text_safe(p, a->comm, TT_COMM_LEN);
+		} else {
+			p = fmt_str(p, "no process");
+		}
+		p = fmt_str(p, ": ");
+		p = fmt_u64(p, a->count);
+		if (a->resolved) {
+			p = fmt_str(p, " leaked socket(s) left CLOSE_WAIT, the longest after ");
+			p = duration(p, a->max_age_ns);
+		} else {
+			p = fmt_str(p, " socket(s) in CLOSE_WAIT for ");
+			p = fmt_str(p, a->lower_bound ? "at least " : "");
+			p = duration(p, a->max_age_ns);
+			p = fmt_str(p, " (the peer closed; the process has not)");
+			if (a->nfds) {
+				p = fmt_str(p, ", fds ");
+				for (uint8_t f = 0; f < a->nfds; f++) {
+					if (f)
+						*p++ = ',';
+					p = fmt_u64(p, a->fds[f]);
+				}
+				if (a->count > a->nfds)
+					p = fmt_str(p, ",...");
+			}
+			p = fmt_str(p, "; it holds ");
+			p = fmt_u64(p, a->held);
+			p = fmt_str(p, " leaked now");
+		}
+		finish(em, netns_note(em, p, a->netns));
+	}
+	if (em->agg_overflow) {
+		char *p = outbuf_begin(em->out);
+
+		p = fmt_clock_ms(p, &em->clock, em->agg_ts);
+		p = fmt_str(p, " LEAK     and ");
+		p = fmt_u64(p, em->agg_overflow);
+		p = fmt_str(p, " more leak records from other processes (use --json for all)");
+		finish(em, p);
+	}
+	em->nagg = 0;
+	em->agg_overflow = 0;
+}
+
 const struct sink_ops emit_text_ops = {
 	.state = text_state,
 	.history = text_history,
 	.event = text_event,
 	.lost = text_lost,
+	.leak = text_leak,
+	.leak_resolved = text_leak_resolved,
+	.batch_end = text_batch_end,
 };

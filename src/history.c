@@ -100,6 +100,14 @@ void history_seed(struct conn *c, const struct tt_sock_record *r, uint64_t now_n
 		c->closer = CLOSER_PEER;
 	else if (r->state >= TT_TCP_FIN_WAIT1 && r->state <= TT_TCP_FIN_WAIT2)
 		c->closer = CLOSER_LOCAL;
+	/* The peer's FIN came no later than its last ACK: time since that ACK
+	 * is a lower bound of the time in CLOSE_WAIT.
+	 */
+	if (r->state == TT_TCP_CLOSE_WAIT && r->rcv_idle_ms != ~0u) {
+		uint64_t idle = (uint64_t)r->rcv_idle_ms * 1000000ull;
+
+		now_ns = now_ns > idle ? now_ns - idle : 0;
+	}
 	append_state(c, r->state, now_ns);
 }
 

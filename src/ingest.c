@@ -1,5 +1,6 @@
 /* Ingest: dispatch kernel records to histories and sinks. */
 #include <stdlib.h>
+#include <string.h>
 #include "history.h"
 #include "ingest.h"
 
@@ -7,7 +8,8 @@
  * two sides (or a recorded file) no longer agree.
  */
 _Static_assert(sizeof(struct tt_event) == 120, "tt_event layout changed");
-_Static_assert(sizeof(struct tt_sock_record) == 80, "tt_sock_record layout changed");
+_Static_assert(sizeof(struct tt_sock_record) == 88, "tt_sock_record layout changed");
+_Static_assert(sizeof(struct tt_file_record) == 32, "tt_file_record layout changed");
 
 /* A closed history waiting out its grace period. */
 struct pending_close {
@@ -21,7 +23,9 @@ struct ingest {
 	struct conn_table *table;
 	struct pending_close *pending;	/* FIFO ring, in close order */
 	uint32_t pending_cap, pending_head, pending_len;
+	uint64_t clock_ns;	/* latest time seen: records or expiry */
 	struct ingest_stats stats;
+	struct leak_stats leaks;
 };
 
 /* Closes within one grace period rarely exceed this; past it the oldest are
@@ -61,9 +65,28 @@ static bool wanted(const struct ingest *in, int family, uint16_t lport, uint16_t
 	return !in->cfg.filter || filter_match(in->cfg.filter, family, lport, rport);
 }
 
+/* When c entered the CLOSE_WAIT it is in (last state). */
+static uint64_t close_wait_since(const struct conn *c)
+{
+	return c->entered[c->nstates - 1];
+}
+
+static void resolve_leak(struct ingest *in, struct conn *c, uint64_t since, uint64_t ts)
+{
+	c->flags &= ~CONN_LEAK_REPORTED;
+	leak_stats_resolve(&in->leaks, c->leak_pid);
+	in->stats.leaks_resolved++;
+	if (wanted(in, c->family, c->lport, c->rport))
+		in->sink.ops->leak_resolved(in->sink.ctx, c, ts, ts > since ? ts - since : 0);
+}
+
 /* Emit c's history (listeners have none) and forget c. */
 static void finish(struct ingest *in, struct conn *c)
 {
+	/* A leak still open when its socket is forgotten (vanished, evicted). */
+	if ((c->flags & CONN_LEAK_REPORTED) && c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT)
+		resolve_leak(in, c, close_wait_since(c), in->clock_ns);
+
 	if (c->role != ROLE_LISTENER) {
 		struct history_summary s;
 
@@ -126,6 +149,9 @@ static void pending_push(struct ingest *in, const struct conn *c)
 static void on_state(struct ingest *in, const struct tt_event *e)
 {
 	struct conn *c = conn_table_find(in->table, e->cookie);
+	bool leaking = c && (c->flags & CONN_LEAK_REPORTED) &&
+		       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
+	uint64_t leak_since = leaking ? close_wait_since(c) : 0;
 
 	if (c && history_is_restart(c, e)) {
 		finish(in, c);
@@ -137,6 +163,9 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 	} else {
 		history_on_state(c, e);
 		conn_table_touch(in->table, c);
+		/* after the transition, so the record says where it went */
+		if (leaking && e->newstate != TT_TCP_CLOSE_WAIT)
+			resolve_leak(in, c, leak_since, e->ts_ns);
 	}
 	if (in->cfg.states && wanted(in, e->family, e->sport, e->dport))
 		in->sink.ops->state(in->sink.ctx, e);
@@ -147,6 +176,8 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 void ingest_event(struct ingest *in, const struct tt_event *e)
 {
 	in->stats.records++;
+	if (e->ts_ns > in->clock_ns)
+		in->clock_ns = e->ts_ns;
 	switch (e->type) {
 	case TT_EV_STATE:
 		on_state(in, e);
@@ -189,6 +220,7 @@ static void seed(struct ingest *in, const struct tt_sock_record *r, uint64_t now
 		return;
 	c = insert_evicting(in, r->cookie);
 	history_seed(c, r, now_ns);
+	c->flags |= CONN_SWEEP;	/* it is in the kernel's list: not vanished */
 	if (!initial)
 		c->flags |= CONN_LOST;
 	in->stats.seeded++;
@@ -274,6 +306,8 @@ void ingest_mark_all_lost(struct ingest *in)
 
 void ingest_expire(struct ingest *in, uint64_t now_ns)
 {
+	if (now_ns > in->clock_ns)
+		in->clock_ns = now_ns;
 	while (in->pending_len) {
 		const struct pending_close *pc = &in->pending[in->pending_head];
 
@@ -287,6 +321,74 @@ void ingest_flush(struct ingest *in)
 {
 	while (in->pending_len)
 		pending_pop_finish(in);
+}
+
+struct leak_scan {
+	const struct ingest *in;
+	uint64_t now_ns;
+	uint64_t *cookies;
+	size_t n, max;
+};
+
+static void leak_candidate(struct conn *c, void *arg)
+{
+	struct leak_scan *ls = arg;
+
+	if (ls->n == ls->max || c->role == ROLE_LISTENER ||
+	    (c->flags & CONN_LEAK_REPORTED) || c->states[c->nstates - 1] != TT_TCP_CLOSE_WAIT)
+		return;
+	if (ls->now_ns < close_wait_since(c) + ls->in->cfg.leak_after_ns)
+		return;
+	ls->cookies[ls->n++] = c->cookie;
+}
+
+size_t ingest_leak_candidates(struct ingest *in, uint64_t now_ns, uint64_t *cookies,
+			      size_t max)
+{
+	struct leak_scan ls = { in, now_ns, cookies, 0, max };
+
+	if (!in->cfg.leak_after_ns)
+		return 0;
+	conn_table_foreach(in->table, leak_candidate, &ls);
+	return ls.n;
+}
+
+void ingest_report_leak(struct ingest *in, uint64_t cookie, uint64_t now_ns,
+			const struct owner *owners, size_t n)
+{
+	struct conn *c = conn_table_find(in->table, cookie);
+	uint32_t held = 0;
+	uint64_t since;
+
+	/* It may have closed between the candidate scan and now. */
+	if (!c || (c->flags & CONN_LEAK_REPORTED) ||
+	    c->states[c->nstates - 1] != TT_TCP_CLOSE_WAIT)
+		return;
+	since = close_wait_since(c);
+	c->flags |= CONN_LEAK_REPORTED;
+	/* The descriptor holder is the owner, whatever task ran before. */
+	if (n) {
+		c->pid = owners[0].pid;
+		memcpy(c->comm, owners[0].comm, sizeof(c->comm));
+		c->flags |= CONN_OWNER_SEEN;
+	}
+	c->leak_pid = n ? owners[0].pid : 0;
+	held = leak_stats_add(&in->leaks, c->leak_pid, n ? owners[0].comm : "");
+	in->stats.leaks++;
+	if (wanted(in, c->family, c->lport, c->rport))
+		in->sink.ops->leak(in->sink.ctx, c, now_ns, now_ns > since ? now_ns - since : 0,
+				   (c->flags & CONN_PREEXISTING) && c->nstates == 1, owners, n,
+				   held);
+}
+
+void ingest_batch_end(struct ingest *in)
+{
+	in->sink.ops->batch_end(in->sink.ctx);
+}
+
+const struct leak_stats *ingest_leak_stats(const struct ingest *in)
+{
+	return &in->leaks;
 }
 
 const struct ingest_stats *ingest_stats(const struct ingest *in)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include "conn_table.h"
 #include "filter.h"
+#include "leak_stats.h"
+#include "owner.h"
 #include "sink.h"
 #include "tcptrail.h"
 
@@ -19,6 +21,7 @@ struct ingest_config {
 	bool states;		/* emit each state transition */
 	bool histories;		/* emit each finished history */
 	const struct filter *filter; /* NULL: everything */
+	uint64_t leak_after_ns;	/* CLOSE_WAIT this long is a leak; 0: off */
 };
 
 struct ingest_stats {
@@ -31,6 +34,8 @@ struct ingest_stats {
 	uint64_t seeded;	/* sockets first learned of from a snapshot */
 	uint64_t vanished;	/* tracked sockets gone without a CLOSE record */
 	uint64_t forced;	/* closes finished before their grace ended */
+	uint64_t leaks;		/* CLOSE_WAIT leaks reported */
+	uint64_t leaks_resolved;
 };
 
 struct ingest;
@@ -65,7 +70,20 @@ void ingest_expire(struct ingest *in, uint64_t now_ns);
 /* Finish every closed history now (end of input). */
 void ingest_flush(struct ingest *in);
 
+/* CLOSE_WAIT leak detection. Fills cookies (at most max) with sockets in
+ * CLOSE_WAIT for at least leak_after_ns at now_ns and not yet reported;
+ * returns how many. The caller finds their owners, then reports each.
+ */
+size_t ingest_leak_candidates(struct ingest *in, uint64_t now_ns, uint64_t *cookies,
+			      size_t max);
+void ingest_report_leak(struct ingest *in, uint64_t cookie, uint64_t now_ns,
+			const struct owner *owners, size_t n);
+
+/* Tell the sink a batch of records ended (aggregating views print now). */
+void ingest_batch_end(struct ingest *in);
+
 const struct ingest_stats *ingest_stats(const struct ingest *in);
+const struct leak_stats *ingest_leak_stats(const struct ingest *in);
 struct conn_table *ingest_table(struct ingest *in);
 
 #endif

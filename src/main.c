@@ -11,8 +11,10 @@
 #include "ingest.h"
 #include "log.h"
 #include "netns.h"
+#include "leak_report.h"
 #include "opts.h"
 #include "outbuf.h"
+#include "owners.h"
 #include "snapshot.h"
 #include "tracer.h"
 
@@ -48,22 +50,44 @@ static void on_event(const struct tt_event *e, void *arg)
  */
 #define RECONCILE_AFTER_LOSS_NS 1000000000ull
 #define RECONCILE_PERIOD_NS (60 * 1000000000ull)
+/* How often CLOSE_WAIT ages are checked, and how many new leaks one check
+ * reports at most (the rest wait for the next).
+ */
+#define LEAK_CHECK_NS 500000000ull
+#define LEAK_BATCH_MAX 65536
+/* Descriptors one owner scan keeps at most. */
+#define OWNER_INDEX_MAX (4u << 20)
 
-/* The kernel's sockets, held until the records queued meanwhile are in. */
-struct sock_list {
-	struct tt_sock_record *v;
-	size_t n, cap, dropped;
-};
-
-static void collect_sock(const struct tt_sock_record *r, void *arg)
+/* Report sockets that have sat in CLOSE_WAIT too long, each with the
+ * processes and descriptors holding it now.
+ */
+static void check_leaks(struct snapshot *snap, struct ingest *in, struct owner_index *ix,
+			uint64_t *cands, uint64_t now, uint32_t max)
 {
-	struct sock_list *l = arg;
+	struct sock_list l = { 0 };
+	size_t n = ingest_leak_candidates(in, now, cands, LEAK_BATCH_MAX);
+	int err;
 
-	if (l->n == l->cap) {
-		l->dropped++;
+	if (!n)
 		return;
+	/* The /proc fallback matches descriptors by socket inode. */
+	if (snap->files_via_proc)
+		snapshot_collect(snap, &l, max);
+	err = owner_index_scan(ix, snap, TT_TCP_CLOSE_WAIT, l.v, l.n);
+	sock_list_free(&l);
+	if (err) {
+		p_warn("failed to find the processes holding leaked sockets: %s", strerror(-err));
+		ix->n = 0;
 	}
-	l->v[l->n++] = *r;
+	if (ix->dropped)
+		p_warn("more than %zu descriptors of CLOSE_WAIT sockets; some owners not named",
+		       ix->max);
+	for (size_t i = 0; i < n; i++) {
+		const struct owner *first;
+		size_t k = owner_index_find(ix, cands[i], &first);
+
+		ingest_report_leak(in, cands[i], now, first, k);
+	}
 }
 
 /* Read every socket of every namespace, ingest everything queued meanwhile,
@@ -73,20 +97,20 @@ static void collect_sock(const struct tt_sock_record *r, void *arg)
 static int reconcile_with_kernel(struct snapshot *snap, struct tracer *tr, struct ingest *in,
 				 uint32_t max, bool initial)
 {
-	struct sock_list l = { .cap = max };
-	size_t namespaces = 0;
+	struct sock_list l;
 	uint64_t started = mono_ns();
 	int err;
 
-	l.v = calloc(l.cap, sizeof(*l.v));
-	if (!l.v)
-		return -ENOMEM;
-	err = snapshot_all(snap, collect_sock, &l, &namespaces);
+	err = snapshot_collect(snap, &l, max);
+	if (err == -ENOMEM) {
+		sock_list_free(&l);
+		return err;
+	}
 	if (err) {
 		p_warn("failed to read the kernel's sockets: %s%s", strerror(-err),
 		       initial ? "; connections opened before tcptrail started have no history"
 			       : "");
-		free(l.v);
+		sock_list_free(&l);
 		return 0;
 	}
 	while (tracer_poll(tr, 0) > 0)
@@ -97,9 +121,9 @@ static int reconcile_with_kernel(struct snapshot *snap, struct tracer *tr, struc
 	if (l.dropped)
 		p_warn("the kernel has more than --max-conns (%u) TCP sockets; %zu not read",
 		       max, l.dropped);
-	p_info("snapshot: %zu sockets in %zu network namespaces%s", l.n, namespaces,
+	p_info("snapshot: %zu sockets in %zu network namespaces%s", l.n, l.namespaces,
 	       snap->via_diag ? " (sock_diag)" : "");
-	free(l.v);
+	sock_list_free(&l);
 	return 0;
 }
 
@@ -160,10 +184,13 @@ static int trace(const struct options *o)
 		.states = o->states,
 		.histories = o->histories,
 		.filter = &o->filter,
+		.leak_after_ns = (uint64_t)(o->leak_after_s * 1e9),
 	};
 	struct tracer_config tcfg = { .ring_mb = o->ring_mb, .on_event = on_event };
 	struct outbuf out = { .buf = NULL };
 	struct snapshot snap = { 0 };
+	struct owner_index owners;
+	uint64_t *leak_cands = NULL, next_leak_check = 0;
 	uint64_t reconcile_at = 0, next_periodic;
 	bool lost_since_reconcile = false;
 	/* Without the startup snapshot, the first reconcile meets sockets that
@@ -178,9 +205,15 @@ static int trace(const struct options *o)
 	const struct ingest_stats *st;
 	int fd, err, ret = 1;
 
+	owner_index_init(&owners, OWNER_INDEX_MAX);
 	fd = open_output(o->output);
 	if (fd < 0)
 		return 1;
+	leak_cands = calloc(LEAK_BATCH_MAX, sizeof(*leak_cands));
+	if (!leak_cands) {
+		p_err("out of memory");
+		goto cleanup;
+	}
 	if (outbuf_init(&out, fd, OUTBUF_BYTES)) {
 		p_err("out of memory");
 		goto cleanup;
@@ -235,6 +268,11 @@ static int trace(const struct options *o)
 			next_periodic = now + RECONCILE_PERIOD_NS;
 		}
 		ingest_expire(in, now);
+		if (icfg.leak_after_ns && now >= next_leak_check) {
+			check_leaks(&snap, in, &owners, leak_cands, now, o->max_conns);
+			next_leak_check = now + LEAK_CHECK_NS;
+		}
+		ingest_batch_end(in);
 		if (outbuf_flush(&out)) {
 			p_err("failed to write output: %s", strerror(out.err));
 			goto cleanup;
@@ -248,6 +286,7 @@ static int trace(const struct options *o)
 	if (account_losses(tr, in, &lost_seen) || lost_since_reconcile)
 		reconcile_with_kernel(&snap, tr, in, o->max_conns, !seeded);
 	ingest_flush(in);
+	ingest_batch_end(in);
 	if (outbuf_flush(&out)) {
 		p_err("failed to write output: %s", strerror(out.err));
 		goto cleanup;
@@ -255,13 +294,17 @@ static int trace(const struct options *o)
 	st = ingest_stats(in);
 	fprintf(stderr,
 		"tcptrail: %llu records, %llu histories (%llu incomplete), %llu lost, "
-		"%llu evicted, %llu vanished, %u still open\n",
+		"%llu evicted, %llu vanished, %u still open, %llu CLOSE_WAIT leaks "
+		"(%llu resolved)\n",
 		(unsigned long long)st->records, (unsigned long long)st->histories,
 		(unsigned long long)st->incomplete, (unsigned long long)st->lost,
 		(unsigned long long)st->evicted, (unsigned long long)st->vanished,
-		conn_table_count(ingest_table(in)));
+		conn_table_count(ingest_table(in)), (unsigned long long)st->leaks,
+		(unsigned long long)st->leaks_resolved);
 	ret = 0;
 cleanup:
+	free(leak_cands);
+	owner_index_free(&owners);
 	snapshot_close(&snap);
 	tracer_close(tr);
 	ingest_free(in);
@@ -290,5 +333,7 @@ int main(int argc, char **argv)
 	}
 	log_set_verbosity(o.verbosity);
 	log_route_libbpf();
+	if (o.mode == MODE_LEAKS)
+		return leak_report(&o);
 	return trace(&o);
 }

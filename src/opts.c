@@ -10,7 +10,8 @@
 #include "opts.h"
 
 static const char usage[] =
-"Usage: tcptrail [OPTIONS]\n"
+"Usage: tcptrail [OPTIONS]          trace live\n"
+"       tcptrail leaks [OPTIONS]    report CLOSE_WAIT sockets now, then exit\n"
 "Trace every TCP connection's lifecycle live: state transitions, complete\n"
 "histories, resets, SYN-ACK retransmits and accept-queue overflows.\n"
 "\n"
@@ -26,6 +27,8 @@ static const char usage[] =
 "  -r, --rport PORTS       only these remote ports\n"
 "Running:\n"
 "  -d, --duration SECONDS  stop after SECONDS (fractions allowed)\n"
+"      --leak-after SECONDS  report sockets in CLOSE_WAIT this long, with the\n"
+"                          process and fd holding them (default 30; 0: off)\n"
 "      --no-snapshot       do not seed histories from sockets already open\n"
 "Limits:\n"
 "      --max-conns N       sockets tracked at once (default 262144); when full,\n"
@@ -34,6 +37,8 @@ static const char usage[] =
 "                          (default 8)\n"
 "      --close-grace-ms N  wait this long after CLOSE for a reset record\n"
 "                          before finishing a history (default 20)\n"
+"Leak report (tcptrail leaks): -j, -o as above, and\n"
+"      --all               list every socket (default: the 10 oldest per process)\n"
 "  -v, --verbose           more diagnostics on stderr (twice: libbpf's too)\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n";
@@ -50,6 +55,8 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_RING_MB,
 	OPT_GRACE_MS,
+	OPT_LEAK_AFTER,
+	OPT_ALL,
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +73,8 @@ static const struct option long_opts[] = {
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "ring-mb", required_argument, NULL, OPT_RING_MB },
 	{ "close-grace-ms", required_argument, NULL, OPT_GRACE_MS },
+	{ "leak-after", required_argument, NULL, OPT_LEAK_AFTER },
+	{ "all", no_argument, NULL, OPT_ALL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -100,6 +109,35 @@ static void set_defaults(struct options *o)
 	o->max_conns = OPT_DEFAULT_MAX_CONNS;
 	o->ring_mb = OPT_DEFAULT_RING_MB;
 	o->grace_ms = OPT_DEFAULT_GRACE_MS;
+	o->leak_after_s = OPT_DEFAULT_LEAK_AFTER_S;
+	o->limit = OPT_DEFAULT_LEAK_LIMIT;
+}
+
+/* A non-negative number of seconds (fractions allowed); zero only if
+ * allow_zero.
+ */
+static int parse_seconds(const char *name, const char *s, bool allow_zero, double *out,
+			 char *err, size_t errlen)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !isfinite(v) || v < 0 || (!allow_zero && v == 0) ||
+	    v > 1e9) {
+		snprintf(err, errlen, "%s: '%s' is not a %s number of seconds", name, s,
+			 allow_zero ? "non-negative" : "positive");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Options that only make sense when tracing live. */
+static bool trace_only(int c)
+{
+	return c != 'j' && c != 'o' && c != 'v' && c != 'h' && c != 'V' && c != OPT_ALL;
 }
 
 int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
@@ -109,9 +147,23 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	int c;
 
 	set_defaults(o);
+	if (argc > 1 && strcmp(argv[1], "leaks") == 0) {
+		o->mode = MODE_LEAKS;
+		argc--;
+		argv++;
+	}
 	optind = 0;	/* full getopt reset: parse may run more than once */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jo:46l:r:d:vhV", long_opts, NULL)) != -1) {
+		if (o->mode == MODE_LEAKS && c != '?' && c != ':' && trace_only(c)) {
+			snprintf(err, errlen, "option '%s' does not apply to 'tcptrail leaks'",
+				 argv[optind - 1]);
+			return -1;
+		}
+		if (o->mode != MODE_LEAKS && c == OPT_ALL) {
+			snprintf(err, errlen, "--all applies to 'tcptrail leaks' only");
+			return -1;
+		}
 		switch (c) {
 		case 'j':
 			o->json = true;
@@ -143,20 +195,17 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 				return -1;
 			}
 			break;
-		case 'd': {
-			char *end;
-
-			errno = 0;
-			o->duration_s = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !isfinite(o->duration_s) ||
-			    o->duration_s <= 0 || o->duration_s > 1e9) {
-				snprintf(err, errlen,
-					 "--duration: '%s' is not a positive number of seconds",
-					 optarg);
+		case 'd':
+			if (parse_seconds("--duration", optarg, false, &o->duration_s, err, errlen))
 				return -1;
-			}
 			break;
-		}
+		case OPT_LEAK_AFTER:
+			if (parse_seconds("--leak-after", optarg, true, &o->leak_after_s, err, errlen))
+				return -1;
+			break;
+		case OPT_ALL:
+			o->all = true;
+			break;
 		case OPT_NO_SNAPSHOT:
 			o->snapshot = false;
 			break;
@@ -208,8 +257,9 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		o->filter.ipv6 = false;
 	if (only6)
 		o->filter.ipv4 = false;
-	if (!o->states && !o->histories) {
-		snprintf(err, errlen, "--no-states with --no-histories would show no connections");
+	if (o->mode != MODE_LEAKS && !o->states && !o->histories && o->leak_after_s == 0) {
+		snprintf(err, errlen, "--no-states with --no-histories and --leak-after 0 would "
+			 "show nothing");
 		return -1;
 	}
 	return 0;

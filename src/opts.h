@@ -11,11 +11,14 @@ enum tt_mode {
 	MODE_TRACE = 0,	/* default: trace live */
 	MODE_HELP,	/* --help printed: exit 0 */
 	MODE_VERSION,
+	MODE_LEAKS,	/* one-shot CLOSE_WAIT report */
 };
 
 #define OPT_DEFAULT_MAX_CONNS 262144
 #define OPT_DEFAULT_RING_MB 8
 #define OPT_DEFAULT_GRACE_MS 20
+#define OPT_DEFAULT_LEAK_AFTER_S 30
+#define OPT_DEFAULT_LEAK_LIMIT 10
 
 struct options {
 	enum tt_mode mode;
@@ -29,6 +32,9 @@ struct options {
 	uint32_t max_conns;
 	uint32_t ring_mb;
 	uint32_t grace_ms;
+	double leak_after_s;	/* 0: no leak detection */
+	bool all;		/* leaks: list every socket */
+	uint32_t limit;		/* leaks: sockets listed per process */
 	int verbosity;
 };
 

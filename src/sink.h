@@ -4,9 +4,12 @@
 #ifndef TT_SINK_H
 #define TT_SINK_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "conn.h"
 #include "history.h"
+#include "owner.h"
 #include "tcptrail.h"
 
 struct sink_ops {
@@ -18,6 +21,16 @@ struct sink_ops {
 	void (*event)(void *ctx, const struct tt_event *e);
 	/* count records were lost in the kernel (total since start). */
 	void (*lost)(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total);
+	/* c has been in CLOSE_WAIT for age_ns (at least, if lower_bound): held
+	 * by the n owners; process_leaks counts the first owner's leaks now.
+	 */
+	void (*leak)(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t age_ns,
+		     bool lower_bound, const struct owner *owners, size_t n,
+		     uint32_t process_leaks);
+	/* A reported leak left CLOSE_WAIT (closed, reset, or gone) after age_ns. */
+	void (*leak_resolved)(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t age_ns);
+	/* End of one batch of records: a chance to print aggregates. */
+	void (*batch_end)(void *ctx);
 };
 
 struct sink {

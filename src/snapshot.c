@@ -8,6 +8,8 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -16,50 +18,57 @@
 #include "snapshot.h"
 #include "snapshot.skel.h"
 
+static bool forced(const char *var, const char *value)
+{
+	const char *v = getenv(var);
+
+	return v && strcmp(v, value) == 0;
+}
+
 int snapshot_open(struct snapshot *s)
 {
-	const char *force = getenv("TCPTRAIL_SNAPSHOT");
-	int err;
+	int err = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (force && strcmp(force, "diag") == 0)
-		goto fallback;
 	s->skel = snapshot_bpf__open_and_load();
-	if (!s->skel) {
+	if (!s->skel)
 		err = -errno;
-		goto fail;
+	if (s->skel && !forced("TCPTRAIL_SNAPSHOT", "diag")) {
+		s->link = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
+		if (!s->link)
+			err = -errno;
 	}
-	s->link = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
-	if (!s->link) {
-		err = -errno;
-		goto fail;
+	if (s->skel && !forced("TCPTRAIL_OWNERS", "proc")) {
+		s->files_link = bpf_program__attach_iter(s->skel->progs.dump_task_files, NULL);
+		if (!s->files_link)
+			err = -errno;
 	}
-	return 0;
-fail:
-	p_info("iter/tcp unavailable (%s); using sock_diag for the snapshot",
-	       strerror(-err));
-	snapshot_bpf__destroy(s->skel);
-	s->skel = NULL;
-fallback:
-	s->via_diag = true;
+	s->via_diag = !s->link;
+	s->files_via_proc = !s->files_link;
+	if (err)
+		p_info("BPF iterators unavailable (%s): sockets via %s, descriptors via %s",
+		       strerror(-err), s->via_diag ? "sock_diag" : "iter/tcp",
+		       s->files_via_proc ? "/proc" : "iter/task_file");
 	return 0;
 }
 
 void snapshot_close(struct snapshot *s)
 {
+	bpf_link__destroy(s->files_link);
 	bpf_link__destroy(s->link);
 	snapshot_bpf__destroy(s->skel);
 	memset(s, 0, sizeof(*s));
 }
 
-static int iter_here(struct snapshot *s, snapshot_fn fn, void *arg)
+/* Read fixed-size records from an iterator link, calling fn on each. */
+static int iter_read(struct bpf_link *link, size_t rec_size,
+		     void (*fn)(const void *rec, void *arg), void *arg)
 {
-	/* A multiple of the record size; read() may still split records, so
-	 * a partial tail is carried over.
-	 */
-	static char buf[sizeof(struct tt_sock_record) * 256];
+	/* read() may split records, so a partial tail is carried over. */
+	static char buf[64 * 1024];
+	_Alignas(8) char rec[128];
 	size_t have = 0;
-	int fd = bpf_iter_create(bpf_link__fd(s->link));
+	int fd = bpf_iter_create(bpf_link__fd(link));
 
 	if (fd < 0)
 		return -errno;
@@ -78,12 +87,10 @@ static int iter_here(struct snapshot *s, snapshot_fn fn, void *arg)
 		if (n == 0)
 			break;
 		have += (size_t)n;
-		while (have - off >= sizeof(struct tt_sock_record)) {
-			struct tt_sock_record r;
-
-			memcpy(&r, buf + off, sizeof(r));
-			fn(&r, arg);
-			off += sizeof(r);
+		while (have - off >= rec_size) {
+			memcpy(rec, buf + off, rec_size);
+			fn(rec, arg);
+			off += rec_size;
 		}
 		memmove(buf, buf + off, have - off);
 		have -= off;
@@ -92,9 +99,50 @@ static int iter_here(struct snapshot *s, snapshot_fn fn, void *arg)
 	return 0;
 }
 
+struct sock_visit {
+	snapshot_fn fn;
+	void *arg;
+};
+
+static void sock_rec(const void *rec, void *arg)
+{
+	struct sock_visit *v = arg;
+
+	v->fn(rec, v->arg);
+}
+
+static int iter_here(struct snapshot *s, snapshot_fn fn, void *arg)
+{
+	struct sock_visit v = { fn, arg };
+
+	return iter_read(s->link, sizeof(struct tt_sock_record), sock_rec, &v);
+}
+
+struct file_visit {
+	snapshot_file_fn fn;
+	void *arg;
+};
+
+static void file_rec(const void *rec, void *arg)
+{
+	struct file_visit *v = arg;
+
+	v->fn(rec, v->arg);
+}
+
+int snapshot_files(struct snapshot *s, uint8_t state, snapshot_file_fn fn, void *arg)
+{
+	struct file_visit v = { fn, arg };
+
+	if (s->files_via_proc)
+		return -EOPNOTSUPP;
+	s->skel->bss->want_state = state;
+	return iter_read(s->files_link, sizeof(struct tt_file_record), file_rec, &v);
+}
+
 /* sock_diag: the same facts from an INET_DIAG dump (no SYN queue length). */
 static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32_t drops,
-			   struct tt_sock_record *r)
+			   uint32_t idle_ms, struct tt_sock_record *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->cookie = m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
@@ -107,6 +155,7 @@ static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32
 	r->dport = ntohs(m->id.idiag_dport);
 	memcpy(r->saddr, m->id.idiag_src, m->idiag_family == AF_INET ? 4 : 16);
 	memcpy(r->daddr, m->id.idiag_dst, m->idiag_family == AF_INET ? 4 : 16);
+	r->rcv_idle_ms = idle_ms;
 	if (r->state == TT_TCP_LISTEN) {
 		/* inet_diag reports the accept queue as rqueue/wqueue */
 		r->acceptq_len = m->idiag_rqueue;
@@ -130,7 +179,7 @@ static int diag_dump(int family, uint32_t netns, snapshot_fn fn, void *arg)
 			.sdiag_family = (__u8)family,
 			.sdiag_protocol = IPPROTO_TCP,
 			.idiag_states = ~0u,
-			.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1),
+			.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1) | 1 << (INET_DIAG_INFO - 1),
 		},
 	};
 	static char buf[32768];
@@ -157,7 +206,7 @@ static int diag_dump(int family, uint32_t netns, snapshot_fn fn, void *arg)
 			const struct inet_diag_msg *m = NLMSG_DATA(h);
 			struct tt_sock_record r;
 			struct rtattr *a;
-			uint32_t drops = 0;
+			uint32_t drops = 0, idle_ms = ~0u;
 			int alen;
 
 			if (h->nlmsg_type == NLMSG_DONE)
@@ -173,7 +222,13 @@ static int diag_dump(int family, uint32_t netns, snapshot_fn fn, void *arg)
 				if (a->rta_type == INET_DIAG_SKMEMINFO &&
 				    RTA_PAYLOAD(a) > (int)(SK_MEMINFO_DROPS * sizeof(uint32_t)))
 					drops = ((uint32_t *)RTA_DATA(a))[SK_MEMINFO_DROPS];
-			diag_to_record(m, netns, drops, &r);
+				else if (a->rta_type == INET_DIAG_INFO &&
+					 RTA_PAYLOAD(a) >= (int)(offsetof(struct tcp_info,
+									   tcpi_last_ack_recv) +
+								  sizeof(uint32_t)))
+					/* the same rcv_tstamp the iterator reads */
+					idle_ms = ((struct tcp_info *)RTA_DATA(a))->tcpi_last_ack_recv;
+			diag_to_record(m, netns, drops, idle_ms, &r);
 			fn(&r, arg);
 		}
 	}
@@ -231,4 +286,31 @@ int snapshot_all(struct snapshot *s, snapshot_fn fn, void *arg, size_t *visited)
 		(*visited)++;
 	}
 	return 0;
+}
+
+static void collect_one(const struct tt_sock_record *r, void *arg)
+{
+	struct sock_list *l = arg;
+
+	if (l->n == l->cap) {
+		l->dropped++;
+		return;
+	}
+	l->v[l->n++] = *r;
+}
+
+int snapshot_collect(struct snapshot *s, struct sock_list *l, size_t cap)
+{
+	memset(l, 0, sizeof(*l));
+	l->cap = cap;
+	l->v = calloc(cap ? cap : 1, sizeof(*l->v));
+	if (!l->v)
+		return -ENOMEM;
+	return snapshot_all(s, collect_one, l, &l->namespaces);
+}
+
+void sock_list_free(struct sock_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }

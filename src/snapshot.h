@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "tcptrail.h"
 
 struct snapshot_bpf;
@@ -15,13 +16,16 @@ struct bpf_link;
 struct snapshot {
 	struct snapshot_bpf *skel;
 	struct bpf_link *link;
-	bool via_diag;		/* fallback in use */
+	struct bpf_link *files_link;
+	bool via_diag;		/* sockets: sock_diag fallback in use */
+	bool files_via_proc;	/* descriptors: /proc fallback in use */
 };
 
 typedef void (*snapshot_fn)(const struct tt_sock_record *r, void *arg);
 
-/* Prepare the iterator; falls back to sock_diag when it cannot load (or when
- * TCPTRAIL_SNAPSHOT=diag asks for it). Returns 0 or negative errno.
+/* Prepare the iterators; falls back to sock_diag (sockets) and /proc
+ * (descriptors) when they cannot load, or when TCPTRAIL_SNAPSHOT=diag and
+ * TCPTRAIL_OWNERS=proc ask for it. Returns 0 or negative errno.
  */
 int snapshot_open(struct snapshot *s);
 void snapshot_close(struct snapshot *s);
@@ -34,5 +38,27 @@ int snapshot_here(struct snapshot *s, snapshot_fn fn, void *arg);
  * is not an error).
  */
 int snapshot_all(struct snapshot *s, snapshot_fn fn, void *arg, size_t *visited);
+
+/* Every socket of every namespace, in one list. */
+struct sock_list {
+	struct tt_sock_record *v;
+	size_t n, cap;
+	size_t dropped;		/* sockets beyond cap */
+	size_t namespaces;	/* namespaces read */
+};
+
+/* Fill l with at most cap sockets (the rest counted in l->dropped).
+ * Returns 0 or negative errno; free l with sock_list_free() either way.
+ */
+int snapshot_collect(struct snapshot *s, struct sock_list *l, size_t cap);
+void sock_list_free(struct sock_list *l);
+
+typedef void (*snapshot_file_fn)(const struct tt_file_record *r, void *arg);
+
+/* Visit every descriptor of a TCP socket (in 'state', or any if 0) held by
+ * any process, through iter/task_file. Returns -EOPNOTSUPP when only the
+ * /proc fallback is available (see owners.c).
+ */
+int snapshot_files(struct snapshot *s, uint8_t state, snapshot_file_fn fn, void *arg);
 
 #endif

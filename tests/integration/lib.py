@@ -171,7 +171,8 @@ class Peer:
     """peer.py running inside a namespace, driven line by line."""
 
     def __init__(self, ns, *args):
-        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, "python3", PEER] + list(args),
+        prefix = ["ip", "netns", "exec", ns] if ns else []
+        self.proc = subprocess.Popen(prefix + ["python3", PEER] + list(args),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         LIVE.append(self.proc)
 

@@ -79,6 +79,37 @@ def main():
             c.close()
         srv.close()
         say("done")
+    elif role in ("leak-serve", "leak-self"):
+        # A server that accepts and never closes after its peers close.
+        # leak-serve: the test's clients connect from outside; leak-self: this
+        # process connects and closes its own clients (one namespace, no
+        # driver traffic). Optional 5th argument: close everything after that
+        # many seconds.
+        import resource
+        import time
+        count = int(sys.argv[4])
+        close_after = float(sys.argv[5]) if len(sys.argv) > 5 else 0
+        resource.setrlimit(resource.RLIMIT_NOFILE, (count + 1024, count + 1024))
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind((addr, port))
+        srv.listen(4096)
+        say("ready")
+        held = []
+        for _ in range(count):
+            if role == "leak-self":
+                cli = socket.create_connection((addr, port))
+            conn, peer = srv.accept()
+            if role == "leak-self":
+                cli.close()
+            held.append((conn, peer[1]))
+        say("held " + " ".join("%d:%d" % (c.fileno(), p) for c, p in held))
+        if close_after:
+            time.sleep(close_after)
+            for c, _ in held:
+                c.close()
+            say("closed")
+        wait_for("exit")
     else:
         sys.exit("unknown role " + role)
 

@@ -36,11 +36,49 @@ static void cap_lost(void *ctx, uint64_t ts, uint64_t count, uint64_t total)
 	cap->lost_total = total;
 }
 
+static void cap_leak(void *ctx, const struct conn *c, uint64_t ts, uint64_t age_ns,
+		     bool lower_bound, const struct owner *owners, size_t n,
+		     uint32_t process_leaks)
+{
+	struct capture *cap = ctx;
+
+	(void)ts;
+	(void)owners;
+	if (cap->nleaks < CAPTURE_MAX) {
+		cap->leaks[cap->nleaks].cookie = c->cookie;
+		cap->leaks[cap->nleaks].age_ns = age_ns;
+		cap->leaks[cap->nleaks].lower_bound = lower_bound;
+		cap->leaks[cap->nleaks].nowners = n;
+		cap->leaks[cap->nleaks].held = process_leaks;
+	}
+	cap->nleaks++;
+}
+
+static void cap_leak_resolved(void *ctx, const struct conn *c, uint64_t ts, uint64_t age_ns)
+{
+	struct capture *cap = ctx;
+
+	(void)ts;
+	if (cap->nresolved < CAPTURE_MAX) {
+		cap->resolved[cap->nresolved].cookie = c->cookie;
+		cap->resolved[cap->nresolved].age_ns = age_ns;
+	}
+	cap->nresolved++;
+}
+
+static void cap_batch_end(void *ctx)
+{
+	((struct capture *)ctx)->nbatches++;
+}
+
 const struct sink_ops capture_ops = {
 	.state = cap_state,
 	.history = cap_history,
 	.event = cap_event,
 	.lost = cap_lost,
+	.leak = cap_leak,
+	.leak_resolved = cap_leak_resolved,
+	.batch_end = cap_batch_end,
 };
 
 struct ingest *capture_ingest(struct capture *cap, uint32_t max_conns)
@@ -50,6 +88,7 @@ struct ingest *capture_ingest(struct capture *cap, uint32_t max_conns)
 		.close_grace_ns = 10 * 1000000ull,
 		.states = true,
 		.histories = true,
+		.leak_after_ns = 30 * 1000000000ull,
 	};
 	struct sink sink = { &capture_ops, cap };
 

@@ -29,6 +29,10 @@ static void defaults_and_values(void)
 	CHECK(parse(&o, err, "--max-conns", "1000", "--ring-mb=16") == 0);
 	CHECK(o.max_conns == 1000 && o.ring_mb == 16);
 	CHECK(parse(&o, err, "-h", NULL, NULL) == 0 && o.mode == MODE_HELP);
+	CHECK(parse(&o, err, "--leak-after", "0.5", NULL) == 0 && o.leak_after_s == 0.5);
+	CHECK(parse(&o, err, "leaks", "--json", "--all") == 0);
+	CHECK(o.mode == MODE_LEAKS && o.json && o.all);
+	CHECK(parse(&o, err, NULL, NULL, NULL) == 0 && o.leak_after_s == OPT_DEFAULT_LEAK_AFTER_S);
 }
 
 static void rejects_bad_input(void)
@@ -52,7 +56,13 @@ static void rejects_bad_input(void)
 	CHECK(strstr(err, "power of 2") != NULL);
 	CHECK(parse(&o, err, "--max-conns", "1e6", NULL) == -1);
 	CHECK(parse(&o, err, "-4", "-6", NULL) == -1);
-	CHECK(parse(&o, err, "--no-states", "--no-histories", NULL) == -1);
+	/* leaks only: a valid way to run */
+	CHECK(parse(&o, err, "--no-states", "--no-histories", NULL) == 0);
+	CHECK(parse(&o, err, "--leak-after", "-1", NULL) == -1);
+	CHECK(strstr(err, "--leak-after") != NULL);
+	CHECK(parse(&o, err, "--all", NULL, NULL) == -1);
+	CHECK(parse(&o, err, "leaks", "--duration", "1") == -1);
+	CHECK(strstr(err, "does not apply") != NULL);
 	CHECK(parse(&o, err, "-o", NULL, NULL) == -1);
 	CHECK(strstr(err, "needs a value") != NULL);
 	CHECK(parse(&o, err, "stray", NULL, NULL) == -1);

@@ -1,0 +1,344 @@
+/* tcptrail leaks: the CLOSE_WAIT sockets on the machine right now, grouped by
+ * the process holding them, for the operator who arrives mid-incident.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "emit.h"
+#include "history.h"
+#include "leak_report.h"
+#include "log.h"
+#include "netns.h"
+#include "owners.h"
+#include "snapshot.h"
+
+#define REPORT_MAX_SOCKETS (4u << 20)
+
+struct item {
+	const struct tt_sock_record *r;
+	const struct owner *owners;
+	size_t nowners;
+	uint32_t pid;		/* first owner; 0 for none */
+};
+
+struct group {
+	size_t first, count;	/* range of items */
+	uint32_t oldest_ms;
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	/* oldest first; unknown ages (~0) sort as oldest, they may be */
+	if (x->r->rcv_idle_ms != y->r->rcv_idle_ms)
+		return x->r->rcv_idle_ms > y->r->rcv_idle_ms ? -1 : 1;
+	if (x->nowners && y->nowners)
+		return (x->owners[0].fd > y->owners[0].fd) - (x->owners[0].fd < y->owners[0].fd);
+	return 0;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return (x->oldest_ms < y->oldest_ms) - (x->oldest_ms > y->oldest_ms);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static char *age(char *p, uint32_t ms)
+{
+	char tmp[32];
+	int n;
+
+	if (ms == ~0u)
+		return fmt_str(p, "?");
+	if (ms < 120000)
+		n = snprintf(tmp, sizeof(tmp), "%.1fs", ms / 1e3);
+	else if (ms < 7200000)
+		n = snprintf(tmp, sizeof(tmp), "%.1fm", ms / 6e4);
+	else
+		n = snprintf(tmp, sizeof(tmp), "%.1fh", ms / 3.6e6);
+	return fmt_mem(p, tmp, (size_t)n);
+}
+
+static char *endpoint(char *p, const struct tt_sock_record *r, bool local)
+{
+	if (r->family == AF_INET6)
+		*p++ = '[';
+	p = fmt_addr(p, r->family, local ? r->saddr : r->daddr);
+	if (r->family == AF_INET6)
+		*p++ = ']';
+	*p++ = ':';
+	return fmt_u64(p, local ? r->sport : r->dport);
+}
+
+/* Descriptor numbers of a group as ranges: "5-104,200". Bounded output. */
+static char *fd_ranges(char *p, const struct item *it, size_t n)
+{
+	uint32_t *fds = malloc(n * sizeof(*fds));
+	char *start = p;
+	size_t k = 0;
+
+	if (!fds)
+		return p;
+	for (size_t i = 0; i < n; i++)
+		if (it[i].nowners)
+			fds[k++] = it[i].owners[0].fd;
+	for (size_t i = 1; i < k; i++) {	/* insertion sort of a mostly-sorted list */
+		uint32_t v = fds[i];
+		size_t j = i;
+
+		while (j && fds[j - 1] > v) {
+			fds[j] = fds[j - 1];
+			j--;
+		}
+		fds[j] = v;
+	}
+	for (size_t i = 0; i < k;) {
+		size_t j = i;
+
+		while (j + 1 < k && fds[j + 1] == fds[j] + 1)
+			j++;
+		if (p - start > 200) {
+			p = fmt_str(p, ",...");
+			break;
+		}
+		if (p != start)
+			*p++ = ',';
+		p = fmt_u64(p, fds[i]);
+		if (j > i) {
+			*p++ = '-';
+			p = fmt_u64(p, fds[j]);
+		}
+		i = j + 1;
+	}
+	free(fds);
+	return p;
+}
+
+static void text_report(struct outbuf *out, const struct item *items, size_t nitems,
+			const struct group *g, size_t ngroups, const struct options *o,
+			uint32_t own_netns)
+{
+	char *p = outbuf_begin(out);
+
+	p = fmt_str(p, "CLOSE_WAIT sockets now: ");
+	p = fmt_u64(p, nitems);
+	p = fmt_str(p, ", held by ");
+	p = fmt_u64(p, ngroups);
+	p = fmt_str(p, ngroups == 1 ? " process" : " processes");
+	p = fmt_str(p, ". Ages are lower bounds: time since the peer's last ACK.\n");
+	if (nitems)
+		p = fmt_str(p, "\nPID      COMM             SOCKETS  OLDEST>=  FDS\n");
+	outbuf_commit(out, p);
+	for (size_t i = 0; i < ngroups; i++) {
+		const struct item *it = &items[g[i].first];
+		size_t shown = o->all ? g[i].count : o->limit;
+		char *col;
+
+		p = outbuf_begin(out);
+		col = p;
+		p = it->pid ? fmt_u64(p, it->pid) : fmt_str(p, "-");
+		do
+			*p++ = ' ';
+		while (p - col < 9);
+		col = p;
+		p = it->nowners ? fmt_text_safe(p, it->owners[0].comm, TT_COMM_LEN)
+				: fmt_str(p, "(no process)");
+		do
+			*p++ = ' ';
+		while (p - col < 17);
+		col = p;
+		p = fmt_u64(p, g[i].count);
+		do
+			*p++ = ' ';
+		while (p - col < 9);
+		col = p;
+		p = age(p, g[i].oldest_ms);
+		do
+			*p++ = ' ';
+		while (p - col < 10);
+		p = fd_ranges(p, it, g[i].count);
+		*p++ = '\n';
+		outbuf_commit(out, p);
+		for (size_t k = 0; k < g[i].count && k < shown; k++) {
+			const struct item *s = &it[k];
+
+			p = outbuf_begin(out);
+			p = fmt_str(p, "    ");
+			if (s->nowners) {
+				p = fmt_str(p, "fd ");
+				p = fmt_u64(p, s->owners[0].fd);
+				p = fmt_str(p, "  ");
+			}
+			p = endpoint(p, s->r, true);
+			p = fmt_str(p, " <- ");
+			p = endpoint(p, s->r, false);
+			p = fmt_str(p, "  >=");
+			p = age(p, s->r->rcv_idle_ms);
+			if (s->r->netns != own_netns) {
+				p = fmt_str(p, "  netns=");
+				p = fmt_u64(p, s->r->netns);
+			}
+			for (size_t x = 1; x < s->nowners && x < 8; x++) {
+				p = fmt_str(p, x == 1 ? "  also pid " : ",");
+				p = fmt_u64(p, s->owners[x].pid);
+				p = fmt_str(p, " fd ");
+				p = fmt_u64(p, s->owners[x].fd);
+			}
+			*p++ = '\n';
+			outbuf_commit(out, p);
+		}
+		if (g[i].count > shown) {
+			p = outbuf_begin(out);
+			p = fmt_str(p, "    ... ");
+			p = fmt_u64(p, g[i].count - shown);
+			p = fmt_str(p, " more (--all lists every one)\n");
+			outbuf_commit(out, p);
+		}
+	}
+}
+
+static void json_report(struct outbuf *out, const struct item *items, const struct group *g,
+			size_t ngroups)
+{
+	struct emitter em;
+	uint64_t now = mono_ns();
+
+	emitter_init(&em, out);
+	for (size_t i = 0; i < ngroups; i++) {
+		const struct item *it = &items[g[i].first];
+		char *p;
+
+		for (size_t k = 0; k < g[i].count; k++) {
+			const struct tt_sock_record *r = it[k].r;
+			struct conn c;
+
+			/* the same record the live tracer emits, age as a bound */
+			memset(&c, 0, sizeof(c));
+			c.cookie = r->cookie;
+			history_seed(&c, r, now);
+			emit_json_ops.leak(&em, &c, now,
+					   r->rcv_idle_ms == ~0u ? 0 : now - c.entered[0], true,
+					   it[k].owners, it[k].nowners, (uint32_t)g[i].count);
+		}
+		p = outbuf_begin(out);
+		p = fmt_str(p, "{\"type\":\"leak_process\",\"ts\":\"");
+		p = fmt_rfc3339(p, &em.clock, now);
+		p = fmt_str(p, "\",\"pid\":");
+		p = fmt_u64(p, it->pid);
+		if (it->nowners) {
+			p = fmt_str(p, ",\"comm\":");
+			p = fmt_json_str(p, it->owners[0].comm, TT_COMM_LEN);
+		}
+		p = fmt_str(p, ",\"sockets\":");
+		p = fmt_u64(p, g[i].count);
+		p = fmt_str(p, ",\"oldest_ns_min\":");
+		p = g[i].oldest_ms == ~0u ? fmt_str(p, "null")
+					  : fmt_u64(p, (uint64_t)g[i].oldest_ms * 1000000ull);
+		p = fmt_str(p, "}\n");
+		outbuf_commit(out, p);
+	}
+}
+
+int leak_report(const struct options *o)
+{
+	struct snapshot snap;
+	struct sock_list l;
+	struct owner_index ix;
+	struct item *items = NULL;
+	struct group *groups = NULL;
+	size_t nitems = 0, ngroups = 0;
+	struct outbuf out = { .buf = NULL };
+	int fd = STDOUT_FILENO, err, ret = 1;
+
+	owner_index_init(&ix, REPORT_MAX_SOCKETS);
+	snapshot_open(&snap);
+	err = snapshot_collect(&snap, &l, REPORT_MAX_SOCKETS);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			p_err("reading other network namespaces needs root");
+		else
+			p_err("failed to read the kernel's sockets: %s", strerror(-err));
+		goto cleanup;
+	}
+	if (l.dropped)
+		p_warn("more than %u TCP sockets; %zu not read", REPORT_MAX_SOCKETS, l.dropped);
+	err = owner_index_scan(&ix, &snap, TT_TCP_CLOSE_WAIT, l.v, l.n);
+	if (err)
+		p_warn("failed to find the processes holding sockets: %s", strerror(-err));
+	items = calloc(l.n ? l.n : 1, sizeof(*items));
+	groups = calloc(l.n ? l.n : 1, sizeof(*groups));
+	if (!items || !groups) {
+		p_err("out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		struct item *it;
+
+		if (l.v[i].state != TT_TCP_CLOSE_WAIT)
+			continue;
+		it = &items[nitems++];
+		it->r = &l.v[i];
+		it->nowners = err ? 0 : owner_index_find(&ix, l.v[i].cookie, &it->owners);
+		it->pid = it->nowners ? it->owners[0].pid : 0;
+	}
+	qsort(items, nitems, sizeof(*items), cmp_item);
+	for (size_t i = 0; i < nitems; i++) {
+		if (!i || items[i].pid != items[i - 1].pid) {
+			groups[ngroups].first = i;
+			groups[ngroups].oldest_ms = items[i].r->rcv_idle_ms;
+			ngroups++;
+		}
+		groups[ngroups - 1].count++;
+	}
+	qsort(groups, ngroups, sizeof(*groups), cmp_group);
+
+	if (o->output) {
+		fd = open(o->output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			p_err("cannot open output file '%s': %s", o->output, strerror(errno));
+			goto cleanup;
+		}
+	}
+	if (outbuf_init(&out, fd, 1u << 20)) {
+		p_err("out of memory");
+		goto cleanup;
+	}
+	if (o->json)
+		json_report(&out, items, groups, ngroups);
+	else
+		text_report(&out, items, nitems, groups, ngroups, o, netns_self());
+	if (outbuf_flush(&out)) {
+		p_err("failed to write output: %s", strerror(out.err));
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	outbuf_free(&out);
+	if (fd > STDOUT_FILENO)
+		close(fd);
+	free(groups);
+	free(items);
+	owner_index_free(&ix);
+	sock_list_free(&l);
+	snapshot_close(&snap);
+	return ret;
+}

@@ -1,0 +1,36 @@
+/* Which processes hold descriptors of which TCP sockets: the true owners,
+ * found by walking every process's file table, not by guessing from the task
+ * that happened to be running when a packet arrived.
+ */
+#ifndef TT_OWNERS_H
+#define TT_OWNERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "owner.h"
+#include "snapshot.h"
+#include "tcptrail.h"
+
+struct owner_index {
+	struct owner *v;	/* sorted by cookie, then pid, then fd */
+	size_t n, cap, max;
+	size_t dropped;		/* descriptors beyond max */
+};
+
+/* An empty index holding at most max descriptors. */
+void owner_index_init(struct owner_index *ix, size_t max);
+void owner_index_free(struct owner_index *ix);
+
+/* Replace the contents with every descriptor of a TCP socket in 'state' (any
+ * if 0) held by any process. Uses iter/task_file, or /proc/PID/fd matched by
+ * socket inode against socks (the caller's snapshot) where the iterator is
+ * unavailable. Returns 0 or negative errno.
+ */
+int owner_index_scan(struct owner_index *ix, struct snapshot *snap, uint8_t state,
+		     const struct tt_sock_record *socks, size_t nsocks);
+
+/* The owners of cookie: count, with *first pointing at the first. */
+size_t owner_index_find(const struct owner_index *ix, uint64_t cookie,
+			const struct owner **first);
+
+#endif
