@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "emit.h"
 #include "ingest.h"
+#include "journal.h"
 #include "log.h"
 #include "netns.h"
 #include "leak_report.h"
@@ -39,9 +41,35 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Every input to the reconstruction passes here, so --record captures all
+ * of it, in order, and replay can make the very same calls.
+ */
+struct feed {
+	struct ingest *in;
+	struct journal_writer *journal;	/* NULL unless --record */
+};
+
 static void on_event(const struct tt_event *e, void *arg)
 {
-	ingest_event(arg, e);
+	struct feed *f = arg;
+
+	if (f->journal)
+		journal_event(f->journal, e);
+	ingest_event(f->in, e);
+}
+
+static void feed_expire(struct feed *f, uint64_t now)
+{
+	if (f->journal)
+		journal_expire(f->journal, now);
+	ingest_expire(f->in, now);
+}
+
+static void feed_batch_end(struct feed *f)
+{
+	if (f->journal)
+		journal_batch_end(f->journal);
+	ingest_batch_end(f->in);
 }
 
 /* Reconcile with the kernel's list of sockets this long after a loss (so the
@@ -61,9 +89,10 @@ static void on_event(const struct tt_event *e, void *arg)
 /* Report sockets that have sat in CLOSE_WAIT too long, each with the
  * processes and descriptors holding it now.
  */
-static void check_leaks(struct snapshot *snap, struct ingest *in, struct owner_index *ix,
+static void check_leaks(struct snapshot *snap, struct feed *f, struct owner_index *ix,
 			uint64_t *cands, uint64_t now, uint32_t max)
 {
+	struct ingest *in = f->in;
 	struct sock_list l = { 0 };
 	size_t n = ingest_leak_candidates(in, now, cands, LEAK_BATCH_MAX);
 	int err;
@@ -86,6 +115,8 @@ static void check_leaks(struct snapshot *snap, struct ingest *in, struct owner_i
 		const struct owner *first;
 		size_t k = owner_index_find(ix, cands[i], &first);
 
+		if (f->journal)
+			journal_leak(f->journal, cands[i], now, first, k);
 		ingest_report_leak(in, cands[i], now, first, k);
 	}
 }
@@ -94,7 +125,7 @@ static void check_leaks(struct snapshot *snap, struct ingest *in, struct owner_i
  * then reconcile: records first, so a socket born after the snapshot began
  * is never mistaken for an old or a vanished one.
  */
-static int reconcile_with_kernel(struct snapshot *snap, struct tracer *tr, struct ingest *in,
+static int reconcile_with_kernel(struct snapshot *snap, struct tracer *tr, struct feed *f,
 				 uint32_t max, bool initial)
 {
 	struct sock_list l;
@@ -116,8 +147,11 @@ static int reconcile_with_kernel(struct snapshot *snap, struct tracer *tr, struc
 	while (tracer_poll(tr, 0) > 0)
 		;
 	/* A truncated list must not make live sockets look vanished. */
-	if (!l.dropped || initial)
-		ingest_reconcile(in, l.v, l.n, started, initial);
+	if (!l.dropped || initial) {
+		if (f->journal)
+			journal_reconcile(f->journal, l.v, l.n, started, initial);
+		ingest_reconcile(f->in, l.v, l.n, started, initial);
+	}
 	if (l.dropped)
 		p_warn("the kernel has more than --max-conns (%u) TCP sockets; %zu not read",
 		       max, l.dropped);
@@ -129,26 +163,36 @@ static int reconcile_with_kernel(struct snapshot *snap, struct tracer *tr, struc
 
 static void mark_lost_cookie(uint64_t cookie, void *arg)
 {
-	ingest_mark_lost(arg, cookie);
+	struct feed *f = arg;
+
+	if (f->journal)
+		journal_mark_lost(f->journal, cookie);
+	ingest_mark_lost(f->in, cookie);
 }
 
 /* Report records lost since the last call and taint what they touched.
  * Returns true when there were new losses.
  */
-static bool account_losses(struct tracer *tr, struct ingest *in, uint64_t *seen)
+static bool account_losses(struct tracer *tr, struct feed *f, uint64_t *seen)
 {
-	uint64_t total = tracer_lost_total(tr), fresh, attributed;
+	uint64_t total = tracer_lost_total(tr), fresh, attributed, now;
 
 	if (total <= *seen)
 		return false;
 	fresh = total - *seen;
-	attributed = tracer_drain_lost_cookies(tr, mark_lost_cookie, in);
+	attributed = tracer_drain_lost_cookies(tr, mark_lost_cookie, f);
 	/* Some losses could not be tied to a socket (attribution map full,
 	 * or records without one): any open history may be missing a step.
 	 */
-	if (attributed < fresh)
-		ingest_mark_all_lost(in);
-	ingest_lost(in, mono_ns(), fresh);
+	if (attributed < fresh) {
+		if (f->journal)
+			journal_mark_all(f->journal);
+		ingest_mark_all_lost(f->in);
+	}
+	now = mono_ns();
+	if (f->journal)
+		journal_lost(f->journal, now, fresh);
+	ingest_lost(f->in, now, fresh);
 	*seen = total;
 	return true;
 }
@@ -176,6 +220,8 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);	/* a closed reader shows as EPIPE */
 }
 
+static void print_summary(struct ingest *in);
+
 static int trace(const struct options *o)
 {
 	struct ingest_config icfg = {
@@ -187,6 +233,8 @@ static int trace(const struct options *o)
 		.leak_after_ns = (uint64_t)(o->leak_after_s * 1e9),
 	};
 	struct tracer_config tcfg = { .ring_mb = o->ring_mb, .on_event = on_event };
+	struct journal_writer journal = { .out = { .buf = NULL } };
+	struct feed feed = { 0 };
 	struct outbuf out = { .buf = NULL };
 	struct snapshot snap = { 0 };
 	struct owner_index owners;
@@ -202,7 +250,6 @@ static int trace(const struct options *o)
 	struct emitter em;
 	struct sink sink;
 	uint64_t lost_seen = 0, deadline = 0;
-	const struct ingest_stats *st;
 	int fd, err, ret = 1;
 
 	owner_index_init(&owners, OWNER_INDEX_MAX);
@@ -227,14 +274,37 @@ static int trace(const struct options *o)
 		p_err("cannot reserve a table for %u connections", o->max_conns);
 		goto cleanup;
 	}
-	tcfg.arg = in;
+	feed.in = in;
+	if (o->record) {
+		struct journal_header h = {
+			.magic = JOURNAL_MAGIC,
+			.version = JOURNAL_VERSION,
+			.event_size = sizeof(struct tt_event),
+			.sock_size = sizeof(struct tt_sock_record),
+			.owner_size = sizeof(struct owner),
+			.mono_to_real_ns = em.clock.mono_to_real_ns,
+			.max_conns = icfg.max_conns,
+			.close_grace_ns = icfg.close_grace_ns,
+			.leak_after_ns = icfg.leak_after_ns,
+			.own_netns = em.own_netns,
+		};
+
+		err = journal_create(&journal, o->record, &h);
+		if (err) {
+			p_err("cannot create recording '%s': %s", o->record, strerror(-err));
+			goto cleanup;
+		}
+		feed.journal = &journal;
+	}
+	tcfg.arg = &feed;
 	install_signals();
 	err = tracer_open(&tr, &tcfg);
 	if (err)
 		goto cleanup;
-	em.rst_reasons = tracer_rst_reasons(tr, &em.n_rst_reasons);
+	em.rst_reasons = tracer_rst_reasons(tr)->names;
+	em.n_rst_reasons = tracer_rst_reasons(tr)->n;
 	snapshot_open(&snap);
-	if (o->snapshot && reconcile_with_kernel(&snap, tr, in, o->max_conns, true)) {
+	if (o->snapshot && reconcile_with_kernel(&snap, tr, &feed, o->max_conns, true)) {
 		p_err("out of memory reading existing sockets");
 		goto cleanup;
 	}
@@ -255,24 +325,28 @@ static int trace(const struct options *o)
 			goto cleanup;
 		}
 		now = mono_ns();
-		if (account_losses(tr, in, &lost_seen)) {
+		if (account_losses(tr, &feed, &lost_seen)) {
 			lost_since_reconcile = true;
 			if (!reconcile_at)
 				reconcile_at = now + RECONCILE_AFTER_LOSS_NS;
 		}
 		if ((reconcile_at && now >= reconcile_at) || now >= next_periodic) {
-			reconcile_with_kernel(&snap, tr, in, o->max_conns, !seeded);
+			reconcile_with_kernel(&snap, tr, &feed, o->max_conns, !seeded);
 			seeded = true;
 			reconcile_at = 0;
 			lost_since_reconcile = false;
 			next_periodic = now + RECONCILE_PERIOD_NS;
 		}
-		ingest_expire(in, now);
+		feed_expire(&feed, now);
 		if (icfg.leak_after_ns && now >= next_leak_check) {
-			check_leaks(&snap, in, &owners, leak_cands, now, o->max_conns);
+			check_leaks(&snap, &feed, &owners, leak_cands, now, o->max_conns);
 			next_leak_check = now + LEAK_CHECK_NS;
 		}
-		ingest_batch_end(in);
+		feed_batch_end(&feed);
+		if (feed.journal && outbuf_flush(&journal.out)) {
+			p_err("failed to write the recording: %s", strerror(journal.out.err));
+			goto cleanup;
+		}
 		if (outbuf_flush(&out)) {
 			p_err("failed to write output: %s", strerror(out.err));
 			goto cleanup;
@@ -283,15 +357,35 @@ static int trace(const struct options *o)
 	/* Take what is still queued, then finish what has closed. */
 	while (tracer_poll(tr, 0) > 0)
 		;
-	if (account_losses(tr, in, &lost_seen) || lost_since_reconcile)
-		reconcile_with_kernel(&snap, tr, in, o->max_conns, !seeded);
+	if (account_losses(tr, &feed, &lost_seen) || lost_since_reconcile)
+		reconcile_with_kernel(&snap, tr, &feed, o->max_conns, !seeded);
+	/* replay ends with the same flush when its file ends */
 	ingest_flush(in);
 	ingest_batch_end(in);
 	if (outbuf_flush(&out)) {
 		p_err("failed to write output: %s", strerror(out.err));
 		goto cleanup;
 	}
-	st = ingest_stats(in);
+	print_summary(in);
+	ret = 0;
+cleanup:
+	journal_close(&journal);
+	free(leak_cands);
+	owner_index_free(&owners);
+	snapshot_close(&snap);
+	tracer_close(tr);
+	ingest_free(in);
+	outbuf_free(&out);
+	if (fd > STDOUT_FILENO)
+		close(fd);
+	return ret;
+}
+
+/* The closing line on stderr: what was seen, and what was not. */
+static void print_summary(struct ingest *in)
+{
+	const struct ingest_stats *st = ingest_stats(in);
+
 	fprintf(stderr,
 		"tcptrail: %llu records, %llu histories (%llu incomplete), %llu lost, "
 		"%llu evicted, %llu vanished, %u still open, %llu CLOSE_WAIT leaks "
@@ -301,16 +395,91 @@ static int trace(const struct options *o)
 		(unsigned long long)st->evicted, (unsigned long long)st->vanished,
 		conn_table_count(ingest_table(in)), (unsigned long long)st->leaks,
 		(unsigned long long)st->leaks_resolved);
+}
+
+/* Reconstruct from a --record file: the same calls, the same output. */
+static int replay(const struct options *o)
+{
+	struct ingest_config icfg = {
+		.states = o->states,
+		.histories = o->histories,
+		.filter = &o->filter,
+	};
+	struct outbuf out = { .buf = NULL };
+	struct rst_reasons reasons;
+	struct journal_header h;
+	struct ingest *in = NULL;
+	struct emitter em;
+	struct sink sink;
+	struct rusage ru;
+	char err[200];
+	uint64_t t0, t1;
+	long frames;
+	int fd = STDOUT_FILENO, ret = 1;
+	FILE *f;
+
+	rst_reasons_load(&reasons);
+	f = fopen(o->replay, "rbe");
+	if (!f) {
+		p_err("cannot open recording '%s': %s", o->replay, strerror(errno));
+		goto cleanup;
+	}
+	setvbuf(f, NULL, _IOFBF, 1u << 20);
+	if (journal_read_header(f, &h, err, sizeof(err))) {
+		p_err("%s: %s", o->replay, err);
+		goto cleanup;
+	}
+	icfg.max_conns = h.max_conns;
+	icfg.close_grace_ns = h.close_grace_ns;
+	icfg.leak_after_ns = h.leak_after_ns;
+	fd = open_output(o->output);
+	if (fd < 0)
+		goto cleanup;
+	if (outbuf_init(&out, fd, OUTBUF_BYTES)) {
+		p_err("out of memory");
+		goto cleanup;
+	}
+	emitter_init(&em, &out);
+	clock_map_set(&em.clock, h.mono_to_real_ns);
+	em.own_netns = h.own_netns;
+	em.rst_reasons = reasons.names;
+	em.n_rst_reasons = reasons.n;
+	sink.ops = o->json ? &emit_json_ops : &emit_text_ops;
+	sink.ctx = &em;
+	in = ingest_new(&icfg, &sink);
+	if (!in) {
+		p_err("cannot reserve a table for %u connections", icfg.max_conns);
+		goto cleanup;
+	}
+	if (!o->json)
+		emit_text_header(&em);
+	t0 = mono_ns();
+	frames = journal_replay(f, in, err, sizeof(err));
+	if (frames < 0) {
+		p_err("%s: %s", o->replay, err);
+		goto cleanup;
+	}
+	ingest_flush(in);
+	ingest_batch_end(in);
+	t1 = mono_ns();
+	if (outbuf_flush(&out)) {
+		p_err("failed to write output: %s", strerror(out.err));
+		goto cleanup;
+	}
+	print_summary(in);
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(stderr, "tcptrail: replayed %ld frames in %.3f s (%.0f records/s); "
+		"peak memory %ld MiB\n", frames, (t1 - t0) / 1e9,
+		ingest_stats(in)->records / ((t1 - t0 + 1) / 1e9), ru.ru_maxrss / 1024);
 	ret = 0;
 cleanup:
-	free(leak_cands);
-	owner_index_free(&owners);
-	snapshot_close(&snap);
-	tracer_close(tr);
 	ingest_free(in);
 	outbuf_free(&out);
 	if (fd > STDOUT_FILENO)
 		close(fd);
+	if (f)
+		fclose(f);
+	rst_reasons_free(&reasons);
 	return ret;
 }
 
@@ -335,5 +504,7 @@ int main(int argc, char **argv)
 	log_route_libbpf();
 	if (o.mode == MODE_LEAKS)
 		return leak_report(&o);
+	if (o.mode == MODE_REPLAY)
+		return replay(&o);
 	return trace(&o);
 }

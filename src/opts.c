@@ -12,6 +12,7 @@
 static const char usage[] =
 "Usage: tcptrail [OPTIONS]          trace live\n"
 "       tcptrail leaks [OPTIONS]    report CLOSE_WAIT sockets now, then exit\n"
+"       tcptrail replay FILE [OPTIONS]  reconstruct offline from a --record file\n"
 "Trace every TCP connection's lifecycle live: state transitions, complete\n"
 "histories, resets, SYN-ACK retransmits and accept-queue overflows.\n"
 "\n"
@@ -30,6 +31,8 @@ static const char usage[] =
 "      --leak-after SECONDS  report sockets in CLOSE_WAIT this long, with the\n"
 "                          process and fd holding them (default 30; 0: off)\n"
 "      --no-snapshot       do not seed histories from sockets already open\n"
+"      --record FILE       also write every input to FILE (compact binary) for\n"
+"                          'tcptrail replay'\n"
 "Limits:\n"
 "      --max-conns N       sockets tracked at once (default 262144); when full,\n"
 "                          the least recently active is reported and dropped\n"
@@ -57,6 +60,7 @@ enum {
 	OPT_GRACE_MS,
 	OPT_LEAK_AFTER,
 	OPT_ALL,
+	OPT_RECORD,
 };
 
 static const struct option long_opts[] = {
@@ -75,6 +79,7 @@ static const struct option long_opts[] = {
 	{ "close-grace-ms", required_argument, NULL, OPT_GRACE_MS },
 	{ "leak-after", required_argument, NULL, OPT_LEAK_AFTER },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -134,10 +139,25 @@ static int parse_seconds(const char *name, const char *s, bool allow_zero, doubl
 	return 0;
 }
 
-/* Options that only make sense when tracing live. */
-static bool trace_only(int c)
+/* Whether option c means something in this mode. */
+static bool applies(enum tt_mode mode, int c)
 {
-	return c != 'j' && c != 'o' && c != 'v' && c != 'h' && c != 'V' && c != OPT_ALL;
+	switch (c) {
+	case 'j': case 'o': case 'v': case 'h': case 'V':
+		return true;
+	case OPT_ALL:
+		return mode == MODE_LEAKS;
+	case OPT_NO_STATES: case OPT_NO_HISTORIES: case '4': case '6': case 'l': case 'r':
+		return mode != MODE_LEAKS;
+	default:	/* the kernel-facing and reconstruction settings */
+		return mode == MODE_TRACE;
+	}
+}
+
+static const char *mode_name(enum tt_mode mode)
+{
+	return mode == MODE_LEAKS ? "tcptrail leaks" : mode == MODE_REPLAY ? "tcptrail replay"
+									   : "tracing";
 }
 
 int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
@@ -147,21 +167,20 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	int c;
 
 	set_defaults(o);
-	if (argc > 1 && strcmp(argv[1], "leaks") == 0) {
+	if (argc > 1 && strcmp(argv[1], "leaks") == 0)
 		o->mode = MODE_LEAKS;
+	else if (argc > 1 && strcmp(argv[1], "replay") == 0)
+		o->mode = MODE_REPLAY;
+	if (o->mode != MODE_TRACE) {
 		argc--;
 		argv++;
 	}
 	optind = 0;	/* full getopt reset: parse may run more than once */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jo:46l:r:d:vhV", long_opts, NULL)) != -1) {
-		if (o->mode == MODE_LEAKS && c != '?' && c != ':' && trace_only(c)) {
-			snprintf(err, errlen, "option '%s' does not apply to 'tcptrail leaks'",
-				 argv[optind - 1]);
-			return -1;
-		}
-		if (o->mode != MODE_LEAKS && c == OPT_ALL) {
-			snprintf(err, errlen, "--all applies to 'tcptrail leaks' only");
+		if (c != '?' && c != ':' && !applies(o->mode, c)) {
+			snprintf(err, errlen, "option '%s' does not apply to %s", argv[optind - 1],
+				 mode_name(o->mode));
 			return -1;
 		}
 		switch (c) {
@@ -206,6 +225,13 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		case OPT_ALL:
 			o->all = true;
 			break;
+		case OPT_RECORD:
+			if (!*optarg) {
+				snprintf(err, errlen, "--record: empty file name");
+				return -1;
+			}
+			o->record = optarg;
+			break;
 		case OPT_NO_SNAPSHOT:
 			o->snapshot = false;
 			break;
@@ -245,8 +271,19 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			return -1;
 		}
 	}
+	if (o->mode == MODE_REPLAY) {
+		if (optind >= argc) {
+			snprintf(err, errlen, "replay needs the recorded file: tcptrail replay FILE");
+			return -1;
+		}
+		o->replay = argv[optind++];
+	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->record && o->output && strcmp(o->record, o->output) == 0) {
+		snprintf(err, errlen, "--record and --output name the same file");
 		return -1;
 	}
 	if (only4 && only6) {
@@ -257,7 +294,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		o->filter.ipv6 = false;
 	if (only6)
 		o->filter.ipv4 = false;
-	if (o->mode != MODE_LEAKS && !o->states && !o->histories && o->leak_after_s == 0) {
+	if (o->mode == MODE_TRACE && !o->states && !o->histories && o->leak_after_s == 0 &&
+	    !o->record) {
 		snprintf(err, errlen, "--no-states with --no-histories and --leak-after 0 would "
 			 "show nothing");
 		return -1;

@@ -12,6 +12,7 @@ enum tt_mode {
 	MODE_HELP,	/* --help printed: exit 0 */
 	MODE_VERSION,
 	MODE_LEAKS,	/* one-shot CLOSE_WAIT report */
+	MODE_REPLAY,	/* reconstruct from a --record file */
 };
 
 #define OPT_DEFAULT_MAX_CONNS 262144
@@ -24,6 +25,8 @@ struct options {
 	enum tt_mode mode;
 	bool json;
 	const char *output;	/* NULL: stdout */
+	const char *record;	/* --record FILE: journal of all inputs */
+	const char *replay;	/* replay: the file to read */
 	double duration_s;	/* 0: until SIGINT/SIGTERM */
 	struct filter filter;
 	bool states;		/* per-transition records */

@@ -10,8 +10,6 @@
 #include "tracer.h"
 #include "tcptrail.skel.h"
 
-#define MAX_RST_REASONS 64
-
 struct tracer {
 	struct tcptrail_bpf *skel;
 	struct ring_buffer *rb;
@@ -20,9 +18,7 @@ struct tracer {
 	void *arg;
 	int ncpus;
 	uint64_t *percpu;	/* scratch for reading the per-CPU counter */
-	const char *rst_reasons[MAX_RST_REASONS];
-	uint32_t n_rst_reasons;
-	char *rst_names;	/* storage behind rst_reasons */
+	struct rst_reasons rst;
 };
 
 /* Number of parameters of a tracepoint's BTF prototype, counting the
@@ -65,7 +61,7 @@ static bool enum_has(const struct btf *btf, const char *type, const char *value)
 }
 
 /* Reset reasons name themselves in BTF; keep them for the output. */
-static void load_rst_reasons(struct tracer *t, const struct btf *btf)
+static void load_rst_reasons(struct rst_reasons *t, const struct btf *btf)
 {
 	static const char prefix[] = "SK_RST_REASON_";
 	int id = btf__find_by_name_kind(btf, "sk_rst_reason", BTF_KIND_ENUM);
@@ -80,7 +76,7 @@ static void load_rst_reasons(struct tracer *t, const struct btf *btf)
 	e = btf_enum(ty);
 	for (int i = 0; i < btf_vlen(ty); i++)
 		size += strlen(btf__name_by_offset(btf, e[i].name_off)) + 1;
-	t->rst_names = p = malloc(size ? size : 1);
+	t->storage = p = malloc(size ? size : 1);
 	if (!p)
 		return;
 	for (int i = 0; i < btf_vlen(ty); i++) {
@@ -91,11 +87,29 @@ static void load_rst_reasons(struct tracer *t, const struct btf *btf)
 		if (strncmp(name, prefix, sizeof(prefix) - 1) == 0)
 			name += sizeof(prefix) - 1;
 		strcpy(p, name);
-		t->rst_reasons[e[i].val] = p;
+		t->names[e[i].val] = p;
 		p += strlen(name) + 1;
-		if ((uint32_t)e[i].val >= t->n_rst_reasons)
-			t->n_rst_reasons = (uint32_t)e[i].val + 1;
+		if ((uint32_t)e[i].val >= t->n)
+			t->n = (uint32_t)e[i].val + 1;
 	}
+}
+
+void rst_reasons_load(struct rst_reasons *r)
+{
+	struct btf *btf;
+
+	memset(r, 0, sizeof(*r));
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return;
+	load_rst_reasons(r, btf);
+	btf__free(btf);
+}
+
+void rst_reasons_free(struct rst_reasons *r)
+{
+	free(r->storage);
+	memset(r, 0, sizeof(*r));
 }
 
 /* Decide which optional programs load on this kernel. */
@@ -124,7 +138,7 @@ static int probe_features(struct tracer *t)
 	t->feat.receive_reset = tp_arity(btf, "tcp_receive_reset") >= 0;
 	t->feat.listen_overflow = tp_arity(btf, "kfree_skb") >= 4 &&
 		enum_has(btf, "skb_drop_reason", "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW");
-	load_rst_reasons(t, btf);
+	load_rst_reasons(&t->rst, btf);
 	btf__free(btf);
 
 	bpf_program__set_autoload(s->progs.handle_synack_retransmit, t->feat.synack);
@@ -227,7 +241,7 @@ void tracer_close(struct tracer *t)
 	ring_buffer__free(t->rb);
 	tcptrail_bpf__destroy(t->skel);
 	free(t->percpu);
-	free(t->rst_names);
+	rst_reasons_free(&t->rst);
 	free(t);
 }
 
@@ -236,10 +250,9 @@ const struct tracer_features *tracer_features(const struct tracer *t)
 	return &t->feat;
 }
 
-const char *const *tracer_rst_reasons(const struct tracer *t, uint32_t *n)
+const struct rst_reasons *tracer_rst_reasons(const struct tracer *t)
 {
-	*n = t->n_rst_reasons;
-	return t->rst_reasons;
+	return &t->rst;
 }
 
 int tracer_poll(struct tracer *t, int timeout_ms)

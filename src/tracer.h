@@ -36,10 +36,22 @@ void tracer_close(struct tracer *t);
 
 const struct tracer_features *tracer_features(const struct tracer *t);
 
+#define MAX_RST_REASONS 64
+
 /* Names of enum sk_rst_reason values from the kernel's BTF ("NOT_SPECIFIED",
- * ...), indexed by value; *n is 0 where the kernel has none.
+ * ...), indexed by value; n is 0 where the kernel has none.
  */
-const char *const *tracer_rst_reasons(const struct tracer *t, uint32_t *n);
+struct rst_reasons {
+	const char *names[MAX_RST_REASONS];
+	uint32_t n;
+	char *storage;
+};
+
+/* Load from the running kernel's BTF (replay uses this without a tracer). */
+void rst_reasons_load(struct rst_reasons *r);
+void rst_reasons_free(struct rst_reasons *r);
+
+const struct rst_reasons *tracer_rst_reasons(const struct tracer *t);
 
 /* Wait up to timeout_ms for a wakeup, then deliver everything waiting.
  * Returns records delivered or negative errno (-EINTR is not an error).

@@ -204,3 +204,12 @@ def listener(addr="127.0.0.1", family=socket.AF_INET, backlog=16):
     srv.bind((addr, 0))
     srv.listen(backlog)
     return srv, srv.getsockname()[1]
+
+
+def free_port():
+    """A loopback port nothing listens on right now."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port

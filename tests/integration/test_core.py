@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from lib import (TCPTRAIL, Netns, Peer, Tracer, TestFailure, check, expect_history,
-                 listener, netns_inode, one, run, wait_until)
+                 free_port, listener, netns_inode, one, run)
 
 FULL_ACTIVE_CLOSE = ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"]
 FULL_PASSIVE_CLOSE_ACCEPTED = ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"]
@@ -137,10 +137,7 @@ def test_rst_abort():
 
 
 def test_connection_refused():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_port()
     tracer = Tracer()
     cli = socket.socket()
     try:

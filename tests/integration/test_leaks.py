@@ -6,7 +6,7 @@ import socket
 import subprocess
 import time
 
-from lib import (TCPTRAIL, Netns, Peer, Tracer, check, listener, netns_inode, one, wait_until)
+from lib import (TCPTRAIL, Netns, Peer, Tracer, check, free_port, listener, netns_inode, one)
 
 
 def held_map(line):
@@ -17,11 +17,6 @@ def held_map(line):
 def connect_and_close(port, count):
     for _ in range(count):
         socket.create_connection(("127.0.0.1", port)).close()
-
-
-def free_port():
-    _, port = listener()
-    return port
 
 
 def check_leaks(records, held, pid, netns=None):

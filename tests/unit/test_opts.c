@@ -32,6 +32,8 @@ static void defaults_and_values(void)
 	CHECK(parse(&o, err, "--leak-after", "0.5", NULL) == 0 && o.leak_after_s == 0.5);
 	CHECK(parse(&o, err, "leaks", "--json", "--all") == 0);
 	CHECK(o.mode == MODE_LEAKS && o.json && o.all);
+	CHECK(parse(&o, err, "replay", "f.rec", "--json") == 0);
+	CHECK(o.mode == MODE_REPLAY && o.json && strcmp(o.replay, "f.rec") == 0);
 	CHECK(parse(&o, err, NULL, NULL, NULL) == 0 && o.leak_after_s == OPT_DEFAULT_LEAK_AFTER_S);
 }
 
@@ -61,6 +63,10 @@ static void rejects_bad_input(void)
 	CHECK(parse(&o, err, "--leak-after", "-1", NULL) == -1);
 	CHECK(strstr(err, "--leak-after") != NULL);
 	CHECK(parse(&o, err, "--all", NULL, NULL) == -1);
+	CHECK(parse(&o, err, "replay", NULL, NULL) == -1);
+	CHECK(strstr(err, "replay FILE") != NULL);
+	CHECK(parse(&o, err, "replay", "f.rec", "--duration=1") == -1);
+	CHECK(parse(&o, err, "--record", "x", "--output=x") == -1);
 	CHECK(parse(&o, err, "leaks", "--duration", "1") == -1);
 	CHECK(strstr(err, "does not apply") != NULL);
 	CHECK(parse(&o, err, "-o", NULL, NULL) == -1);

@@ -1,0 +1,273 @@
+/* Journal of ingest inputs: writer and replayer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "journal.h"
+
+#define JOURNAL_BUF (1u << 20)
+/* Largest frame a reader accepts: a reconcile of 16M sockets. */
+#define JOURNAL_MAX_FRAME (16ull << 20) * sizeof(struct tt_sock_record)
+
+int journal_create(struct journal_writer *w, const char *path,
+		   const struct journal_header *h)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char *p;
+
+	if (fd < 0)
+		return -errno;
+	if (outbuf_init(&w->out, fd, JOURNAL_BUF)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	p = outbuf_begin(&w->out);
+	memcpy(p, h, sizeof(*h));
+	outbuf_commit(&w->out, p + sizeof(*h));
+	return 0;
+}
+
+void journal_close(struct journal_writer *w)
+{
+	if (!w->out.buf)
+		return;
+	outbuf_flush(&w->out);
+	close(w->out.fd);
+	outbuf_free(&w->out);
+}
+
+/* One frame whose payload fits a buffer reservation. */
+static void frame(struct journal_writer *w, uint32_t type, const void *a, size_t alen,
+		  const void *b, size_t blen)
+{
+	struct journal_frame f = { type, (uint32_t)(alen + blen) };
+	char *p = outbuf_begin(&w->out);
+
+	memcpy(p, &f, sizeof(f));
+	p += sizeof(f);
+	if (alen)
+		memcpy(p, a, alen);
+	p += alen;
+	if (blen)
+		memcpy(p, b, blen);
+	outbuf_commit(&w->out, p + blen);
+}
+
+/* Append bytes of any length, in reservation-sized pieces. */
+static void raw(struct journal_writer *w, const void *data, size_t len)
+{
+	const char *s = data;
+
+	while (len) {
+		size_t n = len < OUTBUF_MAX_RECORD ? len : OUTBUF_MAX_RECORD;
+		char *p = outbuf_begin(&w->out);
+
+		memcpy(p, s, n);
+		outbuf_commit(&w->out, p + n);
+		s += n;
+		len -= n;
+	}
+}
+
+void journal_event(struct journal_writer *w, const struct tt_event *e)
+{
+	frame(w, JF_EVENT, e, sizeof(*e), NULL, 0);
+}
+
+void journal_reconcile(struct journal_writer *w, const struct tt_sock_record *v, size_t n,
+		       uint64_t started_ns, bool initial)
+{
+	struct {
+		uint64_t started_ns;
+		uint32_t initial, n;
+	} head = { started_ns, initial, (uint32_t)n };
+	struct journal_frame f = { JF_RECONCILE, (uint32_t)(sizeof(head) + n * sizeof(*v)) };
+
+	raw(w, &f, sizeof(f));
+	raw(w, &head, sizeof(head));
+	raw(w, v, n * sizeof(*v));
+}
+
+void journal_lost(struct journal_writer *w, uint64_t ts_ns, uint64_t count)
+{
+	uint64_t v[2] = { ts_ns, count };
+
+	frame(w, JF_LOST, v, sizeof(v), NULL, 0);
+}
+
+void journal_mark_lost(struct journal_writer *w, uint64_t cookie)
+{
+	frame(w, JF_MARK_LOST, &cookie, sizeof(cookie), NULL, 0);
+}
+
+void journal_mark_all(struct journal_writer *w)
+{
+	frame(w, JF_MARK_ALL, NULL, 0, NULL, 0);
+}
+
+void journal_expire(struct journal_writer *w, uint64_t now_ns)
+{
+	frame(w, JF_EXPIRE, &now_ns, sizeof(now_ns), NULL, 0);
+}
+
+void journal_leak(struct journal_writer *w, uint64_t cookie, uint64_t now_ns,
+		  const struct owner *owners, size_t n)
+{
+	struct {
+		uint64_t cookie, now_ns;
+		uint32_t n, pad;
+	} head = { cookie, now_ns, (uint32_t)n, 0 };
+	struct journal_frame f = { JF_LEAK, (uint32_t)(sizeof(head) + n * sizeof(*owners)) };
+
+	raw(w, &f, sizeof(f));
+	raw(w, &head, sizeof(head));
+	raw(w, owners, n * sizeof(*owners));
+}
+
+void journal_batch_end(struct journal_writer *w)
+{
+	frame(w, JF_BATCH_END, NULL, 0, NULL, 0);
+}
+
+int journal_read_header(FILE *f, struct journal_header *h, char *err, size_t errlen)
+{
+	if (fread(h, sizeof(*h), 1, f) != 1 || memcmp(h->magic, JOURNAL_MAGIC, 8)) {
+		snprintf(err, errlen, "not a tcptrail recording (no header)");
+		return -1;
+	}
+	if (h->version != JOURNAL_VERSION) {
+		snprintf(err, errlen, "recording format version %u; this tcptrail reads %u",
+			 h->version, JOURNAL_VERSION);
+		return -1;
+	}
+	if (h->event_size != sizeof(struct tt_event) ||
+	    h->sock_size != sizeof(struct tt_sock_record) ||
+	    h->owner_size != sizeof(struct owner)) {
+		snprintf(err, errlen, "recording made with other record layouts");
+		return -1;
+	}
+	if (!h->max_conns) {
+		snprintf(err, errlen, "recording header is corrupt (max_conns 0)");
+		return -1;
+	}
+	return 0;
+}
+
+long journal_replay(FILE *f, struct ingest *in, char *err, size_t errlen)
+{
+	size_t cap = 1 << 16;
+	char *buf = malloc(cap);
+	struct journal_frame fr;
+	long frames = 0;
+
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		size_t got = fread(&fr, 1, sizeof(fr), f);
+		uint64_t v[2];
+
+		if (got == 0)
+			break;
+		if (got != sizeof(fr)) {
+			snprintf(err, errlen, "recording ends inside a frame header after %ld frames",
+				 frames);
+			goto fail;
+		}
+		if (fr.len > JOURNAL_MAX_FRAME) {
+			snprintf(err, errlen, "corrupt frame of %u bytes after %ld frames",
+				 fr.len, frames);
+			goto fail;
+		}
+		if (fr.len > cap) {
+			char *nb = realloc(buf, fr.len);
+
+			if (!nb) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			buf = nb;
+			cap = fr.len;
+		}
+		if (fr.len && fread(buf, fr.len, 1, f) != 1) {
+			snprintf(err, errlen, "recording ends inside a frame after %ld frames",
+				 frames);
+			goto fail;
+		}
+		switch (fr.type) {
+		case JF_EVENT:
+			if (fr.len != sizeof(struct tt_event))
+				goto bad;
+			ingest_event(in, (const struct tt_event *)buf);
+			break;
+		case JF_RECONCILE: {
+			uint64_t started;
+			uint32_t initial, n;
+
+			if (fr.len < 16)
+				goto bad;
+			memcpy(&started, buf, 8);
+			memcpy(&initial, buf + 8, 4);
+			memcpy(&n, buf + 12, 4);
+			if (fr.len != 16 + (uint64_t)n * sizeof(struct tt_sock_record))
+				goto bad;
+			ingest_reconcile(in, (const struct tt_sock_record *)(buf + 16), n, started,
+					 initial);
+			break;
+		}
+		case JF_LOST:
+			if (fr.len != 16)
+				goto bad;
+			memcpy(v, buf, 16);
+			ingest_lost(in, v[0], v[1]);
+			break;
+		case JF_MARK_LOST:
+			if (fr.len != 8)
+				goto bad;
+			memcpy(v, buf, 8);
+			ingest_mark_lost(in, v[0]);
+			break;
+		case JF_MARK_ALL:
+			ingest_mark_all_lost(in);
+			break;
+		case JF_EXPIRE:
+			if (fr.len != 8)
+				goto bad;
+			memcpy(v, buf, 8);
+			ingest_expire(in, v[0]);
+			break;
+		case JF_LEAK: {
+			uint32_t n;
+
+			if (fr.len < 24)
+				goto bad;
+			memcpy(v, buf, 16);
+			memcpy(&n, buf + 16, 4);
+			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner))
+				goto bad;
+			ingest_report_leak(in, v[0], v[1], (const struct owner *)(buf + 24), n);
+			break;
+		}
+		case JF_BATCH_END:
+			ingest_batch_end(in);
+			break;
+		default:
+			break;	/* a newer frame type: skip it */
+		}
+		frames++;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "read error: %s", strerror(errno));
+		goto fail;
+	}
+	free(buf);
+	return frames;
+bad:
+	snprintf(err, errlen, "corrupt frame (type %u, %u bytes) after %ld frames", fr.type,
+		 fr.len, frames);
+fail:
+	free(buf);
+	return -1;
+}

@@ -1,0 +1,91 @@
+/* The --record file: every input the reconstruction received, in order, so
+ * `tcptrail replay` makes the same calls and produces the same output.
+ *
+ * Format (little-endian, as the host writes it; version 1):
+ *   header  struct journal_header
+ *   frames  struct journal_frame, then 'len' payload bytes:
+ *     EVENT      one struct tt_event
+ *     RECONCILE  u64 started_ns, u32 initial, u32 n, n struct tt_sock_record
+ *     LOST       u64 ts_ns, u64 count
+ *     MARK_LOST  u64 cookie
+ *     MARK_ALL   (empty)
+ *     EXPIRE     u64 now_ns
+ *     LEAK       u64 cookie, u64 now_ns, u32 n, u32 pad, n struct owner
+ *     BATCH_END  (empty)
+ * A reader skips frame types it does not know, so types may be added
+ * without a version change; a layout change bumps the version.
+ */
+#ifndef TT_JOURNAL_H
+#define TT_JOURNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "ingest.h"
+#include "outbuf.h"
+
+#define JOURNAL_MAGIC "TCPTRAIL"
+#define JOURNAL_VERSION 1
+
+enum journal_frame_type {
+	JF_EVENT = 1,
+	JF_RECONCILE = 2,
+	JF_LOST = 3,
+	JF_MARK_LOST = 4,
+	JF_MARK_ALL = 5,
+	JF_EXPIRE = 6,
+	JF_LEAK = 7,
+	JF_BATCH_END = 8,
+};
+
+struct journal_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t event_size;	/* sizeof(struct tt_event) */
+	uint32_t sock_size;	/* sizeof(struct tt_sock_record) */
+	uint32_t owner_size;	/* sizeof(struct owner) */
+	int64_t mono_to_real_ns; /* wall clock = monotonic + this */
+	/* the reconstruction settings that change its results */
+	uint32_t max_conns;
+	uint32_t own_netns;	/* the recorder's namespace (text view) */
+	uint64_t close_grace_ns;
+	uint64_t leak_after_ns;
+};
+
+struct journal_frame {
+	uint32_t type;
+	uint32_t len;
+};
+
+/* Writing: frames go through a buffer, flushed with the output. */
+struct journal_writer {
+	struct outbuf out;
+};
+
+/* Create path and write the header. Returns 0 or negative errno. */
+int journal_create(struct journal_writer *w, const char *path,
+		   const struct journal_header *h);
+void journal_close(struct journal_writer *w);
+
+void journal_event(struct journal_writer *w, const struct tt_event *e);
+void journal_reconcile(struct journal_writer *w, const struct tt_sock_record *v, size_t n,
+		       uint64_t started_ns, bool initial);
+void journal_lost(struct journal_writer *w, uint64_t ts_ns, uint64_t count);
+void journal_mark_lost(struct journal_writer *w, uint64_t cookie);
+void journal_mark_all(struct journal_writer *w);
+void journal_expire(struct journal_writer *w, uint64_t now_ns);
+void journal_leak(struct journal_writer *w, uint64_t cookie, uint64_t now_ns,
+		  const struct owner *owners, size_t n);
+void journal_batch_end(struct journal_writer *w);
+
+/* Reading: fill h from f, checking magic, version and record sizes. On
+ * failure returns -1 with a sentence in err.
+ */
+int journal_read_header(FILE *f, struct journal_header *h, char *err, size_t errlen);
+
+/* Feed every frame of f to in. Returns frames replayed, or -1 with a
+ * sentence in err (a truncated or corrupt file).
+ */
+long journal_replay(FILE *f, struct ingest *in, char *err, size_t errlen);
+
+#endif
