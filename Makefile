@@ -81,6 +81,14 @@ $(OUT)/tcptrail: $(CORE_OBJS) $(KERNEL_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(OUT)/storm: tests/bench/storm.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread
+
+$(OUT)/gen_journal: tests/bench/gen_journal.c $(CORE_OBJS) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -104,16 +112,18 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(OUT)/tcptrail $(ARGS)
 
+BENCH_TOOLS := $(OUT)/storm $(OUT)/gen_journal
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUT)/unit_tests
+	$(Q)$(MAKE) --no-print-directory all $(OUT)/unit_tests $(BENCH_TOOLS)
 	$(Q)bash tests/run.sh
 
 unit: $(OUT)/unit_tests
 	$(Q)$(OUT)/unit_tests
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)bash tests/bench.sh $(BENCH_ARGS)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
+	$(Q)python3 tests/bench/bench.py $(BENCH_ARGS)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp

@@ -38,6 +38,7 @@ enum conn_flags {
 	CONN_VANISHED = 1 << 9,	   /* the kernel no longer has it; its CLOSE was not seen */
 	CONN_SWEEP = 1 << 10,	   /* reconcile: found in the kernel's list */
 	CONN_LEAK_REPORTED = 1 << 11, /* reported as a CLOSE_WAIT leak, not resolved */
+	CONN_REFERENCED = 1 << 12, /* conn_table's: used since it last passed the eviction hand */
 };
 
 struct conn {

@@ -1,4 +1,5 @@
-/* Bounded table of tracked sockets keyed by socket cookie, with LRU order.
+/* Bounded table of tracked sockets keyed by socket cookie, with
+ * second-chance (CLOCK) eviction order, an approximation of LRU.
  * All memory is reserved up front (untouched pages cost nothing), so the hot
  * path never allocates and the table never grows past its limit.
  */
@@ -18,18 +19,30 @@ void conn_table_free(struct conn_table *t);
 
 struct conn *conn_table_find(struct conn_table *t, uint64_t cookie);
 
-/* A zeroed entry for cookie, newest in LRU order. NULL when the table is full
- * (the caller decides what to evict) or cookie is already present.
+/* A zeroed entry for cookie, newest in eviction order. NULL when the table
+ * is full (the caller decides what to evict) or cookie is already present.
  */
 struct conn *conn_table_insert(struct conn_table *t, uint64_t cookie);
 
 /* Forget c; the pointer is invalid afterwards. */
 void conn_table_remove(struct conn_table *t, struct conn *c);
 
-/* Mark c most recently used. */
-void conn_table_touch(struct conn_table *t, struct conn *c);
+/* Note that c was used: it gets a second chance before eviction. A bit in
+ * the entry at hand, so the hot path touches no other entry.
+ */
+static inline void conn_table_touch(struct conn_table *t, struct conn *c)
+{
+	(void)t;
+	c->flags |= CONN_REFERENCED;
+}
 
-/* The least recently used entry, or NULL when empty. */
+/* The entry to evict: the oldest not used since the hand last passed it
+ * (entries used meanwhile move to the back, their bit cleared). NULL when
+ * empty.
+ */
+struct conn *conn_table_victim(struct conn_table *t);
+
+/* The oldest entry in eviction order, whatever its bit. */
 struct conn *conn_table_oldest(struct conn_table *t);
 
 uint32_t conn_table_count(const struct conn_table *t);
@@ -38,7 +51,7 @@ uint32_t conn_table_capacity(const struct conn_table *t);
 /* Bytes reserved per tracked socket, index included. */
 size_t conn_table_bytes_per_conn(void);
 
-/* Call fn on every entry, oldest first. fn may remove the entry it is given,
+/* Call fn on every entry, oldest first in eviction order. fn may remove the entry it is given,
  * nothing else.
  */
 void conn_table_foreach(struct conn_table *t, void (*fn)(struct conn *c, void *arg),

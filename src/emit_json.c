@@ -16,11 +16,11 @@ static char *begin(struct emitter *em, const char *type, uint64_t ts_ns)
 {
 	char *p = outbuf_begin(em->out);
 
-	p = fmt_str(p, "{\"type\":\"");
+	p = fmt_lit(p, "{\"type\":\"");
 	p = fmt_str(p, type);
-	p = fmt_str(p, "\",\"ts\":\"");
+	p = fmt_lit(p, "\",\"ts\":\"");
 	p = fmt_rfc3339(p, &em->clock, ts_ns);
-	return fmt_str(p, "\"");
+	return fmt_lit(p, "\"");
 }
 
 static void end(struct emitter *em, char *p)
@@ -45,7 +45,7 @@ static char *key_str(char *p, const char *key, const char *v)
 	*p++ = ',';
 	*p++ = '"';
 	p = fmt_str(p, key);
-	p = fmt_str(p, "\":\"");
+	p = fmt_lit(p, "\":\"");
 	p = fmt_str(p, v);
 	*p++ = '"';
 	return p;
@@ -56,7 +56,7 @@ static char *key_bool(char *p, const char *key, bool v)
 	*p++ = ',';
 	*p++ = '"';
 	p = fmt_str(p, key);
-	p = fmt_str(p, "\":");
+	p = fmt_lit(p, "\":");
 	return fmt_str(p, v ? "true" : "false");
 }
 
@@ -64,11 +64,11 @@ static char *tuple(char *p, int family, const uint8_t *laddr, uint16_t lport,
 		   const uint8_t *raddr, uint16_t rport, uint32_t netns)
 {
 	p = key_str(p, "family", family == AF_INET6 ? "ipv6" : "ipv4");
-	p = fmt_str(p, ",\"laddr\":\"");
+	p = fmt_lit(p, ",\"laddr\":\"");
 	p = fmt_addr(p, family, laddr);
 	*p++ = '"';
 	p = key_u64(p, "lport", lport);
-	p = fmt_str(p, ",\"raddr\":\"");
+	p = fmt_lit(p, ",\"raddr\":\"");
 	p = fmt_addr(p, family, raddr);
 	*p++ = '"';
 	p = key_u64(p, "rport", rport);
@@ -78,7 +78,7 @@ static char *tuple(char *p, int family, const uint8_t *laddr, uint16_t lport,
 static char *owner(char *p, uint32_t pid, const char *comm)
 {
 	p = key_u64(p, "pid", pid);
-	p = fmt_str(p, ",\"comm\":");
+	p = fmt_lit(p, ",\"comm\":");
 	return fmt_json_str(p, comm, TT_COMM_LEN);
 }
 
@@ -116,7 +116,7 @@ static void json_history(void *ctx, const struct conn *c, const struct history_s
 	p = key_u64(p, "id", c->cookie);
 	p = tuple(p, c->family, c->laddr, c->lport, c->raddr, c->rport, c->netns);
 	p = key_str(p, "role", conn_role_name(c->role));
-	p = fmt_str(p, ",\"states\":[");
+	p = fmt_lit(p, ",\"states\":[");
 	for (uint8_t i = 0; i < s->nstates; i++) {
 		if (i)
 			*p++ = ',';
@@ -124,28 +124,28 @@ static void json_history(void *ctx, const struct conn *c, const struct history_s
 		p = fmt_str(p, tcp_state_name(s->states[i]));
 		*p++ = '"';
 	}
-	p = fmt_str(p, "],\"durations_ns\":[");
+	p = fmt_lit(p, "],\"durations_ns\":[");
 	for (uint8_t i = 0; i < s->nstates; i++) {
 		if (i)
 			*p++ = ',';
-		p = s->durations_ns[i] == DURATION_UNKNOWN ? fmt_str(p, "null")
+		p = s->durations_ns[i] == DURATION_UNKNOWN ? fmt_lit(p, "null")
 							   : fmt_u64(p, s->durations_ns[i]);
 	}
-	p = fmt_str(p, "],\"start\":\"");
+	p = fmt_lit(p, "],\"start\":\"");
 	p = fmt_rfc3339(p, &em->clock, s->start_ns);
 	*p++ = '"';
 	p = key_u64(p, "duration_ns", s->end_ns - s->start_ns);
 	if (closer)
 		p = key_str(p, "closed_by", closer);
 	else
-		p = fmt_str(p, ",\"closed_by\":null");
+		p = fmt_lit(p, ",\"closed_by\":null");
 	p = key_str(p, "end", conn_end_name(s->end));
 	p = key_bool(p, "tw_inferred", s->tw_inferred);
 	p = key_u64(p, "bytes_acked", c->close.bytes_acked);
 	p = key_u64(p, "bytes_received", c->close.bytes_received);
 	p = key_u64(p, "retransmits", c->close.total_retrans);
 	p = key_u64(p, "srtt_us", c->close.srtt_us);
-	p = fmt_str(p, ",\"sk_err\":");
+	p = fmt_lit(p, ",\"sk_err\":");
 	p = fmt_i64(p, c->close.sk_err);
 	if (c->flags & CONN_OWNER_SEEN)
 		p = owner(p, c->pid, c->comm);
@@ -153,7 +153,7 @@ static void json_history(void *ctx, const struct conn *c, const struct history_s
 	if (!s->complete) {
 		bool first = true;
 
-		p = fmt_str(p, ",\"incomplete\":[");
+		p = fmt_lit(p, ",\"incomplete\":[");
 		for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
 			if (!(c->flags & why[i].flag))
 				continue;
@@ -247,14 +247,14 @@ static void json_leak(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t 
 		p = owner(p, owners[0].pid, owners[0].comm);
 		p = key_u64(p, "fd", owners[0].fd);
 	}
-	p = fmt_str(p, ",\"owners\":[");
+	p = fmt_lit(p, ",\"owners\":[");
 	/* A descriptor shared by thousands of forks would not fit one record. */
 	for (size_t i = 0; i < n && i < EMIT_MAX_OWNERS; i++) {
 		if (i)
 			*p++ = ',';
-		p = fmt_str(p, "{\"pid\":");
+		p = fmt_lit(p, "{\"pid\":");
 		p = fmt_u64(p, owners[i].pid);
-		p = fmt_str(p, ",\"comm\":");
+		p = fmt_lit(p, ",\"comm\":");
 		p = fmt_json_str(p, owners[i].comm, TT_COMM_LEN);
 		p = key_u64(p, "fd", owners[i].fd);
 		*p++ = '}';
@@ -278,7 +278,7 @@ static void json_leak_resolved(void *ctx, const struct conn *c, uint64_t ts_ns,
 	p = key_u64(p, "close_wait_ns", age_ns);
 	/* where it went: LAST_ACK after close(), CLOSE after a reset, or gone */
 	if (last == TT_TCP_CLOSE_WAIT)
-		p = fmt_str(p, ",\"to\":null");
+		p = fmt_lit(p, ",\"to\":null");
 	else
 		p = key_str(p, "to", tcp_state_name(last));
 	if (c->flags & CONN_OWNER_SEEN)

@@ -26,18 +26,18 @@ void emit_text_header(struct emitter *em)
 	char *p = outbuf_begin(em->out), *col;
 
 	em->header_done = true;
-	p = fmt_str(p, "TIME         ");
+	p = fmt_lit(p, "TIME         ");
 	col = p;
-	p = pad_to(fmt_str(p, "EVENT"), col, COL_EVENT);
+	p = pad_to(fmt_lit(p, "EVENT"), col, COL_EVENT);
 	col = p;
-	p = pad_to(fmt_str(p, "PID"), col, COL_PID);
+	p = pad_to(fmt_lit(p, "PID"), col, COL_PID);
 	col = p;
-	p = pad_to(fmt_str(p, "COMM"), col, COL_COMM);
+	p = pad_to(fmt_lit(p, "COMM"), col, COL_COMM);
 	col = p;
-	p = pad_to(fmt_str(p, "LOCAL"), col, COL_ADDR);
+	p = pad_to(fmt_lit(p, "LOCAL"), col, COL_ADDR);
 	col = p;
-	p = pad_to(fmt_str(p, "REMOTE"), col, COL_ADDR);
-	p = fmt_str(p, "DETAIL\n");
+	p = pad_to(fmt_lit(p, "REMOTE"), col, COL_ADDR);
+	p = fmt_lit(p, "DETAIL\n");
 	outbuf_commit(em->out, p);
 }
 
@@ -67,9 +67,9 @@ static char *line_start(struct emitter *em, uint64_t ts, const char *what, bool 
 	col = p;
 	p = pad_to(fmt_str(p, what), col, COL_EVENT);
 	col = p;
-	p = pad_to(owner ? fmt_u64(p, pid) : fmt_str(p, "-"), col, COL_PID);
+	p = pad_to(owner ? fmt_u64(p, pid) : fmt_lit(p, "-"), col, COL_PID);
 	col = p;
-	p = pad_to(owner ? fmt_text_safe(p, comm, TT_COMM_LEN) : fmt_str(p, "-"), col,
+	p = pad_to(owner ? fmt_text_safe(p, comm, TT_COMM_LEN) : fmt_lit(p, "-"), col,
 		   COL_COMM);
 	col = p;
 	p = pad_to(endpoint(p, family, laddr, lport), col, COL_ADDR);
@@ -81,7 +81,7 @@ static char *netns_note(struct emitter *em, char *p, uint32_t netns)
 {
 	if (netns == em->own_netns)
 		return p;
-	p = fmt_str(p, " netns=");
+	p = fmt_lit(p, " netns=");
 	return fmt_u64(p, netns);
 }
 
@@ -98,7 +98,7 @@ static void text_state(void *ctx, const struct tt_event *e)
 			     e->comm, e->family, e->saddr, e->sport, e->daddr, e->dport);
 
 	p = fmt_str(p, tcp_state_name(e->oldstate));
-	p = fmt_str(p, " -> ");
+	p = fmt_lit(p, " -> ");
 	p = fmt_str(p, tcp_state_name(e->newstate));
 	finish(em, netns_note(em, p, e->netns));
 }
@@ -130,33 +130,33 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 			     c->comm, c->family, c->laddr, c->lport, c->raddr, c->rport);
 
 	p = fmt_str(p, conn_role_name(c->role));
-	p = fmt_str(p, " ");
+	p = fmt_lit(p, " ");
 	p = fmt_str(p, conn_end_name(s->end));
 	if (closer) {
-		p = fmt_str(p, " closed_by=");
+		p = fmt_lit(p, " closed_by=");
 		p = fmt_str(p, closer);
 	}
-	p = fmt_str(p, " ");
+	p = fmt_lit(p, " ");
 	p = duration(p, s->end_ns - s->start_ns);
-	p = fmt_str(p, ":");
+	p = fmt_lit(p, ":");
 	for (uint8_t i = 0; i < s->nstates; i++) {
 		p = fmt_str(p, i ? " > " : " ");
 		p = fmt_str(p, tcp_state_name(s->states[i]));
 		if (i + 1 == s->nstates && s->tw_inferred)
-			p = fmt_str(p, "(inferred)");
+			p = fmt_lit(p, "(inferred)");
 		if (s->durations_ns[i] != DURATION_UNKNOWN && i + 1 < s->nstates) {
 			*p++ = ' ';
 			p = duration(p, s->durations_ns[i]);
 		}
 	}
-	p = fmt_str(p, " tx=");
+	p = fmt_lit(p, " tx=");
 	p = fmt_u64(p, c->close.bytes_acked);
-	p = fmt_str(p, " rx=");
+	p = fmt_lit(p, " rx=");
 	p = fmt_u64(p, c->close.bytes_received);
-	p = fmt_str(p, " retrans=");
+	p = fmt_lit(p, " retrans=");
 	p = fmt_u64(p, c->close.total_retrans);
 	if (!s->complete)
-		p = fmt_str(p, " [incomplete]");
+		p = fmt_lit(p, " [incomplete]");
 	finish(em, netns_note(em, p, c->netns));
 }
 
@@ -190,24 +190,24 @@ static void text_event(void *ctx, const struct tt_event *e)
 		if (e->cookie)
 			p = fmt_str(p, tcp_state_name(e->newstate));
 		else
-			p = fmt_str(p, "no socket");
+			p = fmt_lit(p, "no socket");
 		if (e->type == TT_EV_RESET_SENT && emit_rst_reason(em, e->reason)) {
-			p = fmt_str(p, " reason=");
+			p = fmt_lit(p, " reason=");
 			p = fmt_str(p, emit_rst_reason(em, e->reason));
 		}
 		break;
 	case TT_EV_SYNACK_RETRANS:
-		p = fmt_str(p, "acceptq=");
+		p = fmt_lit(p, "acceptq=");
 		p = fmt_u64(p, e->queue.acceptq_len);
 		*p++ = '/';
 		p = fmt_u64(p, e->queue.acceptq_max);
-		p = fmt_str(p, " synq=");
+		p = fmt_lit(p, " synq=");
 		p = fmt_u64(p, e->queue.synq_len);
-		p = fmt_str(p, " drops=");
+		p = fmt_lit(p, " drops=");
 		p = fmt_u64(p, e->queue.drops);
 		break;
 	default:
-		p = fmt_str(p, "accept queue full: handshake ACK dropped");
+		p = fmt_lit(p, "accept queue full: handshake ACK dropped");
 		break;
 	}
 	finish(em, netns_note(em, p, e->netns));
@@ -219,11 +219,11 @@ static void text_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total)
 	char *p = outbuf_begin(em->out);
 
 	p = fmt_clock_ms(p, &em->clock, ts_ns);
-	p = fmt_str(p, " LOST ");
+	p = fmt_lit(p, " LOST ");
 	p = fmt_u64(p, count);
-	p = fmt_str(p, " kernel records (ring buffer full; ");
+	p = fmt_lit(p, " kernel records (ring buffer full; ");
 	p = fmt_u64(p, total);
-	p = fmt_str(p, " in all): affected histories are marked incomplete");
+	p = fmt_lit(p, " in all): affected histories are marked incomplete");
 	finish(em, p);
 }
 
@@ -299,36 +299,36 @@ static void text_batch_end(void *ctx)
 		p = fmt_clock_ms(p, &em->clock, em->agg_ts);
 		p = fmt_str(p, a->resolved ? " LEAK-END " : " LEAK     ");
 		if (a->pid) {
-			p = fmt_str(p, "pid ");
+			p = fmt_lit(p, "pid ");
 			p = fmt_u64(p, a->pid);
 			*p++ = ' ';
 			p = fmt_text_safe(p, a->comm, TT_COMM_LEN);
 		} else {
-			p = fmt_str(p, "no process");
+			p = fmt_lit(p, "no process");
 		}
-		p = fmt_str(p, ": ");
+		p = fmt_lit(p, ": ");
 		p = fmt_u64(p, a->count);
 		if (a->resolved) {
-			p = fmt_str(p, " leaked socket(s) left CLOSE_WAIT, the longest after ");
+			p = fmt_lit(p, " leaked socket(s) left CLOSE_WAIT, the longest after ");
 			p = duration(p, a->max_age_ns);
 		} else {
-			p = fmt_str(p, " socket(s) in CLOSE_WAIT for ");
+			p = fmt_lit(p, " socket(s) in CLOSE_WAIT for ");
 			p = fmt_str(p, a->lower_bound ? "at least " : "");
 			p = duration(p, a->max_age_ns);
-			p = fmt_str(p, " (the peer closed; the process has not)");
+			p = fmt_lit(p, " (the peer closed; the process has not)");
 			if (a->nfds) {
-				p = fmt_str(p, ", fds ");
+				p = fmt_lit(p, ", fds ");
 				for (uint8_t f = 0; f < a->nfds; f++) {
 					if (f)
 						*p++ = ',';
 					p = fmt_u64(p, a->fds[f]);
 				}
 				if (a->count > a->nfds)
-					p = fmt_str(p, ",...");
+					p = fmt_lit(p, ",...");
 			}
-			p = fmt_str(p, "; it holds ");
+			p = fmt_lit(p, "; it holds ");
 			p = fmt_u64(p, a->held);
-			p = fmt_str(p, " leaked now");
+			p = fmt_lit(p, " leaked now");
 		}
 		finish(em, netns_note(em, p, a->netns));
 	}
@@ -336,9 +336,9 @@ static void text_batch_end(void *ctx)
 		char *p = outbuf_begin(em->out);
 
 		p = fmt_clock_ms(p, &em->clock, em->agg_ts);
-		p = fmt_str(p, " LEAK     and ");
+		p = fmt_lit(p, " LEAK     and ");
 		p = fmt_u64(p, em->agg_overflow);
-		p = fmt_str(p, " more leak records from other processes (use --json for all)");
+		p = fmt_lit(p, " more leak records from other processes (use --json for all)");
 		finish(em, p);
 	}
 	em->nagg = 0;

@@ -8,8 +8,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-char *fmt_str(char *p, const char *s);
-char *fmt_mem(char *p, const char *s, size_t n);
+static inline char *fmt_mem(char *p, const char *s, size_t n)
+{
+	__builtin_memcpy(p, s, n);
+	return p + n;
+}
+
+/* Inline so that, for constant strings, the length folds at compile time. */
+static inline char *fmt_str(char *p, const char *s)
+{
+	size_t n = __builtin_strlen(s);
+
+	__builtin_memcpy(p, s, n);
+	return p + n;
+}
+
+/* A string literal: its length is known when compiling, no strlen. */
+#define fmt_lit(p, lit) fmt_mem((p), "" lit, sizeof(lit) - 1)
 char *fmt_u64(char *p, uint64_t v);
 char *fmt_i64(char *p, int64_t v);
 /* Zero-padded to width digits. */

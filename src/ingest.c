@@ -107,7 +107,7 @@ static struct conn *insert_evicting(struct ingest *in, uint64_t cookie)
 	struct conn *c = conn_table_insert(in->table, cookie);
 
 	if (!c) {
-		struct conn *old = conn_table_oldest(in->table);
+		struct conn *old = conn_table_victim(in->table);
 
 		if (!(old->flags & CONN_CLOSED)) {
 			old->flags |= CONN_EVICTED;

@@ -130,9 +130,29 @@ void journal_batch_end(struct journal_writer *w)
 	frame(w, JF_BATCH_END, NULL, 0, NULL, 0);
 }
 
-int journal_read_header(FILE *f, struct journal_header *h, char *err, size_t errlen)
+/* Whole reads: short only at end of file. */
+static ssize_t read_full(int fd, void *buf, size_t len)
 {
-	if (fread(h, sizeof(*h), 1, f) != 1 || memcmp(h->magic, JOURNAL_MAGIC, 8)) {
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int journal_read_header(int fd, struct journal_header *h, char *err, size_t errlen)
+{
+	if (read_full(fd, h, sizeof(*h)) != (ssize_t)sizeof(*h) ||
+	    memcmp(h->magic, JOURNAL_MAGIC, 8)) {
 		snprintf(err, errlen, "not a tcptrail recording (no header)");
 		return -1;
 	}
@@ -154,79 +174,139 @@ int journal_read_header(FILE *f, struct journal_header *h, char *err, size_t err
 	return 0;
 }
 
-long journal_replay(FILE *f, struct ingest *in, char *err, size_t errlen)
+/* A window onto the file: frames are parsed where they lie in the buffer. */
+struct reader {
+	int fd;
+	char *buf;
+	size_t cap, pos, end;
+	bool eof;
+};
+
+/* At least n contiguous bytes at the read position, or NULL when the file
+ * ends first (*short_read then tells whether any were there) or on error.
+ */
+static const char *need(struct reader *r, size_t n, bool *short_read, int *error)
 {
-	size_t cap = 1 << 16;
-	char *buf = malloc(cap);
+	while (r->end - r->pos < n) {
+		ssize_t got;
+
+		if (r->eof) {
+			*short_read = r->end > r->pos;
+			return NULL;
+		}
+		if (r->pos) {
+			memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+			r->end -= r->pos;
+			r->pos = 0;
+		}
+		if (n > r->cap) {
+			char *nb = realloc(r->buf, n);
+
+			if (!nb) {
+				*error = ENOMEM;
+				return NULL;
+			}
+			r->buf = nb;
+			r->cap = n;
+		}
+		got = read_full(r->fd, r->buf + r->end, r->cap - r->end);
+		if (got < 0) {
+			*error = errno;
+			return NULL;
+		}
+		if ((size_t)got < r->cap - r->end)
+			r->eof = true;
+		r->end += (size_t)got;
+	}
+	return r->buf + r->pos;
+}
+
+long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
+{
+	struct reader r = { .fd = fd, .cap = 4u << 20 };
 	struct journal_frame fr;
 	long frames = 0;
 
-	if (!buf) {
+	r.buf = malloc(r.cap);
+	if (!r.buf) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (;;) {
-		size_t got = fread(&fr, 1, sizeof(fr), f);
+		bool short_read = false;
+		int error = 0;
+		const char *p = need(&r, sizeof(fr), &short_read, &error);
 		uint64_t v[2];
 
-		if (got == 0)
-			break;
-		if (got != sizeof(fr)) {
-			snprintf(err, errlen, "recording ends inside a frame header after %ld frames",
-				 frames);
+		if (!p && !short_read && !error)
+			break;	/* a clean end */
+		if (!p) {
+			if (error)
+				snprintf(err, errlen, "read error: %s", strerror(error));
+			else
+				snprintf(err, errlen, "recording ends inside a frame after %ld frames",
+					 frames);
 			goto fail;
 		}
+		memcpy(&fr, p, sizeof(fr));
 		if (fr.len > JOURNAL_MAX_FRAME) {
 			snprintf(err, errlen, "corrupt frame of %u bytes after %ld frames",
 				 fr.len, frames);
 			goto fail;
 		}
-		if (fr.len > cap) {
-			char *nb = realloc(buf, fr.len);
-
-			if (!nb) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			buf = nb;
-			cap = fr.len;
-		}
-		if (fr.len && fread(buf, fr.len, 1, f) != 1) {
-			snprintf(err, errlen, "recording ends inside a frame after %ld frames",
-				 frames);
+		p = need(&r, sizeof(fr) + fr.len, &short_read, &error);
+		if (!p) {
+			if (error)
+				snprintf(err, errlen, "read error: %s", strerror(error));
+			else
+				snprintf(err, errlen, "recording ends inside a frame after %ld frames",
+					 frames);
 			goto fail;
 		}
+		p += sizeof(fr);
+		r.pos += sizeof(fr) + fr.len;
 		switch (fr.type) {
-		case JF_EVENT:
-			if (fr.len != sizeof(struct tt_event))
+		case JF_EVENT: {
+			struct tt_event e;
+
+			if (fr.len != sizeof(e))
 				goto bad;
-			ingest_event(in, (const struct tt_event *)buf);
+			memcpy(&e, p, sizeof(e));	/* the buffer guarantees no alignment */
+			ingest_event(in, &e);
 			break;
+		}
 		case JF_RECONCILE: {
+			struct tt_sock_record *v2;
 			uint64_t started;
 			uint32_t initial, n;
 
 			if (fr.len < 16)
 				goto bad;
-			memcpy(&started, buf, 8);
-			memcpy(&initial, buf + 8, 4);
-			memcpy(&n, buf + 12, 4);
+			memcpy(&started, p, 8);
+			memcpy(&initial, p + 8, 4);
+			memcpy(&n, p + 12, 4);
 			if (fr.len != 16 + (uint64_t)n * sizeof(struct tt_sock_record))
 				goto bad;
-			ingest_reconcile(in, (const struct tt_sock_record *)(buf + 16), n, started,
-					 initial);
+			v2 = malloc(n ? n * sizeof(*v2) : 1);
+			if (!v2) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			memcpy(v2, p + 16, n * sizeof(*v2));
+			ingest_reconcile(in, v2, n, started, initial);
+			free(v2);
 			break;
 		}
 		case JF_LOST:
 			if (fr.len != 16)
 				goto bad;
-			memcpy(v, buf, 16);
+			memcpy(v, p, 16);
 			ingest_lost(in, v[0], v[1]);
 			break;
 		case JF_MARK_LOST:
 			if (fr.len != 8)
 				goto bad;
-			memcpy(v, buf, 8);
+			memcpy(v, p, 8);
 			ingest_mark_lost(in, v[0]);
 			break;
 		case JF_MARK_ALL:
@@ -235,19 +315,27 @@ long journal_replay(FILE *f, struct ingest *in, char *err, size_t errlen)
 		case JF_EXPIRE:
 			if (fr.len != 8)
 				goto bad;
-			memcpy(v, buf, 8);
+			memcpy(v, p, 8);
 			ingest_expire(in, v[0]);
 			break;
 		case JF_LEAK: {
+			struct owner *o;
 			uint32_t n;
 
 			if (fr.len < 24)
 				goto bad;
-			memcpy(v, buf, 16);
-			memcpy(&n, buf + 16, 4);
+			memcpy(v, p, 16);
+			memcpy(&n, p + 16, 4);
 			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner))
 				goto bad;
-			ingest_report_leak(in, v[0], v[1], (const struct owner *)(buf + 24), n);
+			o = malloc(n ? n * sizeof(*o) : 1);
+			if (!o) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			memcpy(o, p + 24, n * sizeof(*o));
+			ingest_report_leak(in, v[0], v[1], o, n);
+			free(o);
 			break;
 		}
 		case JF_BATCH_END:
@@ -258,16 +346,12 @@ long journal_replay(FILE *f, struct ingest *in, char *err, size_t errlen)
 		}
 		frames++;
 	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "read error: %s", strerror(errno));
-		goto fail;
-	}
-	free(buf);
+	free(r.buf);
 	return frames;
 bad:
 	snprintf(err, errlen, "corrupt frame (type %u, %u bytes) after %ld frames", fr.type,
 		 fr.len, frames);
 fail:
-	free(buf);
+	free(r.buf);
 	return -1;
 }

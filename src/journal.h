@@ -78,14 +78,15 @@ void journal_leak(struct journal_writer *w, uint64_t cookie, uint64_t now_ns,
 		  const struct owner *owners, size_t n);
 void journal_batch_end(struct journal_writer *w);
 
-/* Reading: fill h from f, checking magic, version and record sizes. On
- * failure returns -1 with a sentence in err.
+/* Reading: fill h from the file open at fd, checking magic, version and
+ * record sizes. On failure returns -1 with a sentence in err.
  */
-int journal_read_header(FILE *f, struct journal_header *h, char *err, size_t errlen);
+int journal_read_header(int fd, struct journal_header *h, char *err, size_t errlen);
 
-/* Feed every frame of f to in. Returns frames replayed, or -1 with a
- * sentence in err (a truncated or corrupt file).
+/* Feed every frame after the header to in, reading fd in large blocks.
+ * Returns frames replayed, or -1 with a sentence in err (a truncated or
+ * corrupt file).
  */
-long journal_replay(FILE *f, struct ingest *in, char *err, size_t errlen);
+long journal_replay(int fd, struct ingest *in, char *err, size_t errlen);
 
 #endif

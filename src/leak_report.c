@@ -68,7 +68,7 @@ static char *age(char *p, uint32_t ms)
 	int n;
 
 	if (ms == ~0u)
-		return fmt_str(p, "?");
+		return fmt_lit(p, "?");
 	if (ms < 120000)
 		n = snprintf(tmp, sizeof(tmp), "%.1fs", ms / 1e3);
 	else if (ms < 7200000)
@@ -117,7 +117,7 @@ static char *fd_ranges(char *p, const struct item *it, size_t n)
 		while (j + 1 < k && fds[j + 1] == fds[j] + 1)
 			j++;
 		if (p - start > 200) {
-			p = fmt_str(p, ",...");
+			p = fmt_lit(p, ",...");
 			break;
 		}
 		if (p != start)
@@ -139,14 +139,14 @@ static void text_report(struct outbuf *out, const struct item *items, size_t nit
 {
 	char *p = outbuf_begin(out);
 
-	p = fmt_str(p, "CLOSE_WAIT sockets now: ");
+	p = fmt_lit(p, "CLOSE_WAIT sockets now: ");
 	p = fmt_u64(p, nitems);
-	p = fmt_str(p, ", held by ");
+	p = fmt_lit(p, ", held by ");
 	p = fmt_u64(p, ngroups);
 	p = fmt_str(p, ngroups == 1 ? " process" : " processes");
-	p = fmt_str(p, ". Ages are lower bounds: time since the peer's last ACK.\n");
+	p = fmt_lit(p, ". Ages are lower bounds: time since the peer's last ACK.\n");
 	if (nitems)
-		p = fmt_str(p, "\nPID      COMM             SOCKETS  OLDEST>=  FDS\n");
+		p = fmt_lit(p, "\nPID      COMM             SOCKETS  OLDEST>=  FDS\n");
 	outbuf_commit(out, p);
 	for (size_t i = 0; i < ngroups; i++) {
 		const struct item *it = &items[g[i].first];
@@ -155,13 +155,13 @@ static void text_report(struct outbuf *out, const struct item *items, size_t nit
 
 		p = outbuf_begin(out);
 		col = p;
-		p = it->pid ? fmt_u64(p, it->pid) : fmt_str(p, "-");
+		p = it->pid ? fmt_u64(p, it->pid) : fmt_lit(p, "-");
 		do
 			*p++ = ' ';
 		while (p - col < 9);
 		col = p;
 		p = it->nowners ? fmt_text_safe(p, it->owners[0].comm, TT_COMM_LEN)
-				: fmt_str(p, "(no process)");
+				: fmt_lit(p, "(no process)");
 		do
 			*p++ = ' ';
 		while (p - col < 17);
@@ -182,25 +182,25 @@ static void text_report(struct outbuf *out, const struct item *items, size_t nit
 			const struct item *s = &it[k];
 
 			p = outbuf_begin(out);
-			p = fmt_str(p, "    ");
+			p = fmt_lit(p, "    ");
 			if (s->nowners) {
-				p = fmt_str(p, "fd ");
+				p = fmt_lit(p, "fd ");
 				p = fmt_u64(p, s->owners[0].fd);
-				p = fmt_str(p, "  ");
+				p = fmt_lit(p, "  ");
 			}
 			p = endpoint(p, s->r, true);
-			p = fmt_str(p, " <- ");
+			p = fmt_lit(p, " <- ");
 			p = endpoint(p, s->r, false);
-			p = fmt_str(p, "  >=");
+			p = fmt_lit(p, "  >=");
 			p = age(p, s->r->rcv_idle_ms);
 			if (s->r->netns != own_netns) {
-				p = fmt_str(p, "  netns=");
+				p = fmt_lit(p, "  netns=");
 				p = fmt_u64(p, s->r->netns);
 			}
 			for (size_t x = 1; x < s->nowners && x < 8; x++) {
 				p = fmt_str(p, x == 1 ? "  also pid " : ",");
 				p = fmt_u64(p, s->owners[x].pid);
-				p = fmt_str(p, " fd ");
+				p = fmt_lit(p, " fd ");
 				p = fmt_u64(p, s->owners[x].fd);
 			}
 			*p++ = '\n';
@@ -208,9 +208,9 @@ static void text_report(struct outbuf *out, const struct item *items, size_t nit
 		}
 		if (g[i].count > shown) {
 			p = outbuf_begin(out);
-			p = fmt_str(p, "    ... ");
+			p = fmt_lit(p, "    ... ");
 			p = fmt_u64(p, g[i].count - shown);
-			p = fmt_str(p, " more (--all lists every one)\n");
+			p = fmt_lit(p, " more (--all lists every one)\n");
 			outbuf_commit(out, p);
 		}
 	}
@@ -240,20 +240,20 @@ static void json_report(struct outbuf *out, const struct item *items, const stru
 					   it[k].owners, it[k].nowners, (uint32_t)g[i].count);
 		}
 		p = outbuf_begin(out);
-		p = fmt_str(p, "{\"type\":\"leak_process\",\"ts\":\"");
+		p = fmt_lit(p, "{\"type\":\"leak_process\",\"ts\":\"");
 		p = fmt_rfc3339(p, &em.clock, now);
-		p = fmt_str(p, "\",\"pid\":");
+		p = fmt_lit(p, "\",\"pid\":");
 		p = fmt_u64(p, it->pid);
 		if (it->nowners) {
-			p = fmt_str(p, ",\"comm\":");
+			p = fmt_lit(p, ",\"comm\":");
 			p = fmt_json_str(p, it->owners[0].comm, TT_COMM_LEN);
 		}
-		p = fmt_str(p, ",\"sockets\":");
+		p = fmt_lit(p, ",\"sockets\":");
 		p = fmt_u64(p, g[i].count);
-		p = fmt_str(p, ",\"oldest_ns_min\":");
-		p = g[i].oldest_ms == ~0u ? fmt_str(p, "null")
+		p = fmt_lit(p, ",\"oldest_ns_min\":");
+		p = g[i].oldest_ms == ~0u ? fmt_lit(p, "null")
 					  : fmt_u64(p, (uint64_t)g[i].oldest_ms * 1000000ull);
-		p = fmt_str(p, "}\n");
+		p = fmt_lit(p, "}\n");
 		outbuf_commit(out, p);
 	}
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "emit.h"
@@ -397,6 +396,24 @@ static void print_summary(struct ingest *in)
 		(unsigned long long)st->leaks_resolved);
 }
 
+/* Peak resident memory of this process image in KiB (VmHWM). Unlike
+ * ru_maxrss, it does not carry over the parent's size from before exec.
+ */
+static long peak_rss_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 /* Reconstruct from a --record file: the same calls, the same output. */
 static int replay(const struct options *o)
 {
@@ -411,21 +428,18 @@ static int replay(const struct options *o)
 	struct ingest *in = NULL;
 	struct emitter em;
 	struct sink sink;
-	struct rusage ru;
 	char err[200];
 	uint64_t t0, t1;
 	long frames;
-	int fd = STDOUT_FILENO, ret = 1;
-	FILE *f;
+	int fd = STDOUT_FILENO, ret = 1, rfd;
 
 	rst_reasons_load(&reasons);
-	f = fopen(o->replay, "rbe");
-	if (!f) {
+	rfd = open(o->replay, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0) {
 		p_err("cannot open recording '%s': %s", o->replay, strerror(errno));
 		goto cleanup;
 	}
-	setvbuf(f, NULL, _IOFBF, 1u << 20);
-	if (journal_read_header(f, &h, err, sizeof(err))) {
+	if (journal_read_header(rfd, &h, err, sizeof(err))) {
 		p_err("%s: %s", o->replay, err);
 		goto cleanup;
 	}
@@ -454,7 +468,7 @@ static int replay(const struct options *o)
 	if (!o->json)
 		emit_text_header(&em);
 	t0 = mono_ns();
-	frames = journal_replay(f, in, err, sizeof(err));
+	frames = journal_replay(rfd, in, err, sizeof(err));
 	if (frames < 0) {
 		p_err("%s: %s", o->replay, err);
 		goto cleanup;
@@ -467,18 +481,18 @@ static int replay(const struct options *o)
 		goto cleanup;
 	}
 	print_summary(in);
-	getrusage(RUSAGE_SELF, &ru);
 	fprintf(stderr, "tcptrail: replayed %ld frames in %.3f s (%.0f records/s); "
-		"peak memory %ld MiB\n", frames, (t1 - t0) / 1e9,
-		ingest_stats(in)->records / ((t1 - t0 + 1) / 1e9), ru.ru_maxrss / 1024);
+		"peak memory %ld MiB; table %zu bytes per connection\n", frames,
+		(t1 - t0) / 1e9, ingest_stats(in)->records / ((t1 - t0 + 1) / 1e9),
+		peak_rss_kib() / 1024, conn_table_bytes_per_conn());
 	ret = 0;
 cleanup:
 	ingest_free(in);
 	outbuf_free(&out);
 	if (fd > STDOUT_FILENO)
 		close(fd);
-	if (f)
-		fclose(f);
+	if (rfd >= 0)
+		close(rfd);
 	rst_reasons_free(&reasons);
 	return ret;
 }

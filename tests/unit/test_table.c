@@ -38,17 +38,24 @@ static void matches_reference_under_churn(void)
 	conn_table_free(t);
 }
 
-static void lru_order(void)
+static void second_chance_order(void)
 {
 	struct conn_table *t = conn_table_new(16);
 
 	for (uint64_t k = 1; k <= 4; k++)
 		conn_table_insert(t, k);
-	CHECK(conn_table_oldest(t)->cookie == 1);
+	CHECK(conn_table_victim(t)->cookie == 1);
 	conn_table_touch(t, conn_table_find(t, 1));
-	CHECK(conn_table_oldest(t)->cookie == 2);
+	CHECK(conn_table_victim(t)->cookie == 2);
+	/* 1 lost its bit and went to the back */
+	CHECK(!(conn_table_find(t, 1)->flags & CONN_REFERENCED));
 	conn_table_remove(t, conn_table_find(t, 2));
-	CHECK(conn_table_oldest(t)->cookie == 3);
+	CHECK(conn_table_victim(t)->cookie == 3);
+	/* all used: the hand clears every bit and comes back to the first */
+	for (uint64_t k = 1; k <= 4; k++)
+		if (conn_table_find(t, k))
+			conn_table_touch(t, conn_table_find(t, k));
+	CHECK(conn_table_victim(t)->cookie == 3);
 	CHECK(conn_table_insert(t, 3) == NULL);	/* duplicate */
 	conn_table_free(t);
 }
@@ -62,7 +69,7 @@ static void bounded_memory_per_conn(void)
 
 TEST_LIST(table_tests) = {
 	TEST_ENTRY(matches_reference_under_churn),
-	TEST_ENTRY(lru_order),
+	TEST_ENTRY(second_chance_order),
 	TEST_ENTRY(bounded_memory_per_conn),
 	{ 0 },
 };

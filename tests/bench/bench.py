@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""tcptrail benchmark, one run, one machine, figures printed by the run itself.
+
+1. Connection storm on loopback (tests/bench/storm.c: one client thread
+   connects, sends a byte, closes; one server thread accepts, reads, closes),
+   untraced, then traced by tcptrail (full JSON: transitions and histories to
+   a file), by libbpf-tools tcpstates and by tcplife (each to a file).
+   For each: connections/s, records captured versus expected, records lost,
+   and for tcptrail its own CPU time per million records.
+2. Scale: a synthetic recording of N concurrent connections replayed offline
+   (no kernel): records/s through the reconstruction on one core, memory per
+   tracked connection.
+
+Usage: bench.py [--seconds S] [--scale N] [--quick]
+"""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.environ.get("OUT", "build")
+TCPTRAIL = os.path.join(ROOT, OUT, "tcptrail")
+STORM = os.path.join(ROOT, OUT, "storm")
+GEN = os.path.join(ROOT, OUT, "gen_journal")
+# Per connection, both ends: client CLOSE>SYN_SENT>ESTABLISHED>FIN_WAIT1>
+# FIN_WAIT2>CLOSE, server LISTEN>SYN_RECV>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE.
+TRANSITIONS_PER_CONN = 10
+HISTORIES_PER_CONN = 2
+
+
+def storm(port, seconds):
+    out = subprocess.run([STORM, str(port), str(seconds)], capture_output=True, text=True,
+                         check=True).stdout
+    m = re.search(r"connections (\d+) failed (\d+) seconds ([\d.]+) rate (\d+)", out)
+    return int(m.group(1)), int(m.group(2)), float(m.group(4))
+
+
+def start(cmd, ready_word=None, out_path=None):
+    out = open(out_path, "w") if out_path else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, text=True)
+    if ready_word:
+        end = time.time() + 30
+        while time.time() < end:
+            line = proc.stderr.readline()
+            if not line or ready_word in line:
+                break
+    else:
+        time.sleep(2.0)  # the peer tools print nothing when ready
+    return proc
+
+
+def stop(proc):
+    """SIGINT, then the child's own CPU time from wait4()."""
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read()
+    return ru.ru_utime + ru.ru_stime, err
+
+
+def count_lines(path, pattern):
+    rx = re.compile(pattern)
+    with open(path, errors="replace") as f:
+        return sum(1 for line in f if rx.search(line))
+
+
+def run_storm(args, tmp):
+    port = 19500
+    rows = []
+    conns, failed, base = storm(port, args.seconds)
+    rows.append(("untraced", base, 1.0, conns, "-", "-", "-", "-"))
+
+    # The tracer's fixed cost (loading BPF, parsing the kernel's BTF, idle
+    # polling) measured over a run of the same length without the storm.
+    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", os.devnull], "tracing")
+    time.sleep(args.seconds)
+    idle_cpu, _ = stop(proc)
+
+    # Everything is traced, unfiltered; records of the storm are those with
+    # its port at either end.
+    path = os.path.join(tmp, "tcptrail.json")
+    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", path], "tracing")
+    conns, failed, rate = storm(port, args.seconds)
+    cpu, err = stop(proc)
+    mine = r'"(l|r)port":%d,' % port
+    states = count_lines(path, r'"type":"state".*' + mine)
+    hist = count_lines(path, r'"type":"history".*' + mine)
+    complete = count_lines(path, r'"type":"history".*' + mine + r'.*"complete":true')
+    m = re.search(r"(\d+) records, .* (\d+) lost", err)
+    records, lost = (int(m.group(1)), int(m.group(2))) if m else (0, -1)
+    us_per_record = (cpu - idle_cpu) / records * 1e6 if records else float("nan")
+    # the storm's listener adds CLOSE>LISTEN and LISTEN>CLOSE
+    rows.append(("tcptrail --json", rate, rate / base, conns,
+                 "%d/%d" % (states - 2, conns * TRANSITIONS_PER_CONN),
+                 "%d/%d (%d complete)" % (hist, conns * HISTORIES_PER_CONN, complete),
+                 str(lost), "%.3f us/record (%.2f s for %d records, less %.2f s idle)"
+                 % (us_per_record, cpu, records, idle_cpu)))
+
+    path = os.path.join(tmp, "tcpstates.txt")
+    proc = start(["tcpstates"], None, path)
+    conns_l, _, rate_l = storm(port, args.seconds)
+    _, err_l = stop(proc)
+    got = count_lines(path, r"\s%d\s" % port)
+    lost_l = re.findall(r"[Ll]ost (\d+)", err_l + open(path, errors="replace").read())
+    rows.append(("libbpf-tools tcpstates", rate_l, rate_l / base, conns_l,
+                 "%d/%d" % (got, conns_l * TRANSITIONS_PER_CONN), "-",
+                 str(sum(map(int, lost_l))) if lost_l else "not reported", "-"))
+
+    path = os.path.join(tmp, "tcplife.txt")
+    proc = start(["tcplife"], None, path)
+    conns_f, _, rate_f = storm(port, args.seconds)
+    _, err_f = stop(proc)
+    got = count_lines(path, r"\s%d\s" % port)
+    lost_f = re.findall(r"[Ll]ost (\d+)", err_f + open(path, errors="replace").read())
+    rows.append(("libbpf-tools tcplife", rate_f, rate_f / base, conns_f, "-",
+                 "%d/%d (one line per end)" % (got, conns_f * HISTORIES_PER_CONN),
+                 str(sum(map(int, lost_f))) if lost_f else "not reported", "-"))
+    return rows
+
+
+def run_scale(n, tmp):
+    big = os.path.join(tmp, "scale.rec")
+    small = os.path.join(tmp, "small.rec")
+    subprocess.run([GEN, str(n), big], check=True)
+    subprocess.run([GEN, "1000", small], check=True)
+
+    def replay(path, *extra):
+        p = subprocess.run([TCPTRAIL, "replay", path, "-o", "/dev/null"] + list(extra),
+                           capture_output=True, text=True, check=True)
+        m = re.search(r"replayed \d+ frames in ([\d.]+) s \((\d+) records/s\); peak memory "
+                      r"(\d+) MiB; table (\d+) bytes", p.stderr)
+        return float(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))
+
+    _, _, base_mib, _ = replay(small, "--no-states", "--no-histories")
+    secs, rate, mib, reserved = replay(big, "--no-states", "--no-histories")
+    _, rate_json, _, _ = replay(big, "--json")
+    os.unlink(big)
+    os.unlink(small)
+    return {
+        "connections": n,
+        "records": n * 5,
+        "reconstruct_rate": rate,
+        "json_rate": rate_json,
+        "bytes_per_conn": (mib - base_mib) * 1024 * 1024 / n,
+        "peak_mib": mib,
+        "base_mib": base_mib,
+        "reserved_per_conn": reserved,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--scale", type=int, default=1000000)
+    ap.add_argument("--quick", action="store_true", help="CI smoke run: 1 s, 100 000 conns")
+    args = ap.parse_args()
+    if args.quick:
+        args.seconds, args.scale = 1.0, 100000
+    if os.geteuid() != 0:
+        sys.exit("bench: tracing needs root: run 'sudo make bench'")
+    with tempfile.TemporaryDirectory(prefix="tcptrail-bench-") as tmp:
+        print("tcptrail benchmark: %s, %d CPUs, kernel %s; storm %.0f s per run"
+              % (time.strftime("%Y-%m-%d"), os.cpu_count(), os.uname().release, args.seconds))
+        rows = run_storm(args, tmp)
+        print()
+        print("| run | conn/s | vs untraced | connections | transitions captured | "
+              "histories/lines | lost | tracer CPU |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            print("| %s | %.0f | %.2f | %d | %s | %s | %s | %s |" % r)
+        sc = run_scale(args.scale, tmp)
+        print()
+        print("| scale (replayed, one core) | value |")
+        print("|---|---|")
+        print("| concurrent connections | %d |" % sc["connections"])
+        print("| records | %d |" % sc["records"])
+        print("| reconstruction only | %d records/s |" % sc["reconstruct_rate"])
+        print("| reconstruction + full JSON | %d records/s |" % sc["json_rate"])
+        print("| memory per tracked connection (RSS growth) | %.0f bytes (peak %d MiB, "
+              "%d MiB with 1000 connections) |" % (sc["bytes_per_conn"], sc["peak_mib"],
+                                                   sc["base_mib"]))
+        print("| memory per tracked connection (table layout) | %d bytes |"
+              % sc["reserved_per_conn"])
+
+
+if __name__ == "__main__":
+    main()
