@@ -10,6 +10,23 @@
 /* Largest frame a reader accepts: a reconcile of 16M sockets. */
 #define JOURNAL_MAX_FRAME (16ull << 20) * sizeof(struct tt_sock_record)
 
+void journal_header_init(struct journal_header *h, int64_t mono_to_real_ns,
+			 uint32_t max_conns, uint64_t close_grace_ns, uint64_t leak_after_ns,
+			 uint32_t own_netns)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, JOURNAL_MAGIC, sizeof(h->magic));
+	h->version = JOURNAL_VERSION;
+	h->event_size = sizeof(struct tt_event);
+	h->sock_size = sizeof(struct tt_sock_record);
+	h->owner_size = sizeof(struct owner);
+	h->mono_to_real_ns = mono_to_real_ns;
+	h->max_conns = max_conns;
+	h->close_grace_ns = close_grace_ns;
+	h->leak_after_ns = leak_after_ns;
+	h->own_netns = own_netns;
+}
+
 int journal_create(struct journal_writer *w, const char *path,
 		   const struct journal_header *h)
 {
@@ -221,6 +238,24 @@ static const char *need(struct reader *r, size_t n, bool *short_read, int *error
 	return r->buf + r->pos;
 }
 
+/* need(), with the reason for a NULL put in err; *clean is set when the file
+ * simply ended between frames.
+ */
+static const char *need_frame(struct reader *r, size_t n, long frames, bool *clean,
+			      char *err, size_t errlen)
+{
+	bool short_read = false;
+	int error = 0;
+	const char *p = need(r, n, &short_read, &error);
+
+	*clean = !p && !short_read && !error;
+	if (!p && error)
+		snprintf(err, errlen, "read error: %s", strerror(error));
+	else if (!p && !*clean)
+		snprintf(err, errlen, "recording ends inside a frame after %ld frames", frames);
+	return p;
+}
+
 long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 {
 	struct reader r = { .fd = fd, .cap = 4u << 20 };
@@ -233,34 +268,25 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 		return -1;
 	}
 	for (;;) {
-		bool short_read = false;
-		int error = 0;
-		const char *p = need(&r, sizeof(fr), &short_read, &error);
+		bool clean;
+		const char *p = need_frame(&r, sizeof(fr), frames, &clean, err, errlen);
 		uint64_t v[2];
 
-		if (!p && !short_read && !error)
-			break;	/* a clean end */
-		if (!p) {
-			if (error)
-				snprintf(err, errlen, "read error: %s", strerror(error));
-			else
-				snprintf(err, errlen, "recording ends inside a frame after %ld frames",
-					 frames);
+		if (!p && clean)
+			break;
+		if (!p)
 			goto fail;
-		}
 		memcpy(&fr, p, sizeof(fr));
 		if (fr.len > JOURNAL_MAX_FRAME) {
 			snprintf(err, errlen, "corrupt frame of %u bytes after %ld frames",
 				 fr.len, frames);
 			goto fail;
 		}
-		p = need(&r, sizeof(fr) + fr.len, &short_read, &error);
+		p = need_frame(&r, sizeof(fr) + fr.len, frames, &clean, err, errlen);
 		if (!p) {
-			if (error)
-				snprintf(err, errlen, "read error: %s", strerror(error));
-			else
-				snprintf(err, errlen, "recording ends inside a frame after %ld frames",
-					 frames);
+			if (clean)	/* a header with no payload after it */
+				snprintf(err, errlen,
+					 "recording ends inside a frame after %ld frames", frames);
 			goto fail;
 		}
 		p += sizeof(fr);

@@ -52,6 +52,11 @@ struct journal_header {
 	uint64_t leak_after_ns;
 };
 
+/* A header for this build's layouts and the given settings. */
+void journal_header_init(struct journal_header *h, int64_t mono_to_real_ns,
+			 uint32_t max_conns, uint64_t close_grace_ns, uint64_t leak_after_ns,
+			 uint32_t own_netns);
+
 struct journal_frame {
 	uint32_t type;
 	uint32_t len;

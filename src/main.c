@@ -275,19 +275,10 @@ static int trace(const struct options *o)
 	}
 	feed.in = in;
 	if (o->record) {
-		struct journal_header h = {
-			.magic = JOURNAL_MAGIC,
-			.version = JOURNAL_VERSION,
-			.event_size = sizeof(struct tt_event),
-			.sock_size = sizeof(struct tt_sock_record),
-			.owner_size = sizeof(struct owner),
-			.mono_to_real_ns = em.clock.mono_to_real_ns,
-			.max_conns = icfg.max_conns,
-			.close_grace_ns = icfg.close_grace_ns,
-			.leak_after_ns = icfg.leak_after_ns,
-			.own_netns = em.own_netns,
-		};
+		struct journal_header h;
 
+		journal_header_init(&h, em.clock.mono_to_real_ns, icfg.max_conns,
+				    icfg.close_grace_ns, icfg.leak_after_ns, em.own_netns);
 		err = journal_create(&journal, o->record, &h);
 		if (err) {
 			p_err("cannot create recording '%s': %s", o->record, strerror(-err));

@@ -32,14 +32,7 @@ static void ev(struct journal_writer *w, uint64_t cookie, uint64_t ts, uint8_t o
 
 int main(int argc, char **argv)
 {
-	struct journal_header h = {
-		.magic = JOURNAL_MAGIC,
-		.version = JOURNAL_VERSION,
-		.event_size = sizeof(struct tt_event),
-		.sock_size = sizeof(struct tt_sock_record),
-		.owner_size = sizeof(struct owner),
-		.close_grace_ns = 20000000,
-	};
+	struct journal_header h;
 	struct journal_writer w;
 	uint64_t n, ts = 1000000000ull;
 
@@ -47,7 +40,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: gen_journal N FILE\n");
 		return 2;
 	}
-	h.max_conns = (uint32_t)n;
+	journal_header_init(&h, 0, (uint32_t)n, 20000000, 0, 0);
 	if (journal_create(&w, argv[2], &h)) {
 		perror("gen_journal");
 		return 1;
