@@ -31,7 +31,8 @@ uint32_t leak_stats_add(struct leak_stats *ls, uint32_t pid, const char *comm)
 		}
 		memset(p, 0, sizeof(*p));
 		p->pid = pid;
-		memcpy(p->comm, comm, sizeof(p->comm));
+		/* comm may be a short string ("" when no process holds it) */
+		memcpy(p->comm, comm, strnlen(comm, sizeof(p->comm) - 1));
 	}
 	p->now++;
 	p->total++;

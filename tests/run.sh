@@ -5,15 +5,28 @@
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-build}
+case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# A runner that crashes or fails without saying which test did is a failure
+# of its own: exit codes are checked, not only the PASS/FAIL lines.
 "$OUT/unit_tests" 2>&1 | grep -v -E '^[0-9]+ passed, [0-9]+ failed' | tee -a "$log"
-TCPTRAIL="$PWD/$OUT/tcptrail" python3 tests/integration/run.py "$@" 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || unit_rc=1
+TCPTRAIL="$OUT/tcptrail" python3 tests/integration/run.py "$@" 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || integration_rc=1
 
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 skipped=$(grep -c '^SKIP ' "$log")
+if [ -n "${unit_rc:-}" ] && ! grep -q '^FAIL unit/' "$log"; then
+	failed=$((failed + 1))
+	echo "FAIL unit: the unit test binary exited abnormally"
+fi
+if [ -n "${integration_rc:-}" ] && ! grep -q '^FAIL integration/' "$log"; then
+	failed=$((failed + 1))
+	echo "FAIL integration: the runner exited abnormally"
+fi
 # A runner that died without reporting must not look like success.
 if [ "$passed" -eq 0 ]; then
 	failed=$((failed + 1))

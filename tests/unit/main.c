@@ -15,6 +15,9 @@ int main(void)
 {
 	int passed = 0, failed = 0;
 
+	/* unbuffered: a crash must not swallow the lines already earned */
+	setvbuf(stdout, NULL, _IONBF, 0);
+
 	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
 		for (const struct test_case *t = suites[s]; t->name; t++) {
 			int before = harness_failed_checks;
