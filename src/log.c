@@ -11,11 +11,6 @@ void log_set_verbosity(int level)
 	verbosity = level;
 }
 
-int log_verbosity(void)
-{
-	return verbosity;
-}
-
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "tcptrail: %s", prefix);

@@ -6,7 +6,6 @@
 
 /* Verbosity: 0 quiet apart from errors and warnings, 1 info, 2 libbpf debug. */
 void log_set_verbosity(int level);
-int log_verbosity(void);
 
 /* "tcptrail: <message>" on stderr. */
 void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,5 +1,4 @@
 /* TCP state names, indexed by the kernel's TCP_* numbers (include/net/tcp_states.h). */
-#include <string.h>
 #include "tcptrail.h"
 #include "tcp_names.h"
 
@@ -23,12 +22,4 @@ const char *tcp_state_name(uint8_t state)
 	if (state < TT_TCP_MAX_STATES && state_names[state])
 		return state_names[state];
 	return "UNKNOWN";
-}
-
-int tcp_state_parse(const char *name)
-{
-	for (int i = 0; i < TT_TCP_MAX_STATES; i++)
-		if (state_names[i] && strcmp(state_names[i], name) == 0)
-			return i;
-	return -1;
 }

@@ -9,7 +9,4 @@
  */
 const char *tcp_state_name(uint8_t state);
 
-/* Parse a state name (as printed by tcp_state_name); -1 if unknown. */
-int tcp_state_parse(const char *name);
-
 #endif
