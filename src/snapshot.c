@@ -46,8 +46,9 @@ int snapshot_open(struct snapshot *s)
 	s->via_diag = !s->link;
 	s->files_via_proc = !s->files_link;
 	if (err)
-		p_info("BPF iterators unavailable (%s): sockets via %s, descriptors via %s",
-		       strerror(-err), s->via_diag ? "sock_diag" : "iter/tcp",
+		p_info("BPF iterators unavailable: %s", strerror(-err));
+	if (s->via_diag || s->files_via_proc)
+		p_info("sockets via %s, descriptors via %s", s->via_diag ? "sock_diag" : "iter/tcp",
 		       s->files_via_proc ? "/proc" : "iter/task_file");
 	return 0;
 }

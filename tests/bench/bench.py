@@ -70,6 +70,21 @@ def count_lines(path, pattern):
         return sum(1 for line in f if rx.search(line))
 
 
+def run_peer_tool(tool, per_conn, port, base, seconds, tmp):
+    """A libbpf-tools tracer writing to a file during a storm: its row."""
+    path = os.path.join(tmp, tool + ".txt")
+    proc = start([tool], None, path)
+    conns, _, rate = storm(port, seconds)
+    _, err = stop(proc)
+    got = "%d/%d" % (count_lines(path, r"\s%d\s" % port), conns * per_conn)
+    lost = re.findall(r"[Ll]ost (\d+)", err + open(path, errors="replace").read())
+    lost = str(sum(map(int, lost))) if lost else "not reported"
+    if tool == "tcpstates":  # one line per transition
+        return ("libbpf-tools tcpstates", rate, rate / base, conns, got, "-", lost, "-")
+    return ("libbpf-tools tcplife", rate, rate / base, conns, "-",
+            got + " (one line per end)", lost, "-")
+
+
 def run_storm(args, tmp):
     port = 19500
     rows = []
@@ -102,25 +117,8 @@ def run_storm(args, tmp):
                  str(lost), "%.3f us/record (%.2f s for %d records, less %.2f s idle)"
                  % (us_per_record, cpu, records, idle_cpu)))
 
-    path = os.path.join(tmp, "tcpstates.txt")
-    proc = start(["tcpstates"], None, path)
-    conns_l, _, rate_l = storm(port, args.seconds)
-    _, err_l = stop(proc)
-    got = count_lines(path, r"\s%d\s" % port)
-    lost_l = re.findall(r"[Ll]ost (\d+)", err_l + open(path, errors="replace").read())
-    rows.append(("libbpf-tools tcpstates", rate_l, rate_l / base, conns_l,
-                 "%d/%d" % (got, conns_l * TRANSITIONS_PER_CONN), "-",
-                 str(sum(map(int, lost_l))) if lost_l else "not reported", "-"))
-
-    path = os.path.join(tmp, "tcplife.txt")
-    proc = start(["tcplife"], None, path)
-    conns_f, _, rate_f = storm(port, args.seconds)
-    _, err_f = stop(proc)
-    got = count_lines(path, r"\s%d\s" % port)
-    lost_f = re.findall(r"[Ll]ost (\d+)", err_f + open(path, errors="replace").read())
-    rows.append(("libbpf-tools tcplife", rate_f, rate_f / base, conns_f, "-",
-                 "%d/%d (one line per end)" % (got, conns_f * HISTORIES_PER_CONN),
-                 str(sum(map(int, lost_f))) if lost_f else "not reported", "-"))
+    for tool, per_conn in (("tcpstates", TRANSITIONS_PER_CONN), ("tcplife", HISTORIES_PER_CONN)):
+        rows.append(run_peer_tool(tool, per_conn, port, base, args.seconds, tmp))
     return rows
 
 

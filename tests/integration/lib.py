@@ -48,12 +48,13 @@ class Tracer:
     """The real tcptrail, writing JSON to a file, started and stopped around
     a scenario. Readiness is its own "tracing" line on stderr."""
 
-    def __init__(self, *args, json_out=True):
+    def __init__(self, *args, json_out=True, env=None):
         fd, self.path = tempfile.mkstemp(prefix="tcptrail-", suffix=".out")
         os.close(fd)
         cmd = [TCPTRAIL, "-v", "-o", self.path] + (["--json"] if json_out else []) + list(args)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, **(env or {})))
         LIVE.append(self.proc)
         self.stderr = []
         ready = threading.Event()

@@ -77,14 +77,14 @@ def test_late_close_is_resolved():
     server.close()
 
 
-def test_leak_found_by_snapshot():
+def leak_found_by_snapshot(env=None):
     port = free_port()
     server = Peer(None, "leak-serve", "127.0.0.1", str(port), "4")
     server.expect("ready")
     connect_and_close(port, 4)
     held = held_map(server.expect("held"))
     time.sleep(1.5)
-    tracer = Tracer("--leak-after", "1")
+    tracer = Tracer("--leak-after", "1", env=env)
     time.sleep(1.0)
     tracer.stop()
     leaks = tracer.records_of("close_wait_leak", lport=port)
@@ -95,6 +95,19 @@ def test_leak_found_by_snapshot():
               "age %s bound %s" % (r["close_wait_ns"], r["age_lower_bound"]))
     server.send("exit")
     server.close()
+    return tracer
+
+
+def test_leak_found_by_snapshot():
+    leak_found_by_snapshot()
+
+
+def test_leak_found_without_bpf_iterators():
+    """Sockets through sock_diag (the age from tcp_info) and owners through
+    /proc/PID/fd, as on kernels without iter/tcp and iter/task_file."""
+    tracer = leak_found_by_snapshot({"TCPTRAIL_SNAPSHOT": "diag", "TCPTRAIL_OWNERS": "proc"})
+    check(any("sock_diag" in l and "/proc" in l for l in tracer.stderr),
+          "fallbacks not used: %s" % tracer.stderr)
 
 
 def test_prompt_close_under_load_is_no_leak():
