@@ -2,7 +2,7 @@
 build network namespaces. Everything here talks to the real kernel."""
 import json
 import os
-import select
+import queue
 import signal
 import socket
 import subprocess
@@ -169,18 +169,27 @@ class Netns:
 
 
 class Peer:
-    """peer.py running inside a namespace, driven line by line."""
+    """peer.py running inside a namespace, driven line by line. A thread
+    reads its output into a queue: select() on the pipe would miss lines
+    already pulled into Python's buffer by an earlier readline()."""
 
     def __init__(self, ns, *args):
         prefix = ["ip", "netns", "exec", ns] if ns else []
         self.proc = subprocess.Popen(prefix + ["python3", PEER] + list(args),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         LIVE.append(self.proc)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.strip())
 
     def expect(self, word, timeout=10):
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        check(ready, "peer said nothing, waiting for " + word)
-        line = self.proc.stdout.readline().strip()
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise TestFailure("peer said nothing, waiting for " + word)
         check(line.startswith(word), "peer said %r, expected %r" % (line, word))
         return line
 
