@@ -34,10 +34,11 @@ SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 # Pure-logic modules: linked into both the tool and the unit tests.
 CORE_SRCS := src/conn_table.c src/history.c src/tcp_names.c src/outbuf.c \
 	src/fmt.c src/emit_json.c src/emit_text.c src/opts.c src/log.c \
-	src/filter.c src/ingest.c src/leak_stats.c src/journal.c
+	src/filter.c src/ingest.c src/leak_stats.c src/journal.c \
+	src/listen_watch.c src/top_view.c
 # Modules that talk to the kernel.
 KERNEL_SRCS := src/tracer.c src/snapshot.c src/netns.c src/owners.c \
-	src/leak_report.c src/main.c
+	src/leak_report.c src/listen_sampler.c src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)

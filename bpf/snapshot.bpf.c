@@ -20,6 +20,39 @@ extern int CONFIG_HZ __kconfig __weak;
  * state (0: all).
  */
 __u32 want_state;
+/* Set by userspace before each iter/tcp walk: report only listeners and
+ * their request sockets (the listener sampler's view).
+ */
+__u32 listeners_only;
+
+/* ms since jiffies value 'then' (32-bit, as the kernel stores stamps);
+ * ~0 when CONFIG_HZ is unknown.
+ */
+static __always_inline __u32 jiffies_ago_ms(__u32 then)
+{
+	__u32 ticks = (__u32)bpf_jiffies64() - then;
+
+	if (CONFIG_HZ <= 0)
+		return ~0u;
+	return (__u32)((__u64)ticks * 1000 / CONFIG_HZ);
+}
+
+/* When the listener last sent a SYN cookie: tcp_synq_overflow() stamps the
+ * reuseport group when there is one, else the listener's ts_recent_stamp
+ * (unused otherwise on a listener).
+ */
+static __always_inline __u32 syncookie_idle_ms(const struct sock *sk,
+					       const struct tcp_sock *tp)
+{
+	struct sock_reuseport *reuse = BPF_CORE_READ(sk, sk_reuseport_cb);
+	__u32 stamp;
+
+	if (reuse)
+		stamp = BPF_CORE_READ(reuse, synq_overflow_ts);
+	else
+		stamp = (__u32)BPF_CORE_READ(tp, rx_opt.ts_recent_stamp);
+	return stamp ? jiffies_ago_ms(stamp) : ~0u;
+}
 
 static __always_inline void fill_addrs(struct tt_sock_record *r,
 				       const struct sock_common *skc)
@@ -48,10 +81,23 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 
 	if (!skc)
 		return 0;
+	r.state = skc->skc_state;
+	if (listeners_only && r.state != TT_TCP_LISTEN && r.state != TT_TCP_NEW_SYN_RECV)
+		return 0;
 	r.cookie = bpf_get_socket_cookie(skc);
 	r.uid = ctx->uid;
 	fill_addrs(&r, skc);
 
+	if (r.state == TT_TCP_NEW_SYN_RECV) {
+		struct tcp_request_sock *treq = bpf_skc_to_tcp_request_sock(skc);
+		/* rsk_listener; a direct load keeps the pointer typed, as the
+		 * cookie helper needs
+		 */
+		struct sock *listener = treq ? treq->req.req.__req_common.skc_listener : NULL;
+
+		if (listener)
+			r.listener = bpf_get_socket_cookie(listener);
+	}
 	/* Timewait and request sockets have no struct sock behind them. */
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (tp) {
@@ -61,14 +107,10 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 		r.sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 		if (sock)
 			r.inode = BPF_CORE_READ(sock, file, f_inode, i_ino);
-		r.rcv_idle_ms = ~0u;
-		if (CONFIG_HZ > 0) {
-			/* rcv_tstamp is in jiffies, truncated to 32 bits */
-			__u32 idle = (__u32)bpf_jiffies64() - BPF_CORE_READ(tp, rcv_tstamp);
-
-			r.rcv_idle_ms = (__u32)((__u64)idle * 1000 / CONFIG_HZ);
-		}
+		r.rcv_idle_ms = jiffies_ago_ms(BPF_CORE_READ(tp, rcv_tstamp));
+		r.cookie_idle_ms = ~0u;
 		if (r.state == TT_TCP_LISTEN) {
+			r.cookie_idle_ms = syncookie_idle_ms(sk, tp);
 			r.acceptq_len = BPF_CORE_READ(sk, sk_ack_backlog);
 			r.acceptq_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
 			r.synq_len = BPF_CORE_READ(&tp->inet_conn,

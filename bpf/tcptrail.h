@@ -100,7 +100,12 @@ struct tt_event {
 /* One socket seen by the iter/tcp snapshot. */
 struct tt_sock_record {
 	__u64 cookie;
-	__u64 inode;	    /* socket inode: what /proc/PID/fd links name */
+	union {
+		__u64 inode;	/* socket inode: what /proc/PID/fd links name */
+		__u64 listener;	/* request sockets (NEW_SYN_RECV): the
+				 * listener's cookie
+				 */
+	};
 	__u8 saddr[TT_ADDR_LEN];
 	__u8 daddr[TT_ADDR_LEN];
 	__u32 netns;
@@ -118,6 +123,11 @@ struct tt_sock_record {
 	__u32 acceptq_max;  /* listeners: sk_max_ack_backlog */
 	__u32 synq_len;	    /* listeners: request sockets waiting */
 	__u32 drops;	    /* listeners: sk_drops */
+	/* listeners: ms since the listener last answered a SYN with a SYN
+	 * cookie (the kernel stamps this at most once a second); ~0 if never.
+	 */
+	__u32 cookie_idle_ms;
+	__u32 pad2;
 };
 
 /* One open descriptor of a TCP socket, from the iter/task_file walk. */

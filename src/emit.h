@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "fmt.h"
+#include "listen_watch.h"
 #include "outbuf.h"
 #include "sink.h"
 
@@ -54,6 +55,13 @@ extern const struct sink_ops emit_text_ops;
 
 /* Name of a reset reason, or NULL when the kernel's BTF did not say. */
 const char *emit_rst_reason(const struct emitter *em, uint16_t reason);
+
+/* Listener sampling records (the JSON schema in README.md). */
+void emit_json_listener(struct emitter *em, const struct lw_listener *l, uint64_t ts_ns);
+void emit_json_netns(struct emitter *em, const struct lw_netns *ns, uint64_t ts_ns);
+void emit_json_alert(struct emitter *em, const struct lw_alert *a);
+/* An alert's start or clear as one line of the text view. */
+void emit_text_alert(struct emitter *em, const struct lw_alert *a);
 
 /* Print the text view's column header now (the text sink also does this
  * before its first record).

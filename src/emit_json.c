@@ -300,3 +300,173 @@ const struct sink_ops emit_json_ops = {
 	.leak_resolved = json_leak_resolved,
 	.batch_end = json_batch_end,
 };
+
+/* Listener sampling: "listener" and "netns" records each interval, "alert"
+ * records as conditions start and clear.
+ */
+static char *listener_id(char *p, const struct lw_listener *l)
+{
+	p = key_u64(p, "listener_id", l->cookie);
+	p = key_str(p, "family", l->family == AF_INET6 ? "ipv6" : "ipv4");
+	p = fmt_lit(p, ",\"laddr\":\"");
+	p = fmt_addr(p, l->family, l->addr);
+	*p++ = '"';
+	p = key_u64(p, "lport", l->port);
+	p = key_u64(p, "netns", l->netns);
+	if (l->pid)
+		p = owner(p, l->pid, l->comm);
+	return p;
+}
+
+static char *sources(char *p, const char *key, const struct lw_source *v, size_t n)
+{
+	*p++ = ',';
+	*p++ = '"';
+	p = fmt_str(p, key);
+	p = fmt_lit(p, "\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		p = fmt_lit(p, "{\"addr\":\"");
+		p = fmt_addr(p, v[i].family, v[i].addr);
+		p = fmt_lit(p, "\",\"prefix_len\":");
+		p = fmt_u64(p, v[i].prefix_len);
+		p = key_u64(p, "half_open", v[i].half_open);
+		*p++ = '}';
+	}
+	*p++ = ']';
+	return p;
+}
+
+void emit_json_listener(struct emitter *em, const struct lw_listener *l, uint64_t ts_ns)
+{
+	char *p = begin(em, "listener", ts_ns);
+	bool first = true;
+
+	p = listener_id(p, l);
+	p = key_u64(p, "acceptq_len", l->acceptq_len);
+	p = key_u64(p, "acceptq_max", l->acceptq_max);
+	p = key_u64(p, "synq_len", l->synq_len);
+	p = key_u64(p, "synq_max", l->synq_max);
+	p = key_u64(p, "drops", l->drops);
+	p = key_u64(p, "drops_delta", l->d_drops);
+	p = key_u64(p, "synack_retrans", l->synack_retrans);
+	p = key_u64(p, "synack_retrans_delta", l->d_synack_retrans);
+	p = key_u64(p, "overflows", l->overflows);
+	p = key_u64(p, "overflows_delta", l->d_overflows);
+	p = key_bool(p, "syncookies", l->cookies_active);
+	p = key_u64(p, "interval_ms", l->interval_ns / 1000000);
+	p = key_bool(p, "complete", !l->events_incomplete);
+	p = fmt_lit(p, ",\"alerts\":[");
+	for (int k = 0; k < LW_N_ALERTS; k++) {
+		if (!l->alert[k].active)
+			continue;
+		if (!first)
+			*p++ = ',';
+		*p++ = '"';
+		p = fmt_str(p, lw_alert_names[k]);
+		*p++ = '"';
+		first = false;
+	}
+	*p++ = ']';
+	if (l->n_top_addrs) {
+		p = sources(p, "top_sources", l->top_addrs, l->n_top_addrs);
+		p = sources(p, "top_prefixes", l->top_prefixes, l->n_top_prefixes);
+	}
+	end(em, p);
+}
+
+static char *sysctls(char *p, const struct lw_netns *ns)
+{
+	p = fmt_lit(p, ",\"sysctl\":{");
+	for (int k = 0; k < LW_N_SYSCTLS; k++) {
+		if (k)
+			*p++ = ',';
+		*p++ = '"';
+		p = fmt_str(p, lw_sysctl_names[k]);
+		p = fmt_lit(p, "\":");
+		p = ns->sysctl[k] < 0 ? fmt_lit(p, "null") : fmt_i64(p, ns->sysctl[k]);
+	}
+	*p++ = '}';
+	return p;
+}
+
+void emit_json_netns(struct emitter *em, const struct lw_netns *ns, uint64_t ts_ns)
+{
+	char *p = begin(em, "netns", ts_ns);
+
+	p = key_u64(p, "netns", ns->inum);
+	p = key_u64(p, "listeners", ns->listeners);
+	if (ns->sampled) {
+		p = fmt_lit(p, ",\"counters\":{");
+		for (int k = 0; k < LW_N_COUNTERS; k++) {
+			if (k)
+				*p++ = ',';
+			*p++ = '"';
+			p = fmt_str(p, lw_counter_names[k]);
+			p = fmt_lit(p, "\":");
+			p = fmt_u64(p, ns->delta[k]);
+		}
+		*p++ = '}';
+	} else {
+		p = fmt_lit(p, ",\"counters\":null");
+	}
+	p = sysctls(p, ns);
+	end(em, p);
+}
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} cause_names[] = {
+	{ LW_CAUSE_SYNQ_NEAR_FULL, "synq_near_full" },
+	{ LW_CAUSE_SYNACK_RETRANS, "synack_retransmits" },
+	{ LW_CAUSE_SYNCOOKIES, "syncookies" },
+	{ LW_CAUSE_ACCEPTQ_AT_LIMIT, "acceptq_at_limit" },
+};
+
+void emit_json_alert(struct emitter *em, const struct lw_alert *a)
+{
+	const struct lw_listener *l = a->l;
+	char *p = begin(em, "alert", a->ts_ns);
+	bool first = true;
+
+	p = key_str(p, "alert", lw_alert_names[a->kind]);
+	p = key_str(p, "state", a->start ? "start" : "clear");
+	p = listener_id(p, l);
+	p = fmt_lit(p, ",\"causes\":[");
+	for (size_t i = 0; i < sizeof(cause_names) / sizeof(cause_names[0]); i++) {
+		if (!(a->st->causes & cause_names[i].bit))
+			continue;
+		if (!first)
+			*p++ = ',';
+		*p++ = '"';
+		p = fmt_str(p, cause_names[i].name);
+		*p++ = '"';
+		first = false;
+	}
+	*p++ = ']';
+	p = key_u64(p, "acceptq_len", l->acceptq_len);
+	p = key_u64(p, "acceptq_max", l->acceptq_max);
+	p = key_u64(p, "synq_len", l->synq_len);
+	p = key_u64(p, "synq_max", l->synq_max);
+	p = key_u64(p, "drops_delta", l->d_drops);
+	p = key_u64(p, "synack_retrans_delta", l->d_synack_retrans);
+	p = key_u64(p, "overflows_delta", l->d_overflows);
+	p = key_bool(p, "syncookies", l->cookies_active);
+	if (!a->start) {
+		p = key_u64(p, "duration_ms", (a->ts_ns - a->st->since_ns) / 1000000);
+		p = key_u64(p, "peak_synq", a->st->peak_synq);
+		p = key_u64(p, "peak_acceptq", a->st->peak_acceptq);
+		p = key_u64(p, "total_drops", a->st->drops);
+		p = key_u64(p, "total_synack_retrans", a->st->synack_retrans);
+		p = key_u64(p, "total_overflows", a->st->overflows);
+		p = key_bool(p, "listener_closed", a->gone);
+	} else if (l->n_top_addrs) {
+		p = sources(p, "top_sources", l->top_addrs, l->n_top_addrs);
+		p = sources(p, "top_prefixes", l->top_prefixes, l->n_top_prefixes);
+	}
+	if (a->ns)
+		p = sysctls(p, a->ns);
+	end(em, p);
+}

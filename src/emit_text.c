@@ -354,3 +354,64 @@ const struct sink_ops emit_text_ops = {
 	.leak_resolved = text_leak_resolved,
 	.batch_end = text_batch_end,
 };
+
+/* An alert's start or clear: the listener in LOCAL, the figures in DETAIL. */
+void emit_text_alert(struct emitter *em, const struct lw_alert *a)
+{
+	const struct lw_listener *l = a->l;
+	char what[24], *p, *col;
+
+	snprintf(what, sizeof(what), "%s%s", a->kind == LW_SYN_FLOOD ? "syn-flood" : "acceptq-full",
+		 a->start ? "" : "-end");
+	if (!em->header_done)
+		emit_text_header(em);
+	p = outbuf_begin(em->out);
+	p = fmt_clock_ms(p, &em->clock, a->ts_ns);
+	*p++ = ' ';
+	col = p;
+	p = pad_to(fmt_str(p, what), col, COL_EVENT);
+	col = p;
+	p = pad_to(l->pid ? fmt_u64(p, l->pid) : fmt_lit(p, "-"), col, COL_PID);
+	col = p;
+	p = pad_to(l->pid ? fmt_text_safe(p, l->comm, TT_COMM_LEN) : fmt_lit(p, "-"), col,
+		   COL_COMM);
+	col = p;
+	p = pad_to(endpoint(p, l->family, l->addr, l->port), col, COL_ADDR);
+	col = p;
+	p = pad_to(fmt_lit(p, "-"), col, COL_ADDR);
+	p = fmt_lit(p, "acceptq=");
+	p = fmt_u64(p, l->acceptq_len);
+	*p++ = '/';
+	p = fmt_u64(p, l->acceptq_max);
+	p = fmt_lit(p, " synq=");
+	p = fmt_u64(p, l->synq_len);
+	*p++ = '/';
+	p = fmt_u64(p, l->synq_max);
+	if (a->start) {
+		p = fmt_lit(p, " drops+");
+		p = fmt_u64(p, l->d_drops);
+		p = fmt_lit(p, " synack-rtx+");
+		p = fmt_u64(p, l->d_synack_retrans);
+		if (l->cookies_active)
+			p = fmt_lit(p, " syncookies");
+		if (l->n_top_addrs) {
+			p = fmt_lit(p, " top-source=");
+			p = fmt_addr(p, l->top_addrs[0].family, l->top_addrs[0].addr);
+			*p++ = '(';
+			p = fmt_u64(p, l->top_addrs[0].half_open);
+			*p++ = ')';
+		}
+	} else {
+		p = fmt_lit(p, " after ");
+		p = duration(p, a->ts_ns - a->st->since_ns);
+		p = fmt_lit(p, ": drops ");
+		p = fmt_u64(p, a->st->drops);
+		p = fmt_lit(p, " synack-rtx ");
+		p = fmt_u64(p, a->st->synack_retrans);
+		p = fmt_lit(p, " peak synq ");
+		p = fmt_u64(p, a->st->peak_synq);
+		if (a->gone)
+			p = fmt_lit(p, " (listener closed)");
+	}
+	finish(em, netns_note(em, p, l->netns));
+}

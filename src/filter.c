@@ -82,3 +82,12 @@ bool filter_match(const struct filter *f, int family, uint16_t lport, uint16_t r
 		return false;
 	return in_set(&f->lports, lport) && in_set(&f->rports, rport);
 }
+
+bool filter_match_listener(const struct filter *f, int family, uint16_t lport)
+{
+	if (family == AF_INET && !f->ipv4)
+		return false;
+	if (family == AF_INET6 && !f->ipv6)
+		return false;
+	return in_set(&f->lports, lport);
+}

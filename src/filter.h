@@ -24,5 +24,7 @@ void filter_init(struct filter *f);
 int filter_parse_ports(struct port_set *set, const char *spec, char *err, size_t errlen);
 
 bool filter_match(const struct filter *f, int family, uint16_t lport, uint16_t rport);
+/* Listeners have no remote end: family and local port only. */
+bool filter_match_listener(const struct filter *f, int family, uint16_t lport);
 
 #endif

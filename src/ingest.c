@@ -8,7 +8,7 @@
  * two sides (or a recorded file) no longer agree.
  */
 _Static_assert(sizeof(struct tt_event) == 120, "tt_event layout changed");
-_Static_assert(sizeof(struct tt_sock_record) == 88, "tt_sock_record layout changed");
+_Static_assert(sizeof(struct tt_sock_record) == 96, "tt_sock_record layout changed");
 _Static_assert(sizeof(struct tt_file_record) == 32, "tt_file_record layout changed");
 
 /* A closed history waiting out its grace period. */

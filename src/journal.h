@@ -1,7 +1,7 @@
 /* The --record file: every input the reconstruction received, in order, so
  * `tcptrail replay` makes the same calls and produces the same output.
  *
- * Format (little-endian, as the host writes it; version 1):
+ * Format (little-endian, as the host writes it; version 2):
  *   header  struct journal_header
  *   frames  struct journal_frame, then 'len' payload bytes:
  *     EVENT      one struct tt_event
@@ -25,7 +25,7 @@
 #include "outbuf.h"
 
 #define JOURNAL_MAGIC "TCPTRAIL"
-#define JOURNAL_VERSION 1
+#define JOURNAL_VERSION 2
 
 enum journal_frame_type {
 	JF_EVENT = 1,

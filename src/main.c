@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,10 +14,13 @@
 #include "log.h"
 #include "netns.h"
 #include "leak_report.h"
+#include "listen_sampler.h"
+#include "listen_watch.h"
 #include "opts.h"
 #include "outbuf.h"
 #include "owners.h"
 #include "snapshot.h"
+#include "top_view.h"
 #include "tracer.h"
 
 #define TCPTRAIL_VERSION "0.1.0"
@@ -46,6 +50,7 @@ static uint64_t mono_ns(void)
 struct feed {
 	struct ingest *in;
 	struct journal_writer *journal;	/* NULL unless --record */
+	struct listen_watch *lw;	/* NULL with --no-listeners */
 };
 
 static void on_event(const struct tt_event *e, void *arg)
@@ -54,6 +59,8 @@ static void on_event(const struct tt_event *e, void *arg)
 
 	if (f->journal)
 		journal_event(f->journal, e);
+	if (f->lw && (e->type == TT_EV_SYNACK_RETRANS || e->type == TT_EV_LISTEN_OVERFLOW))
+		lw_event(f->lw, e);
 	ingest_event(f->in, e);
 }
 
@@ -82,6 +89,8 @@ static void feed_batch_end(struct feed *f)
  */
 #define LEAK_CHECK_NS 500000000ull
 #define LEAK_BATCH_MAX 65536
+/* Half-open requests one listener sample tallies by source at most. */
+#define LISTEN_REQUESTS_MAX (1u << 18)
 /* Descriptors one owner scan keeps at most. */
 #define OWNER_INDEX_MAX (4u << 20)
 
@@ -188,6 +197,9 @@ static bool account_losses(struct tracer *tr, struct feed *f, uint64_t *seen)
 			journal_mark_all(f->journal);
 		ingest_mark_all_lost(f->in);
 	}
+	/* a lost record may have been any listener's retransmit or overflow */
+	if (f->lw)
+		lw_mark_lost(f->lw);
 	now = mono_ns();
 	if (f->journal)
 		journal_lost(f->journal, now, fresh);
@@ -221,6 +233,70 @@ static void install_signals(void)
 
 static void print_summary(struct ingest *in);
 
+/* Where listener samples and alerts go: JSON records, alert lines in the
+ * text view, or the top view's frames.
+ */
+struct listen_out {
+	struct emitter *em;
+	struct top_view *tv;	/* NULL unless tcptrail top in text */
+	const struct filter *filter;
+	bool json;
+};
+
+static void on_alert(const struct lw_alert *a, void *arg)
+{
+	struct listen_out *lo = arg;
+
+	if (!filter_match_listener(lo->filter, a->l->family, a->l->port))
+		return;
+	if (lo->json)
+		emit_json_alert(lo->em, a);
+	else if (lo->tv)
+		top_view_alert(lo->tv, a);
+	else
+		emit_text_alert(lo->em, a);
+}
+
+static void emit_sample(struct listen_out *lo, const struct listen_watch *lw, uint64_t now)
+{
+	const struct lw_listener *const *l;
+	const struct lw_netns *ns;
+	size_t n;
+
+	if (lo->tv) {
+		struct winsize ws;
+
+		if (lo->tv->ansi && !ioctl(lo->em->out->fd, TIOCGWINSZ, &ws)) {
+			lo->tv->rows = ws.ws_row;
+			lo->tv->cols = ws.ws_col;
+		}
+		top_view_render(lo->tv, lw, now);
+		return;
+	}
+	if (!lo->json)
+		return;	/* the text view shows alerts only; tcptrail top shows the rest */
+	n = lw_listeners(lw, &l);
+	for (size_t i = 0; i < n; i++)
+		if (filter_match_listener(lo->filter, l[i]->family, l[i]->port))
+			emit_json_listener(lo->em, l[i], now);
+	n = lw_namespaces(lw, &ns);
+	for (size_t i = 0; i < n; i++)
+		emit_json_netns(lo->em, &ns[i], now);
+}
+
+static void print_listen_summary(const struct listen_watch *lw)
+{
+	const struct lw_stats *st = lw_stats(lw);
+
+	fprintf(stderr, "tcptrail: %llu listener samples, %llu alerts",
+		(unsigned long long)st->samples, (unsigned long long)st->alerts);
+	if (st->listeners_dropped || st->requests_dropped)
+		fprintf(stderr, "; beyond the limits: %llu listener and %llu half-open request "
+			"readings (raise --max-listeners)", (unsigned long long)st->listeners_dropped,
+			(unsigned long long)st->requests_dropped);
+	fputc('\n', stderr);
+}
+
 static int trace(const struct options *o)
 {
 	struct ingest_config icfg = {
@@ -232,6 +308,14 @@ static int trace(const struct options *o)
 		.leak_after_ns = (uint64_t)(o->leak_after_s * 1e9),
 	};
 	struct tracer_config tcfg = { .ring_mb = o->ring_mb, .on_event = on_event };
+	struct lw_config lcfg = { .max_listeners = o->max_listeners,
+				  .max_requests = LISTEN_REQUESTS_MAX };
+	uint64_t interval_ns = (uint64_t)(o->interval_s * 1e9), next_sample = 0;
+	bool top = o->mode == MODE_TOP;
+	struct listen_sampler sampler = { .text = NULL };
+	struct listen_watch *lw = NULL;
+	struct listen_out lout = { 0 };
+	struct top_view tv;
 	struct journal_writer journal = { .out = { .buf = NULL } };
 	struct feed feed = { 0 };
 	struct outbuf out = { .buf = NULL };
@@ -274,6 +358,19 @@ static int trace(const struct options *o)
 		goto cleanup;
 	}
 	feed.in = in;
+	if (o->listeners || top) {
+		lw = lw_new(&lcfg);
+		if (!lw) {
+			p_err("cannot reserve a table for %u listeners", o->max_listeners);
+			goto cleanup;
+		}
+		feed.lw = lw;
+		lout = (struct listen_out){ .em = &em, .filter = &o->filter, .json = o->json };
+		if (top && !o->json) {
+			top_view_init(&tv, &out, &em.clock, isatty(fd), interval_ns, em.own_netns);
+			lout.tv = &tv;
+		}
+	}
 	if (o->record) {
 		struct journal_header h;
 
@@ -298,8 +395,12 @@ static int trace(const struct options *o)
 		p_err("out of memory reading existing sockets");
 		goto cleanup;
 	}
+	if (lw && listen_sampler_init(&sampler, &snap, lw, o->max_conns)) {
+		p_err("out of memory");
+		goto cleanup;
+	}
 	next_periodic = mono_ns() + RECONCILE_PERIOD_NS;
-	if (!o->json)
+	if (!o->json && !top)
 		emit_text_header(&em);
 	outbuf_flush(&out);
 	p_info("tracing; Ctrl-C to stop");
@@ -307,9 +408,12 @@ static int trace(const struct options *o)
 		deadline = mono_ns() + (uint64_t)(o->duration_s * 1e9);
 
 	while (!exiting) {
-		uint64_t now;
+		uint64_t now = mono_ns();
+		int timeout = POLL_MS;
 
-		err = tracer_poll(tr, POLL_MS);
+		if (lw && next_sample > now && next_sample - now < POLL_MS * 1000000ull)
+			timeout = (int)((next_sample - now) / 1000000);
+		err = tracer_poll(tr, lw && next_sample <= now ? 0 : timeout);
 		if (err < 0) {
 			p_err("failed to read the ring buffer: %s", strerror(-err));
 			goto cleanup;
@@ -328,6 +432,16 @@ static int trace(const struct options *o)
 			next_periodic = now + RECONCILE_PERIOD_NS;
 		}
 		feed_expire(&feed, now);
+		if (lw && now >= next_sample) {
+			err = listen_sampler_run(&sampler, now, on_alert, &lout);
+			if (err)
+				p_warn("failed to sample listeners: %s", strerror(-err));
+			else
+				emit_sample(&lout, lw, now);
+			/* a late sample does not make the next one early */
+			next_sample = (next_sample && now - next_sample < interval_ns ? next_sample : now)
+				      + interval_ns;
+		}
 		if (icfg.leak_after_ns && now >= next_leak_check) {
 			check_leaks(&snap, &feed, &owners, leak_cands, now, o->max_conns);
 			next_leak_check = now + LEAK_CHECK_NS;
@@ -356,9 +470,14 @@ static int trace(const struct options *o)
 		p_err("failed to write output: %s", strerror(out.err));
 		goto cleanup;
 	}
-	print_summary(in);
+	if (!top)
+		print_summary(in);
+	if (lw)
+		print_listen_summary(lw);
 	ret = 0;
 cleanup:
+	listen_sampler_free(&sampler);
+	lw_free(lw);
 	journal_close(&journal);
 	free(leak_cands);
 	owner_index_free(&owners);
@@ -511,5 +630,10 @@ int main(int argc, char **argv)
 		return leak_report(&o);
 	if (o.mode == MODE_REPLAY)
 		return replay(&o);
+	if (o.mode == MODE_TOP) {
+		/* the listener view alone: no per-connection output */
+		o.states = o.histories = o.snapshot = false;
+		o.leak_after_s = 0;
+	}
 	return trace(&o);
 }

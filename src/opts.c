@@ -12,9 +12,12 @@
 static const char usage[] =
 "Usage: tcptrail [OPTIONS]          trace live\n"
 "       tcptrail leaks [OPTIONS]    report CLOSE_WAIT sockets now, then exit\n"
+"       tcptrail top [OPTIONS]      live view of every listener's queues\n"
 "       tcptrail replay FILE [OPTIONS]  reconstruct offline from a --record file\n"
 "Trace every TCP connection's lifecycle live: state transitions, complete\n"
-"histories, resets, SYN-ACK retransmits and accept-queue overflows.\n"
+"histories, resets, SYN-ACK retransmits and accept-queue overflows; watch\n"
+"every listener's SYN and accept queues and flag SYN floods and full accept\n"
+"queues.\n"
 "\n"
 "Output:\n"
 "  -j, --json              newline-delimited JSON instead of the text view\n"
@@ -32,7 +35,13 @@ static const char usage[] =
 "                          process and fd holding them (default 30; 0: off)\n"
 "      --no-snapshot       do not seed histories from sockets already open\n"
 "      --record FILE       also write every input to FILE (compact binary) for\n"
-"                          'tcptrail replay'\n"
+"                          'tcptrail replay' (connections only)\n"
+"Listeners (tracing and tcptrail top):\n"
+"      --interval SECONDS  sample listen queues this often (default 1, at\n"
+"                          least 0.1); JSON gets a \"listener\" record per\n"
+"                          listener and a \"netns\" record per namespace\n"
+"      --no-listeners      no listener sampling, records or alerts (tracing)\n"
+"      --max-listeners N   listeners watched at once (default 4096)\n"
 "Limits:\n"
 "      --max-conns N       sockets tracked at once (default 262144); when full,\n"
 "                          the least recently active is reported and dropped\n"
@@ -40,6 +49,7 @@ static const char usage[] =
 "                          (default 8)\n"
 "      --close-grace-ms N  wait this long after CLOSE for a reset record\n"
 "                          before finishing a history (default 20)\n"
+"tcptrail top: -j (the listener records as JSON), -o, -4, -6, -l, -d as above\n"
 "Leak report (tcptrail leaks): -j, -o as above, and\n"
 "      --all               list every socket (default: the 10 oldest per process)\n"
 "  -v, --verbose           more diagnostics on stderr (twice: libbpf's too)\n"
@@ -61,6 +71,9 @@ enum {
 	OPT_LEAK_AFTER,
 	OPT_ALL,
 	OPT_RECORD,
+	OPT_INTERVAL,
+	OPT_NO_LISTENERS,
+	OPT_MAX_LISTENERS,
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +93,9 @@ static const struct option long_opts[] = {
 	{ "leak-after", required_argument, NULL, OPT_LEAK_AFTER },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "no-listeners", no_argument, NULL, OPT_NO_LISTENERS },
+	{ "max-listeners", required_argument, NULL, OPT_MAX_LISTENERS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -116,6 +132,9 @@ static void set_defaults(struct options *o)
 	o->grace_ms = OPT_DEFAULT_GRACE_MS;
 	o->leak_after_s = OPT_DEFAULT_LEAK_AFTER_S;
 	o->limit = OPT_DEFAULT_LEAK_LIMIT;
+	o->listeners = true;
+	o->interval_s = OPT_DEFAULT_INTERVAL_S;
+	o->max_listeners = OPT_DEFAULT_MAX_LISTENERS;
 }
 
 /* A non-negative number of seconds (fractions allowed); zero only if
@@ -147,8 +166,12 @@ static bool applies(enum tt_mode mode, int c)
 		return true;
 	case OPT_ALL:
 		return mode == MODE_LEAKS;
-	case OPT_NO_STATES: case OPT_NO_HISTORIES: case '4': case '6': case 'l': case 'r':
+	case '4': case '6': case 'l':
 		return mode != MODE_LEAKS;
+	case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
+		return mode == MODE_TRACE || mode == MODE_REPLAY;
+	case 'd': case OPT_INTERVAL: case OPT_MAX_LISTENERS:
+		return mode == MODE_TRACE || mode == MODE_TOP;
 	default:	/* the kernel-facing and reconstruction settings */
 		return mode == MODE_TRACE;
 	}
@@ -156,8 +179,16 @@ static bool applies(enum tt_mode mode, int c)
 
 static const char *mode_name(enum tt_mode mode)
 {
-	return mode == MODE_LEAKS ? "tcptrail leaks" : mode == MODE_REPLAY ? "tcptrail replay"
-									   : "tracing";
+	switch (mode) {
+	case MODE_LEAKS:
+		return "tcptrail leaks";
+	case MODE_REPLAY:
+		return "tcptrail replay";
+	case MODE_TOP:
+		return "tcptrail top";
+	default:
+		return "tracing";
+	}
 }
 
 int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
@@ -171,6 +202,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		o->mode = MODE_LEAKS;
 	else if (argc > 1 && strcmp(argv[1], "replay") == 0)
 		o->mode = MODE_REPLAY;
+	else if (argc > 1 && strcmp(argv[1], "top") == 0)
+		o->mode = MODE_TOP;
 	if (o->mode != MODE_TRACE) {
 		argc--;
 		argv++;
@@ -231,6 +264,23 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 				return -1;
 			}
 			o->record = optarg;
+			break;
+		case OPT_INTERVAL:
+			if (parse_seconds("--interval", optarg, false, &o->interval_s, err, errlen))
+				return -1;
+			if (o->interval_s < OPT_MIN_INTERVAL_S) {
+				snprintf(err, errlen, "--interval: '%s' is below the minimum of %g seconds",
+					 optarg, OPT_MIN_INTERVAL_S);
+				return -1;
+			}
+			break;
+		case OPT_NO_LISTENERS:
+			o->listeners = false;
+			break;
+		case OPT_MAX_LISTENERS:
+			if (parse_u32("--max-listeners", optarg, 1, 1u << 20, &o->max_listeners, err,
+				      errlen))
+				return -1;
 			break;
 		case OPT_NO_SNAPSHOT:
 			o->snapshot = false;
@@ -295,9 +345,9 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	if (only6)
 		o->filter.ipv4 = false;
 	if (o->mode == MODE_TRACE && !o->states && !o->histories && o->leak_after_s == 0 &&
-	    !o->record) {
-		snprintf(err, errlen, "--no-states with --no-histories and --leak-after 0 would "
-			 "show nothing");
+	    !o->record && !o->listeners) {
+		snprintf(err, errlen, "--no-states with --no-histories, --leak-after 0 and "
+			 "--no-listeners would show nothing");
 		return -1;
 	}
 	return 0;

@@ -13,6 +13,7 @@ enum tt_mode {
 	MODE_VERSION,
 	MODE_LEAKS,	/* one-shot CLOSE_WAIT report */
 	MODE_REPLAY,	/* reconstruct from a --record file */
+	MODE_TOP,	/* live listener view */
 };
 
 #define OPT_DEFAULT_MAX_CONNS 262144
@@ -20,6 +21,9 @@ enum tt_mode {
 #define OPT_DEFAULT_GRACE_MS 20
 #define OPT_DEFAULT_LEAK_AFTER_S 30
 #define OPT_DEFAULT_LEAK_LIMIT 10
+#define OPT_DEFAULT_INTERVAL_S 1.0
+#define OPT_MIN_INTERVAL_S 0.1
+#define OPT_DEFAULT_MAX_LISTENERS 4096
 
 struct options {
 	enum tt_mode mode;
@@ -36,6 +40,9 @@ struct options {
 	uint32_t ring_mb;
 	uint32_t grace_ms;
 	double leak_after_s;	/* 0: no leak detection */
+	bool listeners;		/* sample listen queues; alerts */
+	double interval_s;	/* listener sampling period */
+	uint32_t max_listeners;
 	bool all;		/* leaks: list every socket */
 	uint32_t limit;		/* leaks: sockets listed per process */
 	int verbosity;

@@ -157,6 +157,7 @@ static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32
 	memcpy(r->saddr, m->id.idiag_src, m->idiag_family == AF_INET ? 4 : 16);
 	memcpy(r->daddr, m->id.idiag_dst, m->idiag_family == AF_INET ? 4 : 16);
 	r->rcv_idle_ms = idle_ms;
+	r->cookie_idle_ms = ~0u;	/* not in sock_diag */
 	if (r->state == TT_TCP_LISTEN) {
 		/* inet_diag reports the accept queue as rqueue/wqueue */
 		r->acceptq_len = m->idiag_rqueue;
@@ -247,6 +248,18 @@ int snapshot_here(struct snapshot *s, snapshot_fn fn, void *arg)
 	err = diag_dump(AF_INET, netns_self(), fn, arg);
 	if (!err)
 		err = diag_dump(AF_INET6, netns_self(), fn, arg);
+	return err;
+}
+
+int snapshot_listeners_here(struct snapshot *s, snapshot_fn fn, void *arg)
+{
+	int err;
+
+	if (s->via_diag)
+		return snapshot_here(s, fn, arg);
+	s->skel->bss->listeners_only = 1;
+	err = iter_here(s, fn, arg);
+	s->skel->bss->listeners_only = 0;
 	return err;
 }
 

@@ -33,6 +33,11 @@ void snapshot_close(struct snapshot *s);
 /* Visit every socket of the calling thread's namespace. */
 int snapshot_here(struct snapshot *s, snapshot_fn fn, void *arg);
 
+/* Visit the listeners and request sockets of the calling thread's namespace
+ * (others may be visited too, through sock_diag).
+ */
+int snapshot_listeners_here(struct snapshot *s, snapshot_fn fn, void *arg);
+
 /* Visit every socket of every namespace; *visited gets how many namespaces
  * were read. Returns 0 or negative errno (a namespace that vanishes meanwhile
  * is not an error).

@@ -1,0 +1,174 @@
+/* One listener sample: enter each namespace, read its listeners, requests,
+ * counters and sysctls there (procfs answers for the reader's namespace).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "listen_sampler.h"
+#include "log.h"
+#include "netns.h"
+
+#define NETSTAT_BYTES (64 * 1024)
+/* Listeners whose owner was not found are looked for again this often. */
+#define OWNER_RETRY_NS (10 * 1000000000ull)
+#define OWNER_INDEX_MAX (1u << 20)
+#define UNOWNED_MAX 4096
+
+static const char *const sysctl_paths[LW_N_SYSCTLS] = {
+	[LW_SOMAXCONN] = "/proc/sys/net/core/somaxconn",
+	[LW_MAX_SYN_BACKLOG] = "/proc/sys/net/ipv4/tcp_max_syn_backlog",
+	[LW_SYNCOOKIES] = "/proc/sys/net/ipv4/tcp_syncookies",
+	[LW_ABORT_ON_OVERFLOW] = "/proc/sys/net/ipv4/tcp_abort_on_overflow",
+	[LW_SYNACK_RETRIES] = "/proc/sys/net/ipv4/tcp_synack_retries",
+};
+
+int listen_sampler_init(struct listen_sampler *ls, struct snapshot *snap,
+			struct listen_watch *lw, uint32_t max_socks)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->snap = snap;
+	ls->lw = lw;
+	ls->max_socks = max_socks;
+	owner_index_init(&ls->owners, OWNER_INDEX_MAX);
+	ls->text_cap = NETSTAT_BYTES;
+	ls->text = malloc(ls->text_cap);
+	return ls->text ? 0 : -ENOMEM;
+}
+
+void listen_sampler_free(struct listen_sampler *ls)
+{
+	owner_index_free(&ls->owners);
+	free(ls->text);
+	ls->text = NULL;
+}
+
+/* The whole file into ls->text, NUL-terminated. Returns bytes or -errno. */
+static ssize_t read_text(struct listen_sampler *ls, const char *path)
+{
+	size_t have = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while (have < ls->text_cap - 1) {
+		ssize_t n = read(fd, ls->text + have, ls->text_cap - 1 - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	close(fd);
+	ls->text[have] = '\0';
+	return (ssize_t)have;
+}
+
+struct ns_visit {
+	struct listen_sampler *ls;
+	uint32_t inum;
+	uint32_t listeners;
+};
+
+static void on_sock(const struct tt_sock_record *r, void *arg)
+{
+	struct ns_visit *v = arg;
+
+	if (r->state == TT_TCP_LISTEN)
+		v->listeners++;
+	lw_sample_sock(v->ls->lw, r);
+}
+
+/* Runs inside the namespace: /proc/thread-self/net and /proc/sys/net show
+ * this thread's namespace.
+ */
+static int sample_here(void *arg)
+{
+	struct ns_visit *v = arg;
+	struct listen_sampler *ls = v->ls;
+	uint64_t counters[LW_N_COUNTERS];
+	int64_t sysctls[LW_N_SYSCTLS];
+	bool have_counters;
+	int err;
+
+	v->listeners = 0;
+	err = snapshot_listeners_here(ls->snap, on_sock, v);
+	if (err || !v->listeners)
+		return err;
+	have_counters = read_text(ls, "/proc/thread-self/net/netstat") > 0 &&
+			!lw_parse_netstat(ls->text, counters);
+	if (!have_counters && !ls->warned_counters) {
+		p_warn("cannot read the namespace counters (/proc/net/netstat); "
+		       "listener figures are shown without them");
+		ls->warned_counters = true;
+	}
+	for (int k = 0; k < LW_N_SYSCTLS; k++) {
+		char *end;
+
+		sysctls[k] = -1;
+		if (read_text(ls, sysctl_paths[k]) > 0) {
+			long long val = strtoll(ls->text, &end, 10);
+
+			if (end != ls->text)
+				sysctls[k] = val;
+		}
+	}
+	lw_sample_netns(ls->lw, v->inum, have_counters, counters, sysctls);
+	return 0;
+}
+
+/* Name each listener's owner: the first process holding it (lowest pid,
+ * usually the parent of pre-forked workers).
+ */
+static void find_owners(struct listen_sampler *ls, uint64_t now)
+{
+	static uint64_t unowned[UNOWNED_MAX];
+	struct sock_list l = { 0 };
+	size_t n = lw_unowned(ls->lw, unowned, UNOWNED_MAX);
+	int err;
+
+	if (!n || now < ls->next_owner_scan_ns)
+		return;
+	if (ls->snap->files_via_proc)
+		snapshot_collect(ls->snap, &l, ls->max_socks);
+	err = owner_index_scan(&ls->owners, ls->snap, TT_TCP_LISTEN, l.v, l.n);
+	sock_list_free(&l);
+	if (err) {
+		p_warn("failed to find the processes holding listeners: %s", strerror(-err));
+		ls->next_owner_scan_ns = now + OWNER_RETRY_NS;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct owner *first;
+
+		if (owner_index_find(&ls->owners, unowned[i], &first))
+			lw_set_owner(ls->lw, unowned[i], first->pid, first->comm);
+	}
+	/* owners of new listeners are looked for at once; unfound ones later */
+	ls->next_owner_scan_ns = lw_unowned(ls->lw, unowned, 1) ? now + OWNER_RETRY_NS : 0;
+}
+
+int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, void *arg)
+{
+	static struct netns_entry ns[NETNS_MAX];
+	size_t skipped;
+	int n = netns_collect(ns, NETNS_MAX, &skipped);
+
+	if (n < 0)
+		return n;
+	lw_sample_begin(ls->lw, now);
+	for (int i = 0; i < n; i++) {
+		struct ns_visit v = { .ls = ls, .inum = ns[i].inum };
+		int err = i == 0 ? sample_here(&v) : netns_run_in(ns[i].path, sample_here, &v);
+
+		if (err && err != -ENOENT && err != -ESRCH) {
+			lw_sample_end(ls->lw, now, fn, arg);
+			return err;
+		}
+	}
+	lw_sample_end(ls->lw, now, fn, arg);
+	find_owners(ls, now);
+	return 0;
+}

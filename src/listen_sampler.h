@@ -1,0 +1,34 @@
+/* Feeds the listener watch: every listener and half-open request of every
+ * namespace (iter/tcp), each namespace's counters and sysctls read inside
+ * it, and the processes that own the listeners.
+ */
+#ifndef TT_LISTEN_SAMPLER_H
+#define TT_LISTEN_SAMPLER_H
+
+#include <stdint.h>
+#include "listen_watch.h"
+#include "owners.h"
+#include "snapshot.h"
+
+struct listen_sampler {
+	struct snapshot *snap;
+	struct listen_watch *lw;
+	struct owner_index owners;
+	uint64_t next_owner_scan_ns;
+	uint32_t max_socks;		/* the /proc owner fallback's socket list */
+	char *text;			/* /proc/net/netstat */
+	size_t text_cap;
+	bool warned_counters;
+};
+
+/* Returns 0 or -ENOMEM. */
+int listen_sampler_init(struct listen_sampler *ls, struct snapshot *snap,
+			struct listen_watch *lw, uint32_t max_socks);
+void listen_sampler_free(struct listen_sampler *ls);
+
+/* Take one sample of every namespace; alerts go to fn. Returns 0 or
+ * negative errno.
+ */
+int listen_sampler_run(struct listen_sampler *ls, uint64_t now_ns, lw_alert_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,677 @@
+/* Listener table, per-interval deltas, half-open sources and alerts. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "listen_watch.h"
+
+const char *const lw_counter_names[LW_N_COUNTERS] = {
+	[LW_LISTEN_OVERFLOWS] = "ListenOverflows",
+	[LW_LISTEN_DROPS] = "ListenDrops",
+	[LW_REQQ_FULL_DROP] = "TCPReqQFullDrop",
+	[LW_REQQ_FULL_DO_COOKIES] = "TCPReqQFullDoCookies",
+	[LW_SYNCOOKIES_SENT] = "SyncookiesSent",
+	[LW_SYNCOOKIES_RECV] = "SyncookiesRecv",
+	[LW_SYN_RETRANS] = "TCPSynRetrans",
+};
+
+const char *const lw_sysctl_names[LW_N_SYSCTLS] = {
+	[LW_SOMAXCONN] = "somaxconn",
+	[LW_MAX_SYN_BACKLOG] = "tcp_max_syn_backlog",
+	[LW_SYNCOOKIES] = "tcp_syncookies",
+	[LW_ABORT_ON_OVERFLOW] = "tcp_abort_on_overflow",
+	[LW_SYNACK_RETRIES] = "tcp_synack_retries",
+};
+
+const char *const lw_alert_names[LW_N_ALERTS] = {
+	[LW_SYN_FLOOD] = "syn_flood",
+	[LW_ACCEPTQ_FULL] = "accept_queue_full",
+};
+
+#define DEFAULT_SYNACK_ONSET_PER_S 20
+#define DEFAULT_CLEAR_AFTER_NS 2000000000ull
+/* tcp_synq_overflow() refreshes the listener's cookie stamp at most once a
+ * second, so "sent a cookie in the last interval" means a stamp younger than
+ * the interval plus that second.
+ */
+#define COOKIE_STAMP_PERIOD_MS 1000
+
+/* One half-open request seen in a sample. */
+struct lw_request {
+	uint64_t listener;
+	uint8_t addr[TT_ADDR_LEN];
+	uint16_t family;
+};
+
+struct listen_watch {
+	struct lw_config cfg;
+	struct lw_listener *tab;	/* [0, nsorted) sorted by cookie; new ones after */
+	size_t n, nsorted;
+	const struct lw_listener **rank;
+	/* namespaces of this sample (sorted by inum at its end) and the last */
+	struct lw_netns *ns, *prev;
+	size_t nns, nprev, ns_cap;
+	struct lw_request *req;
+	size_t nreq;
+	uint64_t gen;			/* sample number */
+	uint64_t sample_start_ns, last_sample_ns;
+	bool lost_since_sample;
+	struct lw_stats stats;
+};
+
+struct listen_watch *lw_new(const struct lw_config *cfg)
+{
+	struct listen_watch *lw = calloc(1, sizeof(*lw));
+
+	if (!lw)
+		return NULL;
+	lw->cfg = *cfg;
+	if (!lw->cfg.synack_onset_per_s)
+		lw->cfg.synack_onset_per_s = DEFAULT_SYNACK_ONSET_PER_S;
+	if (!lw->cfg.clear_after_ns)
+		lw->cfg.clear_after_ns = DEFAULT_CLEAR_AFTER_NS;
+	/* Namespaces with listeners are bounded by the listeners themselves. */
+	lw->ns_cap = cfg->max_listeners;
+	lw->tab = calloc(cfg->max_listeners ? cfg->max_listeners : 1, sizeof(*lw->tab));
+	lw->rank = calloc(cfg->max_listeners ? cfg->max_listeners : 1, sizeof(*lw->rank));
+	lw->ns = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->ns));
+	lw->prev = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->prev));
+	lw->req = calloc(cfg->max_requests ? cfg->max_requests : 1, sizeof(*lw->req));
+	if (!lw->tab || !lw->rank || !lw->ns || !lw->prev || !lw->req) {
+		lw_free(lw);
+		return NULL;
+	}
+	return lw;
+}
+
+void lw_free(struct listen_watch *lw)
+{
+	if (!lw)
+		return;
+	free(lw->tab);
+	free(lw->rank);
+	free(lw->ns);
+	free(lw->prev);
+	free(lw->req);
+	free(lw);
+}
+
+const struct lw_stats *lw_stats(const struct listen_watch *lw)
+{
+	return &lw->stats;
+}
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_listener_cookie(const void *a, const void *b)
+{
+	return cmp_u64(((const struct lw_listener *)a)->cookie,
+		       ((const struct lw_listener *)b)->cookie);
+}
+
+static struct lw_listener *find_listener(struct listen_watch *lw, uint64_t cookie)
+{
+	size_t lo = 0, hi = lw->nsorted;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (lw->tab[mid].cookie == cookie)
+			return &lw->tab[mid];
+		if (lw->tab[mid].cookie < cookie)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lw->nsorted; i < lw->n; i++)
+		if (lw->tab[i].cookie == cookie)
+			return &lw->tab[i];
+	return NULL;
+}
+
+static bool is_any_addr(const struct lw_listener *l)
+{
+	static const uint8_t zero[TT_ADDR_LEN];
+
+	return !memcmp(l->addr, zero, l->family == AF_INET6 ? 16 : 4);
+}
+
+/* Listen-overflow records come from the dropped packet, not the listener:
+ * match the listener by namespace, port and address. With SO_REUSEPORT
+ * several listeners match; the first takes the count.
+ */
+static struct lw_listener *match_listener(struct listen_watch *lw, const struct tt_event *e)
+{
+	struct lw_listener *wildcard = NULL;
+
+	for (size_t i = 0; i < lw->n; i++) {
+		struct lw_listener *l = &lw->tab[i];
+
+		if (l->netns != e->netns || l->port != e->sport)
+			continue;
+		if (l->family == e->family &&
+		    !memcmp(l->addr, e->saddr, e->family == AF_INET6 ? 16 : 4))
+			return l;
+		/* a v6 wildcard listener also takes IPv4 (unless V6ONLY) */
+		if (is_any_addr(l) && (l->family == e->family || l->family == AF_INET6))
+			wildcard = wildcard ? wildcard : l;
+	}
+	return wildcard;
+}
+
+void lw_event(struct listen_watch *lw, const struct tt_event *e)
+{
+	struct lw_listener *l;
+
+	if (e->type == TT_EV_SYNACK_RETRANS) {
+		l = find_listener(lw, e->cookie);
+		if (l) {
+			l->synack_retrans++;
+			return;
+		}
+	} else if (e->type == TT_EV_LISTEN_OVERFLOW) {
+		l = match_listener(lw, e);
+		if (l) {
+			l->overflows++;
+			return;
+		}
+	} else {
+		return;
+	}
+	lw->stats.unmatched_events++;
+}
+
+void lw_mark_lost(struct listen_watch *lw)
+{
+	lw->lost_since_sample = true;
+	for (size_t i = 0; i < lw->n; i++)
+		lw->tab[i].events_incomplete = true;
+}
+
+void lw_sample_begin(struct listen_watch *lw, uint64_t now_ns)
+{
+	struct lw_netns *t = lw->prev;
+
+	lw->gen++;
+	lw->sample_start_ns = now_ns;
+	lw->nreq = 0;
+	lw->prev = lw->ns;
+	lw->nprev = lw->nns;
+	lw->ns = t;
+	lw->nns = 0;
+}
+
+static void sample_listener(struct listen_watch *lw, const struct tt_sock_record *r)
+{
+	struct lw_listener *l = find_listener(lw, r->cookie);
+
+	if (!l) {
+		if (lw->n == lw->cfg.max_listeners) {
+			lw->stats.listeners_dropped++;
+			return;
+		}
+		l = &lw->tab[lw->n++];
+		memset(l, 0, sizeof(*l));
+		l->cookie = r->cookie;
+		l->netns = r->netns;
+		l->family = r->family;
+		l->port = r->sport;
+		memcpy(l->addr, r->saddr, sizeof(l->addr));
+		l->events_incomplete = false;
+	}
+	l->seen_gen = lw->gen;
+	l->acceptq_len = r->acceptq_len;
+	l->acceptq_max = r->acceptq_max;
+	l->synq_len = r->synq_len;
+	l->drops = r->drops;
+	l->cookie_idle_ms = r->cookie_idle_ms;
+}
+
+void lw_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r)
+{
+	struct lw_request *q;
+
+	if (r->state == TT_TCP_LISTEN) {
+		sample_listener(lw, r);
+		return;
+	}
+	if (r->state != TT_TCP_NEW_SYN_RECV)
+		return;
+	if (lw->nreq == lw->cfg.max_requests) {
+		lw->stats.requests_dropped++;
+		return;
+	}
+	q = &lw->req[lw->nreq++];
+	q->listener = r->listener;
+	q->family = r->family;
+	memcpy(q->addr, r->daddr, sizeof(q->addr));
+}
+
+static struct lw_netns *find_netns(const struct listen_watch *lw, uint32_t inum)
+{
+	size_t lo = 0, hi = lw->nns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (lw->ns[mid].inum == inum)
+			return &lw->ns[mid];
+		if (lw->ns[mid].inum < inum)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct lw_netns *lw_netns_find(const struct listen_watch *lw, uint32_t inum)
+{
+	return find_netns(lw, inum);
+}
+
+static const struct lw_netns *find_prev_netns(const struct listen_watch *lw, uint32_t inum)
+{
+	size_t lo = 0, hi = lw->nprev;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (lw->prev[mid].inum == inum)
+			return &lw->prev[mid];
+		if (lw->prev[mid].inum < inum)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void lw_sample_netns(struct listen_watch *lw, uint32_t inum, bool have_counters,
+		     const uint64_t counters[LW_N_COUNTERS],
+		     const int64_t sysctls[LW_N_SYSCTLS])
+{
+	const struct lw_netns *prev = find_prev_netns(lw, inum);
+	struct lw_netns *ns;
+
+	if (lw->nns == lw->ns_cap)
+		return;
+	ns = &lw->ns[lw->nns++];
+	memset(ns, 0, sizeof(*ns));
+	ns->inum = inum;
+	memcpy(ns->sysctl, sysctls, sizeof(ns->sysctl));
+	ns->have_counters = have_counters;
+	if (!have_counters)
+		return;
+	memcpy(ns->counters, counters, sizeof(ns->counters));
+	if (!prev || !prev->have_counters)
+		return;	/* the first reading is the baseline */
+	ns->sampled = true;
+	for (int k = 0; k < LW_N_COUNTERS; k++)
+		ns->delta[k] = counters[k] >= prev->counters[k] ? counters[k] - prev->counters[k] : 0;
+}
+
+static int cmp_netns(const void *a, const void *b)
+{
+	return cmp_u64(((const struct lw_netns *)a)->inum, ((const struct lw_netns *)b)->inum);
+}
+
+static int cmp_request(const void *a, const void *b)
+{
+	const struct lw_request *x = a, *y = b;
+	int c = cmp_u64(x->listener, y->listener);
+
+	if (c)
+		return c;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+/* Keep the top LW_TOP_SOURCES by count, larger first. */
+static void top_insert(struct lw_source *top, uint8_t *n, const struct lw_request *q,
+		       uint8_t prefix_len, uint32_t count)
+{
+	int i = *n;
+
+	if (i == LW_TOP_SOURCES && top[i - 1].half_open >= count)
+		return;
+	if (i < LW_TOP_SOURCES)
+		(*n)++;
+	else
+		i--;
+	while (i > 0 && top[i - 1].half_open < count) {
+		top[i] = top[i - 1];
+		i--;
+	}
+	memcpy(top[i].addr, q->addr, sizeof(top[i].addr));
+	top[i].family = q->family;
+	top[i].prefix_len = prefix_len;
+	top[i].half_open = count;
+}
+
+/* Count runs of equal (listener, address) in the sorted requests. */
+static void tally(struct listen_watch *lw, bool prefixes)
+{
+	struct lw_listener *l = NULL;
+	size_t i = 0;
+
+	qsort(lw->req, lw->nreq, sizeof(*lw->req), cmp_request);
+	while (i < lw->nreq) {
+		const struct lw_request *q = &lw->req[i];
+		size_t j = i + 1;
+
+		while (j < lw->nreq && !cmp_request(q, &lw->req[j]))
+			j++;
+		if (!l || l->cookie != q->listener)
+			l = find_listener(lw, q->listener);
+		if (l) {
+			uint8_t plen = q->family == AF_INET6 ? (prefixes ? 64 : 128)
+							     : (prefixes ? 24 : 32);
+
+			if (prefixes)
+				top_insert(l->top_prefixes, &l->n_top_prefixes, q, plen,
+					   (uint32_t)(j - i));
+			else
+				top_insert(l->top_addrs, &l->n_top_addrs, q, plen,
+					   (uint32_t)(j - i));
+		}
+		i = j;
+	}
+}
+
+static void tally_sources(struct listen_watch *lw)
+{
+	for (size_t i = 0; i < lw->n; i++)
+		lw->tab[i].n_top_addrs = lw->tab[i].n_top_prefixes = 0;
+	tally(lw, false);
+	for (size_t i = 0; i < lw->nreq; i++) {
+		struct lw_request *q = &lw->req[i];
+
+		if (q->family == AF_INET6)
+			memset(q->addr + 8, 0, 8);
+		else
+			memset(q->addr + 3, 0, TT_ADDR_LEN - 3);
+	}
+	tally(lw, true);
+}
+
+/* The SYN queue limit the kernel applies: the accept queue's limit
+ * (inet_csk_reqsk_queue_is_full()); without SYN cookies, tcp_conn_request()
+ * also refuses unproven peers once fewer than a quarter of
+ * tcp_max_syn_backlog slots remain.
+ */
+static uint32_t synq_limit(const struct lw_listener *l, const struct lw_netns *ns)
+{
+	uint32_t max = l->acceptq_max;
+
+	if (ns && ns->sysctl[LW_SYNCOOKIES] == 0 && ns->sysctl[LW_MAX_SYN_BACKLOG] > 0) {
+		int64_t b = ns->sysctl[LW_MAX_SYN_BACKLOG];
+		uint32_t unproven = (uint32_t)(b - (b >> 2));
+
+		if (unproven < max)
+			max = unproven;
+	}
+	return max;
+}
+
+double lw_pressure(const struct lw_listener *l)
+{
+	double a = l->acceptq_max ? (double)l->acceptq_len / l->acceptq_max : 0;
+	double s = l->synq_max ? (double)l->synq_len / l->synq_max : 0;
+
+	return a > s ? a : s;
+}
+
+static uint32_t syn_flood_causes(const struct listen_watch *lw, const struct lw_listener *l,
+				 const struct lw_netns *ns, uint64_t per_s)
+{
+	uint32_t c = 0;
+
+	if (l->synq_max && (uint64_t)l->synq_len * 4 >= (uint64_t)l->synq_max * 3)
+		c |= LW_CAUSE_SYNQ_NEAR_FULL;
+	if (l->d_synack_retrans && per_s >= lw->cfg.synack_onset_per_s)
+		c |= LW_CAUSE_SYNACK_RETRANS;
+	/* with tcp_syncookies=2 every SYN gets a cookie: no sign of a flood */
+	if (l->cookies_active && !(ns && ns->sysctl[LW_SYNCOOKIES] == 2))
+		c |= LW_CAUSE_SYNCOOKIES;
+	return c;
+}
+
+static bool syn_flood_calm(const struct listen_watch *lw, const struct lw_listener *l,
+			   uint32_t causes, uint64_t per_s)
+{
+	return !(causes & LW_CAUSE_SYNCOOKIES) &&
+	       (uint64_t)l->synq_len * 4 < (uint64_t)l->synq_max &&
+	       per_s * 4 < lw->cfg.synack_onset_per_s;
+}
+
+static void alert_update(struct listen_watch *lw, struct lw_listener *l,
+			 enum lw_alert_kind kind, uint32_t causes, bool calm,
+			 const struct lw_netns *ns, uint64_t now, lw_alert_fn fn, void *arg)
+{
+	struct lw_alert_state *st = &l->alert[kind];
+	struct lw_alert a = { .kind = kind, .ts_ns = now, .l = l, .st = st, .ns = ns };
+
+	if (st->active) {
+		if (l->synq_len > st->peak_synq)
+			st->peak_synq = l->synq_len;
+		if (l->acceptq_len > st->peak_acceptq)
+			st->peak_acceptq = l->acceptq_len;
+		st->drops += l->d_drops;
+		st->synack_retrans += l->d_synack_retrans;
+		st->overflows += l->d_overflows;
+		if (!calm) {
+			st->calm_since_ns = 0;
+			return;
+		}
+		if (!st->calm_since_ns)
+			st->calm_since_ns = now;
+		if (now - st->calm_since_ns < lw->cfg.clear_after_ns)
+			return;
+		st->active = false;
+		fn(&a, arg);
+		return;
+	}
+	if (!causes)
+		return;
+	*st = (struct lw_alert_state){
+		.active = true, .causes = causes, .since_ns = now,
+		.peak_synq = l->synq_len, .peak_acceptq = l->acceptq_len,
+		.drops = l->d_drops, .synack_retrans = l->d_synack_retrans,
+		.overflows = l->d_overflows,
+	};
+	a.start = true;
+	lw->stats.alerts++;
+	fn(&a, arg);
+}
+
+static void update_listener(struct listen_watch *lw, struct lw_listener *l,
+			    const struct lw_netns *ns, uint64_t now, lw_alert_fn fn, void *arg)
+{
+	uint64_t interval = lw->last_sample_ns && now > lw->last_sample_ns
+				    ? now - lw->last_sample_ns : 0;
+	uint64_t per_s, cookie_window_ms;
+	uint32_t causes = 0;
+
+	l->synq_max = synq_limit(l, ns);
+	if (l->sampled) {
+		l->d_drops = l->drops - l->prev_drops;	/* wraps like the kernel's */
+		l->d_synack_retrans = l->synack_retrans - l->prev_synack;
+		l->d_overflows = l->overflows - l->prev_overflows;
+		l->interval_ns = interval;
+	} else {
+		/* the first sample is the baseline */
+		l->d_drops = 0;
+		l->d_synack_retrans = l->d_overflows = 0;
+		l->interval_ns = 0;
+	}
+	l->prev_drops = l->drops;
+	l->prev_synack = l->synack_retrans;
+	l->prev_overflows = l->overflows;
+	cookie_window_ms = COOKIE_STAMP_PERIOD_MS + (interval ? interval : 1000000000ull) / 1000000;
+	l->cookies_active = l->cookie_idle_ms != ~0u && l->cookie_idle_ms <= cookie_window_ms;
+	per_s = interval ? l->d_synack_retrans * 1000000000ull / interval : 0;
+	if (l->sampled) {
+		causes = syn_flood_causes(lw, l, ns, per_s);
+		alert_update(lw, l, LW_SYN_FLOOD, causes,
+			     syn_flood_calm(lw, l, causes, per_s), ns, now, fn, arg);
+		causes = l->acceptq_max && l->acceptq_len >= l->acceptq_max &&
+					 (l->d_drops || l->d_overflows)
+				 ? LW_CAUSE_ACCEPTQ_AT_LIMIT : 0;
+		alert_update(lw, l, LW_ACCEPTQ_FULL, causes,
+			     !(l->d_drops || l->d_overflows) || l->acceptq_len < l->acceptq_max,
+			     ns, now, fn, arg);
+	}
+	l->sampled = true;
+}
+
+static int alerts_active(const struct lw_listener *l)
+{
+	int n = 0;
+
+	for (int k = 0; k < LW_N_ALERTS; k++)
+		n += l->alert[k].active;
+	return n;
+}
+
+static int cmp_rank(const void *a, const void *b)
+{
+	const struct lw_listener *x = *(const struct lw_listener *const *)a;
+	const struct lw_listener *y = *(const struct lw_listener *const *)b;
+	double px = lw_pressure(x), py = lw_pressure(y);
+	int ax = alerts_active(x), ay = alerts_active(y);
+
+	if (ax != ay)
+		return ay - ax;
+	if (px != py)
+		return px < py ? 1 : -1;
+	if (x->d_drops != y->d_drops)
+		return x->d_drops < y->d_drops ? 1 : -1;
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return cmp_u64(x->cookie, y->cookie);
+}
+
+void lw_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn fn, void *arg)
+{
+	size_t kept = 0;
+
+	qsort(lw->ns, lw->nns, sizeof(*lw->ns), cmp_netns);
+
+	/* Listeners that closed: clear their alerts, then drop them. */
+	for (size_t i = 0; i < lw->n; i++) {
+		struct lw_listener *l = &lw->tab[i];
+
+		if (l->seen_gen != lw->gen) {
+			for (int k = 0; k < LW_N_ALERTS; k++) {
+				struct lw_alert a = { .kind = k, .ts_ns = now, .l = l,
+						      .st = &l->alert[k], .gone = true,
+						      .ns = find_netns(lw, l->netns) };
+
+				if (l->alert[k].active) {
+					l->alert[k].active = false;
+					fn(&a, arg);
+				}
+			}
+			continue;
+		}
+		if (kept != i)
+			lw->tab[kept] = *l;
+		kept++;
+	}
+	lw->n = lw->nsorted = kept;
+	qsort(lw->tab, lw->n, sizeof(*lw->tab), cmp_listener_cookie);
+
+	for (size_t i = 0; i < lw->n; i++) {
+		struct lw_listener *l = &lw->tab[i];
+		struct lw_netns *ns = find_netns(lw, l->netns);
+
+		if (ns)
+			ns->listeners++;
+		update_listener(lw, l, ns, now, fn, arg);
+		lw->rank[i] = l;
+	}
+	tally_sources(lw);
+	qsort(lw->rank, lw->n, sizeof(*lw->rank), cmp_rank);
+	lw->last_sample_ns = now;
+	lw->lost_since_sample = false;
+	lw->stats.samples++;
+}
+
+size_t lw_listeners(const struct listen_watch *lw, const struct lw_listener *const **v)
+{
+	*v = lw->rank;
+	return lw->n;
+}
+
+size_t lw_namespaces(const struct listen_watch *lw, const struct lw_netns **v)
+{
+	*v = lw->ns;
+	return lw->nns;
+}
+
+size_t lw_unowned(const struct listen_watch *lw, uint64_t *cookies, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < lw->n && n < max; i++)
+		if (!lw->tab[i].pid)
+			cookies[n++] = lw->tab[i].cookie;
+	return n;
+}
+
+void lw_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t pid,
+		  const char comm[TT_COMM_LEN])
+{
+	struct lw_listener *l = find_listener(lw, cookie);
+
+	if (!l)
+		return;
+	l->pid = pid;
+	memcpy(l->comm, comm, TT_COMM_LEN);
+}
+
+int lw_parse_netstat(const char *text, uint64_t counters[LW_N_COUNTERS])
+{
+	const char *names = NULL, *line = text;
+
+	memset(counters, 0, LW_N_COUNTERS * sizeof(counters[0]));
+	/* "TcpExt: Name Name ...\nTcpExt: 1 2 ...\n": a header line, then values */
+	while (line && *line) {
+		const char *next = strchr(line, '\n');
+
+		if (!strncmp(line, "TcpExt:", 7)) {
+			if (!names) {
+				names = line + 7;
+			} else {
+				const char *n = names, *v = line + 7;
+
+				for (;;) {
+					size_t nl, vl;
+
+					while (*n == ' ')
+						n++;
+					while (*v == ' ')
+						v++;
+					nl = strcspn(n, " \n");
+					vl = strcspn(v, " \n");
+					if (!nl || !vl)
+						break;
+					for (int k = 0; k < LW_N_COUNTERS; k++)
+						if (strlen(lw_counter_names[k]) == nl &&
+						    !strncmp(n, lw_counter_names[k], nl))
+							counters[k] = strtoull(v, NULL, 10);
+					n += nl;
+					v += vl;
+				}
+				return 0;
+			}
+		}
+		line = next ? next + 1 : NULL;
+	}
+	return -1;
+}

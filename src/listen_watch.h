@@ -1,0 +1,197 @@
+/* Listen queues per listener: samples of every listener's queues, the live
+ * SYN-ACK retransmit and overflow events between samples, the kernel's
+ * per-namespace counters, and the SYN-flood and accept-queue alerts derived
+ * from them. Pure logic: the sampler (listen_sampler.c) feeds it.
+ */
+#ifndef TT_LISTEN_WATCH_H
+#define TT_LISTEN_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tcptrail.h"
+
+/* The namespace counters, /proc/net/netstat TcpExt names. */
+enum lw_counter {
+	LW_LISTEN_OVERFLOWS,
+	LW_LISTEN_DROPS,
+	LW_REQQ_FULL_DROP,
+	LW_REQQ_FULL_DO_COOKIES,
+	LW_SYNCOOKIES_SENT,
+	LW_SYNCOOKIES_RECV,
+	LW_SYN_RETRANS,
+	LW_N_COUNTERS,
+};
+
+extern const char *const lw_counter_names[LW_N_COUNTERS];
+
+/* The namespace sysctls that decide how a listener behaves under load. */
+enum lw_sysctl {
+	LW_SOMAXCONN,		/* net.core.somaxconn */
+	LW_MAX_SYN_BACKLOG,	/* net.ipv4.tcp_max_syn_backlog */
+	LW_SYNCOOKIES,		/* net.ipv4.tcp_syncookies */
+	LW_ABORT_ON_OVERFLOW,	/* net.ipv4.tcp_abort_on_overflow */
+	LW_SYNACK_RETRIES,	/* net.ipv4.tcp_synack_retries */
+	LW_N_SYSCTLS,
+};
+
+extern const char *const lw_sysctl_names[LW_N_SYSCTLS];
+
+enum lw_alert_kind {
+	LW_SYN_FLOOD,
+	LW_ACCEPTQ_FULL,
+	LW_N_ALERTS,
+};
+
+extern const char *const lw_alert_names[LW_N_ALERTS];
+
+/* What made an alert start (bits). */
+enum lw_cause {
+	LW_CAUSE_SYNQ_NEAR_FULL = 1 << 0,
+	LW_CAUSE_SYNACK_RETRANS = 1 << 1,
+	LW_CAUSE_SYNCOOKIES = 1 << 2,
+	LW_CAUSE_ACCEPTQ_AT_LIMIT = 1 << 3,
+};
+
+#define LW_TOP_SOURCES 5
+
+/* Half-open requests from one address, or one /24 (IPv4) or /64 (IPv6). */
+struct lw_source {
+	uint8_t addr[TT_ADDR_LEN];
+	uint16_t family;
+	uint8_t prefix_len;	/* 32/128 for single addresses */
+	uint32_t half_open;
+};
+
+struct lw_alert_state {
+	bool active;
+	uint32_t causes;	/* enum lw_cause, at start */
+	uint64_t since_ns;
+	uint64_t calm_since_ns;	/* 0 while not calm */
+	/* figures over the alert's life */
+	uint32_t peak_synq, peak_acceptq;
+	uint64_t drops, synack_retrans, overflows;
+};
+
+struct lw_listener {
+	uint64_t cookie;
+	uint32_t netns;
+	uint16_t family;
+	uint16_t port;
+	uint8_t addr[TT_ADDR_LEN];
+	uint32_t pid;		/* 0: owner not known yet */
+	char comm[TT_COMM_LEN];
+
+	/* the latest sample */
+	uint32_t acceptq_len, acceptq_max;
+	uint32_t synq_len, synq_max;	/* synq_max: the limit the kernel applies */
+	uint32_t drops;			/* sk_drops: cumulative, as the kernel counts */
+	uint32_t cookie_idle_ms;	/* ~0: never sent a cookie */
+	bool cookies_active;		/* sent SYN cookies in the last interval */
+	/* cumulative since first seen, from live events */
+	uint64_t synack_retrans;
+	uint64_t overflows;		/* third ACKs dropped: accept queue full */
+	/* change over the last interval */
+	uint32_t d_drops;
+	uint64_t d_synack_retrans, d_overflows;
+	uint64_t interval_ns;		/* length of that interval */
+	bool events_incomplete;		/* events were lost while watching it */
+
+	struct lw_alert_state alert[LW_N_ALERTS];
+	/* half-open requests in the latest sample, by source */
+	struct lw_source top_addrs[LW_TOP_SOURCES];
+	struct lw_source top_prefixes[LW_TOP_SOURCES];
+	uint8_t n_top_addrs, n_top_prefixes;
+
+	/* bookkeeping */
+	bool sampled;			/* seen in at least one full sample */
+	uint32_t prev_drops;
+	uint64_t prev_synack, prev_overflows;
+	uint64_t seen_gen;
+};
+
+struct lw_netns {
+	uint32_t inum;
+	bool have_counters;
+	bool sampled;			/* counters read at least twice: deltas valid */
+	uint64_t counters[LW_N_COUNTERS];
+	uint64_t delta[LW_N_COUNTERS];
+	int64_t sysctl[LW_N_SYSCTLS];	/* -1: unknown */
+	uint32_t listeners;		/* listeners in the latest sample */
+};
+
+/* A condition started or cleared on a listener. */
+struct lw_alert {
+	enum lw_alert_kind kind;
+	bool start;			/* false: cleared */
+	uint64_t ts_ns;
+	const struct lw_listener *l;
+	const struct lw_alert_state *st;/* for a clear: the figures over its life */
+	const struct lw_netns *ns;	/* NULL if its namespace was not read */
+	bool gone;			/* cleared because the listener closed */
+};
+
+struct lw_config {
+	uint32_t max_listeners;
+	uint32_t max_requests;		/* half-open requests tallied per sample */
+	/* Alert thresholds; zero picks the default. */
+	uint32_t synack_onset_per_s;	/* SYN-ACK retransmits a second */
+	uint64_t clear_after_ns;	/* calm this long before a clear */
+};
+
+typedef void (*lw_alert_fn)(const struct lw_alert *a, void *arg);
+
+struct lw_stats {
+	uint64_t samples;
+	uint64_t listeners_dropped;	/* beyond max_listeners, per sample */
+	uint64_t requests_dropped;	/* beyond max_requests, per sample */
+	uint64_t unmatched_events;	/* events for no listener we know */
+	uint64_t alerts;
+};
+
+struct listen_watch;
+
+struct listen_watch *lw_new(const struct lw_config *cfg);
+void lw_free(struct listen_watch *lw);
+
+/* A live SYN-ACK retransmit or listen-overflow record; other types are
+ * ignored.
+ */
+void lw_event(struct listen_watch *lw, const struct tt_event *e);
+
+/* Events were lost: every listener's event counts may be short. */
+void lw_mark_lost(struct listen_watch *lw);
+
+/* One sample: begin, then every listener and request socket (any order) and
+ * every namespace's counters, then end, which computes the deltas, the top
+ * sources and the alerts (calling fn for each start and clear).
+ */
+void lw_sample_begin(struct listen_watch *lw, uint64_t now_ns);
+void lw_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r);
+void lw_sample_netns(struct listen_watch *lw, uint32_t inum, bool have_counters,
+		     const uint64_t counters[LW_N_COUNTERS],
+		     const int64_t sysctls[LW_N_SYSCTLS]);
+void lw_sample_end(struct listen_watch *lw, uint64_t now_ns, lw_alert_fn fn, void *arg);
+
+/* Listeners, most pressed first (alerts, then queue fill, then drops). */
+size_t lw_listeners(const struct listen_watch *lw, const struct lw_listener *const **v);
+/* Namespaces with listeners, by inum. */
+size_t lw_namespaces(const struct listen_watch *lw, const struct lw_netns **v);
+const struct lw_netns *lw_netns_find(const struct listen_watch *lw, uint32_t inum);
+
+/* Listeners whose owner is not known yet: their cookies, at most max. */
+size_t lw_unowned(const struct listen_watch *lw, uint64_t *cookies, size_t max);
+void lw_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t pid,
+		  const char comm[TT_COMM_LEN]);
+
+/* How full the fuller queue is, 0..1 (more when over the limit). */
+double lw_pressure(const struct lw_listener *l);
+
+const struct lw_stats *lw_stats(const struct listen_watch *lw);
+
+/* Parse /proc/net/netstat text: fill counters from the TcpExt lines.
+ * Returns 0, or -1 if no TcpExt section was found.
+ */
+int lw_parse_netstat(const char *text, uint64_t counters[LW_N_COUNTERS]);
+
+#endif

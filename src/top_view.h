@@ -1,0 +1,37 @@
+/* `tcptrail top`: listeners sorted by pressure, with their namespaces'
+ * counters and limits, redrawn in place after every sample.
+ */
+#ifndef TT_TOP_VIEW_H
+#define TT_TOP_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "fmt.h"
+#include "listen_watch.h"
+#include "outbuf.h"
+
+#define TOP_RECENT_ALERTS 5
+
+struct top_view {
+	struct outbuf *out;
+	struct clock_map *clock;
+	bool ansi;		/* a terminal: redraw in place */
+	bool drawn;		/* a frame is on screen */
+	int rows, cols;		/* terminal size; 0: unlimited */
+	uint32_t own_netns;
+	uint64_t interval_ns;
+	/* the latest alert starts and clears, newest last */
+	char recent[TOP_RECENT_ALERTS][256];
+	int nrecent;
+};
+
+void top_view_init(struct top_view *tv, struct outbuf *out, struct clock_map *clock,
+		   bool ansi, uint64_t interval_ns, uint32_t own_netns);
+
+/* Remember an alert for the frame's alert lines. */
+void top_view_alert(struct top_view *tv, const struct lw_alert *a);
+
+/* Draw one frame of the listeners' latest sample. */
+void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_t now_ns);
+
+#endif
