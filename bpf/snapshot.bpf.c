@@ -89,14 +89,15 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 	fill_addrs(&r, skc);
 
 	if (r.state == TT_TCP_NEW_SYN_RECV) {
-		struct tcp_request_sock *treq = bpf_skc_to_tcp_request_sock(skc);
-		/* rsk_listener; a direct load keeps the pointer typed, as the
-		 * cookie helper needs
+		/* rsk_listener shares a union, so the verifier types it a scalar:
+		 * read the listener's cookie from memory. The iterator visits
+		 * listeners first and took their cookies, so it is set.
 		 */
-		struct sock *listener = treq ? treq->req.req.__req_common.skc_listener : NULL;
+		struct request_sock *req = (struct request_sock *)skc;
+		struct sock *listener = BPF_CORE_READ(req, __req_common.skc_listener);
 
 		if (listener)
-			r.listener = bpf_get_socket_cookie(listener);
+			r.listener = BPF_CORE_READ(listener, __sk_common.skc_cookie.counter);
 	}
 	/* Timewait and request sockets have no struct sock behind them. */
 	tp = bpf_skc_to_tcp_sock(skc);

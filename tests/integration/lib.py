@@ -11,6 +11,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE_DIR = os.path.dirname(os.path.abspath(__file__))
 TCPTRAIL = os.environ.get("TCPTRAIL", os.path.join(ROOT, "build", "tcptrail"))
 PEER = os.path.join(ROOT, "tests", "integration", "peer.py")
 
@@ -73,6 +74,15 @@ class Tracer:
             raise TestFailure("tracer did not start: " + " | ".join(self.stderr))
         self.records = None
         self.text = None
+
+    def live_records(self, rtype, **match):
+        """Records written so far (the tracer flushes whole lines)."""
+        with open(self.path, "rb") as f:
+            data = f.read()
+        lines = data.decode("utf-8").split("\n")[:-1]
+        recs = (json.loads(line) for line in lines)
+        return [r for r in recs if r["type"] == rtype
+                and all(r.get(k) == v for k, v in match.items())]
 
     def stop(self, sig=signal.SIGINT):
         if self.proc.poll() is None:
@@ -137,6 +147,13 @@ def run(cmd, **kw):
 
 def netns_inode(name):
     return os.stat("/run/netns/" + name).st_ino
+
+
+def netstat(ns):
+    """The TcpExt counters of a namespace, read inside it."""
+    text = run(["ip", "netns", "exec", ns, "cat", "/proc/net/netstat"]).stdout
+    rows = [line.split() for line in text.splitlines() if line.startswith("TcpExt:")]
+    return {k: int(v) for k, v in zip(rows[0][1:], rows[1][1:])}
 
 
 class Netns:

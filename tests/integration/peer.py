@@ -110,6 +110,31 @@ def main():
                 c.close()
             say("closed")
         wait_for("exit")
+    elif role == "listen-only":
+        # A listener that never accepts: its queues fill and stay full.
+        backlog = int(sys.argv[4])
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind((addr, port))
+        srv.listen(backlog)
+        say("ready")
+        wait_for("exit")
+        srv.close()
+    elif role == "connect-many":
+        # count clients connecting at once, without waiting for any; they
+        # keep retrying their SYNs until told to close.
+        count = int(sys.argv[4])
+        socks = []
+        for _ in range(count):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex((addr, port))
+            socks.append(s)
+        say("started")
+        wait_for("close")
+        for s in socks:
+            s.close()
+        say("closed")
     else:
         sys.exit("unknown role " + role)
 
