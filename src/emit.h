@@ -52,6 +52,8 @@ void emitter_init(struct emitter *em, struct outbuf *out);
 
 extern const struct sink_ops emit_json_ops;
 extern const struct sink_ops emit_text_ops;
+/* Prints nothing: tcptrail top, where only listeners are shown. */
+extern const struct sink_ops emit_quiet_ops;
 
 /* Name of a reset reason, or NULL when the kernel's BTF did not say. */
 const char *emit_rst_reason(const struct emitter *em, uint16_t reason);

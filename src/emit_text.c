@@ -415,3 +415,65 @@ void emit_text_alert(struct emitter *em, const struct lw_alert *a)
 	}
 	finish(em, netns_note(em, p, l->netns));
 }
+
+/* tcptrail top: connections are still tracked (they feed the listener
+ * counts) but nothing of them is printed over the view.
+ */
+static void quiet_state(void *ctx, const struct tt_event *e)
+{
+	(void)ctx;
+	(void)e;
+}
+
+static void quiet_history(void *ctx, const struct conn *c, const struct history_summary *s)
+{
+	(void)ctx;
+	(void)c;
+	(void)s;
+}
+
+static void quiet_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total)
+{
+	(void)ctx;
+	(void)ts_ns;
+	(void)count;
+	(void)total;
+}
+
+static void quiet_leak(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t age_ns,
+		       bool lower_bound, const struct owner *owners, size_t n,
+		       uint32_t process_leaks)
+{
+	(void)ctx;
+	(void)c;
+	(void)ts_ns;
+	(void)age_ns;
+	(void)lower_bound;
+	(void)owners;
+	(void)n;
+	(void)process_leaks;
+}
+
+static void quiet_leak_resolved(void *ctx, const struct conn *c, uint64_t ts_ns,
+				uint64_t age_ns)
+{
+	(void)ctx;
+	(void)c;
+	(void)ts_ns;
+	(void)age_ns;
+}
+
+static void quiet_batch_end(void *ctx)
+{
+	(void)ctx;
+}
+
+const struct sink_ops emit_quiet_ops = {
+	.state = quiet_state,
+	.history = quiet_history,
+	.event = quiet_state,
+	.lost = quiet_lost,
+	.leak = quiet_leak,
+	.leak_resolved = quiet_leak_resolved,
+	.batch_end = quiet_batch_end,
+};

@@ -89,6 +89,7 @@ static void feed_batch_end(struct feed *f)
  */
 #define LEAK_CHECK_NS 500000000ull
 #define LEAK_BATCH_MAX 65536
+#define TOP_MAX_CONNS 1024
 /* Half-open requests one listener sample tallies by source at most. */
 #define LISTEN_REQUESTS_MAX (1u << 18)
 /* Descriptors one owner scan keeps at most. */
@@ -300,7 +301,8 @@ static void print_listen_summary(const struct listen_watch *lw)
 static int trace(const struct options *o)
 {
 	struct ingest_config icfg = {
-		.max_conns = o->max_conns,
+		/* tcptrail top prints no connection: a token table will do */
+		.max_conns = o->mode == MODE_TOP ? TOP_MAX_CONNS : o->max_conns,
 		.close_grace_ns = (uint64_t)o->grace_ms * 1000000ull,
 		.states = o->states,
 		.histories = o->histories,
@@ -350,7 +352,7 @@ static int trace(const struct options *o)
 	}
 	emitter_init(&em, &out);
 	em.own_netns = netns_self();
-	sink.ops = o->json ? &emit_json_ops : &emit_text_ops;
+	sink.ops = top ? &emit_quiet_ops : o->json ? &emit_json_ops : &emit_text_ops;
 	sink.ctx = &em;
 	in = ingest_new(&icfg, &sink);
 	if (!in) {
@@ -424,7 +426,7 @@ static int trace(const struct options *o)
 			if (!reconcile_at)
 				reconcile_at = now + RECONCILE_AFTER_LOSS_NS;
 		}
-		if ((reconcile_at && now >= reconcile_at) || now >= next_periodic) {
+		if (!top && ((reconcile_at && now >= reconcile_at) || now >= next_periodic)) {
 			reconcile_with_kernel(&snap, tr, &feed, o->max_conns, !seeded);
 			seeded = true;
 			reconcile_at = 0;
@@ -461,7 +463,7 @@ static int trace(const struct options *o)
 	/* Take what is still queued, then finish what has closed. */
 	while (tracer_poll(tr, 0) > 0)
 		;
-	if (account_losses(tr, &feed, &lost_seen) || lost_since_reconcile)
+	if ((account_losses(tr, &feed, &lost_seen) || lost_since_reconcile) && !top)
 		reconcile_with_kernel(&snap, tr, &feed, o->max_conns, !seeded);
 	/* replay ends with the same flush when its file ends */
 	ingest_flush(in);

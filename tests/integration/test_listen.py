@@ -3,11 +3,12 @@ accept-queue overflow, each in its own pair of namespaces joined by a veth,
 checked against the kernel's own counters of the server's namespace."""
 import calendar
 import os
+import re
 import subprocess
 import time
 
-from lib import (HERE_DIR, Netns, Peer, Tracer, check, netns_inode, netstat, one, run,
-                 wait_until)
+from lib import (HERE_DIR, LIVE, TCPTRAIL, Netns, Peer, Tracer, check, netns_inode, netstat,
+                 one, run, wait_until)
 
 SYNFLOOD = os.path.join(HERE_DIR, "synflood.py")
 LISTEN_ONLY = ("--no-states", "--no-histories", "--leak-after", "0")
@@ -110,5 +111,113 @@ def test_syn_flood_flagged_and_cleared():
               "sources %s do not add up to the SYN queue %d" % (top, flooded[0]["synq_len"]))
         check(recs[-1]["alerts"] == [] and recs[-1]["synq_len"] == 0,
               "not calm at the end: %s" % recs[-1])
+        server.send("exit")
+        server.close()
+
+
+def test_accept_queue_overflow_matches_listen_drops():
+    """A backlog-4 listener that never accepts, and 40 clients at once: the
+    accept queue fills, SYNs and third ACKs are dropped. The listener's drops
+    must equal the namespace's ListenDrops, and the alert must clear once
+    the clients give up."""
+    with Netns("ttaq", "192.0.2.1", "192.0.2.2") as ns:
+        sysctl(ns.b, "net.ipv4.tcp_synack_retries", 1)
+        server = Peer(ns.b, "listen-only", "192.0.2.2", "7202", "4")
+        server.expect("ready")
+        inum = netns_inode(ns.b)
+        tracer = Tracer(*LISTEN_ONLY)
+        wait_record(tracer, "netns", 5, "a namespace baseline", netns=inum)
+        before = netstat(ns.b)
+        clients = Peer(ns.a, "connect-many", "192.0.2.2", "7202", "40")
+        clients.expect("started")
+        starts = wait_record(tracer, "alert", 5, "an accept_queue_full alert",
+                             alert="accept_queue_full", state="start", lport=7202)
+        time.sleep(2)
+        clients.send("close")
+        clients.expect("closed")
+        wait_record(tracer, "alert", 20, "the accept_queue_full alert to clear",
+                    alert="accept_queue_full", state="clear", lport=7202)
+        time.sleep(1.2)
+        tracer.stop()
+        after = netstat(ns.b)
+
+        alert = one(starts, "accept_queue_full start")
+        check(alert["acceptq_len"] >= alert["acceptq_max"] == 4, "alert %s" % alert)
+        check(alert["causes"] == ["acceptq_at_limit"], "causes %s" % alert["causes"])
+        recs = tracer.records_of("listener", lport=7202, netns=inum)
+        drops = sum(r["drops_delta"] for r in recs)
+        kernel = after["ListenDrops"] - before["ListenDrops"]
+        check(kernel > 0, "the kernel dropped nothing")
+        check(drops == kernel == recs[-1]["drops"] - recs[0]["drops"],
+              "listener drops %d (cumulative %d..%d), ListenDrops %d"
+              % (drops, recs[0]["drops"], recs[-1]["drops"], kernel))
+        nsdrops = sum(n["counters"]["ListenDrops"]
+                      for n in tracer.records_of("netns", netns=inum) if n["counters"])
+        check(nsdrops == kernel, "namespace records %d, kernel %d" % (nsdrops, kernel))
+        check(max(r["acceptq_len"] for r in recs) >= 4, "the accept queue never filled")
+        check(recs[-1]["alerts"] == [], "still alerting at the end: %s" % recs[-1])
+        server.send("exit")
+        server.close()
+
+
+def tmux(*args):
+    return run(["tmux"] + list(args)).stdout
+
+
+def test_top_view_renders_in_place():
+    """tcptrail top in a real terminal (tmux): the flooded listener leads,
+    with its owner, queues, alert and sources, and the namespace counters;
+    later frames replace earlier ones instead of scrolling."""
+    session = "tcptrail-top-test"
+    with Netns("tttp", "192.0.2.1", "192.0.2.2") as ns:
+        run(["ip", "-n", ns.b, "neigh", "add", "192.0.2.254", "lladdr", "02:00:00:00:00:fe",
+             "dev", ns.vb, "nud", "permanent"])
+        run(["ip", "-n", ns.b, "route", "add", "198.51.100.0/24", "via", "192.0.2.254"])
+        server = Peer(ns.b, "listen-only", "192.0.2.2", "7203", "32")
+        server.expect("ready")
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40",
+             "%s top --interval 0.5; echo EXIT=$?; sleep 30" % TCPTRAIL)
+        try:
+            wait_until(lambda: "NAMESPACE" in tmux("capture-pane", "-p", "-t", session), 10,
+                       "the first frame")
+            flood = subprocess.Popen(["ip", "netns", "exec", ns.a, "python3", SYNFLOOD,
+                                      "192.0.2.2", "7203", "3", "300", "198.51.100.0:1"],
+                                     stdout=subprocess.DEVNULL)
+            LIVE.append(flood)
+            screen = []
+
+            def flood_shown():
+                screen[:] = tmux("capture-pane", "-p", "-t", session).splitlines()
+                return any("SYN-FLOOD" in l for l in screen) and \
+                    any("half-open by prefix" in l for l in screen)
+            wait_until(flood_shown, 5, "the flood on screen: %s" % screen)
+            flood.wait(10)
+            text = "\n".join(screen)
+            check(screen[0].startswith("tcptrail top"), "title %r" % screen[0])
+            check(sum(l.startswith("tcptrail top") for l in screen) == 1,
+                  "frames scrolled instead of redrawing:\n" + text)
+            header = next(l for l in screen if l.startswith("NETNS"))
+            check(header.split()[:6] == ["NETNS", "LISTEN", "PROCESS", "ACCEPTQ", "SYNQ",
+                                         "DROPS/s"], "header %r" % header)
+            row = screen[screen.index(header) + 1]
+            inum = str(netns_inode(ns.b))
+            check(row.split()[0] == inum and "192.0.2.2:7203" in row and "python3" in row
+                  and "SYN-FLOOD" in row and "/32" in row, "first listener row %r" % row)
+            check(re.search(r"198\.51\.100\.0/24 \d+", text), "no /24 source line:\n" + text)
+            check(any(l.startswith(inum) for l in screen[screen.index(header) + 2:]),
+                  "no counters row for the namespace:\n" + text)
+            check(re.search(r"syn_flood +START 192\.0\.2\.2:7203", text),
+                  "no alert line:\n" + text)
+            first_title = screen[0]
+            wait_until(lambda: tmux("capture-pane", "-p", "-t", session).splitlines()[0]
+                       != first_title, 5, "a new frame")
+            tmux("send-keys", "-t", session, "C-c")
+            wait_until(lambda: "EXIT=" in tmux("capture-pane", "-p", "-t", session), 10,
+                       "top to exit")
+            check("EXIT=0" in tmux("capture-pane", "-p", "-t", session), "top failed:\n"
+                  + tmux("capture-pane", "-p", "-t", session))
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
         server.send("exit")
         server.close()
