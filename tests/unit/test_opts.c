@@ -74,8 +74,34 @@ static void rejects_bad_input(void)
 	CHECK(parse(&o, err, "stray", NULL, NULL) == -1);
 }
 
+static void listener_options(void)
+{
+	struct options o;
+	char err[200];
+
+	CHECK(parse(&o, err, NULL, NULL, NULL) == 0);
+	CHECK(o.listeners && o.interval_s == OPT_DEFAULT_INTERVAL_S);
+	CHECK(o.max_listeners == OPT_DEFAULT_MAX_LISTENERS);
+	CHECK(parse(&o, err, "top", "--interval", "0.1") == 0);
+	CHECK(o.mode == MODE_TOP && o.interval_s == 0.1);
+	CHECK(parse(&o, err, "top", "-j", "-l80") == 0 && o.json);
+	CHECK(parse(&o, err, "--interval", "0.05", NULL) == -1);
+	CHECK(strstr(err, "minimum") != NULL);
+	CHECK(parse(&o, err, "--interval", "x", NULL) == -1);
+	CHECK(parse(&o, err, "--max-listeners", "0", NULL) == -1);
+	CHECK(parse(&o, err, "--no-listeners", "--max-listeners=9", NULL) == 0);
+	CHECK(!o.listeners && o.max_listeners == 9);
+	/* connection options mean nothing to the listener view */
+	CHECK(parse(&o, err, "top", "--leak-after", "3") == -1);
+	CHECK(strstr(err, "tcptrail top") != NULL);
+	CHECK(parse(&o, err, "top", "--no-states", NULL) == -1);
+	CHECK(parse(&o, err, "leaks", "--interval", "1") == -1);
+	CHECK(parse(&o, err, "replay", "f", "--interval=1") == -1);
+}
+
 TEST_LIST(opts_tests) = {
 	TEST_ENTRY(defaults_and_values),
 	TEST_ENTRY(rejects_bad_input),
+	TEST_ENTRY(listener_options),
 	{ 0 },
 };
