@@ -359,10 +359,12 @@ const struct sink_ops emit_text_ops = {
 void emit_text_alert(struct emitter *em, const struct lw_alert *a)
 {
 	const struct lw_listener *l = a->l;
-	char what[24], *p, *col;
-
-	snprintf(what, sizeof(what), "%s%s", a->kind == LW_SYN_FLOOD ? "syn-flood" : "acceptq-full",
-		 a->start ? "" : "-end");
+	char *p, *col;
+	static const char *const names[LW_N_ALERTS][2] = {
+		[LW_SYN_FLOOD] = { "flood-over", "syn-flood" },
+		[LW_ACCEPTQ_FULL] = { "acceptq-ok", "acceptq-full" },
+	};
+	const char *what = names[a->kind][a->start];
 	if (!em->header_done)
 		emit_text_header(em);
 	p = outbuf_begin(em->out);
@@ -394,11 +396,15 @@ void emit_text_alert(struct emitter *em, const struct lw_alert *a)
 		p = fmt_u64(p, l->d_synack_retrans);
 		if (l->cookies_active)
 			p = fmt_lit(p, " syncookies");
-		if (l->n_top_addrs) {
-			p = fmt_lit(p, " top-source=");
-			p = fmt_addr(p, l->top_addrs[0].family, l->top_addrs[0].addr);
+		if (l->n_top_prefixes) {
+			const struct lw_source *top = &l->top_prefixes[0];
+
+			p = fmt_lit(p, " top-prefix=");
+			p = fmt_addr(p, top->family, top->addr);
+			*p++ = '/';
+			p = fmt_u64(p, top->prefix_len);
 			*p++ = '(';
-			p = fmt_u64(p, l->top_addrs[0].half_open);
+			p = fmt_u64(p, top->half_open);
 			*p++ = ')';
 		}
 	} else {

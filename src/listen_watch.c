@@ -585,6 +585,8 @@ void lw_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn fn, void *
 	}
 	lw->n = lw->nsorted = kept;
 	qsort(lw->tab, lw->n, sizeof(*lw->tab), cmp_listener_cookie);
+	/* sources first: an alert that starts now names them */
+	tally_sources(lw);
 
 	for (size_t i = 0; i < lw->n; i++) {
 		struct lw_listener *l = &lw->tab[i];
@@ -595,7 +597,6 @@ void lw_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn fn, void *
 		update_listener(lw, l, ns, now, fn, arg);
 		lw->rank[i] = l;
 	}
-	tally_sources(lw);
 	qsort(lw->rank, lw->n, sizeof(*lw->rank), cmp_rank);
 	lw->last_sample_ns = now;
 	lw->lost_since_sample = false;

@@ -76,6 +76,8 @@ def test_syn_flood_flagged_and_cleared():
         check(alert["sysctl"]["tcp_synack_retries"] == 1,
               "sysctls not read in the server's namespace: %s" % alert["sysctl"])
         check(set(alert["causes"]) & {"synq_near_full", "syncookies"}, "causes %s" % alert)
+        check(alert.get("top_prefixes") and alert["top_prefixes"][0]["addr"] == "198.51.100.0",
+              "the alert does not name the flood's sources: %s" % alert)
 
         recs = tracer.records_of("listener", lport=7201, netns=inum)
         nsrecs = tracer.records_of("netns", netns=inum)
