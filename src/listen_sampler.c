@@ -34,14 +34,17 @@ int listen_sampler_init(struct listen_sampler *ls, struct snapshot *snap,
 	owner_index_init(&ls->owners, OWNER_INDEX_MAX);
 	ls->text_cap = NETSTAT_BYTES;
 	ls->text = malloc(ls->text_cap);
-	return ls->text ? 0 : -ENOMEM;
+	ls->unowned = calloc(UNOWNED_MAX, sizeof(*ls->unowned));
+	return ls->text && ls->unowned ? 0 : -ENOMEM;
 }
 
 void listen_sampler_free(struct listen_sampler *ls)
 {
 	owner_index_free(&ls->owners);
 	free(ls->text);
+	free(ls->unowned);
 	ls->text = NULL;
+	ls->unowned = NULL;
 }
 
 /* The whole file into ls->text, NUL-terminated. Returns bytes or -errno. */
@@ -124,7 +127,7 @@ static int sample_here(void *arg)
  */
 static void find_owners(struct listen_sampler *ls, uint64_t now)
 {
-	static uint64_t unowned[UNOWNED_MAX];
+	uint64_t *unowned = ls->unowned;
 	struct sock_list l = { 0 };
 	size_t n = lw_unowned(ls->lw, unowned, UNOWNED_MAX);
 	int err;
@@ -158,7 +161,7 @@ int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, 
 
 	if (n < 0)
 		return n;
-	lw_sample_begin(ls->lw, now);
+	lw_sample_begin(ls->lw);
 	for (int i = 0; i < n; i++) {
 		struct ns_visit v = { .ls = ls, .inum = ns[i].inum };
 		int err = i == 0 ? sample_here(&v) : netns_run_in(ns[i].path, sample_here, &v);

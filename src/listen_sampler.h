@@ -16,6 +16,7 @@ struct listen_sampler {
 	struct owner_index owners;
 	uint64_t next_owner_scan_ns;
 	uint32_t max_socks;		/* the /proc owner fallback's socket list */
+	uint64_t *unowned;		/* listeners without a known owner */
 	char *text;			/* /proc/net/netstat */
 	size_t text_cap;
 	bool warned_counters;

@@ -53,8 +53,7 @@ struct listen_watch {
 	struct lw_request *req;
 	size_t nreq;
 	uint64_t gen;			/* sample number */
-	uint64_t sample_start_ns, last_sample_ns;
-	bool lost_since_sample;
+	uint64_t last_sample_ns;
 	struct lw_stats stats;
 };
 
@@ -185,17 +184,15 @@ void lw_event(struct listen_watch *lw, const struct tt_event *e)
 
 void lw_mark_lost(struct listen_watch *lw)
 {
-	lw->lost_since_sample = true;
 	for (size_t i = 0; i < lw->n; i++)
 		lw->tab[i].events_incomplete = true;
 }
 
-void lw_sample_begin(struct listen_watch *lw, uint64_t now_ns)
+void lw_sample_begin(struct listen_watch *lw)
 {
 	struct lw_netns *t = lw->prev;
 
 	lw->gen++;
-	lw->sample_start_ns = now_ns;
 	lw->nreq = 0;
 	lw->prev = lw->ns;
 	lw->nprev = lw->nns;
@@ -219,7 +216,6 @@ static void sample_listener(struct listen_watch *lw, const struct tt_sock_record
 		l->family = r->family;
 		l->port = r->sport;
 		memcpy(l->addr, r->saddr, sizeof(l->addr));
-		l->events_incomplete = false;
 	}
 	l->seen_gen = lw->gen;
 	l->acceptq_len = r->acceptq_len;
@@ -599,7 +595,6 @@ void lw_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn fn, void *
 	}
 	qsort(lw->rank, lw->n, sizeof(*lw->rank), cmp_rank);
 	lw->last_sample_ns = now;
-	lw->lost_since_sample = false;
 	lw->stats.samples++;
 }
 

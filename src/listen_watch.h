@@ -166,7 +166,7 @@ void lw_mark_lost(struct listen_watch *lw);
  * every namespace's counters, then end, which computes the deltas, the top
  * sources and the alerts (calling fn for each start and clear).
  */
-void lw_sample_begin(struct listen_watch *lw, uint64_t now_ns);
+void lw_sample_begin(struct listen_watch *lw);
 void lw_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r);
 void lw_sample_netns(struct listen_watch *lw, uint32_t inum, bool have_counters,
 		     const uint64_t counters[LW_N_COUNTERS],

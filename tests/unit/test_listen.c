@@ -87,7 +87,7 @@ static void sysctls_default(int64_t s[LW_N_SYSCTLS])
 static void sample(struct listen_watch *lw, uint64_t t, const struct tt_sock_record *recs,
 		   size_t n, const int64_t sysctls[LW_N_SYSCTLS], struct alerts_seen *seen)
 {
-	lw_sample_begin(lw, t);
+	lw_sample_begin(lw);
 	for (size_t i = 0; i < n; i++)
 		lw_sample_sock(lw, &recs[i]);
 	lw_sample_netns(lw, NETNS, false, no_counters, sysctls);
@@ -409,19 +409,19 @@ static void namespace_counters_are_deltas(void)
 
 	sysctls_default(sys);
 	c[LW_LISTEN_DROPS] = 1000;
-	lw_sample_begin(lw, 1 * SEC);
+	lw_sample_begin(lw);
 	lw_sample_netns(lw, 7, true, c, sys);
 	lw_sample_end(lw, 1 * SEC, on_alert, &seen);
 	CHECK(lw_namespaces(lw, &ns) == 1 && !ns[0].sampled);
 	c[LW_LISTEN_DROPS] = 1012;
-	lw_sample_begin(lw, 2 * SEC);
+	lw_sample_begin(lw);
 	lw_sample_netns(lw, 9, true, c, sys);
 	lw_sample_netns(lw, 7, true, c, sys);
 	lw_sample_end(lw, 2 * SEC, on_alert, &seen);
 	CHECK(lw_namespaces(lw, &ns) == 2);
 	CHECK(lw_netns_find(lw, 7)->sampled && lw_netns_find(lw, 7)->delta[LW_LISTEN_DROPS] == 12);
 	CHECK(!lw_netns_find(lw, 9)->sampled);	/* new: its first reading is a baseline */
-	lw_sample_begin(lw, 3 * SEC);
+	lw_sample_begin(lw);
 	lw_sample_netns(lw, 9, true, c, sys);
 	lw_sample_end(lw, 3 * SEC, on_alert, &seen);
 	CHECK(lw_netns_find(lw, 7) == NULL && lw_netns_find(lw, 9)->sampled);
