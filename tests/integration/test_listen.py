@@ -34,6 +34,18 @@ def wait_record(tracer, rtype, timeout, what, **match):
     return found
 
 
+def watch_listener(ns, port, backlog):
+    """A never-accepting listener in ns.b, and the tracer watching it: returns
+    them, the namespace's inode and its counters once the tracer has its
+    baseline (so every later change is in both)."""
+    server = Peer(ns.b, "listen-only", "192.0.2.2", str(port), str(backlog))
+    server.expect("ready")
+    inum = netns_inode(ns.b)
+    tracer = Tracer(*LISTEN_ONLY)
+    wait_record(tracer, "netns", 5, "a namespace baseline", netns=inum)
+    return server, tracer, inum, netstat(ns.b)
+
+
 def test_syn_flood_flagged_and_cleared():
     """Spoofed SYNs from two /24s fill a backlog-64 listener's SYN queue; the
     SYN-ACKs go to a gateway that does not exist. The flood must be flagged
@@ -47,12 +59,7 @@ def test_syn_flood_flagged_and_cleared():
             run(["ip", "-n", ns.b, "route", "add", prefix, "via", "192.0.2.254"])
         # unanswered requests expire after ~3 s, so the queue drains quickly
         sysctl(ns.b, "net.ipv4.tcp_synack_retries", 1)
-        server = Peer(ns.b, "listen-only", "192.0.2.2", "7201", "64")
-        server.expect("ready")
-        inum = netns_inode(ns.b)
-        tracer = Tracer(*LISTEN_ONLY)
-        wait_record(tracer, "netns", 5, "a namespace baseline", netns=inum)
-        before = netstat(ns.b)
+        server, tracer, inum, before = watch_listener(ns, 7201, 64)
         start = time.time()
         flood = subprocess.run(["ip", "netns", "exec", ns.a, "python3", SYNFLOOD, "192.0.2.2",
                                 "7201", "3", "400", "198.51.100.0:3", "203.0.113.0:1"],
@@ -124,12 +131,7 @@ def test_accept_queue_overflow_matches_listen_drops():
     the clients give up."""
     with Netns("ttaq", "192.0.2.1", "192.0.2.2") as ns:
         sysctl(ns.b, "net.ipv4.tcp_synack_retries", 1)
-        server = Peer(ns.b, "listen-only", "192.0.2.2", "7202", "4")
-        server.expect("ready")
-        inum = netns_inode(ns.b)
-        tracer = Tracer(*LISTEN_ONLY)
-        wait_record(tracer, "netns", 5, "a namespace baseline", netns=inum)
-        before = netstat(ns.b)
+        server, tracer, inum, before = watch_listener(ns, 7202, 4)
         clients = Peer(ns.a, "connect-many", "192.0.2.2", "7202", "40")
         clients.expect("started")
         starts = wait_record(tracer, "alert", 5, "an accept_queue_full alert",
