@@ -71,7 +71,6 @@ static ssize_t read_text(struct listen_sampler *ls, const char *path)
 
 struct ns_visit {
 	struct listen_sampler *ls;
-	uint32_t inum;
 	uint32_t listeners;
 };
 
@@ -87,7 +86,7 @@ static void on_sock(const struct tt_sock_record *r, void *arg)
 /* Runs inside the namespace: /proc/thread-self/net and /proc/sys/net show
  * this thread's namespace.
  */
-static int sample_here(void *arg)
+static int sample_here(uint32_t inum, void *arg)
 {
 	struct ns_visit *v = arg;
 	struct listen_sampler *ls = v->ls;
@@ -118,7 +117,7 @@ static int sample_here(void *arg)
 				sysctls[k] = val;
 		}
 	}
-	lw_sample_netns(ls->lw, v->inum, have_counters, counters, sysctls);
+	lw_sample_netns(ls->lw, inum, have_counters, counters, sysctls);
 	return 0;
 }
 
@@ -128,16 +127,12 @@ static int sample_here(void *arg)
 static void find_owners(struct listen_sampler *ls, uint64_t now)
 {
 	uint64_t *unowned = ls->unowned;
-	struct sock_list l = { 0 };
 	size_t n = lw_unowned(ls->lw, unowned, UNOWNED_MAX);
 	int err;
 
 	if (!n || now < ls->next_owner_scan_ns)
 		return;
-	if (ls->snap->files_via_proc)
-		snapshot_collect(ls->snap, &l, ls->max_socks);
-	err = owner_index_scan(&ls->owners, ls->snap, TT_TCP_LISTEN, l.v, l.n);
-	sock_list_free(&l);
+	err = owner_index_scan_all(&ls->owners, ls->snap, TT_TCP_LISTEN, ls->max_socks);
 	if (err) {
 		p_warn("failed to find the processes holding listeners: %s", strerror(-err));
 		ls->next_owner_scan_ns = now + OWNER_RETRY_NS;
@@ -155,23 +150,15 @@ static void find_owners(struct listen_sampler *ls, uint64_t now)
 
 int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, void *arg)
 {
-	static struct netns_entry ns[NETNS_MAX];
-	size_t skipped;
-	int n = netns_collect(ns, NETNS_MAX, &skipped);
+	struct ns_visit v = { .ls = ls };
+	int n;
 
+	lw_sample_begin(ls->lw);
+	n = netns_for_each(sample_here, &v);
+	/* what was read is kept, even when a namespace failed */
+	lw_sample_end(ls->lw, now, fn, arg);
 	if (n < 0)
 		return n;
-	lw_sample_begin(ls->lw);
-	for (int i = 0; i < n; i++) {
-		struct ns_visit v = { .ls = ls, .inum = ns[i].inum };
-		int err = i == 0 ? sample_here(&v) : netns_run_in(ns[i].path, sample_here, &v);
-
-		if (err && err != -ENOENT && err != -ESRCH) {
-			lw_sample_end(ls->lw, now, fn, arg);
-			return err;
-		}
-	}
-	lw_sample_end(ls->lw, now, fn, arg);
 	find_owners(ls, now);
 	return 0;
 }

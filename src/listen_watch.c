@@ -245,21 +245,27 @@ void lw_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r)
 	memcpy(q->addr, r->daddr, sizeof(q->addr));
 }
 
-static struct lw_netns *find_netns(const struct listen_watch *lw, uint32_t inum)
+/* v sorted by inum */
+static struct lw_netns *search_netns(struct lw_netns *v, size_t n, uint32_t inum)
 {
-	size_t lo = 0, hi = lw->nns;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (lw->ns[mid].inum == inum)
-			return &lw->ns[mid];
-		if (lw->ns[mid].inum < inum)
+		if (v[mid].inum == inum)
+			return &v[mid];
+		if (v[mid].inum < inum)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return NULL;
+}
+
+static struct lw_netns *find_netns(const struct listen_watch *lw, uint32_t inum)
+{
+	return search_netns(lw->ns, lw->nns, inum);
 }
 
 const struct lw_netns *lw_netns_find(const struct listen_watch *lw, uint32_t inum)
@@ -267,28 +273,12 @@ const struct lw_netns *lw_netns_find(const struct listen_watch *lw, uint32_t inu
 	return find_netns(lw, inum);
 }
 
-static const struct lw_netns *find_prev_netns(const struct listen_watch *lw, uint32_t inum)
-{
-	size_t lo = 0, hi = lw->nprev;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (lw->prev[mid].inum == inum)
-			return &lw->prev[mid];
-		if (lw->prev[mid].inum < inum)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 void lw_sample_netns(struct listen_watch *lw, uint32_t inum, bool have_counters,
 		     const uint64_t counters[LW_N_COUNTERS],
 		     const int64_t sysctls[LW_N_SYSCTLS])
 {
-	const struct lw_netns *prev = find_prev_netns(lw, inum);
+	/* the previous sample's array is sorted: it ended that sample */
+	const struct lw_netns *prev = search_netns(lw->prev, lw->nprev, inum);
 	struct lw_netns *ns;
 
 	if (lw->nns == lw->ns_cap)

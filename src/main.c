@@ -59,8 +59,8 @@ static void on_event(const struct tt_event *e, void *arg)
 
 	if (f->journal)
 		journal_event(f->journal, e);
-	if (f->lw && (e->type == TT_EV_SYNACK_RETRANS || e->type == TT_EV_LISTEN_OVERFLOW))
-		lw_event(f->lw, e);
+	if (f->lw)
+		lw_event(f->lw, e);	/* takes the listener records, ignores the rest */
 	ingest_event(f->in, e);
 }
 
@@ -102,17 +102,12 @@ static void check_leaks(struct snapshot *snap, struct feed *f, struct owner_inde
 			uint64_t *cands, uint64_t now, uint32_t max)
 {
 	struct ingest *in = f->in;
-	struct sock_list l = { 0 };
 	size_t n = ingest_leak_candidates(in, now, cands, LEAK_BATCH_MAX);
 	int err;
 
 	if (!n)
 		return;
-	/* The /proc fallback matches descriptors by socket inode. */
-	if (snap->files_via_proc)
-		snapshot_collect(snap, &l, max);
-	err = owner_index_scan(ix, snap, TT_TCP_CLOSE_WAIT, l.v, l.n);
-	sock_list_free(&l);
+	err = owner_index_scan_all(ix, snap, TT_TCP_CLOSE_WAIT, max);
 	if (err) {
 		p_warn("failed to find the processes holding leaked sockets: %s", strerror(-err));
 		ix->n = 0;

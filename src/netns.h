@@ -25,6 +25,12 @@ int netns_collect(struct netns_entry *out, size_t max, size_t *skipped);
 /* The inode number of our own network namespace (0 if unknown). */
 uint32_t netns_self(void);
 
+/* Run fn inside every reachable namespace in turn, ours first (without
+ * entering it). A namespace that vanishes meanwhile is skipped. Returns how
+ * many were visited, or the first negative errno from fn or from entering.
+ */
+int netns_for_each(int (*fn)(uint32_t inum, void *arg), void *arg);
+
 /* Run fn inside the namespace at path, then return to our own.
  * Returns fn's result or negative errno when the namespace cannot be entered.
  */

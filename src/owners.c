@@ -167,6 +167,20 @@ int owner_index_scan(struct owner_index *ix, struct snapshot *snap, uint8_t stat
 	return 0;
 }
 
+int owner_index_scan_all(struct owner_index *ix, struct snapshot *snap, uint8_t state,
+			 size_t max_socks)
+{
+	struct sock_list l = { 0 };
+	int err;
+
+	/* the fallback matches descriptors by socket inode */
+	if (snap->files_via_proc)
+		snapshot_collect(snap, &l, max_socks);
+	err = owner_index_scan(ix, snap, state, l.v, l.n);
+	sock_list_free(&l);
+	return err;
+}
+
 size_t owner_index_find(const struct owner_index *ix, uint64_t cookie,
 			const struct owner **first)
 {

@@ -29,6 +29,12 @@ void owner_index_free(struct owner_index *ix);
 int owner_index_scan(struct owner_index *ix, struct snapshot *snap, uint8_t state,
 		     const struct tt_sock_record *socks, size_t nsocks);
 
+/* owner_index_scan() for callers without a socket list: reads one (at most
+ * max_socks sockets) only when the /proc fallback needs it.
+ */
+int owner_index_scan_all(struct owner_index *ix, struct snapshot *snap, uint8_t state,
+			 size_t max_socks);
+
 /* The owners of cookie: count, with *first pointing at the first. */
 size_t owner_index_find(const struct owner_index *ix, uint64_t cookie,
 			const struct owner **first);

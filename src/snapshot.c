@@ -269,37 +269,21 @@ struct visit_args {
 	void *arg;
 };
 
-static int visit_one(void *p)
+static int visit_one(uint32_t inum, void *p)
 {
 	struct visit_args *v = p;
 
+	(void)inum;
 	return snapshot_here(v->s, v->fn, v->arg);
 }
 
 int snapshot_all(struct snapshot *s, snapshot_fn fn, void *arg, size_t *visited)
 {
-	static struct netns_entry ns[NETNS_MAX];
 	struct visit_args v = { s, fn, arg };
-	size_t skipped;
-	int n = netns_collect(ns, NETNS_MAX, &skipped);
+	int n = netns_for_each(visit_one, &v);
 
-	*visited = 0;
-	if (n < 0)
-		return n;
-	if (skipped)
-		p_warn("%zu network namespaces beyond the first %d were not read",
-		       skipped, NETNS_MAX);
-	for (int i = 0; i < n; i++) {
-		int err = i == 0 ? snapshot_here(s, fn, arg)
-				 : netns_run_in(ns[i].path, visit_one, &v);
-
-		if (err == -ENOENT || err == -ESRCH)
-			continue;	/* gone meanwhile */
-		if (err)
-			return err;
-		(*visited)++;
-	}
-	return 0;
+	*visited = n > 0 ? (size_t)n : 0;
+	return n < 0 ? n : 0;
 }
 
 static void collect_one(const struct tt_sock_record *r, void *arg)
