@@ -1,7 +1,10 @@
 # tcptrail build: BPF objects -> skeletons -> userspace binary, all in build/.
 #
 #   sudo make run [ARGS="--json"]   install missing packages, build, trace live
-#   sudo make test                  the whole suite: unit (no root) + integration
+#   sudo make test                  the whole suite: unit (no root), integration on
+#                                   this kernel, then the kernel matrix under qemu
+#   sudo make test VMTEST=0         the same without the kernel matrix
+#   sudo make vmtest                the kernel matrix alone (5.10, 6.1, 6.12)
 #   make bench                      connection-storm benchmark vs peer tools
 #   make vmlinux                    regenerate vmlinux/$(ARCH)/vmlinux.h
 #   make SANITIZE=1                 build with ASan/UBSan into build-san/
@@ -37,7 +40,7 @@ CORE_SRCS := src/conn_table.c src/history.c src/tcp_names.c src/outbuf.c \
 	src/filter.c src/ingest.c src/leak_stats.c src/journal.c \
 	src/listen_watch.c src/top_view.c
 # Modules that talk to the kernel.
-KERNEL_SRCS := src/tracer.c src/snapshot.c src/netns.c src/owners.c \
+KERNEL_SRCS := src/tracer.c src/sock_id.c src/snapshot.c src/netns.c src/owners.c \
 	src/leak_report.c src/listen_sampler.c src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
@@ -53,7 +56,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test unit integration bench vmlinux clean
+.PHONY: all deps vmdeps run test vmtest unit integration bench vmlinux clean
 
 all: $(OUT)/tcptrail
 
@@ -99,8 +102,10 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 # Install what a fresh Debian/Ubuntu machine lacks. Cheap when all is there.
 DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
 	iproute2 python3 libbpf-tools tmux hping3 jq
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# The kernel matrix: qemu, and what its initramfs is made of.
+VM_PKGS := qemu-system-x86 busybox-static cpio xz-utils binutils python3 iproute2
+define install_missing
+	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -108,6 +113,11 @@ deps:
 		if [ "$$(id -u)" != 0 ]; then echo "tcptrail: installing packages needs root: run with sudo" >&2; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
 	fi
+endef
+deps:
+	$(call install_missing,$(DEB_PKGS))
+vmdeps:
+	$(call install_missing,$(VM_PKGS))
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -115,9 +125,14 @@ run: deps
 
 BENCH_TOOLS := $(OUT)/storm $(OUT)/gen_journal
 
-test: deps
+VMTEST ?= 1
+test: deps $(if $(filter 1,$(VMTEST)),vmdeps)
 	$(Q)$(MAKE) --no-print-directory all $(OUT)/unit_tests $(BENCH_TOOLS)
-	$(Q)bash tests/run.sh
+	$(Q)OUT=$(OUT) VMTEST=$(VMTEST) bash tests/run.sh
+
+vmtest: deps vmdeps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUT=$(OUT) bash tests/vm/run.sh
 
 unit: $(OUT)/unit_tests
 	$(Q)$(OUT)/unit_tests

@@ -52,9 +52,10 @@ static __always_inline __u32 tt_sk_netns(const struct sock_common *skc)
 	return BPF_CORE_READ(skc, skc_net.net, ns.inum);
 }
 
-/* SKB_DROP_REASON_TCP_LISTEN_OVERFLOW appeared in v6.2 (with the drop reasons
- * of tcp_check_req()); a local flavour lets this compile against older BTF,
- * and relocation still resolves the running kernel's own value by name.
+/* SKB_DROP_REASON_TCP_LISTEN_OVERFLOW is newer than 6.12 (Debian's 6.1 and
+ * 6.12 kernels lack it; 6.18 has it); a local flavour lets this compile
+ * against BTF without it, and relocation resolves the running kernel's own
+ * value by name. Userspace loads its user only where the value exists.
  */
 enum skb_drop_reason___tt {
 	SKB_DROP_REASON_TCP_LISTEN_OVERFLOW___tt = 0,
@@ -70,6 +71,55 @@ static __always_inline int tt_listen_overflow_reason(void)
 {
 	return bpf_core_enum_value(enum skb_drop_reason___tt,
 				   SKB_DROP_REASON_TCP_LISTEN_OVERFLOW___tt);
+}
+
+/* Socket identity. Tracing and iterator programs may call
+ * bpf_get_socket_cookie() only from v5.12; before that (5.10) the verifier
+ * rejects it. Userspace probes the kernel and sets sock_cookies; where it is
+ * false every socket is named by a keyed permutation of its kernel address
+ * instead: unique among live sockets, stable for a socket's life, never
+ * revealing the address (sock_id_key is random per run). The branch on
+ * sock_cookies is resolved at load, so the verifier never sees the helper
+ * call on kernels that lack it.
+ */
+const volatile bool sock_cookies = true;
+const volatile __u64 sock_id_key;
+
+static __always_inline __u64 tt_addr_id(const void *sk)
+{
+	const void *slot = sk;
+	__u64 x = 0;
+
+	/* The verifier allows no arithmetic on a socket pointer but addition:
+	 * copy its value out as a plain number.
+	 */
+	bpf_probe_read_kernel(&x, sizeof(x), &slot);
+	x ^= sock_id_key;
+
+	/* splitmix64's finaliser: a bijection, so distinct sockets differ */
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x ? x : 1;	/* 0 means "no socket" in records */
+}
+
+/* sk must be a BTF-typed pointer (a tracepoint argument, an iterator's). */
+static __always_inline __u64 tt_sock_id(void *sk)
+{
+	if (sock_cookies)
+		return bpf_get_socket_cookie(sk);
+	return tt_addr_id(sk);
+}
+
+/* The identity of a socket reached through memory reads (not a BTF pointer),
+ * which tcptrail has already named through tt_sock_id(): the kernel keeps the
+ * cookie once it is assigned.
+ */
+static __always_inline __u64 tt_sock_id_read(const struct sock *sk)
+{
+	if (sock_cookies)
+		return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	return tt_addr_id(sk);
 }
 
 #endif /* CORE_FIXES_BPF_H */

@@ -14,7 +14,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-extern int CONFIG_HZ __kconfig __weak;
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
 
 /* Set by userspace before each task_file walk: report only sockets in this
  * state (0: all).
@@ -24,17 +25,27 @@ __u32 want_state;
  * their request sockets (the listener sampler's view).
  */
 __u32 listeners_only;
+/* The kernel's tick rate, measured by userspace (see snapshot_open()): no
+ * kernel config file is needed. 0 while unknown.
+ */
+__u32 hz;
+/* Calibration: with 'calibrate' set, a walk only stamps the tick count and
+ * the monotonic clock at one instant, and reports no socket.
+ */
+__u32 calibrate;
+__u64 cal_jiffies;
+__u64 cal_ns;
 
 /* ms since jiffies value 'then' (32-bit, as the kernel stores stamps);
- * ~0 when CONFIG_HZ is unknown.
+ * ~0 while the tick rate is unknown.
  */
 static __always_inline __u32 jiffies_ago_ms(__u32 then)
 {
 	__u32 ticks = (__u32)bpf_jiffies64() - then;
 
-	if (CONFIG_HZ <= 0)
+	if (!hz)
 		return ~0u;
-	return (__u32)((__u64)ticks * 1000 / CONFIG_HZ);
+	return (__u32)((__u64)ticks * 1000 / hz);
 }
 
 /* When the listener last sent a SYN cookie: tcp_synq_overflow() stamps the
@@ -79,12 +90,17 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 	struct tt_sock_record r = {};
 	struct tcp_sock *tp;
 
+	if (calibrate) {
+		cal_jiffies = bpf_jiffies64();
+		cal_ns = bpf_ktime_get_ns();
+		return 0;
+	}
 	if (!skc)
 		return 0;
 	r.state = skc->skc_state;
 	if (listeners_only && r.state != TT_TCP_LISTEN && r.state != TT_TCP_NEW_SYN_RECV)
 		return 0;
-	r.cookie = bpf_get_socket_cookie(skc);
+	r.cookie = tt_sock_id(skc);
 	r.uid = ctx->uid;
 	fill_addrs(&r, skc);
 
@@ -97,7 +113,7 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 		struct sock *listener = BPF_CORE_READ(req, __req_common.skc_listener);
 
 		if (listener)
-			r.listener = BPF_CORE_READ(listener, __sk_common.skc_cookie.counter);
+			r.listener = tt_sock_id_read(listener);
 	}
 	/* Timewait and request sockets have no struct sock behind them. */
 	tp = bpf_skc_to_tcp_sock(skc);
@@ -134,16 +150,31 @@ int dump_task_files(struct bpf_iter__task_file *ctx)
 
 	if (!file || !task)
 		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	/* a direct load keeps sk a BTF pointer, as the cookie helper needs */
-	sk = sock->sk;
+	if (sock_cookies) {
+		/* bpf_sock_from_file() (5.11) is there wherever the cookie
+		 * helper is (5.12)
+		 */
+		sock = bpf_sock_from_file(file);
+		if (!sock)
+			return 0;
+		/* a direct load keeps sk a BTF pointer, as the helper needs */
+		sk = sock->sk;
+	} else {
+		/* A socket's file has a sockfs inode and the socket as private
+		 * data (an O_PATH file of a socket path has none).
+		 */
+		if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+			return 0;
+		sock = BPF_CORE_READ(file, private_data);
+		if (!sock)
+			return 0;
+		sk = BPF_CORE_READ(sock, sk);
+	}
 	if (!sk || tt_sk_protocol(sk) != IPPROTO_TCP)
 		return 0;
 	if (want_state && BPF_CORE_READ(sk, __sk_common.skc_state) != want_state)
 		return 0;
-	r.cookie = bpf_get_socket_cookie(sk);
+	r.cookie = tt_sock_id(sk);
 	r.pid = task->tgid;
 	r.fd = ctx->fd;
 	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);

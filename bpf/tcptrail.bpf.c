@@ -44,6 +44,29 @@ struct {
 	__type(value, __u64);
 } lost_cookies SEC(".maps");
 
+/* A passive child whose LISTEN -> SYN_RECV record waits for its identity.
+ * inet_csk_clone_lock() in older kernels (6.1, 6.12) sets the child's state
+ * before it copies the request's ports, addresses and cookie, so at that
+ * transition the child still looks like its listener. The record is kept
+ * here, keyed by the child's address, and sent just before the child's next
+ * transition, with its true tuple and id and the original time. LRU: only a
+ * child whose next transition was never seen leaves an entry behind.
+ */
+struct child_start {
+	__u64 ts_ns;
+	__u32 pid;
+	__u32 tid;
+	__u8 flags;
+	char comm[TT_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct child_start);
+} child_starts SEC(".maps");
+
 static __always_inline void count_lost(__u64 cookie)
 {
 	__u32 zero = 0;
@@ -169,6 +192,53 @@ static __always_inline int fill_from_incoming_skb(struct tt_event *e,
 	return 0;
 }
 
+/* The child was cloned with its listener's identity: keep its first record
+ * until the identity is set (see child_starts).
+ */
+static __always_inline bool defer_child_start(const struct sock *sk, int oldstate,
+					      int newstate)
+{
+	__u64 key = (__u64)sk, id = bpf_get_current_pid_tgid();
+	struct child_start cs = {};
+
+	if (oldstate != TT_TCP_LISTEN || newstate != TT_TCP_SYN_RECV ||
+	    BPF_CORE_READ(sk, __sk_common.skc_dport) != 0)
+		return false;
+	cs.ts_ns = bpf_ktime_get_ns();
+	cs.pid = id >> 32;
+	cs.tid = (__u32)id;
+	if (BPF_CORE_READ(sk, sk_lock.owned))
+		cs.flags = TT_F_OWNER_CTX;
+	bpf_get_current_comm(cs.comm, sizeof(cs.comm));
+	bpf_map_update_elem(&child_starts, &key, &cs, BPF_ANY);
+	return true;
+}
+
+static __always_inline void send_child_start(struct sock *sk, __u64 cookie)
+{
+	__u64 key = (__u64)sk;
+	struct child_start *cs = bpf_map_lookup_elem(&child_starts, &key);
+	struct tt_event *e;
+
+	if (!cs)
+		return;
+	e = reserve_event(cookie);
+	if (e) {
+		fill_common(e, TT_EV_STATE, cookie);
+		fill_full_sock(e, sk);
+		e->ts_ns = cs->ts_ns;
+		e->pid = cs->pid;
+		e->tid = cs->tid;
+		e->flags = cs->flags;
+		__builtin_memcpy(e->comm, cs->comm, sizeof(e->comm));
+		e->oldstate = TT_TCP_LISTEN;
+		e->newstate = TT_TCP_SYN_RECV;
+		__builtin_memset(&e->close, 0, sizeof(e->close));
+		submit_event(e);
+	}
+	bpf_map_delete_elem(&child_starts, &key);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -177,7 +247,11 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 
 	if (tt_sk_protocol(sk) != IPPROTO_TCP)
 		return 0;
-	cookie = bpf_get_socket_cookie(sk);
+	if (defer_child_start(sk, oldstate, newstate))
+		return 0;
+	cookie = tt_sock_id(sk);
+	if (oldstate == TT_TCP_SYN_RECV)
+		send_child_start(sk, cookie);
 	e = reserve_event(cookie);
 	if (!e)
 		return 0;
@@ -204,7 +278,7 @@ SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(handle_synack_retransmit, struct sock *sk, struct request_sock *req)
 {
 	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
-	__u64 cookie = bpf_get_socket_cookie(sk);
+	__u64 cookie = tt_sock_id(sk);
 	struct tt_event *e = reserve_event(cookie);
 
 	if (!e)
@@ -225,7 +299,7 @@ int BPF_PROG(handle_synack_retransmit, struct sock *sk, struct request_sock *req
 static __always_inline int record_reset_sent(const struct sock *sk,
 					     const struct sk_buff *skb, __u16 reason)
 {
-	__u64 cookie = sk ? bpf_get_socket_cookie((void *)sk) : 0;
+	__u64 cookie = sk ? tt_sock_id((void *)sk) : 0;
 	struct tt_event *e = reserve_event(cookie);
 	__u8 state = 0;
 
@@ -272,7 +346,7 @@ int BPF_PROG(handle_send_reset_reason, const struct sock *sk,
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(handle_receive_reset, struct sock *sk)
 {
-	__u64 cookie = bpf_get_socket_cookie(sk);
+	__u64 cookie = tt_sock_id(sk);
 	struct tt_event *e = reserve_event(cookie);
 
 	if (!e)

@@ -137,9 +137,10 @@ static int reconcile_with_kernel(struct snapshot *snap, struct tracer *tr, struc
 	int err;
 
 	err = snapshot_collect(snap, &l, max);
-	if (err == -ENOMEM) {
+	if (err == -ENOMEM || err == -EOPNOTSUPP) {
+		/* snapshot_open() has said why there is no list */
 		sock_list_free(&l);
-		return err;
+		return err == -ENOMEM ? err : 0;
 	}
 	if (err) {
 		p_warn("failed to read the kernel's sockets: %s%s", strerror(-err),

@@ -13,8 +13,10 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <time.h>
 #include "log.h"
 #include "netns.h"
+#include "sock_id.h"
 #include "snapshot.h"
 #include "snapshot.skel.h"
 
@@ -23,42 +25,6 @@ static bool forced(const char *var, const char *value)
 	const char *v = getenv(var);
 
 	return v && strcmp(v, value) == 0;
-}
-
-int snapshot_open(struct snapshot *s)
-{
-	int err = 0;
-
-	memset(s, 0, sizeof(*s));
-	s->skel = snapshot_bpf__open_and_load();
-	if (!s->skel)
-		err = -errno;
-	if (s->skel && !forced("TCPTRAIL_SNAPSHOT", "diag")) {
-		s->link = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
-		if (!s->link)
-			err = -errno;
-	}
-	if (s->skel && !forced("TCPTRAIL_OWNERS", "proc")) {
-		s->files_link = bpf_program__attach_iter(s->skel->progs.dump_task_files, NULL);
-		if (!s->files_link)
-			err = -errno;
-	}
-	s->via_diag = !s->link;
-	s->files_via_proc = !s->files_link;
-	if (err)
-		p_info("BPF iterators unavailable: %s", strerror(-err));
-	if (s->via_diag || s->files_via_proc)
-		p_info("sockets via %s, descriptors via %s", s->via_diag ? "sock_diag" : "iter/tcp",
-		       s->files_via_proc ? "/proc" : "iter/task_file");
-	return 0;
-}
-
-void snapshot_close(struct snapshot *s)
-{
-	bpf_link__destroy(s->files_link);
-	bpf_link__destroy(s->link);
-	snapshot_bpf__destroy(s->skel);
-	memset(s, 0, sizeof(*s));
 }
 
 /* Read fixed-size records from an iterator link, calling fn on each. */
@@ -98,6 +64,129 @@ static int iter_read(struct bpf_link *link, size_t rec_size,
 	}
 	close(fd);
 	return 0;
+}
+
+static void ignore_rec(const void *rec, void *arg)
+{
+	(void)rec;
+	(void)arg;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Where a tick boundary lies: after 'lo', at or before 'hi' (ns). */
+struct tick_edge {
+	uint64_t jiffies, lo, hi;
+};
+
+/* The kernel's tick rate, measured rather than read from a kernel config
+ * file that minimal images lack. The iterator reads the tick count and the
+ * monotonic clock at one instant; sampling it back to back brackets two tick
+ * boundaries at least 40 ms apart, which bounds the tick period closely.
+ * A Kconfig choice inside the bounds is taken as is. 0 if it cannot tell.
+ */
+static uint32_t measure_hz(struct snapshot *s)
+{
+	static const uint32_t choices[] = { 100, 250, 300, 1000 };
+	struct snapshot_bpf__bss *b = s->skel->bss;
+	struct tick_edge first = { 0 }, last = { 0 };
+	uint64_t prev_j = 0, prev_ns = 0, deadline = now_ns() + 500000000ull;
+	double lo, hi;
+
+	b->calibrate = 1;
+	while (now_ns() < deadline) {
+		if (iter_read(s->link, sizeof(struct tt_sock_record), ignore_rec, NULL))
+			break;
+		if (prev_ns && b->cal_jiffies != prev_j) {
+			struct tick_edge e = { b->cal_jiffies, prev_ns, b->cal_ns };
+
+			if (!first.jiffies)
+				first = e;
+			else if (e.jiffies - first.jiffies >= 4 && e.lo - first.hi >= 40000000ull) {
+				last = e;
+				break;
+			}
+		}
+		prev_j = b->cal_jiffies;
+		prev_ns = b->cal_ns;
+	}
+	b->calibrate = 0;
+	if (!last.jiffies)
+		return 0;
+	/* n periods lie between the two boundaries */
+	lo = 1e9 * (double)(last.jiffies - first.jiffies) / (double)(last.hi - first.lo);
+	hi = 1e9 * (double)(last.jiffies - first.jiffies) / (double)(last.lo - first.hi);
+	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
+		if (choices[i] >= lo && choices[i] <= hi)
+			return choices[i];
+	return (uint32_t)((lo + hi) / 2 + 0.5);
+}
+
+int snapshot_open(struct snapshot *s)
+{
+	int err = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->skel = snapshot_bpf__open();
+	if (s->skel) {
+		s->skel->rodata->sock_cookies = sock_id_mode()->cookies;
+		s->skel->rodata->sock_id_key = sock_id_mode()->key;
+		err = snapshot_bpf__load(s->skel);
+		if (err) {
+			snapshot_bpf__destroy(s->skel);
+			s->skel = NULL;
+		}
+	} else {
+		err = -errno;
+	}
+	if (s->skel && !forced("TCPTRAIL_SNAPSHOT", "diag")) {
+		s->link = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
+		if (!s->link)
+			err = -errno;
+	}
+	if (s->skel && !forced("TCPTRAIL_OWNERS", "proc")) {
+		s->files_link = bpf_program__attach_iter(s->skel->progs.dump_task_files, NULL);
+		if (!s->files_link)
+			err = -errno;
+	}
+	s->via_diag = !s->link;
+	s->files_via_proc = !s->files_link;
+	if (err)
+		p_warn("the BPF socket iterators cannot load here (%s): sockets are read "
+		       "through sock_diag, without SYN queue lengths or SYN cookie times, "
+		       "and owners through /proc", strerror(-err));
+	if (s->via_diag && !sock_id_mode()->cookies) {
+		/* its ids could never match the tracer's */
+		s->no_sockets = true;
+		p_warn("sock_diag names sockets by their cookies, which BPF programs on this "
+		       "kernel cannot read: connections that predate tcptrail are not shown");
+	}
+	if (s->via_diag || s->files_via_proc)
+		p_info("sockets via %s, descriptors via %s", s->via_diag ? "sock_diag" : "iter/tcp",
+		       s->files_via_proc ? "/proc" : "iter/task_file");
+	if (s->link) {
+		s->skel->bss->hz = measure_hz(s);
+		if (s->skel->bss->hz)
+			p_info("kernel tick rate: %u Hz (measured)", s->skel->bss->hz);
+		else
+			p_warn("cannot measure the kernel's tick rate: CLOSE_WAIT ages of "
+			       "sockets older than the trace are unknown");
+	}
+	return 0;
+}
+
+void snapshot_close(struct snapshot *s)
+{
+	bpf_link__destroy(s->files_link);
+	bpf_link__destroy(s->link);
+	snapshot_bpf__destroy(s->skel);
+	memset(s, 0, sizeof(*s));
 }
 
 struct sock_visit {
@@ -243,6 +332,8 @@ int snapshot_here(struct snapshot *s, snapshot_fn fn, void *arg)
 {
 	int err;
 
+	if (s->no_sockets)
+		return -EOPNOTSUPP;
 	if (!s->via_diag)
 		return iter_here(s, fn, arg);
 	err = diag_dump(AF_INET, netns_self(), fn, arg);

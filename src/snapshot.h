@@ -19,6 +19,7 @@ struct snapshot {
 	struct bpf_link *files_link;
 	bool via_diag;		/* sockets: sock_diag fallback in use */
 	bool files_via_proc;	/* descriptors: /proc fallback in use */
+	bool no_sockets;	/* no usable socket source (said once at open) */
 };
 
 typedef void (*snapshot_fn)(const struct tt_sock_record *r, void *arg);
@@ -30,7 +31,9 @@ typedef void (*snapshot_fn)(const struct tt_sock_record *r, void *arg);
 int snapshot_open(struct snapshot *s);
 void snapshot_close(struct snapshot *s);
 
-/* Visit every socket of the calling thread's namespace. */
+/* Visit every socket of the calling thread's namespace. -EOPNOTSUPP when
+ * no source of sockets can name them as the tracer does.
+ */
 int snapshot_here(struct snapshot *s, snapshot_fn fn, void *arg);
 
 /* Visit the listeners and request sockets of the calling thread's namespace

@@ -7,6 +7,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
+#include "sock_id.h"
 #include "tracer.h"
 #include "tcptrail.skel.h"
 
@@ -155,6 +156,11 @@ static int probe_features(struct tracer *t)
 	if (!t->feat.listen_overflow)
 		p_warn("this kernel has no TCP_LISTEN_OVERFLOW drop reason: "
 		       "accept-queue overflows are not reported per connection");
+	p_info("kernel features: ids=%s synack_retransmit=%s resets=%s reset_reasons=%s "
+	       "listen_overflow=%s", sock_id_mode()->cookies ? "cookies" : "per-run",
+	       t->feat.synack ? "yes" : "no",
+	       t->feat.send_reset && t->feat.receive_reset ? "yes" : "no",
+	       t->feat.send_reset_reason ? "yes" : "no", t->feat.listen_overflow ? "yes" : "no");
 	return 0;
 }
 
@@ -204,6 +210,8 @@ int tracer_open(struct tracer **out, const struct tracer_config *cfg)
 	err = probe_features(t);
 	if (err)
 		goto fail;
+	t->skel->rodata->sock_cookies = sock_id_mode()->cookies;
+	t->skel->rodata->sock_id_key = sock_id_mode()->key;
 	err = bpf_map__set_max_entries(t->skel->maps.events, cfg->ring_mb << 20);
 	if (err) {
 		p_err("failed to size the ring buffer: %s", strerror(-err));

@@ -93,14 +93,14 @@ def run_storm(args, tmp):
 
     # The tracer's fixed cost (loading BPF, parsing the kernel's BTF, idle
     # polling) measured over a run of the same length without the storm.
-    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", os.devnull], "tracing")
+    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", os.devnull], "tcptrail: tracing;")
     time.sleep(args.seconds)
     idle_cpu, _ = stop(proc)
 
     # Everything is traced, unfiltered; records of the storm are those with
     # its port at either end.
     path = os.path.join(tmp, "tcptrail.json")
-    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", path], "tracing")
+    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", path], "tcptrail: tracing;")
     conns, failed, rate = storm(port, args.seconds)
     cpu, err = stop(proc)
     mine = r'"(l|r)port":%d,' % port

@@ -1,5 +1,6 @@
 """CLOSE_WAIT leak diagnosis on the real kernel with real processes: the
 tracer must name the process and descriptor holding each leaked socket."""
+import json
 import os
 import re
 import socket
@@ -32,6 +33,15 @@ def check_leaks(records, held, pid, netns=None):
             check(r["netns"] == netns, "netns %d, expected %d" % (r["netns"], netns))
 
 
+def leaks_report(port):
+    """tcptrail leaks --json: its leak records for port, and its records."""
+    report = subprocess.run([TCPTRAIL, "leaks", "--json"], capture_output=True, text=True,
+                            timeout=120)
+    check(report.returncode == 0, "leaks exited %d: %s" % (report.returncode, report.stderr))
+    recs = [json.loads(l) for l in report.stdout.splitlines()]
+    return [r for r in recs if r["type"] == "close_wait_leak" and r["lport"] == port], recs
+
+
 def test_leaky_server_named_with_fds():
     port = free_port()
     tracer = Tracer("--leak-after", "1")
@@ -49,6 +59,9 @@ def test_leaky_server_named_with_fds():
     counts = sorted(r["process_leaks"] for r in leaks)
     check(counts == list(range(1, 21)), "per-process counts %s" % counts)
     check(not tracer.records_of("close_wait_resolved", lport=port), "resolved while held")
+    # the one-shot report names the same owner and descriptors
+    mine, _ = leaks_report(port)
+    check_leaks(mine, held, server.proc.pid)
     server.send("exit")
     server.close()
 
@@ -186,12 +199,7 @@ def test_ten_thousand_leaks():
     check(reported == 10000, "text view reported %d of 10000: %s" % (reported, lines[:3]))
     check(len(lines) <= 20, "text view flooded: %d lines" % len(lines))
 
-    report = subprocess.run([TCPTRAIL, "leaks", "--json"], capture_output=True, text=True,
-                            timeout=120)
-    check(report.returncode == 0, "leaks exited %d: %s" % (report.returncode, report.stderr))
-    import json
-    recs = [json.loads(l) for l in report.stdout.splitlines()]
-    mine = [r for r in recs if r["type"] == "close_wait_leak" and r["lport"] == port]
+    mine, recs = leaks_report(port)
     check_leaks(mine, held, pid)
     summary = one([r for r in recs if r["type"] == "leak_process" and r["pid"] == pid],
                   "process summary")
