@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole suite: unit tests (no root needed), then integration tests on the
-# real kernel (root). Prints one line per test and closes with the count.
-# Usage: tests/run.sh [substring ...]   (substrings select integration tests)
+# The whole suite: unit tests (no root needed), integration tests on the
+# real kernel (root), then the kernel matrix under qemu (VMTEST=0 skips it).
+# Prints one line per test and closes with the count.
+# Usage: tests/run.sh [substring ...]   (substrings select integration tests
+# and leave the matrix out)
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-build}
@@ -15,6 +17,11 @@ trap 'rm -f "$log"' EXIT
 [ "${PIPESTATUS[0]}" -eq 0 ] || unit_rc=1
 TCPTRAIL="$OUT/tcptrail" python3 tests/integration/run.py "$@" 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || integration_rc=1
+# The kernel matrix: the same scenarios inside each supported kernel.
+if [ "${VMTEST:-1}" != 0 ] && [ $# -eq 0 ]; then
+	OUT="$OUT" bash tests/vm/run.sh 2>&1 | tee -a "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || vm_rc=1
+fi
 
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
@@ -26,6 +33,10 @@ fi
 if [ -n "${integration_rc:-}" ] && ! grep -q '^FAIL integration/' "$log"; then
 	failed=$((failed + 1))
 	echo "FAIL integration: the runner exited abnormally"
+fi
+if [ -n "${vm_rc:-}" ] && ! grep -q '^FAIL vm' "$log"; then
+	failed=$((failed + 1))
+	echo "FAIL vm: the kernel matrix exited abnormally"
 fi
 # A runner that died without reporting must not look like success.
 if [ "$passed" -eq 0 ]; then
