@@ -27,7 +27,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUT) -Ibpf -Ivmlinux/$(ARCH)
 CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wno-missing-field-initializers -I$(OUT) -Ibpf -Isrc $(SAN_FLAGS)
-LDLIBS := -lbpf -lelf -lz
+LDLIBS := -lbpf -lelf -lz -lm
 LDFLAGS := $(SAN_FLAGS)
 
 BPF_NAMES := tcptrail snapshot

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <math.h>
 #include <time.h>
 #include "log.h"
 #include "netns.h"
@@ -88,8 +89,9 @@ struct tick_edge {
 /* The kernel's tick rate, measured rather than read from a kernel config
  * file that minimal images lack. The iterator reads the tick count and the
  * monotonic clock at one instant; sampling it back to back brackets two tick
- * boundaries at least 40 ms apart, which bounds the tick period closely.
- * A Kconfig choice inside the bounds is taken as is. 0 if it cannot tell.
+ * boundaries at least 100 ms apart, which bounds the tick period closely.
+ * A Kconfig choice inside the bounds, or within 1.5% of their middle (ticks
+ * handled late, as under emulation), is taken as is. 0 if it cannot tell.
  */
 static uint32_t measure_hz(struct snapshot *s)
 {
@@ -108,7 +110,7 @@ static uint32_t measure_hz(struct snapshot *s)
 
 			if (!first.jiffies)
 				first = e;
-			else if (e.jiffies - first.jiffies >= 4 && e.lo - first.hi >= 40000000ull) {
+			else if (e.jiffies - first.jiffies >= 8 && e.lo - first.hi >= 100000000ull) {
 				last = e;
 				break;
 			}
@@ -123,7 +125,8 @@ static uint32_t measure_hz(struct snapshot *s)
 	lo = 1e9 * (double)(last.jiffies - first.jiffies) / (double)(last.hi - first.lo);
 	hi = 1e9 * (double)(last.jiffies - first.jiffies) / (double)(last.lo - first.hi);
 	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
-		if (choices[i] >= lo && choices[i] <= hi)
+		if ((choices[i] >= lo && choices[i] <= hi) ||
+		    fabs(choices[i] - (lo + hi) / 2) <= choices[i] * 0.015)
 			return choices[i];
 	return (uint32_t)((lo + hi) / 2 + 0.5);
 }

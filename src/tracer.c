@@ -122,9 +122,14 @@ static int probe_features(struct tracer *t)
 
 	if (!btf) {
 		p_err("this kernel exposes no BTF type information "
-		      "(/sys/kernel/btf/vmlinux); tcptrail needs a kernel built with "
-		      "CONFIG_DEBUG_INFO_BTF=y (5.12 or later)");
+		      "(/sys/kernel/btf/vmlinux); tcptrail needs Linux 5.8 or later built "
+		      "with CONFIG_DEBUG_INFO_BTF=y");
 		return -ENOENT;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0) {
+		p_err("this kernel has no BPF ring buffer; tcptrail needs Linux 5.8 or later");
+		btf__free(btf);
+		return -ENOTSUP;
 	}
 	if (tp_arity(btf, "inet_sock_set_state") < 0) {
 		p_err("this kernel has no sock:inet_sock_set_state tracepoint; "

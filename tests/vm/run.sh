@@ -32,7 +32,7 @@ while read -r name vmlinuz _; do
 		-nographic -nic none -no-reboot -kernel "$vmlinuz" -initrd "$img" \
 		-append "console=ttyS0 quiet panic=-1" </dev/null >"$log" 2>&1
 	tr -d '\r' <"$log" | sed -n -e "s#^\(PASS\|FAIL\|SKIP\) integration/#\1 vm-$name/#p" \
-		-e "/^TCPTRAIL-VM-BEGIN/,/^TCPTRAIL-VM-END/{/^\(PASS\|FAIL\|SKIP\|TCPTRAIL\)/!s#^#vm-$name: #p}"
+		-e "/TCPTRAIL-VM-BEGIN/,/^TCPTRAIL-VM-END/{/^\(PASS\|FAIL\|SKIP\)\|TCPTRAIL-VM/!s#^#vm-$name: #p}"
 	if ! grep -q '^TCPTRAIL-VM-END rc=0' <(tr -d '\r' <"$log"); then
 		rc=1
 		grep -q '^TCPTRAIL-VM-END' <(tr -d '\r' <"$log") ||
