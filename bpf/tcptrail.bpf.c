@@ -239,22 +239,21 @@ static __always_inline void send_child_start(struct sock *sk, __u64 cookie)
 	bpf_map_delete_elem(&child_starts, &key);
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
+static __always_inline void record_set_state(struct sock *sk, int oldstate, int newstate)
 {
 	__u64 cookie;
 	struct tt_event *e;
 
 	if (tt_sk_protocol(sk) != IPPROTO_TCP)
-		return 0;
+		return;
 	if (defer_child_start(sk, oldstate, newstate))
-		return 0;
+		return;
 	cookie = tt_sock_id(sk);
 	if (oldstate == TT_TCP_SYN_RECV)
 		send_child_start(sk, cookie);
 	e = reserve_event(cookie);
 	if (!e)
-		return 0;
+		return;
 	fill_common(e, TT_EV_STATE, cookie);
 	fill_full_sock(e, sk);
 	e->oldstate = oldstate;
@@ -271,6 +270,76 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 		e->close.sk_err = BPF_CORE_READ(sk, sk_err);
 	}
 	submit_event(e);
+}
+
+/* Nested state changes. The kernel runs a tracing program at most once at a
+ * time per CPU: when a softirq interrupts handle_set_state and changes a
+ * socket's state, that run is skipped and only counted in the program's
+ * recursion_misses. A second program on the same tracepoint has a guard of
+ * its own, so it does run then: it records exactly the transitions that
+ * arrive while handle_set_state is busy on this CPU. (Tracepoints run their
+ * programs with preemption off, and softirqs do not nest, so one catcher
+ * suffices.) Kernels that re-enter a program (no guard) are covered too: the
+ * nested handle_set_state defers to the catcher. What still escapes is a
+ * softirq landing in the few instructions of handle_set_state's run outside
+ * the depth mark: userspace reads the counters, and skipped + deferred -
+ * caught transitions are reported lost.
+ */
+struct nest {
+	__u32 depth;	/* 1: handle_set_state is busy on this CPU; 2: so is the catcher */
+	__u32 pad;
+	__u64 deferred;	/* nested runs of handle_set_state that left the transition
+			 * to the catchers
+			 */
+	__u64 caught;	/* transitions the catchers recorded */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nest);
+} nesting SEC(".maps");
+
+static __always_inline struct nest *nest_here(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&nesting, &zero);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	struct nest *n = nest_here();
+
+	if (!n)
+		return 0;
+	if (n->depth) {
+		n->deferred++;
+		return 0;
+	}
+	n->depth = 1;
+	record_set_state(sk, oldstate, newstate);
+	n->depth = 0;
+	return 0;
+}
+
+/* A transition while handle_set_state is busy on this CPU. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state_nested, struct sock *sk, int oldstate, int newstate)
+{
+	struct nest *n = nest_here();
+
+	/* depth 2 only where the kernel re-enters programs: this catcher
+	 * is busy in an outer run and records nothing twice
+	 */
+	if (!n || n->depth != 1)
+		return 0;
+	n->depth = 2;
+	n->caught++;
+	record_set_state(sk, oldstate, newstate);
+	n->depth = 1;
 	return 0;
 }
 

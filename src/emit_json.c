@@ -222,13 +222,15 @@ static void json_event(void *ctx, const struct tt_event *e)
 	end(em, p);
 }
 
-static void json_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total)
+static void json_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total,
+		      uint8_t cause)
 {
 	struct emitter *em = ctx;
 	char *p = begin(em, "lost", ts_ns);
 
 	p = key_u64(p, "count", count);
 	p = key_u64(p, "total", total);
+	p = key_str(p, "cause", lost_cause_name(cause));
 	end(em, p);
 }
 

@@ -213,15 +213,22 @@ static void text_event(void *ctx, const struct tt_event *e)
 	finish(em, netns_note(em, p, e->netns));
 }
 
-static void text_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total)
+static void text_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total,
+		      uint8_t cause)
 {
+	static const char *const why[LOST_N_CAUSES] = {
+		[LOST_RING_FULL] = " kernel records (ring buffer full; ",
+		[LOST_KERNEL_SKIPPED] = " kernel records (runs the kernel skipped; ",
+		[LOST_FILTER_SKIPPED] = " drop-filter runs the kernel skipped, overflows may be "
+					"among them (",
+	};
 	struct emitter *em = ctx;
 	char *p = outbuf_begin(em->out);
 
 	p = fmt_clock_ms(p, &em->clock, ts_ns);
 	p = fmt_lit(p, " LOST ");
 	p = fmt_u64(p, count);
-	p = fmt_lit(p, " kernel records (ring buffer full; ");
+	p = fmt_str(p, why[cause < LOST_N_CAUSES ? cause : LOST_RING_FULL]);
 	p = fmt_u64(p, total);
 	p = fmt_lit(p, " in all): affected histories are marked incomplete");
 	finish(em, p);
@@ -438,12 +445,14 @@ static void quiet_history(void *ctx, const struct conn *c, const struct history_
 	(void)s;
 }
 
-static void quiet_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total)
+static void quiet_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total,
+		       uint8_t cause)
 {
 	(void)ctx;
 	(void)ts_ns;
 	(void)count;
 	(void)total;
+	(void)cause;
 }
 
 static void quiet_leak(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t age_ns,

@@ -161,10 +161,9 @@ void history_observe(struct conn *c, uint8_t state, uint64_t ts)
 	append_state(c, state, ts);
 }
 
-bool history_is_restart(const struct conn *c, const struct tt_event *e)
+bool history_begins_life(const struct tt_event *e)
 {
-	return (c->flags & CONN_CLOSED) && e->oldstate == TT_TCP_CLOSE &&
-	       e->newstate != TT_TCP_CLOSE;
+	return begins_life(e->oldstate, e->newstate);
 }
 
 /* How a history that reached CLOSE ended. 'before' is the state it closed

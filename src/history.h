@@ -58,10 +58,12 @@ void history_on_reset(struct conn *c, const struct tt_event *e);
  */
 void history_observe(struct conn *c, uint8_t state, uint64_t ts);
 
-/* Does this transition begin a new life on a socket whose last one ended
- * (connect() again after a failed connect or a disconnect)?
+/* Does this transition begin a life (connect, passive open, listen)? On a
+ * tracked socket it starts a new history: connect() again after a failed
+ * connect or a disconnect, or (where ids are socket addresses) a new socket
+ * where a tracked one's end was never seen.
  */
-bool history_is_restart(const struct conn *c, const struct tt_event *e);
+bool history_begins_life(const struct tt_event *e);
 
 /* Compute the finished story. Valid for open histories too (END_OPEN). */
 void history_summarize(const struct conn *c, struct history_summary *s);

@@ -24,6 +24,7 @@ struct ingest {
 	struct pending_close *pending;	/* FIFO ring, in close order */
 	uint32_t pending_cap, pending_head, pending_len;
 	uint64_t clock_ns;	/* latest time seen: records or expiry */
+	bool seeded;		/* the start-up snapshot has been reconciled */
 	struct ingest_stats stats;
 	struct leak_stats leaks;
 };
@@ -153,13 +154,23 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 		       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
 	uint64_t leak_since = leaking ? close_wait_since(c) : 0;
 
-	if (c && history_is_restart(c, e)) {
+	if (c && history_begins_life(e)) {
+		/* its end was skipped or lost: the kernel has moved on */
+		if (!(c->flags & CONN_CLOSED)) {
+			c->flags |= CONN_VANISHED;
+			in->stats.vanished++;
+		}
 		finish(in, c);
 		c = NULL;
 	}
 	if (!c) {
 		c = insert_evicting(in, e->cookie);
 		history_start(c, e);
+		/* Mid-life first record after the start-up snapshot: the socket
+		 * was missed by it, or its earlier records were lost.
+		 */
+		if ((c->flags & CONN_PREEXISTING) && in->seeded && in->stats.lost)
+			c->flags |= CONN_LOST;
 	} else {
 		history_on_state(c, e);
 		conn_table_touch(in->table, c);
@@ -277,12 +288,16 @@ void ingest_reconcile(struct ingest *in, const struct tt_sock_record *v, size_t 
 		}
 	}
 	conn_table_foreach(in->table, sweep_one, &sw);
+	in->seeded = true;
 }
 
-void ingest_lost(struct ingest *in, uint64_t ts_ns, uint64_t count)
+void ingest_lost(struct ingest *in, uint64_t ts_ns, uint64_t count, uint8_t cause)
 {
+	if (cause >= LOST_N_CAUSES)
+		return;
 	in->stats.lost += count;
-	in->sink.ops->lost(in->sink.ctx, ts_ns, count, in->stats.lost);
+	in->stats.lost_by_cause[cause] += count;
+	in->sink.ops->lost(in->sink.ctx, ts_ns, count, in->stats.lost, cause);
 }
 
 void ingest_mark_lost(struct ingest *in, uint64_t cookie)

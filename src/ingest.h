@@ -30,7 +30,8 @@ struct ingest_stats {
 	uint64_t incomplete;	/* of which incomplete */
 	uint64_t evicted;	/* open sockets pushed out of a full table */
 	uint64_t gaps;		/* histories with a missing transition */
-	uint64_t lost;		/* kernel records lost */
+	uint64_t lost;		/* kernel records lost, all causes */
+	uint64_t lost_by_cause[LOST_N_CAUSES];
 	uint64_t seeded;	/* sockets first learned of from a snapshot */
 	uint64_t vanished;	/* tracked sockets gone without a CLOSE record */
 	uint64_t forced;	/* closes finished before their grace ended */
@@ -59,8 +60,8 @@ void ingest_event(struct ingest *in, const struct tt_event *e);
 void ingest_reconcile(struct ingest *in, const struct tt_sock_record *v, size_t n,
 		      uint64_t started_ns, bool initial);
 
-/* Kernel records were lost: count of them, attributed where possible. */
-void ingest_lost(struct ingest *in, uint64_t ts_ns, uint64_t count);
+/* Kernel records were lost: count of them, for cause (enum lost_cause). */
+void ingest_lost(struct ingest *in, uint64_t ts_ns, uint64_t count, uint8_t cause);
 void ingest_mark_lost(struct ingest *in, uint64_t cookie);
 void ingest_mark_all_lost(struct ingest *in);
 

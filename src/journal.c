@@ -106,9 +106,9 @@ void journal_reconcile(struct journal_writer *w, const struct tt_sock_record *v,
 	raw(w, v, n * sizeof(*v));
 }
 
-void journal_lost(struct journal_writer *w, uint64_t ts_ns, uint64_t count)
+void journal_lost(struct journal_writer *w, uint64_t ts_ns, uint64_t count, uint8_t cause)
 {
-	uint64_t v[2] = { ts_ns, count };
+	uint64_t v[3] = { ts_ns, count, cause };
 
 	frame(w, JF_LOST, v, sizeof(v), NULL, 0);
 }
@@ -173,9 +173,9 @@ int journal_read_header(int fd, struct journal_header *h, char *err, size_t errl
 		snprintf(err, errlen, "not a tcptrail recording (no header)");
 		return -1;
 	}
-	if (h->version != JOURNAL_VERSION) {
-		snprintf(err, errlen, "recording format version %u; this tcptrail reads %u",
-			 h->version, JOURNAL_VERSION);
+	if (h->version < JOURNAL_OLDEST_VERSION || h->version > JOURNAL_VERSION) {
+		snprintf(err, errlen, "recording format version %u; this tcptrail reads %u to %u",
+			 h->version, JOURNAL_OLDEST_VERSION, JOURNAL_VERSION);
 		return -1;
 	}
 	if (h->event_size != sizeof(struct tt_event) ||
@@ -270,7 +270,7 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 	for (;;) {
 		bool clean;
 		const char *p = need_frame(&r, sizeof(fr), frames, &clean, err, errlen);
-		uint64_t v[2];
+		uint64_t v[3];
 
 		if (!p && clean)
 			break;
@@ -324,10 +324,14 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 			break;
 		}
 		case JF_LOST:
-			if (fr.len != 16)
+			/* version 2 frames have no cause: the ring was full */
+			if (fr.len != 16 && fr.len != 24)
 				goto bad;
-			memcpy(v, p, 16);
-			ingest_lost(in, v[0], v[1]);
+			v[2] = LOST_RING_FULL;
+			memcpy(v, p, fr.len);
+			if (v[2] >= LOST_N_CAUSES)
+				goto bad;
+			ingest_lost(in, v[0], v[1], (uint8_t)v[2]);
 			break;
 		case JF_MARK_LOST:
 			if (fr.len != 8)

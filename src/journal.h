@@ -25,7 +25,11 @@
 #include "outbuf.h"
 
 #define JOURNAL_MAGIC "TCPTRAIL"
-#define JOURNAL_VERSION 2
+/* 3: lost frames carry their cause. Version 2 files (causes: ring full)
+ * are still read.
+ */
+#define JOURNAL_VERSION 3
+#define JOURNAL_OLDEST_VERSION 2
 
 enum journal_frame_type {
 	JF_EVENT = 1,
@@ -75,7 +79,7 @@ void journal_close(struct journal_writer *w);
 void journal_event(struct journal_writer *w, const struct tt_event *e);
 void journal_reconcile(struct journal_writer *w, const struct tt_sock_record *v, size_t n,
 		       uint64_t started_ns, bool initial);
-void journal_lost(struct journal_writer *w, uint64_t ts_ns, uint64_t count);
+void journal_lost(struct journal_writer *w, uint64_t ts_ns, uint64_t count, uint8_t cause);
 void journal_mark_lost(struct journal_writer *w, uint64_t cookie);
 void journal_mark_all(struct journal_writer *w);
 void journal_expire(struct journal_writer *w, uint64_t now_ns);

@@ -175,34 +175,78 @@ static void mark_lost_cookie(uint64_t cookie, void *arg)
 	ingest_mark_lost(f->in, cookie);
 }
 
-/* Report records lost since the last call and taint what they touched.
- * Returns true when there were new losses.
- */
-static bool account_losses(struct tracer *tr, struct feed *f, uint64_t *seen)
-{
-	uint64_t total = tracer_lost_total(tr), fresh, attributed, now;
+/* Losses reported so far, per source (cumulative kernel counts). */
+struct loss_seen {
+	uint64_t ring, skipped, filter;
+	uint64_t caught;	/* nested transitions recorded by the second program */
+};
 
-	if (total <= *seen)
-		return false;
-	fresh = total - *seen;
-	attributed = tracer_drain_lost_cookies(tr, mark_lost_cookie, f);
-	/* Some losses could not be tied to a socket (attribution map full,
-	 * or records without one): any open history may be missing a step.
-	 */
-	if (attributed < fresh) {
-		if (f->journal)
-			journal_mark_all(f->journal);
-		ingest_mark_all_lost(f->in);
-	}
+static void mark_all_lost(struct feed *f)
+{
+	if (f->journal)
+		journal_mark_all(f->journal);
+	ingest_mark_all_lost(f->in);
 	/* a lost record may have been any listener's retransmit or overflow */
 	if (f->lw)
 		lw_mark_lost(f->lw);
-	now = mono_ns();
+}
+
+static void report_lost(struct feed *f, uint64_t now, uint64_t count, uint8_t cause)
+{
 	if (f->journal)
-		journal_lost(f->journal, now, fresh);
-	ingest_lost(f->in, now, fresh);
-	*seen = total;
-	return true;
+		journal_lost(f->journal, now, count, cause);
+	ingest_lost(f->in, now, count, cause);
+}
+
+/* Report records lost since the last call and taint what they touched.
+ * Returns true when there were new losses.
+ */
+static bool account_losses(struct tracer *tr, struct feed *f, struct loss_seen *seen)
+{
+	uint64_t total = tracer_lost_total(tr), now = mono_ns();
+	struct tracer_skips sk;
+	bool any = false;
+
+	if (total > seen->ring) {
+		uint64_t fresh = total - seen->ring;
+		uint64_t attributed = tracer_drain_lost_cookies(tr, mark_lost_cookie, f);
+
+		/* Some losses could not be tied to a socket (attribution map
+		 * full, or records without one): any open history may be
+		 * missing a step.
+		 */
+		if (attributed < fresh)
+			mark_all_lost(f);
+		else if (f->lw)
+			lw_mark_lost(f->lw);
+		report_lost(f, now, fresh, LOST_RING_FULL);
+		seen->ring = total;
+		any = true;
+	}
+	tracer_skips(tr, &sk);
+	seen->caught = sk.caught;
+	if (sk.records > seen->skipped) {
+		/* A skipped run names no socket. The histories it touched show
+		 * it themselves: a transition that does not follow the last one
+		 * (missing_transition), a first record in mid-life, or a socket
+		 * gone at the reconcile this triggers (close_not_seen; in
+		 * TIME_WAIT: orderly). Tainting every open history instead
+		 * would mark thousands for one lost record.
+		 */
+		if (f->lw)
+			lw_mark_lost(f->lw);
+		report_lost(f, now, sk.records - seen->skipped, LOST_KERNEL_SKIPPED);
+		seen->skipped = sk.records;
+		any = true;
+	}
+	if (sk.filter > seen->filter) {
+		/* maybe a listen overflow: listener figures only */
+		if (f->lw)
+			lw_mark_lost(f->lw);
+		report_lost(f, now, sk.filter - seen->filter, LOST_FILTER_SKIPPED);
+		seen->filter = sk.filter;
+	}
+	return any;
 }
 
 static int open_output(const char *path)
@@ -330,7 +374,8 @@ static int trace(const struct options *o)
 	struct tracer *tr = NULL;
 	struct emitter em;
 	struct sink sink;
-	uint64_t lost_seen = 0, deadline = 0;
+	struct loss_seen lost_seen = { 0 };
+	uint64_t deadline = 0;
 	int fd, err, ret = 1;
 
 	owner_index_init(&owners, OWNER_INDEX_MAX);
@@ -470,6 +515,8 @@ static int trace(const struct options *o)
 	}
 	if (!top)
 		print_summary(in);
+	p_info("nested state changes recorded by the second program: %llu",
+	       (unsigned long long)lost_seen.caught);
 	if (lw)
 		print_listen_summary(lw);
 	ret = 0;
@@ -492,16 +539,21 @@ cleanup:
 static void print_summary(struct ingest *in)
 {
 	const struct ingest_stats *st = ingest_stats(in);
+	const uint64_t *by = st->lost_by_cause;
 
 	fprintf(stderr,
 		"tcptrail: %llu records, %llu histories (%llu incomplete), %llu lost, "
 		"%llu evicted, %llu vanished, %u still open, %llu CLOSE_WAIT leaks "
-		"(%llu resolved)\n",
+		"(%llu resolved); lost by cause: ring_full %llu, kernel_skipped %llu, "
+		"filter_skipped %llu\n",
 		(unsigned long long)st->records, (unsigned long long)st->histories,
 		(unsigned long long)st->incomplete, (unsigned long long)st->lost,
 		(unsigned long long)st->evicted, (unsigned long long)st->vanished,
 		conn_table_count(ingest_table(in)), (unsigned long long)st->leaks,
-		(unsigned long long)st->leaks_resolved);
+		(unsigned long long)st->leaks_resolved,
+		(unsigned long long)by[LOST_RING_FULL],
+		(unsigned long long)by[LOST_KERNEL_SKIPPED],
+		(unsigned long long)by[LOST_FILTER_SKIPPED]);
 }
 
 /* Peak resident memory of this process image in KiB (VmHWM). Unlike

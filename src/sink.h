@@ -12,6 +12,29 @@
 #include "owner.h"
 #include "tcptrail.h"
 
+/* Why kernel records were lost. Values are part of the --record format. */
+enum lost_cause {
+	LOST_RING_FULL = 0,	/* the ring buffer had no room */
+	LOST_KERNEL_SKIPPED = 1, /* the kernel skipped a program run (nested on
+				  * its CPU) and nothing repaired it
+				  */
+	LOST_FILTER_SKIPPED = 2, /* skipped runs of the drop-reason filter: each
+				  * may or may not have been a listen overflow
+				  */
+	LOST_N_CAUSES
+};
+
+static inline const char *lost_cause_name(uint8_t cause)
+{
+	static const char *const names[LOST_N_CAUSES] = {
+		[LOST_RING_FULL] = "ring_full",
+		[LOST_KERNEL_SKIPPED] = "kernel_skipped",
+		[LOST_FILTER_SKIPPED] = "filter_skipped",
+	};
+
+	return cause < LOST_N_CAUSES ? names[cause] : "unknown";
+}
+
 struct sink_ops {
 	/* A state transition of a connection or listener. */
 	void (*state)(void *ctx, const struct tt_event *e);
@@ -19,8 +42,10 @@ struct sink_ops {
 	void (*history)(void *ctx, const struct conn *c, const struct history_summary *s);
 	/* Resets, SYN-ACK retransmits, listen overflows: reported as they come. */
 	void (*event)(void *ctx, const struct tt_event *e);
-	/* count records were lost in the kernel (total since start). */
-	void (*lost)(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total);
+	/* count records were lost in the kernel, for cause (enum lost_cause);
+	 * total since start, all causes.
+	 */
+	void (*lost)(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total, uint8_t cause);
 	/* c has been in CLOSE_WAIT for age_ns (at least, if lower_bound): held
 	 * by the n owners; process_leaks counts the first owner's leaks now.
 	 */

@@ -11,6 +11,14 @@
 #include "tracer.h"
 #include "tcptrail.skel.h"
 
+/* The BPF side's struct nest (per CPU). */
+struct tracer_nest {
+	uint32_t depth;
+	uint32_t pad;
+	uint64_t deferred;
+	uint64_t caught;
+};
+
 struct tracer {
 	struct tcptrail_bpf *skel;
 	struct ring_buffer *rb;
@@ -19,6 +27,7 @@ struct tracer {
 	void *arg;
 	int ncpus;
 	uint64_t *percpu;	/* scratch for reading the per-CPU counter */
+	struct tracer_nest *nest; /* scratch for reading the nesting counters */
 	struct rst_reasons rst;
 };
 
@@ -206,8 +215,9 @@ int tracer_open(struct tracer **out, const struct tracer_config *cfg)
 		goto fail;
 	}
 	t->percpu = calloc((size_t)t->ncpus, sizeof(uint64_t));
+	t->nest = calloc((size_t)t->ncpus, sizeof(*t->nest));
 	t->skel = tcptrail_bpf__open();
-	if (!t->percpu || !t->skel) {
+	if (!t->percpu || !t->nest || !t->skel) {
 		err = -ENOMEM;
 		p_err("failed to open the BPF object: %s", strerror(-err));
 		goto fail;
@@ -254,6 +264,7 @@ void tracer_close(struct tracer *t)
 	ring_buffer__free(t->rb);
 	tcptrail_bpf__destroy(t->skel);
 	free(t->percpu);
+	free(t->nest);
 	rst_reasons_free(&t->rst);
 	free(t);
 }
@@ -280,6 +291,43 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 	if (m < 0)
 		return m;
 	return (n > 0 ? n : 0) + m;
+}
+
+/* The kernel's count of a program's skipped runs; 0 if not loaded. */
+static uint64_t prog_misses(const struct bpf_program *p)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+void tracer_skips(struct tracer *t, struct tracer_skips *s)
+{
+	struct tcptrail_bpf *k = t->skel;
+	uint64_t state = prog_misses(k->progs.handle_set_state), deferred = 0, caught = 0;
+	uint32_t zero = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!bpf_map_lookup_elem(bpf_map__fd(k->maps.nesting), &zero, t->nest)) {
+		for (int i = 0; i < t->ncpus; i++) {
+			deferred += t->nest[i].deferred;
+			caught += t->nest[i].caught;
+		}
+	}
+	s->caught = caught;
+	s->records = (state + deferred > caught ? state + deferred - caught : 0) +
+		     prog_misses(k->progs.handle_synack_retransmit) +
+		     prog_misses(k->progs.handle_send_reset) +
+		     prog_misses(k->progs.handle_send_reset_reason) +
+		     prog_misses(k->progs.handle_receive_reset);
+	s->filter = prog_misses(k->progs.handle_kfree_skb);
 }
 
 uint64_t tracer_lost_total(struct tracer *t)

@@ -61,6 +61,19 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 /* Total records lost since start (ring buffer full). */
 uint64_t tracer_lost_total(struct tracer *t);
 
+/* Program runs the kernel skipped (a tracing program is not re-entered on
+ * a CPU), cumulative since start. Needs the kernel's recursion_misses
+ * (5.12); earlier kernels re-enter, and the deferred counter covers them.
+ */
+struct tracer_skips {
+	uint64_t records;	/* records lost: nested transitions nothing caught,
+				 * skipped reset and SYN-ACK runs
+				 */
+	uint64_t filter;	/* skipped runs of the drop-reason filter */
+	uint64_t caught;	/* nested transitions the second program recorded */
+};
+void tracer_skips(struct tracer *t, struct tracer_skips *s);
+
 /* Move the lost-record attributions out of the kernel: fn once per socket
  * cookie with the records it lost. Returns the records attributed.
  */

@@ -1,6 +1,8 @@
-/* Connection storm on loopback: one client thread connects, sends a byte and
- * closes, as fast as it can; one server thread accepts, reads, closes.
- * Usage: storm PORT SECONDS    Prints: connections N seconds S rate R
+/* Connection storm on loopback: each client thread connects, sends a byte
+ * and closes, as fast as it can; as many server threads accept, read, close.
+ * More threads than CPUs saturate the machine, as a busy server does.
+ * Usage: storm PORT SECONDS [THREADS]
+ * Prints: connections N failed F seconds S rate R
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,8 +15,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#define MAX_THREADS 64
+
 static int listen_fd;
 static volatile int done;
+static struct sockaddr_in sa = { .sin_family = AF_INET };
+static double end_at;
+
+struct client {
+	pthread_t thr;
+	long n, failed;
+};
 
 static double now(void)
 {
@@ -41,17 +52,36 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+static void *connect_loop(void *arg)
+{
+	struct client *c = arg;
+
+	while (now() < end_at) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    write(fd, "x", 1) != 1)
+			c->failed++;
+		else
+			c->n++;
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	long port, n = 0, failed = 0;
-	double secs, start, end;
-	pthread_t thr;
+	static struct client clients[MAX_THREADS];
+	pthread_t servers[MAX_THREADS];
+	long port, threads = 1, n = 0, failed = 0;
+	double secs, start;
 	int one = 1;
 
-	if (argc != 3 || (port = strtol(argv[1], NULL, 10)) <= 0 || port > 65535 ||
-	    (secs = strtod(argv[2], NULL)) <= 0) {
-		fprintf(stderr, "usage: storm PORT SECONDS\n");
+	if (argc < 3 || argc > 4 || (port = strtol(argv[1], NULL, 10)) <= 0 || port > 65535 ||
+	    (secs = strtod(argv[2], NULL)) <= 0 ||
+	    (argc == 4 && ((threads = strtol(argv[3], NULL, 10)) < 1 || threads > MAX_THREADS))) {
+		fprintf(stderr, "usage: storm PORT SECONDS [THREADS (1-%d)]\n", MAX_THREADS);
 		return 2;
 	}
 	sa.sin_port = htons((uint16_t)port);
@@ -62,32 +92,28 @@ int main(int argc, char **argv)
 		perror("storm: listen");
 		return 1;
 	}
-	pthread_create(&thr, NULL, serve, NULL);
+	for (long i = 0; i < threads; i++)
+		pthread_create(&servers[i], NULL, serve, NULL);
 	start = now();
-	end = start + secs;
-	while (now() < end) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-		    write(fd, "x", 1) != 1) {
-			failed++;
-		} else {
-			n++;
-		}
-		if (fd >= 0)
-			close(fd);
+	end_at = start + secs;
+	for (long i = 0; i < threads; i++)
+		pthread_create(&clients[i].thr, NULL, connect_loop, &clients[i]);
+	for (long i = 0; i < threads; i++) {
+		pthread_join(clients[i].thr, NULL);
+		n += clients[i].n;
+		failed += clients[i].failed;
 	}
 	secs = now() - start;
 	done = 1;
-	/* wake the server thread out of accept() */
-	close(socket(AF_INET, SOCK_STREAM, 0));
-	{
+	/* wake the server threads out of accept(): each takes one and exits */
+	for (long i = 0; i < threads; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 		connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 		close(fd);
 	}
-	pthread_join(thr, NULL);
+	for (long i = 0; i < threads; i++)
+		pthread_join(servers[i], NULL);
 	printf("connections %ld failed %ld seconds %.3f rate %.0f\n", n, failed, secs, n / secs);
 	return 0;
 }

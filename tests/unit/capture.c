@@ -26,7 +26,7 @@ static void cap_event(void *ctx, const struct tt_event *e)
 	((struct capture *)ctx)->nevents++;
 }
 
-static void cap_lost(void *ctx, uint64_t ts, uint64_t count, uint64_t total)
+static void cap_lost(void *ctx, uint64_t ts, uint64_t count, uint64_t total, uint8_t cause)
 {
 	struct capture *cap = ctx;
 
@@ -34,6 +34,7 @@ static void cap_lost(void *ctx, uint64_t ts, uint64_t count, uint64_t total)
 	(void)count;
 	cap->nlost++;
 	cap->lost_total = total;
+	cap->lost_cause = cause;
 }
 
 static void cap_leak(void *ctx, const struct conn *c, uint64_t ts, uint64_t age_ns,

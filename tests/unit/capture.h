@@ -24,6 +24,7 @@ struct capture {
 	int nstates, nevents, nlost, nleaks, nresolved, nbatches;
 	struct captured_leak leaks[CAPTURE_MAX], resolved[CAPTURE_MAX];
 	uint64_t lost_total;
+	uint8_t lost_cause;
 	int nhist;
 	struct captured_history hist[CAPTURE_MAX];
 };

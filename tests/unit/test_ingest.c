@@ -62,10 +62,15 @@ static void lost_records_taint_histories(void)
 		ingest_event(in, &e);
 	}
 	ingest_mark_lost(in, 2);
-	ingest_lost(in, 4 * MS, 5);
+	ingest_lost(in, 4 * MS, 5, LOST_RING_FULL);
 	CHECK(cap.nlost == 1);
 	CHECK(cap.lost_total == 5);
+	CHECK(cap.lost_cause == LOST_RING_FULL);
 	CHECK(ingest_stats(in)->lost == 5);
+	ingest_lost(in, 5 * MS, 2, LOST_KERNEL_SKIPPED);
+	CHECK(cap.lost_total == 7 && cap.lost_cause == LOST_KERNEL_SKIPPED);
+	CHECK(ingest_stats(in)->lost_by_cause[LOST_RING_FULL] == 5);
+	CHECK(ingest_stats(in)->lost_by_cause[LOST_KERNEL_SKIPPED] == 2);
 	for (uint64_t c = 1; c <= 3; c++) {
 		e = ev_close(c, 10 * MS, TT_TCP_SYN_SENT, ETIMEDOUT);
 		ingest_event(in, &e);
