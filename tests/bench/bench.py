@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """tcptrail benchmark, one run, one machine, figures printed by the run itself.
 
-1. Connection storm on loopback (tests/bench/storm.c: one client thread
-   connects, sends a byte, closes; one server thread accepts, reads, closes),
+1. Connection storm on loopback (tests/bench/storm.c: client threads
+   connect, send a byte, close; as many server threads accept, read, close),
    untraced, then traced by tcptrail (full JSON: transitions and histories to
-   a file), by libbpf-tools tcpstates and by tcplife (each to a file).
-   For each: connections/s, records captured versus expected, records lost,
-   and for tcptrail its own CPU time per million records.
+   a file), by libbpf-tools tcpstates and by tcplife (each to a file). Twice:
+   one client thread, then client threads at twice the CPU count (saturated:
+   softirqs interrupt the tracers' programs, and the kernel skips nested
+   runs). For each: connections/s, records captured versus expected, records
+   lost as the tool reports them, the kernel's own count of skipped runs of
+   the tool's programs, the kernel's ns per run of each program
+   (kernel.bpf_stats_enabled), and for tcptrail its own CPU per record.
 2. Scale: a synthetic recording of N concurrent connections replayed offline
    (no kernel): records/s through the reconstruction on one core, memory per
    tracked connection.
@@ -14,6 +18,7 @@
 Usage: bench.py [--seconds S] [--scale N] [--quick]
 """
 import argparse
+import json
 import os
 import re
 import signal
@@ -33,11 +38,41 @@ TRANSITIONS_PER_CONN = 10
 HISTORIES_PER_CONN = 2
 
 
-def storm(port, seconds):
-    out = subprocess.run([STORM, str(port), str(seconds)], capture_output=True, text=True,
-                         check=True).stdout
+def storm(port, seconds, threads=1):
+    out = subprocess.run([STORM, str(port), str(seconds), str(threads)], capture_output=True,
+                         text=True, check=True).stdout
     m = re.search(r"connections (\d+) failed (\d+) seconds ([\d.]+) rate (\d+)", out)
     return int(m.group(1)), int(m.group(2)), float(m.group(4))
+
+
+def bpf_progs():
+    """Every loaded BPF program, by id, as bpftool reports it."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
+                         check=True).stdout
+    return {p["id"]: p for p in json.loads(out)}
+
+
+class ProgStats:
+    """The programs a tool loaded (those not there before it started), read
+    from the kernel while it runs: ns per run and skipped runs."""
+
+    def __init__(self):
+        self.before = set(bpf_progs())
+        self.at_start = None
+
+    def mark(self):
+        self.at_start = {i: p for i, p in bpf_progs().items() if i not in self.before}
+
+    def read(self):
+        now = {i: p for i, p in bpf_progs().items() if i in self.at_start}
+        rows = []
+        for i, p in sorted(now.items()):
+            s0 = self.at_start[i]
+            runs = p.get("run_cnt", 0) - s0.get("run_cnt", 0)
+            ns = p.get("run_time_ns", 0) - s0.get("run_time_ns", 0)
+            misses = p.get("recursion_misses", 0) - s0.get("recursion_misses", 0)
+            rows.append((p.get("name", "?"), runs, ns / runs if runs else 0.0, misses))
+        return rows
 
 
 def start(cmd, ready_word=None, out_path=None):
@@ -70,56 +105,87 @@ def count_lines(path, pattern):
         return sum(1 for line in f if rx.search(line))
 
 
-def run_peer_tool(tool, per_conn, port, base, seconds, tmp):
+def run_peer_tool(tool, per_conn, port, base, seconds, tmp, threads, progs):
     """A libbpf-tools tracer writing to a file during a storm: its row."""
     path = os.path.join(tmp, tool + ".txt")
+    stats = ProgStats()
     proc = start([tool], None, path)
-    conns, _, rate = storm(port, seconds)
+    stats.mark()
+    conns, _, rate = storm(port, seconds, threads)
+    progs.append(("libbpf-tools " + tool, stats.read()))
     _, err = stop(proc)
     got = "%d/%d" % (count_lines(path, r"\s%d\s" % port), conns * per_conn)
     lost = re.findall(r"[Ll]ost (\d+)", err + open(path, errors="replace").read())
     lost = str(sum(map(int, lost))) if lost else "not reported"
+    skipped = sum(r[3] for r in progs[-1][1])
     if tool == "tcpstates":  # one line per transition
-        return ("libbpf-tools tcpstates", rate, rate / base, conns, got, "-", lost, "-")
+        return ("libbpf-tools tcpstates", rate, rate / base, conns, got, "-", lost, skipped,
+                "-")
     return ("libbpf-tools tcplife", rate, rate / base, conns, "-",
-            got + " (one line per end)", lost, "-")
+            got + " (one line per end)", lost, skipped, "-")
 
 
-def run_storm(args, tmp):
-    port = 19500
+def run_storm(args, tmp, threads, progs):
+    port = 19500 + threads
     rows = []
-    conns, failed, base = storm(port, args.seconds)
-    rows.append(("untraced", base, 1.0, conns, "-", "-", "-", "-"))
+    conns, failed, base = storm(port, args.seconds, threads)
+    rows.append(("untraced", base, 1.0, conns, "-", "-", "-", "-", "-"))
 
     # The tracer's fixed cost (loading BPF, parsing the kernel's BTF, idle
     # polling) measured over a run of the same length without the storm.
-    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", os.devnull], "tcptrail: tracing;")
+    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", os.devnull],
+                 "tcptrail: tracing;")
     time.sleep(args.seconds)
     idle_cpu, _ = stop(proc)
 
     # Everything is traced, unfiltered; records of the storm are those with
     # its port at either end.
     path = os.path.join(tmp, "tcptrail.json")
+    stats = ProgStats()
     proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", path], "tcptrail: tracing;")
-    conns, failed, rate = storm(port, args.seconds)
+    stats.mark()
+    conns, failed, rate = storm(port, args.seconds, threads)
+    progs.append(("tcptrail", stats.read()))
     cpu, err = stop(proc)
     mine = r'"(l|r)port":%d,' % port
     states = count_lines(path, r'"type":"state".*' + mine)
     hist = count_lines(path, r'"type":"history".*' + mine)
     complete = count_lines(path, r'"type":"history".*' + mine + r'.*"complete":true')
+    os.unlink(path)
     m = re.search(r"(\d+) records, .* (\d+) lost", err)
     records, lost = (int(m.group(1)), int(m.group(2))) if m else (0, -1)
+    caught = re.search(r"recorded by the second program: (\d+)", err)
     us_per_record = (cpu - idle_cpu) / records * 1e6 if records else float("nan")
+    skipped = sum(r[3] for r in progs[-1][1] if r[0] == "handle_set_state")
     # the storm's listener adds CLOSE>LISTEN and LISTEN>CLOSE
     rows.append(("tcptrail --json", rate, rate / base, conns,
                  "%d/%d" % (states - 2, conns * TRANSITIONS_PER_CONN),
                  "%d/%d (%d complete)" % (hist, conns * HISTORIES_PER_CONN, complete),
-                 str(lost), "%.3f us/record (%.2f s for %d records, less %.2f s idle)"
+                 str(lost), "%d (%s caught)" % (skipped, caught.group(1) if caught else "?"),
+                 "%.3f us/record (%.2f s for %d records, less %.2f s idle)"
                  % (us_per_record, cpu, records, idle_cpu)))
 
     for tool, per_conn in (("tcpstates", TRANSITIONS_PER_CONN), ("tcplife", HISTORIES_PER_CONN)):
-        rows.append(run_peer_tool(tool, per_conn, port, base, args.seconds, tmp))
+        rows.append(run_peer_tool(tool, per_conn, port, base, args.seconds, tmp, threads,
+                                  progs))
     return rows
+
+
+def print_storm(title, rows, progs):
+    print()
+    print(title)
+    print()
+    print("| run | conn/s | vs untraced | connections | transitions captured | "
+          "histories/lines | lost (reported) | runs skipped by the kernel | tracer CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %s | %.0f | %.2f | %d | %s | %s | %s | %s | %s |" % r)
+    print()
+    print("| tool | program | runs | ns per run | skipped runs |")
+    print("|---|---|---|---|---|")
+    for tool, rows in progs:
+        for name, runs, ns, misses in rows:
+            print("| %s | %s | %d | %.0f | %d |" % (tool, name, runs, ns, misses))
 
 
 def run_scale(n, tmp):
@@ -165,13 +231,18 @@ def main():
     with tempfile.TemporaryDirectory(prefix="tcptrail-bench-") as tmp:
         print("tcptrail benchmark: %s, %d CPUs, kernel %s; storm %.0f s per run"
               % (time.strftime("%Y-%m-%d"), os.cpu_count(), os.uname().release, args.seconds))
-        rows = run_storm(args, tmp)
-        print()
-        print("| run | conn/s | vs untraced | connections | transitions captured | "
-              "histories/lines | lost | tracer CPU |")
-        print("|---|---|---|---|---|---|---|---|")
-        for r in rows:
-            print("| %s | %.0f | %.2f | %d | %s | %s | %s | %s |" % r)
+        stats_was = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write("1")
+        try:
+            for threads in (1, 2 * os.cpu_count()):
+                progs = []
+                rows = run_storm(args, tmp, threads, progs)
+                print_storm("Storm, %d client thread%s:" % (threads, "s" if threads > 1 else ""),
+                            rows, progs)
+        finally:
+            with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+                f.write(stats_was)
         sc = run_scale(args.scale, tmp)
         print()
         print("| scale (replayed, one core) | value |")

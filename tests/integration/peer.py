@@ -58,8 +58,12 @@ def main():
     elif role == "defer-overflow":
         # TCP_DEFER_ACCEPT ignores bare handshake ACKs: a client's first data
         # does the third-ACK step. Two clients fill the accept queue of a
-        # backlog-2 listener; two more were admitted at SYN time, wait long
-        # enough for a SYN-ACK retransmit, then send into the full queue.
+        # backlog-2 listener (it admits one more); two more were admitted at
+        # SYN time, then send into it: the first still fits, the second's
+        # data is dropped at ACK time, once. It is reset before its data is
+        # retransmitted (RTO_MIN is 200 ms), and nothing sends a SYN after
+        # the queue filled: every overflow counted is an ACK-time one.
+        import struct
         import time
         srv = socket.socket()
         srv.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 5)
@@ -71,11 +75,12 @@ def main():
             c.send(b"x")
             first.append(c)
         late = [socket.create_connection((addr, port), timeout=5) for _ in range(2)]
-        time.sleep(1.5)
+        time.sleep(0.2)
         for c in late:
             c.send(b"y")
-        time.sleep(0.3)
+        time.sleep(0.1)
         for c in first + late:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             c.close()
         srv.close()
         say("done")
