@@ -135,11 +135,6 @@ static int probe_features(struct tracer *t)
 		      "with CONFIG_DEBUG_INFO_BTF=y");
 		return -ENOENT;
 	}
-	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0) {
-		p_err("this kernel has no BPF ring buffer; tcptrail needs Linux 5.8 or later");
-		btf__free(btf);
-		return -ENOTSUP;
-	}
 	if (tp_arity(btf, "inet_sock_set_state") < 0) {
 		p_err("this kernel has no sock:inet_sock_set_state tracepoint; "
 		      "tcptrail needs Linux 4.16 or later");
@@ -193,6 +188,11 @@ static void explain_load_error(int err)
 	if (err == -EPERM || err == -EACCES)
 		p_err("permission denied loading BPF programs: tcptrail needs root "
 		      "(or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)");
+	else if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0)
+		/* asked only once privileges are known good: the probe
+		 * cannot tell "not permitted" from "not there"
+		 */
+		p_err("this kernel has no BPF ring buffer; tcptrail needs Linux 5.8 or later");
 	else
 		p_err("failed to load the BPF programs: %s (run with -vv for the "
 		      "kernel verifier's log)", strerror(-err));
