@@ -25,8 +25,12 @@ endif
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUT) -Ibpf -Ivmlinux/$(ARCH)
+# src/ by layer: kernel/ talks to the kernel, core/ reconstructs and detects
+# (pure logic), out/ writes records, cmd/ wires them into commands, base/ is
+# shared by all.
+SRC_DIRS := src/base src/core src/out src/kernel src/cmd
 CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	-Wno-missing-field-initializers -I$(OUT) -Ibpf -Isrc $(SAN_FLAGS)
+	-Wno-missing-field-initializers -I$(OUT) -Ibpf $(addprefix -I,$(SRC_DIRS)) $(SAN_FLAGS)
 LDLIBS := -lbpf -lelf -lz -lm
 LDFLAGS := $(SAN_FLAGS)
 
@@ -34,14 +38,11 @@ BPF_NAMES := tcptrail snapshot
 BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES))
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
-# Pure-logic modules: linked into both the tool and the unit tests.
-CORE_SRCS := src/conn_table.c src/history.c src/tcp_names.c src/outbuf.c \
-	src/fmt.c src/emit_json.c src/emit_text.c src/opts.c src/log.c \
-	src/filter.c src/ingest.c src/leak_stats.c src/journal.c \
-	src/listen_watch.c src/top_view.c
-# Modules that talk to the kernel.
-KERNEL_SRCS := src/tracer.c src/sock_id.c src/snapshot.c src/netns.c src/owners.c \
-	src/leak_report.c src/listen_sampler.c src/main.c
+# Modules without kernel access: linked into both the tool and the unit tests.
+CORE_SRCS := $(wildcard src/base/*.c src/core/*.c src/out/*.c) src/cmd/opts.c
+# Modules that talk to the kernel, and the commands.
+KERNEL_SRCS := $(wildcard src/kernel/*.c) $(filter-out src/cmd/opts.c,$(wildcard src/cmd/*.c)) \
+	src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -60,7 +61,7 @@ endif
 
 all: $(OUT)/tcptrail
 
-$(OUT) $(OUT)/unit:
+$(OUT) $(OUT)/unit $(patsubst src/%,$(OUT)/%,$(SRC_DIRS)):
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c bpf/tcptrail.h bpf/core_fixes.bpf.h $(VMLINUX) | $(OUT)
@@ -71,11 +72,18 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# Userspace objects include the skeletons; the generated headers must exist
-# before the first compile, after which -MMD keeps dependencies exact.
-$(OUT)/%.o: src/%.c $(SKELS) | $(OUT)
+# The BPF objects and skeletons are kept (not make intermediates), so a
+# second make does nothing.
+.SECONDARY: $(BPF_OBJS) $(SKELS)
+
+$(OUT)/%.o: src/%.c | $(OUT) $(patsubst src/%,$(OUT)/%,$(SRC_DIRS))
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Only the objects that include a skeleton wait for it; -MMD keeps the
+# rest of their dependencies exact.
+$(OUT)/kernel/tracer.o: $(OUT)/tcptrail.skel.h
+$(OUT)/kernel/snapshot.o: $(OUT)/snapshot.skel.h
 
 $(OUT)/unit/%.o: tests/unit/%.c | $(OUT)/unit
 	$(call msg,CC,$@)
@@ -97,7 +105,7 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
--include $(wildcard $(OUT)/*.d $(OUT)/unit/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/*/*.d)
 
 # Install what a fresh Debian/Ubuntu machine lacks. Cheap when all is there.
 DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
