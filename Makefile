@@ -39,9 +39,9 @@ BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES))
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
-CORE_SRCS := $(wildcard src/base/*.c src/core/*.c src/out/*.c) src/cmd/opts.c
+CORE_SRCS := $(wildcard src/base/*.c src/core/*.c src/out/*.c) src/cmd/opts.c src/kernel/netstat.c
 # Modules that talk to the kernel, and the commands.
-KERNEL_SRCS := $(wildcard src/kernel/*.c) $(filter-out src/cmd/opts.c,$(wildcard src/cmd/*.c)) \
+KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) $(filter-out src/cmd/opts.c,$(wildcard src/cmd/*.c)) \
 	src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))

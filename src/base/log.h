@@ -12,8 +12,9 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Route libbpf's own output through this sink: shown only at verbosity 2,
- * since its raw verifier logs are not what a user needs to read.
+/* Route libbpf's own output through this sink: its warnings (the verifier's
+ * log among them) show from verbosity 1 (-v), its debug lines at 2 (-vv);
+ * at 0 the one sentence tcptrail says is enough.
  */
 void log_route_libbpf(void);
 

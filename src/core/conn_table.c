@@ -227,11 +227,6 @@ uint32_t conn_table_count(const struct conn_table *t)
 	return t->count;
 }
 
-uint32_t conn_table_capacity(const struct conn_table *t)
-{
-	return t->max;
-}
-
 size_t conn_table_bytes_per_conn(void)
 {
 	/* one pool entry plus two index slots (load factor <= 0.5) */

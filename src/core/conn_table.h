@@ -46,7 +46,6 @@ struct conn *conn_table_victim(struct conn_table *t);
 struct conn *conn_table_oldest(struct conn_table *t);
 
 uint32_t conn_table_count(const struct conn_table *t);
-uint32_t conn_table_capacity(const struct conn_table *t);
 
 /* Bytes reserved per tracked socket, index included. */
 size_t conn_table_bytes_per_conn(void);

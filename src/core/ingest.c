@@ -77,7 +77,7 @@ static void resolve_leak(struct ingest *in, struct conn *c, uint64_t since, uint
 	c->flags &= ~CONN_LEAK_REPORTED;
 	leak_stats_resolve(&in->leaks, c->leak_pid);
 	in->stats.leaks_resolved++;
-	if (wanted(in, c->family, c->lport, c->rport))
+	if (in->sink.ops->leak_resolved && wanted(in, c->family, c->lport, c->rport))
 		in->sink.ops->leak_resolved(in->sink.ctx, c, ts, ts > since ? ts - since : 0);
 }
 
@@ -97,7 +97,8 @@ static void finish(struct ingest *in, struct conn *c)
 			in->stats.incomplete++;
 		if (c->flags & CONN_GAP)
 			in->stats.gaps++;
-		if (in->cfg.histories && wanted(in, c->family, c->lport, c->rport))
+		if (in->cfg.histories && in->sink.ops->history &&
+		    wanted(in, c->family, c->lport, c->rport))
 			in->sink.ops->history(in->sink.ctx, c, &s);
 	}
 	conn_table_remove(in->table, c);
@@ -178,7 +179,7 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 		if (leaking && e->newstate != TT_TCP_CLOSE_WAIT)
 			resolve_leak(in, c, leak_since, e->ts_ns);
 	}
-	if (in->cfg.states && wanted(in, e->family, e->sport, e->dport))
+	if (in->cfg.states && in->sink.ops->state && wanted(in, e->family, e->sport, e->dport))
 		in->sink.ops->state(in->sink.ctx, e);
 	if (e->newstate == TT_TCP_CLOSE)
 		pending_push(in, c);
@@ -208,7 +209,7 @@ void ingest_event(struct ingest *in, const struct tt_event *e)
 	default:
 		return;
 	}
-	if (wanted(in, e->family, e->sport, e->dport))
+	if (in->sink.ops->event && wanted(in, e->family, e->sport, e->dport))
 		in->sink.ops->event(in->sink.ctx, e);
 }
 
@@ -297,7 +298,8 @@ void ingest_lost(struct ingest *in, uint64_t ts_ns, uint64_t count, uint8_t caus
 		return;
 	in->stats.lost += count;
 	in->stats.lost_by_cause[cause] += count;
-	in->sink.ops->lost(in->sink.ctx, ts_ns, count, in->stats.lost, cause);
+	if (in->sink.ops->lost)
+		in->sink.ops->lost(in->sink.ctx, ts_ns, count, in->stats.lost, cause);
 }
 
 void ingest_mark_lost(struct ingest *in, uint64_t cookie)
@@ -390,7 +392,7 @@ void ingest_report_leak(struct ingest *in, uint64_t cookie, uint64_t now_ns,
 	c->leak_pid = n ? owners[0].pid : 0;
 	held = leak_stats_add(&in->leaks, c->leak_pid, n ? owners[0].comm : "");
 	in->stats.leaks++;
-	if (wanted(in, c->family, c->lport, c->rport))
+	if (in->sink.ops->leak && wanted(in, c->family, c->lport, c->rport))
 		in->sink.ops->leak(in->sink.ctx, c, now_ns, now_ns > since ? now_ns - since : 0,
 				   (c->flags & CONN_PREEXISTING) && c->nstates == 1, owners, n,
 				   held);
@@ -398,7 +400,8 @@ void ingest_report_leak(struct ingest *in, uint64_t cookie, uint64_t now_ns,
 
 void ingest_batch_end(struct ingest *in)
 {
-	in->sink.ops->batch_end(in->sink.ctx);
+	if (in->sink.ops->batch_end)
+		in->sink.ops->batch_end(in->sink.ctx);
 }
 
 const struct leak_stats *ingest_leak_stats(const struct ingest *in)

@@ -1,7 +1,10 @@
-/* Listener table, per-interval deltas, half-open sources and alerts. */
+/* Listener table, per-interval deltas and half-open sources; the alert rules
+ * are in listen_alerts.c.
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "listen_alerts.h"
 #include "listen_watch.h"
 
 const char *const lw_counter_names[LW_N_COUNTERS] = {
@@ -57,7 +60,7 @@ struct listen_watch {
 	struct lw_stats stats;
 };
 
-struct listen_watch *lw_new(const struct lw_config *cfg)
+struct listen_watch *listen_watch_new(const struct lw_config *cfg)
 {
 	struct listen_watch *lw = calloc(1, sizeof(*lw));
 
@@ -76,13 +79,13 @@ struct listen_watch *lw_new(const struct lw_config *cfg)
 	lw->prev = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->prev));
 	lw->req = calloc(cfg->max_requests ? cfg->max_requests : 1, sizeof(*lw->req));
 	if (!lw->tab || !lw->rank || !lw->ns || !lw->prev || !lw->req) {
-		lw_free(lw);
+		listen_watch_free(lw);
 		return NULL;
 	}
 	return lw;
 }
 
-void lw_free(struct listen_watch *lw)
+void listen_watch_free(struct listen_watch *lw)
 {
 	if (!lw)
 		return;
@@ -94,7 +97,7 @@ void lw_free(struct listen_watch *lw)
 	free(lw);
 }
 
-const struct lw_stats *lw_stats(const struct listen_watch *lw)
+const struct lw_stats *listen_watch_stats(const struct listen_watch *lw)
 {
 	return &lw->stats;
 }
@@ -160,7 +163,7 @@ static struct lw_listener *match_listener(struct listen_watch *lw, const struct 
 	return wildcard;
 }
 
-void lw_event(struct listen_watch *lw, const struct tt_event *e)
+void listen_watch_event(struct listen_watch *lw, const struct tt_event *e)
 {
 	struct lw_listener *l;
 
@@ -182,13 +185,13 @@ void lw_event(struct listen_watch *lw, const struct tt_event *e)
 	lw->stats.unmatched_events++;
 }
 
-void lw_mark_lost(struct listen_watch *lw)
+void listen_watch_mark_lost(struct listen_watch *lw)
 {
 	for (size_t i = 0; i < lw->n; i++)
 		lw->tab[i].events_incomplete = true;
 }
 
-void lw_sample_begin(struct listen_watch *lw)
+void listen_watch_sample_begin(struct listen_watch *lw)
 {
 	struct lw_netns *t = lw->prev;
 
@@ -225,7 +228,7 @@ static void sample_listener(struct listen_watch *lw, const struct tt_sock_record
 	l->cookie_idle_ms = r->cookie_idle_ms;
 }
 
-void lw_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r)
+void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r)
 {
 	struct lw_request *q;
 
@@ -268,12 +271,12 @@ static struct lw_netns *find_netns(const struct listen_watch *lw, uint32_t inum)
 	return search_netns(lw->ns, lw->nns, inum);
 }
 
-const struct lw_netns *lw_netns_find(const struct listen_watch *lw, uint32_t inum)
+const struct lw_netns *listen_watch_netns_find(const struct listen_watch *lw, uint32_t inum)
 {
 	return find_netns(lw, inum);
 }
 
-void lw_sample_netns(struct listen_watch *lw, uint32_t inum, bool have_counters,
+void listen_watch_sample_netns(struct listen_watch *lw, uint32_t inum, bool have_counters,
 		     const uint64_t counters[LW_N_COUNTERS],
 		     const int64_t sysctls[LW_N_SYSCTLS])
 {
@@ -281,8 +284,10 @@ void lw_sample_netns(struct listen_watch *lw, uint32_t inum, bool have_counters,
 	const struct lw_netns *prev = search_netns(lw->prev, lw->nprev, inum);
 	struct lw_netns *ns;
 
-	if (lw->nns == lw->ns_cap)
+	if (lw->nns == lw->ns_cap) {
+		lw->stats.namespaces_dropped++;
 		return;
+	}
 	ns = &lw->ns[lw->nns++];
 	memset(ns, 0, sizeof(*ns));
 	ns->inum = inum;
@@ -383,105 +388,14 @@ static void tally_sources(struct listen_watch *lw)
 	tally(lw, true);
 }
 
-/* The SYN queue limit the kernel applies: the accept queue's limit
- * (inet_csk_reqsk_queue_is_full()); without SYN cookies, tcp_conn_request()
- * also refuses unproven peers once fewer than a quarter of
- * tcp_max_syn_backlog slots remain.
- */
-static uint32_t synq_limit(const struct lw_listener *l, const struct lw_netns *ns)
-{
-	uint32_t max = l->acceptq_max;
-
-	if (ns && ns->sysctl[LW_SYNCOOKIES] == 0 && ns->sysctl[LW_MAX_SYN_BACKLOG] > 0) {
-		int64_t b = ns->sysctl[LW_MAX_SYN_BACKLOG];
-		uint32_t unproven = (uint32_t)(b - (b >> 2));
-
-		if (unproven < max)
-			max = unproven;
-	}
-	return max;
-}
-
-double lw_pressure(const struct lw_listener *l)
-{
-	double a = l->acceptq_max ? (double)l->acceptq_len / l->acceptq_max : 0;
-	double s = l->synq_max ? (double)l->synq_len / l->synq_max : 0;
-
-	return a > s ? a : s;
-}
-
-static uint32_t syn_flood_causes(const struct listen_watch *lw, const struct lw_listener *l,
-				 const struct lw_netns *ns, uint64_t per_s)
-{
-	uint32_t c = 0;
-
-	if (l->synq_max && (uint64_t)l->synq_len * 4 >= (uint64_t)l->synq_max * 3)
-		c |= LW_CAUSE_SYNQ_NEAR_FULL;
-	if (l->d_synack_retrans && per_s >= lw->cfg.synack_onset_per_s)
-		c |= LW_CAUSE_SYNACK_RETRANS;
-	/* with tcp_syncookies=2 every SYN gets a cookie: no sign of a flood */
-	if (l->cookies_active && !(ns && ns->sysctl[LW_SYNCOOKIES] == 2))
-		c |= LW_CAUSE_SYNCOOKIES;
-	return c;
-}
-
-static bool syn_flood_calm(const struct listen_watch *lw, const struct lw_listener *l,
-			   uint32_t causes, uint64_t per_s)
-{
-	return !(causes & LW_CAUSE_SYNCOOKIES) &&
-	       (uint64_t)l->synq_len * 4 < (uint64_t)l->synq_max &&
-	       per_s * 4 < lw->cfg.synack_onset_per_s;
-}
-
-static void alert_update(struct listen_watch *lw, struct lw_listener *l,
-			 enum lw_alert_kind kind, uint32_t causes, bool calm,
-			 const struct lw_netns *ns, uint64_t now, lw_alert_fn fn, void *arg)
-{
-	struct lw_alert_state *st = &l->alert[kind];
-	struct lw_alert a = { .kind = kind, .ts_ns = now, .l = l, .st = st, .ns = ns };
-
-	if (st->active) {
-		if (l->synq_len > st->peak_synq)
-			st->peak_synq = l->synq_len;
-		if (l->acceptq_len > st->peak_acceptq)
-			st->peak_acceptq = l->acceptq_len;
-		st->drops += l->d_drops;
-		st->synack_retrans += l->d_synack_retrans;
-		st->overflows += l->d_overflows;
-		if (!calm) {
-			st->calm_since_ns = 0;
-			return;
-		}
-		if (!st->calm_since_ns)
-			st->calm_since_ns = now;
-		if (now - st->calm_since_ns < lw->cfg.clear_after_ns)
-			return;
-		st->active = false;
-		fn(&a, arg);
-		return;
-	}
-	if (!causes)
-		return;
-	*st = (struct lw_alert_state){
-		.active = true, .causes = causes, .since_ns = now,
-		.peak_synq = l->synq_len, .peak_acceptq = l->acceptq_len,
-		.drops = l->d_drops, .synack_retrans = l->d_synack_retrans,
-		.overflows = l->d_overflows,
-	};
-	a.start = true;
-	lw->stats.alerts++;
-	fn(&a, arg);
-}
-
 static void update_listener(struct listen_watch *lw, struct lw_listener *l,
 			    const struct lw_netns *ns, uint64_t now, lw_alert_fn fn, void *arg)
 {
 	uint64_t interval = lw->last_sample_ns && now > lw->last_sample_ns
 				    ? now - lw->last_sample_ns : 0;
 	uint64_t per_s, cookie_window_ms;
-	uint32_t causes = 0;
 
-	l->synq_max = synq_limit(l, ns);
+	l->synq_max = listen_alerts_synq_limit(l, ns);
 	if (l->sampled) {
 		l->d_drops = l->drops - l->prev_drops;	/* wraps like the kernel's */
 		l->d_synack_retrans = l->synack_retrans - l->prev_synack;
@@ -499,35 +413,17 @@ static void update_listener(struct listen_watch *lw, struct lw_listener *l,
 	cookie_window_ms = COOKIE_STAMP_PERIOD_MS + (interval ? interval : 1000000000ull) / 1000000;
 	l->cookies_active = l->cookie_idle_ms != ~0u && l->cookie_idle_ms <= cookie_window_ms;
 	per_s = interval ? l->d_synack_retrans * 1000000000ull / interval : 0;
-	if (l->sampled) {
-		causes = syn_flood_causes(lw, l, ns, per_s);
-		alert_update(lw, l, LW_SYN_FLOOD, causes,
-			     syn_flood_calm(lw, l, causes, per_s), ns, now, fn, arg);
-		causes = l->acceptq_max && l->acceptq_len >= l->acceptq_max &&
-					 (l->d_drops || l->d_overflows)
-				 ? LW_CAUSE_ACCEPTQ_AT_LIMIT : 0;
-		alert_update(lw, l, LW_ACCEPTQ_FULL, causes,
-			     !(l->d_drops || l->d_overflows) || l->acceptq_len < l->acceptq_max,
-			     ns, now, fn, arg);
-	}
+	if (l->sampled)
+		lw->stats.alerts += listen_alerts_evaluate(&lw->cfg, l, ns, now, per_s, fn, arg);
 	l->sampled = true;
-}
-
-static int alerts_active(const struct lw_listener *l)
-{
-	int n = 0;
-
-	for (int k = 0; k < LW_N_ALERTS; k++)
-		n += l->alert[k].active;
-	return n;
 }
 
 static int cmp_rank(const void *a, const void *b)
 {
 	const struct lw_listener *x = *(const struct lw_listener *const *)a;
 	const struct lw_listener *y = *(const struct lw_listener *const *)b;
-	double px = lw_pressure(x), py = lw_pressure(y);
-	int ax = alerts_active(x), ay = alerts_active(y);
+	double px = listen_alerts_pressure(x), py = listen_alerts_pressure(y);
+	int ax = listen_alerts_active(x), ay = listen_alerts_active(y);
 
 	if (ax != ay)
 		return ay - ax;
@@ -542,7 +438,7 @@ static int cmp_rank(const void *a, const void *b)
 	return cmp_u64(x->cookie, y->cookie);
 }
 
-void lw_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn fn, void *arg)
+void listen_watch_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn fn, void *arg)
 {
 	size_t kept = 0;
 
@@ -588,19 +484,19 @@ void lw_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn fn, void *
 	lw->stats.samples++;
 }
 
-size_t lw_listeners(const struct listen_watch *lw, const struct lw_listener *const **v)
+size_t listen_watch_listeners(const struct listen_watch *lw, const struct lw_listener *const **v)
 {
 	*v = lw->rank;
 	return lw->n;
 }
 
-size_t lw_namespaces(const struct listen_watch *lw, const struct lw_netns **v)
+size_t listen_watch_namespaces(const struct listen_watch *lw, const struct lw_netns **v)
 {
 	*v = lw->ns;
 	return lw->nns;
 }
 
-size_t lw_unowned(const struct listen_watch *lw, uint64_t *cookies, size_t max)
+size_t listen_watch_unowned(const struct listen_watch *lw, uint64_t *cookies, size_t max)
 {
 	size_t n = 0;
 
@@ -610,7 +506,7 @@ size_t lw_unowned(const struct listen_watch *lw, uint64_t *cookies, size_t max)
 	return n;
 }
 
-void lw_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t pid,
+void listen_watch_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t pid,
 		  const char comm[TT_COMM_LEN])
 {
 	struct lw_listener *l = find_listener(lw, cookie);
@@ -619,45 +515,4 @@ void lw_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t pid,
 		return;
 	l->pid = pid;
 	memcpy(l->comm, comm, TT_COMM_LEN);
-}
-
-int lw_parse_netstat(const char *text, uint64_t counters[LW_N_COUNTERS])
-{
-	const char *names = NULL, *line = text;
-
-	memset(counters, 0, LW_N_COUNTERS * sizeof(counters[0]));
-	/* "TcpExt: Name Name ...\nTcpExt: 1 2 ...\n": a header line, then values */
-	while (line && *line) {
-		const char *next = strchr(line, '\n');
-
-		if (!strncmp(line, "TcpExt:", 7)) {
-			if (!names) {
-				names = line + 7;
-			} else {
-				const char *n = names, *v = line + 7;
-
-				for (;;) {
-					size_t nl, vl;
-
-					while (*n == ' ')
-						n++;
-					while (*v == ' ')
-						v++;
-					nl = strcspn(n, " \n");
-					vl = strcspn(v, " \n");
-					if (!nl || !vl)
-						break;
-					for (int k = 0; k < LW_N_COUNTERS; k++)
-						if (strlen(lw_counter_names[k]) == nl &&
-						    !strncmp(n, lw_counter_names[k], nl))
-							counters[k] = strtoull(v, NULL, 10);
-					n += nl;
-					v += vl;
-				}
-				return 0;
-			}
-		}
-		line = next ? next + 1 : NULL;
-	}
-	return -1;
 }

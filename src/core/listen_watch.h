@@ -145,53 +145,46 @@ struct lw_stats {
 	uint64_t samples;
 	uint64_t listeners_dropped;	/* beyond max_listeners, per sample */
 	uint64_t requests_dropped;	/* beyond max_requests, per sample */
+	uint64_t namespaces_dropped;	/* beyond max_listeners namespaces, per sample */
 	uint64_t unmatched_events;	/* events for no listener we know */
 	uint64_t alerts;
 };
 
 struct listen_watch;
 
-struct listen_watch *lw_new(const struct lw_config *cfg);
-void lw_free(struct listen_watch *lw);
+struct listen_watch *listen_watch_new(const struct lw_config *cfg);
+void listen_watch_free(struct listen_watch *lw);
 
 /* A live SYN-ACK retransmit or listen-overflow record; other types are
  * ignored.
  */
-void lw_event(struct listen_watch *lw, const struct tt_event *e);
+void listen_watch_event(struct listen_watch *lw, const struct tt_event *e);
 
 /* Events were lost: every listener's event counts may be short. */
-void lw_mark_lost(struct listen_watch *lw);
+void listen_watch_mark_lost(struct listen_watch *lw);
 
 /* One sample: begin, then every listener and request socket (any order) and
  * every namespace's counters, then end, which computes the deltas, the top
  * sources and the alerts (calling fn for each start and clear).
  */
-void lw_sample_begin(struct listen_watch *lw);
-void lw_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r);
-void lw_sample_netns(struct listen_watch *lw, uint32_t inum, bool have_counters,
+void listen_watch_sample_begin(struct listen_watch *lw);
+void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r);
+void listen_watch_sample_netns(struct listen_watch *lw, uint32_t inum, bool have_counters,
 		     const uint64_t counters[LW_N_COUNTERS],
 		     const int64_t sysctls[LW_N_SYSCTLS]);
-void lw_sample_end(struct listen_watch *lw, uint64_t now_ns, lw_alert_fn fn, void *arg);
+void listen_watch_sample_end(struct listen_watch *lw, uint64_t now_ns, lw_alert_fn fn, void *arg);
 
 /* Listeners, most pressed first (alerts, then queue fill, then drops). */
-size_t lw_listeners(const struct listen_watch *lw, const struct lw_listener *const **v);
+size_t listen_watch_listeners(const struct listen_watch *lw, const struct lw_listener *const **v);
 /* Namespaces with listeners, by inum. */
-size_t lw_namespaces(const struct listen_watch *lw, const struct lw_netns **v);
-const struct lw_netns *lw_netns_find(const struct listen_watch *lw, uint32_t inum);
+size_t listen_watch_namespaces(const struct listen_watch *lw, const struct lw_netns **v);
+const struct lw_netns *listen_watch_netns_find(const struct listen_watch *lw, uint32_t inum);
 
 /* Listeners whose owner is not known yet: their cookies, at most max. */
-size_t lw_unowned(const struct listen_watch *lw, uint64_t *cookies, size_t max);
-void lw_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t pid,
+size_t listen_watch_unowned(const struct listen_watch *lw, uint64_t *cookies, size_t max);
+void listen_watch_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t pid,
 		  const char comm[TT_COMM_LEN]);
 
-/* How full the fuller queue is, 0..1 (more when over the limit). */
-double lw_pressure(const struct lw_listener *l);
-
-const struct lw_stats *lw_stats(const struct listen_watch *lw);
-
-/* Parse /proc/net/netstat text: fill counters from the TcpExt lines.
- * Returns 0, or -1 if no TcpExt section was found.
- */
-int lw_parse_netstat(const char *text, uint64_t counters[LW_N_COUNTERS]);
+const struct lw_stats *listen_watch_stats(const struct listen_watch *lw);
 
 #endif

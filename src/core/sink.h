@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "conn.h"
+#include "filter.h"
 #include "history.h"
+#include "listen_watch.h"
 #include "owner.h"
 #include "tcptrail.h"
 
@@ -35,6 +37,9 @@ static inline const char *lost_cause_name(uint8_t cause)
 	return cause < LOST_N_CAUSES ? names[cause] : "unknown";
 }
 
+/* Connection output. Every member may be NULL: a sink with nothing to say
+ * about something leaves its slot empty.
+ */
 struct sink_ops {
 	/* A state transition of a connection or listener. */
 	void (*state)(void *ctx, const struct tt_event *e);
@@ -60,6 +65,22 @@ struct sink_ops {
 
 struct sink {
 	const struct sink_ops *ops;
+	void *ctx;
+};
+
+/* Listener output: the same rule, NULL for nothing to say. */
+struct listen_sink_ops {
+	/* An alert started or cleared (already filtered). */
+	void (*alert)(void *ctx, const struct lw_alert *a);
+	/* A sample of every listener and namespace was taken at now_ns; f
+	 * says which listeners are wanted.
+	 */
+	void (*sample)(void *ctx, const struct listen_watch *lw, uint64_t now_ns,
+		       const struct filter *f);
+};
+
+struct listen_sink {
+	const struct listen_sink_ops *ops;
 	void *ctx;
 };
 

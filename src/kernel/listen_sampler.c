@@ -7,13 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 #include "listen_sampler.h"
+#include "netstat.h"
 #include "log.h"
 #include "netns.h"
 
 #define NETSTAT_BYTES (64 * 1024)
 /* Listeners whose owner was not found are looked for again this often. */
 #define OWNER_RETRY_NS (10 * 1000000000ull)
-#define OWNER_INDEX_MAX (1u << 20)
+#define LISTENER_OWNERS_MAX (1u << 20)	/* descriptors of listeners indexed per search */
 #define UNOWNED_MAX 4096
 
 static const char *const sysctl_paths[LW_N_SYSCTLS] = {
@@ -31,7 +32,7 @@ int listen_sampler_init(struct listen_sampler *ls, struct snapshot *snap,
 	ls->snap = snap;
 	ls->lw = lw;
 	ls->max_socks = max_socks;
-	owner_index_init(&ls->owners, OWNER_INDEX_MAX);
+	owner_index_init(&ls->owners, LISTENER_OWNERS_MAX);
 	ls->text_cap = NETSTAT_BYTES;
 	ls->text = malloc(ls->text_cap);
 	ls->unowned = calloc(UNOWNED_MAX, sizeof(*ls->unowned));
@@ -80,7 +81,7 @@ static void on_sock(const struct tt_sock_record *r, void *arg)
 
 	if (r->state == TT_TCP_LISTEN)
 		v->listeners++;
-	lw_sample_sock(v->ls->lw, r);
+	listen_watch_sample_sock(v->ls->lw, r);
 }
 
 /* Runs inside the namespace: /proc/thread-self/net and /proc/sys/net show
@@ -102,7 +103,7 @@ static int sample_here(uint32_t inum, void *arg)
 	if (err || !v->listeners)
 		return err;
 	have_counters = read_text(ls, "/proc/thread-self/net/netstat") > 0 &&
-			!lw_parse_netstat(ls->text, counters);
+			!netstat_parse(ls->text, counters);
 	if (!have_counters && !ls->warned_counters) {
 		p_warn("cannot read the namespace counters (/proc/net/netstat); "
 		       "listener figures are shown without them");
@@ -119,7 +120,7 @@ static int sample_here(uint32_t inum, void *arg)
 				sysctls[k] = val;
 		}
 	}
-	lw_sample_netns(ls->lw, inum, have_counters, counters, sysctls);
+	listen_watch_sample_netns(ls->lw, inum, have_counters, counters, sysctls);
 	return 0;
 }
 
@@ -129,7 +130,7 @@ static int sample_here(uint32_t inum, void *arg)
 static void find_owners(struct listen_sampler *ls, uint64_t now)
 {
 	uint64_t *unowned = ls->unowned;
-	size_t n = lw_unowned(ls->lw, unowned, UNOWNED_MAX);
+	size_t n = listen_watch_unowned(ls->lw, unowned, UNOWNED_MAX);
 	int err;
 
 	if (!n || now < ls->next_owner_scan_ns)
@@ -144,10 +145,10 @@ static void find_owners(struct listen_sampler *ls, uint64_t now)
 		const struct owner *first;
 
 		if (owner_index_find(&ls->owners, unowned[i], &first))
-			lw_set_owner(ls->lw, unowned[i], first->pid, first->comm);
+			listen_watch_set_owner(ls->lw, unowned[i], first->pid, first->comm);
 	}
 	/* owners of new listeners are looked for at once; unfound ones later */
-	ls->next_owner_scan_ns = lw_unowned(ls->lw, unowned, 1) ? now + OWNER_RETRY_NS : 0;
+	ls->next_owner_scan_ns = listen_watch_unowned(ls->lw, unowned, 1) ? now + OWNER_RETRY_NS : 0;
 }
 
 int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, void *arg)
@@ -155,10 +156,10 @@ int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, 
 	struct ns_visit v = { .ls = ls };
 	int n;
 
-	lw_sample_begin(ls->lw);
+	listen_watch_sample_begin(ls->lw);
 	n = netns_for_each(sample_here, &v);
 	/* what was read is kept, even when a namespace failed */
-	lw_sample_end(ls->lw, now, fn, arg);
+	listen_watch_sample_end(ls->lw, now, fn, arg);
 	if (n < 0)
 		return n;
 	find_owners(ls, now);

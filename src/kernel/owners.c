@@ -161,8 +161,10 @@ int owner_index_scan(struct owner_index *ix, struct snapshot *snap, uint8_t stat
 	err = snapshot_files(snap, state, add_file, ix);
 	if (err == -EOPNOTSUPP)
 		err = scan_proc(ix, state, socks, nsocks);
-	if (err)
+	if (err) {
+		ix->n = 0;	/* a partial walk names owners it may not have */
 		return err;
+	}
 	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_owner);
 	return 0;
 }
@@ -170,15 +172,26 @@ int owner_index_scan(struct owner_index *ix, struct snapshot *snap, uint8_t stat
 int owner_index_scan_all(struct owner_index *ix, struct snapshot *snap, uint8_t state,
 			 size_t max_socks)
 {
-	struct sock_list l = { 0 };
+	struct snapshot_list l = { 0 };
 	int err;
 
 	/* the fallback matches descriptors by socket inode */
-	if (snap->files_via_proc)
-		snapshot_collect(snap, &l, max_socks);
+	if (snap->files_via_proc) {
+		err = snapshot_collect(snap, &l, max_socks);
+		if (err) {
+			snapshot_list_free(&l);
+			ix->n = 0;
+			return err;
+		}
+	}
 	err = owner_index_scan(ix, snap, state, l.v, l.n);
-	sock_list_free(&l);
+	snapshot_list_free(&l);
 	return err;
+}
+
+size_t owner_index_dropped(const struct owner_index *ix)
+{
+	return ix->dropped;
 }
 
 size_t owner_index_find(const struct owner_index *ix, uint64_t cookie,

@@ -24,7 +24,7 @@ void owner_index_free(struct owner_index *ix);
 /* Replace the contents with every descriptor of a TCP socket in 'state' (any
  * if 0) held by any process. Uses iter/task_file, or /proc/PID/fd matched by
  * socket inode against socks (the caller's snapshot) where the iterator is
- * unavailable. Returns 0 or negative errno.
+ * unavailable. Returns 0 or negative errno (the index is then empty).
  */
 int owner_index_scan(struct owner_index *ix, struct snapshot *snap, uint8_t state,
 		     const struct tt_sock_record *socks, size_t nsocks);
@@ -34,6 +34,9 @@ int owner_index_scan(struct owner_index *ix, struct snapshot *snap, uint8_t stat
  */
 int owner_index_scan_all(struct owner_index *ix, struct snapshot *snap, uint8_t state,
 			 size_t max_socks);
+
+/* Descriptors the last scan found beyond the index's limit. */
+size_t owner_index_dropped(const struct owner_index *ix);
 
 /* The owners of cookie: count, with *first pointing at the first. */
 size_t owner_index_find(const struct owner_index *ix, uint64_t cookie,

@@ -131,7 +131,7 @@ static uint32_t measure_hz(struct snapshot *s)
 	return (uint32_t)((lo + hi) / 2 + 0.5);
 }
 
-int snapshot_open(struct snapshot *s)
+void snapshot_open(struct snapshot *s)
 {
 	int err = 0;
 
@@ -181,7 +181,11 @@ int snapshot_open(struct snapshot *s)
 			p_warn("cannot measure the kernel's tick rate: CLOSE_WAIT ages of "
 			       "sockets older than the trace are unknown");
 	}
-	return 0;
+}
+
+bool snapshot_via_diag(const struct snapshot *s)
+{
+	return s->via_diag;
 }
 
 void snapshot_close(struct snapshot *s)
@@ -382,7 +386,7 @@ int snapshot_all(struct snapshot *s, snapshot_fn fn, void *arg, size_t *visited)
 
 static void collect_one(const struct tt_sock_record *r, void *arg)
 {
-	struct sock_list *l = arg;
+	struct snapshot_list *l = arg;
 
 	if (l->n == l->cap) {
 		l->dropped++;
@@ -391,7 +395,7 @@ static void collect_one(const struct tt_sock_record *r, void *arg)
 	l->v[l->n++] = *r;
 }
 
-int snapshot_collect(struct snapshot *s, struct sock_list *l, size_t cap)
+int snapshot_collect(struct snapshot *s, struct snapshot_list *l, size_t cap)
 {
 	memset(l, 0, sizeof(*l));
 	l->cap = cap;
@@ -401,7 +405,7 @@ int snapshot_collect(struct snapshot *s, struct sock_list *l, size_t cap)
 	return snapshot_all(s, collect_one, l, &l->namespaces);
 }
 
-void sock_list_free(struct sock_list *l)
+void snapshot_list_free(struct snapshot_list *l)
 {
 	free(l->v);
 	memset(l, 0, sizeof(*l));

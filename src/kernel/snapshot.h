@@ -26,10 +26,15 @@ typedef void (*snapshot_fn)(const struct tt_sock_record *r, void *arg);
 
 /* Prepare the iterators; falls back to sock_diag (sockets) and /proc
  * (descriptors) when they cannot load, or when TCPTRAIL_SNAPSHOT=diag and
- * TCPTRAIL_OWNERS=proc ask for it. Returns 0 or negative errno.
+ * TCPTRAIL_OWNERS=proc ask for it. Cannot fail: a fallback that loses a
+ * capability is said once here, and the visits below report what they
+ * cannot do.
  */
-int snapshot_open(struct snapshot *s);
+void snapshot_open(struct snapshot *s);
 void snapshot_close(struct snapshot *s);
+
+/* Sockets come through the sock_diag fallback. */
+bool snapshot_via_diag(const struct snapshot *s);
 
 /* Visit every socket of the calling thread's namespace. -EOPNOTSUPP when
  * no source of sockets can name them as the tracer does.
@@ -48,7 +53,7 @@ int snapshot_listeners_here(struct snapshot *s, snapshot_fn fn, void *arg);
 int snapshot_all(struct snapshot *s, snapshot_fn fn, void *arg, size_t *visited);
 
 /* Every socket of every namespace, in one list. */
-struct sock_list {
+struct snapshot_list {
 	struct tt_sock_record *v;
 	size_t n, cap;
 	size_t dropped;		/* sockets beyond cap */
@@ -56,10 +61,10 @@ struct sock_list {
 };
 
 /* Fill l with at most cap sockets (the rest counted in l->dropped).
- * Returns 0 or negative errno; free l with sock_list_free() either way.
+ * Returns 0 or negative errno; free l with snapshot_list_free() either way.
  */
-int snapshot_collect(struct snapshot *s, struct sock_list *l, size_t cap);
-void sock_list_free(struct sock_list *l);
+int snapshot_collect(struct snapshot *s, struct snapshot_list *l, size_t cap);
+void snapshot_list_free(struct snapshot_list *l);
 
 typedef void (*snapshot_file_fn)(const struct tt_file_record *r, void *arg);
 

@@ -104,7 +104,7 @@ static void load_rst_reasons(struct rst_reasons *t, const struct btf *btf)
 	}
 }
 
-void rst_reasons_load(struct rst_reasons *r)
+void tracer_load_rst_reasons(struct rst_reasons *r)
 {
 	struct btf *btf;
 
@@ -116,7 +116,7 @@ void rst_reasons_load(struct rst_reasons *r)
 	btf__free(btf);
 }
 
-void rst_reasons_free(struct rst_reasons *r)
+void tracer_free_rst_reasons(struct rst_reasons *r)
 {
 	free(r->storage);
 	memset(r, 0, sizeof(*r));
@@ -265,13 +265,8 @@ void tracer_close(struct tracer *t)
 	tcptrail_bpf__destroy(t->skel);
 	free(t->percpu);
 	free(t->nest);
-	rst_reasons_free(&t->rst);
+	tracer_free_rst_reasons(&t->rst);
 	free(t);
-}
-
-const struct tracer_features *tracer_features(const struct tracer *t)
-{
-	return &t->feat;
 }
 
 const struct rst_reasons *tracer_rst_reasons(const struct tracer *t)
@@ -346,19 +341,18 @@ uint64_t tracer_drain_lost_cookies(struct tracer *t,
 				   void (*fn)(uint64_t cookie, void *arg), void *arg)
 {
 	int fd = bpf_map__fd(t->skel->maps.lost_cookies);
-	uint64_t key, next, count, total = 0;
-	bool have = false;
+	uint64_t next, count, total = 0;
 
-	/* Delete as we go: restart from the beginning after each delete, which
-	 * is safe for hash maps and bounded by the map's size.
+	/* Take the first key and delete it, until none is left: restarting
+	 * from the beginning each time is safe while deleting, and bounded by
+	 * the map's size.
 	 */
-	while (bpf_map_get_next_key(fd, have ? &key : NULL, &next) == 0) {
+	while (bpf_map_get_next_key(fd, NULL, &next) == 0) {
 		if (bpf_map_lookup_elem(fd, &next, &count) == 0) {
 			fn(next, arg);
 			total += count;
 		}
 		bpf_map_delete_elem(fd, &next);
-		have = false;
 	}
 	return total;
 }

@@ -34,7 +34,6 @@ struct tracer_features {
 int tracer_open(struct tracer **out, const struct tracer_config *cfg);
 void tracer_close(struct tracer *t);
 
-const struct tracer_features *tracer_features(const struct tracer *t);
 
 #define MAX_RST_REASONS 64
 
@@ -48,8 +47,8 @@ struct rst_reasons {
 };
 
 /* Load from the running kernel's BTF (replay uses this without a tracer). */
-void rst_reasons_load(struct rst_reasons *r);
-void rst_reasons_free(struct rst_reasons *r);
+void tracer_load_rst_reasons(struct rst_reasons *r);
+void tracer_free_rst_reasons(struct rst_reasons *r);
 
 const struct rst_reasons *tracer_rst_reasons(const struct tracer *t);
 
@@ -75,7 +74,8 @@ struct tracer_skips {
 void tracer_skips(struct tracer *t, struct tracer_skips *s);
 
 /* Move the lost-record attributions out of the kernel: fn once per socket
- * cookie with the records it lost. Returns the records attributed.
+ * that lost records. Returns how many records those were, so that a total
+ * above it means some losses named no socket.
  */
 uint64_t tracer_drain_lost_cookies(struct tracer *t,
 				   void (*fn)(uint64_t cookie, void *arg), void *arg);

@@ -33,7 +33,7 @@ struct leak_agg {
 
 struct emitter {
 	struct outbuf *out;
-	struct clock_map clock;
+	struct fmt_clock clock;
 	uint32_t own_netns;	/* text view names other namespaces only */
 	bool header_done;
 	/* Names of enum sk_rst_reason values, from the running kernel's BTF;
@@ -52,18 +52,16 @@ void emitter_init(struct emitter *em, struct outbuf *out);
 
 extern const struct sink_ops emit_json_ops;
 extern const struct sink_ops emit_text_ops;
-/* Prints nothing: tcptrail top, where only listeners are shown. */
-extern const struct sink_ops emit_quiet_ops;
+/* Listener output, with an emitter as ctx: JSON listener, netns and alert
+ * records (the schema in README.md); the text view shows alerts only
+ * (tcptrail top shows the rest).
+ */
+extern const struct listen_sink_ops emit_json_listen_ops;
+extern const struct listen_sink_ops emit_text_listen_ops;
 
 /* Name of a reset reason, or NULL when the kernel's BTF did not say. */
 const char *emit_rst_reason(const struct emitter *em, uint16_t reason);
 
-/* Listener sampling records (the JSON schema in README.md). */
-void emit_json_listener(struct emitter *em, const struct lw_listener *l, uint64_t ts_ns);
-void emit_json_netns(struct emitter *em, const struct lw_netns *ns, uint64_t ts_ns);
-void emit_json_alert(struct emitter *em, const struct lw_alert *a);
-/* An alert's start or clear as one line of the text view. */
-void emit_text_alert(struct emitter *em, const struct lw_alert *a);
 
 /* Print the text view's column header now (the text sink also does this
  * before its first record).

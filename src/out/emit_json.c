@@ -9,7 +9,7 @@ void emitter_init(struct emitter *em, struct outbuf *out)
 {
 	memset(em, 0, sizeof(*em));
 	em->out = out;
-	clock_map_init(&em->clock);
+	fmt_clock_init(&em->clock);
 }
 
 static char *begin(struct emitter *em, const char *type, uint64_t ts_ns)
@@ -60,6 +60,36 @@ static char *key_bool(char *p, const char *key, bool v)
 	return fmt_str(p, v ? "true" : "false");
 }
 
+/* A bit of a mask and its name in the output. */
+struct bit_name {
+	uint32_t bit;
+	const char *name;
+};
+
+/* ,"key":["name",...]: the names of the bits set in mask, in table order. */
+static char *key_bit_names(char *p, const char *key, uint32_t mask,
+			   const struct bit_name *names, size_t n)
+{
+	bool first = true;
+
+	*p++ = ',';
+	*p++ = '"';
+	p = fmt_str(p, key);
+	p = fmt_lit(p, "\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (!(mask & names[i].bit))
+			continue;
+		if (!first)
+			*p++ = ',';
+		first = false;
+		*p++ = '"';
+		p = fmt_str(p, names[i].name);
+		*p++ = '"';
+	}
+	*p++ = ']';
+	return p;
+}
+
 static char *tuple(char *p, int family, const uint8_t *laddr, uint16_t lport,
 		   const uint8_t *raddr, uint16_t rport, uint32_t netns)
 {
@@ -98,10 +128,7 @@ static void json_state(void *ctx, const struct tt_event *e)
 
 static void json_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
-	static const struct {
-		uint16_t flag;
-		const char *name;
-	} why[] = {
+	static const struct bit_name why[] = {
 		{ CONN_PREEXISTING, "started_before_trace" },
 		{ CONN_LOST, "lost_events" },
 		{ CONN_GAP, "missing_transition" },
@@ -150,22 +177,8 @@ static void json_history(void *ctx, const struct conn *c, const struct history_s
 	if (c->flags & CONN_OWNER_SEEN)
 		p = owner(p, c->pid, c->comm);
 	p = key_bool(p, "complete", s->complete);
-	if (!s->complete) {
-		bool first = true;
-
-		p = fmt_lit(p, ",\"incomplete\":[");
-		for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
-			if (!(c->flags & why[i].flag))
-				continue;
-			if (!first)
-				*p++ = ',';
-			first = false;
-			*p++ = '"';
-			p = fmt_str(p, why[i].name);
-			*p++ = '"';
-		}
-		*p++ = ']';
-	}
+	if (!s->complete)
+		p = key_bit_names(p, "incomplete", c->flags, why, sizeof(why) / sizeof(why[0]));
 	end(em, p);
 }
 
@@ -340,10 +353,11 @@ static char *sources(char *p, const char *key, const struct lw_source *v, size_t
 	return p;
 }
 
-void emit_json_listener(struct emitter *em, const struct lw_listener *l, uint64_t ts_ns)
+static void json_listener(struct emitter *em, const struct lw_listener *l, uint64_t ts_ns)
 {
 	char *p = begin(em, "listener", ts_ns);
-	bool first = true;
+	struct bit_name alerts[LW_N_ALERTS];
+	uint32_t active = 0;
 
 	p = listener_id(p, l);
 	p = key_u64(p, "acceptq_len", l->acceptq_len);
@@ -359,18 +373,12 @@ void emit_json_listener(struct emitter *em, const struct lw_listener *l, uint64_
 	p = key_bool(p, "syncookies", l->cookies_active);
 	p = key_u64(p, "interval_ms", l->interval_ns / 1000000);
 	p = key_bool(p, "complete", !l->events_incomplete);
-	p = fmt_lit(p, ",\"alerts\":[");
 	for (int k = 0; k < LW_N_ALERTS; k++) {
-		if (!l->alert[k].active)
-			continue;
-		if (!first)
-			*p++ = ',';
-		*p++ = '"';
-		p = fmt_str(p, lw_alert_names[k]);
-		*p++ = '"';
-		first = false;
+		alerts[k] = (struct bit_name){ 1u << k, lw_alert_names[k] };
+		if (l->alert[k].active)
+			active |= 1u << k;
 	}
-	*p++ = ']';
+	p = key_bit_names(p, "alerts", active, alerts, LW_N_ALERTS);
 	if (l->n_top_addrs) {
 		p = sources(p, "top_sources", l->top_addrs, l->n_top_addrs);
 		p = sources(p, "top_prefixes", l->top_prefixes, l->n_top_prefixes);
@@ -393,7 +401,7 @@ static char *sysctls(char *p, const struct lw_netns *ns)
 	return p;
 }
 
-void emit_json_netns(struct emitter *em, const struct lw_netns *ns, uint64_t ts_ns)
+static void json_netns(struct emitter *em, const struct lw_netns *ns, uint64_t ts_ns)
 {
 	char *p = begin(em, "netns", ts_ns);
 
@@ -417,37 +425,24 @@ void emit_json_netns(struct emitter *em, const struct lw_netns *ns, uint64_t ts_
 	end(em, p);
 }
 
-static const struct {
-	uint32_t bit;
-	const char *name;
-} cause_names[] = {
+static const struct bit_name cause_names[] = {
 	{ LW_CAUSE_SYNQ_NEAR_FULL, "synq_near_full" },
 	{ LW_CAUSE_SYNACK_RETRANS, "synack_retransmits" },
 	{ LW_CAUSE_SYNCOOKIES, "syncookies" },
 	{ LW_CAUSE_ACCEPTQ_AT_LIMIT, "acceptq_at_limit" },
 };
 
-void emit_json_alert(struct emitter *em, const struct lw_alert *a)
+static void json_alert(void *ctx, const struct lw_alert *a)
 {
+	struct emitter *em = ctx;
 	const struct lw_listener *l = a->l;
 	char *p = begin(em, "alert", a->ts_ns);
-	bool first = true;
 
 	p = key_str(p, "alert", lw_alert_names[a->kind]);
 	p = key_str(p, "state", a->start ? "start" : "clear");
 	p = listener_id(p, l);
-	p = fmt_lit(p, ",\"causes\":[");
-	for (size_t i = 0; i < sizeof(cause_names) / sizeof(cause_names[0]); i++) {
-		if (!(a->st->causes & cause_names[i].bit))
-			continue;
-		if (!first)
-			*p++ = ',';
-		*p++ = '"';
-		p = fmt_str(p, cause_names[i].name);
-		*p++ = '"';
-		first = false;
-	}
-	*p++ = ']';
+	p = key_bit_names(p, "causes", a->st->causes, cause_names,
+			  sizeof(cause_names) / sizeof(cause_names[0]));
 	p = key_u64(p, "acceptq_len", l->acceptq_len);
 	p = key_u64(p, "acceptq_max", l->acceptq_max);
 	p = key_u64(p, "synq_len", l->synq_len);
@@ -472,3 +467,24 @@ void emit_json_alert(struct emitter *em, const struct lw_alert *a)
 		p = sysctls(p, a->ns);
 	end(em, p);
 }
+
+static void json_sample(void *ctx, const struct listen_watch *lw, uint64_t now_ns,
+			const struct filter *f)
+{
+	struct emitter *em = ctx;
+	const struct lw_listener *const *l;
+	const struct lw_netns *ns;
+	size_t n = listen_watch_listeners(lw, &l);
+
+	for (size_t i = 0; i < n; i++)
+		if (filter_match_listener(f, l[i]->family, l[i]->port))
+			json_listener(em, l[i], now_ns);
+	n = listen_watch_namespaces(lw, &ns);
+	for (size_t i = 0; i < n; i++)
+		json_netns(em, &ns[i], now_ns);
+}
+
+const struct listen_sink_ops emit_json_listen_ops = {
+	.alert = json_alert,
+	.sample = json_sample,
+};

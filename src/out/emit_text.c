@@ -41,18 +41,9 @@ void emit_text_header(struct emitter *em)
 	outbuf_commit(em->out, p);
 }
 
-static char *endpoint(char *p, int family, const uint8_t *addr, uint16_t port)
-{
-	if (family == AF_INET6)
-		*p++ = '[';
-	p = fmt_addr(p, family, addr);
-	if (family == AF_INET6)
-		*p++ = ']';
-	*p++ = ':';
-	return fmt_u64(p, port);
-}
-
-/* Columns shared by every line up to DETAIL. */
+/* Columns shared by every line up to DETAIL; no remote end (a listener's
+ * line) prints "-".
+ */
 static char *line_start(struct emitter *em, uint64_t ts, const char *what, bool owner,
 			uint32_t pid, const char *comm, int family, const uint8_t *laddr,
 			uint16_t lport, const uint8_t *raddr, uint16_t rport)
@@ -72,9 +63,10 @@ static char *line_start(struct emitter *em, uint64_t ts, const char *what, bool 
 	p = pad_to(owner ? fmt_text_safe(p, comm, TT_COMM_LEN) : fmt_lit(p, "-"), col,
 		   COL_COMM);
 	col = p;
-	p = pad_to(endpoint(p, family, laddr, lport), col, COL_ADDR);
+	p = pad_to(fmt_endpoint(p, family, laddr, lport), col, COL_ADDR);
 	col = p;
-	return pad_to(endpoint(p, family, raddr, rport), col, COL_ADDR);
+	return pad_to(raddr ? fmt_endpoint(p, family, raddr, rport) : fmt_lit(p, "-"), col,
+		      COL_ADDR);
 }
 
 static char *netns_note(struct emitter *em, char *p, uint32_t netns)
@@ -103,25 +95,6 @@ static void text_state(void *ctx, const struct tt_event *e)
 	finish(em, netns_note(em, p, e->netns));
 }
 
-/* Durations with a unit a person reads at a glance. */
-static char *duration(char *p, uint64_t ns)
-{
-	char tmp[32];
-	int n;
-
-	if (ns < 1000000)
-		n = snprintf(tmp, sizeof(tmp), "%.3fms", ns / 1e6);
-	else if (ns < 1000000000ull)
-		n = snprintf(tmp, sizeof(tmp), "%.1fms", ns / 1e6);
-	else if (ns < 120000000000ull)
-		n = snprintf(tmp, sizeof(tmp), "%.1fs", ns / 1e9);
-	else if (ns < 7200000000000ull)
-		n = snprintf(tmp, sizeof(tmp), "%.1fm", ns / 6e10);
-	else
-		n = snprintf(tmp, sizeof(tmp), "%.1fh", ns / 3.6e12);
-	return fmt_mem(p, tmp, (size_t)n);
-}
-
 static void text_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
 	struct emitter *em = ctx;
@@ -137,7 +110,7 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 		p = fmt_str(p, closer);
 	}
 	p = fmt_lit(p, " ");
-	p = duration(p, s->end_ns - s->start_ns);
+	p = fmt_duration(p, s->end_ns - s->start_ns);
 	p = fmt_lit(p, ":");
 	for (uint8_t i = 0; i < s->nstates; i++) {
 		p = fmt_str(p, i ? " > " : " ");
@@ -146,7 +119,7 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 			p = fmt_lit(p, "(inferred)");
 		if (s->durations_ns[i] != DURATION_UNKNOWN && i + 1 < s->nstates) {
 			*p++ = ' ';
-			p = duration(p, s->durations_ns[i]);
+			p = fmt_duration(p, s->durations_ns[i]);
 		}
 	}
 	p = fmt_lit(p, " tx=");
@@ -317,11 +290,11 @@ static void text_batch_end(void *ctx)
 		p = fmt_u64(p, a->count);
 		if (a->resolved) {
 			p = fmt_lit(p, " leaked socket(s) left CLOSE_WAIT, the longest after ");
-			p = duration(p, a->max_age_ns);
+			p = fmt_duration(p, a->max_age_ns);
 		} else {
 			p = fmt_lit(p, " socket(s) in CLOSE_WAIT for ");
 			p = fmt_str(p, a->lower_bound ? "at least " : "");
-			p = duration(p, a->max_age_ns);
+			p = fmt_duration(p, a->max_age_ns);
 			p = fmt_lit(p, " (the peer closed; the process has not)");
 			if (a->nfds) {
 				p = fmt_lit(p, ", fds ");
@@ -363,31 +336,17 @@ const struct sink_ops emit_text_ops = {
 };
 
 /* An alert's start or clear: the listener in LOCAL, the figures in DETAIL. */
-void emit_text_alert(struct emitter *em, const struct lw_alert *a)
+static void text_alert(void *ctx, const struct lw_alert *a)
 {
-	const struct lw_listener *l = a->l;
-	char *p, *col;
 	static const char *const names[LW_N_ALERTS][2] = {
 		[LW_SYN_FLOOD] = { "flood-over", "syn-flood" },
 		[LW_ACCEPTQ_FULL] = { "acceptq-ok", "acceptq-full" },
 	};
-	const char *what = names[a->kind][a->start];
-	if (!em->header_done)
-		emit_text_header(em);
-	p = outbuf_begin(em->out);
-	p = fmt_clock_ms(p, &em->clock, a->ts_ns);
-	*p++ = ' ';
-	col = p;
-	p = pad_to(fmt_str(p, what), col, COL_EVENT);
-	col = p;
-	p = pad_to(l->pid ? fmt_u64(p, l->pid) : fmt_lit(p, "-"), col, COL_PID);
-	col = p;
-	p = pad_to(l->pid ? fmt_text_safe(p, l->comm, TT_COMM_LEN) : fmt_lit(p, "-"), col,
-		   COL_COMM);
-	col = p;
-	p = pad_to(endpoint(p, l->family, l->addr, l->port), col, COL_ADDR);
-	col = p;
-	p = pad_to(fmt_lit(p, "-"), col, COL_ADDR);
+	struct emitter *em = ctx;
+	const struct lw_listener *l = a->l;
+	char *p = line_start(em, a->ts_ns, names[a->kind][a->start], l->pid != 0, l->pid,
+			     l->comm, l->family, l->addr, l->port, NULL, 0);
+
 	p = fmt_lit(p, "acceptq=");
 	p = fmt_u64(p, l->acceptq_len);
 	*p++ = '/';
@@ -416,7 +375,7 @@ void emit_text_alert(struct emitter *em, const struct lw_alert *a)
 		}
 	} else {
 		p = fmt_lit(p, " after ");
-		p = duration(p, a->ts_ns - a->st->since_ns);
+		p = fmt_duration(p, a->ts_ns - a->st->since_ns);
 		p = fmt_lit(p, ": drops ");
 		p = fmt_u64(p, a->st->drops);
 		p = fmt_lit(p, " synack-rtx ");
@@ -429,66 +388,6 @@ void emit_text_alert(struct emitter *em, const struct lw_alert *a)
 	finish(em, netns_note(em, p, l->netns));
 }
 
-/* tcptrail top: connections are still tracked (they feed the listener
- * counts) but nothing of them is printed over the view.
- */
-static void quiet_state(void *ctx, const struct tt_event *e)
-{
-	(void)ctx;
-	(void)e;
-}
-
-static void quiet_history(void *ctx, const struct conn *c, const struct history_summary *s)
-{
-	(void)ctx;
-	(void)c;
-	(void)s;
-}
-
-static void quiet_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total,
-		       uint8_t cause)
-{
-	(void)ctx;
-	(void)ts_ns;
-	(void)count;
-	(void)total;
-	(void)cause;
-}
-
-static void quiet_leak(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t age_ns,
-		       bool lower_bound, const struct owner *owners, size_t n,
-		       uint32_t process_leaks)
-{
-	(void)ctx;
-	(void)c;
-	(void)ts_ns;
-	(void)age_ns;
-	(void)lower_bound;
-	(void)owners;
-	(void)n;
-	(void)process_leaks;
-}
-
-static void quiet_leak_resolved(void *ctx, const struct conn *c, uint64_t ts_ns,
-				uint64_t age_ns)
-{
-	(void)ctx;
-	(void)c;
-	(void)ts_ns;
-	(void)age_ns;
-}
-
-static void quiet_batch_end(void *ctx)
-{
-	(void)ctx;
-}
-
-const struct sink_ops emit_quiet_ops = {
-	.state = quiet_state,
-	.history = quiet_history,
-	.event = quiet_state,
-	.lost = quiet_lost,
-	.leak = quiet_leak,
-	.leak_resolved = quiet_leak_resolved,
-	.batch_end = quiet_batch_end,
+const struct listen_sink_ops emit_text_listen_ops = {
+	.alert = text_alert,
 };

@@ -1,6 +1,7 @@
 /* Formatting primitives: hand-rolled because snprintf per field would
  * dominate the cost of a record.
  */
+#include <stdio.h>
 #include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -158,7 +159,7 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void clock_map_set(struct clock_map *m, int64_t mono_to_real_ns)
+void fmt_clock_set(struct fmt_clock *m, int64_t mono_to_real_ns)
 {
 	memset(m, 0, sizeof(*m));
 	m->mono_to_real_ns = mono_to_real_ns;
@@ -166,17 +167,17 @@ void clock_map_set(struct clock_map *m, int64_t mono_to_real_ns)
 	m->cached_local_sec = -1;
 }
 
-void clock_map_init(struct clock_map *m)
+void fmt_clock_init(struct fmt_clock *m)
 {
 	/* Bracket the realtime read to halve the sampling error. */
 	int64_t a = clock_ns(CLOCK_MONOTONIC);
 	int64_t r = clock_ns(CLOCK_REALTIME);
 	int64_t b = clock_ns(CLOCK_MONOTONIC);
 
-	clock_map_set(m, r - (a + (b - a) / 2));
+	fmt_clock_set(m, r - (a + (b - a) / 2));
 }
 
-char *fmt_rfc3339(char *p, struct clock_map *m, uint64_t mono_ns)
+char *fmt_rfc3339(char *p, struct fmt_clock *m, uint64_t mono_ns)
 {
 	int64_t real = (int64_t)mono_ns + m->mono_to_real_ns;
 	int64_t sec = real / 1000000000, nsec = real % 1000000000;
@@ -197,7 +198,7 @@ char *fmt_rfc3339(char *p, struct clock_map *m, uint64_t mono_ns)
 	return p;
 }
 
-char *fmt_clock_ms(char *p, struct clock_map *m, uint64_t mono_ns)
+char *fmt_clock_ms(char *p, struct fmt_clock *m, uint64_t mono_ns)
 {
 	int64_t real = (int64_t)mono_ns + m->mono_to_real_ns;
 	int64_t sec = real / 1000000000, nsec = real % 1000000000;
@@ -213,4 +214,33 @@ char *fmt_clock_ms(char *p, struct clock_map *m, uint64_t mono_ns)
 	p = fmt_str(p, m->cached_local);
 	*p++ = '.';
 	return fmt_u64_pad(p, (uint64_t)nsec / 1000000, 3);
+}
+
+char *fmt_endpoint(char *p, int family, const uint8_t addr[16], uint16_t port)
+{
+	if (family == AF_INET6)
+		*p++ = '[';
+	p = fmt_addr(p, family, addr);
+	if (family == AF_INET6)
+		*p++ = ']';
+	*p++ = ':';
+	return fmt_u64(p, port);
+}
+
+char *fmt_duration(char *p, uint64_t ns)
+{
+	char tmp[32];
+	int n;
+
+	if (ns < 1000000)
+		n = snprintf(tmp, sizeof(tmp), "%.3fms", ns / 1e6);
+	else if (ns < 1000000000ull)
+		n = snprintf(tmp, sizeof(tmp), "%.1fms", ns / 1e6);
+	else if (ns < 120000000000ull)
+		n = snprintf(tmp, sizeof(tmp), "%.1fs", ns / 1e9);
+	else if (ns < 7200000000000ull)
+		n = snprintf(tmp, sizeof(tmp), "%.1fm", ns / 6e10);
+	else
+		n = snprintf(tmp, sizeof(tmp), "%.1fh", ns / 3.6e12);
+	return fmt_mem(p, tmp, (size_t)n);
 }

@@ -32,6 +32,12 @@ char *fmt_u64_pad(char *p, uint64_t v, int width);
 
 /* Address in the usual text form; family is AF_INET or AF_INET6. */
 char *fmt_addr(char *p, int family, const uint8_t addr[16]);
+/* addr:port, [addr]:port for IPv6. */
+char *fmt_endpoint(char *p, int family, const uint8_t addr[16], uint16_t port);
+/* A duration with a unit a person reads at a glance: 0.250ms, 12.5ms, 3.2s,
+ * 4.0m, 2.5h.
+ */
+char *fmt_duration(char *p, uint64_t ns);
 
 /* A JSON string literal (with quotes) of up to n bytes of s, stopping at
  * NUL. Control characters, quotes and backslashes are escaped; bytes that
@@ -45,7 +51,7 @@ char *fmt_json_str(char *p, const char *s, size_t n);
 char *fmt_text_safe(char *p, const char *s, size_t n);
 
 /* Wall-clock time conversion for CLOCK_MONOTONIC kernel timestamps. */
-struct clock_map {
+struct fmt_clock {
 	int64_t mono_to_real_ns;	/* add to a monotonic ns value */
 	/* cache of the formatted date-and-seconds prefix */
 	int64_t cached_sec;
@@ -56,13 +62,13 @@ struct clock_map {
 };
 
 /* Sample both clocks now. */
-void clock_map_init(struct clock_map *m);
+void fmt_clock_init(struct fmt_clock *m);
 /* Use a known offset (replay). */
-void clock_map_set(struct clock_map *m, int64_t mono_to_real_ns);
+void fmt_clock_set(struct fmt_clock *m, int64_t mono_to_real_ns);
 
 /* RFC 3339 UTC with nanoseconds: 2026-11-21T10:42:10.123456789Z */
-char *fmt_rfc3339(char *p, struct clock_map *m, uint64_t mono_ns);
+char *fmt_rfc3339(char *p, struct fmt_clock *m, uint64_t mono_ns);
 /* Short local time for the text view: HH:MM:SS.mmm */
-char *fmt_clock_ms(char *p, struct clock_map *m, uint64_t mono_ns);
+char *fmt_clock_ms(char *p, struct fmt_clock *m, uint64_t mono_ns);
 
 #endif

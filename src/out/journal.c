@@ -45,13 +45,18 @@ int journal_create(struct journal_writer *w, const char *path,
 	return 0;
 }
 
-void journal_close(struct journal_writer *w)
+int journal_close(struct journal_writer *w)
 {
+	int err = 0;
+
 	if (!w->out.buf)
-		return;
-	outbuf_flush(&w->out);
-	close(w->out.fd);
+		return 0;
+	if (outbuf_flush(&w->out))
+		err = -w->out.err;
+	if (close(w->out.fd) && !err)
+		err = -errno;
 	outbuf_free(&w->out);
+	return err;
 }
 
 /* One frame whose payload fits a buffer reservation. */

@@ -74,7 +74,8 @@ struct journal_writer {
 /* Create path and write the header. Returns 0 or negative errno. */
 int journal_create(struct journal_writer *w, const char *path,
 		   const struct journal_header *h);
-void journal_close(struct journal_writer *w);
+/* Flush and close: 0, or negative errno when the recording is incomplete. */
+int journal_close(struct journal_writer *w);
 
 void journal_event(struct journal_writer *w, const struct tt_event *e);
 void journal_reconcile(struct journal_writer *w, const struct tt_sock_record *v, size_t n,

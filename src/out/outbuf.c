@@ -14,7 +14,6 @@ int outbuf_init(struct outbuf *ob, int fd, size_t cap)
 	ob->fd = fd;
 	ob->len = 0;
 	ob->cap = cap;
-	ob->bytes_written = 0;
 	ob->err = 0;
 	return 0;
 }
@@ -51,7 +50,6 @@ int outbuf_flush(struct outbuf *ob)
 		}
 		off += (size_t)n;
 	}
-	ob->bytes_written += off;
 	ob->len = 0;
 	return ob->err ? -ob->err : 0;
 }

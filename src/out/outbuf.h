@@ -15,7 +15,6 @@ struct outbuf {
 	char *buf;
 	size_t len;
 	size_t cap;
-	uint64_t bytes_written;
 	int err;		/* first write error (positive errno), sticky */
 };
 

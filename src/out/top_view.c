@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
+#include "listen_alerts.h"
 #include "top_view.h"
 
 /* Lines above and below the listener rows, kept when the terminal is short. */
 #define TOP_FIXED_LINES 8
 
-void top_view_init(struct top_view *tv, struct outbuf *out, struct clock_map *clock,
+void top_view_init(struct top_view *tv, struct outbuf *out, struct fmt_clock *clock,
 		   bool ansi, uint64_t interval_ns, uint32_t own_netns)
 {
 	memset(tv, 0, sizeof(*tv));
@@ -50,10 +52,10 @@ static void line(struct top_view *tv, const char *f, ...)
 
 static void endpoint(char *buf, size_t len, int family, const uint8_t *addr, uint16_t port)
 {
-	char a[64], *e = fmt_addr(a, family, addr);
+	char a[64];
 
-	*e = '\0';
-	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
+	*fmt_endpoint(a, family, addr, port) = '\0';
+	snprintf(buf, len, "%s", a);
 }
 
 static void text_safe(char *buf, const char *s, size_t n)
@@ -147,7 +149,7 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 {
 	const struct lw_listener *const *v;
 	const struct lw_netns *ns;
-	size_t n = lw_listeners(lw, &v), nns = lw_namespaces(lw, &ns), shown = n, flooded = 0;
+	size_t n = listen_watch_listeners(lw, &v), nns = listen_watch_namespaces(lw, &ns), shown = n, flooded = 0;
 	char when[16];
 	int budget;
 
@@ -225,3 +227,27 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 		outbuf_commit(tv->out, p);
 	}
 }
+
+static void view_alert(void *ctx, const struct lw_alert *a)
+{
+	top_view_alert(ctx, a);
+}
+
+static void view_sample(void *ctx, const struct listen_watch *lw, uint64_t now_ns,
+			const struct filter *f)
+{
+	struct top_view *tv = ctx;
+	struct winsize ws;
+
+	(void)f;
+	if (tv->ansi && !ioctl(tv->out->fd, TIOCGWINSZ, &ws)) {
+		tv->rows = ws.ws_row;
+		tv->cols = ws.ws_col;
+	}
+	top_view_render(tv, lw, now_ns);
+}
+
+const struct listen_sink_ops top_view_listen_ops = {
+	.alert = view_alert,
+	.sample = view_sample,
+};

@@ -9,12 +9,13 @@
 #include "fmt.h"
 #include "listen_watch.h"
 #include "outbuf.h"
+#include "sink.h"
 
 #define TOP_RECENT_ALERTS 5
 
 struct top_view {
 	struct outbuf *out;
-	struct clock_map *clock;
+	struct fmt_clock *clock;
 	bool ansi;		/* a terminal: redraw in place */
 	bool drawn;		/* a frame is on screen */
 	int rows, cols;		/* terminal size; 0: unlimited */
@@ -25,7 +26,7 @@ struct top_view {
 	int nrecent;
 };
 
-void top_view_init(struct top_view *tv, struct outbuf *out, struct clock_map *clock,
+void top_view_init(struct top_view *tv, struct outbuf *out, struct fmt_clock *clock,
 		   bool ansi, uint64_t interval_ns, uint32_t own_netns);
 
 /* Remember an alert for the frame's alert lines. */
@@ -33,5 +34,10 @@ void top_view_alert(struct top_view *tv, const struct lw_alert *a);
 
 /* Draw one frame of the listeners' latest sample. */
 void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_t now_ns);
+
+/* The same as listener output, with the top_view as ctx: each sample is a
+ * frame sized to the terminal.
+ */
+extern const struct listen_sink_ops top_view_listen_ops;
 
 #endif

@@ -53,11 +53,11 @@ static void addresses(void)
 
 static void rfc3339(void)
 {
-	struct clock_map m;
+	struct fmt_clock m;
 	char buf[64], *p;
 
 	/* monotonic 5 s maps to 2026-11-21T10:42:10.000000005Z + 5 s */
-	clock_map_set(&m, 1795257730ll * 1000000000ll + 5);
+	fmt_clock_set(&m, 1795257730ll * 1000000000ll + 5);
 	p = fmt_rfc3339(buf, &m, 5000000000ull);
 	*p = 0;
 	CHECK_STR(buf, "2026-11-21T10:42:15.000000005Z");

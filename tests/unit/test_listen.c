@@ -8,7 +8,9 @@
 #include <unistd.h>
 #include "emit.h"
 #include "harness.h"
+#include "listen_alerts.h"
 #include "listen_watch.h"
+#include "netstat.h"
 #include "top_view.h"
 
 #define SEC 1000000000ull
@@ -88,11 +90,11 @@ static void sysctls_default(int64_t s[LW_N_SYSCTLS])
 static void sample(struct listen_watch *lw, uint64_t t, const struct tt_sock_record *recs,
 		   size_t n, const int64_t sysctls[LW_N_SYSCTLS], struct alerts_seen *seen)
 {
-	lw_sample_begin(lw);
+	listen_watch_sample_begin(lw);
 	for (size_t i = 0; i < n; i++)
-		lw_sample_sock(lw, &recs[i]);
-	lw_sample_netns(lw, NETNS, false, no_counters, sysctls);
-	lw_sample_end(lw, t, on_alert, seen);
+		listen_watch_sample_sock(lw, &recs[i]);
+	listen_watch_sample_netns(lw, NETNS, false, no_counters, sysctls);
+	listen_watch_sample_end(lw, t, on_alert, seen);
 }
 
 static struct tt_event synack_event(uint64_t listener)
@@ -109,13 +111,13 @@ static struct listen_watch *new_watch(uint32_t max_listeners, uint32_t max_reque
 {
 	struct lw_config cfg = { .max_listeners = max_listeners, .max_requests = max_requests };
 
-	return lw_new(&cfg);
+	return listen_watch_new(&cfg);
 }
 
 static const struct lw_listener *listener_at(const struct listen_watch *lw, size_t i)
 {
 	const struct lw_listener *const *v;
-	size_t n = lw_listeners(lw, &v);
+	size_t n = listen_watch_listeners(lw, &v);
 
 	return i < n ? v[i] : NULL;
 }
@@ -132,7 +134,7 @@ static void first_sample_is_baseline_then_deltas(void)
 	sample(lw, 1 * SEC, &r, 1, sys, &seen);
 	CHECK(listener_at(lw, 0)->d_drops == 0);	/* 100 earlier drops are history */
 	for (int i = 0; i < 3; i++)
-		lw_event(lw, &e);
+		listen_watch_event(lw, &e);
 	r.drops = 107;
 	sample(lw, 2 * SEC, &r, 1, sys, &seen);
 	CHECK(listener_at(lw, 0)->d_drops == 7);
@@ -141,14 +143,14 @@ static void first_sample_is_baseline_then_deltas(void)
 	CHECK(listener_at(lw, 0)->interval_ns == 1 * SEC);
 	CHECK(listener_at(lw, 0)->synq_max == 128);
 	CHECK(!listener_at(lw, 0)->events_incomplete);
-	lw_mark_lost(lw);
+	listen_watch_mark_lost(lw);
 	CHECK(listener_at(lw, 0)->events_incomplete);
 	CHECK(seen.n == 0);	/* 3 retransmits/s are no flood */
 	/* an event for a listener not sampled yet is counted, not lost silently */
 	e.cookie = 99;
-	lw_event(lw, &e);
-	CHECK(lw_stats(lw)->unmatched_events == 1);
-	lw_free(lw);
+	listen_watch_event(lw, &e);
+	CHECK(listen_watch_stats(lw)->unmatched_events == 1);
+	listen_watch_free(lw);
 }
 
 static void syn_flood_starts_and_clears_with_hysteresis(void)
@@ -185,7 +187,7 @@ static void syn_flood_starts_and_clears_with_hysteresis(void)
 	CHECK(seen.n == 2 && !seen.v[1].start && seen.v[1].kind == LW_SYN_FLOOD);
 	CHECK(seen.v[1].ts - seen.v[1].since == 6 * SEC);
 	CHECK(listener_at(lw, 0)->alert[LW_SYN_FLOOD].peak_synq == 80);
-	lw_free(lw);
+	listen_watch_free(lw);
 }
 
 static void syncookies_and_retransmits_signal_a_flood(void)
@@ -214,21 +216,21 @@ static void syncookies_and_retransmits_signal_a_flood(void)
 	r.cookie_idle_ms = 1500;
 	sample(lw, 5 * SEC, &r, 1, sys, &seen);
 	CHECK(listener_at(lw, 0)->cookies_active);
-	lw_free(lw);
+	listen_watch_free(lw);
 
 	lw = new_watch(8, 64);
 	memset(&seen, 0, sizeof(seen));
 	r.cookie_idle_ms = ~0u;
 	sample(lw, 1 * SEC, &r, 1, sys, &seen);
 	for (int i = 0; i < 19; i++)
-		lw_event(lw, &e);
+		listen_watch_event(lw, &e);
 	sample(lw, 2 * SEC, &r, 1, sys, &seen);
 	CHECK(seen.n == 0);	/* 19/s is below the default onset of 20/s */
 	for (int i = 0; i < 10; i++)
-		lw_event(lw, &e);
+		listen_watch_event(lw, &e);
 	sample(lw, 2 * SEC + SEC / 2, &r, 1, sys, &seen);	/* 20/s over half a second */
 	CHECK(seen.n == 1 && seen.v[0].causes == LW_CAUSE_SYNACK_RETRANS);
-	lw_free(lw);
+	listen_watch_free(lw);
 }
 
 static void accept_queue_full_needs_drops(void)
@@ -253,7 +255,7 @@ static void accept_queue_full_needs_drops(void)
 	sample(lw, t += SEC, &r, 1, sys, &seen);
 	CHECK(seen.n == 2 && !seen.v[1].start);
 	CHECK(listener_at(lw, 0)->alert[LW_ACCEPTQ_FULL].drops == 5);
-	lw_free(lw);
+	listen_watch_free(lw);
 }
 
 static void closed_listener_clears_its_alert(void)
@@ -271,7 +273,7 @@ static void closed_listener_clears_its_alert(void)
 	sample(lw, 3 * SEC, NULL, 0, sys, &seen);
 	CHECK(seen.n == 2 && !seen.v[1].start && seen.v[1].gone && seen.v[1].cookie == 1);
 	CHECK(listener_at(lw, 0) == NULL);
-	lw_free(lw);
+	listen_watch_free(lw);
 }
 
 static void sources_ranked_by_address_and_prefix(void)
@@ -317,7 +319,7 @@ static void sources_ranked_by_address_and_prefix(void)
 	CHECK_STR(buf, "0000");
 	l = listener_at(lw, 0)->cookie == 2 ? listener_at(lw, 0) : listener_at(lw, 1);
 	CHECK(l->n_top_addrs == 1 && l->top_addrs[0].prefix_len == 128);
-	lw_free(lw);
+	listen_watch_free(lw);
 }
 
 static void bounded_tables_count_what_they_drop(void)
@@ -335,10 +337,10 @@ static void bounded_tables_count_what_they_drop(void)
 	for (int i = 0; i < 4; i++)
 		recs[n++] = request_rec(1, AF_INET, a);
 	sample(lw, 1 * SEC, recs, n, sys, &seen);
-	CHECK(lw_listeners(lw, &(const struct lw_listener *const *){ NULL }) == 2);
-	CHECK(lw_stats(lw)->listeners_dropped == 1);
-	CHECK(lw_stats(lw)->requests_dropped == 1);
-	lw_free(lw);
+	CHECK(listen_watch_listeners(lw, &(const struct lw_listener *const *){ NULL }) == 2);
+	CHECK(listen_watch_stats(lw)->listeners_dropped == 1);
+	CHECK(listen_watch_stats(lw)->requests_dropped == 1);
+	listen_watch_free(lw);
 }
 
 static void overflow_events_match_listener_by_tuple(void)
@@ -362,18 +364,18 @@ static void overflow_events_match_listener_by_tuple(void)
 	e.netns = NETNS;
 	e.saddr[0] = 10, e.saddr[3] = 1;
 	e.sport = 80;
-	lw_event(lw, &e);
+	listen_watch_event(lw, &e);
 	e.sport = 8080;
-	lw_event(lw, &e);
-	lw_event(lw, &e);
+	listen_watch_event(lw, &e);
+	listen_watch_event(lw, &e);
 	e.netns = NETNS + 1;	/* another namespace's port 80 */
 	e.sport = 80;
-	lw_event(lw, &e);
-	n = lw_listeners(lw, &v);
+	listen_watch_event(lw, &e);
+	n = listen_watch_listeners(lw, &v);
 	for (size_t i = 0; i < n; i++)
 		CHECK(v[i]->overflows == (v[i]->cookie == 1 ? 1u : 2u));
-	CHECK(lw_stats(lw)->unmatched_events == 1);
-	lw_free(lw);
+	CHECK(listen_watch_stats(lw)->unmatched_events == 1);
+	listen_watch_free(lw);
 }
 
 static void ranking_puts_pressure_first_and_limits_follow_sysctls(void)
@@ -396,8 +398,8 @@ static void ranking_puts_pressure_first_and_limits_follow_sysctls(void)
 	sys[LW_SYNCOOKIES] = 0;
 	sample(lw, 3 * SEC, recs, 3, sys, &seen);
 	CHECK(listener_at(lw, 0)->synq_max == 1536);
-	CHECK(lw_pressure(listener_at(lw, 0)) > 2.0);
-	lw_free(lw);
+	CHECK(listen_alerts_pressure(listener_at(lw, 0)) > 2.0);
+	listen_watch_free(lw);
 }
 
 static void namespace_counters_are_deltas(void)
@@ -410,23 +412,23 @@ static void namespace_counters_are_deltas(void)
 
 	sysctls_default(sys);
 	c[LW_LISTEN_DROPS] = 1000;
-	lw_sample_begin(lw);
-	lw_sample_netns(lw, 7, true, c, sys);
-	lw_sample_end(lw, 1 * SEC, on_alert, &seen);
-	CHECK(lw_namespaces(lw, &ns) == 1 && !ns[0].sampled);
+	listen_watch_sample_begin(lw);
+	listen_watch_sample_netns(lw, 7, true, c, sys);
+	listen_watch_sample_end(lw, 1 * SEC, on_alert, &seen);
+	CHECK(listen_watch_namespaces(lw, &ns) == 1 && !ns[0].sampled);
 	c[LW_LISTEN_DROPS] = 1012;
-	lw_sample_begin(lw);
-	lw_sample_netns(lw, 9, true, c, sys);
-	lw_sample_netns(lw, 7, true, c, sys);
-	lw_sample_end(lw, 2 * SEC, on_alert, &seen);
-	CHECK(lw_namespaces(lw, &ns) == 2);
-	CHECK(lw_netns_find(lw, 7)->sampled && lw_netns_find(lw, 7)->delta[LW_LISTEN_DROPS] == 12);
-	CHECK(!lw_netns_find(lw, 9)->sampled);	/* new: its first reading is a baseline */
-	lw_sample_begin(lw);
-	lw_sample_netns(lw, 9, true, c, sys);
-	lw_sample_end(lw, 3 * SEC, on_alert, &seen);
-	CHECK(lw_netns_find(lw, 7) == NULL && lw_netns_find(lw, 9)->sampled);
-	lw_free(lw);
+	listen_watch_sample_begin(lw);
+	listen_watch_sample_netns(lw, 9, true, c, sys);
+	listen_watch_sample_netns(lw, 7, true, c, sys);
+	listen_watch_sample_end(lw, 2 * SEC, on_alert, &seen);
+	CHECK(listen_watch_namespaces(lw, &ns) == 2);
+	CHECK(listen_watch_netns_find(lw, 7)->sampled && listen_watch_netns_find(lw, 7)->delta[LW_LISTEN_DROPS] == 12);
+	CHECK(!listen_watch_netns_find(lw, 9)->sampled);	/* new: its first reading is a baseline */
+	listen_watch_sample_begin(lw);
+	listen_watch_sample_netns(lw, 9, true, c, sys);
+	listen_watch_sample_end(lw, 3 * SEC, on_alert, &seen);
+	CHECK(listen_watch_netns_find(lw, 7) == NULL && listen_watch_netns_find(lw, 9)->sampled);
+	listen_watch_free(lw);
 }
 
 static void netstat_parser(void)
@@ -438,15 +440,15 @@ static void netstat_parser(void)
 		"IpExt: InNoRoutes ListenDrops\n"
 		"IpExt: 1 777\n";
 
-	CHECK(lw_parse_netstat(text, c) == 0);
+	CHECK(netstat_parse(text, c) == 0);
 	CHECK(c[LW_SYNCOOKIES_SENT] == 17 && c[LW_SYNCOOKIES_RECV] == 2);
 	CHECK(c[LW_LISTEN_OVERFLOWS] == 5 && c[LW_LISTEN_DROPS] == 9);
 	CHECK(c[LW_SYN_RETRANS] == 123456789012ull);
 	CHECK(c[LW_REQQ_FULL_DROP] == 0);	/* absent: zero */
-	CHECK(lw_parse_netstat("", c) == -1);
-	CHECK(lw_parse_netstat("TcpExt: A B\n", c) == -1);
+	CHECK(netstat_parse("", c) == -1);
+	CHECK(netstat_parse("TcpExt: A B\n", c) == -1);
 	/* more names than values: stops cleanly */
-	CHECK(lw_parse_netstat("TcpExt: ListenDrops ListenOverflows\nTcpExt: 4\n", c) == 0);
+	CHECK(netstat_parse("TcpExt: ListenDrops ListenOverflows\nTcpExt: 4\n", c) == 0);
 	CHECK(c[LW_LISTEN_DROPS] == 4 && c[LW_LISTEN_OVERFLOWS] == 0);
 }
 
@@ -456,7 +458,7 @@ static void top_view_frame(void)
 	struct alerts_seen seen = { 0 };
 	struct tt_sock_record recs[2];
 	struct outbuf out;
-	struct clock_map clock;
+	struct fmt_clock clock;
 	struct top_view tv;
 	int64_t sys[LW_N_SYSCTLS];
 	char text[8192], *header, *row1, *row2;
@@ -472,9 +474,9 @@ static void top_view_frame(void)
 	sample(lw, 2 * SEC, recs, 2, sys, &seen);
 	char comm[TT_COMM_LEN] = "bad\x1b[2Jname";
 
-	lw_set_owner(lw, 2, 4242, comm);
+	listen_watch_set_owner(lw, 2, 4242, comm);
 	CHECK(f && outbuf_init(&out, fileno(f), 1 << 16) == 0);
-	clock_map_set(&clock, 0);
+	fmt_clock_set(&clock, 0);
 	top_view_init(&tv, &out, &clock, false, SEC, 0);
 	for (size_t i = 0; i < (size_t)seen.n; i++) {
 		struct lw_alert a = { .kind = seen.v[i].kind, .start = true, .ts_ns = 2 * SEC,
@@ -505,7 +507,7 @@ static void top_view_frame(void)
 	CHECK(strchr(text, '\x1b') == NULL);
 	outbuf_free(&out);
 	fclose(f);
-	lw_free(lw);
+	listen_watch_free(lw);
 }
 
 /* The text view's alert lines: a start with its figures and sources, a
@@ -533,14 +535,14 @@ static void text_alert_lines(void)
 	sample(lw, 2 * SEC, recs, 2, sys, &seen);
 	CHECK(f && outbuf_init(&out, fileno(f), 1 << 16) == 0);
 	emitter_init(&em, &out);
-	clock_map_set(&em.clock, 0);
+	fmt_clock_set(&em.clock, 0);
 	em.own_netns = NETNS;
 	a = (struct lw_alert){ .kind = LW_SYN_FLOOD, .start = true, .ts_ns = 2 * SEC,
 			       .l = listener_at(lw, 0), .st = &listener_at(lw, 0)->alert[0] };
-	emit_text_alert(&em, &a);
+	emit_text_listen_ops.alert(&em, &a);
 	a.start = false;
 	a.ts_ns = 8 * SEC;
-	emit_text_alert(&em, &a);
+	emit_text_listen_ops.alert(&em, &a);
 	CHECK(outbuf_flush(&out) == 0);
 	rewind(f);
 	n = fread(text, 1, sizeof(text) - 1, f);
@@ -561,7 +563,7 @@ static void text_alert_lines(void)
 	}
 	outbuf_free(&out);
 	fclose(f);
-	lw_free(lw);
+	listen_watch_free(lw);
 }
 
 TEST_LIST(listen_tests) = {

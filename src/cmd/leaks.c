@@ -11,8 +11,10 @@
 #include <unistd.h>
 #include "emit.h"
 #include "history.h"
-#include "leak_report.h"
+#include "leaks.h"
+#include "clock.h"
 #include "log.h"
+#include "outfile.h"
 #include "netns.h"
 #include "owners.h"
 #include "snapshot.h"
@@ -54,39 +56,16 @@ static int cmp_group(const void *a, const void *b)
 	return (x->oldest_ms < y->oldest_ms) - (x->oldest_ms > y->oldest_ms);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
+/* Time since ms (~0: unknown). */
 static char *age(char *p, uint32_t ms)
 {
-	char tmp[32];
-	int n;
-
-	if (ms == ~0u)
-		return fmt_lit(p, "?");
-	if (ms < 120000)
-		n = snprintf(tmp, sizeof(tmp), "%.1fs", ms / 1e3);
-	else if (ms < 7200000)
-		n = snprintf(tmp, sizeof(tmp), "%.1fm", ms / 6e4);
-	else
-		n = snprintf(tmp, sizeof(tmp), "%.1fh", ms / 3.6e6);
-	return fmt_mem(p, tmp, (size_t)n);
+	return ms == ~0u ? fmt_lit(p, "?") : fmt_duration(p, (uint64_t)ms * 1000000ull);
 }
 
 static char *endpoint(char *p, const struct tt_sock_record *r, bool local)
 {
-	if (r->family == AF_INET6)
-		*p++ = '[';
-	p = fmt_addr(p, r->family, local ? r->saddr : r->daddr);
-	if (r->family == AF_INET6)
-		*p++ = ']';
-	*p++ = ':';
-	return fmt_u64(p, local ? r->sport : r->dport);
+	return local ? fmt_endpoint(p, r->family, r->saddr, r->sport)
+		     : fmt_endpoint(p, r->family, r->daddr, r->dport);
 }
 
 /* Descriptor numbers of a group as ranges: "5-104,200". Bounded output. */
@@ -220,7 +199,7 @@ static void json_report(struct outbuf *out, const struct item *items, const stru
 			size_t ngroups)
 {
 	struct emitter em;
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 
 	emitter_init(&em, out);
 	for (size_t i = 0; i < ngroups; i++) {
@@ -258,10 +237,10 @@ static void json_report(struct outbuf *out, const struct item *items, const stru
 	}
 }
 
-int leak_report(const struct options *o)
+int leaks_main(struct options *o)
 {
 	struct snapshot snap;
-	struct sock_list l;
+	struct snapshot_list l;
 	struct owner_index ix;
 	struct item *items = NULL;
 	struct group *groups = NULL;
@@ -311,13 +290,9 @@ int leak_report(const struct options *o)
 	}
 	qsort(groups, ngroups, sizeof(*groups), cmp_group);
 
-	if (o->output) {
-		fd = open(o->output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			p_err("cannot open output file '%s': %s", o->output, strerror(errno));
-			goto cleanup;
-		}
-	}
+	fd = outfile_open(o->output);
+	if (fd < 0)
+		goto cleanup;
 	if (outbuf_init(&out, fd, 1u << 20)) {
 		p_err("out of memory");
 		goto cleanup;
@@ -333,12 +308,11 @@ int leak_report(const struct options *o)
 	ret = 0;
 cleanup:
 	outbuf_free(&out);
-	if (fd > STDOUT_FILENO)
-		close(fd);
+	outfile_close(fd);
 	free(groups);
 	free(items);
 	owner_index_free(&ix);
-	sock_list_free(&l);
+	snapshot_list_free(&l);
 	snapshot_close(&snap);
 	return ret;
 }

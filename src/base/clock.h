@@ -1,0 +1,9 @@
+/* The one monotonic clock: CLOCK_MONOTONIC, as bpf_ktime_get_ns() reads it. */
+#ifndef TT_CLOCK_H
+#define TT_CLOCK_H
+
+#include <stdint.h>
+
+uint64_t clock_mono_ns(void);
+
+#endif

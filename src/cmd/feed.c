@@ -1,0 +1,72 @@
+/* The tee of reconstruction inputs: ingest, listener watch, recording. */
+#include "feed.h"
+
+void feed_event(const struct tt_event *e, void *arg)
+{
+	struct feed *f = arg;
+
+	if (f->journal)
+		journal_event(f->journal, e);
+	if (f->lw)
+		listen_watch_event(f->lw, e);	/* takes the listener records, ignores the rest */
+	ingest_event(f->in, e);
+}
+
+void feed_reconcile(struct feed *f, const struct tt_sock_record *v, size_t n,
+		    uint64_t started_ns, bool initial)
+{
+	if (f->journal)
+		journal_reconcile(f->journal, v, n, started_ns, initial);
+	ingest_reconcile(f->in, v, n, started_ns, initial);
+}
+
+void feed_lost(struct feed *f, uint64_t ts_ns, uint64_t count, uint8_t cause)
+{
+	if (f->journal)
+		journal_lost(f->journal, ts_ns, count, cause);
+	ingest_lost(f->in, ts_ns, count, cause);
+}
+
+void feed_mark_lost(struct feed *f, uint64_t cookie)
+{
+	if (f->journal)
+		journal_mark_lost(f->journal, cookie);
+	ingest_mark_lost(f->in, cookie);
+}
+
+void feed_mark_listeners_lost(struct feed *f)
+{
+	/* listener samples are live only: nothing to record */
+	if (f->lw)
+		listen_watch_mark_lost(f->lw);
+}
+
+void feed_mark_all_lost(struct feed *f)
+{
+	if (f->journal)
+		journal_mark_all(f->journal);
+	ingest_mark_all_lost(f->in);
+	feed_mark_listeners_lost(f);
+}
+
+void feed_leak(struct feed *f, uint64_t cookie, uint64_t now_ns, const struct owner *owners,
+	       size_t n)
+{
+	if (f->journal)
+		journal_leak(f->journal, cookie, now_ns, owners, n);
+	ingest_report_leak(f->in, cookie, now_ns, owners, n);
+}
+
+void feed_expire(struct feed *f, uint64_t now_ns)
+{
+	if (f->journal)
+		journal_expire(f->journal, now_ns);
+	ingest_expire(f->in, now_ns);
+}
+
+void feed_batch_end(struct feed *f)
+{
+	if (f->journal)
+		journal_batch_end(f->journal);
+	ingest_batch_end(f->in);
+}

@@ -1,0 +1,56 @@
+/* The closing lines on stderr. */
+#include <stdio.h>
+#include "summary.h"
+
+void summary_print(struct ingest *in)
+{
+	const struct ingest_stats *st = ingest_stats(in);
+	const uint64_t *by = st->lost_by_cause;
+
+	fprintf(stderr,
+		"tcptrail: %llu records, %llu histories (%llu incomplete), %llu lost, "
+		"%llu evicted, %llu vanished, %u still open, %llu CLOSE_WAIT leaks "
+		"(%llu resolved); lost by cause: ring_full %llu, kernel_skipped %llu, "
+		"filter_skipped %llu\n",
+		(unsigned long long)st->records, (unsigned long long)st->histories,
+		(unsigned long long)st->incomplete, (unsigned long long)st->lost,
+		(unsigned long long)st->evicted, (unsigned long long)st->vanished,
+		conn_table_count(ingest_table(in)), (unsigned long long)st->leaks,
+		(unsigned long long)st->leaks_resolved,
+		(unsigned long long)by[LOST_RING_FULL],
+		(unsigned long long)by[LOST_KERNEL_SKIPPED],
+		(unsigned long long)by[LOST_FILTER_SKIPPED]);
+}
+
+/* Peak resident memory of this process image in KiB (VmHWM). Unlike
+ * ru_maxrss, it does not carry over the parent's size from before exec.
+ */
+long summary_peak_rss_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+void summary_print_listeners(const struct listen_watch *lw)
+{
+	const struct lw_stats *st = listen_watch_stats(lw);
+
+	fprintf(stderr, "tcptrail: %llu listener samples, %llu alerts",
+		(unsigned long long)st->samples, (unsigned long long)st->alerts);
+	if (st->listeners_dropped || st->requests_dropped || st->namespaces_dropped)
+		fprintf(stderr, "; beyond the limits: %llu listener, %llu half-open request and "
+			"%llu namespace readings (raise --max-listeners)",
+			(unsigned long long)st->listeners_dropped,
+			(unsigned long long)st->requests_dropped,
+			(unsigned long long)st->namespaces_dropped);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,121 @@
+/* The alert rules: when a listener is SYN-flooded or turns clients away,
+ * and when it is calm again. Pure logic over one listener's sample.
+ */
+#include "listen_alerts.h"
+
+/* The SYN queue limit the kernel applies: the accept queue's limit
+ * (inet_csk_reqsk_queue_is_full()); without SYN cookies, tcp_conn_request()
+ * also refuses unproven peers once fewer than a quarter of
+ * tcp_max_syn_backlog slots remain.
+ */
+uint32_t listen_alerts_synq_limit(const struct lw_listener *l, const struct lw_netns *ns)
+{
+	uint32_t max = l->acceptq_max;
+
+	if (ns && ns->sysctl[LW_SYNCOOKIES] == 0 && ns->sysctl[LW_MAX_SYN_BACKLOG] > 0) {
+		int64_t b = ns->sysctl[LW_MAX_SYN_BACKLOG];
+		uint32_t unproven = (uint32_t)(b - (b >> 2));
+
+		if (unproven < max)
+			max = unproven;
+	}
+	return max;
+}
+
+double listen_alerts_pressure(const struct lw_listener *l)
+{
+	double a = l->acceptq_max ? (double)l->acceptq_len / l->acceptq_max : 0;
+	double s = l->synq_max ? (double)l->synq_len / l->synq_max : 0;
+
+	return a > s ? a : s;
+}
+
+static uint32_t syn_flood_causes(const struct lw_config *cfg, const struct lw_listener *l,
+				 const struct lw_netns *ns, uint64_t per_s)
+{
+	uint32_t c = 0;
+
+	if (l->synq_max && (uint64_t)l->synq_len * 4 >= (uint64_t)l->synq_max * 3)
+		c |= LW_CAUSE_SYNQ_NEAR_FULL;
+	if (l->d_synack_retrans && per_s >= cfg->synack_onset_per_s)
+		c |= LW_CAUSE_SYNACK_RETRANS;
+	/* with tcp_syncookies=2 every SYN gets a cookie: no sign of a flood */
+	if (l->cookies_active && !(ns && ns->sysctl[LW_SYNCOOKIES] == 2))
+		c |= LW_CAUSE_SYNCOOKIES;
+	return c;
+}
+
+static bool syn_flood_calm(const struct lw_config *cfg, const struct lw_listener *l,
+			   uint32_t causes, uint64_t per_s)
+{
+	return !(causes & LW_CAUSE_SYNCOOKIES) &&
+	       (uint64_t)l->synq_len * 4 < (uint64_t)l->synq_max &&
+	       per_s * 4 < cfg->synack_onset_per_s;
+}
+
+/* Returns 1 when the alert started now. */
+static int alert_update(const struct lw_config *cfg, struct lw_listener *l,
+			 enum lw_alert_kind kind, uint32_t causes, bool calm,
+			 const struct lw_netns *ns, uint64_t now, lw_alert_fn fn, void *arg)
+{
+	struct lw_alert_state *st = &l->alert[kind];
+	struct lw_alert a = { .kind = kind, .ts_ns = now, .l = l, .st = st, .ns = ns };
+
+	if (st->active) {
+		if (l->synq_len > st->peak_synq)
+			st->peak_synq = l->synq_len;
+		if (l->acceptq_len > st->peak_acceptq)
+			st->peak_acceptq = l->acceptq_len;
+		st->drops += l->d_drops;
+		st->synack_retrans += l->d_synack_retrans;
+		st->overflows += l->d_overflows;
+		if (!calm) {
+			st->calm_since_ns = 0;
+			return 0;
+		}
+		if (!st->calm_since_ns)
+			st->calm_since_ns = now;
+		if (now - st->calm_since_ns < cfg->clear_after_ns)
+			return 0;
+		st->active = false;
+		fn(&a, arg);
+		return 0;
+	}
+	if (!causes)
+		return 0;
+	*st = (struct lw_alert_state){
+		.active = true, .causes = causes, .since_ns = now,
+		.peak_synq = l->synq_len, .peak_acceptq = l->acceptq_len,
+		.drops = l->d_drops, .synack_retrans = l->d_synack_retrans,
+		.overflows = l->d_overflows,
+	};
+	a.start = true;
+	fn(&a, arg);
+	return 1;
+}
+
+int listen_alerts_evaluate(const struct lw_config *cfg, struct lw_listener *l,
+			   const struct lw_netns *ns, uint64_t now, uint64_t synack_per_s,
+			   lw_alert_fn fn, void *arg)
+{
+	uint32_t causes = syn_flood_causes(cfg, l, ns, synack_per_s);
+	int started = alert_update(cfg, l, LW_SYN_FLOOD, causes,
+				   syn_flood_calm(cfg, l, causes, synack_per_s), ns, now, fn, arg);
+
+	causes = l->acceptq_max && l->acceptq_len >= l->acceptq_max &&
+				 (l->d_drops || l->d_overflows)
+			 ? LW_CAUSE_ACCEPTQ_AT_LIMIT : 0;
+	started += alert_update(cfg, l, LW_ACCEPTQ_FULL, causes,
+				!(l->d_drops || l->d_overflows) || l->acceptq_len < l->acceptq_max,
+				ns, now, fn, arg);
+	return started;
+}
+
+int listen_alerts_active(const struct lw_listener *l)
+{
+	int n = 0;
+
+	for (int k = 0; k < LW_N_ALERTS; k++)
+		n += l->alert[k].active;
+	return n;
+}

@@ -1,0 +1,303 @@
+/* The recording round trip, and every JSON record type against the schema
+ * README.md documents.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "capture.h"
+#include "emit.h"
+#include "events.h"
+#include "harness.h"
+#include "ingest.h"
+#include "journal.h"
+#include "listen_watch.h"
+
+#define MS 1000000ull
+
+/* The same inputs, in the same order: to the ingest, or (w set) to a
+ * recording only.
+ */
+static void feed_inputs(struct ingest *in, struct journal_writer *w)
+{
+	struct tt_event e[] = {
+		ev_state(1, 1 * MS, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1),
+		ev_state(1, 2 * MS, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED, 1),
+		ev_state(2, 2 * MS, TT_TCP_LISTEN, TT_TCP_SYN_RECV, 0),
+		ev_state(2, 3 * MS, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED, 0),
+		ev_state(1, 4 * MS, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1, 1),
+		ev_state(2, 5 * MS, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT, 0),
+		ev_state(1, 6 * MS, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2, 0),
+		ev_close(1, 7 * MS, TT_TCP_FIN_WAIT2, 0),
+	};
+	struct tt_sock_record r = { .cookie = 3, .family = AF_INET, .state = TT_TCP_ESTABLISHED,
+				    .sport = 5000, .dport = 6000, .rcv_idle_ms = ~0u };
+	struct owner o = { .cookie = 2, .pid = 77, .fd = 9, .comm = "server" };
+
+	for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++) {
+		if (w)
+			journal_event(w, &e[i]);
+		else
+			ingest_event(in, &e[i]);
+	}
+	if (w) {
+		journal_reconcile(w, &r, 1, 8 * MS, true);
+		journal_lost(w, 9 * MS, 3, LOST_KERNEL_SKIPPED);
+		journal_mark_lost(w, 3);
+		journal_expire(w, 40 * MS);
+		journal_leak(w, 2, 50 * MS, &o, 1);
+		journal_batch_end(w);
+		return;
+	}
+	ingest_reconcile(in, &r, 1, 8 * MS, true);
+	ingest_lost(in, 9 * MS, 3, LOST_KERNEL_SKIPPED);
+	ingest_mark_lost(in, 3);
+	ingest_expire(in, 40 * MS);
+	ingest_report_leak(in, 2, 50 * MS, &o, 1);
+	ingest_batch_end(in);
+}
+
+static void recording_round_trip(void)
+{
+	char path[] = "/tmp/tcptrail-unit-XXXXXX";
+	struct capture direct, replayed;
+	struct ingest *a = capture_ingest(&direct, 64), *b = capture_ingest(&replayed, 64);
+	struct journal_writer w = { .out = { .buf = NULL } };
+	struct journal_header h;
+	char err[200];
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0 && a && b);
+	if (fd < 0 || !a || !b)
+		return;
+	close(fd);
+	/* the capture's settings: its grace and leak threshold */
+	journal_header_init(&h, 0, 64, 10 * MS, 30000 * MS, 4026531840u);
+	CHECK(journal_create(&w, path, &h) == 0);
+	feed_inputs(NULL, &w);
+	CHECK(journal_close(&w) == 0);
+	feed_inputs(a, NULL);
+	ingest_flush(a);
+
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && journal_read_header(fd, &h, err, sizeof(err)) == 0);
+	CHECK(journal_replay(fd, b, err, sizeof(err)) > 0);
+	ingest_flush(b);
+	close(fd);
+	unlink(path);
+
+	CHECK(direct.nstates == replayed.nstates && direct.nstates == 8);
+	CHECK(direct.nlost == replayed.nlost && replayed.lost_total == 3);
+	CHECK(replayed.lost_cause == LOST_KERNEL_SKIPPED);
+	CHECK(direct.nleaks == replayed.nleaks && replayed.nleaks == 1);
+	CHECK(direct.nbatches == replayed.nbatches);
+	CHECK(direct.nhist == replayed.nhist && replayed.nhist >= 1);
+	for (int i = 0; i < direct.nhist && i < replayed.nhist; i++) {
+		CHECK(direct.hist[i].conn.cookie == replayed.hist[i].conn.cookie);
+		CHECK(direct.hist[i].conn.flags == replayed.hist[i].conn.flags);
+		CHECK(!memcmp(&direct.hist[i].sum, &replayed.hist[i].sum,
+			      sizeof(direct.hist[i].sum)));
+	}
+	ingest_free(a);
+	ingest_free(b);
+}
+
+/* The README's JSON schema section. */
+static char *schema_text(void)
+{
+	static char buf[1 << 17];
+	FILE *f = fopen("README.md", "r");
+	size_t n;
+	char *start, *end;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	start = strstr(buf, "\n## JSON schema");
+	if (!start)
+		return NULL;
+	end = strstr(start + 1, "\n## ");
+	if (end)
+		*end = '\0';
+	return start;
+}
+
+/* The documentation of one record type: the common parts (identity table,
+ * listener naming) and its own bullet.
+ */
+static void type_doc(const char *schema, const char *type, char *out, size_t len)
+{
+	char tag[64];
+	const char *common_end = strstr(schema, "\nRecords:");
+	const char *listeners = strstr(schema, "\nListener records");
+	const char *b, *e;
+
+	snprintf(out, len, "`type` `ts` ");
+	if (common_end)
+		strncat(out, schema, (size_t)(common_end - schema) < len / 4
+				     ? (size_t)(common_end - schema) : len / 4);
+	if (listeners) {
+		const char *le = strstr(listeners, "\n- ");
+
+		if (le)
+			strncat(out, listeners, (size_t)(le - listeners) < len / 4
+						? (size_t)(le - listeners) : len / 4);
+	}
+	snprintf(tag, sizeof(tag), "- `\"type\":\"%s\"`", type);
+	b = strstr(schema, tag);
+	if (!b)
+		return;
+	e = strstr(b + 1, "\n- ");
+	if (!e)
+		e = b + strlen(b);
+	strncat(out, b, (size_t)(e - b) < len / 2 ? (size_t)(e - b) : len / 2);
+}
+
+/* Every key of a JSON line ("name": anywhere, nested too) is documented. */
+static void check_line(const char *schema, const char *line)
+{
+	char type[64] = "", doc[16384], key[64], want[80];
+	const char *p = strstr(line, "\"type\":\"");
+
+	if (!p || sscanf(p + 8, "%63[a-z_]", type) != 1) {
+		CHECK(!"a record without a type");
+		return;
+	}
+	type_doc(schema, type, doc, sizeof(doc));
+	if (!strstr(doc, "- `\"type\"")) {
+		fprintf(stderr, "    record type %s is not in the README's schema\n", type);
+		CHECK(!"undocumented record type");
+		return;
+	}
+	for (p = line; (p = strchr(p, '"'));) {
+		const char *q = strchr(p + 1, '"');
+
+		if (!q)
+			break;
+		if (q[1] == ':' && (size_t)(q - p - 1) < sizeof(key)) {
+			memcpy(key, p + 1, (size_t)(q - p - 1));
+			key[q - p - 1] = '\0';
+			snprintf(want, sizeof(want), "`%s`", key);
+			if (!strstr(doc, want)) {
+				snprintf(want, sizeof(want), "\"%s\"", key);
+				if (!strstr(doc, want)) {
+					fprintf(stderr, "    %s: key %s is not documented\n",
+						type, key);
+					CHECK(!"undocumented key");
+				}
+			}
+		}
+		p = q + 1;
+	}
+}
+
+static void alert_to_json(const struct lw_alert *a, void *em)
+{
+	emit_json_listen_ops.alert(em, a);
+}
+
+/* Emit every record type the tracer writes and check each line. */
+static void json_records_follow_schema(void)
+{
+	const char *schema = schema_text();
+	char path[] = "/tmp/tcptrail-unit-XXXXXX", line[8192];
+	int fd = mkstemp(path);
+	struct ingest_config cfg = { .max_conns = 64, .close_grace_ns = 10 * MS,
+				     .states = true, .histories = true,
+				     .leak_after_ns = 30000 * MS };
+	struct lw_config lcfg = { .max_listeners = 8, .max_requests = 64 };
+	struct outbuf out = { .buf = NULL };
+	struct emitter em;
+	struct sink sink = { &emit_json_ops, &em };
+	struct ingest *in;
+	struct listen_watch *lw;
+	struct tt_event rst = ev_state(1, 3 * MS, 0, TT_TCP_ESTABLISHED, 1);
+	struct tt_event syn = ev_state(9, 3 * MS, TT_TCP_LISTEN, TT_TCP_LISTEN, 0);
+	struct tt_sock_record l = { .cookie = 9, .family = AF_INET, .state = TT_TCP_LISTEN,
+				    .sport = 8080, .acceptq_max = 1, .acceptq_len = 2,
+				    .drops = 5, .cookie_idle_ms = ~0u, .netns = 4026531840u };
+	struct tt_sock_record req = { .cookie = 10, .listener = 9, .family = AF_INET,
+				      .state = TT_TCP_NEW_SYN_RECV, .netns = 4026531840u };
+	uint64_t counters[LW_N_COUNTERS] = { 0 };
+	int64_t sysctls[LW_N_SYSCTLS] = { 4096, 2048, 1, 0, 5 };
+	struct owner o = { .cookie = 1, .pid = 77, .fd = 9, .comm = "server" };
+	struct filter all = { 0 };
+	FILE *f;
+	int lines = 0;
+
+	CHECK(schema != NULL && fd >= 0);
+	if (!schema || fd < 0 || outbuf_init(&out, fd, 1 << 20))
+		return;
+	emitter_init(&em, &out);
+	in = ingest_new(&cfg, &sink);
+	lw = listen_watch_new(&lcfg);
+	CHECK(in && lw);
+	if (!in || !lw)
+		return;
+	/* state, history, reset, synack_retransmit, listen_overflow, lost,
+	 * close_wait_leak, close_wait_resolved
+	 */
+	{
+		struct tt_event e = ev_state(1, 1 * MS, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1);
+
+		ingest_event(in, &e);
+	}
+	rst.type = TT_EV_RESET_SENT;
+	ingest_event(in, &rst);
+	syn.type = TT_EV_SYNACK_RETRANS;
+	ingest_event(in, &syn);
+	syn.type = TT_EV_LISTEN_OVERFLOW;
+	ingest_event(in, &syn);
+	ingest_lost(in, 4 * MS, 2, LOST_RING_FULL);
+	{
+		struct tt_event e = ev_state(2, 5 * MS, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT, 0);
+		uint64_t c;
+
+		ingest_event(in, &e);
+		CHECK(ingest_leak_candidates(in, 40000 * MS, &c, 1) == 1);
+		ingest_report_leak(in, 2, 40000 * MS, &o, 1);
+		e = ev_state(2, 40001 * MS, TT_TCP_CLOSE_WAIT, TT_TCP_LAST_ACK, 1);
+		ingest_event(in, &e);
+	}
+	{
+		struct tt_event e = ev_close(1, 6 * MS, TT_TCP_SYN_SENT, 111);
+
+		ingest_event(in, &e);
+	}
+	ingest_flush(in);
+	ingest_batch_end(in);
+	/* listener, netns, alert: two samples, the second one alerting */
+	for (int k = 0; k < 2; k++) {
+		l.drops += 10;
+		listen_watch_sample_begin(lw);
+		listen_watch_sample_sock(lw, &l);
+		listen_watch_sample_sock(lw, &req);
+		listen_watch_sample_netns(lw, l.netns, true, counters, sysctls);
+		listen_watch_sample_end(lw, (uint64_t)(k + 1) * 1000 * MS,
+					alert_to_json, &em);
+		emit_json_listen_ops.sample(&em, lw, (uint64_t)(k + 1) * 1000 * MS, &all);
+	}
+	CHECK(outbuf_flush(&out) == 0);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		check_line(schema, line);
+		lines++;
+	}
+	if (f)
+		fclose(f);
+	CHECK(lines >= 12);
+	ingest_free(in);
+	listen_watch_free(lw);
+	outbuf_free(&out);
+	close(fd);
+	unlink(path);
+}
+
+TEST_LIST(record_tests) = {
+	TEST_ENTRY(recording_round_trip),
+	TEST_ENTRY(json_records_follow_schema),
+	{ NULL, NULL },
+};
