@@ -57,7 +57,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps vmdeps run test vmtest unit integration bench vmlinux clean
+.PHONY: all deps vmdeps run test vmtest unit integration bench fuzz vmlinux clean
 
 all: $(OUT)/tcptrail
 
@@ -109,7 +109,7 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 
 # Install what a fresh Debian/Ubuntu machine lacks. Cheap when all is there.
 DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
-	iproute2 python3 libbpf-tools tmux hping3 jq
+	iproute2 python3 libbpf-tools tmux hping3 jq libclang-rt-dev
 # The kernel matrix: qemu, and what its initramfs is made of.
 VM_PKGS := qemu-system-x86 busybox-static cpio xz-utils binutils python3 iproute2
 define install_missing
@@ -149,9 +149,35 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
 	$(Q)python3 tests/bench/bench.py $(BENCH_ARGS)
 
+# Fuzzing: the recording reader and the command line under libFuzzer, with
+# ASan and UBSan, from seeds made here. FUZZ_SECONDS per target.
+FUZZ_OUT := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Ibpf $(addprefix -I,$(SRC_DIRS))
+FUZZ_LIB_SRCS := $(CORE_SRCS)
+FUZZ_TARGETS := replay opts
+fuzz: deps
+	$(Q)mkdir -p $(FUZZ_OUT)/corpus-replay $(FUZZ_OUT)/corpus-opts
+	$(Q)$(MAKE) --no-print-directory $(OUT)/gen_journal
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_$$t.c $(FUZZ_LIB_SRCS) $(LDLIBS) \
+			-o $(FUZZ_OUT)/fuzz_$$t || exit 1; \
+	done
+	$(Q)for n in 1 3 40; do $(OUT)/gen_journal $$n $(FUZZ_OUT)/corpus-replay/gen$$n.rec; done
+	$(Q)printf -- '--json\0-o\0x.json\0--lport\0 80,443' > $(FUZZ_OUT)/corpus-opts/trace
+	$(Q)printf -- 'leaks\0--json\0--all' > $(FUZZ_OUT)/corpus-opts/leaks
+	$(Q)printf -- 'replay\0f.rec\0--json' > $(FUZZ_OUT)/corpus-opts/replay
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		$(FUZZ_OUT)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
+			-max_len=65536 -print_final_stats=1 $(FUZZ_OUT)/corpus-$$t \
+			2>$(FUZZ_OUT)/fuzz_$$t.log || { tail -40 $(FUZZ_OUT)/fuzz_$$t.log; exit 1; }; \
+		echo "fuzz_$$t: $$(grep -o 'stat::number_of_executed_units: [0-9]*' $(FUZZ_OUT)/fuzz_$$t.log | cut -d' ' -f2) runs in $(FUZZ_SECONDS) s, no finding"; \
+	done
+
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
 	mv $(VMLINUX).tmp $(VMLINUX)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -17,6 +17,17 @@ trap 'rm -f "$log"' EXIT
 [ "${PIPESTATUS[0]}" -eq 0 ] || unit_rc=1
 TCPTRAIL="$OUT/tcptrail" python3 tests/integration/run.py "$@" 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || integration_rc=1
+# A short fuzzing pass over the recording reader and the command line
+# (make fuzz runs longer ones).
+if [ "${FUZZ:-1}" != 0 ] && [ $# -eq 0 ]; then
+	fuzzlog=$(mktemp)
+	if make --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" >"$fuzzlog" 2>&1; then
+		sed -n 's#^fuzz_\([a-z]*\): \(.*\)#PASS fuzz/\1 (\2)#p' "$fuzzlog" | tee -a "$log"
+	else
+		echo "FAIL fuzz: $(tail -n 20 "$fuzzlog" | tr '\n' ' ')" | tee -a "$log"
+	fi
+	rm -f "$fuzzlog"
+fi
 # The kernel matrix: the same scenarios inside each supported kernel.
 if [ "${VMTEST:-1}" != 0 ] && [ $# -eq 0 ]; then
 	OUT="$OUT" bash tests/vm/run.sh 2>&1 | tee -a "$log"

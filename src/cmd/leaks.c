@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "log.h"
 #include "outfile.h"
+#include "privs.h"
 #include "netns.h"
 #include "owners.h"
 #include "snapshot.h"
@@ -250,6 +251,7 @@ int leaks_main(struct options *o)
 
 	owner_index_init(&ix, REPORT_MAX_SOCKETS);
 	snapshot_open(&snap);
+	privs_drop();
 	err = snapshot_collect(&snap, &l, REPORT_MAX_SOCKETS);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
@@ -263,6 +265,9 @@ int leaks_main(struct options *o)
 	err = owner_index_scan(&ix, &snap, TT_TCP_CLOSE_WAIT, l.v, l.n);
 	if (err)
 		p_warn("failed to find the processes holding sockets: %s", strerror(-err));
+	else if (geteuid() != 0)
+		p_warn("not running as root: only this user's processes were searched for "
+		       "the sockets' holders; other users' sockets show '- (no process)'");
 	items = calloc(l.n ? l.n : 1, sizeof(*items));
 	groups = calloc(l.n ? l.n : 1, sizeof(*groups));
 	if (!items || !groups) {

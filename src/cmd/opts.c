@@ -21,7 +21,8 @@ static const char usage[] =
 "\n"
 "Output:\n"
 "  -j, --json              newline-delimited JSON instead of the text view\n"
-"  -o, --output FILE       append output to FILE instead of standard output\n"
+"  -o, --output FILE       append output to FILE (a regular file; - for\n"
+"                          standard output) instead of standard output\n"
 "      --no-states         omit per-transition records (histories only)\n"
 "      --no-histories      omit per-connection histories (transitions only)\n"
 "Filters (output only; every socket is still tracked):\n"
@@ -34,7 +35,8 @@ static const char usage[] =
 "      --leak-after SECONDS  report sockets in CLOSE_WAIT this long, with the\n"
 "                          process and fd holding them (default 30; 0: off)\n"
 "      --no-snapshot       do not seed histories from sockets already open\n"
-"      --record FILE       also write every input to FILE (compact binary) for\n"
+"      --record FILE       also write every input to FILE, a new file (mode\n"
+"                          0600; compact binary) for\n"
 "                          'tcptrail replay' (connections only)\n"
 "Listeners (tracing and tcptrail top):\n"
 "      --interval SECONDS  sample listen queues this often (default 1, at\n"
@@ -149,13 +151,49 @@ static int parse_seconds(const char *name, const char *s, bool allow_zero, doubl
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || *end || end == s || !isfinite(v) || v < 0 || (!allow_zero && v == 0) ||
-	    v > 1e9) {
-		snprintf(err, errlen, "%s: '%s' is not a %s number of seconds", name, s,
-			 allow_zero ? "non-negative" : "positive");
+	    v > OPT_MAX_SECONDS) {
+		snprintf(err, errlen, "%s: '%s' is not a %s number of seconds up to %.0f", name, s,
+			 allow_zero ? "non-negative" : "positive", OPT_MAX_SECONDS);
 		return -1;
 	}
 	*out = v;
 	return 0;
+}
+
+/* How the user wrote option c: --name (and -x where it has a short form). */
+static void opt_name(int c, char *buf, size_t len)
+{
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if (lo->val == c) {
+			if (c < 256)
+				snprintf(buf, len, "-%c/--%s", c, lo->name);
+			else
+				snprintf(buf, len, "--%s", lo->name);
+			return;
+		}
+	snprintf(buf, len, "-%c", c);
+}
+
+/* The message for getopt's '?': an unknown option, or a known one given a
+ * value it does not take (--json=5).
+ */
+static void unknown_option(const char *arg, int optopt_c, char *err, size_t errlen)
+{
+	if (arg && !strncmp(arg, "--", 2)) {
+		size_t n = strcspn(arg + 2, "=");
+
+		for (const struct option *lo = long_opts; lo->name; lo++)
+			if (strlen(lo->name) == n && !strncmp(lo->name, arg + 2, n) &&
+			    arg[2 + n] == '=') {
+				snprintf(err, errlen, "option '--%s' takes no value", lo->name);
+				return;
+			}
+		snprintf(err, errlen, "unknown option '%.*s'", (int)(n + 2), arg);
+	} else if (optopt_c) {
+		snprintf(err, errlen, "unknown option '-%c'", optopt_c);
+	} else {
+		snprintf(err, errlen, "unknown option '%s'", arg ? arg : "?");
+	}
 }
 
 /* Whether option c means something in this mode. */
@@ -212,7 +250,10 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jo:46l:r:d:vhV", long_opts, NULL)) != -1) {
 		if (c != '?' && c != ':' && !applies(o->mode, c)) {
-			snprintf(err, errlen, "option '%s' does not apply to %s", argv[optind - 1],
+			char name[48];
+
+			opt_name(c, name, sizeof(name));
+			snprintf(err, errlen, "option '%s' does not apply to %s", name,
 				 mode_name(o->mode));
 			return -1;
 		}
@@ -254,6 +295,12 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		case OPT_LEAK_AFTER:
 			if (parse_seconds("--leak-after", optarg, true, &o->leak_after_s, err, errlen))
 				return -1;
+			if (o->leak_after_s > 0 && o->leak_after_s < OPT_MIN_LEAK_AFTER_S) {
+				snprintf(err, errlen, "--leak-after: '%s' is below the minimum of %g "
+					 "seconds (0 turns leak reports off)", optarg,
+					 OPT_MIN_LEAK_AFTER_S);
+				return -1;
+			}
 			break;
 		case OPT_ALL:
 			o->all = true;
@@ -286,7 +333,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			o->snapshot = false;
 			break;
 		case OPT_MAX_CONNS:
-			if (parse_u32("--max-conns", optarg, 16, 1u << 28, &o->max_conns, err, errlen))
+			if (parse_u32("--max-conns", optarg, 16, OPT_MAX_MAX_CONNS, &o->max_conns, err,
+				      errlen))
 				return -1;
 			break;
 		case OPT_RING_MB:
@@ -314,10 +362,7 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 			return -1;
 		default:
-			if (optopt)
-				snprintf(err, errlen, "unknown option '-%c'", optopt);
-			else
-				snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			unknown_option(argv[optind - 1], optopt, err, errlen);
 			return -1;
 		}
 	}
@@ -330,10 +375,6 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-		return -1;
-	}
-	if (o->record && o->output && strcmp(o->record, o->output) == 0) {
-		snprintf(err, errlen, "--record and --output name the same file");
 		return -1;
 	}
 	if (only4 && only6) {

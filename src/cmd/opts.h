@@ -24,6 +24,13 @@ enum tt_mode {
 #define OPT_DEFAULT_INTERVAL_S 1.0
 #define OPT_MIN_INTERVAL_S 0.1
 #define OPT_DEFAULT_MAX_LISTENERS 4096
+/* Bounds that keep every setting meaningful: the largest table a machine
+ * can reserve (16 Mi connections: 3.5 GiB), the longest duration, the
+ * shortest CLOSE_WAIT worth calling a leak.
+ */
+#define OPT_MAX_MAX_CONNS (1u << 24)
+#define OPT_MAX_SECONDS 1e9
+#define OPT_MIN_LEAK_AFTER_S 0.001
 
 struct options {
 	enum tt_mode mode;

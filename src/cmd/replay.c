@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "clock.h"
 #include "conn_table.h"
 #include "emit.h"
@@ -17,6 +18,23 @@
 #include "tracer.h"
 
 #define OUTBUF_BYTES (1u << 20)
+
+/* The recorded table size, but no larger than the file could ever fill:
+ * every socket it names costs at least one socket record, so a table of
+ * that many never evicts, and the output is the same as with the recorded
+ * size. A hostile header cannot make replay reserve more than the file is
+ * worth.
+ */
+static uint32_t table_size(int fd, uint32_t recorded)
+{
+	struct stat st;
+	uint64_t most;
+
+	if (fstat(fd, &st) || st.st_size < 0)
+		return recorded;
+	most = (uint64_t)st.st_size / sizeof(struct tt_sock_record) + 16;
+	return most < recorded ? (uint32_t)most : recorded;
+}
 
 /* Reconstruct from a --record file: the same calls, the same output. */
 int replay_main(struct options *o)
@@ -47,12 +65,17 @@ int replay_main(struct options *o)
 		p_err("%s: %s", o->replay, err);
 		goto cleanup;
 	}
-	icfg.max_conns = h.max_conns;
+	icfg.max_conns = table_size(rfd, h.max_conns);
 	icfg.close_grace_ns = h.close_grace_ns;
 	icfg.leak_after_ns = h.leak_after_ns;
 	fd = outfile_open(o->output);
 	if (fd < 0)
 		goto cleanup;
+	if (outfile_same(rfd, fd)) {
+		p_err("the recording '%s' is also the output: it would read what it writes",
+		      o->replay);
+		goto cleanup;
+	}
 	if (outbuf_init(&out, fd, OUTBUF_BYTES)) {
 		p_err("out of memory");
 		goto cleanup;
@@ -72,7 +95,7 @@ int replay_main(struct options *o)
 	if (!o->json)
 		emit_text_header(&em);
 	t0 = clock_mono_ns();
-	frames = journal_replay(rfd, in, err, sizeof(err));
+	frames = journal_replay(rfd, &h, in, err, sizeof(err));
 	if (frames < 0) {
 		p_err("%s: %s", o->replay, err);
 		goto cleanup;

@@ -16,6 +16,7 @@
 #include "netns.h"
 #include "outbuf.h"
 #include "outfile.h"
+#include "privs.h"
 #include "owners.h"
 #include "snapshot.h"
 #include "summary.h"
@@ -88,6 +89,7 @@ struct tracing {
 	 */
 	bool seeded;
 	bool stop;
+	int sample_err;		/* the last sample's failure, said once */
 };
 
 /* Read every socket of every namespace, ingest everything queued meanwhile,
@@ -235,9 +237,11 @@ static void job_sample(void *arg, uint64_t now)
 	struct tracing *t = arg;
 	int err = listen_sampler_run(&t->sampler, now, on_alert, t);
 
-	if (err)
+	/* the same failure every interval is said once */
+	if (err && err != t->sample_err)
 		p_warn("failed to sample listeners: %s", strerror(-err));
-	else if (t->lsink.ops->sample)
+	t->sample_err = err;
+	if (!err && t->lsink.ops->sample)
 		t->lsink.ops->sample(t->lsink.ctx, t->feed.lw, now, &t->o->filter);
 }
 
@@ -333,12 +337,21 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	struct top_view tv;
 	struct emitter em;
 	struct sink sink;
-	int fd, err, ret = 1;
+	int fd = -1, rfd = -1, err, ret = 1;
 
 	owner_index_init(&t.owners, LEAK_OWNERS_MAX);
+	/* The recording first: it must be new, so a second name for it in -o
+	 * is found by what it is, not by what it is called.
+	 */
+	if (o->record && (rfd = outfile_create(o->record, "recording")) < 0)
+		return 1;
 	fd = outfile_open(o->output);
 	if (fd < 0)
-		return 1;
+		goto cleanup;
+	if (outfile_same(fd, rfd)) {
+		p_err("--output and --record name the same file ('%s')", o->record);
+		goto cleanup;
+	}
 	t.leak_cands = calloc(LEAK_BATCH_MAX, sizeof(*t.leak_cands));
 	if (!t.leak_cands || outbuf_init(&out, fd, OUTBUF_BYTES)) {
 		p_err("out of memory");
@@ -375,11 +388,12 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 
 		journal_header_init(&h, em.clock.mono_to_real_ns, icfg.max_conns,
 				    icfg.close_grace_ns, icfg.leak_after_ns, em.own_netns);
-		err = journal_create(&journal, o->record, &h);
+		err = journal_create(&journal, rfd, &h);
 		if (err) {
-			p_err("cannot create recording '%s': %s", o->record, strerror(-err));
+			p_err("cannot start recording '%s': %s", o->record, strerror(-err));
 			goto cleanup;
 		}
+		rfd = -1;	/* the writer owns it */
 		t.feed.journal = &journal;
 	}
 	tcfg.arg = &t.feed;
@@ -389,6 +403,8 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	em.rst_reasons = tracer_rst_reasons(t.tr)->names;
 	em.n_rst_reasons = tracer_rst_reasons(t.tr)->n;
 	snapshot_open(&t.snap);
+	/* everything is loaded and attached: keep only what tracing uses */
+	privs_drop();
 	if (o->snapshot && p->connections && reconcile_with_kernel(&t, true)) {
 		p_err("out of memory reading existing sockets");
 		goto cleanup;
@@ -410,6 +426,8 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	       (unsigned long long)t.lost.caught);
 	if (t.feed.lw)
 		summary_print_listeners(t.feed.lw);
+	if (t.feed.journal)
+		journal_end(t.feed.journal);	/* a whole recording, not a cut one */
 	ret = 0;
 cleanup:
 	err = journal_close(&journal);
@@ -426,6 +444,7 @@ cleanup:
 	ingest_free(t.feed.in);
 	outbuf_free(&out);
 	outfile_close(fd);
+	outfile_close(rfd);
 	return ret;
 }
 

@@ -1,5 +1,7 @@
 /* Journal of ingest inputs: writer and replayer. */
 #include <errno.h>
+#include <zlib.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +29,10 @@ void journal_header_init(struct journal_header *h, int64_t mono_to_real_ns,
 	h->own_netns = own_netns;
 }
 
-int journal_create(struct journal_writer *w, const char *path,
-		   const struct journal_header *h)
+int journal_create(struct journal_writer *w, int fd, const struct journal_header *h)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	char *p;
 
-	if (fd < 0)
-		return -errno;
 	if (outbuf_init(&w->out, fd, JOURNAL_BUF)) {
 		close(fd);
 		return -ENOMEM;
@@ -66,6 +64,9 @@ static void frame(struct journal_writer *w, uint32_t type, const void *a, size_t
 	struct journal_frame f = { type, (uint32_t)(alen + blen) };
 	char *p = outbuf_begin(&w->out);
 
+	char *start = p;
+
+	w->frames++;
 	memcpy(p, &f, sizeof(f));
 	p += sizeof(f);
 	if (alen)
@@ -73,6 +74,7 @@ static void frame(struct journal_writer *w, uint32_t type, const void *a, size_t
 	p += alen;
 	if (blen)
 		memcpy(p, b, blen);
+	w->crc = (uint32_t)crc32(w->crc, (const Bytef *)start, (uInt)(p + blen - start));
 	outbuf_commit(&w->out, p + blen);
 }
 
@@ -81,6 +83,7 @@ static void raw(struct journal_writer *w, const void *data, size_t len)
 {
 	const char *s = data;
 
+	w->crc = (uint32_t)crc32(w->crc, (const Bytef *)data, (uInt)len);
 	while (len) {
 		size_t n = len < OUTBUF_MAX_RECORD ? len : OUTBUF_MAX_RECORD;
 		char *p = outbuf_begin(&w->out);
@@ -106,6 +109,7 @@ void journal_reconcile(struct journal_writer *w, const struct tt_sock_record *v,
 	} head = { started_ns, initial, (uint32_t)n };
 	struct journal_frame f = { JF_RECONCILE, (uint32_t)(sizeof(head) + n * sizeof(*v)) };
 
+	w->frames++;
 	raw(w, &f, sizeof(f));
 	raw(w, &head, sizeof(head));
 	raw(w, v, n * sizeof(*v));
@@ -142,6 +146,7 @@ void journal_leak(struct journal_writer *w, uint64_t cookie, uint64_t now_ns,
 	} head = { cookie, now_ns, (uint32_t)n, 0 };
 	struct journal_frame f = { JF_LEAK, (uint32_t)(sizeof(head) + n * sizeof(*owners)) };
 
+	w->frames++;
 	raw(w, &f, sizeof(f));
 	raw(w, &head, sizeof(head));
 	raw(w, owners, n * sizeof(*owners));
@@ -150,6 +155,14 @@ void journal_leak(struct journal_writer *w, uint64_t cookie, uint64_t now_ns,
 void journal_batch_end(struct journal_writer *w)
 {
 	frame(w, JF_BATCH_END, NULL, 0, NULL, 0);
+}
+
+void journal_end(struct journal_writer *w)
+{
+	uint64_t v[2] = { w->frames, w->crc };
+
+	if (w->out.buf)
+		frame(w, JF_END, v, sizeof(v), NULL, 0);
 }
 
 /* Whole reads: short only at end of file. */
@@ -189,8 +202,16 @@ int journal_read_header(int fd, struct journal_header *h, char *err, size_t errl
 		snprintf(err, errlen, "recording made with other record layouts");
 		return -1;
 	}
-	if (!h->max_conns) {
-		snprintf(err, errlen, "recording header is corrupt (max_conns 0)");
+	if (!h->max_conns || h->max_conns > JOURNAL_MAX_CONNS ||
+	    h->close_grace_ns > JOURNAL_MAX_GRACE_NS || h->leak_after_ns > JOURNAL_MAX_NS) {
+		snprintf(err, errlen, "recording header is corrupt (settings tcptrail never "
+			 "records: %u connections, %llu ns grace)", h->max_conns,
+			 (unsigned long long)h->close_grace_ns);
+		return -1;
+	}
+	if (h->mono_to_real_ns < 0 || (uint64_t)h->mono_to_real_ns > JOURNAL_MAX_NS) {
+		snprintf(err, errlen, "recording header is corrupt (a clock offset of %lld ns)",
+			 (long long)h->mono_to_real_ns);
 		return -1;
 	}
 	return 0;
@@ -202,6 +223,7 @@ struct reader {
 	char *buf;
 	size_t cap, pos, end;
 	bool eof;
+	uint64_t left;		/* bytes of the file not consumed yet */
 };
 
 /* At least n contiguous bytes at the read position, or NULL when the file
@@ -261,12 +283,21 @@ static const char *need_frame(struct reader *r, size_t n, long frames, bool *cle
 	return p;
 }
 
-long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
+long journal_replay(int fd, const struct journal_header *h, struct ingest *in, char *err,
+		    size_t errlen)
 {
 	struct reader r = { .fd = fd, .cap = 4u << 20 };
 	struct journal_frame fr;
+	struct stat st;
+	bool ended = false;
+	uint32_t crc = 0;
 	long frames = 0;
 
+	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(*h)) {
+		snprintf(err, errlen, "cannot tell the recording's size");
+		return -1;
+	}
+	r.left = (uint64_t)st.st_size - sizeof(*h);
 	r.buf = malloc(r.cap);
 	if (!r.buf) {
 		snprintf(err, errlen, "out of memory");
@@ -282,9 +313,17 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 		if (!p)
 			goto fail;
 		memcpy(&fr, p, sizeof(fr));
+		/* a length the rest of the file cannot hold is a lie: never
+		 * allocate for it
+		 */
 		if (fr.len > JOURNAL_MAX_FRAME) {
 			snprintf(err, errlen, "corrupt frame of %u bytes after %ld frames",
 				 fr.len, frames);
+			goto fail;
+		}
+		if (r.left < sizeof(fr) || fr.len > r.left - sizeof(fr)) {
+			snprintf(err, errlen, "recording ends inside a frame after %ld frames",
+				 frames);
 			goto fail;
 		}
 		p = need_frame(&r, sizeof(fr) + fr.len, frames, &clean, err, errlen);
@@ -294,8 +333,11 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 					 "recording ends inside a frame after %ld frames", frames);
 			goto fail;
 		}
+		if (fr.type != JF_END)
+			crc = (uint32_t)crc32(crc, (const Bytef *)p, (uInt)(sizeof(fr) + fr.len));
 		p += sizeof(fr);
 		r.pos += sizeof(fr) + fr.len;
+		r.left -= sizeof(fr) + fr.len;
 		switch (fr.type) {
 		case JF_EVENT: {
 			struct tt_event e;
@@ -303,6 +345,8 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 			if (fr.len != sizeof(e))
 				goto bad;
 			memcpy(&e, p, sizeof(e));	/* the buffer guarantees no alignment */
+			if (e.ts_ns > JOURNAL_MAX_NS)
+				goto bad;
 			ingest_event(in, &e);
 			break;
 		}
@@ -316,7 +360,8 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 			memcpy(&started, p, 8);
 			memcpy(&initial, p + 8, 4);
 			memcpy(&n, p + 12, 4);
-			if (fr.len != 16 + (uint64_t)n * sizeof(struct tt_sock_record))
+			if (fr.len != 16 + (uint64_t)n * sizeof(struct tt_sock_record) ||
+			    started > JOURNAL_MAX_NS)
 				goto bad;
 			v2 = malloc(n ? n * sizeof(*v2) : 1);
 			if (!v2) {
@@ -334,7 +379,7 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 				goto bad;
 			v[2] = LOST_RING_FULL;
 			memcpy(v, p, fr.len);
-			if (v[2] >= LOST_N_CAUSES)
+			if (v[2] >= LOST_N_CAUSES || v[0] > JOURNAL_MAX_NS)
 				goto bad;
 			ingest_lost(in, v[0], v[1], (uint8_t)v[2]);
 			break;
@@ -351,6 +396,8 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 			if (fr.len != 8)
 				goto bad;
 			memcpy(v, p, 8);
+			if (v[0] > JOURNAL_MAX_NS)
+				goto bad;
 			ingest_expire(in, v[0]);
 			break;
 		case JF_LEAK: {
@@ -361,7 +408,7 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 				goto bad;
 			memcpy(v, p, 16);
 			memcpy(&n, p + 16, 4);
-			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner))
+			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner) || v[1] > JOURNAL_MAX_NS)
 				goto bad;
 			o = malloc(n ? n * sizeof(*o) : 1);
 			if (!o) {
@@ -376,12 +423,30 @@ long journal_replay(int fd, struct ingest *in, char *err, size_t errlen)
 		case JF_BATCH_END:
 			ingest_batch_end(in);
 			break;
+		case JF_END:
+			if (fr.len != 16)
+				goto bad;
+			memcpy(v, p, 16);
+			if (v[0] != (uint64_t)frames || v[1] != crc) {
+				snprintf(err, errlen, "recording is corrupt: its end does not match "
+					 "the %ld frames before it (altered or damaged)", frames);
+				goto fail;
+			}
+			ended = true;
+			break;
 		default:
 			break;	/* a newer frame type: skip it */
 		}
+		if (ended)
+			break;	/* whatever follows the end is not the tracer's */
 		frames++;
 	}
 	free(r.buf);
+	if (!ended && h->version >= 4) {
+		snprintf(err, errlen, "recording ends early (%ld frames): the tracer did not exit "
+			 "cleanly", frames);
+		return -1;
+	}
 	return frames;
 bad:
 	snprintf(err, errlen, "corrupt frame (type %u, %u bytes) after %ld frames", fr.type,

@@ -1,19 +1,27 @@
 /* The --record file: every input the reconstruction received, in order, so
  * `tcptrail replay` makes the same calls and produces the same output.
  *
- * Format (little-endian, as the host writes it; version 2):
+ * Format (little-endian, as the host writes it; version 4):
  *   header  struct journal_header
  *   frames  struct journal_frame, then 'len' payload bytes:
  *     EVENT      one struct tt_event
  *     RECONCILE  u64 started_ns, u32 initial, u32 n, n struct tt_sock_record
- *     LOST       u64 ts_ns, u64 count
+ *     LOST       u64 ts_ns, u64 count, u64 cause (version 3 on)
  *     MARK_LOST  u64 cookie
  *     MARK_ALL   (empty)
  *     EXPIRE     u64 now_ns
  *     LEAK       u64 cookie, u64 now_ns, u32 n, u32 pad, n struct owner
  *     BATCH_END  (empty)
+ *     END        u64 frames before it, u64 CRC-32 of their bytes: written at
+ *                a clean exit only (version 4 on), so a cut or altered
+ *                recording is told from a whole one
  * A reader skips frame types it does not know, so types may be added
  * without a version change; a layout change bumps the version.
+ *
+ * The reader treats the file as hostile: the header's settings must be
+ * ones tcptrail could have recorded, frames must fit the file, timestamps
+ * and clocks must stay within what the output can represent, and memory
+ * stays bounded by the file's real size.
  */
 #ifndef TT_JOURNAL_H
 #define TT_JOURNAL_H
@@ -25,11 +33,18 @@
 #include "outbuf.h"
 
 #define JOURNAL_MAGIC "TCPTRAIL"
-/* 3: lost frames carry their cause. Version 2 files (causes: ring full)
- * are still read.
+/* 3: lost frames carry their cause; 4: the END frame. Versions 2 (causes:
+ * ring full) and 3 (no END: a cut cannot be told) are still read.
  */
-#define JOURNAL_VERSION 3
+#define JOURNAL_VERSION 4
 #define JOURNAL_OLDEST_VERSION 2
+/* What the recorder could have written: its --max-conns and
+ * --close-grace-ms maxima, and monotonic times and clock offsets below
+ * 2^62 ns (146 years), so that wall time never overflows.
+ */
+#define JOURNAL_MAX_CONNS (1u << 24)
+#define JOURNAL_MAX_GRACE_NS (10000ull * 1000000ull)
+#define JOURNAL_MAX_NS (1ull << 62)
 
 enum journal_frame_type {
 	JF_EVENT = 1,
@@ -40,6 +55,7 @@ enum journal_frame_type {
 	JF_EXPIRE = 6,
 	JF_LEAK = 7,
 	JF_BATCH_END = 8,
+	JF_END = 9,
 };
 
 struct journal_header {
@@ -69,12 +85,17 @@ struct journal_frame {
 /* Writing: frames go through a buffer, flushed with the output. */
 struct journal_writer {
 	struct outbuf out;
+	uint64_t frames;	/* written so far, for the END frame */
+	uint32_t crc;		/* of every frame's bytes so far (zlib's crc32) */
 };
 
-/* Create path and write the header. Returns 0 or negative errno. */
-int journal_create(struct journal_writer *w, const char *path,
-		   const struct journal_header *h);
+/* Start a recording on fd (a new file; the writer owns it from here) with
+ * the header. Returns 0 or negative errno.
+ */
+int journal_create(struct journal_writer *w, int fd, const struct journal_header *h);
 /* Flush and close: 0, or negative errno when the recording is incomplete. */
+/* Mark the recording whole (the tracer exits cleanly). */
+void journal_end(struct journal_writer *w);
 int journal_close(struct journal_writer *w);
 
 void journal_event(struct journal_writer *w, const struct tt_event *e);
@@ -93,10 +114,11 @@ void journal_batch_end(struct journal_writer *w);
  */
 int journal_read_header(int fd, struct journal_header *h, char *err, size_t errlen);
 
-/* Feed every frame after the header to in, reading fd in large blocks.
- * Returns frames replayed, or -1 with a sentence in err (a truncated or
- * corrupt file).
+/* Feed every frame after the header h (read from fd) to in, reading fd in
+ * large blocks. Returns frames replayed, or -1 with a sentence in err: a
+ * truncated, cut (no END frame) or corrupt file.
  */
-long journal_replay(int fd, struct ingest *in, char *err, size_t errlen);
+long journal_replay(int fd, const struct journal_header *h, struct ingest *in, char *err,
+		    size_t errlen);
 
 #endif

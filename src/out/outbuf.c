@@ -1,7 +1,9 @@
 /* Buffered writer over a file descriptor. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "outbuf.h"
 
 int outbuf_init(struct outbuf *ob, int fd, size_t cap)
@@ -15,6 +17,7 @@ int outbuf_init(struct outbuf *ob, int fd, size_t cap)
 	ob->len = 0;
 	ob->cap = cap;
 	ob->err = 0;
+	ob->regular = -1;
 	return 0;
 }
 
@@ -31,10 +34,32 @@ char *outbuf_begin(struct outbuf *ob)
 	return ob->buf + ob->len;
 }
 
+/* A write stopped after off bytes: cut the file back to the last newline
+ * among them, from start (its size before this flush).
+ */
+static void cut_to_whole_lines(struct outbuf *ob, off_t start, size_t off)
+{
+	const char *nl = off ? memrchr(ob->buf, '\n', off) : NULL;
+	off_t keep = start + (nl ? (off_t)(nl - ob->buf) + 1 : 0);
+
+	if (ftruncate(ob->fd, keep))
+		return;	/* nothing better to do: the error is already sticky */
+}
+
 int outbuf_flush(struct outbuf *ob)
 {
 	size_t off = 0;
+	off_t start = -1;
 
+	if (!ob->len)
+		return ob->err ? -ob->err : 0;
+	if (ob->regular < 0) {
+		struct stat st;
+
+		ob->regular = !fstat(ob->fd, &st) && S_ISREG(st.st_mode);
+	}
+	if (ob->regular)
+		start = lseek(ob->fd, 0, SEEK_END);
 	while (off < ob->len) {
 		ssize_t n = write(ob->fd, ob->buf + off, ob->len - off);
 
@@ -46,6 +71,8 @@ int outbuf_flush(struct outbuf *ob)
 			 */
 			if (!ob->err)
 				ob->err = errno;
+			if (start >= 0)
+				cut_to_whole_lines(ob, start, off);
 			break;
 		}
 		off += (size_t)n;

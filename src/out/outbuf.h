@@ -16,6 +16,7 @@ struct outbuf {
 	size_t len;
 	size_t cap;
 	int err;		/* first write error (positive errno), sticky */
+	int regular;		/* fd is a regular file: -1 not known yet */
 };
 
 /* cap must exceed OUTBUF_MAX_RECORD. Returns 0 or -ENOMEM. */
@@ -33,7 +34,10 @@ static inline void outbuf_commit(struct outbuf *ob, char *p)
 	ob->len = (size_t)(p - ob->buf);
 }
 
-/* Write everything buffered. Returns 0 or negative errno. */
+/* Write everything buffered. Returns 0 or negative errno. When a regular
+ * file refuses part of it (a full disk), the file is cut back to its last
+ * whole line: readers never see half a record.
+ */
 int outbuf_flush(struct outbuf *ob);
 
 #endif

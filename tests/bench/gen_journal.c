@@ -2,6 +2,7 @@
  * each with the five client transitions of an orderly active close.
  * Usage: gen_journal N FILE    (the header asks for a table of N)
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +36,15 @@ int main(int argc, char **argv)
 	struct journal_header h;
 	struct journal_writer w;
 	uint64_t n, ts = 1000000000ull;
+	int fd;
 
 	if (argc != 3 || !(n = strtoull(argv[1], NULL, 10)) || n > 100000000) {
 		fprintf(stderr, "usage: gen_journal N FILE\n");
 		return 2;
 	}
 	journal_header_init(&h, 0, (uint32_t)n, 20000000, 0, 0);
-	if (journal_create(&w, argv[2], &h)) {
+	fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || journal_create(&w, fd, &h)) {
 		perror("gen_journal");
 		return 1;
 	}
@@ -58,6 +61,7 @@ int main(int argc, char **argv)
 			journal_expire(&w, ts);
 	}
 	journal_expire(&w, ts + 1000000000ull);
+	journal_end(&w);
 	journal_close(&w);
 	return w.out.err ? 1 : 0;
 }

@@ -66,7 +66,8 @@ static void rejects_bad_input(void)
 	CHECK(parse(&o, err, "replay", NULL, NULL) == -1);
 	CHECK(strstr(err, "replay FILE") != NULL);
 	CHECK(parse(&o, err, "replay", "f.rec", "--duration=1") == -1);
-	CHECK(parse(&o, err, "--record", "x", "--output=x") == -1);
+	/* two names for one file are refused when opened, by device and inode */
+	CHECK(parse(&o, err, "--record", "x", "--output=x") == 0);
 	CHECK(parse(&o, err, "leaks", "--duration", "1") == -1);
 	CHECK(strstr(err, "does not apply") != NULL);
 	CHECK(parse(&o, err, "-o", NULL, NULL) == -1);

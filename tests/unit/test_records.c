@@ -71,18 +71,20 @@ static void recording_round_trip(void)
 	CHECK(fd >= 0 && a && b);
 	if (fd < 0 || !a || !b)
 		return;
-	close(fd);
+	close(fd);	/* reopened for the writer below */
 	/* the capture's settings: its grace and leak threshold */
 	journal_header_init(&h, 0, 64, 10 * MS, 30000 * MS, 4026531840u);
-	CHECK(journal_create(&w, path, &h) == 0);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0 && journal_create(&w, fd, &h) == 0);
 	feed_inputs(NULL, &w);
+	journal_end(&w);
 	CHECK(journal_close(&w) == 0);
 	feed_inputs(a, NULL);
 	ingest_flush(a);
 
 	fd = open(path, O_RDONLY);
 	CHECK(fd >= 0 && journal_read_header(fd, &h, err, sizeof(err)) == 0);
-	CHECK(journal_replay(fd, b, err, sizeof(err)) > 0);
+	CHECK(journal_replay(fd, &h, b, err, sizeof(err)) > 0);
 	ingest_flush(b);
 	close(fd);
 	unlink(path);
