@@ -68,6 +68,17 @@ static void rejects_bad_input(void)
 	CHECK(parse(&o, err, "replay", "f.rec", "--duration=1") == -1);
 	/* two names for one file are refused when opened, by device and inode */
 	CHECK(parse(&o, err, "--record", "x", "--output=x") == 0);
+	/* messages name the option, not its value, and say the bounds */
+	CHECK(parse(&o, err, "leaks", "-l", "80") == -1);
+	CHECK(strstr(err, "--lport") && !strstr(err, "'80'"));
+	CHECK(parse(&o, err, "--json=5", NULL, NULL) == -1);
+	CHECK(strstr(err, "'--json' takes no value") != NULL);
+	CHECK(parse(&o, err, "--duration", "1e10", NULL) == -1);
+	CHECK(strstr(err, "up to 1000000000") != NULL);
+	CHECK(parse(&o, err, "--leak-after", "1e-300", NULL) == -1);
+	CHECK(strstr(err, "minimum") != NULL);
+	CHECK(parse(&o, err, "--max-conns", "268435456", NULL) == -1);
+	CHECK(strstr(err, "16777216") != NULL);
 	CHECK(parse(&o, err, "leaks", "--duration", "1") == -1);
 	CHECK(strstr(err, "does not apply") != NULL);
 	CHECK(parse(&o, err, "-o", NULL, NULL) == -1);
