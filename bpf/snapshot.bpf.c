@@ -114,6 +114,7 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 
 		if (listener)
 			r.listener = tt_sock_id_read(listener);
+		r.req_retrans = BPF_CORE_READ(req, num_retrans);
 	}
 	/* Timewait and request sockets have no struct sock behind them. */
 	tp = bpf_skc_to_tcp_sock(skc);

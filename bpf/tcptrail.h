@@ -127,7 +127,10 @@ struct tt_sock_record {
 	 * cookie (the kernel stamps this at most once a second); ~0 if never.
 	 */
 	__u32 cookie_idle_ms;
-	__u32 pad2;
+	/* request sockets: SYN-ACKs retransmitted for it (its peer has not
+	 * completed the handshake); 0 for others
+	 */
+	__u32 req_retrans;
 };
 
 /* One open descriptor of a TCP socket, from the iter/task_file walk. */

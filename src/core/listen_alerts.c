@@ -55,7 +55,7 @@ static bool syn_flood_calm(const struct lw_config *cfg, const struct lw_listener
 
 /* Returns 1 when the alert started now. */
 static int alert_update(const struct lw_config *cfg, struct lw_listener *l,
-			 enum lw_alert_kind kind, uint32_t causes, bool calm,
+			 enum lw_alert_kind kind, uint32_t causes, uint8_t evidence, bool calm,
 			 const struct lw_netns *ns, uint64_t now, lw_alert_fn fn, void *arg)
 {
 	struct lw_alert_state *st = &l->alert[kind];
@@ -84,7 +84,7 @@ static int alert_update(const struct lw_config *cfg, struct lw_listener *l,
 	if (!causes)
 		return 0;
 	*st = (struct lw_alert_state){
-		.active = true, .causes = causes, .since_ns = now,
+		.active = true, .causes = causes, .evidence = evidence, .since_ns = now,
 		.peak_synq = l->synq_len, .peak_acceptq = l->acceptq_len,
 		.drops = l->d_drops, .synack_retrans = l->d_synack_retrans,
 		.overflows = l->d_overflows,
@@ -94,18 +94,46 @@ static int alert_update(const struct lw_config *cfg, struct lw_listener *l,
 	return 1;
 }
 
+/* Which SYN-queue alert the evidence points at. A flood's half-open
+ * requests do not complete: their SYN-ACKs are retransmitted and cookies
+ * sent for them rarely come back. Real clients against too small a backlog
+ * complete their handshakes (the listener makes children), and their
+ * cookies come back. Where the namespace sent cookies in the interval, their
+ * return rate decides (the kernel counts cookies per namespace only);
+ * otherwise the listener's own requests do.
+ */
+static enum lw_alert_kind syn_kind(const struct lw_listener *l, const struct lw_netns *ns,
+				   uint8_t *evidence)
+{
+	if (ns && ns->sampled && ns->delta[LW_SYNCOOKIES_SENT]) {
+		*evidence = LW_EVIDENCE_NAMESPACE;
+		return l->d_handshakes &&
+				       ns->delta[LW_SYNCOOKIES_RECV] * 2 >= ns->delta[LW_SYNCOOKIES_SENT]
+			       ? LW_SYN_BACKLOG_OVERFLOW : LW_SYN_FLOOD;
+	}
+	*evidence = LW_EVIDENCE_LISTENER;
+	return l->d_handshakes && (uint64_t)l->synq_retrans * 2 <= l->synq_len
+		       ? LW_SYN_BACKLOG_OVERFLOW : LW_SYN_FLOOD;
+}
+
 int listen_alerts_evaluate(const struct lw_config *cfg, struct lw_listener *l,
 			   const struct lw_netns *ns, uint64_t now, uint64_t synack_per_s,
 			   lw_alert_fn fn, void *arg)
 {
 	uint32_t causes = syn_flood_causes(cfg, l, ns, synack_per_s);
-	int started = alert_update(cfg, l, LW_SYN_FLOOD, causes,
-				   syn_flood_calm(cfg, l, causes, synack_per_s), ns, now, fn, arg);
+	bool calm = syn_flood_calm(cfg, l, causes, synack_per_s);
+	uint8_t evidence = LW_EVIDENCE_NONE;
+	enum lw_alert_kind kind = causes ? syn_kind(l, ns, &evidence) : LW_SYN_FLOOD;
+	int started = 0;
 
+	/* one SYN-queue alert at a time: the other kind only winds down */
+	if (l->alert[LW_SYN_FLOOD].active || l->alert[LW_SYN_BACKLOG_OVERFLOW].active)
+		kind = l->alert[LW_SYN_FLOOD].active ? LW_SYN_FLOOD : LW_SYN_BACKLOG_OVERFLOW;
+	started += alert_update(cfg, l, kind, causes, evidence, calm, ns, now, fn, arg);
 	causes = l->acceptq_max && l->acceptq_len >= l->acceptq_max &&
 				 (l->d_drops || l->d_overflows)
 			 ? LW_CAUSE_ACCEPTQ_AT_LIMIT : 0;
-	started += alert_update(cfg, l, LW_ACCEPTQ_FULL, causes,
+	started += alert_update(cfg, l, LW_ACCEPTQ_FULL, causes, LW_EVIDENCE_NONE,
 				!(l->d_drops || l->d_overflows) || l->acceptq_len < l->acceptq_max,
 				ns, now, fn, arg);
 	return started;

@@ -28,7 +28,14 @@ const char *const lw_sysctl_names[LW_N_SYSCTLS] = {
 const char *const lw_alert_names[LW_N_ALERTS] = {
 	[LW_SYN_FLOOD] = "syn_flood",
 	[LW_ACCEPTQ_FULL] = "accept_queue_full",
+	[LW_SYN_BACKLOG_OVERFLOW] = "syn_backlog_overflow",
 };
+
+/* An owner not found is looked for again after this, doubling to the cap:
+ * not every interval, and never holding up another listener's search.
+ */
+#define OWNER_RETRY_FIRST_NS (10 * 1000000000ull)
+#define OWNER_RETRY_MAX_NS (300 * 1000000000ull)
 
 #define DEFAULT_SYNACK_ONSET_PER_S 20
 #define DEFAULT_CLEAR_AFTER_NS 2000000000ull
@@ -179,6 +186,13 @@ void listen_watch_event(struct listen_watch *lw, const struct tt_event *e)
 			l->overflows++;
 			return;
 		}
+	} else if (e->type == TT_EV_STATE && e->oldstate == TT_TCP_LISTEN &&
+		   e->newstate == TT_TCP_SYN_RECV) {
+		/* a child made: a handshake completed (a SYN cookie's too) */
+		l = match_listener(lw, e);
+		if (l)
+			l->handshakes++;
+		return;
 	} else {
 		return;
 	}
@@ -226,6 +240,7 @@ static void sample_listener(struct listen_watch *lw, const struct tt_sock_record
 	l->synq_len = r->synq_len;
 	l->drops = r->drops;
 	l->cookie_idle_ms = r->cookie_idle_ms;
+	l->synq_retrans = 0;	/* its requests follow it in the walk */
 }
 
 void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r)
@@ -241,6 +256,12 @@ void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_reco
 	if (lw->nreq == lw->cfg.max_requests) {
 		lw->stats.requests_dropped++;
 		return;
+	}
+	if (r->req_retrans) {
+		struct lw_listener *l = find_listener(lw, r->listener);
+
+		if (l)
+			l->synq_retrans++;
 	}
 	q = &lw->req[lw->nreq++];
 	q->listener = r->listener;
@@ -400,16 +421,18 @@ static void update_listener(struct listen_watch *lw, struct lw_listener *l,
 		l->d_drops = l->drops - l->prev_drops;	/* wraps like the kernel's */
 		l->d_synack_retrans = l->synack_retrans - l->prev_synack;
 		l->d_overflows = l->overflows - l->prev_overflows;
+		l->d_handshakes = l->handshakes - l->prev_handshakes;
 		l->interval_ns = interval;
 	} else {
 		/* the first sample is the baseline */
 		l->d_drops = 0;
-		l->d_synack_retrans = l->d_overflows = 0;
+		l->d_synack_retrans = l->d_overflows = l->d_handshakes = 0;
 		l->interval_ns = 0;
 	}
 	l->prev_drops = l->drops;
 	l->prev_synack = l->synack_retrans;
 	l->prev_overflows = l->overflows;
+	l->prev_handshakes = l->handshakes;
 	cookie_window_ms = COOKIE_STAMP_PERIOD_MS + (interval ? interval : 1000000000ull) / 1000000;
 	l->cookies_active = l->cookie_idle_ms != ~0u && l->cookie_idle_ms <= cookie_window_ms;
 	per_s = interval ? l->d_synack_retrans * 1000000000ull / interval : 0;
@@ -496,14 +519,28 @@ size_t listen_watch_namespaces(const struct listen_watch *lw, const struct lw_ne
 	return lw->nns;
 }
 
-size_t listen_watch_unowned(const struct listen_watch *lw, uint64_t *cookies, size_t max)
+size_t listen_watch_unowned(const struct listen_watch *lw, uint64_t now_ns, uint64_t *cookies,
+			    size_t max)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < lw->n && n < max; i++)
-		if (!lw->tab[i].pid)
+		if (!lw->tab[i].pid && lw->tab[i].owner_next_ns <= now_ns)
 			cookies[n++] = lw->tab[i].cookie;
 	return n;
+}
+
+void listen_watch_owner_missed(struct listen_watch *lw, uint64_t cookie, uint64_t now_ns)
+{
+	struct lw_listener *l = find_listener(lw, cookie);
+
+	if (!l)
+		return;
+	l->owner_not_visible = true;
+	l->owner_backoff_ns = l->owner_backoff_ns ? l->owner_backoff_ns * 2 : OWNER_RETRY_FIRST_NS;
+	if (l->owner_backoff_ns > OWNER_RETRY_MAX_NS)
+		l->owner_backoff_ns = OWNER_RETRY_MAX_NS;
+	l->owner_next_ns = now_ns + l->owner_backoff_ns;
 }
 
 void listen_watch_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t pid,
@@ -515,4 +552,5 @@ void listen_watch_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t p
 		return;
 	l->pid = pid;
 	memcpy(l->comm, comm, TT_COMM_LEN);
+	l->owner_not_visible = false;
 }

@@ -38,9 +38,20 @@ enum lw_sysctl {
 extern const char *const lw_sysctl_names[LW_N_SYSCTLS];
 
 enum lw_alert_kind {
-	LW_SYN_FLOOD,
+	LW_SYN_FLOOD,		/* half-open requests that do not complete */
 	LW_ACCEPTQ_FULL,
+	/* the SYN queue overflows while handshakes complete: real clients
+	 * and too small a backlog, not an attack
+	 */
+	LW_SYN_BACKLOG_OVERFLOW,
 	LW_N_ALERTS,
+};
+
+/* What told a SYN-queue alert's kind (enum lw_alert_kind) apart. */
+enum lw_evidence {
+	LW_EVIDENCE_NONE = 0,
+	LW_EVIDENCE_LISTENER,	/* its own handshakes and retransmitted requests */
+	LW_EVIDENCE_NAMESPACE,	/* the namespace's SYN cookies sent and returned */
 };
 
 extern const char *const lw_alert_names[LW_N_ALERTS];
@@ -66,6 +77,7 @@ struct lw_source {
 struct lw_alert_state {
 	bool active;
 	uint32_t causes;	/* enum lw_cause, at start */
+	uint8_t evidence;	/* enum lw_evidence, at start (SYN-queue alerts) */
 	uint64_t since_ns;
 	uint64_t calm_since_ns;	/* 0 while not calm */
 	/* figures over the alert's life */
@@ -88,12 +100,14 @@ struct lw_listener {
 	uint32_t drops;			/* sk_drops: cumulative, as the kernel counts */
 	uint32_t cookie_idle_ms;	/* ~0: never sent a cookie */
 	bool cookies_active;		/* sent SYN cookies in the last interval */
+	uint32_t synq_retrans;		/* half-open requests with a SYN-ACK retransmitted */
 	/* cumulative since first seen, from live events */
 	uint64_t synack_retrans;
 	uint64_t overflows;		/* third ACKs dropped: accept queue full */
+	uint64_t handshakes;		/* completed: a child socket was made */
 	/* change over the last interval */
 	uint32_t d_drops;
-	uint64_t d_synack_retrans, d_overflows;
+	uint64_t d_synack_retrans, d_overflows, d_handshakes;
 	uint64_t interval_ns;		/* length of that interval */
 	bool events_incomplete;		/* events were lost while watching it */
 
@@ -106,7 +120,10 @@ struct lw_listener {
 	/* bookkeeping */
 	bool sampled;			/* seen in at least one full sample */
 	uint32_t prev_drops;
-	uint64_t prev_synack, prev_overflows;
+	uint64_t prev_synack, prev_overflows, prev_handshakes;
+	/* owner search: when next, and how long after a miss */
+	uint64_t owner_next_ns, owner_backoff_ns;
+	bool owner_not_visible;		/* searched, held by no process we can see */
 	uint64_t seen_gen;
 };
 
@@ -180,8 +197,16 @@ size_t listen_watch_listeners(const struct listen_watch *lw, const struct lw_lis
 size_t listen_watch_namespaces(const struct listen_watch *lw, const struct lw_netns **v);
 const struct lw_netns *listen_watch_netns_find(const struct listen_watch *lw, uint32_t inum);
 
-/* Listeners whose owner is not known yet: their cookies, at most max. */
-size_t listen_watch_unowned(const struct listen_watch *lw, uint64_t *cookies, size_t max);
+/* Listeners whose owner is not known and due to be looked for at now_ns
+ * (new ones at once): their cookies, at most max.
+ */
+size_t listen_watch_unowned(const struct listen_watch *lw, uint64_t now_ns, uint64_t *cookies,
+			    size_t max);
+/* A search did not find cookie's owner: it is held by no process tcptrail
+ * can see (another PID namespace, or a kernel socket). Said so in its
+ * records; looked for again with a growing backoff.
+ */
+void listen_watch_owner_missed(struct listen_watch *lw, uint64_t cookie, uint64_t now_ns);
 void listen_watch_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t pid,
 		  const char comm[TT_COMM_LEN]);
 

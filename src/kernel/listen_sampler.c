@@ -13,7 +13,6 @@
 
 #define NETSTAT_BYTES (64 * 1024)
 /* Listeners whose owner was not found are looked for again this often. */
-#define OWNER_RETRY_NS (10 * 1000000000ull)
 #define LISTENER_OWNERS_MAX (1u << 20)	/* descriptors of listeners indexed per search */
 #define UNOWNED_MAX 4096
 
@@ -125,30 +124,29 @@ static int sample_here(uint32_t inum, void *arg)
 }
 
 /* Name each listener's owner: the first process holding it (lowest pid,
- * usually the parent of pre-forked workers).
+ * usually the parent of pre-forked workers). A new listener is looked for
+ * at once; one not found waits its own backoff, and never delays another.
  */
 static void find_owners(struct listen_sampler *ls, uint64_t now)
 {
 	uint64_t *unowned = ls->unowned;
-	size_t n = listen_watch_unowned(ls->lw, unowned, UNOWNED_MAX);
+	size_t n = listen_watch_unowned(ls->lw, now, unowned, UNOWNED_MAX);
 	int err;
 
-	if (!n || now < ls->next_owner_scan_ns)
+	if (!n)
 		return;
 	err = owner_index_scan_all(&ls->owners, ls->snap, TT_TCP_LISTEN, ls->max_socks);
-	if (err) {
+	if (err && err != ls->owner_err)
 		p_warn("failed to find the processes holding listeners: %s", strerror(-err));
-		ls->next_owner_scan_ns = now + OWNER_RETRY_NS;
-		return;
-	}
+	ls->owner_err = err;
 	for (size_t i = 0; i < n; i++) {
 		const struct owner *first;
 
-		if (owner_index_find(&ls->owners, unowned[i], &first))
+		if (!err && owner_index_find(&ls->owners, unowned[i], &first))
 			listen_watch_set_owner(ls->lw, unowned[i], first->pid, first->comm);
+		else
+			listen_watch_owner_missed(ls->lw, unowned[i], now);
 	}
-	/* owners of new listeners are looked for at once; unfound ones later */
-	ls->next_owner_scan_ns = listen_watch_unowned(ls->lw, unowned, 1) ? now + OWNER_RETRY_NS : 0;
 }
 
 int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, void *arg)

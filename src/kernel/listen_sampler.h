@@ -14,7 +14,7 @@ struct listen_sampler {
 	struct snapshot *snap;
 	struct listen_watch *lw;
 	struct owner_index owners;
-	uint64_t next_owner_scan_ns;
+	int owner_err;			/* the last owner search's failure, said once */
 	uint32_t max_socks;		/* the /proc owner fallback's socket list */
 	uint64_t *unowned;		/* listeners without a known owner */
 	char *text;			/* /proc/net/netstat */

@@ -330,6 +330,8 @@ static char *listener_id(char *p, const struct lw_listener *l)
 	p = key_u64(p, "netns", l->netns);
 	if (l->pid)
 		p = owner(p, l->pid, l->comm);
+	else if (l->owner_not_visible)
+		p = key_str(p, "owner", "not_visible");
 	return p;
 }
 
@@ -369,6 +371,9 @@ static void json_listener(struct emitter *em, const struct lw_listener *l, uint6
 	p = key_u64(p, "synack_retrans", l->synack_retrans);
 	p = key_u64(p, "synack_retrans_delta", l->d_synack_retrans);
 	p = key_u64(p, "overflows", l->overflows);
+	p = key_u64(p, "handshakes", l->handshakes);
+	p = key_u64(p, "handshakes_delta", l->d_handshakes);
+	p = key_u64(p, "synq_retransmitted", l->synq_retrans);
 	p = key_u64(p, "overflows_delta", l->d_overflows);
 	p = key_bool(p, "syncookies", l->cookies_active);
 	p = key_u64(p, "interval_ms", l->interval_ns / 1000000);
@@ -451,6 +456,16 @@ static void json_alert(void *ctx, const struct lw_alert *a)
 	p = key_u64(p, "synack_retrans_delta", l->d_synack_retrans);
 	p = key_u64(p, "overflows_delta", l->d_overflows);
 	p = key_bool(p, "syncookies", l->cookies_active);
+	if (a->st->evidence) {
+		p = key_str(p, "evidence", a->st->evidence == LW_EVIDENCE_NAMESPACE
+						   ? "namespace_cookies" : "listener_requests");
+		p = key_u64(p, "handshakes_delta", l->d_handshakes);
+		p = key_u64(p, "synq_retransmitted", l->synq_retrans);
+		if (a->ns && a->ns->sampled) {
+			p = key_u64(p, "cookies_sent_delta", a->ns->delta[LW_SYNCOOKIES_SENT]);
+			p = key_u64(p, "cookies_recv_delta", a->ns->delta[LW_SYNCOOKIES_RECV]);
+		}
+	}
 	if (!a->start) {
 		p = key_u64(p, "duration_ms", (a->ts_ns - a->st->since_ns) / 1000000);
 		p = key_u64(p, "peak_synq", a->st->peak_synq);

@@ -341,6 +341,7 @@ static void text_alert(void *ctx, const struct lw_alert *a)
 	static const char *const names[LW_N_ALERTS][2] = {
 		[LW_SYN_FLOOD] = { "flood-over", "syn-flood" },
 		[LW_ACCEPTQ_FULL] = { "acceptq-ok", "acceptq-full" },
+		[LW_SYN_BACKLOG_OVERFLOW] = { "backlog-ok", "syn-backlog" },
 	};
 	struct emitter *em = ctx;
 	const struct lw_listener *l = a->l;

@@ -87,13 +87,15 @@ void top_view_alert(struct top_view *tv, const struct lw_alert *a)
 
 static const char *alert_label(const struct lw_listener *l)
 {
-	if (l->alert[LW_SYN_FLOOD].active && l->alert[LW_ACCEPTQ_FULL].active)
-		return "SYN-FLOOD+ACCEPTQ-FULL";
-	if (l->alert[LW_SYN_FLOOD].active)
-		return "SYN-FLOOD";
-	if (l->alert[LW_ACCEPTQ_FULL].active)
-		return "ACCEPTQ-FULL";
-	return "ok";
+	bool flood = l->alert[LW_SYN_FLOOD].active;
+	bool backlog = l->alert[LW_SYN_BACKLOG_OVERFLOW].active;
+	bool acceptq = l->alert[LW_ACCEPTQ_FULL].active;
+
+	if (flood)
+		return acceptq ? "SYN-FLOOD+ACCEPTQ-FULL" : "SYN-FLOOD";
+	if (backlog)
+		return acceptq ? "SYN-BACKLOG+ACCEPTQ-FULL" : "SYN-BACKLOG";
+	return acceptq ? "ACCEPTQ-FULL" : "ok";
 }
 
 static void listener_row(struct top_view *tv, const struct lw_listener *l)

@@ -49,10 +49,13 @@ class Tracer:
     """The real tcptrail, writing JSON to a file, started and stopped around
     a scenario. Readiness is its own "tracing" line on stderr."""
 
-    def __init__(self, *args, json_out=True, env=None):
+    def __init__(self, *args, json_out=True, env=None, wrap=None):
+        """wrap: a command that runs the tracer as its child (unshare ...);
+        signals then go to the tracer itself."""
         fd, self.path = tempfile.mkstemp(prefix="tcptrail-", suffix=".out")
         os.close(fd)
-        cmd = [TCPTRAIL, "-v", "-o", self.path] + (["--json"] if json_out else []) + list(args)
+        cmd = (wrap or []) + [TCPTRAIL, "-v", "-o", self.path] + \
+            (["--json"] if json_out else []) + list(args)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True,
                                      env=dict(os.environ, **(env or {})))
@@ -72,6 +75,9 @@ class Tracer:
         if not ready.wait(20) or self.proc.poll() is not None:
             self.proc.kill()
             raise TestFailure("tracer did not start: " + " | ".join(self.stderr))
+        self.signal_pid = self.proc.pid
+        if wrap:
+            self.signal_pid = int(run(["pgrep", "-P", str(self.proc.pid)]).stdout.split()[0])
         self.records = None
         self.text = None
 
@@ -86,7 +92,7 @@ class Tracer:
 
     def stop(self, sig=signal.SIGINT):
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            os.kill(self.signal_pid, sig)
         try:
             rc = self.proc.wait(20)
         except subprocess.TimeoutExpired:
@@ -209,8 +215,8 @@ class Peer:
     reads its output into a queue: select() on the pipe would miss lines
     already pulled into Python's buffer by an earlier readline()."""
 
-    def __init__(self, ns, *args):
-        prefix = ["ip", "netns", "exec", ns] if ns else []
+    def __init__(self, ns, *args, wrap=None):
+        prefix = (["ip", "netns", "exec", ns] if ns else []) + (wrap or [])
         self.proc = subprocess.Popen(prefix + ["python3", PEER] + list(args),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         LIVE.append(self.proc)

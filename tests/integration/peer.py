@@ -125,6 +125,26 @@ def main():
         say("ready")
         wait_for("exit")
         srv.close()
+    elif role == "accept-all":
+        # A small-backlog server that accepts everything, as fast as it can.
+        import threading
+        backlog = int(sys.argv[4])
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind((addr, port))
+        srv.listen(backlog)
+
+        def accept_loop():
+            while True:
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                conn.close()
+        threading.Thread(target=accept_loop, daemon=True).start()
+        say("ready")
+        wait_for("exit")
+        srv.close()
     elif role == "connect-many":
         # count clients connecting at once, without waiting for any; they
         # keep retrying their SYNs until told to close.

@@ -83,6 +83,11 @@ def test_syn_flood_flagged_and_cleared():
         check(alert["sysctl"]["tcp_synack_retries"] == 1,
               "sysctls not read in the server's namespace: %s" % alert["sysctl"])
         check(set(alert["causes"]) & {"synq_near_full", "syncookies"}, "causes %s" % alert)
+        # spoofed peers complete nothing: the evidence says why it is a flood
+        check(alert["evidence"] in ("namespace_cookies", "listener_requests") and
+              alert["handshakes_delta"] == 0, "evidence %s" % alert)
+        check(not tracer.records_of("alert", alert="syn_backlog_overflow", lport=7201),
+              "the flood was also called a backlog overflow")
         check(alert.get("top_prefixes") and alert["top_prefixes"][0]["addr"] == "198.51.100.0",
               "the alert does not name the flood's sources: %s" % alert)
 
@@ -122,6 +127,63 @@ def test_syn_flood_flagged_and_cleared():
               "not calm at the end: %s" % recs[-1])
         server.send("exit")
         server.close()
+
+
+def test_burst_of_real_clients_is_backlog_overflow_not_flood():
+    """Real clients, every handshake completing, against a backlog-8 listener
+    that accepts as fast as it can: the SYN queue overflows into cookies,
+    which come back. That is too small a backlog, not an attack."""
+    with Netns("ttbu", "192.0.2.1", "192.0.2.2") as ns:
+        server = Peer(ns.b, "accept-all", "192.0.2.2", "7205", "8")
+        server.expect("ready")
+        inum = netns_inode(ns.b)
+        tracer = Tracer(*LISTEN_ONLY)
+        wait_record(tracer, "netns", 5, "a namespace baseline", netns=inum)
+        clients = Peer(ns.a, "connect-many", "192.0.2.2", "7205", "600")
+        clients.expect("started")
+        starts = wait_record(tracer, "alert", 8, "a syn_backlog_overflow alert",
+                             alert="syn_backlog_overflow", state="start", lport=7205)
+        clients.send("close")
+        clients.expect("closed")
+        time.sleep(1.2)
+        tracer.stop()
+        alert = one(starts, "syn_backlog_overflow start")
+        check(alert["handshakes_delta"] > 0, "no handshake completed: %s" % alert)
+        check(alert["evidence"] in ("namespace_cookies", "listener_requests"), "%s" % alert)
+        if alert["evidence"] == "namespace_cookies":
+            check(alert["cookies_recv_delta"] * 2 >= alert["cookies_sent_delta"] > 0,
+                  "cookies %s" % alert)
+        floods = tracer.records_of("alert", alert="syn_flood", lport=7205)
+        check(not floods, "a burst of real clients was called a SYN flood: %s" % floods)
+        server.send("exit")
+        server.close()
+
+
+def test_new_listener_named_while_another_stays_unowned():
+    """The tracer runs in a PID namespace of its own, so a listener held by a
+    process outside it has no owner it can see. A listener started later by
+    a process it does see is named in its first or second record."""
+    hidden = Peer(None, "listen-only", "127.0.0.1", "7206", "8")
+    hidden.expect("ready")
+    tracer = Tracer(*LISTEN_ONLY, wrap=["unshare", "--pid", "--fork", "--mount-proc"])
+    wait_until(lambda: tracer.live_records("listener", lport=7206), 5,
+               "a record of the hidden listener")
+    # a process in the tracer's PID namespace (entered through the tracer)
+    seen = Peer(None, "listen-only", "127.0.0.1", "7207", "8",
+                wrap=["nsenter", "--target", str(tracer.signal_pid), "--pid", "--"])
+    seen.expect("ready")
+    wait_until(lambda: len(tracer.live_records("listener", lport=7207)) >= 2, 5,
+               "two records of the new listener")
+    tracer.stop()
+    recs = tracer.records_of("listener", lport=7207)
+    check(any(r.get("comm") == "python3" for r in recs[:2]),
+          "the new listener was not named in its first two records: %s" % recs[:2])
+    hid = tracer.records_of("listener", lport=7206)
+    check(all("pid" not in r for r in hid) and hid[-1].get("owner") == "not_visible",
+          "the hidden listener: %s" % hid[-1])
+    seen.close()	# gone with the tracer's PID namespace
+    hidden.send("exit")
+    hidden.close()
 
 
 def test_accept_queue_overflow_matches_listen_drops():

@@ -73,7 +73,7 @@ def test_replay_equals_live():
             check(out == live, "replayed text differs from live")
         summary = [l for l in p.stderr.decode().splitlines() if "histories" in l]
         check(summary, "no summary from replay")
-    os.unlink(rec)
+        os.unlink(rec)	# a recording is always a new file
 
 
 def test_replay_rejects_bad_files():

@@ -431,6 +431,122 @@ static void namespace_counters_are_deltas(void)
 	listen_watch_free(lw);
 }
 
+/* One sample with namespace counters and the given child events before it. */
+static void sample_ns(struct listen_watch *lw, uint64_t t, const struct tt_sock_record *recs,
+		      size_t n, const uint64_t c[LW_N_COUNTERS], int children,
+		      struct alerts_seen *seen)
+{
+	int64_t sys[LW_N_SYSCTLS];
+
+	sysctls_default(sys);
+	for (int i = 0; i < children; i++) {
+		struct tt_event e;
+
+		memset(&e, 0, sizeof(e));
+		e.type = TT_EV_STATE;
+		e.oldstate = TT_TCP_LISTEN;
+		e.newstate = TT_TCP_SYN_RECV;
+		e.family = AF_INET;
+		e.netns = NETNS;
+		e.sport = recs[0].sport;
+		listen_watch_event(lw, &e);
+	}
+	listen_watch_sample_begin(lw);
+	for (size_t i = 0; i < n; i++)
+		listen_watch_sample_sock(lw, &recs[i]);
+	listen_watch_sample_netns(lw, NETNS, true, c, sys);
+	listen_watch_sample_end(lw, t, on_alert, seen);
+}
+
+static void flood_told_from_backlog_overflow(void)
+{
+	static const uint8_t src[TT_ADDR_LEN] = { 198, 51, 100, 7 };
+	struct tt_sock_record v[6];
+	uint64_t c[LW_N_COUNTERS] = { 0 };
+	struct alerts_seen seen = { 0 };
+	struct listen_watch *lw = new_watch(8, 64);
+
+	/* spoofed: cookies sent, none back, no handshake completes */
+	v[0] = listener_rec(1, 80, 0, 8, 8, 0);
+	v[0].cookie_idle_ms = 100;
+	sample_ns(lw, 1 * SEC, v, 1, c, 0, &seen);
+	c[LW_SYNCOOKIES_SENT] = 500;
+	sample_ns(lw, 2 * SEC, v, 1, c, 0, &seen);
+	CHECK(seen.n == 1 && seen.v[0].kind == LW_SYN_FLOOD && seen.v[0].start);
+	CHECK(listener_at(lw, 0)->alert[LW_SYN_FLOOD].evidence == LW_EVIDENCE_NAMESPACE);
+	listen_watch_free(lw);
+
+	/* a burst: the cookies come back and the listener makes children */
+	lw = new_watch(8, 64);
+	memset(&seen, 0, sizeof(seen));
+	memset(c, 0, sizeof(c));
+	sample_ns(lw, 1 * SEC, v, 1, c, 0, &seen);
+	c[LW_SYNCOOKIES_SENT] = 500;
+	c[LW_SYNCOOKIES_RECV] = 480;
+	sample_ns(lw, 2 * SEC, v, 1, c, 300, &seen);
+	CHECK(seen.n == 1 && seen.v[0].kind == LW_SYN_BACKLOG_OVERFLOW);
+	CHECK(listener_at(lw, 0)->d_handshakes == 300);
+	CHECK(!listener_at(lw, 0)->alert[LW_SYN_FLOOD].active);
+	listen_watch_free(lw);
+
+	/* without cookies the listener's requests decide: retransmitted
+	 * SYN-ACKs to peers that never answer are a flood
+	 */
+	lw = new_watch(8, 64);
+	memset(&seen, 0, sizeof(seen));
+	memset(c, 0, sizeof(c));
+	v[0].cookie_idle_ms = ~0u;
+	for (int i = 1; i < 6; i++) {
+		v[i] = request_rec(1, AF_INET, src);
+		v[i].cookie += (uint64_t)i;
+		v[i].req_retrans = 2;
+	}
+	/* 5 of the 8 half-open requests retransmitted, 1 handshake completed */
+	sample_ns(lw, 1 * SEC, v, 6, c, 0, &seen);
+	sample_ns(lw, 2 * SEC, v, 6, c, 1, &seen);
+	CHECK(listener_at(lw, 0)->synq_retrans == 5);
+	CHECK(seen.n == 1 && seen.v[0].kind == LW_SYN_FLOOD);
+	CHECK(listener_at(lw, 0)->alert[LW_SYN_FLOOD].evidence == LW_EVIDENCE_LISTENER);
+	listen_watch_free(lw);
+
+	lw = new_watch(8, 64);
+	memset(&seen, 0, sizeof(seen));
+	for (int i = 1; i < 6; i++)
+		v[i].req_retrans = 0;
+	sample_ns(lw, 1 * SEC, v, 6, c, 0, &seen);
+	sample_ns(lw, 2 * SEC, v, 6, c, 40, &seen);
+	CHECK(seen.n == 1 && seen.v[0].kind == LW_SYN_BACKLOG_OVERFLOW);
+	listen_watch_free(lw);
+}
+
+static void owners_looked_for_per_listener(void)
+{
+	struct listen_watch *lw = new_watch(8, 8);
+	struct alerts_seen seen = { 0 };
+	struct tt_sock_record v[2] = { listener_rec(1, 80, 0, 8, 0, 0),
+				       listener_rec(2, 81, 0, 8, 0, 0) };
+	uint64_t due[4];
+	int64_t sys[LW_N_SYSCTLS];
+
+	sysctls_default(sys);
+	sample(lw, 1 * SEC, v, 1, sys, &seen);
+	CHECK(listen_watch_unowned(lw, 1 * SEC, due, 4) == 1 && due[0] == 1);
+	listen_watch_owner_missed(lw, 1, 1 * SEC);
+	CHECK(listener_at(lw, 0)->owner_not_visible);
+	/* a new listener is looked for at once, the missed one is not */
+	sample(lw, 2 * SEC, v, 2, sys, &seen);
+	CHECK(listen_watch_unowned(lw, 2 * SEC, due, 4) == 1 && due[0] == 2);
+	CHECK(listen_watch_unowned(lw, 11 * SEC, due, 4) == 2);
+	listen_watch_owner_missed(lw, 1, 11 * SEC);	/* backoff doubles */
+	CHECK(listen_watch_unowned(lw, 30 * SEC, due, 4) == 1 && due[0] == 2);
+	CHECK(listen_watch_unowned(lw, 31 * SEC, due, 4) == 2);
+	static const char comm[TT_COMM_LEN] = "nginx";
+
+	listen_watch_set_owner(lw, 1, 42, comm);
+	CHECK(!listener_at(lw, 0)->owner_not_visible && listener_at(lw, 0)->pid == 42);
+	listen_watch_free(lw);
+}
+
 static void netstat_parser(void)
 {
 	uint64_t c[LW_N_COUNTERS];
@@ -578,6 +694,8 @@ TEST_LIST(listen_tests) = {
 	TEST_ENTRY(overflow_events_match_listener_by_tuple),
 	TEST_ENTRY(ranking_puts_pressure_first_and_limits_follow_sysctls),
 	TEST_ENTRY(namespace_counters_are_deltas),
+	TEST_ENTRY(flood_told_from_backlog_overflow),
+	TEST_ENTRY(owners_looked_for_per_listener),
 	TEST_ENTRY(netstat_parser),
 	TEST_ENTRY(top_view_frame),
 	{ 0 },

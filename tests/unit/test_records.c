@@ -158,8 +158,10 @@ static void type_doc(const char *schema, const char *type, char *out, size_t len
 	strncat(out, b, (size_t)(e - b) < len / 2 ? (size_t)(e - b) : len / 2);
 }
 
-/* Every key of a JSON line ("name": anywhere, nested too) is documented. */
-static void check_line(const char *schema, const char *line)
+/* Every key of a JSON line ("name": anywhere, nested too) is documented.
+ * The line's type is appended to seen (space-separated).
+ */
+static void check_line(const char *schema, const char *line, char *seen, size_t seen_len)
 {
 	char type[64] = "", doc[16384], key[64], want[80];
 	const char *p = strstr(line, "\"type\":\"");
@@ -167,6 +169,10 @@ static void check_line(const char *schema, const char *line)
 	if (!p || sscanf(p + 8, "%63[a-z_]", type) != 1) {
 		CHECK(!"a record without a type");
 		return;
+	}
+	if (strlen(seen) + strlen(type) + 2 < seen_len) {
+		strcat(seen, type);
+		strcat(seen, " ");
 	}
 	type_doc(schema, type, doc, sizeof(doc));
 	if (!strstr(doc, "- `\"type\"")) {
@@ -226,10 +232,16 @@ static void json_records_follow_schema(void)
 	uint64_t counters[LW_N_COUNTERS] = { 0 };
 	int64_t sysctls[LW_N_SYSCTLS] = { 4096, 2048, 1, 0, 5 };
 	struct owner o = { .cookie = 1, .pid = 77, .fd = 9, .comm = "server" };
-	struct filter all = { 0 };
+	static const char *const types[] = {
+		"state", "history", "reset", "synack_retransmit", "listen_overflow", "lost",
+		"close_wait_leak", "close_wait_resolved", "listener", "netns", "alert",
+	};
+	char seen[4096] = " ", want[64];
+	struct filter all;
 	FILE *f;
 	int lines = 0;
 
+	filter_init(&all);
 	CHECK(schema != NULL && fd >= 0);
 	if (!schema || fd < 0 || outbuf_init(&out, fd, 1 << 20))
 		return;
@@ -285,12 +297,19 @@ static void json_records_follow_schema(void)
 	CHECK(outbuf_flush(&out) == 0);
 	f = fopen(path, "r");
 	while (f && fgets(line, sizeof(line), f)) {
-		check_line(schema, line);
+		check_line(schema, line, seen, sizeof(seen));
 		lines++;
 	}
 	if (f)
 		fclose(f);
 	CHECK(lines >= 12);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		snprintf(want, sizeof(want), " %s ", types[i]);
+		if (!strstr(seen, want)) {
+			fprintf(stderr, "    no %s record was made\n", types[i]);
+			CHECK(!"a record type was not exercised");
+		}
+	}
 	ingest_free(in);
 	listen_watch_free(lw);
 	outbuf_free(&out);
