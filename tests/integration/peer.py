@@ -22,13 +22,18 @@ def drain_and_close(sock):
     sock.close()
 
 
+def listening(addr, port, backlog):
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
+    srv.listen(backlog)
+    return srv
+
+
 def main():
     role, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if role == "serve":
-        srv = socket.socket()
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        srv.bind((addr, port))
-        srv.listen(4)
+        srv = listening(addr, port, 4)
         say("ready")
         conn, _ = srv.accept()
         say("accepted")
@@ -95,10 +100,7 @@ def main():
         count = int(sys.argv[4])
         close_after = float(sys.argv[5]) if len(sys.argv) > 5 else 0
         resource.setrlimit(resource.RLIMIT_NOFILE, (count + 1024, count + 1024))
-        srv = socket.socket()
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        srv.bind((addr, port))
-        srv.listen(4096)
+        srv = listening(addr, port, 4096)
         say("ready")
         held = []
         for _ in range(count):
@@ -117,22 +119,14 @@ def main():
         wait_for("exit")
     elif role == "listen-only":
         # A listener that never accepts: its queues fill and stay full.
-        backlog = int(sys.argv[4])
-        srv = socket.socket()
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        srv.bind((addr, port))
-        srv.listen(backlog)
+        srv = listening(addr, port, int(sys.argv[4]))
         say("ready")
         wait_for("exit")
         srv.close()
     elif role == "accept-all":
         # A small-backlog server that accepts everything, as fast as it can.
         import threading
-        backlog = int(sys.argv[4])
-        srv = socket.socket()
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        srv.bind((addr, port))
-        srv.listen(backlog)
+        srv = listening(addr, port, int(sys.argv[4]))
 
         def accept_loop():
             while True:

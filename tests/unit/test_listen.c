@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "emit.h"
+#include "events.h"
 #include "harness.h"
 #include "listen_alerts.h"
 #include "listen_watch.h"
@@ -440,13 +441,11 @@ static void sample_ns(struct listen_watch *lw, uint64_t t, const struct tt_sock_
 
 	sysctls_default(sys);
 	for (int i = 0; i < children; i++) {
-		struct tt_event e;
+		/* a child of the listener: its local end is the listener's */
+		struct tt_event e = ev_state(100 + (uint64_t)i, t, TT_TCP_LISTEN,
+					     TT_TCP_SYN_RECV, 0);
 
-		memset(&e, 0, sizeof(e));
-		e.type = TT_EV_STATE;
-		e.oldstate = TT_TCP_LISTEN;
-		e.newstate = TT_TCP_SYN_RECV;
-		e.family = AF_INET;
+		memset(e.saddr, 0, sizeof(e.saddr));
 		e.netns = NETNS;
 		e.sport = recs[0].sport;
 		listen_watch_event(lw, &e);
