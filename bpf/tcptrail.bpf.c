@@ -285,23 +285,14 @@ static __always_inline void record_set_state(struct sock *sk, int oldstate, int 
  * the depth mark: userspace reads the counters, and skipped + deferred -
  * caught transitions are reported lost.
  */
-struct nest {
-	__u32 depth;	/* 1: handle_set_state is busy on this CPU; 2: so is the catcher */
-	__u32 pad;
-	__u64 deferred;	/* nested runs of handle_set_state that left the transition
-			 * to the catchers
-			 */
-	__u64 caught;	/* transitions the catchers recorded */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct nest);
+	__type(value, struct tt_nest);
 } nesting SEC(".maps");
 
-static __always_inline struct nest *nest_here(void)
+static __always_inline struct tt_nest *nest_here(void)
 {
 	__u32 zero = 0;
 
@@ -311,7 +302,7 @@ static __always_inline struct nest *nest_here(void)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 {
-	struct nest *n = nest_here();
+	struct tt_nest *n = nest_here();
 
 	if (!n)
 		return 0;
@@ -329,7 +320,7 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state_nested, struct sock *sk, int oldstate, int newstate)
 {
-	struct nest *n = nest_here();
+	struct tt_nest *n = nest_here();
 
 	/* depth 2 only where the kernel re-enters programs: this catcher
 	 * is busy in an outer run and records nothing twice

@@ -133,6 +133,18 @@ struct tt_sock_record {
 	__u32 req_retrans;
 };
 
+/* Per-CPU nesting state of the state-change programs (tcptrail.bpf.c
+ * explains it); userspace sums deferred and caught over the CPUs.
+ */
+struct tt_nest {
+	__u32 depth;	/* 1: handle_set_state is busy on this CPU; 2: so is the catcher */
+	__u32 pad;
+	__u64 deferred;	/* nested runs of handle_set_state that left the transition
+			 * to the catcher
+			 */
+	__u64 caught;	/* transitions the catcher recorded */
+};
+
 /* One open descriptor of a TCP socket, from the iter/task_file walk. */
 struct tt_file_record {
 	__u64 cookie;

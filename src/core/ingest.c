@@ -10,6 +10,7 @@
 _Static_assert(sizeof(struct tt_event) == 120, "tt_event layout changed");
 _Static_assert(sizeof(struct tt_sock_record) == 96, "tt_sock_record layout changed");
 _Static_assert(sizeof(struct tt_file_record) == 32, "tt_file_record layout changed");
+_Static_assert(sizeof(struct tt_nest) == 24, "tt_nest layout changed");
 
 /* A closed history waiting out its grace period. */
 struct pending_close {

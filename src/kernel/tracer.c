@@ -11,14 +11,6 @@
 #include "tracer.h"
 #include "tcptrail.skel.h"
 
-/* The BPF side's struct nest (per CPU). */
-struct tracer_nest {
-	uint32_t depth;
-	uint32_t pad;
-	uint64_t deferred;
-	uint64_t caught;
-};
-
 struct tracer {
 	struct tcptrail_bpf *skel;
 	struct ring_buffer *rb;
@@ -27,7 +19,7 @@ struct tracer {
 	void *arg;
 	int ncpus;
 	uint64_t *percpu;	/* scratch for reading the per-CPU counter */
-	struct tracer_nest *nest; /* scratch for reading the nesting counters */
+	struct tt_nest *nest; /* scratch for reading the nesting counters */
 	struct rst_reasons rst;
 };
 
