@@ -31,7 +31,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 SRC_DIRS := src/base src/core src/out src/kernel src/cmd
 CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wno-missing-field-initializers -I$(OUT) -Ibpf $(addprefix -I,$(SRC_DIRS)) $(SAN_FLAGS)
-LDLIBS := -lbpf -lelf -lz -lm
+LDLIBS := -lbpf -lelf -lz -lm -lmicrohttpd -lpthread
 LDFLAGS := $(SAN_FLAGS)
 
 BPF_NAMES := tcptrail snapshot
@@ -39,10 +39,11 @@ BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES))
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
-CORE_SRCS := $(wildcard src/base/*.c src/core/*.c src/out/*.c) src/cmd/opts.c src/kernel/netstat.c
-# Modules that talk to the kernel, and the commands.
+CORE_SRCS := $(filter-out src/out/metrics_http.c,$(wildcard src/base/*.c src/core/*.c src/out/*.c)) \
+	src/cmd/opts.c src/kernel/netstat.c
+# Modules that talk to the kernel or the network, and the commands.
 KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) $(filter-out src/cmd/opts.c,$(wildcard src/cmd/*.c)) \
-	src/main.c
+	src/out/metrics_http.c src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -109,7 +110,8 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 
 # Install what a fresh Debian/Ubuntu machine lacks. Cheap when all is there.
 DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
-	iproute2 python3 libbpf-tools tmux hping3 jq libclang-rt-dev
+	iproute2 python3 libbpf-tools tmux hping3 jq libclang-rt-dev libmicrohttpd-dev \
+	prometheus mandoc logrotate systemd
 # The kernel matrix: qemu, and what its initramfs is made of.
 VM_PKGS := qemu-system-x86 busybox-static cpio xz-utils binutils python3 iproute2
 define install_missing

@@ -8,8 +8,7 @@
 #include "replay.h"
 #include "top.h"
 #include "trace.h"
-
-#define TCPTRAIL_VERSION "0.1.0"
+#include "version.h"
 
 /* Exit statuses: 0 done, 1 failed (one sentence said why), 2 bad usage. */
 enum { EXIT_OK = 0, EXIT_USAGE = 2 };

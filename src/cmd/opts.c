@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hostport.h"
 #include "opts.h"
 
 static const char usage[] =
@@ -44,6 +45,11 @@ static const char usage[] =
 "                          listener and a \"netns\" record per namespace\n"
 "      --no-listeners      no listener sampling, records or alerts (tracing)\n"
 "      --max-listeners N   listeners watched at once (default 4096)\n"
+"Metrics (tracing and tcptrail top):\n"
+"      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+"                          (ADDR: IPv4, [IPv6] or localhost; none: every address)\n"
+"      --metrics-linger SECONDS  keep a closed listener's series this long\n"
+"                          (default 300)\n"
 "Limits:\n"
 "      --max-conns N       sockets tracked at once (default 262144); when full,\n"
 "                          the least recently active is reported and dropped\n"
@@ -76,6 +82,8 @@ enum {
 	OPT_INTERVAL,
 	OPT_NO_LISTENERS,
 	OPT_MAX_LISTENERS,
+	OPT_METRICS,
+	OPT_METRICS_LINGER,
 };
 
 static const struct option long_opts[] = {
@@ -98,6 +106,8 @@ static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "no-listeners", no_argument, NULL, OPT_NO_LISTENERS },
 	{ "max-listeners", required_argument, NULL, OPT_MAX_LISTENERS },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -137,6 +147,7 @@ static void set_defaults(struct options *o)
 	o->listeners = true;
 	o->interval_s = OPT_DEFAULT_INTERVAL_S;
 	o->max_listeners = OPT_DEFAULT_MAX_LISTENERS;
+	o->metrics_linger_s = OPT_DEFAULT_METRICS_LINGER_S;
 }
 
 /* A non-negative number of seconds (fractions allowed); zero only if
@@ -208,7 +219,8 @@ static bool applies(enum tt_mode mode, int c)
 		return mode != MODE_LEAKS;
 	case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
 		return mode == MODE_TRACE || mode == MODE_REPLAY;
-	case 'd': case OPT_INTERVAL: case OPT_MAX_LISTENERS:
+	case 'd': case OPT_INTERVAL: case OPT_MAX_LISTENERS: case OPT_METRICS:
+	case OPT_METRICS_LINGER:
 		return mode == MODE_TRACE || mode == MODE_TOP;
 	default:	/* the kernel-facing and reconstruction settings */
 		return mode == MODE_TRACE;
@@ -329,6 +341,22 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 				      errlen))
 				return -1;
 			break;
+		case OPT_METRICS: {
+			struct sockaddr_storage ss;
+			socklen_t len;
+
+			if (hostport_parse(optarg, &ss, &len, perr, sizeof(perr))) {
+				snprintf(err, errlen, "--metrics: %s", perr);
+				return -1;
+			}
+			o->metrics = optarg;
+			break;
+		}
+		case OPT_METRICS_LINGER:
+			if (parse_seconds("--metrics-linger", optarg, true, &o->metrics_linger_s, err,
+					  errlen))
+				return -1;
+			break;
 		case OPT_NO_SNAPSHOT:
 			o->snapshot = false;
 			break;
@@ -386,7 +414,7 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	if (only6)
 		o->filter.ipv4 = false;
 	if (o->mode == MODE_TRACE && !o->states && !o->histories && o->leak_after_s == 0 &&
-	    !o->record && !o->listeners) {
+	    !o->record && !o->listeners && !o->metrics) {
 		snprintf(err, errlen, "--no-states with --no-histories, --leak-after 0 and "
 			 "--no-listeners would show nothing");
 		return -1;

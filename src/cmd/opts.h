@@ -24,6 +24,7 @@ enum tt_mode {
 #define OPT_DEFAULT_INTERVAL_S 1.0
 #define OPT_MIN_INTERVAL_S 0.1
 #define OPT_DEFAULT_MAX_LISTENERS 4096
+#define OPT_DEFAULT_METRICS_LINGER_S 300
 /* Bounds that keep every setting meaningful: the largest table a machine
  * can reserve (16 Mi connections: 3.5 GiB), the longest duration, the
  * shortest CLOSE_WAIT worth calling a leak.
@@ -50,6 +51,8 @@ struct options {
 	bool listeners;		/* sample listen queues; alerts */
 	double interval_s;	/* listener sampling period */
 	uint32_t max_listeners;
+	const char *metrics;	/* --metrics [ADDR:]PORT; NULL: no endpoint */
+	double metrics_linger_s;	/* a closed listener's series kept this long */
 	bool all;		/* leaks: list every socket */
 	uint32_t limit;		/* leaks: sockets listed per process */
 	int verbosity;

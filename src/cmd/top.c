@@ -12,8 +12,17 @@ int top_main(struct options *o)
 {
 	struct trace_profile p = { TRACE_TOP, false, TOP_MAX_CONNS };
 
-	o->states = o->histories = o->snapshot = false;
-	o->leak_after_s = 0;
+	o->states = o->histories = false;
+	/* With --metrics, connections are counted: tracked in full, as when
+	 * tracing.
+	 */
+	if (o->metrics) {
+		p.connections = true;
+		p.max_conns = o->max_conns;
+	} else {
+		o->snapshot = false;
+		o->leak_after_s = 0;
+	}
 	o->listeners = true;
 	return trace_run(o, &p);
 }

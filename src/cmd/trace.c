@@ -13,6 +13,8 @@
 #include "listen_sampler.h"
 #include "listen_watch.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "netns.h"
 #include "outbuf.h"
 #include "outfile.h"
@@ -43,13 +45,17 @@
 #define LISTEN_REQUESTS_MAX (1u << 18)
 /* Descriptors of CLOSE_WAIT sockets one leak check indexes at most. */
 #define LEAK_OWNERS_MAX (4u << 20)
+/* How often the metrics scrapes see are brought up to date. */
+#define METRICS_PUBLISH_NS 100000000ull
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting, reopen;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	exiting = 1;
+	if (sig == SIGHUP)
+		reopen = 1;
+	else
+		exiting = 1;
 }
 
 static void install_signals(void)
@@ -59,6 +65,7 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);	/* reopen -o (log rotation) */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);	/* a closed reader shows as EPIPE */
 }
@@ -80,6 +87,9 @@ struct tracing {
 	uint64_t *leak_cands;
 	struct listen_sampler sampler;
 	struct listen_sink lsink;
+	struct metrics metrics;
+	struct metrics_http *http;	/* NULL without --metrics */
+	uint64_t published_ns;
 	struct timers timers;
 	int reconcile_timer;
 	struct loss_seen lost;
@@ -243,6 +253,8 @@ static void job_sample(void *arg, uint64_t now)
 	t->sample_err = err;
 	if (!err && t->lsink.ops->sample)
 		t->lsink.ops->sample(t->lsink.ctx, t->feed.lw, now, &t->o->filter);
+	if (!err && t->http)
+		metrics_listeners(&t->metrics, t->feed.lw, now);
 }
 
 static void job_stop(void *arg, uint64_t now)
@@ -284,6 +296,40 @@ static int flush_outputs(struct tracing *t, struct outbuf *out)
 	return 0;
 }
 
+static void publish_metrics(struct tracing *t, uint64_t now)
+{
+	if (!t->http)
+		return;
+	metrics_connections(&t->metrics, ingest_tracked(t->feed.in),
+			    ingest_leak_stats(t->feed.in));
+	metrics_http_publish(t->http, &t->metrics);
+	t->published_ns = now;
+}
+
+/* SIGHUP: write on in a new file under the -o name (logrotate has renamed
+ * the old one). Everything before is flushed to the old file, whole lines
+ * only, so no record is split or lost. Standard output is left alone.
+ */
+static int reopen_output(struct tracing *t, struct outbuf *out)
+{
+	const char *path = t->o->output;
+	int fd;
+
+	reopen = 0;
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	fd = outfile_open(path);
+	if (fd < 0) {
+		p_warn("still writing to the old '%s'", path);
+		return 0;
+	}
+	outfile_close(out->fd);
+	out->fd = fd;
+	out->regular = -1;
+	p_info("reopened '%s'", path);
+	return 0;
+}
+
 static int loop(struct tracing *t, struct outbuf *out)
 {
 	while (!exiting && !t->stop) {
@@ -304,6 +350,10 @@ static int loop(struct tracing *t, struct outbuf *out)
 		feed_batch_end(&t->feed);
 		if (flush_outputs(t, out))
 			return -1;
+		if (reopen && reopen_output(t, out))
+			return -1;
+		if (now - t->published_ns >= METRICS_PUBLISH_NS)
+			publish_metrics(t, now);
 	}
 	/* Take what is still queued, then finish what has closed. */
 	while (tracer_poll(t->tr, 0) > 0)
@@ -313,6 +363,7 @@ static int loop(struct tracing *t, struct outbuf *out)
 	/* replay ends with the same flush when its file ends */
 	ingest_flush(t->feed.in);
 	ingest_batch_end(t->feed.in);
+	publish_metrics(t, clock_mono_ns());
 	return flush_outputs(t, out);
 }
 
@@ -327,19 +378,33 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 		.leak_after_ns = (uint64_t)(o->leak_after_s * 1e9),
 	};
 	static const struct sink_ops none;
+	struct tracing t = { .o = o, .p = p, .reconcile_timer = -1, .seeded = o->snapshot,
+			     .sampler = { .text = NULL } };
+	struct sink tap = { &metrics_sink_ops, &t.metrics };
 	struct tracer_config tcfg = { .ring_mb = o->ring_mb, .on_event = feed_event };
 	struct lw_config lcfg = { .max_listeners = o->max_listeners,
 				  .max_requests = LISTEN_REQUESTS_MAX };
-	struct tracing t = { .o = o, .p = p, .reconcile_timer = -1, .seeded = o->snapshot,
-			     .sampler = { .text = NULL } };
 	struct journal_writer journal = { .out = { .buf = NULL } };
 	struct outbuf out = { .buf = NULL };
 	struct top_view tv;
 	struct emitter em;
 	struct sink sink;
+	/* closed listeners' series linger beside the live ones */
+	uint32_t max_series = 2 * o->max_listeners;
 	int fd = -1, rfd = -1, err, ret = 1;
 
 	owner_index_init(&t.owners, LEAK_OWNERS_MAX);
+	if (o->metrics) {
+		/* bound now: the port may need privileges about to be dropped */
+		t.http = metrics_http_bind(o->metrics, max_series);
+		if (!t.http)
+			return 1;
+		if (metrics_init(&t.metrics, max_series, (uint64_t)(o->metrics_linger_s * 1e9))) {
+			p_err("out of memory");
+			goto cleanup;
+		}
+		icfg.tap = &tap;
+	}
 	/* The recording first: it must be new, so a second name for it in -o
 	 * is found by what it is, not by what it is called.
 	 */
@@ -405,6 +470,8 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	snapshot_open(&t.snap);
 	/* everything is loaded and attached: keep only what tracing uses */
 	privs_drop();
+	if (t.http && metrics_http_start(t.http))
+		goto cleanup;
 	if (o->snapshot && p->connections && reconcile_with_kernel(&t, true)) {
 		p_err("out of memory reading existing sockets");
 		goto cleanup;
@@ -435,6 +502,8 @@ cleanup:
 		p_err("failed to write the recording: %s", strerror(-err));
 		ret = 1;
 	}
+	metrics_http_stop(t.http);
+	metrics_free(&t.metrics);
 	listen_sampler_free(&t.sampler);
 	listen_watch_free(t.feed.lw);
 	free(t.leak_cands);
@@ -442,8 +511,9 @@ cleanup:
 	snapshot_close(&t.snap);
 	tracer_close(t.tr);
 	ingest_free(t.feed.in);
+	/* -o may have been reopened: the buffer holds the current one */
+	outfile_close(out.buf ? out.fd : fd);
 	outbuf_free(&out);
-	outfile_close(fd);
 	outfile_close(rfd);
 	return ret;
 }

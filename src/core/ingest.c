@@ -21,6 +21,7 @@ struct pending_close {
 struct ingest {
 	struct ingest_config cfg;
 	struct sink sink;
+	struct sink tap;	/* ops never NULL (empty when none) */
 	struct conn_table *table;
 	struct pending_close *pending;	/* FIFO ring, in close order */
 	uint32_t pending_cap, pending_head, pending_len;
@@ -28,6 +29,8 @@ struct ingest {
 	bool seeded;		/* the start-up snapshot has been reconciled */
 	struct ingest_stats stats;
 	struct leak_stats leaks;
+	/* tracked sockets by their current state (the metrics gauge) */
+	uint32_t by_state[TT_TCP_MAX_STATES];
 };
 
 /* Closes within one grace period rarely exceed this; past it the oldest are
@@ -41,8 +44,11 @@ struct ingest *ingest_new(const struct ingest_config *cfg, const struct sink *si
 
 	if (!in)
 		return NULL;
+	static const struct sink_ops none;
+
 	in->cfg = *cfg;
 	in->sink = *sink;
+	in->tap = cfg->tap ? *cfg->tap : (struct sink){ &none, NULL };
 	in->table = conn_table_new(cfg->max_conns);
 	in->pending_cap = cfg->max_conns < PENDING_MAX ? cfg->max_conns : PENDING_MAX;
 	in->pending = calloc(in->pending_cap ? in->pending_cap : 1, sizeof(*in->pending));
@@ -82,6 +88,17 @@ static void resolve_leak(struct ingest *in, struct conn *c, uint64_t since, uint
 		in->sink.ops->leak_resolved(in->sink.ctx, c, ts, ts > since ? ts - since : 0);
 }
 
+/* Count c under its current state (delta 1), or stop counting it (-1):
+ * around every change of its last state.
+ */
+static void count_state(struct ingest *in, const struct conn *c, int delta)
+{
+	uint8_t st = c->nstates ? c->states[c->nstates - 1] : 0;
+
+	if (c->nstates && st < TT_TCP_MAX_STATES)
+		in->by_state[st] += delta;
+}
+
 /* Emit c's history (listeners have none) and forget c. */
 static void finish(struct ingest *in, struct conn *c)
 {
@@ -98,10 +115,13 @@ static void finish(struct ingest *in, struct conn *c)
 			in->stats.incomplete++;
 		if (c->flags & CONN_GAP)
 			in->stats.gaps++;
+		if (in->tap.ops->history)
+			in->tap.ops->history(in->tap.ctx, c, &s);
 		if (in->cfg.histories && in->sink.ops->history &&
 		    wanted(in, c->family, c->lport, c->rport))
 			in->sink.ops->history(in->sink.ctx, c, &s);
 	}
+	count_state(in, c, -1);
 	conn_table_remove(in->table, c);
 }
 
@@ -168,13 +188,16 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 	if (!c) {
 		c = insert_evicting(in, e->cookie);
 		history_start(c, e);
+		count_state(in, c, 1);
 		/* Mid-life first record after the start-up snapshot: the socket
 		 * was missed by it, or its earlier records were lost.
 		 */
 		if ((c->flags & CONN_PREEXISTING) && in->seeded && in->stats.lost)
 			c->flags |= CONN_LOST;
 	} else {
+		count_state(in, c, -1);
 		history_on_state(c, e);
+		count_state(in, c, 1);
 		conn_table_touch(in->table, c);
 		/* after the transition, so the record says where it went */
 		if (leaking && e->newstate != TT_TCP_CLOSE_WAIT)
@@ -210,6 +233,8 @@ void ingest_event(struct ingest *in, const struct tt_event *e)
 	default:
 		return;
 	}
+	if (in->tap.ops->event)
+		in->tap.ops->event(in->tap.ctx, e);
 	if (in->sink.ops->event && wanted(in, e->family, e->sport, e->dport))
 		in->sink.ops->event(in->sink.ctx, e);
 }
@@ -233,6 +258,7 @@ static void seed(struct ingest *in, const struct tt_sock_record *r, uint64_t now
 		return;
 	c = insert_evicting(in, r->cookie);
 	history_seed(c, r, now_ns);
+	count_state(in, c, 1);
 	c->flags |= CONN_SWEEP;	/* it is in the kernel's list: not vanished */
 	if (!initial)
 		c->flags |= CONN_LOST;
@@ -282,7 +308,9 @@ void ingest_reconcile(struct ingest *in, const struct tt_sock_record *v, size_t 
 		    r->state == TT_TCP_NEW_SYN_RECV ||
 		    c->entered[c->nstates - 1] >= sw.quiet_before)
 			continue;
+		count_state(in, c, -1);
 		history_observe(c, r->state, started_ns);
+		count_state(in, c, 1);
 		if (r->state == TT_TCP_TIME_WAIT) {
 			c->flags |= CONN_VANISHED;
 			in->stats.vanished++;
@@ -299,6 +327,8 @@ void ingest_lost(struct ingest *in, uint64_t ts_ns, uint64_t count, uint8_t caus
 		return;
 	in->stats.lost += count;
 	in->stats.lost_by_cause[cause] += count;
+	if (in->tap.ops->lost)
+		in->tap.ops->lost(in->tap.ctx, ts_ns, count, in->stats.lost, cause);
 	if (in->sink.ops->lost)
 		in->sink.ops->lost(in->sink.ctx, ts_ns, count, in->stats.lost, cause);
 }
@@ -403,6 +433,11 @@ void ingest_batch_end(struct ingest *in)
 {
 	if (in->sink.ops->batch_end)
 		in->sink.ops->batch_end(in->sink.ctx);
+}
+
+const uint32_t *ingest_tracked(const struct ingest *in)
+{
+	return in->by_state;
 }
 
 const struct leak_stats *ingest_leak_stats(const struct ingest *in)

@@ -22,6 +22,10 @@ struct ingest_config {
 	bool histories;		/* emit each finished history */
 	const struct filter *filter; /* NULL: everything */
 	uint64_t leak_after_ns;	/* CLOSE_WAIT this long is a leak; 0: off */
+	/* NULL, or a sink given every finished history, event and loss,
+	 * whatever the filter and the states/histories switches (metrics).
+	 */
+	const struct sink *tap;
 };
 
 struct ingest_stats {
@@ -85,6 +89,8 @@ void ingest_batch_end(struct ingest *in);
 
 const struct ingest_stats *ingest_stats(const struct ingest *in);
 const struct leak_stats *ingest_leak_stats(const struct ingest *in);
+/* Tracked sockets by current state: TT_TCP_MAX_STATES counts. */
+const uint32_t *ingest_tracked(const struct ingest *in);
 struct conn_table *ingest_table(struct ingest *in);
 
 #endif

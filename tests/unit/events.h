@@ -5,7 +5,11 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "listen_watch.h"
 #include "tcptrail.h"
+
+/* The namespace the listener builders put their sockets in. */
+#define LISTEN_NETNS 4026532000u
 
 static inline struct tt_event ev_state(uint64_t cookie, uint64_t ts, uint8_t old, uint8_t new_,
 				       int owner)
@@ -47,6 +51,36 @@ static inline struct tt_event ev_reset(uint64_t cookie, uint64_t ts, int sent, u
 
 	e.type = sent ? TT_EV_RESET_SENT : TT_EV_RESET_RECV;
 	return e;
+}
+
+/* A listener's sample record. */
+static inline struct tt_sock_record listener_rec(uint64_t cookie, uint16_t port, uint32_t acc,
+						 uint32_t max, uint32_t synq, uint32_t drops)
+{
+	struct tt_sock_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.cookie = cookie;
+	r.family = AF_INET;
+	r.netns = LISTEN_NETNS;
+	r.state = TT_TCP_LISTEN;
+	r.sport = port;
+	r.acceptq_len = acc;
+	r.acceptq_max = max;
+	r.synq_len = synq;
+	r.drops = drops;
+	r.cookie_idle_ms = ~0u;
+	return r;
+}
+
+/* Sysctls as a default-configured machine has them. */
+static inline void sysctls_default(int64_t s[LW_N_SYSCTLS])
+{
+	s[LW_SOMAXCONN] = 4096;
+	s[LW_MAX_SYN_BACKLOG] = 2048;
+	s[LW_SYNCOOKIES] = 1;
+	s[LW_ABORT_ON_OVERFLOW] = 0;
+	s[LW_SYNACK_RETRIES] = 5;
 }
 
 #endif

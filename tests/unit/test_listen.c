@@ -15,7 +15,7 @@
 #include "top_view.h"
 
 #define SEC 1000000000ull
-#define NETNS 4026532000u
+#define NETNS LISTEN_NETNS
 
 struct alerts_seen {
 	int n;
@@ -43,25 +43,6 @@ static void on_alert(const struct lw_alert *a, void *arg)
 	s->n++;
 }
 
-static struct tt_sock_record listener_rec(uint64_t cookie, uint16_t port, uint32_t acc,
-					  uint32_t max, uint32_t synq, uint32_t drops)
-{
-	struct tt_sock_record r;
-
-	memset(&r, 0, sizeof(r));
-	r.cookie = cookie;
-	r.family = AF_INET;
-	r.netns = NETNS;
-	r.state = TT_TCP_LISTEN;
-	r.sport = port;
-	r.acceptq_len = acc;
-	r.acceptq_max = max;
-	r.synq_len = synq;
-	r.drops = drops;
-	r.cookie_idle_ms = ~0u;
-	return r;
-}
-
 static struct tt_sock_record request_rec(uint64_t listener, int family, const uint8_t *raddr)
 {
 	struct tt_sock_record r;
@@ -77,15 +58,6 @@ static struct tt_sock_record request_rec(uint64_t listener, int family, const ui
 }
 
 static const uint64_t no_counters[LW_N_COUNTERS];
-
-static void sysctls_default(int64_t s[LW_N_SYSCTLS])
-{
-	s[LW_SOMAXCONN] = 4096;
-	s[LW_MAX_SYN_BACKLOG] = 2048;
-	s[LW_SYNCOOKIES] = 1;
-	s[LW_ABORT_ON_OVERFLOW] = 0;
-	s[LW_SYNACK_RETRIES] = 5;
-}
 
 /* One sample of one listener (plus whatever requests) in one namespace. */
 static void sample(struct listen_watch *lw, uint64_t t, const struct tt_sock_record *recs,

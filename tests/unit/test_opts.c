@@ -111,7 +111,37 @@ static void listener_options(void)
 	CHECK(parse(&o, err, "replay", "f", "--interval=1") == -1);
 }
 
+static void metrics_options(void)
+{
+	struct options o;
+	char err[200];
+
+	CHECK(parse(&o, err, NULL, NULL, NULL) == 0 && !o.metrics);
+	CHECK(o.metrics_linger_s == OPT_DEFAULT_METRICS_LINGER_S);
+	CHECK(parse(&o, err, "--metrics", "127.0.0.1:9100", "--metrics-linger=5") == 0);
+	CHECK_STR(o.metrics, "127.0.0.1:9100");
+	CHECK(o.metrics_linger_s == 5);
+	CHECK(parse(&o, err, "top", "--metrics", "[::1]:9100") == 0 && o.mode == MODE_TOP);
+	CHECK(parse(&o, err, "--metrics", "example.com:9100", NULL) == -1);
+	CHECK(strstr(err, "--metrics") && strstr(err, "not an IPv4 address"));
+	CHECK(parse(&o, err, "--metrics", "99999", NULL) == -1);
+	CHECK(strstr(err, "1-65535") != NULL);
+	CHECK(parse(&o, err, "leaks", "--metrics", "9100") == -1);
+	CHECK(strstr(err, "does not apply") != NULL);
+	CHECK(parse(&o, err, "--metrics-linger", "-1", NULL) == -1);
+	/* metrics alone are something to show */
+	CHECK(parse(&o, err, "--no-states", "--no-histories", "--no-listeners") == 0);
+	{
+		char *argv[] = { "tcptrail", "--no-states", "--no-histories", "--no-listeners",
+				 "--leak-after=0", "--metrics=9100", NULL };
+
+		CHECK(opts_parse(&o, 6, argv, err, sizeof(err)) == 0);
+		CHECK(opts_parse(&o, 5, argv, err, sizeof(err)) == -1);
+	}
+}
+
 TEST_LIST(opts_tests) = {
+	TEST_ENTRY(metrics_options),
 	TEST_ENTRY(defaults_and_values),
 	TEST_ENTRY(rejects_bad_input),
 	TEST_ENTRY(listener_options),

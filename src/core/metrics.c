@@ -1,0 +1,258 @@
+/* Metric state, updated by the reader thread. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "metrics.h"
+
+/* From a millisecond handshake-and-close to an hour-long session. */
+const double metrics_duration_bounds[METRICS_BUCKETS] = {
+	0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600,
+};
+
+int metrics_init(struct metrics *m, uint32_t max_listeners, uint64_t linger_ns)
+{
+	memset(m, 0, sizeof(*m));
+	m->max_listeners = max_listeners;
+	m->linger_ns = linger_ns;
+	m->listeners = calloc(max_listeners ? max_listeners : 1, sizeof(*m->listeners));
+	return m->listeners ? 0 : -ENOMEM;
+}
+
+void metrics_free(struct metrics *m)
+{
+	free(m->listeners);
+	m->listeners = NULL;
+}
+
+void metrics_copy(struct metrics *dst, const struct metrics *src)
+{
+	struct metrics_listener *keep = dst->listeners;
+
+	memcpy(dst, src, sizeof(*dst));
+	dst->listeners = keep;
+	memcpy(keep, src->listeners, src->nlisteners * sizeof(*keep));
+}
+
+static void on_history(void *ctx, const struct conn *c, const struct history_summary *s)
+{
+	struct metrics *m = ctx;
+	uint8_t role = c->role < METRICS_ROLES ? c->role : ROLE_UNKNOWN;
+	double secs;
+	int b = 0;
+
+	m->closed[role][s->end < METRICS_ENDS ? s->end : END_UNKNOWN]++;
+	/* a life begun before tracing has no known length */
+	if (c->flags & CONN_PREEXISTING)
+		return;
+	secs = (s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0) / 1e9;
+	while (b < METRICS_BUCKETS && secs > metrics_duration_bounds[b])
+		b++;
+	m->duration_bucket[role][b]++;
+	m->duration_sum_s[role] += secs;
+}
+
+static void on_event(void *ctx, const struct tt_event *e)
+{
+	struct metrics *m = ctx;
+
+	if (e->type == TT_EV_RESET_SENT)
+		m->resets[METRICS_RST_SENT]++;
+	else if (e->type == TT_EV_RESET_RECV)
+		m->resets[METRICS_RST_RECEIVED]++;
+}
+
+static void on_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total, uint8_t cause)
+{
+	struct metrics *m = ctx;
+
+	(void)ts_ns;
+	(void)total;
+	if (cause < LOST_N_CAUSES)
+		m->lost[cause] += count;
+}
+
+const struct sink_ops metrics_sink_ops = {
+	.history = on_history,
+	.event = on_event,
+	.lost = on_lost,
+};
+
+static int cmp_comm(const void *a, const void *b)
+{
+	const struct proc_leaks *x = *(const struct proc_leaks *const *)a;
+	const struct proc_leaks *y = *(const struct proc_leaks *const *)b;
+
+	return strncmp(x->comm, y->comm, TT_COMM_LEN);
+}
+
+/* Most leaks first, then by name, so the named set is stable. */
+static int cmp_leaked(const void *a, const void *b)
+{
+	const struct metrics_comm *x = a, *y = b;
+
+	if (x->leaked != y->leaked)
+		return x->leaked < y->leaked ? 1 : -1;
+	return strncmp(x->comm, y->comm, TT_COMM_LEN);
+}
+
+void metrics_connections(struct metrics *m, const uint32_t tracked[TT_TCP_MAX_STATES],
+			 const struct leak_stats *ls)
+{
+	const struct proc_leaks *by_name[LEAK_STATS_MAX];
+	struct metrics_comm groups[LEAK_STATS_MAX];
+	uint32_t n = 0, ng = 0, other = 0;
+
+	memcpy(m->tracked, tracked, sizeof(m->tracked));
+	/* Every process ever reported stays in the table while it has room,
+	 * so a name whose leaks were resolved shows 0 rather than vanishing.
+	 */
+	for (uint32_t i = 0; i < ls->n; i++)
+		by_name[n++] = &ls->v[i];
+	qsort(by_name, n, sizeof(*by_name), cmp_comm);
+	for (uint32_t i = 0; i < n; i++) {
+		if (!ng || cmp_comm(&by_name[i], &by_name[i - 1])) {
+			memset(&groups[ng], 0, sizeof(groups[ng]));
+			memcpy(groups[ng].comm, by_name[i]->comm, TT_COMM_LEN);
+			ng++;
+		}
+		groups[ng - 1].leaked += by_name[i]->now;
+	}
+	qsort(groups, ng, sizeof(*groups), cmp_leaked);
+	m->ncomms = ng < METRICS_COMMS ? ng : METRICS_COMMS;
+	memcpy(m->comms, groups, m->ncomms * sizeof(*groups));
+	if (ng > METRICS_COMMS) {
+		for (uint32_t i = METRICS_COMMS; i < ng; i++)
+			other += groups[i].leaked;
+		memset(&m->comms[m->ncomms], 0, sizeof(m->comms[0]));
+		m->comms[m->ncomms].leaked = other;
+		m->ncomms++;	/* an empty name: "other" */
+	}
+}
+
+static int cmp_key(const struct metrics_listener *x, const struct metrics_listener *y)
+{
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->addr, y->addr, TT_ADDR_LEN);
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+	return cmp_key(a, b);
+}
+
+/* The series for l's labels among the first n (sorted), or NULL. */
+static struct metrics_listener *find_series(struct metrics *m, uint32_t n,
+					    const struct lw_listener *l)
+{
+	struct metrics_listener key = { .netns = l->netns, .family = l->family, .port = l->port };
+
+	memcpy(key.addr, l->addr, TT_ADDR_LEN);
+	return bsearch(&key, m->listeners, n, sizeof(key), cmp_series);
+}
+
+static void add_member(struct metrics *m, struct metrics_listener *s,
+		       const struct lw_listener *l)
+{
+	if (s->seen_gen != m->gen) {
+		s->seen_gen = m->gen;
+		s->acceptq = s->acceptq_limit = s->synq = s->synq_limit = 0;
+		s->alerts = 0;
+	}
+	s->acceptq += l->acceptq_len;
+	s->acceptq_limit += l->acceptq_max;
+	s->synq += l->synq_len;
+	s->synq_limit += l->synq_max;
+	for (int k = 0; k < LW_N_ALERTS; k++)
+		if (l->alert[k].active)
+			s->alerts |= 1u << k;
+	/* A member's first sample is its baseline: its totals so far. */
+	if (!l->interval_ns) {
+		s->drops += l->drops;
+		s->synack_retrans += l->synack_retrans;
+		s->overflows += l->overflows;
+	} else {
+		s->drops += l->d_drops;
+		s->synack_retrans += l->d_synack_retrans;
+		s->overflows += l->d_overflows;
+	}
+}
+
+/* Sum adjacent series with the same labels; returns how many remain. */
+static uint32_t merge_equal(struct metrics_listener *v, uint32_t n)
+{
+	uint32_t out = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct metrics_listener *d = out ? &v[out - 1] : NULL;
+
+		if (d && !cmp_key(d, &v[i])) {
+			d->acceptq += v[i].acceptq;
+			d->acceptq_limit += v[i].acceptq_limit;
+			d->synq += v[i].synq;
+			d->synq_limit += v[i].synq_limit;
+			d->drops += v[i].drops;
+			d->synack_retrans += v[i].synack_retrans;
+			d->overflows += v[i].overflows;
+			d->alerts |= v[i].alerts;
+			continue;
+		}
+		v[out++] = v[i];
+	}
+	return out;
+}
+
+void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_t now_ns)
+{
+	const struct lw_listener *const *v;
+	size_t n = listen_watch_listeners(lw, &v);
+	uint32_t sorted = m->nlisteners, kept = 0;
+
+	m->listeners_on = true;
+	m->gen++;
+	for (size_t i = 0; i < n; i++) {
+		const struct lw_listener *l = v[i];
+		struct metrics_listener *s = find_series(m, sorted, l);
+
+		/* A new series goes after the sorted ones; two members of one
+		 * (SO_REUSEPORT) are merged after the sort.
+		 */
+		if (!s) {
+			if (m->nlisteners == m->max_listeners) {
+				m->listeners_dropped++;
+				continue;
+			}
+			s = &m->listeners[m->nlisteners++];
+			memset(s, 0, sizeof(*s));
+			s->netns = l->netns;
+			s->family = l->family;
+			s->port = l->port;
+			memcpy(s->addr, l->addr, TT_ADDR_LEN);
+			s->seen_gen = m->gen - 1;
+		}
+		add_member(m, s, l);
+		s->last_seen_ns = now_ns;
+	}
+	/* Closed listeners: queues empty, alerts cleared, counters kept
+	 * until the series is dropped after the linger.
+	 */
+	for (uint32_t i = 0; i < m->nlisteners; i++) {
+		struct metrics_listener *s = &m->listeners[i];
+
+		if (s->seen_gen != m->gen) {
+			s->acceptq = s->synq = s->acceptq_limit = s->synq_limit = 0;
+			s->alerts = 0;
+			if (now_ns - s->last_seen_ns >= m->linger_ns)
+				continue;
+		}
+		if (kept != i)
+			m->listeners[kept] = *s;
+		kept++;
+	}
+	qsort(m->listeners, kept, sizeof(*m->listeners), cmp_series);
+	m->nlisteners = merge_equal(m->listeners, kept);
+}

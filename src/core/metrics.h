@@ -1,0 +1,100 @@
+/* Prometheus metrics: the counters and gauges the endpoint serves, kept by
+ * the reader thread from the records it reconstructs. Pure state: the
+ * exposition text is metrics_text.c's, the HTTP server metrics_http.c's.
+ *
+ * Cardinality is bounded by construction: connection series are labelled by
+ * role, end, state and reset direction only; leak series by at most
+ * METRICS_COMMS process names plus "other"; listener series by
+ * (netns, laddr, lport), at most max_listeners of them, each kept for
+ * linger_ns after its listener was last seen.
+ */
+#ifndef TT_METRICS_H
+#define TT_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "history.h"
+#include "leak_stats.h"
+#include "listen_watch.h"
+#include "sink.h"
+#include "tcptrail.h"
+
+/* Process names the leak gauge names; the rest are summed as "other". */
+#define METRICS_COMMS 20
+#define METRICS_ROLES (ROLE_PASSIVE + 1)	/* unknown, active, passive */
+#define METRICS_ENDS (END_UNKNOWN + 1)
+#define METRICS_BUCKETS 16
+
+/* Upper bounds (seconds) of the duration histogram's buckets, then +Inf. */
+extern const double metrics_duration_bounds[METRICS_BUCKETS];
+
+enum metrics_reset_dir {
+	METRICS_RST_SENT,
+	METRICS_RST_RECEIVED,
+	METRICS_RST_DIRS,
+};
+
+/* One listener series: the listeners with these labels (more than one
+ * with SO_REUSEPORT) summed.
+ */
+struct metrics_listener {
+	uint32_t netns;
+	uint16_t family;
+	uint16_t port;
+	uint8_t addr[TT_ADDR_LEN];
+	uint32_t acceptq, acceptq_limit;
+	uint32_t synq, synq_limit;
+	/* since tcptrail first saw each member (drops: since the socket began) */
+	uint64_t drops, synack_retrans, overflows;
+	uint8_t alerts;		/* bit (1 << enum lw_alert_kind): active */
+	uint64_t last_seen_ns;
+	uint64_t seen_gen;
+};
+
+struct metrics_comm {
+	char comm[TT_COMM_LEN];
+	uint32_t leaked;	/* open leaks now */
+};
+
+struct metrics {
+	uint64_t closed[METRICS_ROLES][METRICS_ENDS];
+	/* per bucket, not cumulative (the exposition sums them) */
+	uint64_t duration_bucket[METRICS_ROLES][METRICS_BUCKETS + 1];
+	double duration_sum_s[METRICS_ROLES];
+	uint64_t resets[METRICS_RST_DIRS];
+	uint64_t lost[LOST_N_CAUSES];
+	uint32_t tracked[TT_TCP_MAX_STATES];
+	/* leaks by process name, most first; comms[ncomms - 1] may be "other" */
+	struct metrics_comm comms[METRICS_COMMS + 1];
+	uint32_t ncomms;
+	bool listeners_on;	/* listener series are sampled (else not served) */
+	struct metrics_listener *listeners;
+	uint32_t nlisteners, max_listeners;
+	uint64_t listeners_dropped;	/* series not kept: table full */
+	uint64_t linger_ns;
+	uint64_t gen;
+};
+
+/* Room for max_listeners series, each kept linger_ns after it was last
+ * seen. Returns 0 or -ENOMEM.
+ */
+int metrics_init(struct metrics *m, uint32_t max_listeners, uint64_t linger_ns);
+void metrics_free(struct metrics *m);
+
+/* Copy src into dst, made by metrics_init() with the same max_listeners. */
+void metrics_copy(struct metrics *dst, const struct metrics *src);
+
+/* A sink (ctx: struct metrics) for ingest's tap: histories, resets, losses. */
+extern const struct sink_ops metrics_sink_ops;
+
+/* The tracked sockets by state and the open leaks by process, now. */
+void metrics_connections(struct metrics *m, const uint32_t tracked[TT_TCP_MAX_STATES],
+			 const struct leak_stats *ls);
+
+/* A listener sample was taken at now_ns: update the listener series, and
+ * forget those not seen for linger_ns.
+ */
+void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,195 @@
+/* Prometheus text exposition. Label values come from the kernel and from
+ * process names, which anyone can choose: quotes, backslashes and newlines
+ * are escaped as the format says, and any byte that is not printable ASCII
+ * becomes '?', so the page stays valid UTF-8 whatever a process calls
+ * itself.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include "fmt.h"
+#include "metrics_text.h"
+#include "tcp_names.h"
+#include "version.h"
+
+static void header(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void label_value(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else
+			fputc(c >= 0x20 && c < 0x7f ? c : '?', f);
+	}
+	fputc('"', f);
+}
+
+/* {netns="…",laddr="…",lport="…" : the caller closes the brace. */
+static void listener_labels(FILE *f, const struct metrics_listener *l)
+{
+	char addr[64];
+	char *end = fmt_addr(addr, l->family, l->addr);
+
+	*end = '\0';
+	fprintf(f, "{netns=\"%u\",laddr=\"%s\",lport=\"%u\"", l->netns, addr, l->port);
+}
+
+static void connections(const struct metrics *m, FILE *f)
+{
+	header(f, "tcptrail_connections_closed_total", "counter",
+	       "Connection histories finished, by role and how they ended.");
+	for (int r = 0; r < METRICS_ROLES; r++)
+		for (int e = 0; e < METRICS_ENDS; e++)
+			if (m->closed[r][e])
+				fprintf(f,
+					"tcptrail_connections_closed_total{role=\"%s\",end=\"%s\"} %llu\n",
+					conn_role_name(r), conn_end_name(e),
+					(unsigned long long)m->closed[r][e]);
+
+	header(f, "tcptrail_connection_duration_seconds", "histogram",
+	       "Length of finished connections from their first state to their last "
+	       "(those begun before tracing are not counted).");
+	for (int r = 0; r < METRICS_ROLES; r++) {
+		const char *role = conn_role_name(r);
+		uint64_t sum = 0;
+
+		/* a role no finished history had is noise, but for the two real ones */
+		if (r == ROLE_UNKNOWN && !m->duration_bucket[r][METRICS_BUCKETS] &&
+		    !m->duration_sum_s[r]) {
+			bool any = false;
+
+			for (int b = 0; b < METRICS_BUCKETS; b++)
+				any |= m->duration_bucket[r][b] != 0;
+			if (!any)
+				continue;
+		}
+		for (int b = 0; b <= METRICS_BUCKETS; b++) {
+			sum += m->duration_bucket[r][b];
+			if (b < METRICS_BUCKETS)
+				fprintf(f,
+					"tcptrail_connection_duration_seconds_bucket{role=\"%s\",le=\"%g\"} %llu\n",
+					role, metrics_duration_bounds[b], (unsigned long long)sum);
+		}
+		fprintf(f, "tcptrail_connection_duration_seconds_bucket{role=\"%s\",le=\"+Inf\"} %llu\n",
+			role, (unsigned long long)sum);
+		fprintf(f, "tcptrail_connection_duration_seconds_sum{role=\"%s\"} %.9g\n", role,
+			m->duration_sum_s[r]);
+		fprintf(f, "tcptrail_connection_duration_seconds_count{role=\"%s\"} %llu\n", role,
+			(unsigned long long)sum);
+	}
+
+	header(f, "tcptrail_connections_tracked", "gauge",
+	       "Sockets tracked now, by current state.");
+	for (int s = TT_TCP_ESTABLISHED; s < TT_TCP_NEW_SYN_RECV; s++)
+		fprintf(f, "tcptrail_connections_tracked{state=\"%s\"} %u\n", tcp_state_name(s),
+			m->tracked[s]);
+
+	header(f, "tcptrail_resets_total", "counter", "TCP resets sent and received.");
+	fprintf(f, "tcptrail_resets_total{direction=\"sent\"} %llu\n",
+		(unsigned long long)m->resets[METRICS_RST_SENT]);
+	fprintf(f, "tcptrail_resets_total{direction=\"received\"} %llu\n",
+		(unsigned long long)m->resets[METRICS_RST_RECEIVED]);
+
+	header(f, "tcptrail_close_wait_leaked_sockets", "gauge",
+	       "Sockets reported as CLOSE_WAIT leaks and not resolved, by the process "
+	       "holding them (the names with most leaks, the rest as other).");
+	for (uint32_t i = 0; i < m->ncomms; i++) {
+		const struct metrics_comm *c = &m->comms[i];
+		bool other = i == METRICS_COMMS;
+
+		fputs("tcptrail_close_wait_leaked_sockets{comm=", f);
+		if (other)
+			fputs("\"other\"", f);
+		else if (!c->comm[0])
+			fputs("\"unowned\"", f);
+		else
+			label_value(f, c->comm, TT_COMM_LEN);
+		fprintf(f, "} %u\n", c->leaked);
+	}
+
+	header(f, "tcptrail_records_lost_total", "counter",
+	       "Kernel records lost, by cause; the histories they touched are marked incomplete.");
+	for (int c = 0; c < LOST_N_CAUSES; c++)
+		fprintf(f, "tcptrail_records_lost_total{cause=\"%s\"} %llu\n", lost_cause_name(c),
+			(unsigned long long)m->lost[c]);
+}
+
+enum { L_U32, L_U64 };
+
+struct listener_metric {
+	const char *name, *type, *help;
+	size_t offset;
+	int width;
+};
+
+#define LM(name, type, field, help)                                                    \
+	{ "tcptrail_listener_" name, type, help, offsetof(struct metrics_listener, field), \
+	  sizeof(((struct metrics_listener *)0)->field) == 8 ? L_U64 : L_U32 }
+
+static const struct listener_metric listener_metrics[] = {
+	LM("accept_queue", "gauge", acceptq,
+	   "Connections in the accept queue: handshake done, not yet accepted."),
+	LM("accept_queue_limit", "gauge", acceptq_limit,
+	   "The accept queue's limit: min(backlog, net.core.somaxconn)."),
+	LM("syn_queue", "gauge", synq, "Half-open connections in the SYN queue."),
+	LM("syn_queue_limit", "gauge", synq_limit,
+	   "The SYN queue's limit as the kernel applies it."),
+	LM("drops_total", "counter", drops,
+	   "Connections the listener dropped (the kernel's sk_drops: ListenDrops)."),
+	LM("synack_retransmits_total", "counter", synack_retrans, "SYN-ACKs retransmitted."),
+	LM("overflows_total", "counter", overflows,
+	   "Third ACKs dropped because the accept queue was full (ListenOverflows)."),
+};
+
+static void listeners(const struct metrics *m, FILE *f)
+{
+	for (size_t k = 0; k < sizeof(listener_metrics) / sizeof(listener_metrics[0]); k++) {
+		const struct listener_metric *lm = &listener_metrics[k];
+
+		header(f, lm->name, lm->type, lm->help);
+		for (uint32_t i = 0; i < m->nlisteners; i++) {
+			const char *p = (const char *)&m->listeners[i] + lm->offset;
+			unsigned long long v;
+
+			if (lm->width == L_U64)
+				v = *(const uint64_t *)(const void *)p;
+			else
+				v = *(const uint32_t *)(const void *)p;
+			fputs(lm->name, f);
+			listener_labels(f, &m->listeners[i]);
+			fprintf(f, "} %llu\n", v);
+		}
+	}
+	header(f, "tcptrail_listener_alert", "gauge",
+	       "1 while the alert is active on the listener, else 0.");
+	for (uint32_t i = 0; i < m->nlisteners; i++)
+		for (int a = 0; a < LW_N_ALERTS; a++) {
+			fputs("tcptrail_listener_alert", f);
+			listener_labels(f, &m->listeners[i]);
+			fprintf(f, ",alert=\"%s\"} %d\n", lw_alert_names[a],
+				(m->listeners[i].alerts >> a) & 1);
+		}
+	header(f, "tcptrail_listener_series_dropped_total", "counter",
+	       "Listener samples not exported because the series table was full.");
+	fprintf(f, "tcptrail_listener_series_dropped_total %llu\n",
+		(unsigned long long)m->listeners_dropped);
+}
+
+int metrics_text(const struct metrics *m, FILE *f)
+{
+	header(f, "tcptrail_build_info", "gauge", "The running tcptrail's version; always 1.");
+	fprintf(f, "tcptrail_build_info{version=\"%s\"} 1\n", TCPTRAIL_VERSION);
+	connections(m, f);
+	if (m->listeners_on)
+		listeners(m, f);
+	return fflush(f) || ferror(f) ? -1 : 0;
+}
