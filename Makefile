@@ -8,6 +8,9 @@
 #   make bench                      connection-storm benchmark vs peer tools
 #   make vmlinux                    regenerate vmlinux/$(ARCH)/vmlinux.h
 #   make SANITIZE=1                 build with ASan/UBSan into build-san/
+#   sudo make install               binary, man page, systemd unit, logrotate
+#                                   snippet (PREFIX, DESTDIR honoured)
+#   sudo make uninstall             remove them
 
 ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CLANG ?= clang
@@ -58,7 +61,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps vmdeps run test vmtest unit integration bench fuzz vmlinux clean
+.PHONY: all deps vmdeps run test vmtest unit integration bench fuzz vmlinux clean \
+	install uninstall
 
 all: $(OUT)/tcptrail
 
@@ -180,6 +184,30 @@ fuzz: deps
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
 	mv $(VMLINUX).tmp $(VMLINUX)
+
+# Installation: dist/ holds what a machine needs besides the binary.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALLED := $(SBINDIR)/tcptrail $(MANDIR)/man8/tcptrail.8 $(UNITDIR)/tcptrail.service \
+	$(SYSCONFDIR)/logrotate.d/tcptrail
+
+install: $(OUT)/tcptrail
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	$(Q)install -m 0755 $(OUT)/tcptrail $(DESTDIR)$(SBINDIR)/tcptrail
+	$(Q)install -m 0644 dist/tcptrail.8 $(DESTDIR)$(MANDIR)/man8/tcptrail.8
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' dist/tcptrail.service.in > $(DESTDIR)$(UNITDIR)/tcptrail.service.tmp
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/tcptrail.service.tmp
+	$(Q)mv -f $(DESTDIR)$(UNITDIR)/tcptrail.service.tmp $(DESTDIR)$(UNITDIR)/tcptrail.service
+	$(Q)install -m 0644 dist/tcptrail.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/tcptrail
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -58,11 +58,14 @@ int privs_drop(void)
 	if (!(data[0].permitted | data[1].permitted))
 		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ? -errno : 0;
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, which
-	 * the capset below gives up.
+	 * the capset below gives up. Without CAP_SETPCAP (a systemd unit's
+	 * CapabilityBoundingSet leaves it out) whoever started us has set the
+	 * bounding set already, and the capset below still narrows what we
+	 * hold.
 	 */
 	for (int cap = 0; cap <= last; cap++)
 		if (!kept(cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL &&
-		    !err)
+		    errno != EPERM && !err)
 			err = -errno;
 	for (int i = 0; i < 2; i++) {
 		uint32_t mask = 0;

@@ -179,7 +179,8 @@ static void explain_load_error(int err)
 {
 	if (err == -EPERM || err == -EACCES)
 		p_err("permission denied loading BPF programs: tcptrail needs root "
-		      "(or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)");
+		      "(or CAP_BPF and CAP_PERFMON, with CAP_SYS_ADMIN, CAP_SYS_PTRACE and "
+		      "CAP_DAC_READ_SEARCH to see every namespace and process)");
 	else if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0)
 		/* asked only once privileges are known good: the probe
 		 * cannot tell "not permitted" from "not there"

@@ -130,18 +130,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **state)
 {
-	static int first_call;
 	struct metrics_http *h = cls;
 	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
 
 	(void)version;
 	(void)upload_data;
-	/* Answer once the headers are in; a request body is not read. */
-	if (!*state) {
-		*state = &first_call;
-		return MHD_YES;
-	}
-	*upload_data_size = 0;
+	(void)upload_data_size;
+	(void)state;
+	/* Answered as soon as the headers are in: a request body is never
+	 * read (the server discards it and closes the connection).
+	 */
 	if (!strcmp(url, "/metrics"))
 		return get ? serve_metrics(h, c)
 			   : static_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET\n");

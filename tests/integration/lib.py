@@ -49,11 +49,15 @@ class Tracer:
     """The real tcptrail, writing JSON to a file, started and stopped around
     a scenario. Readiness is its own "tracing" line on stderr."""
 
-    def __init__(self, *args, json_out=True, env=None, wrap=None):
+    def __init__(self, *args, json_out=True, env=None, wrap=None, out=None):
         """wrap: a command that runs the tracer as its child (unshare ...);
-        signals then go to the tracer itself."""
-        fd, self.path = tempfile.mkstemp(prefix="tcptrail-", suffix=".out")
-        os.close(fd)
+        signals then go to the tracer itself. out: the -o file (default: a
+        new temporary one)."""
+        if out:
+            self.path = out
+        else:
+            fd, self.path = tempfile.mkstemp(prefix="tcptrail-", suffix=".out")
+            os.close(fd)
         cmd = (wrap or []) + [TCPTRAIL, "-v", "-o", self.path] + \
             (["--json"] if json_out else []) + list(args)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -215,10 +219,13 @@ class Peer:
     reads its output into a queue: select() on the pipe would miss lines
     already pulled into Python's buffer by an earlier readline()."""
 
-    def __init__(self, ns, *args, wrap=None):
+    def __init__(self, ns, *args, wrap=None, comm=None):
+        """comm: the process name the peer takes."""
         prefix = (["ip", "netns", "exec", ns] if ns else []) + (wrap or [])
+        env = dict(os.environ, PEER_COMM=comm) if comm else None
         self.proc = subprocess.Popen(prefix + ["python3", PEER] + list(args),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=env)
         LIVE.append(self.proc)
         self.lines = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()

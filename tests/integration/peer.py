@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """One end of a test connection, run inside a network namespace with
 `ip netns exec`. Talks to the test driver line by line on stdin/stdout."""
+import os
 import socket
 import sys
 
@@ -30,8 +31,17 @@ def listening(addr, port, backlog):
     return srv
 
 
+def set_comm(name):
+    """Take another process name (what the kernel calls comm)."""
+    import ctypes
+    PR_SET_NAME = 15
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, name.encode(), 0, 0, 0)
+
+
 def main():
     role, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if os.environ.get("PEER_COMM"):
+        set_comm(os.environ["PEER_COMM"])
     if role == "serve":
         srv = listening(addr, port, 4)
         say("ready")
