@@ -147,7 +147,7 @@ static const struct listener_metric listener_metrics[] = {
 	   "Connections the listener dropped (the kernel's sk_drops: ListenDrops)."),
 	LM("synack_retransmits_total", "counter", synack_retrans, "SYN-ACKs retransmitted."),
 	LM("overflows_total", "counter", overflows,
-	   "Third ACKs dropped because the accept queue was full (ListenOverflows)."),
+	   "Handshake-completing ACKs dropped because the accept queue was full (drop reason TCP_LISTEN_OVERFLOW, on kernels that have it)."),
 };
 
 static void listeners(const struct metrics *m, FILE *f)

@@ -223,3 +223,35 @@ def test_logrotate_under_traffic_loses_nothing():
         server.send("exit")
         server.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_docs_name_every_option_and_metric():
+    """The README's option block is --help word for word, and every metric a
+    live scrape serves is described in the README and the man page."""
+    helptext = run([TCPTRAIL, "--help"]).stdout
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    block = readme.split("## Options\n\n```\n", 1)[1].split("```", 1)[0]
+    check(block == helptext, "README's options differ from --help")
+    man = re.sub(r".\x08", "", run(["mandoc", "-T", "ascii",
+                                    os.path.join(ROOT, "dist", "tcptrail.8")]).stdout)
+    mport = free_port()
+    tracer = Tracer("--metrics", "127.0.0.1:%d" % mport)
+    got = {}
+
+    def listeners_in():
+        with socket.create_connection(("127.0.0.1", mport), timeout=5) as s:
+            s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+            got["page"] = s.makefile().read()
+        return "tcptrail_listener_alert" in got["page"]
+    try:
+        wait_until(listeners_in, 5, "listener metrics")
+    finally:
+        tracer.stop()
+    page = got["page"]
+    names = set(re.findall(r"^# TYPE (\w+) ", page, re.M))
+    check(len(names) >= 15, "only %d metrics in a scrape" % len(names))
+    for name in sorted(names):
+        # tables abbreviate a family as its first member then _suffix
+        short = "_" + name.split("tcptrail_listener")[-1].lstrip("_")
+        check(name in readme or short in readme, "README does not describe " + name)
+        check(name in man or short in man, "the man page does not describe " + name)

@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.parse
 
-from lib import (LIVE, TCPTRAIL, Netns, Peer, TestFailure, Tracer, check, free_port,
+from lib import (LIVE, ROOT, TCPTRAIL, Netns, Peer, TestFailure, Tracer, check, free_port,
                  netns_inode, netstat, run, wait_until)
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -43,6 +43,14 @@ def sample_value(text, name, **labels):
         if got == want:
             return float(value)
     return None
+
+
+def readme_promql():
+    """The queries of the README's promql block."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    block = text.split("```promql\n", 1)[1].split("```", 1)[0]
+    return [l for l in block.splitlines() if l.strip() and not l.startswith("#")]
 
 
 class Prometheus:
@@ -163,6 +171,16 @@ def test_prometheus_scrapes_match_records_and_kernel():
                   % (rose, drops))
             check(prom.value('tcptrail_close_wait_leaked_sockets{comm="ttleakd"}') == 3,
                   "leak gauge: %s" % prom.query("tcptrail_close_wait_leaked_sockets"))
+            # the README's PromQL, each valid; the leak one finds ttleakd
+            examples = readme_promql()
+            check(len(examples) >= 6, "README PromQL examples: %s" % examples)
+            for expr in examples:
+                res = prom.query(expr)
+                if "leaked" in expr:
+                    check(any(m.get("comm") == "ttleakd" and v == 3 for m, v in res),
+                          "%s: %s" % (expr, res))
+                if "accept_queue_full" in expr:
+                    check(any(m.get("lport") == "7302" for m, v in res), "%s: %s" % (expr, res))
 
             # Closed histories: the same count in Prometheus and in the
             # JSON once nothing is in flight (the machine may open other
