@@ -122,4 +122,39 @@ static __always_inline __u64 tt_sock_id_read(const struct sock *sk)
 	return tt_addr_id(sk);
 }
 
+/* Before v5.15 (commit 8520e224f547 "bpf, cgroups: Fix cgroup v2 fallback on
+ * v1/v2 mixed mode") sock_cgroup_data was a union: val held either a struct
+ * cgroup pointer or, with bit 0 set, net_prio/net_cls data, in which case
+ * the socket belongs to the default hierarchy's root.
+ */
+struct sock_cgroup_data___old {
+	__u64 val;
+} __attribute__((preserve_access_index));
+
+/* The cgroup v2 root's id: kernfs gives the root directory id 1. */
+#define TT_CGROUP_ROOT_ID 1
+
+/* The cgroup v2 id of the cgroup the socket was created in (an accepted
+ * socket inherits its listener's). It lives in the socket itself, so it is
+ * right in softirq too, where the current task is a bystander. 0: none
+ * (cgroup support compiled out).
+ */
+static __always_inline __u64 tt_sk_cgroup(const struct sock *sk)
+{
+	struct cgroup *cg;
+
+	if (bpf_core_field_exists(struct sock_cgroup_data___old, val)) {
+		__u64 v = BPF_CORE_READ((struct sock_cgroup_data___old *)&sk->sk_cgrp_data, val);
+
+		if (v & 1)
+			return TT_CGROUP_ROOT_ID;
+		cg = (struct cgroup *)v;
+	} else if (bpf_core_field_exists(struct sock_cgroup_data, cgroup)) {
+		cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	} else {
+		return 0;
+	}
+	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
+}
+
 #endif /* CORE_FIXES_BPF_H */

@@ -112,8 +112,10 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 		struct request_sock *req = (struct request_sock *)skc;
 		struct sock *listener = BPF_CORE_READ(req, __req_common.skc_listener);
 
-		if (listener)
+		if (listener) {
 			r.listener = tt_sock_id_read(listener);
+			r.cgroup = tt_sk_cgroup(listener);
+		}
 		r.req_retrans = BPF_CORE_READ(req, num_retrans);
 	}
 	/* Timewait and request sockets have no struct sock behind them. */
@@ -123,6 +125,7 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 		struct socket *sock = BPF_CORE_READ(sk, sk_socket);
 
 		r.sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		r.cgroup = tt_sk_cgroup(sk);
 		if (sock)
 			r.inode = BPF_CORE_READ(sock, file, f_inode, i_ino);
 		r.rcv_idle_ms = jiffies_ago_ms(BPF_CORE_READ(tp, rcv_tstamp));

@@ -115,6 +115,7 @@ static __always_inline void fill_common(struct tt_event *e, __u8 type, __u64 coo
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	e->reason = 0;
+	e->cgroup = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
@@ -144,6 +145,7 @@ static __always_inline void fill_full_sock(struct tt_event *e, const struct sock
 {
 	fill_sock_common(e, &sk->__sk_common);
 	e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	e->cgroup = tt_sk_cgroup(sk);
 	if (BPF_CORE_READ(sk, sk_lock.owned))
 		e->flags |= TT_F_OWNER_CTX;
 }
@@ -352,6 +354,7 @@ int BPF_PROG(handle_synack_retransmit, struct sock *sk, struct request_sock *req
 	e->queue.acceptq_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
 	e->queue.synq_len = BPF_CORE_READ(icsk, icsk_accept_queue.qlen.counter);
 	e->queue.drops = tt_sk_drops(sk);
+	e->cgroup = tt_sk_cgroup(sk);
 	submit_event(e);
 	return 0;
 }

@@ -95,6 +95,9 @@ struct tt_event {
 		struct tt_close_info close;
 		struct tt_queue_info queue;
 	};
+	__u64 cgroup;	    /* the socket's cgroup v2 id (a listener's for its
+			     * events); 0: not known
+			     */
 };
 
 /* One socket seen by the iter/tcp snapshot. */
@@ -131,6 +134,8 @@ struct tt_sock_record {
 	 * completed the handshake); 0 for others
 	 */
 	__u32 req_retrans;
+	__u32 pad2;
+	__u64 cgroup;	    /* cgroup v2 id (request sockets: the listener's); 0: none */
 };
 
 /* Per-CPU nesting state of the state-change programs (tcptrail.bpf.c

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cgroups.h"
 #include "clock.h"
 #include "emit.h"
 #include "feed.h"
@@ -87,6 +88,7 @@ struct tracing {
 	uint64_t *leak_cands;
 	struct listen_sampler sampler;
 	struct listen_sink lsink;
+	struct cgroups *cgroups;	/* NULL without cgroup2 */
 	struct metrics metrics;
 	struct metrics_http *http;	/* NULL without --metrics */
 	uint64_t published_ns;
@@ -424,6 +426,9 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	}
 	emitter_init(&em, &out);
 	em.own_netns = netns_self();
+	t.cgroups = cgroups_open();
+	em.cgroup_lookup = t.cgroups ? cgroups_lookup_cb : NULL;
+	em.cgroup_ctx = t.cgroups;
 	/* The one place the view is decided. */
 	sink = (struct sink){ o->json ? &emit_json_ops : &emit_text_ops, &em };
 	t.lsink = (struct listen_sink){ o->json ? &emit_json_listen_ops : &emit_text_listen_ops,
@@ -503,6 +508,7 @@ cleanup:
 		ret = 1;
 	}
 	metrics_http_stop(t.http);
+	cgroups_close(t.cgroups);
 	metrics_free(&t.metrics);
 	listen_sampler_free(&t.sampler);
 	listen_watch_free(t.feed.lw);

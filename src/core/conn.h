@@ -43,6 +43,7 @@ enum conn_flags {
 
 struct conn {
 	uint64_t cookie;
+	uint64_t cgroup;	     /* cgroup v2 id of the socket; 0: not known */
 	uint64_t entered[CONN_MAX_STATES]; /* CLOCK_MONOTONIC ns each state began */
 	struct tt_close_info close;
 	uint8_t laddr[TT_ADDR_LEN];

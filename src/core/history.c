@@ -20,6 +20,9 @@ static void copy_identity(struct conn *c, const struct tt_event *e)
 
 static void note_owner(struct conn *c, const struct tt_event *e)
 {
+	/* the socket's own cgroup: valid in any context */
+	if (e->cgroup)
+		c->cgroup = e->cgroup;
 	if (!(e->flags & TT_F_OWNER_CTX))
 		return;
 	c->pid = e->pid;
@@ -90,6 +93,7 @@ void history_seed(struct conn *c, const struct tt_sock_record *r, uint64_t now_n
 {
 	c->family = (uint8_t)r->family;
 	c->netns = r->netns;
+	c->cgroup = r->cgroup;
 	memcpy(c->laddr, r->saddr, sizeof(c->laddr));
 	memcpy(c->raddr, r->daddr, sizeof(c->raddr));
 	c->lport = r->sport;

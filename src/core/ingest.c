@@ -7,8 +7,8 @@
 /* The BPF side writes these with the same header; a size change means the
  * two sides (or a recorded file) no longer agree.
  */
-_Static_assert(sizeof(struct tt_event) == 120, "tt_event layout changed");
-_Static_assert(sizeof(struct tt_sock_record) == 96, "tt_sock_record layout changed");
+_Static_assert(sizeof(struct tt_event) == 128, "tt_event layout changed");
+_Static_assert(sizeof(struct tt_sock_record) == 104, "tt_sock_record layout changed");
 _Static_assert(sizeof(struct tt_file_record) == 32, "tt_file_record layout changed");
 _Static_assert(sizeof(struct tt_nest) == 24, "tt_nest layout changed");
 

@@ -230,6 +230,7 @@ static void sample_listener(struct listen_watch *lw, const struct tt_sock_record
 		memset(l, 0, sizeof(*l));
 		l->cookie = r->cookie;
 		l->netns = r->netns;
+		l->cgroup = r->cgroup;
 		l->family = r->family;
 		l->port = r->sport;
 		memcpy(l->addr, r->saddr, sizeof(l->addr));

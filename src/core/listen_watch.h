@@ -87,6 +87,7 @@ struct lw_alert_state {
 
 struct lw_listener {
 	uint64_t cookie;
+	uint64_t cgroup;	/* cgroup v2 id; 0: not known */
 	uint32_t netns;
 	uint16_t family;
 	uint16_t port;

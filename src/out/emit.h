@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "cgroup_path.h"
 #include "fmt.h"
 #include "listen_watch.h"
 #include "outbuf.h"
@@ -15,6 +16,8 @@
 #define EMIT_MAX_OWNERS 64
 /* Processes the text view aggregates per batch before saying "and N more". */
 #define EMIT_AGG_MAX 32
+/* Bytes of a cgroup path a record shows at most. */
+#define EMIT_MAX_CGROUP_PATH 512
 #define EMIT_AGG_FDS 8
 
 /* Text view: leaks (or resolutions) of one process within one batch. */
@@ -41,6 +44,9 @@ struct emitter {
 	 */
 	const char *const *rst_reasons;
 	uint32_t n_rst_reasons;
+	/* cgroup ids to paths and containers; NULL: ids only */
+	cgroup_lookup_fn cgroup_lookup;
+	void *cgroup_ctx;
 	/* text view's per-batch leak aggregation */
 	struct leak_agg agg[EMIT_AGG_MAX];
 	uint32_t nagg;

@@ -105,6 +105,27 @@ static char *tuple(char *p, int family, const uint8_t *laddr, uint16_t lport,
 	return key_u64(p, "netns", netns);
 }
 
+/* The socket's cgroup: its path with the container and pod it names, or
+ * only its id when the path is not known (replay) or the cgroup is gone.
+ */
+static char *cgroup_fields(const struct emitter *em, char *p, uint64_t id)
+{
+	const struct cgroup_info *cg;
+
+	if (!id)
+		return p;
+	cg = em->cgroup_lookup ? em->cgroup_lookup(em->cgroup_ctx, id) : NULL;
+	if (!cg || !cg->path)
+		return key_u64(p, "cgroup_id", id);
+	p = fmt_lit(p, ",\"cgroup\":");
+	p = fmt_json_str(p, cg->path, EMIT_MAX_CGROUP_PATH);
+	if (cg->ids.container_id[0])
+		p = key_str(p, "container_id", cg->ids.container_id);
+	if (cg->ids.pod_uid[0])
+		p = key_str(p, "pod_uid", cg->ids.pod_uid);
+	return p;
+}
+
 static char *owner(char *p, uint32_t pid, const char *comm)
 {
 	p = key_u64(p, "pid", pid);
@@ -119,6 +140,7 @@ static void json_state(void *ctx, const struct tt_event *e)
 
 	p = key_u64(p, "id", e->cookie);
 	p = tuple(p, e->family, e->saddr, e->sport, e->daddr, e->dport, e->netns);
+	p = cgroup_fields(em, p, e->cgroup);
 	p = key_str(p, "old", tcp_state_name(e->oldstate));
 	p = key_str(p, "new", tcp_state_name(e->newstate));
 	if (e->flags & TT_F_OWNER_CTX)
@@ -142,6 +164,7 @@ static void json_history(void *ctx, const struct conn *c, const struct history_s
 
 	p = key_u64(p, "id", c->cookie);
 	p = tuple(p, c->family, c->laddr, c->lport, c->raddr, c->rport, c->netns);
+	p = cgroup_fields(em, p, c->cgroup);
 	p = key_str(p, "role", conn_role_name(c->role));
 	p = fmt_lit(p, ",\"states\":[");
 	for (uint8_t i = 0; i < s->nstates; i++) {
@@ -204,6 +227,7 @@ static void json_event(void *ctx, const struct tt_event *e)
 		if (e->cookie)
 			p = key_u64(p, "id", e->cookie);
 		p = tuple(p, e->family, e->saddr, e->sport, e->daddr, e->dport, e->netns);
+		p = cgroup_fields(em, p, e->cgroup);
 		if (e->cookie)
 			p = key_str(p, "state", tcp_state_name(e->newstate));
 		if (e->type == TT_EV_RESET_SENT) {
@@ -220,6 +244,7 @@ static void json_event(void *ctx, const struct tt_event *e)
 		p = begin(em, "synack_retransmit", e->ts_ns);
 		p = key_u64(p, "listener_id", e->cookie);
 		p = tuple(p, e->family, e->saddr, e->sport, e->daddr, e->dport, e->netns);
+		p = cgroup_fields(em, p, e->cgroup);
 		p = key_u64(p, "acceptq", e->queue.acceptq_len);
 		p = key_u64(p, "acceptq_max", e->queue.acceptq_max);
 		p = key_u64(p, "synq", e->queue.synq_len);
@@ -228,6 +253,7 @@ static void json_event(void *ctx, const struct tt_event *e)
 	case TT_EV_LISTEN_OVERFLOW:
 		p = begin(em, "listen_overflow", e->ts_ns);
 		p = tuple(p, e->family, e->saddr, e->sport, e->daddr, e->dport, e->netns);
+		p = cgroup_fields(em, p, e->cgroup);
 		break;
 	default:
 		return;
@@ -256,6 +282,7 @@ static void json_leak(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t 
 
 	p = key_u64(p, "id", c->cookie);
 	p = tuple(p, c->family, c->laddr, c->lport, c->raddr, c->rport, c->netns);
+	p = cgroup_fields(em, p, c->cgroup);
 	p = key_u64(p, "close_wait_ns", age_ns);
 	p = key_bool(p, "age_lower_bound", lower_bound);
 	if (n) {
@@ -290,6 +317,7 @@ static void json_leak_resolved(void *ctx, const struct conn *c, uint64_t ts_ns,
 
 	p = key_u64(p, "id", c->cookie);
 	p = tuple(p, c->family, c->laddr, c->lport, c->raddr, c->rport, c->netns);
+	p = cgroup_fields(em, p, c->cgroup);
 	p = key_u64(p, "close_wait_ns", age_ns);
 	/* where it went: LAST_ACK after close(), CLOSE after a reset, or gone */
 	if (last == TT_TCP_CLOSE_WAIT)
@@ -319,7 +347,7 @@ const struct sink_ops emit_json_ops = {
 /* Listener sampling: "listener" and "netns" records each interval, "alert"
  * records as conditions start and clear.
  */
-static char *listener_id(char *p, const struct lw_listener *l)
+static char *listener_id(const struct emitter *em, char *p, const struct lw_listener *l)
 {
 	p = key_u64(p, "listener_id", l->cookie);
 	p = key_str(p, "family", l->family == AF_INET6 ? "ipv6" : "ipv4");
@@ -328,6 +356,7 @@ static char *listener_id(char *p, const struct lw_listener *l)
 	*p++ = '"';
 	p = key_u64(p, "lport", l->port);
 	p = key_u64(p, "netns", l->netns);
+	p = cgroup_fields(em, p, l->cgroup);
 	if (l->pid)
 		p = owner(p, l->pid, l->comm);
 	else if (l->owner_not_visible)
@@ -361,7 +390,7 @@ static void json_listener(struct emitter *em, const struct lw_listener *l, uint6
 	struct bit_name alerts[LW_N_ALERTS];
 	uint32_t active = 0;
 
-	p = listener_id(p, l);
+	p = listener_id(em, p, l);
 	p = key_u64(p, "acceptq_len", l->acceptq_len);
 	p = key_u64(p, "acceptq_max", l->acceptq_max);
 	p = key_u64(p, "synq_len", l->synq_len);
@@ -445,7 +474,7 @@ static void json_alert(void *ctx, const struct lw_alert *a)
 
 	p = key_str(p, "alert", lw_alert_names[a->kind]);
 	p = key_str(p, "state", a->start ? "start" : "clear");
-	p = listener_id(p, l);
+	p = listener_id(em, p, l);
 	p = key_bit_names(p, "causes", a->st->causes, cause_names,
 			  sizeof(cause_names) / sizeof(cause_names[0]));
 	p = key_u64(p, "acceptq_len", l->acceptq_len);

@@ -33,11 +33,11 @@
 #include "outbuf.h"
 
 #define JOURNAL_MAGIC "TCPTRAIL"
-/* 3: lost frames carry their cause; 4: the END frame. Versions 2 (causes:
- * ring full) and 3 (no END: a cut cannot be told) are still read.
+/* 3: lost frames carry their cause; 4: the END frame; 5: records carry the
+ * socket's cgroup id (larger records: older files are refused by version).
  */
-#define JOURNAL_VERSION 4
-#define JOURNAL_OLDEST_VERSION 2
+#define JOURNAL_VERSION 5
+#define JOURNAL_OLDEST_VERSION 5
 /* What the recorder could have written: its --max-conns and
  * --close-grace-ms maxima, and monotonic times and clock offsets below
  * 2^62 ns (146 years), so that wall time never overflows.

@@ -202,6 +202,26 @@ static void check_line(const char *schema, const char *line, char *seen, size_t 
 	}
 }
 
+/* A resolver that knows cgroup 42, a kubepods container, and finds 43
+ * gone.
+ */
+static const struct cgroup_info *fake_cgroups(void *ctx, uint64_t id)
+{
+	static struct cgroup_info info;
+	static const char path[] =
+		"/kubepods.slice/kubepods-pod0b1c2d3e_1111_2222_3333_444455556666.slice/"
+		"cri-containerd-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope";
+
+	(void)ctx;
+	memset(&info, 0, sizeof(info));
+	info.id = id;
+	if (id == 42) {
+		info.path = path;
+		cgroup_path_parse(path, &info.ids);
+	}
+	return &info;
+}
+
 static void alert_to_json(const struct lw_alert *a, void *em)
 {
 	emit_json_listen_ops.alert(em, a);
@@ -239,13 +259,16 @@ static void json_records_follow_schema(void)
 	char seen[4096] = " ", want[64];
 	struct filter all;
 	FILE *f;
-	int lines = 0;
+	int lines = 0, pods = 0, gone = 0;
 
 	filter_init(&all);
 	CHECK(schema != NULL && fd >= 0);
 	if (!schema || fd < 0 || outbuf_init(&out, fd, 1 << 20))
 		return;
 	emitter_init(&em, &out);
+	em.cgroup_lookup = fake_cgroups;
+	l.cgroup = 42;
+	rst.cgroup = 43;
 	in = ingest_new(&cfg, &sink);
 	lw = listen_watch_new(&lcfg);
 	CHECK(in && lw);
@@ -257,6 +280,7 @@ static void json_records_follow_schema(void)
 	{
 		struct tt_event e = ev_state(1, 1 * MS, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1);
 
+		e.cgroup = 42;
 		ingest_event(in, &e);
 	}
 	rst.type = TT_EV_RESET_SENT;
@@ -299,10 +323,18 @@ static void json_records_follow_schema(void)
 	while (f && fgets(line, sizeof(line), f)) {
 		check_line(schema, line, seen, sizeof(seen));
 		lines++;
+		pods += strstr(line, "\"container_id\":\"0123456789abcdef0123456789abcdef"
+				     "0123456789abcdef0123456789abcdef\",\"pod_uid\":"
+				     "\"0b1c2d3e-1111-2222-3333-444455556666\"") != NULL;
+		gone += strstr(line, "\"cgroup_id\":43,") != NULL;
 	}
 	if (f)
 		fclose(f);
 	CHECK(lines >= 12);
+	/* the connection's records and the listener's name the container */
+	CHECK(pods >= 4 && gone >= 1);
+	if (pods < 4 || gone < 1)
+		fprintf(stderr, "    %d records name the pod, %d the gone cgroup\n", pods, gone);
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		snprintf(want, sizeof(want), " %s ", types[i]);
 		if (!strstr(seen, want)) {

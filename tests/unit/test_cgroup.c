@@ -1,0 +1,76 @@
+/* Cgroup paths: container ids and pod UIDs as runtimes name them, the
+ * cgroup2 mount in mountinfo, subtrees.
+ */
+#include <string.h>
+#include "cgroup_path.h"
+#include "harness.h"
+
+#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void container_ids_from_paths(void)
+{
+	static const struct {
+		const char *path, *container, *pod;
+	} cases[] = {
+		{ "/system.slice/docker-" ID64 ".scope", ID64, "" },
+		{ "/system.slice/containerd.service", "", "" },
+		{ "/docker/" ID64, ID64, "" },
+		{ "/machine.slice/libpod-" ID64 ".scope", ID64, "" },
+		{ "/machine.slice/libpod-" ID64 ".scope/container", ID64, "" },
+		{ "/kubepods.slice/kubepods-burstable.slice/"
+		  "kubepods-burstable-pod0b1c2d3e_1111_2222_3333_444455556666.slice/"
+		  "cri-containerd-" ID64 ".scope", ID64, "0b1c2d3e-1111-2222-3333-444455556666" },
+		{ "/kubepods/besteffort/pod0b1c2d3e-1111-2222-3333-444455556666/" ID64, ID64,
+		  "0b1c2d3e-1111-2222-3333-444455556666" },
+		{ "/kubepods.slice/kubepods-pod0b1c2d3e_1111_2222_3333_444455556666.slice/"
+		  "crio-" ID64 ".scope", ID64, "0b1c2d3e-1111-2222-3333-444455556666" },
+		/* not quite */
+		{ "/", "", "" },
+		{ "/system.slice/docker-" ID64 "0.scope", "", "" },
+		{ "/system.slice/docker-0123.scope", "", "" },
+		{ "/user.slice/pod0b1c2d3e-1111-2222-3333-444455556666", "", "" },
+		{ "/docker/0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", "", "" },
+		{ "/srv/" ID64, "", "" },
+		{ "/kubepods/pod0b1c2d3e-1111-2222-3333-44445555666/x", "", "" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cgroup_ids ids;
+
+		cgroup_path_parse(cases[i].path, &ids);
+		CHECK_STR(ids.container_id, cases[i].container);
+		CHECK_STR(ids.pod_uid, cases[i].pod);
+	}
+}
+
+static void cgroup2_mount_and_subtrees(void)
+{
+	static const char hybrid[] =
+		"25 30 0:22 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
+		"31 25 0:26 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
+		"32 31 0:27 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw\n"
+		"33 31 0:28 / /sys/fs/cgroup/systemd rw shared:11 - cgroup cgroup rw,name=systemd\n";
+	static const char unified[] =
+		"29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
+	static const char v1only[] =
+		"33 31 0:28 / /sys/fs/cgroup/cpu rw shared:11 - cgroup cgroup rw,cpu\n";
+	char m[256];
+
+	CHECK(cgroup_path_find_mount(hybrid, m, sizeof(m)));
+	CHECK_STR(m, "/sys/fs/cgroup/unified");
+	CHECK(cgroup_path_find_mount(unified, m, sizeof(m)));
+	CHECK_STR(m, "/sys/fs/cgroup");
+	CHECK(!cgroup_path_find_mount(v1only, m, sizeof(m)));
+	CHECK(!cgroup_path_find_mount("", m, sizeof(m)));
+	CHECK(cgroup_path_within("/a/b", "/a"));
+	CHECK(cgroup_path_within("/a", "/a/"));
+	CHECK(!cgroup_path_within("/ab", "/a"));
+	CHECK(cgroup_path_within("/x", "/"));
+	CHECK(!cgroup_path_within("/", "/a"));
+}
+
+TEST_LIST(cgroup_tests) = {
+	TEST_ENTRY(container_ids_from_paths),
+	TEST_ENTRY(cgroup2_mount_and_subtrees),
+	{ 0 },
+};
