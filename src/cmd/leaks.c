@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "cgroups.h"
 #include "emit.h"
 #include "history.h"
 #include "leaks.h"
@@ -27,6 +28,7 @@ struct item {
 	const struct owner *owners;
 	size_t nowners;
 	uint32_t pid;		/* first owner; 0 for none */
+	char container[CGROUP_CONTAINER_ID_LEN + 1];	/* "" for none */
 };
 
 struct group {
@@ -37,7 +39,10 @@ struct group {
 static int cmp_item(const void *a, const void *b)
 {
 	const struct item *x = a, *y = b;
+	int c = strcmp(x->container, y->container);
 
+	if (c)
+		return c;
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
 	/* oldest first; unknown ages (~0) sort as oldest, they may be */
@@ -126,7 +131,7 @@ static void text_report(struct outbuf *out, const struct item *items, size_t nit
 	p = fmt_str(p, ngroups == 1 ? " process" : " processes");
 	p = fmt_lit(p, ". Ages are lower bounds: time since the peer's last ACK.\n");
 	if (nitems)
-		p = fmt_lit(p, "\nPID      COMM             SOCKETS  OLDEST>=  FDS\n");
+		p = fmt_lit(p, "\nCONTAINER     PID      COMM             SOCKETS  OLDEST>=  FDS\n");
 	outbuf_commit(out, p);
 	for (size_t i = 0; i < ngroups; i++) {
 		const struct item *it = &items[g[i].first];
@@ -134,6 +139,11 @@ static void text_report(struct outbuf *out, const struct item *items, size_t nit
 		char *col;
 
 		p = outbuf_begin(out);
+		col = p;
+		p = it->container[0] ? fmt_mem(p, it->container, CGROUP_SHORT_ID_LEN) : fmt_lit(p, "-");
+		do
+			*p++ = ' ';
+		while (p - col < 14);
 		col = p;
 		p = it->pid ? fmt_u64(p, it->pid) : fmt_lit(p, "-");
 		do
@@ -197,12 +207,14 @@ static void text_report(struct outbuf *out, const struct item *items, size_t nit
 }
 
 static void json_report(struct outbuf *out, const struct item *items, const struct group *g,
-			size_t ngroups)
+			size_t ngroups, struct cgroups *cgroups)
 {
 	struct emitter em;
 	uint64_t now = clock_mono_ns();
 
 	emitter_init(&em, out);
+	em.cgroup_lookup = cgroups ? cgroups_lookup_cb : NULL;
+	em.cgroup_ctx = cgroups;
 	for (size_t i = 0; i < ngroups; i++) {
 		const struct item *it = &items[g[i].first];
 		char *p;
@@ -228,6 +240,11 @@ static void json_report(struct outbuf *out, const struct item *items, const stru
 			p = fmt_lit(p, ",\"comm\":");
 			p = fmt_json_str(p, it->owners[0].comm, TT_COMM_LEN);
 		}
+		if (it->container[0]) {
+			p = fmt_lit(p, ",\"container_id\":\"");
+			p = fmt_str(p, it->container);
+			*p++ = '"';
+		}
 		p = fmt_lit(p, ",\"sockets\":");
 		p = fmt_u64(p, g[i].count);
 		p = fmt_lit(p, ",\"oldest_ns_min\":");
@@ -247,9 +264,12 @@ int leaks_main(struct options *o)
 	struct group *groups = NULL;
 	size_t nitems = 0, ngroups = 0;
 	struct outbuf out = { .buf = NULL };
+	struct cgroups *cgroups = NULL;
+	static struct filter filter;	/* 16 KiB of port bits */
 	int fd = STDOUT_FILENO, err, ret = 1;
 
 	owner_index_init(&ix, REPORT_MAX_SOCKETS);
+	filter = o->filter;
 	snapshot_open(&snap);
 	privs_drop();
 	err = snapshot_collect(&snap, &l, REPORT_MAX_SOCKETS);
@@ -268,6 +288,9 @@ int leaks_main(struct options *o)
 	else if (geteuid() != 0)
 		p_warn("not running as root: only this user's processes were searched for "
 		       "the sockets' holders; other users' sockets show '- (no process)'");
+	cgroups = cgroups_open();
+	filter.lookup = cgroups ? cgroups_lookup_cb : NULL;
+	filter.lookup_ctx = cgroups;
 	items = calloc(l.n ? l.n : 1, sizeof(*items));
 	groups = calloc(l.n ? l.n : 1, sizeof(*groups));
 	if (!items || !groups) {
@@ -277,16 +300,23 @@ int leaks_main(struct options *o)
 	for (size_t i = 0; i < l.n; i++) {
 		struct item *it;
 
-		if (l.v[i].state != TT_TCP_CLOSE_WAIT)
+		const struct cgroup_info *cg;
+
+		if (l.v[i].state != TT_TCP_CLOSE_WAIT ||
+		    !filter_match_where(&filter, l.v[i].netns, l.v[i].cgroup))
 			continue;
 		it = &items[nitems++];
 		it->r = &l.v[i];
+		cg = cgroups_lookup(cgroups, l.v[i].cgroup);
+		if (cg)
+			memcpy(it->container, cg->ids.container_id, sizeof(it->container));
 		it->nowners = err ? 0 : owner_index_find(&ix, l.v[i].cookie, &it->owners);
 		it->pid = it->nowners ? it->owners[0].pid : 0;
 	}
 	qsort(items, nitems, sizeof(*items), cmp_item);
 	for (size_t i = 0; i < nitems; i++) {
-		if (!i || items[i].pid != items[i - 1].pid) {
+		if (!i || items[i].pid != items[i - 1].pid ||
+		    strcmp(items[i].container, items[i - 1].container)) {
 			groups[ngroups].first = i;
 			groups[ngroups].oldest_ms = items[i].r->rcv_idle_ms;
 			ngroups++;
@@ -303,7 +333,7 @@ int leaks_main(struct options *o)
 		goto cleanup;
 	}
 	if (o->json)
-		json_report(&out, items, groups, ngroups);
+		json_report(&out, items, groups, ngroups, cgroups);
 	else
 		text_report(&out, items, nitems, groups, ngroups, o, netns_self());
 	if (outbuf_flush(&out)) {
@@ -316,6 +346,7 @@ cleanup:
 	outfile_close(fd);
 	free(groups);
 	free(items);
+	cgroups_close(cgroups);
 	owner_index_free(&ix);
 	snapshot_list_free(&l);
 	snapshot_close(&snap);

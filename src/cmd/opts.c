@@ -31,6 +31,11 @@ static const char usage[] =
 "  -6, --ipv6              only IPv6 connections\n"
 "  -l, --lport PORTS       only these local ports, e.g. 80,443,8000-8100\n"
 "  -r, --rport PORTS       only these remote ports\n"
+"      --netns INODE       only this network namespace (ls -l /proc/PID/ns/net)\n"
+"      --cgroup PATH       only sockets of this cgroup and those below it\n"
+"                          (a cgroup v2 path, e.g. /system.slice/nginx.service)\n"
+"      --container ID      only this container's sockets (4 to 64 hex digits\n"
+"                          of its id)\n"
 "Running:\n"
 "  -d, --duration SECONDS  stop after SECONDS (fractions allowed)\n"
 "      --leak-after SECONDS  report sockets in CLOSE_WAIT this long, with the\n"
@@ -57,8 +62,10 @@ static const char usage[] =
 "                          (default 8)\n"
 "      --close-grace-ms N  wait this long after CLOSE for a reset record\n"
 "                          before finishing a history (default 20)\n"
-"tcptrail top: -j (the listener records as JSON), -o, -4, -6, -l, -d as above\n"
-"Leak report (tcptrail leaks): -j, -o as above, and\n"
+"tcptrail top: -j (the listener records as JSON), -o, -4, -6, -l, -d, --netns,\n"
+"  --cgroup, --container as above\n"
+"Leak report (tcptrail leaks): -j, -o, --netns, --cgroup, --container as above,\n"
+"  and\n"
 "      --all               list every socket (default: the 10 oldest per process)\n"
 "  -v, --verbose           more diagnostics on stderr (twice: libbpf's too)\n"
 "  -h, --help              this text\n"
@@ -84,6 +91,9 @@ enum {
 	OPT_MAX_LISTENERS,
 	OPT_METRICS,
 	OPT_METRICS_LINGER,
+	OPT_NETNS,
+	OPT_CGROUP,
+	OPT_CONTAINER,
 };
 
 static const struct option long_opts[] = {
@@ -107,6 +117,9 @@ static const struct option long_opts[] = {
 	{ "no-listeners", no_argument, NULL, OPT_NO_LISTENERS },
 	{ "max-listeners", required_argument, NULL, OPT_MAX_LISTENERS },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
 	{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -215,6 +228,10 @@ static bool applies(enum tt_mode mode, int c)
 		return true;
 	case OPT_ALL:
 		return mode == MODE_LEAKS;
+	case OPT_NETNS:
+		return true;
+	case OPT_CGROUP: case OPT_CONTAINER:	/* paths are live: not in recordings */
+		return mode != MODE_REPLAY;
 	case '4': case '6': case 'l':
 		return mode != MODE_LEAKS;
 	case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
@@ -340,6 +357,24 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			if (parse_u32("--max-listeners", optarg, 1, 1u << 20, &o->max_listeners, err,
 				      errlen))
 				return -1;
+			break;
+		case OPT_NETNS:
+			if (parse_u32("--netns", optarg, 1, UINT32_MAX, &o->filter.netns, err, errlen))
+				return -1;
+			break;
+		case OPT_CGROUP:
+			if (optarg[0] != '/' || strlen(optarg) > 4096) {
+				snprintf(err, errlen, "--cgroup: '%.80s' is not a cgroup path (one "
+					 "starting with /, as in /proc/PID/cgroup)", optarg);
+				return -1;
+			}
+			o->filter.cgroup = optarg;
+			break;
+		case OPT_CONTAINER:
+			if (filter_parse_container(&o->filter, optarg, perr, sizeof(perr))) {
+				snprintf(err, errlen, "--container: %s", perr);
+				return -1;
+			}
 			break;
 		case OPT_METRICS: {
 			struct sockaddr_storage ss;

@@ -89,6 +89,7 @@ struct tracing {
 	struct listen_sampler sampler;
 	struct listen_sink lsink;
 	struct cgroups *cgroups;	/* NULL without cgroup2 */
+	struct filter *filter;		/* the options' filter, with the cgroup lookup */
 	struct metrics metrics;
 	struct metrics_http *http;	/* NULL without --metrics */
 	uint64_t published_ns;
@@ -240,7 +241,8 @@ static void on_alert(const struct lw_alert *a, void *arg)
 	struct tracing *t = arg;
 
 	if (t->lsink.ops->alert &&
-	    filter_match_listener(&t->o->filter, a->l->family, a->l->port))
+	    filter_match_listener(t->filter, a->l->family, a->l->port, a->l->netns,
+				  a->l->cgroup))
 		t->lsink.ops->alert(t->lsink.ctx, a);
 }
 
@@ -254,7 +256,7 @@ static void job_sample(void *arg, uint64_t now)
 		p_warn("failed to sample listeners: %s", strerror(-err));
 	t->sample_err = err;
 	if (!err && t->lsink.ops->sample)
-		t->lsink.ops->sample(t->lsink.ctx, t->feed.lw, now, &t->o->filter);
+		t->lsink.ops->sample(t->lsink.ctx, t->feed.lw, now, t->filter);
 	if (!err && t->http)
 		metrics_listeners(&t->metrics, t->feed.lw, now);
 }
@@ -371,12 +373,14 @@ static int loop(struct tracing *t, struct outbuf *out)
 
 int trace_run(const struct options *o, const struct trace_profile *p)
 {
+	/* a struct filter is 16 KiB of port bits: static, one tracing loop */
+	static struct filter filter;
 	struct ingest_config icfg = {
 		.max_conns = p->max_conns,
 		.close_grace_ns = (uint64_t)o->grace_ms * 1000000ull,
 		.states = o->states,
 		.histories = o->histories,
-		.filter = &o->filter,
+		.filter = &filter,
 		.leak_after_ns = (uint64_t)(o->leak_after_s * 1e9),
 	};
 	static const struct sink_ops none;
@@ -395,6 +399,7 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	uint32_t max_series = 2 * o->max_listeners;
 	int fd = -1, rfd = -1, err, ret = 1;
 
+	filter = o->filter;
 	owner_index_init(&t.owners, LEAK_OWNERS_MAX);
 	if (o->metrics) {
 		/* bound now: the port may need privileges about to be dropped */
@@ -429,6 +434,9 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	t.cgroups = cgroups_open();
 	em.cgroup_lookup = t.cgroups ? cgroups_lookup_cb : NULL;
 	em.cgroup_ctx = t.cgroups;
+	filter.lookup = em.cgroup_lookup;
+	filter.lookup_ctx = t.cgroups;
+	t.filter = &filter;
 	/* The one place the view is decided. */
 	sink = (struct sink){ o->json ? &emit_json_ops : &emit_text_ops, &em };
 	t.lsink = (struct listen_sink){ o->json ? &emit_json_listen_ops : &emit_text_listen_ops,
@@ -438,6 +446,9 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 		if (!o->json) {
 			top_view_init(&tv, &out, &em.clock, isatty(fd),
 				      (uint64_t)(o->interval_s * 1e9), em.own_netns);
+			tv.filter = &filter;
+			tv.cgroup_lookup = em.cgroup_lookup;
+			tv.cgroup_ctx = em.cgroup_ctx;
 			t.lsink = (struct listen_sink){ &top_view_listen_ops, &tv };
 		}
 	}

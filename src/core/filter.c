@@ -83,11 +83,42 @@ bool filter_match(const struct filter *f, int family, uint16_t lport, uint16_t r
 	return in_set(&f->lports, lport) && in_set(&f->rports, rport);
 }
 
-bool filter_match_listener(const struct filter *f, int family, uint16_t lport)
+bool filter_match_listener(const struct filter *f, int family, uint16_t lport, uint32_t netns,
+			   uint64_t cgroup)
 {
 	if (family == AF_INET && !f->ipv4)
 		return false;
 	if (family == AF_INET6 && !f->ipv6)
 		return false;
-	return in_set(&f->lports, lport);
+	return in_set(&f->lports, lport) && filter_match_where(f, netns, cgroup);
+}
+
+bool filter_match_where(const struct filter *f, uint32_t netns, uint64_t cgroup)
+{
+	const struct cgroup_info *cg;
+
+	if (f->netns && netns != f->netns)
+		return false;
+	if (!f->cgroup && !f->container[0])
+		return true;
+	cg = f->lookup && cgroup ? f->lookup(f->lookup_ctx, cgroup) : NULL;
+	if (!cg || !cg->path)
+		return false;
+	if (f->cgroup && !cgroup_path_within(cg->path, f->cgroup))
+		return false;
+	return !f->container[0] ||
+	       !strncmp(cg->ids.container_id, f->container, strlen(f->container));
+}
+
+int filter_parse_container(struct filter *f, const char *spec, char *err, size_t errlen)
+{
+	size_t n = strlen(spec);
+
+	if (n < 4 || n > CGROUP_CONTAINER_ID_LEN || strspn(spec, "0123456789abcdef") != n) {
+		snprintf(err, errlen, "'%.80s' is not a container id: 4 to 64 lowercase hex "
+			 "digits (a prefix of the id)", spec);
+		return -1;
+	}
+	memcpy(f->container, spec, n + 1);
+	return 0;
 }

@@ -68,9 +68,20 @@ void ingest_free(struct ingest *in)
 	free(in);
 }
 
-static bool wanted(const struct ingest *in, int family, uint16_t lport, uint16_t rport)
+static bool wanted_conn(const struct ingest *in, const struct conn *c)
 {
-	return !in->cfg.filter || filter_match(in->cfg.filter, family, lport, rport);
+	const struct filter *f = in->cfg.filter;
+
+	return !f || (filter_match(f, c->family, c->lport, c->rport) &&
+		      filter_match_where(f, c->netns, c->cgroup));
+}
+
+static bool wanted_event(const struct ingest *in, const struct tt_event *e)
+{
+	const struct filter *f = in->cfg.filter;
+
+	return !f || (filter_match(f, e->family, e->sport, e->dport) &&
+		      filter_match_where(f, e->netns, e->cgroup));
 }
 
 /* When c entered the CLOSE_WAIT it is in (last state). */
@@ -84,7 +95,7 @@ static void resolve_leak(struct ingest *in, struct conn *c, uint64_t since, uint
 	c->flags &= ~CONN_LEAK_REPORTED;
 	leak_stats_resolve(&in->leaks, c->leak_pid);
 	in->stats.leaks_resolved++;
-	if (in->sink.ops->leak_resolved && wanted(in, c->family, c->lport, c->rport))
+	if (in->sink.ops->leak_resolved && wanted_conn(in, c))
 		in->sink.ops->leak_resolved(in->sink.ctx, c, ts, ts > since ? ts - since : 0);
 }
 
@@ -118,7 +129,7 @@ static void finish(struct ingest *in, struct conn *c)
 		if (in->tap.ops->history)
 			in->tap.ops->history(in->tap.ctx, c, &s);
 		if (in->cfg.histories && in->sink.ops->history &&
-		    wanted(in, c->family, c->lport, c->rport))
+		    wanted_conn(in, c))
 			in->sink.ops->history(in->sink.ctx, c, &s);
 	}
 	count_state(in, c, -1);
@@ -203,7 +214,7 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 		if (leaking && e->newstate != TT_TCP_CLOSE_WAIT)
 			resolve_leak(in, c, leak_since, e->ts_ns);
 	}
-	if (in->cfg.states && in->sink.ops->state && wanted(in, e->family, e->sport, e->dport))
+	if (in->cfg.states && in->sink.ops->state && wanted_event(in, e))
 		in->sink.ops->state(in->sink.ctx, e);
 	if (e->newstate == TT_TCP_CLOSE)
 		pending_push(in, c);
@@ -235,7 +246,7 @@ void ingest_event(struct ingest *in, const struct tt_event *e)
 	}
 	if (in->tap.ops->event)
 		in->tap.ops->event(in->tap.ctx, e);
-	if (in->sink.ops->event && wanted(in, e->family, e->sport, e->dport))
+	if (in->sink.ops->event && wanted_event(in, e))
 		in->sink.ops->event(in->sink.ctx, e);
 }
 
@@ -423,7 +434,7 @@ void ingest_report_leak(struct ingest *in, uint64_t cookie, uint64_t now_ns,
 	c->leak_pid = n ? owners[0].pid : 0;
 	held = leak_stats_add(&in->leaks, c->leak_pid, n ? owners[0].comm : "");
 	in->stats.leaks++;
-	if (in->sink.ops->leak && wanted(in, c->family, c->lport, c->rport))
+	if (in->sink.ops->leak && wanted_conn(in, c))
 		in->sink.ops->leak(in->sink.ctx, c, now_ns, now_ns > since ? now_ns - since : 0,
 				   (c->flags & CONN_PREEXISTING) && c->nstates == 1, owners, n,
 				   held);

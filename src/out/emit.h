@@ -24,6 +24,7 @@
 struct leak_agg {
 	uint32_t pid;
 	uint32_t netns;
+	uint64_t cgroup;
 	uint32_t count;
 	uint32_t held;		/* the process's open leaks after this batch */
 	uint64_t max_age_ns;

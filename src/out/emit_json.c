@@ -521,7 +521,7 @@ static void json_sample(void *ctx, const struct listen_watch *lw, uint64_t now_n
 	size_t n = listen_watch_listeners(lw, &l);
 
 	for (size_t i = 0; i < n; i++)
-		if (filter_match_listener(f, l[i]->family, l[i]->port))
+		if (filter_match_listener(f, l[i]->family, l[i]->port, l[i]->netns, l[i]->cgroup))
 			json_listener(em, l[i], now_ns);
 	n = listen_watch_namespaces(lw, &ns);
 	for (size_t i = 0; i < n; i++)

@@ -69,12 +69,23 @@ static char *line_start(struct emitter *em, uint64_t ts, const char *what, bool 
 		      COL_ADDR);
 }
 
-static char *netns_note(struct emitter *em, char *p, uint32_t netns)
+/* Where the socket lives, when it is not simply here: another network
+ * namespace, a container (its short id, as docker ps shows it).
+ */
+static char *where_note(struct emitter *em, char *p, uint32_t netns, uint64_t cgroup)
 {
-	if (netns == em->own_netns)
-		return p;
-	p = fmt_lit(p, " netns=");
-	return fmt_u64(p, netns);
+	const struct cgroup_info *cg = cgroup && em->cgroup_lookup
+					       ? em->cgroup_lookup(em->cgroup_ctx, cgroup) : NULL;
+
+	if (netns != em->own_netns) {
+		p = fmt_lit(p, " netns=");
+		p = fmt_u64(p, netns);
+	}
+	if (cg && cg->ids.container_id[0]) {
+		p = fmt_lit(p, " ctr=");
+		p = fmt_mem(p, cg->ids.container_id, CGROUP_SHORT_ID_LEN);
+	}
+	return p;
 }
 
 static void finish(struct emitter *em, char *p)
@@ -92,7 +103,7 @@ static void text_state(void *ctx, const struct tt_event *e)
 	p = fmt_str(p, tcp_state_name(e->oldstate));
 	p = fmt_lit(p, " -> ");
 	p = fmt_str(p, tcp_state_name(e->newstate));
-	finish(em, netns_note(em, p, e->netns));
+	finish(em, where_note(em, p, e->netns, e->cgroup));
 }
 
 static void text_history(void *ctx, const struct conn *c, const struct history_summary *s)
@@ -130,7 +141,7 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 	p = fmt_u64(p, c->close.total_retrans);
 	if (!s->complete)
 		p = fmt_lit(p, " [incomplete]");
-	finish(em, netns_note(em, p, c->netns));
+	finish(em, where_note(em, p, c->netns, c->cgroup));
 }
 
 static void text_event(void *ctx, const struct tt_event *e)
@@ -183,7 +194,7 @@ static void text_event(void *ctx, const struct tt_event *e)
 		p = fmt_lit(p, "accept queue full: handshake ACK dropped");
 		break;
 	}
-	finish(em, netns_note(em, p, e->netns));
+	finish(em, where_note(em, p, e->netns, e->cgroup));
 }
 
 static void text_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total,
@@ -211,14 +222,14 @@ static void text_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total,
  * process and batch, not per socket.
  */
 static struct leak_agg *agg_slot(struct emitter *em, uint32_t pid, uint32_t netns,
-				 bool resolved, uint64_t ts)
+				 uint64_t cgroup, bool resolved, uint64_t ts)
 {
 	struct leak_agg *a;
 
 	em->agg_ts = ts;
 	for (uint32_t i = 0; i < em->nagg; i++)
 		if (em->agg[i].pid == pid && em->agg[i].netns == netns &&
-		    em->agg[i].resolved == resolved)
+		    em->agg[i].cgroup == cgroup && em->agg[i].resolved == resolved)
 			return &em->agg[i];
 	if (em->nagg == EMIT_AGG_MAX) {
 		em->agg_overflow++;
@@ -228,6 +239,7 @@ static struct leak_agg *agg_slot(struct emitter *em, uint32_t pid, uint32_t netn
 	memset(a, 0, sizeof(*a));
 	a->pid = pid;
 	a->netns = netns;
+	a->cgroup = cgroup;
 	a->resolved = resolved;
 	return a;
 }
@@ -237,7 +249,7 @@ static void text_leak(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t 
 		      uint32_t process_leaks)
 {
 	struct emitter *em = ctx;
-	struct leak_agg *a = agg_slot(em, n ? owners[0].pid : 0, c->netns, false, ts_ns);
+	struct leak_agg *a = agg_slot(em, n ? owners[0].pid : 0, c->netns, c->cgroup, false, ts_ns);
 
 	if (!a)
 		return;
@@ -257,7 +269,7 @@ static void text_leak_resolved(void *ctx, const struct conn *c, uint64_t ts_ns,
 			       uint64_t age_ns)
 {
 	struct emitter *em = ctx;
-	struct leak_agg *a = agg_slot(em, c->leak_pid, c->netns, true, ts_ns);
+	struct leak_agg *a = agg_slot(em, c->leak_pid, c->netns, c->cgroup, true, ts_ns);
 
 	if (!a)
 		return;
@@ -310,7 +322,7 @@ static void text_batch_end(void *ctx)
 			p = fmt_u64(p, a->held);
 			p = fmt_lit(p, " leaked now");
 		}
-		finish(em, netns_note(em, p, a->netns));
+		finish(em, where_note(em, p, a->netns, a->cgroup));
 	}
 	if (em->agg_overflow) {
 		char *p = outbuf_begin(em->out);
@@ -386,7 +398,7 @@ static void text_alert(void *ctx, const struct lw_alert *a)
 		if (a->gone)
 			p = fmt_lit(p, " (listener closed)");
 	}
-	finish(em, netns_note(em, p, l->netns));
+	finish(em, where_note(em, p, l->netns, l->cgroup));
 }
 
 const struct listen_sink_ops emit_text_listen_ops = {

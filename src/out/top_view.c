@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
@@ -101,7 +102,12 @@ static const char *alert_label(const struct lw_listener *l)
 static void listener_row(struct top_view *tv, const struct lw_listener *l)
 {
 	char ep[80], owner[96], comm[TT_COMM_LEN * 4 + 1], acc[24], syn[24], ns[16];
+	const struct cgroup_info *cg = tv->cgroup_lookup && l->cgroup
+					       ? tv->cgroup_lookup(tv->cgroup_ctx, l->cgroup) : NULL;
+	char ctr[CGROUP_SHORT_ID_LEN + 1] = "-";
 
+	if (cg && cg->ids.container_id[0])
+		snprintf(ctr, sizeof(ctr), "%.12s", cg->ids.container_id);
 	endpoint(ep, sizeof(ep), l->family, l->addr, l->port);
 	text_safe(comm, l->comm, TT_COMM_LEN);
 	if (l->pid)
@@ -114,8 +120,8 @@ static void listener_row(struct top_view *tv, const struct lw_listener *l)
 		snprintf(ns, sizeof(ns), "host");
 	else
 		snprintf(ns, sizeof(ns), "%u", l->netns);
-	line(tv, "%-10s %-24s %-20s %11s %11s %8.0f %10.0f %7.0f %-7s %s%s", ns, ep, owner, acc,
-	     syn, per_s(l->d_drops, l->interval_ns), per_s(l->d_synack_retrans, l->interval_ns),
+	line(tv, "%-10s %-12s %-24s %-20s %11s %11s %8.0f %10.0f %7.0f %-7s %s%s", ns, ctr, ep,
+	     owner, acc, syn, per_s(l->d_drops, l->interval_ns), per_s(l->d_synack_retrans, l->interval_ns),
 	     per_s(l->d_overflows, l->interval_ns), l->cookies_active ? "yes" : "no",
 	     alert_label(l), l->events_incomplete ? " (events lost)" : "");
 }
@@ -149,11 +155,23 @@ static void sources_lines(struct top_view *tv, const struct lw_listener *l)
 
 void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_t now_ns)
 {
-	const struct lw_listener *const *v;
+	const struct lw_listener *const *all;
+	const struct lw_listener **v;
 	const struct lw_netns *ns;
-	size_t n = listen_watch_listeners(lw, &v), nns = listen_watch_namespaces(lw, &ns), shown = n, flooded = 0;
+	size_t total = listen_watch_listeners(lw, &all), nns = listen_watch_namespaces(lw, &ns);
+	size_t n = 0, shown, flooded = 0;
 	char when[16];
 	int budget;
+
+	/* the listeners the filters keep, in rank order */
+	v = malloc((total ? total : 1) * sizeof(*v));
+	if (!v)
+		return;
+	for (size_t i = 0; i < total; i++)
+		if (!tv->filter || filter_match_listener(tv->filter, all[i]->family, all[i]->port,
+							 all[i]->netns, all[i]->cgroup))
+			v[n++] = all[i];
+	shown = n;
 
 	*fmt_clock_ms(when, tv->clock, now_ns) = '\0';
 	if (tv->ansi) {
@@ -179,7 +197,8 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 	line(tv, "tcptrail top  %s  every %.1fs  %zu listeners in %zu namespaces  (Ctrl-C quits)",
 	     when, tv->interval_ns / 1e9, n, nns);
 	line(tv, "%s", "");
-	line(tv, "%-10s %-24s %-20s %11s %11s %8s %10s %7s %-7s %s", "NETNS", "LISTEN", "PROCESS",
+	line(tv, "%-10s %-12s %-24s %-20s %11s %11s %8s %10s %7s %-7s %s", "NETNS", "CONTAINER",
+	     "LISTEN", "PROCESS",
 	     "ACCEPTQ", "SYNQ", "DROPS/s", "SYNACK-RT/s", "OVFL/s", "COOKIES", "STATE");
 	for (size_t i = 0; i < shown; i++)
 		listener_row(tv, v[i]);
@@ -228,6 +247,7 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 		p = fmt_lit(p, "\033[J");
 		outbuf_commit(tv->out, p);
 	}
+	free(v);
 }
 
 static void view_alert(void *ctx, const struct lw_alert *a)

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "cgroup_path.h"
+#include "filter.h"
 #include "fmt.h"
 #include "listen_watch.h"
 #include "outbuf.h"
@@ -21,6 +23,9 @@ struct top_view {
 	int rows, cols;		/* terminal size; 0: unlimited */
 	uint32_t own_netns;
 	uint64_t interval_ns;
+	const struct filter *filter;	/* NULL: every listener */
+	cgroup_lookup_fn cgroup_lookup;	/* NULL: no container column values */
+	void *cgroup_ctx;
 	/* the latest alert starts and clears, newest last */
 	char recent[TOP_RECENT_ALERTS][256];
 	int nrecent;

@@ -2,7 +2,9 @@
  * cgroup2 mount in mountinfo, subtrees.
  */
 #include <string.h>
+#include <sys/socket.h>
 #include "cgroup_path.h"
+#include "filter.h"
 #include "harness.h"
 
 #define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -69,7 +71,49 @@ static void cgroup2_mount_and_subtrees(void)
 	CHECK(!cgroup_path_within("/", "/a"));
 }
 
+/* ids 1 (root), 2 (a docker scope), 3 (a service); 4 is gone */
+static const struct cgroup_info *lookup(void *ctx, uint64_t id)
+{
+	static struct cgroup_info info;
+	static const char *const paths[] = {
+		NULL, "/", "/system.slice/docker-" ID64 ".scope", "/system.slice/web.service", NULL,
+	};
+
+	(void)ctx;
+	memset(&info, 0, sizeof(info));
+	info.id = id;
+	info.path = id < 5 ? paths[id] : NULL;
+	if (info.path)
+		cgroup_path_parse(info.path, &info.ids);
+	return &info;
+}
+
+static void filters_by_place(void)
+{
+	struct filter f;
+	char err[128];
+
+	filter_init(&f);
+	f.lookup = lookup;
+	CHECK(filter_match_where(&f, 7, 0));	/* nothing asked: everything */
+	f.netns = 7;
+	CHECK(filter_match_where(&f, 7, 4) && !filter_match_where(&f, 8, 2));
+	f.netns = 0;
+	f.cgroup = "/system.slice";
+	CHECK(filter_match_where(&f, 7, 2) && filter_match_where(&f, 7, 3));
+	CHECK(!filter_match_where(&f, 7, 1) && !filter_match_where(&f, 7, 4));
+	CHECK(!filter_match_where(&f, 7, 0));	/* unknown is not kept */
+	f.cgroup = NULL;
+	CHECK(filter_parse_container(&f, "0123", err, sizeof(err)) == 0);
+	CHECK(filter_match_where(&f, 7, 2) && !filter_match_where(&f, 7, 3));
+	CHECK(filter_parse_container(&f, "1234", err, sizeof(err)) == 0);
+	CHECK(!filter_match_where(&f, 7, 2));
+	CHECK(filter_match_listener(&f, AF_INET, 80, 7, 2) == false);
+	CHECK(filter_parse_container(&f, "012", err, sizeof(err)) == -1);
+}
+
 TEST_LIST(cgroup_tests) = {
+	TEST_ENTRY(filters_by_place),
 	TEST_ENTRY(container_ids_from_paths),
 	TEST_ENTRY(cgroup2_mount_and_subtrees),
 	{ 0 },

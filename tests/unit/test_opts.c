@@ -140,7 +140,28 @@ static void metrics_options(void)
 	}
 }
 
+static void where_options(void)
+{
+	struct options o;
+	char err[200];
+
+	CHECK(parse(&o, err, "--netns", "4026531840", "--container=abcd") == 0);
+	CHECK(o.filter.netns == 4026531840u && !strcmp(o.filter.container, "abcd"));
+	CHECK(parse(&o, err, "leaks", "--cgroup", "/system.slice") == 0);
+	CHECK_STR(o.filter.cgroup, "/system.slice");
+	CHECK(parse(&o, err, "top", "--container", "0123456789ab") == 0);
+	CHECK(parse(&o, err, "replay", "f", "--netns=5") == 0 && o.filter.netns == 5);
+	CHECK(parse(&o, err, "replay", "f", "--container=abcd") == -1);
+	CHECK(strstr(err, "does not apply") != NULL);
+	CHECK(parse(&o, err, "--container", "abc", NULL) == -1);
+	CHECK(strstr(err, "4 to 64") != NULL);
+	CHECK(parse(&o, err, "--container", "ABCD", NULL) == -1);
+	CHECK(parse(&o, err, "--cgroup", "system.slice", NULL) == -1);
+	CHECK(parse(&o, err, "--netns", "-1", NULL) == -1);
+}
+
 TEST_LIST(opts_tests) = {
+	TEST_ENTRY(where_options),
 	TEST_ENTRY(metrics_options),
 	TEST_ENTRY(defaults_and_values),
 	TEST_ENTRY(rejects_bad_input),
