@@ -436,6 +436,8 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	em.cgroup_ctx = t.cgroups;
 	filter.lookup = em.cgroup_lookup;
 	filter.lookup_ctx = t.cgroups;
+	t.metrics.cgroup_lookup = em.cgroup_lookup;
+	t.metrics.cgroup_ctx = t.cgroups;
 	t.filter = &filter;
 	/* The one place the view is decided. */
 	sink = (struct sink){ o->json ? &emit_json_ops : &emit_text_ops, &em };

@@ -12,6 +12,7 @@ const double metrics_duration_bounds[METRICS_BUCKETS] = {
 int metrics_init(struct metrics *m, uint32_t max_listeners, uint64_t linger_ns)
 {
 	memset(m, 0, sizeof(*m));
+	m->nconns = 1;	/* [0]: no container */
 	m->max_listeners = max_listeners;
 	m->linger_ns = linger_ns;
 	m->listeners = calloc(max_listeners ? max_listeners : 1, sizeof(*m->listeners));
@@ -33,22 +34,63 @@ void metrics_copy(struct metrics *dst, const struct metrics *src)
 	memcpy(keep, src->listeners, src->nlisteners * sizeof(*keep));
 }
 
+/* The short container id of a cgroup, "" for none. */
+static void container_of(const struct metrics *m, uint64_t cgroup,
+			 char out[CGROUP_SHORT_ID_LEN + 1])
+{
+	const struct cgroup_info *cg = m->cgroup_lookup && cgroup
+					       ? m->cgroup_lookup(m->cgroup_ctx, cgroup) : NULL;
+
+	out[0] = '\0';
+	if (cg && cg->ids.container_id[0]) {
+		memcpy(out, cg->ids.container_id, CGROUP_SHORT_ID_LEN);
+		out[CGROUP_SHORT_ID_LEN] = '\0';
+	}
+}
+
+/* The figures of the container of cgroup: a new slot on first sight, the
+ * "other" slot once METRICS_CONTAINERS are named.
+ */
+static struct metrics_conns *conns_of(struct metrics *m, uint64_t cgroup)
+{
+	char id[CGROUP_SHORT_ID_LEN + 1];
+	struct metrics_conns *c;
+
+	container_of(m, cgroup, id);
+	for (uint32_t i = 0; i < m->nconns; i++)
+		if (!strcmp(m->conns[i].container, id))
+			return &m->conns[i];
+	if (m->nconns == METRICS_CONTAINERS + 1) {
+		c = &m->conns[m->nconns++];
+		memset(c, 0, sizeof(*c));
+		strcpy(c->container, "other");
+		return c;
+	}
+	if (m->nconns > METRICS_CONTAINERS + 1)
+		return &m->conns[METRICS_CONTAINERS + 1];
+	c = &m->conns[m->nconns++];
+	memset(c, 0, sizeof(*c));
+	memcpy(c->container, id, sizeof(id));
+	return c;
+}
+
 static void on_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
 	struct metrics *m = ctx;
+	struct metrics_conns *k = conns_of(m, c->cgroup);
 	uint8_t role = c->role < METRICS_ROLES ? c->role : ROLE_UNKNOWN;
 	double secs;
 	int b = 0;
 
-	m->closed[role][s->end < METRICS_ENDS ? s->end : END_UNKNOWN]++;
+	k->closed[role][s->end < METRICS_ENDS ? s->end : END_UNKNOWN]++;
 	/* a life begun before tracing has no known length */
 	if (c->flags & CONN_PREEXISTING)
 		return;
 	secs = (s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0) / 1e9;
 	while (b < METRICS_BUCKETS && secs > metrics_duration_bounds[b])
 		b++;
-	m->duration_bucket[role][b]++;
-	m->duration_sum_s[role] += secs;
+	k->duration_bucket[role][b]++;
+	k->duration_sum_s[role] += secs;
 }
 
 static void on_event(void *ctx, const struct tt_event *e)
@@ -56,9 +98,9 @@ static void on_event(void *ctx, const struct tt_event *e)
 	struct metrics *m = ctx;
 
 	if (e->type == TT_EV_RESET_SENT)
-		m->resets[METRICS_RST_SENT]++;
+		conns_of(m, e->cgroup)->resets[METRICS_RST_SENT]++;
 	else if (e->type == TT_EV_RESET_RECV)
-		m->resets[METRICS_RST_RECEIVED]++;
+		conns_of(m, e->cgroup)->resets[METRICS_RST_RECEIVED]++;
 }
 
 static void on_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total, uint8_t cause)
@@ -232,6 +274,7 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 			s->family = l->family;
 			s->port = l->port;
 			memcpy(s->addr, l->addr, TT_ADDR_LEN);
+			container_of(m, l->cgroup, s->container);
 			s->seen_gen = m->gen - 1;
 		}
 		add_member(m, s, l);

@@ -3,7 +3,8 @@
  * exposition text is metrics_text.c's, the HTTP server metrics_http.c's.
  *
  * Cardinality is bounded by construction: connection series are labelled by
- * role, end, state and reset direction only; leak series by at most
+ * role, end, state and reset direction, and by container (at most
+ * METRICS_CONTAINERS, then "other"); leak series by at most
  * METRICS_COMMS process names plus "other"; listener series by
  * (netns, laddr, lport), at most max_listeners of them, each kept for
  * linger_ns after its listener was last seen.
@@ -14,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cgroup_path.h"
 #include "history.h"
 #include "leak_stats.h"
 #include "listen_watch.h"
@@ -22,6 +24,8 @@
 
 /* Process names the leak gauge names; the rest are summed as "other". */
 #define METRICS_COMMS 20
+/* Containers the connection series name; later ones are summed as "other". */
+#define METRICS_CONTAINERS 64
 #define METRICS_ROLES (ROLE_PASSIVE + 1)	/* unknown, active, passive */
 #define METRICS_ENDS (END_UNKNOWN + 1)
 #define METRICS_BUCKETS 16
@@ -48,8 +52,19 @@ struct metrics_listener {
 	/* since tcptrail first saw each member (drops: since the socket began) */
 	uint64_t drops, synack_retrans, overflows;
 	uint8_t alerts;		/* bit (1 << enum lw_alert_kind): active */
+	char container[CGROUP_SHORT_ID_LEN + 1];
 	uint64_t last_seen_ns;
 	uint64_t seen_gen;
+};
+
+/* The connection figures of one container ("" for sockets in none). */
+struct metrics_conns {
+	char container[CGROUP_SHORT_ID_LEN + 1];	/* "other": past the limit */
+	uint64_t closed[METRICS_ROLES][METRICS_ENDS];
+	/* per bucket, not cumulative (the exposition sums them) */
+	uint64_t duration_bucket[METRICS_ROLES][METRICS_BUCKETS + 1];
+	double duration_sum_s[METRICS_ROLES];
+	uint64_t resets[METRICS_RST_DIRS];
 };
 
 struct metrics_comm {
@@ -58,11 +73,9 @@ struct metrics_comm {
 };
 
 struct metrics {
-	uint64_t closed[METRICS_ROLES][METRICS_ENDS];
-	/* per bucket, not cumulative (the exposition sums them) */
-	uint64_t duration_bucket[METRICS_ROLES][METRICS_BUCKETS + 1];
-	double duration_sum_s[METRICS_ROLES];
-	uint64_t resets[METRICS_RST_DIRS];
+	/* by container: [0] is no container, then in order of appearance */
+	struct metrics_conns conns[METRICS_CONTAINERS + 2];
+	uint32_t nconns;
 	uint64_t lost[LOST_N_CAUSES];
 	uint32_t tracked[TT_TCP_MAX_STATES];
 	/* leaks by process name, most first; comms[ncomms - 1] may be "other" */
@@ -74,6 +87,9 @@ struct metrics {
 	uint64_t listeners_dropped;	/* series not kept: table full */
 	uint64_t linger_ns;
 	uint64_t gen;
+	/* the containers of cgroup ids; NULL: every series has container="" */
+	cgroup_lookup_fn cgroup_lookup;
+	void *cgroup_ctx;
 };
 
 /* Room for max_listeners series, each kept linger_ns after it was last

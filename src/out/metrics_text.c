@@ -33,59 +33,70 @@ static void label_value(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
-/* {netns="…",laddr="…",lport="…" : the caller closes the brace. */
+/* {netns="…",laddr="…",lport="…",container="…" : the caller closes the brace. */
 static void listener_labels(FILE *f, const struct metrics_listener *l)
 {
 	char addr[64];
 	char *end = fmt_addr(addr, l->family, l->addr);
 
 	*end = '\0';
-	fprintf(f, "{netns=\"%u\",laddr=\"%s\",lport=\"%u\"", l->netns, addr, l->port);
+	fprintf(f, "{netns=\"%u\",laddr=\"%s\",lport=\"%u\",container=\"%s\"", l->netns, addr,
+		l->port, l->container);
+}
+
+/* Does a role get a histogram in slot k: the two real roles always for
+ * sockets in no container, anything once observed.
+ */
+static bool histogram_shown(const struct metrics_conns *k, bool first, int r)
+{
+	for (int b = 0; b <= METRICS_BUCKETS; b++)
+		if (k->duration_bucket[r][b])
+			return true;
+	return first && r != ROLE_UNKNOWN;
+}
+
+static void histogram(const struct metrics_conns *k, int r, FILE *f)
+{
+	const char *role = conn_role_name(r);
+	uint64_t sum = 0;
+
+	for (int b = 0; b <= METRICS_BUCKETS; b++) {
+		sum += k->duration_bucket[r][b];
+		fprintf(f, "tcptrail_connection_duration_seconds_bucket{role=\"%s\",container=\"%s\",",
+			role, k->container);
+		if (b < METRICS_BUCKETS)
+			fprintf(f, "le=\"%g\"} %llu\n", metrics_duration_bounds[b],
+				(unsigned long long)sum);
+		else
+			fprintf(f, "le=\"+Inf\"} %llu\n", (unsigned long long)sum);
+	}
+	fprintf(f, "tcptrail_connection_duration_seconds_sum{role=\"%s\",container=\"%s\"} %.9g\n",
+		role, k->container, k->duration_sum_s[r]);
+	fprintf(f, "tcptrail_connection_duration_seconds_count{role=\"%s\",container=\"%s\"} %llu\n",
+		role, k->container, (unsigned long long)sum);
 }
 
 static void connections(const struct metrics *m, FILE *f)
 {
 	header(f, "tcptrail_connections_closed_total", "counter",
-	       "Connection histories finished, by role and how they ended.");
-	for (int r = 0; r < METRICS_ROLES; r++)
-		for (int e = 0; e < METRICS_ENDS; e++)
-			if (m->closed[r][e])
-				fprintf(f,
-					"tcptrail_connections_closed_total{role=\"%s\",end=\"%s\"} %llu\n",
-					conn_role_name(r), conn_end_name(e),
-					(unsigned long long)m->closed[r][e]);
+	       "Connection histories finished, by role, how they ended and container.");
+	for (uint32_t i = 0; i < m->nconns; i++)
+		for (int r = 0; r < METRICS_ROLES; r++)
+			for (int e = 0; e < METRICS_ENDS; e++)
+				if (m->conns[i].closed[r][e])
+					fprintf(f, "tcptrail_connections_closed_total{role=\"%s\","
+						"end=\"%s\",container=\"%s\"} %llu\n",
+						conn_role_name(r), conn_end_name(e),
+						m->conns[i].container,
+						(unsigned long long)m->conns[i].closed[r][e]);
 
 	header(f, "tcptrail_connection_duration_seconds", "histogram",
 	       "Length of finished connections from their first state to their last "
 	       "(those begun before tracing are not counted).");
-	for (int r = 0; r < METRICS_ROLES; r++) {
-		const char *role = conn_role_name(r);
-		uint64_t sum = 0;
-
-		/* a role no finished history had is noise, but for the two real ones */
-		if (r == ROLE_UNKNOWN && !m->duration_bucket[r][METRICS_BUCKETS] &&
-		    !m->duration_sum_s[r]) {
-			bool any = false;
-
-			for (int b = 0; b < METRICS_BUCKETS; b++)
-				any |= m->duration_bucket[r][b] != 0;
-			if (!any)
-				continue;
-		}
-		for (int b = 0; b <= METRICS_BUCKETS; b++) {
-			sum += m->duration_bucket[r][b];
-			if (b < METRICS_BUCKETS)
-				fprintf(f,
-					"tcptrail_connection_duration_seconds_bucket{role=\"%s\",le=\"%g\"} %llu\n",
-					role, metrics_duration_bounds[b], (unsigned long long)sum);
-		}
-		fprintf(f, "tcptrail_connection_duration_seconds_bucket{role=\"%s\",le=\"+Inf\"} %llu\n",
-			role, (unsigned long long)sum);
-		fprintf(f, "tcptrail_connection_duration_seconds_sum{role=\"%s\"} %.9g\n", role,
-			m->duration_sum_s[r]);
-		fprintf(f, "tcptrail_connection_duration_seconds_count{role=\"%s\"} %llu\n", role,
-			(unsigned long long)sum);
-	}
+	for (uint32_t i = 0; i < m->nconns; i++)
+		for (int r = 0; r < METRICS_ROLES; r++)
+			if (histogram_shown(&m->conns[i], i == 0, r))
+				histogram(&m->conns[i], r, f);
 
 	header(f, "tcptrail_connections_tracked", "gauge",
 	       "Sockets tracked now, by current state.");
@@ -94,10 +105,14 @@ static void connections(const struct metrics *m, FILE *f)
 			m->tracked[s]);
 
 	header(f, "tcptrail_resets_total", "counter", "TCP resets sent and received.");
-	fprintf(f, "tcptrail_resets_total{direction=\"sent\"} %llu\n",
-		(unsigned long long)m->resets[METRICS_RST_SENT]);
-	fprintf(f, "tcptrail_resets_total{direction=\"received\"} %llu\n",
-		(unsigned long long)m->resets[METRICS_RST_RECEIVED]);
+	for (uint32_t i = 0; i < m->nconns; i++) {
+		const struct metrics_conns *k = &m->conns[i];
+
+		fprintf(f, "tcptrail_resets_total{direction=\"sent\",container=\"%s\"} %llu\n",
+			k->container, (unsigned long long)k->resets[METRICS_RST_SENT]);
+		fprintf(f, "tcptrail_resets_total{direction=\"received\",container=\"%s\"} %llu\n",
+			k->container, (unsigned long long)k->resets[METRICS_RST_RECEIVED]);
+	}
 
 	header(f, "tcptrail_close_wait_leaked_sockets", "gauge",
 	       "Sockets reported as CLOSE_WAIT leaks and not resolved, by the process "

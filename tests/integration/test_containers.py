@@ -82,7 +82,9 @@ def test_connections_leaks_and_listeners_name_their_container():
     --container and --cgroup keep exactly those sockets; a connection from
     the root cgroup has cgroup "/" and no container_id."""
     with Cgroups() as cg:
-        everything = Tracer("--leak-after", "1", "--interval", "0.3")
+        mport = free_port()
+        everything = Tracer("--leak-after", "1", "--interval", "0.3", "--metrics",
+                            "127.0.0.1:%d" % mport)
         only_a = Tracer("--container", ID_A[:12], "--leak-after", "1", "--interval", "0.3")
         only_pod = Tracer("--cgroup", "/tttest.slice/kubepods.slice", "--leak-after", "1",
                           "--interval", "0.3")
@@ -129,6 +131,9 @@ def test_connections_leaks_and_listeners_name_their_container():
             peer.send("exit")
             peer.close()
         time.sleep(0.5)
+        with socket.create_connection(("127.0.0.1", mport), timeout=5) as conn:
+            conn.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+            page = conn.makefile().read()
         for t in (everything, only_a, only_pod):
             t.stop()
 
@@ -183,3 +188,10 @@ def test_connections_leaks_and_listeners_name_their_container():
                 check(want(r), "filtered output has %s" % r)
     check(not only_pod.records_of("listener", lport=qport), "--cgroup kept A's listener")
     check(only_a.records_of("alert", lport=qport), "--container lost A's alert")
+    # metrics: connection and listener series name the container
+    check('end="orderly",container="%s"}' % ID_A[:12] in page,
+          "no closed_total series for container A")
+    check('end="orderly",container="%s"}' % ID_B[:12] in page,
+          "no closed_total series for container B")
+    check('lport="%d",container="%s"}' % (qport, ID_A[:12]) in page,
+          "no listener series for container A")

@@ -94,20 +94,20 @@ static void counts_every_history_whatever_the_filter(void)
 	CHECK(ingest_tracked(in)[TT_TCP_ESTABLISHED] == 0);
 	ingest_flush(in);
 	CHECK(ingest_tracked(in)[TT_TCP_CLOSE] == 0);
-	CHECK(m.closed[ROLE_ACTIVE][END_REFUSED] == 1);
-	CHECK(m.resets[METRICS_RST_RECEIVED] == 1 && m.resets[METRICS_RST_SENT] == 0);
+	CHECK(m.nconns == 1 && m.conns[0].closed[ROLE_ACTIVE][END_REFUSED] == 1);
+	CHECK(m.conns[0].resets[METRICS_RST_RECEIVED] == 1 && m.conns[0].resets[METRICS_RST_SENT] == 0);
 	metrics_connections(&m, ingest_tracked(in), ingest_leak_stats(in));
 	text = render(&m);
-	CHECK(has_line(text, "tcptrail_connections_closed_total{role=\"active\",end=\"refused\"} 1"));
-	CHECK(has_line(text, "tcptrail_resets_total{direction=\"received\"} 1"));
-	CHECK(has_line(text, "tcptrail_connections_closed_total{role=\"active\",end=\"orderly\"} 2"));
+	CHECK(has_line(text, "tcptrail_connections_closed_total{role=\"active\",end=\"refused\",container=\"\"} 1"));
+	CHECK(has_line(text, "tcptrail_resets_total{direction=\"received\",container=\"\"} 1"));
+	CHECK(has_line(text, "tcptrail_connections_closed_total{role=\"active\",end=\"orderly\",container=\"\"} 2"));
 	CHECK(has_line(text, "tcptrail_connections_tracked{state=\"CLOSE\"} 0"));
 	/* 2 ms falls in le=0.005, 40 ms in le=0.05; the refused one took 6 us */
-	CHECK(has_line(text, "tcptrail_connection_duration_seconds_bucket{role=\"active\",le=\"0.0005\"} 1"));
-	CHECK(has_line(text, "tcptrail_connection_duration_seconds_bucket{role=\"active\",le=\"0.005\"} 2"));
-	CHECK(has_line(text, "tcptrail_connection_duration_seconds_bucket{role=\"active\",le=\"0.01\"} 2"));
-	CHECK(has_line(text, "tcptrail_connection_duration_seconds_bucket{role=\"active\",le=\"0.05\"} 3"));
-	CHECK(has_line(text, "tcptrail_connection_duration_seconds_count{role=\"active\"} 3"));
+	CHECK(has_line(text, "tcptrail_connection_duration_seconds_bucket{role=\"active\",container=\"\",le=\"0.0005\"} 1"));
+	CHECK(has_line(text, "tcptrail_connection_duration_seconds_bucket{role=\"active\",container=\"\",le=\"0.005\"} 2"));
+	CHECK(has_line(text, "tcptrail_connection_duration_seconds_bucket{role=\"active\",container=\"\",le=\"0.01\"} 2"));
+	CHECK(has_line(text, "tcptrail_connection_duration_seconds_bucket{role=\"active\",container=\"\",le=\"0.05\"} 3"));
+	CHECK(has_line(text, "tcptrail_connection_duration_seconds_count{role=\"active\",container=\"\"} 3"));
 	free(text);
 	ingest_free(in);
 	metrics_free(&m);
@@ -218,7 +218,7 @@ static void listener_series(void)
 		listener_rec(2, 8080, 4, 128, 0, 5),
 		listener_rec(3, 9090, 0, 16, 0, 0),
 	};
-	const char *l8080 = "{netns=\"4026532000\",laddr=\"0.0.0.0\",lport=\"8080\"}";
+	const char *l8080 = "{netns=\"4026532000\",laddr=\"0.0.0.0\",lport=\"8080\",container=\"\"}";
 	struct metrics m;
 	char line[160], *text;
 
@@ -238,7 +238,7 @@ static void listener_series(void)
 	snprintf(line, sizeof(line), "tcptrail_listener_drops_total%s 113", l8080);
 	CHECK(has_line(text, line));
 	CHECK(strstr(text, "tcptrail_listener_alert{netns=\"4026532000\",laddr=\"0.0.0.0\","
-			   "lport=\"9090\",alert=\"syn_flood\"} 0\n"));
+			   "lport=\"9090\",container=\"\",alert=\"syn_flood\"} 0\n"));
 	free(text);
 	/* 8080 closes: kept with empty queues until 10 s after last seen */
 	sample_listeners(lw, 3 * SEC, &r[2], 1);
@@ -272,6 +272,58 @@ static void full_series_table_counts(void)
 	CHECK(m.nlisteners == 2);
 	CHECK(m.listeners_dropped == 1);
 	listen_watch_free(lw);
+	metrics_free(&m);
+}
+
+/* cgroup id k (1..) is container k's: ids k00000000000... */
+static const struct cgroup_info *numbered_containers(void *ctx, uint64_t id)
+{
+	static struct cgroup_info info;
+	static char path[128];
+
+	(void)ctx;
+	memset(&info, 0, sizeof(info));
+	info.id = id;
+	snprintf(path, sizeof(path), "/system.slice/docker-%012llx%052d.scope",
+		 (unsigned long long)id, 0);
+	info.path = path;
+	cgroup_path_parse(path, &info.ids);
+	return &info;
+}
+
+/* Connection series per container: METRICS_CONTAINERS named, the rest as
+ * "other"; a listener's series names its container.
+ */
+static void series_by_container(void)
+{
+	struct metrics m;
+	struct conn c;
+	struct history_summary s = { .end = END_ORDERLY, .start_ns = 0, .end_ns = MS };
+	struct tt_event e = ev_reset(1, 1, 1, TT_TCP_ESTABLISHED);
+	char *text;
+
+	CHECK(metrics_init(&m, 4, SEC) == 0);
+	m.cgroup_lookup = numbered_containers;
+	memset(&c, 0, sizeof(c));
+	c.role = ROLE_PASSIVE;
+	for (uint64_t k = 1; k <= METRICS_CONTAINERS + 6; k++) {
+		c.cgroup = k;
+		metrics_sink_ops.history(&m, &c, &s);
+	}
+	c.cgroup = 0;
+	metrics_sink_ops.history(&m, &c, &s);
+	e.cgroup = 3;
+	metrics_sink_ops.event(&m, &e);
+	CHECK(m.nconns == METRICS_CONTAINERS + 2);
+	text = render(&m);
+	CHECK(has_line(text, "tcptrail_connections_closed_total{role=\"passive\",end=\"orderly\","
+			     "container=\"000000000003\"} 1"));
+	CHECK(has_line(text, "tcptrail_connections_closed_total{role=\"passive\",end=\"orderly\","
+			     "container=\"other\"} 6"));
+	CHECK(has_line(text, "tcptrail_connections_closed_total{role=\"passive\",end=\"orderly\","
+			     "container=\"\"} 1"));
+	CHECK(has_line(text, "tcptrail_resets_total{direction=\"sent\",container=\"000000000003\"} 1"));
+	free(text);
 	metrics_free(&m);
 }
 
@@ -311,6 +363,7 @@ TEST_LIST(metrics_tests) = {
 	TEST_ENTRY(leak_gauge_is_bounded_by_name),
 	TEST_ENTRY(listener_series),
 	TEST_ENTRY(full_series_table_counts),
+	TEST_ENTRY(series_by_container),
 	TEST_ENTRY(metrics_addresses),
 	{ 0 },
 };
