@@ -139,10 +139,17 @@ struct sock_cgroup_data___old {
  * right in softirq too, where the current task is a bystander. 0: none
  * (cgroup support compiled out).
  */
+/* False on hosts without a cgroup2 hierarchy, where every socket would
+ * name the root: userspace attributes by owner there instead.
+ */
+const volatile bool cgroup_ids = true;
+
 static __always_inline __u64 tt_sk_cgroup(const struct sock *sk)
 {
 	struct cgroup *cg;
 
+	if (!cgroup_ids)
+		return 0;
 	if (bpf_core_field_exists(struct sock_cgroup_data___old, val)) {
 		__u64 v = BPF_CORE_READ((struct sock_cgroup_data___old *)&sk->sk_cgrp_data, val);
 

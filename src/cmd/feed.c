@@ -4,7 +4,13 @@
 void feed_event(const struct tt_event *e, void *arg)
 {
 	struct feed *f = arg;
+	struct tt_event owned;
 
+	if (f->by_owner && (e->flags & TT_F_OWNER_CTX)) {
+		owned = *e;
+		owned.cgroup = cgroups_of_pid(f->by_owner, e->pid, e->ts_ns);
+		e = &owned;
+	}
 	if (f->journal)
 		journal_event(f->journal, e);
 	if (f->lw)
@@ -54,6 +60,8 @@ void feed_leak(struct feed *f, uint64_t cookie, uint64_t now_ns, const struct ow
 {
 	if (f->journal)
 		journal_leak(f->journal, cookie, now_ns, owners, n);
+	if (f->by_owner && n)
+		ingest_note_cgroup(f->in, cookie, cgroups_of_pid(f->by_owner, owners[0].pid, now_ns));
 	ingest_report_leak(f->in, cookie, now_ns, owners, n);
 }
 

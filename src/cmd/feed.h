@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cgroups.h"
 #include "ingest.h"
 #include "journal.h"
 #include "listen_watch.h"
@@ -20,6 +21,10 @@ struct feed {
 	struct ingest *in;
 	struct journal_writer *journal;	/* NULL unless --record */
 	struct listen_watch *lw;	/* NULL without listener sampling */
+	/* v1-only hosts: records made in their owner's context get the
+	 * owner's cgroup (the socket carries none); NULL elsewhere
+	 */
+	struct cgroups *by_owner;
 };
 
 /* A kernel record (the tracer's callback: arg is the feed). */

@@ -298,20 +298,24 @@ int leaks_main(struct options *o)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < l.n; i++) {
-		struct item *it;
-
+		struct item *it = &items[nitems];
 		const struct cgroup_info *cg;
 
-		if (l.v[i].state != TT_TCP_CLOSE_WAIT ||
-		    !filter_match_where(&filter, l.v[i].netns, l.v[i].cgroup))
+		if (l.v[i].state != TT_TCP_CLOSE_WAIT)
 			continue;
-		it = &items[nitems++];
+		memset(it, 0, sizeof(*it));
 		it->r = &l.v[i];
+		it->nowners = err ? 0 : owner_index_find(&ix, l.v[i].cookie, &it->owners);
+		it->pid = it->nowners ? it->owners[0].pid : 0;
+		/* v1-only hosts: the socket names no cgroup, its owner does */
+		if (!cgroups_v2() && it->nowners)
+			l.v[i].cgroup = cgroups_of_pid(cgroups, it->pid, clock_mono_ns());
+		if (!filter_match_where(&filter, l.v[i].netns, l.v[i].cgroup))
+			continue;
+		nitems++;
 		cg = cgroups_lookup(cgroups, l.v[i].cgroup);
 		if (cg)
 			memcpy(it->container, cg->ids.container_id, sizeof(it->container));
-		it->nowners = err ? 0 : owner_index_find(&ix, l.v[i].cookie, &it->owners);
-		it->pid = it->nowners ? it->owners[0].pid : 0;
 	}
 	qsort(items, nitems, sizeof(*items), cmp_item);
 	for (size_t i = 0; i < nitems; i++) {

@@ -432,6 +432,8 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	emitter_init(&em, &out);
 	em.own_netns = netns_self();
 	t.cgroups = cgroups_open();
+	if (!cgroups_v2())
+		t.feed.by_owner = t.cgroups;
 	em.cgroup_lookup = t.cgroups ? cgroups_lookup_cb : NULL;
 	em.cgroup_ctx = t.cgroups;
 	filter.lookup = em.cgroup_lookup;

@@ -20,8 +20,10 @@ static void copy_identity(struct conn *c, const struct tt_event *e)
 
 static void note_owner(struct conn *c, const struct tt_event *e)
 {
-	/* the socket's own cgroup: valid in any context */
-	if (e->cgroup)
+	/* The socket's cgroup never changes; where it comes from the owner
+	 * (v1-only hosts) the first answer is the one read nearest its birth.
+	 */
+	if (e->cgroup && !c->cgroup)
 		c->cgroup = e->cgroup;
 	if (!(e->flags & TT_F_OWNER_CTX))
 		return;

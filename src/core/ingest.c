@@ -446,6 +446,14 @@ void ingest_batch_end(struct ingest *in)
 		in->sink.ops->batch_end(in->sink.ctx);
 }
 
+void ingest_note_cgroup(struct ingest *in, uint64_t cookie, uint64_t id)
+{
+	struct conn *c = conn_table_find(in->table, cookie);
+
+	if (c && !c->cgroup)
+		c->cgroup = id;
+}
+
 const uint32_t *ingest_tracked(const struct ingest *in)
 {
 	return in->by_state;

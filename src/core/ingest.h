@@ -84,6 +84,11 @@ size_t ingest_leak_candidates(struct ingest *in, uint64_t now_ns, uint64_t *cook
 void ingest_report_leak(struct ingest *in, uint64_t cookie, uint64_t now_ns,
 			const struct owner *owners, size_t n);
 
+/* The socket's cgroup is id, if nothing said otherwise (v1-only hosts,
+ * where a leak's owner is what tells it).
+ */
+void ingest_note_cgroup(struct ingest *in, uint64_t cookie, uint64_t id);
+
 /* Tell the sink a batch of records ended (aggregating views print now). */
 void ingest_batch_end(struct ingest *in);
 

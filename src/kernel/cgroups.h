@@ -15,8 +15,21 @@
 
 struct cgroups;
 
-/* NULL when the host has no cgroup2 mount (said once) or out of memory. */
+/* Whether sockets carry cgroup v2 ids here: a cgroup2 hierarchy is mounted
+ * (TCPTRAIL_CGROUP=v1 pretends it is not, for tests).
+ */
+bool cgroups_v2(void);
+
+/* NULL when out of memory. Without cgroup2 (a v1-only host) it attributes
+ * by owning process instead, and says once that this is partial.
+ */
 struct cgroups *cgroups_open(void);
+
+/* v1-only hosts: the cgroup of process pid, as an id cgroups_lookup()
+ * knows (a synthetic one, outside the kernel's id range); 0 when it cannot
+ * be read. Answers are kept a second: pids are reused.
+ */
+uint64_t cgroups_of_pid(struct cgroups *cg, uint32_t pid, uint64_t now_ns);
 void cgroups_close(struct cgroups *cg);
 
 /* The cgroup with this id; NULL for id 0 (not known). Valid until the next

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <math.h>
 #include <time.h>
+#include "cgroups.h"
 #include "log.h"
 #include "netns.h"
 #include "sock_id.h"
@@ -140,6 +141,7 @@ void snapshot_open(struct snapshot *s)
 	if (s->skel) {
 		s->skel->rodata->sock_cookies = sock_id_mode()->cookies;
 		s->skel->rodata->sock_id_key = sock_id_mode()->key;
+		s->skel->rodata->cgroup_ids = cgroups_v2();
 		err = snapshot_bpf__load(s->skel);
 		if (err) {
 			snapshot_bpf__destroy(s->skel);

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "cgroups.h"
 #include "log.h"
 #include "sock_id.h"
 #include "tracer.h"
@@ -220,6 +221,7 @@ int tracer_open(struct tracer **out, const struct tracer_config *cfg)
 		goto fail;
 	t->skel->rodata->sock_cookies = sock_id_mode()->cookies;
 	t->skel->rodata->sock_id_key = sock_id_mode()->key;
+	t->skel->rodata->cgroup_ids = cgroups_v2();
 	err = bpf_map__set_max_entries(t->skel->maps.events, cfg->ring_mb << 20);
 	if (err) {
 		p_err("failed to size the ring buffer: %s", strerror(-err));

@@ -195,3 +195,78 @@ def test_connections_leaks_and_listeners_name_their_container():
           "no closed_total series for container B")
     check('lport="%d",container="%s"}' % (qport, ID_A[:12]) in page,
           "no listener series for container A")
+
+
+def v1_hierarchy():
+    """A cgroup v1 hierarchy mounted here (name=systemd on hybrid hosts)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.startswith("cgroup ") and "name=systemd" in right:
+                return left.split()[4]
+    return None
+
+
+def test_v1_only_host_attributes_by_owner():
+    """Where sockets carry no cgroup v2 id (TCPTRAIL_CGROUP=v1 makes this
+    host look so), a client in a v1 /docker/<id> cgroup is named through its
+    process: its history and a leaking server's records and leaks --json
+    name the container, and tcptrail says once that attribution is
+    partial."""
+    v1 = v1_hierarchy()
+    check(v1, "no cgroup v1 name=systemd hierarchy on this host")
+    ident = "c3" * 32
+    path = os.path.join(v1, "docker", ident)
+    os.makedirs(path, exist_ok=True)
+    wrap = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', path]
+    env = {"TCPTRAIL_CGROUP": "v1"}
+    try:
+        tracer = Tracer("--leak-after", "1", env=env)
+        port = free_port()
+        server = Peer(None, "accept-all", "127.0.0.1", str(port), "8")
+        server.expect("ready")
+        # a client that outlives its connection: its owner is read while it
+        # lives (an exited process shows the root cgroups)
+        client = subprocess.run(wrap + ["python3", "-c", (
+            "import socket, time\n"
+            "s = socket.create_connection(('127.0.0.1', %d))\n"
+            "time.sleep(0.3)\ns.close()\ntime.sleep(1)" % port)],
+            capture_output=True, text=True, timeout=20)
+        check(client.returncode == 0, "client: %s" % client.stderr)
+        server.send("exit")
+        server.close()
+        lport = free_port()
+        leaker = Peer(None, "leak-serve", "127.0.0.1", str(lport), "2", wrap=wrap)
+        leaker.expect("ready")
+        for _ in range(2):
+            socket.create_connection(("127.0.0.1", lport)).close()
+        leaker.expect("held")
+        wait_until(lambda: len(tracer.live_records("close_wait_leak", lport=lport)) == 2, 6,
+                   "the leak reports")
+        report = subprocess.run([TCPTRAIL, "leaks", "--json"], capture_output=True, text=True,
+                                timeout=30, env=dict(os.environ, **env))
+        leaker.send("exit")
+        leaker.close()
+        tracer.stop()
+    finally:
+        for _ in range(50):
+            try:
+                os.rmdir(path)
+                os.rmdir(os.path.dirname(path))
+                break
+            except OSError:
+                time.sleep(0.05)
+    said = [l for l in tracer.stderr if "no cgroup2 hierarchy" in l]
+    check(len(said) == 1 and "partial" in said[0], "the partial attribution said %d times"
+          % len(said))
+    cli = one(tracer.histories(rport=port), "client history")
+    check(cli.get("container_id") == ident and cli["cgroup"] == "/docker/" + ident,
+          "client history: %s" % cli)
+    srv = one(tracer.histories(lport=port), "server history")
+    check("container_id" not in srv, "server history: %s" % srv)
+    for r in tracer.records_of("close_wait_leak", lport=lport):
+        check(r.get("container_id") == ident, "leak: %s" % r)
+    mine = [json.loads(l) for l in report.stdout.splitlines()]
+    mine = [r for r in mine if r.get("lport") == lport]
+    check(len(mine) == 2 and all(r.get("container_id") == ident for r in mine),
+          "leaks --json: %s" % mine)
