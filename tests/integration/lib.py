@@ -257,6 +257,17 @@ class Peer:
             self.proc.kill()
 
 
+def leaking_server(port, count, *extra, **peer_kw):
+    """A loopback server that never closes what its count clients (made
+    here, and closed at once) leave it: returns the peer and its "held"
+    line (fd:client-port pairs)."""
+    server = Peer(None, "leak-serve", "127.0.0.1", str(port), str(count), *extra, **peer_kw)
+    server.expect("ready")
+    for _ in range(count):
+        socket.create_connection(("127.0.0.1", port)).close()
+    return server, server.expect("held")
+
+
 def listener(addr="127.0.0.1", family=socket.AF_INET, backlog=16):
     srv = socket.socket(family, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

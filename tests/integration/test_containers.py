@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 
-from lib import (TCPTRAIL, Peer, Tracer, check, free_port, one, wait_until)
+from lib import (TCPTRAIL, Peer, Tracer, check, free_port, leaking_server, one, wait_until)
 
 ID_A = "a1" * 32
 ID_B = "b2" * 32
@@ -236,11 +236,7 @@ def test_v1_only_host_attributes_by_owner():
         server.send("exit")
         server.close()
         lport = free_port()
-        leaker = Peer(None, "leak-serve", "127.0.0.1", str(lport), "2", wrap=wrap)
-        leaker.expect("ready")
-        for _ in range(2):
-            socket.create_connection(("127.0.0.1", lport)).close()
-        leaker.expect("held")
+        leaker, _ = leaking_server(lport, 2, wrap=wrap)
         wait_until(lambda: len(tracer.live_records("close_wait_leak", lport=lport)) == 2, 6,
                    "the leak reports")
         report = subprocess.run([TCPTRAIL, "leaks", "--json"], capture_output=True, text=True,

@@ -13,6 +13,7 @@ import time
 import urllib.parse
 
 from lib import (LIVE, ROOT, TCPTRAIL, Netns, Peer, TestFailure, Tracer, check, free_port,
+                 leaking_server,
                  netns_inode, netstat, run, wait_until)
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -137,11 +138,7 @@ def test_prometheus_scrapes_match_records_and_kernel():
             server.close()
             # a process named ttleakd leaking 3 CLOSE_WAIT sockets
             lport = free_port()
-            leaker = Peer(None, "leak-serve", "127.0.0.1", str(lport), "3", comm="ttleakd")
-            leaker.expect("ready")
-            for _ in range(3):
-                socket.create_connection(("127.0.0.1", lport)).close()
-            leaker.expect("held")
+            leaker, _ = leaking_server(lport, 3, comm="ttleakd")
             # a backlog-4 listener that never accepts, and 40 clients
             full = Peer(ns.b, "listen-only", "192.0.2.2", "7302", "4")
             full.expect("ready")

@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 
-from lib import TCPTRAIL, Peer, Tracer, check, free_port, listener
+from lib import TCPTRAIL, Tracer, check, free_port, leaking_server, listener
 
 
 def scenario():
@@ -44,11 +44,7 @@ def test_replay_equals_live():
     for json_out in (True, False):
         tracer = Tracer("--record", rec, "--leak-after", "1", json_out=json_out)
         port = free_port()
-        leaky = Peer(None, "leak-serve", "127.0.0.1", str(port), "3")
-        leaky.expect("ready")
-        for _ in range(3):
-            socket.create_connection(("127.0.0.1", port)).close()
-        leaky.expect("held")
+        leaky, _ = leaking_server(port, 3)
         scenario()
         time.sleep(1.6)
         tracer.stop()
