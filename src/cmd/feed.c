@@ -11,8 +11,10 @@ void feed_event(const struct tt_event *e, void *arg)
 		owned.cgroup = cgroups_of_pid(f->by_owner, e->pid, e->ts_ns);
 		e = &owned;
 	}
-	if (f->journal)
+	if (f->journal) {
+		cgroups_lookup(f->names, e->cgroup);
 		journal_event(f->journal, e);
+	}
 	if (f->lw)
 		listen_watch_event(f->lw, e);	/* takes the listener records, ignores the rest */
 	ingest_event(f->in, e);
@@ -21,8 +23,11 @@ void feed_event(const struct tt_event *e, void *arg)
 void feed_reconcile(struct feed *f, const struct tt_sock_record *v, size_t n,
 		    uint64_t started_ns, bool initial)
 {
-	if (f->journal)
+	if (f->journal) {
+		for (size_t i = 0; i < n; i++)
+			cgroups_lookup(f->names, v[i].cgroup);
 		journal_reconcile(f->journal, v, n, started_ns, initial);
+	}
 	ingest_reconcile(f->in, v, n, started_ns, initial);
 }
 

@@ -25,6 +25,10 @@ struct feed {
 	 * owner's cgroup (the socket carries none); NULL elsewhere
 	 */
 	struct cgroups *by_owner;
+	/* with a recording: cgroup ids are resolved before the records that
+	 * name them are written, so their names come first in the file
+	 */
+	struct cgroups *names;
 };
 
 /* A kernel record (the tracer's callback: arg is the feed). */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "cgroup_names.h"
 #include "clock.h"
 #include "conn_table.h"
 #include "emit.h"
@@ -48,6 +49,7 @@ int replay_main(struct options *o)
 	struct rst_reasons reasons;
 	struct journal_header h;
 	struct ingest *in = NULL;
+	struct cgroup_names *names = cgroup_names_new();
 	struct emitter em;
 	struct sink sink;
 	char err[200];
@@ -80,7 +82,14 @@ int replay_main(struct options *o)
 		p_err("out of memory");
 		goto cleanup;
 	}
+	if (!names) {
+		p_err("out of memory");
+		goto cleanup;
+	}
 	emitter_init(&em, &out);
+	/* the names the live run gave cgroup ids, from the recording */
+	em.cgroup_lookup = cgroup_names_lookup;
+	em.cgroup_ctx = names;
 	fmt_clock_set(&em.clock, h.mono_to_real_ns);
 	em.own_netns = h.own_netns;
 	em.rst_reasons = reasons.names;
@@ -95,7 +104,7 @@ int replay_main(struct options *o)
 	if (!o->json)
 		emit_text_header(&em);
 	t0 = clock_mono_ns();
-	frames = journal_replay(rfd, &h, in, err, sizeof(err));
+	frames = journal_replay(rfd, &h, in, cgroup_names_set, names, err, sizeof(err));
 	if (frames < 0) {
 		p_err("%s: %s", o->replay, err);
 		goto cleanup;
@@ -115,6 +124,7 @@ int replay_main(struct options *o)
 	ret = 0;
 cleanup:
 	ingest_free(in);
+	cgroup_names_free(names);
 	outbuf_free(&out);
 	outfile_close(fd);
 	if (rfd >= 0)

@@ -300,6 +300,11 @@ static int flush_outputs(struct tracing *t, struct outbuf *out)
 	return 0;
 }
 
+static void record_cgroup(void *journal, uint64_t id, const char *path)
+{
+	journal_cgroup(journal, id, path);
+}
+
 static void publish_metrics(struct tracing *t, uint64_t now)
 {
 	if (!t->http)
@@ -480,6 +485,8 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 		}
 		rfd = -1;	/* the writer owns it */
 		t.feed.journal = &journal;
+		t.feed.names = t.cgroups;
+		cgroups_observe(t.cgroups, record_cgroup, &journal);
 	}
 	tcfg.arg = &t.feed;
 	install_signals();

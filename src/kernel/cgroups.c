@@ -33,6 +33,8 @@ struct cgroups {
 	struct pid_entry pids[PID_CACHE];
 	size_t prefix_len;	/* of the mount point, stripped from paths */
 	bool said;		/* a failure of the lookups was said */
+	void (*observer)(void *ctx, uint64_t id, const char *path);
+	void *observer_ctx;
 	uint32_t n;
 	struct cgroup_entry v[CGROUPS_CACHE_MAX];
 	uint32_t slot[2 * CGROUPS_CACHE_MAX];	/* index + 1, open addressing */
@@ -202,6 +204,8 @@ static struct cgroup_entry *insert(struct cgroups *cg, uint64_t id, uint32_t slo
 	if (path)
 		cgroup_path_parse(path, &e->info.ids);
 	cg->slot[slot] = ++cg->n;
+	if (cg->observer)
+		cg->observer(cg->observer_ctx, id, path);
 	return e;
 }
 
@@ -302,6 +306,15 @@ uint64_t cgroups_of_pid(struct cgroups *cg, uint32_t pid, uint64_t now_ns)
 	}
 	*p = (struct pid_entry){ pid, now_ns, id };
 	return id;
+}
+
+void cgroups_observe(struct cgroups *cg, void (*fn)(void *ctx, uint64_t id, const char *path),
+		     void *ctx)
+{
+	if (cg) {
+		cg->observer = fn;
+		cg->observer_ctx = ctx;
+	}
 }
 
 const struct cgroup_info *cgroups_lookup_cb(void *ctx, uint64_t id)

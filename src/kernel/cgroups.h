@@ -37,6 +37,12 @@ void cgroups_close(struct cgroups *cg);
  */
 const struct cgroup_info *cgroups_lookup(struct cgroups *cg, uint64_t id);
 
+/* fn is told each id newly resolved (path NULL: gone), before any lookup
+ * returns it: how a recording learns the names.
+ */
+void cgroups_observe(struct cgroups *cg, void (*fn)(void *ctx, uint64_t id, const char *path),
+		     void *ctx);
+
 /* The same as a cgroup_lookup_fn (ctx: the cgroups). */
 const struct cgroup_info *cgroups_lookup_cb(void *ctx, uint64_t id);
 

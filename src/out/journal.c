@@ -152,6 +152,13 @@ void journal_leak(struct journal_writer *w, uint64_t cookie, uint64_t now_ns,
 	raw(w, owners, n * sizeof(*owners));
 }
 
+void journal_cgroup(struct journal_writer *w, uint64_t id, const char *path)
+{
+	size_t n = path ? strnlen(path, JOURNAL_MAX_CGROUP_PATH) : 0;
+
+	frame(w, JF_CGROUP, &id, sizeof(id), path, n);
+}
+
 void journal_batch_end(struct journal_writer *w)
 {
 	frame(w, JF_BATCH_END, NULL, 0, NULL, 0);
@@ -283,8 +290,8 @@ static const char *need_frame(struct reader *r, size_t n, long frames, bool *cle
 	return p;
 }
 
-long journal_replay(int fd, const struct journal_header *h, struct ingest *in, char *err,
-		    size_t errlen)
+long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
+		    journal_cgroup_fn on_cgroup, void *cgroup_ctx, char *err, size_t errlen)
 {
 	struct reader r = { .fd = fd, .cap = 4u << 20 };
 	struct journal_frame fr;
@@ -392,6 +399,22 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in, c
 		case JF_MARK_ALL:
 			ingest_mark_all_lost(in);
 			break;
+		case JF_CGROUP: {
+			char path[JOURNAL_MAX_CGROUP_PATH + 1];
+			size_t n = fr.len - 8;
+
+			if (fr.len < 8 || n > JOURNAL_MAX_CGROUP_PATH)
+				goto bad;
+			memcpy(v, p, 8);
+			memcpy(path, p + 8, n);
+			path[n] = '\0';
+			/* a path is text without NUL; gone is empty */
+			if (strlen(path) != n || (n && path[0] != '/'))
+				goto bad;
+			if (on_cgroup)
+				on_cgroup(cgroup_ctx, v[0], n ? path : NULL);
+			break;
+		}
 		case JF_EXPIRE:
 			if (fr.len != 8)
 				goto bad;

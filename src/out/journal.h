@@ -56,7 +56,11 @@ enum journal_frame_type {
 	JF_LEAK = 7,
 	JF_BATCH_END = 8,
 	JF_END = 9,
+	JF_CGROUP = 10,		/* a cgroup id's path, before the first record naming it */
 };
+
+/* The longest cgroup path a recording holds. */
+#define JOURNAL_MAX_CGROUP_PATH 4096
 
 struct journal_header {
 	char magic[8];
@@ -108,17 +112,23 @@ void journal_expire(struct journal_writer *w, uint64_t now_ns);
 void journal_leak(struct journal_writer *w, uint64_t cookie, uint64_t now_ns,
 		  const struct owner *owners, size_t n);
 void journal_batch_end(struct journal_writer *w);
+/* What cgroup id is called (path NULL: gone), so that replay shows what the
+ * live run showed.
+ */
+void journal_cgroup(struct journal_writer *w, uint64_t id, const char *path);
 
 /* Reading: fill h from the file open at fd, checking magic, version and
  * record sizes. On failure returns -1 with a sentence in err.
  */
 int journal_read_header(int fd, struct journal_header *h, char *err, size_t errlen);
 
-/* Feed every frame after the header h (read from fd) to in, reading fd in
- * large blocks. Returns frames replayed, or -1 with a sentence in err: a
+/* Feed every frame after the header h (read from fd) to in, and cgroup
+ * names to on_cgroup (may be NULL), reading fd in large blocks. Returns frames replayed, or -1 with a sentence in err: a
  * truncated, cut (no END frame) or corrupt file.
  */
-long journal_replay(int fd, const struct journal_header *h, struct ingest *in, char *err,
-		    size_t errlen);
+typedef void (*journal_cgroup_fn)(void *ctx, uint64_t id, const char *path);
+
+long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
+		    journal_cgroup_fn on_cgroup, void *cgroup_ctx, char *err, size_t errlen);
 
 #endif

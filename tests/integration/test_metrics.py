@@ -224,8 +224,8 @@ def test_endpoint_paths_series_linger_and_bind_failure():
     lport = srv.getsockname()[1]
     series = 'tcptrail_listener_accept_queue_limit'
     wait_until(lambda: sample_value(scrape(mport)[2], series, netns=str(os.stat(
-        "/proc/self/ns/net").st_ino), laddr="127.0.0.1", lport=str(lport)) == 8, 5,
-        "the listener's series")
+        "/proc/self/ns/net").st_ino), laddr="127.0.0.1", lport=str(lport), container="") == 8,
+        5, "the listener's series")
     check(scrape(mport, "/nope")[0] == 404, "unknown path not 404")
     check(scrape(mport, "/metrics/../etc/passwd")[0] == 404, "odd path not 404")
     conn = http.client.HTTPConnection("127.0.0.1", mport, timeout=5)
@@ -261,7 +261,7 @@ def test_endpoint_paths_series_linger_and_bind_failure():
             return False
         socket.create_connection(("127.0.0.1", peer_port)).close()
         return (sample_value(page, "tcptrail_connections_closed_total", role="active",
-                             end="orderly") or 0) >= 1
+                             end="orderly", container="") or 0) >= 1
     wait_until(counted, 4, "tcptrail top's endpoint to count connections")
     server.send("exit")
     server.close()

@@ -84,7 +84,7 @@ static void recording_round_trip(void)
 
 	fd = open(path, O_RDONLY);
 	CHECK(fd >= 0 && journal_read_header(fd, &h, err, sizeof(err)) == 0);
-	CHECK(journal_replay(fd, &h, b, err, sizeof(err)) > 0);
+	CHECK(journal_replay(fd, &h, b, NULL, NULL, err, sizeof(err)) > 0);
 	ingest_flush(b);
 	close(fd);
 	unlink(path);
