@@ -56,10 +56,16 @@ static struct metrics_conns *conns_of(struct metrics *m, uint64_t cgroup)
 	char id[CGROUP_SHORT_ID_LEN + 1];
 	struct metrics_conns *c;
 
+	/* a storm of one service's connections: the same cgroup in a row */
+	if (cgroup && cgroup == m->last_cgroup)
+		return &m->conns[m->last_slot];
 	container_of(m, cgroup, id);
 	for (uint32_t i = 0; i < m->nconns; i++)
-		if (!strcmp(m->conns[i].container, id))
+		if (!strcmp(m->conns[i].container, id)) {
+			m->last_cgroup = cgroup;
+			m->last_slot = i;
 			return &m->conns[i];
+		}
 	if (m->nconns == METRICS_CONTAINERS + 1) {
 		c = &m->conns[m->nconns++];
 		memset(c, 0, sizeof(*c));

@@ -76,6 +76,8 @@ struct metrics {
 	/* by container: [0] is no container, then in order of appearance */
 	struct metrics_conns conns[METRICS_CONTAINERS + 2];
 	uint32_t nconns;
+	uint64_t last_cgroup;	/* the cgroup conns_of() last placed, in */
+	uint32_t last_slot;
 	uint64_t lost[LOST_N_CAUSES];
 	uint32_t tracked[TT_TCP_MAX_STATES];
 	/* leaks by process name, most first; comms[ncomms - 1] may be "other" */
