@@ -319,24 +319,23 @@ static void publish_metrics(struct tracing *t, uint64_t now)
  * the old one). Everything before is flushed to the old file, whole lines
  * only, so no record is split or lost. Standard output is left alone.
  */
-static int reopen_output(struct tracing *t, struct outbuf *out)
+static void reopen_output(struct tracing *t, struct outbuf *out)
 {
 	const char *path = t->o->output;
 	int fd;
 
 	reopen = 0;
 	if (!path || !strcmp(path, "-"))
-		return 0;
+		return;
 	fd = outfile_open(path);
 	if (fd < 0) {
 		p_warn("still writing to the old '%s'", path);
-		return 0;
+		return;
 	}
 	outfile_close(out->fd);
 	out->fd = fd;
 	out->regular = -1;
 	p_info("reopened '%s'", path);
-	return 0;
 }
 
 static int loop(struct tracing *t, struct outbuf *out)
@@ -359,8 +358,8 @@ static int loop(struct tracing *t, struct outbuf *out)
 		feed_batch_end(&t->feed);
 		if (flush_outputs(t, out))
 			return -1;
-		if (reopen && reopen_output(t, out))
-			return -1;
+		if (reopen)
+			reopen_output(t, out);
 		if (now - t->published_ns >= METRICS_PUBLISH_NS)
 			publish_metrics(t, now);
 	}

@@ -66,17 +66,11 @@ static struct metrics_conns *conns_of(struct metrics *m, uint64_t cgroup)
 			m->last_slot = i;
 			return &m->conns[i];
 		}
-	if (m->nconns == METRICS_CONTAINERS + 1) {
-		c = &m->conns[m->nconns++];
-		memset(c, 0, sizeof(*c));
-		strcpy(c->container, "other");
-		return c;
-	}
-	if (m->nconns > METRICS_CONTAINERS + 1)
+	if (m->nconns == METRICS_CONTAINERS + 2)
 		return &m->conns[METRICS_CONTAINERS + 1];
 	c = &m->conns[m->nconns++];
 	memset(c, 0, sizeof(*c));
-	memcpy(c->container, id, sizeof(id));
+	strcpy(c->container, m->nconns == METRICS_CONTAINERS + 2 ? "other" : id);
 	return c;
 }
 

@@ -68,38 +68,35 @@ static char *read_text(const char *path)
 	return buf;
 }
 
-static bool find_mount(char *mount, size_t len)
+/* The cgroup2 mount point, looked up once; NULL when there is none. */
+static const char *cgroup2_mount(void)
 {
+	static char mount[4096];
+	static int found = -1;
 	const char *force = getenv("TCPTRAIL_CGROUP");
 	char *info;
-	bool found;
 
-	if (force && !strcmp(force, "v1"))
-		return false;
-	info = read_text("/proc/self/mountinfo");
-	found = info && cgroup_path_find_mount(info, mount, len);
-	free(info);
-	return found;
+	if (found < 0) {
+		info = force && !strcmp(force, "v1") ? NULL : read_text("/proc/self/mountinfo");
+		found = info && cgroup_path_find_mount(info, mount, sizeof(mount));
+		free(info);
+	}
+	return found ? mount : NULL;
 }
 
 bool cgroups_v2(void)
 {
-	static int v2 = -1;
-	char mount[4096];
-
-	if (v2 < 0)
-		v2 = find_mount(mount, sizeof(mount));
-	return v2;
+	return cgroup2_mount() != NULL;
 }
 
 struct cgroups *cgroups_open(void)
 {
-	char mount[4096];
+	const char *mount = cgroup2_mount();
 	struct cgroups *cg = calloc(1, sizeof(*cg));
 
 	if (!cg)
 		return NULL;
-	if (!find_mount(mount, sizeof(mount))) {
+	if (!mount) {
 		p_warn("no cgroup2 hierarchy: sockets are attributed to cgroups and containers "
 		       "through the process that owns them, which is partial (records made in "
 		       "softirq, listeners and sockets open at start name none)");
