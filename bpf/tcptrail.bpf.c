@@ -241,6 +241,125 @@ static __always_inline void send_child_start(struct sock *sk, __u64 cookie)
 	bpf_map_delete_elem(&child_starts, &key);
 }
 
+/* When a retransmitted SYN-ACK's request first sent one, by the request's
+ * tuple: the child that completes the handshake finds it here (the request
+ * socket itself is out of reach from the child's transition). LRU: a
+ * handshake that never completes leaves its entry to be pushed out.
+ */
+struct synack_key {
+	__u8 saddr[TT_ADDR_LEN];
+	__u8 daddr[TT_ADDR_LEN];
+	__u32 netns;
+	__u16 sport;
+	__u16 dport;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct synack_key);
+	__type(value, __u64);
+} synack_first SEC(".maps");
+
+/* Threads inside shutdown(SHUT_WR or SHUT_RDWR), set and cleared by the
+ * syscall tracepoints: a FIN sent while the marker is up came from
+ * shutdown(). LRU: a marker whose exit was skipped cannot pile up.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} shutting_down SEC(".maps");
+
+/* Ticks per second, measured by userspace (0 until then: ages unknown). */
+__u32 hz;
+
+static __always_inline void synack_key_of(struct synack_key *k, const struct tt_event *e)
+{
+	__builtin_memcpy(k->saddr, e->saddr, sizeof(k->saddr));
+	__builtin_memcpy(k->daddr, e->daddr, sizeof(k->daddr));
+	k->netns = e->netns;
+	k->sport = e->sport;
+	k->dport = e->dport;
+}
+
+static __always_inline bool in_shutdown(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	return bpf_map_lookup_elem(&shutting_down, &tid) != NULL;
+}
+
+static __always_inline void fill_estab(struct tt_event *e, struct sock *sk, int oldstate)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	/* srtt_us is stored left-shifted by 3 (tcp_rtt_estimator()) */
+	e->estab.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	/* a child starts with its request's num_retrans
+	 * (tcp_create_openreq_child()); a client counts its SYNs
+	 */
+	e->estab.retrans = BPF_CORE_READ(tp, total_retrans);
+	if (oldstate == TT_TCP_SYN_RECV && e->estab.retrans) {
+		struct synack_key k;
+		__u64 *us;
+
+		synack_key_of(&k, e);
+		us = bpf_map_lookup_elem(&synack_first, &k);
+		if (us) {
+			e->estab.synack_us = *us;
+			bpf_map_delete_elem(&synack_first, &k);
+		}
+	}
+}
+
+#define TT_ETIMEDOUT 110	/* errno: the same number on every architecture Linux
+				 * has BTF for but alpha, mips, parisc, sparc
+				 */
+
+static __always_inline void fill_close(struct tt_event *e, struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
+	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+
+	e->close.bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	e->close.bytes_received = BPF_CORE_READ(tp, bytes_received);
+	e->close.total_retrans = BPF_CORE_READ(tp, total_retrans);
+	e->close.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	e->close.sk_err = BPF_CORE_READ(sk, sk_err);
+	e->close.ack_idle_ms = ~0u;
+	/* Never grafted onto a struct socket (inet_accept()) and not orphaned
+	 * by a close either: it never left the accept queue.
+	 */
+	if (!BPF_CORE_READ(sk, sk_socket) &&
+	    !(flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DEAD))))
+		e->flags |= TT_F_UNACCEPTED;
+	if (e->close.sk_err != TT_ETIMEDOUT)
+		return;
+	/* tcp_write_err() purged the write queue (packets_out is 0 now), but
+	 * the sequence numbers still say what was outstanding.
+	 */
+	__u32 una = BPF_CORE_READ(tp, snd_una), nxt = BPF_CORE_READ(tp, snd_nxt);
+
+	if (una != nxt)
+		e->flags |= TT_F_UNACKED;
+	if (BPF_CORE_READ(tp, write_seq) != nxt)
+		e->flags |= TT_F_UNSENT;
+	if (flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_KEEPOPEN)))
+		e->flags |= TT_F_KEEPALIVE;
+	if (BPF_CORE_READ(icsk, icsk_user_timeout))
+		e->flags |= TT_F_USER_TIMEOUT;
+	e->close.probes = BPF_CORE_READ(icsk, icsk_probes_out);
+	e->close.rto_retrans = BPF_CORE_READ(icsk, icsk_retransmits);
+	if (hz) {
+		__u32 ticks = (__u32)bpf_jiffies64() - BPF_CORE_READ(tp, rcv_tstamp);
+
+		e->close.ack_idle_ms = (__u32)((__u64)ticks * 1000 / hz);
+	}
+}
+
 static __always_inline void record_set_state(struct sock *sk, int oldstate, int newstate)
 {
 	__u64 cookie;
@@ -260,17 +379,13 @@ static __always_inline void record_set_state(struct sock *sk, int oldstate, int 
 	fill_full_sock(e, sk);
 	e->oldstate = oldstate;
 	e->newstate = newstate;
-	__builtin_memset(&e->close, 0, sizeof(e->close));
-	if (newstate == TT_TCP_CLOSE) {
-		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-
-		e->close.bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-		e->close.bytes_received = BPF_CORE_READ(tp, bytes_received);
-		e->close.total_retrans = BPF_CORE_READ(tp, total_retrans);
-		/* srtt_us is stored left-shifted by 3 (tcp_rtt_estimator()) */
-		e->close.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-		e->close.sk_err = BPF_CORE_READ(sk, sk_err);
-	}
+	__builtin_memset(&e->estab, 0, sizeof(e->estab));
+	if (newstate == TT_TCP_CLOSE)
+		fill_close(e, sk);
+	else if (newstate == TT_TCP_ESTABLISHED)
+		fill_estab(e, sk, oldstate);
+	else if (newstate == TT_TCP_FIN_WAIT1 && in_shutdown())
+		e->flags |= TT_F_SHUTDOWN;
 	submit_event(e);
 }
 
@@ -336,6 +451,18 @@ int BPF_PROG(handle_set_state_nested, struct sock *sk, int oldstate, int newstat
 	return 0;
 }
 
+static __always_inline void remember_synack(const struct tt_event *e,
+					    const struct request_sock *req)
+{
+	__u64 us = BPF_CORE_READ((const struct tcp_request_sock *)req, snt_synack);
+	struct synack_key k;
+
+	if (!us)
+		return;
+	synack_key_of(&k, e);
+	bpf_map_update_elem(&synack_first, &k, &us, BPF_NOEXIST);
+}
+
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(handle_synack_retransmit, struct sock *sk, struct request_sock *req)
 {
@@ -355,6 +482,7 @@ int BPF_PROG(handle_synack_retransmit, struct sock *sk, struct request_sock *req
 	e->queue.synq_len = BPF_CORE_READ(icsk, icsk_accept_queue.qlen.counter);
 	e->queue.drops = tt_sk_drops(sk);
 	e->cgroup = tt_sk_cgroup(sk);
+	remember_synack(e, req);
 	submit_event(e);
 	return 0;
 }
@@ -444,5 +572,90 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, int reason)
 	e->oldstate = e->newstate = TT_TCP_LISTEN;
 	__builtin_memset(&e->close, 0, sizeof(e->close));
 	submit_event(e);
+	return 0;
+}
+
+/* accept() and accept4() returned a new descriptor: find its socket through
+ * the task's file table, and name the accepting task as its owner. Classic
+ * syscall tracepoints (no BTF arguments): every pointer is read with CO-RE.
+ */
+#define TT_S_IFMT 00170000
+#define TT_S_IFSOCK 0140000
+
+static __always_inline int record_accept(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt;
+	struct file **fds, *f = NULL;
+	struct socket *sock;
+	struct sock *sk;
+	struct tt_event *e;
+	__u64 cookie;
+
+	if (fd < 0)
+		return 0;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd) || !f)
+		return 0;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & TT_S_IFMT) != TT_S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(f, private_data);
+	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk || tt_sk_protocol(sk) != IPPROTO_TCP)
+		return 0;
+	/* named by its transitions already: the child's first one runs before
+	 * accept() can take it (the listener's queue holds it under its lock)
+	 */
+	cookie = tt_sock_id_read(sk);
+	if (!cookie)
+		return 0;
+	e = reserve_event(cookie);
+	if (!e)
+		return 0;
+	fill_common(e, TT_EV_ACCEPT, cookie);
+	fill_full_sock(e, sk);
+	e->flags = TT_F_OWNER_CTX;
+	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__builtin_memset(&e->close, 0, sizeof(e->close));
+	submit_event(e);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int handle_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return record_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int handle_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return record_accept(ctx->ret);
+}
+
+#define TT_SHUT_WR 1
+#define TT_SHUT_RDWR 2
+
+SEC("tracepoint/syscalls/sys_enter_shutdown")
+int handle_shutdown_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u8 one = 1;
+	long how = (long)ctx->args[1];
+
+	if (how == TT_SHUT_WR || how == TT_SHUT_RDWR)
+		bpf_map_update_elem(&shutting_down, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_shutdown")
+int handle_shutdown_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&shutting_down, &tid);
 	return 0;
 }

@@ -24,6 +24,9 @@ enum tt_event_type {
 	TT_EV_RESET_SENT = 3,	    /* tcp:tcp_send_reset */
 	TT_EV_RESET_RECV = 4,	    /* tcp:tcp_receive_reset */
 	TT_EV_LISTEN_OVERFLOW = 5,  /* skb:kfree_skb, reason TCP_LISTEN_OVERFLOW */
+	TT_EV_ACCEPT = 6,	    /* syscalls:sys_exit_accept4/accept returned this
+				     * socket; pid/comm are the accepting task's
+				     */
 };
 
 enum tt_event_flags {
@@ -35,6 +38,17 @@ enum tt_event_flags {
 	TT_F_OWNER_CTX = 1 << 0,
 	/* The socket in a reset event was a timewait or request socket. */
 	TT_F_MINISOCK = 1 << 1,
+	/* -> FIN_WAIT1: the FIN was sent by shutdown(), not close(). */
+	TT_F_SHUTDOWN = 1 << 2,
+	/* -> CLOSE: the socket was never attached to a file (a passive child
+	 * that closed while still in its listener's accept queue).
+	 */
+	TT_F_UNACCEPTED = 1 << 3,
+	/* -> CLOSE with sk_err ETIMEDOUT: the socket's state when it gave up. */
+	TT_F_UNACKED = 1 << 4,	    /* sent data the peer never acknowledged */
+	TT_F_UNSENT = 1 << 5,	    /* data queued but not sent (zero window) */
+	TT_F_KEEPALIVE = 1 << 6,    /* SO_KEEPALIVE was on */
+	TT_F_USER_TIMEOUT = 1 << 7, /* TCP_USER_TIMEOUT was set */
 };
 
 /* Socket state numbers: the kernel's TCP_* values, also exported as BPF_TCP_*
@@ -62,8 +76,25 @@ struct tt_close_info {
 	__u64 bytes_received;
 	__u32 total_retrans;
 	__u32 srtt_us;
-	__s32 sk_err;
-	__u32 pad;
+	__s16 sk_err;
+	/* Only when sk_err is ETIMEDOUT, else 0: what the timers had done. */
+	__u8 probes;		/* icsk_probes_out: keepalive/zero-window probes unanswered */
+	__u8 rto_retrans;	/* icsk_retransmits: timeouts of the unacknowledged data */
+	__u32 ack_idle_ms;	/* since the peer's last ACK (tp->rcv_tstamp); ~0 unknown */
+};
+
+/* A handshake's figures, on the transition to ESTABLISHED. */
+struct tt_estab_info {
+	/* passive, SYN-ACK retransmitted: when the first SYN-ACK left
+	 * (tcp_request_sock.snt_synack, monotonic us); 0 unknown
+	 */
+	__u64 synack_us;
+	/* the first RTT sample: for a passive child whose SYN-ACK was not
+	 * retransmitted, first SYN-ACK to completing ACK (tcp_synack_rtt_meas())
+	 */
+	__u32 srtt_us;
+	__u32 retrans;		/* SYNs (active) or SYN-ACKs (passive) retransmitted */
+	__u64 pad[2];
 };
 
 /* A listener's queues, snapshotted when it retransmits a SYN-ACK. */
@@ -92,7 +123,8 @@ struct tt_event {
 	__u16 reason;	    /* resets: enum sk_rst_reason where the kernel has it */
 	char comm[TT_COMM_LEN];
 	union {
-		struct tt_close_info close;
+		struct tt_close_info close;	/* -> CLOSE */
+		struct tt_estab_info estab;	/* -> ESTABLISHED */
 		struct tt_queue_info queue;
 	};
 	__u64 cgroup;	    /* the socket's cgroup v2 id (a listener's for its

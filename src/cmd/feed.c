@@ -15,8 +15,14 @@ void feed_event(const struct tt_event *e, void *arg)
 		cgroups_lookup(f->names, e->cgroup);
 		journal_event(f->journal, e);
 	}
-	if (f->lw)
+	if (f->lw && e->type == TT_EV_ACCEPT) {
+		uint64_t wait = 0;
+		bool waited = ingest_accept_wait(f->in, e, &wait);
+
+		listen_watch_accept(f->lw, e, waited, wait);
+	} else if (f->lw) {
 		listen_watch_event(f->lw, e);	/* takes the listener records, ignores the rest */
+	}
 	ingest_event(f->in, e);
 }
 

@@ -494,6 +494,7 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	em.rst_reasons = tracer_rst_reasons(t.tr)->names;
 	em.n_rst_reasons = tracer_rst_reasons(t.tr)->n;
 	snapshot_open(&t.snap);
+	tracer_set_hz(t.tr, snapshot_hz(&t.snap));
 	/* everything is loaded and attached: keep only what tracing uses */
 	privs_drop();
 	if (t.http && metrics_http_start(t.http))

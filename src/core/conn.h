@@ -39,6 +39,23 @@ enum conn_flags {
 	CONN_SWEEP = 1 << 10,	   /* reconcile: found in the kernel's list */
 	CONN_LEAK_REPORTED = 1 << 11, /* reported as a CLOSE_WAIT leak, not resolved */
 	CONN_REFERENCED = 1 << 12, /* conn_table's: used since it last passed the eviction hand */
+	CONN_HS_SEEN = 1 << 13,	   /* its handshake's completion was recorded */
+};
+
+/* Did the application take a passive connection from the accept queue? */
+enum conn_accept {
+	ACCEPT_UNKNOWN = 0,	/* not seen: a path not traced (io_uring), no hooks, or
+				 * a history not wholly seen
+				 */
+	ACCEPT_YES,		/* accept()/accept4() returned it */
+	ACCEPT_NO,		/* closed while still queued */
+};
+
+/* Which call sent our FIN, when we closed first. */
+enum conn_fin_by {
+	FIN_BY_UNKNOWN = 0,
+	FIN_BY_CLOSE,
+	FIN_BY_SHUTDOWN,
 };
 
 struct conn {
@@ -60,6 +77,15 @@ struct conn {
 	uint8_t closer;		     /* enum conn_closer: who sent the first FIN */
 	char comm[TT_COMM_LEN];
 	uint32_t leak_pid;	     /* owner named when reported as a leak */
+	uint64_t handshake_ns;	     /* 0: not known */
+	/* when accept() returned it; 0: not seen. From then on pid/comm name
+	 * the accepting task and no later one: the truest owner there is.
+	 */
+	uint64_t accept_ns;
+	uint8_t hs_retrans;	     /* SYNs or SYN-ACKs retransmitted, if established */
+	uint8_t accepted;	     /* enum conn_accept */
+	uint8_t fin_by;		     /* enum conn_fin_by */
+	uint8_t close_flags;	     /* the CLOSE record's flags (enum tt_event_flags) */
 };
 
 #endif

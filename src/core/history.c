@@ -25,7 +25,7 @@ static void note_owner(struct conn *c, const struct tt_event *e)
 	 */
 	if (e->cgroup && !c->cgroup)
 		c->cgroup = e->cgroup;
-	if (!(e->flags & TT_F_OWNER_CTX))
+	if (!(e->flags & TT_F_OWNER_CTX) || c->accepted == ACCEPT_YES)
 		return;
 	c->pid = e->pid;
 	memcpy(c->comm, e->comm, sizeof(c->comm));
@@ -117,6 +117,57 @@ void history_seed(struct conn *c, const struct tt_sock_record *r, uint64_t now_n
 	append_state(c, r->state, now_ns);
 }
 
+/* The handshake's length: the client's from its own transitions; a passive
+ * child's from the kernel's SYN-ACK figures, since its first transition
+ * comes only with the completing ACK.
+ */
+static void note_handshake(struct conn *c, const struct tt_event *e, uint8_t last)
+{
+	const struct tt_estab_info *h = &e->estab;
+
+	if (c->nstates == 0 || (c->flags & CONN_PREEXISTING))
+		return;
+	c->hs_retrans = h->retrans > UINT8_MAX ? UINT8_MAX : (uint8_t)h->retrans;
+	if (last == TT_TCP_SYN_SENT && c->role == ROLE_ACTIVE) {
+		c->handshake_ns = e->ts_ns - c->entered[c->nstates - 1];
+	} else if (last == TT_TCP_SYN_RECV && c->role == ROLE_PASSIVE) {
+		/* With a retransmitted SYN-ACK the kernel takes no RTT sample
+		 * from it (tcp_synack_rtt_meas()): the first one's send time
+		 * is needed instead.
+		 */
+		if (!h->retrans && h->srtt_us)
+			c->handshake_ns = (uint64_t)h->srtt_us * 1000;
+		else if (h->retrans && h->synack_us && h->synack_us * 1000 < e->ts_ns)
+			c->handshake_ns = e->ts_ns - h->synack_us * 1000;
+	}
+	c->flags |= CONN_HS_SEEN;
+}
+
+void history_on_accept(struct conn *c, const struct tt_event *e)
+{
+	if (c->role != ROLE_PASSIVE || c->accept_ns)
+		return;
+	note_owner(c, e);
+	c->accepted = ACCEPT_YES;
+	c->accept_ns = e->ts_ns;
+}
+
+uint64_t history_established_at(const struct conn *c)
+{
+	uint64_t born = 0;
+
+	if (c->role != ROLE_PASSIVE || (c->flags & CONN_PREEXISTING))
+		return 0;
+	for (uint8_t i = 0; i < c->nstates; i++) {
+		if (c->states[i] == TT_TCP_ESTABLISHED)
+			return c->entered[i];
+		/* the child is made (SYN_RECV) by the same ACK that completes it */
+		if (c->states[i] == TT_TCP_SYN_RECV && !born)
+			born = c->entered[i];
+	}
+	return born;
+}
+
 void history_on_state(struct conn *c, const struct tt_event *e)
 {
 	uint8_t last = c->nstates ? c->states[c->nstates - 1] : TT_TCP_CLOSE;
@@ -133,6 +184,9 @@ void history_on_state(struct conn *c, const struct tt_event *e)
 	case TT_TCP_FIN_WAIT1:
 		if (c->closer == CLOSER_NONE)
 			c->closer = CLOSER_LOCAL;
+		/* only the owner's own call moves a socket to FIN_WAIT1 */
+		if (e->flags & TT_F_OWNER_CTX)
+			c->fin_by = (e->flags & TT_F_SHUTDOWN) ? FIN_BY_SHUTDOWN : FIN_BY_CLOSE;
 		break;
 	case TT_TCP_CLOSE_WAIT:
 		if (c->closer == CLOSER_NONE)
@@ -145,7 +199,14 @@ void history_on_state(struct conn *c, const struct tt_event *e)
 		break;
 	case TT_TCP_CLOSE:
 		c->close = e->close;
+		c->close_flags = e->flags;
 		c->flags |= CONN_CLOSED;
+		if (c->role == ROLE_PASSIVE && c->accepted == ACCEPT_UNKNOWN &&
+		    (e->flags & TT_F_UNACCEPTED))
+			c->accepted = ACCEPT_NO;
+		break;
+	case TT_TCP_ESTABLISHED:
+		note_handshake(c, e, last);
 		break;
 	default:
 		break;
@@ -172,6 +233,41 @@ bool history_begins_life(const struct tt_event *e)
 	return begins_life(e->oldstate, e->newstate);
 }
 
+/* Which timer gave up, from the socket's state at its CLOSE (tcp_write_err()
+ * and the keepalive timer both end in ETIMEDOUT). TCP_USER_TIMEOUT replaces
+ * the retry limits of both timers, so when it is set it decided.
+ */
+static uint8_t timeout_kind(const struct conn *c)
+{
+	uint8_t f = c->close_flags;
+
+	if (f & TT_F_USER_TIMEOUT)
+		return END_USER_TIMEOUT;
+	if ((f & TT_F_UNACKED) && c->close.rto_retrans)
+		return END_RETRANSMIT_TIMEOUT;
+	if ((f & TT_F_UNSENT) && c->close.probes)
+		return END_ZERO_WINDOW_TIMEOUT;
+	if ((f & TT_F_KEEPALIVE) && c->close.probes)
+		return END_KEEPALIVE_TIMEOUT;
+	return END_TIMEOUT;	/* a recording without these facts */
+}
+
+/* How many probes or retransmits the timer that gave up had made. */
+static int16_t timeout_attempts(const struct conn *c, uint8_t end)
+{
+	switch (end) {
+	case END_RETRANSMIT_TIMEOUT:
+		return c->close.rto_retrans;
+	case END_KEEPALIVE_TIMEOUT:
+	case END_ZERO_WINDOW_TIMEOUT:
+		return c->close.probes;
+	case END_USER_TIMEOUT:
+		return (c->close_flags & TT_F_UNACKED) ? c->close.rto_retrans : c->close.probes;
+	default:
+		return -1;
+	}
+}
+
 /* How a history that reached CLOSE ended. 'before' is the state it closed
  * from. Resets are the strongest evidence, then the socket's error, then the
  * path taken.
@@ -182,13 +278,14 @@ static uint8_t end_of_closed(const struct conn *c, uint8_t before)
 
 	if (c->flags & CONN_RST_RECV)
 		return before == TT_TCP_SYN_SENT ? END_REFUSED : END_RST_RECEIVED;
-	if (c->flags & CONN_RST_SENT)
+	/* the keepalive timer resets the connection as it gives up */
+	if ((c->flags & CONN_RST_SENT) && c->close.sk_err != ETIMEDOUT)
 		return END_RST_SENT;
 	switch (c->close.sk_err) {
 	case ECONNREFUSED:
 		return END_REFUSED;
 	case ETIMEDOUT:
-		return handshake ? END_HANDSHAKE_TIMEOUT : END_TIMEOUT;
+		return handshake ? END_HANDSHAKE_TIMEOUT : timeout_kind(c);
 	case ECONNRESET:
 	case EPIPE:
 		/* tcp_reset(): EPIPE when the reset hit CLOSE_WAIT */
@@ -205,6 +302,43 @@ static uint8_t end_of_closed(const struct conn *c, uint8_t before)
 	default:
 		return END_CLOSED;
 	}
+}
+
+/* The half-closed span: from entering FIN_WAIT1 by shutdown() to the state
+ * after FIN_WAIT2 (or CLOSING): the peer's FIN, or our close handing the
+ * socket to a FIN_WAIT2 timewait.
+ */
+static uint64_t half_close(const struct conn *c)
+{
+	for (uint8_t i = 0; i + 1 < c->nstates; i++) {
+		if (c->states[i] != TT_TCP_FIN_WAIT1)
+			continue;
+		for (uint8_t j = i + 1; j < c->nstates; j++)
+			if (c->states[j] != TT_TCP_FIN_WAIT2)
+				return c->entered[j] - c->entered[i];
+		break;
+	}
+	return DURATION_UNKNOWN;
+}
+
+static void summarize_phases(const struct conn *c, struct history_summary *s)
+{
+	uint64_t est;
+
+	s->handshake_ns = c->handshake_ns ? c->handshake_ns : DURATION_UNKNOWN;
+	s->handshake_retrans = (c->flags & CONN_HS_SEEN) ? c->hs_retrans : -1;
+	s->accepted = c->role == ROLE_PASSIVE ? c->accepted : ACCEPT_UNKNOWN;
+	s->accept_wait_ns = DURATION_UNKNOWN;
+	est = history_established_at(c);
+	if (s->accepted == ACCEPT_YES && est)
+		s->accept_wait_ns = c->accept_ns > est ? c->accept_ns - est : 0;
+	s->fin_by = s->closer == CLOSER_LOCAL || s->closer == CLOSER_SIMULTANEOUS
+			    ? c->fin_by : FIN_BY_UNKNOWN;
+	s->half_close_ns = s->fin_by == FIN_BY_SHUTDOWN ? half_close(c) : DURATION_UNKNOWN;
+	s->timeout_attempts = timeout_attempts(c, s->end);
+	s->last_ack_age_ns = DURATION_UNKNOWN;
+	if (s->timeout_attempts >= 0 && c->close.ack_idle_ms != ~0u)
+		s->last_ack_age_ns = (uint64_t)c->close.ack_idle_ms * 1000000ull;
 }
 
 void history_summarize(const struct conn *c, struct history_summary *s)
@@ -259,6 +393,7 @@ void history_summarize(const struct conn *c, struct history_summary *s)
 	}
 	s->complete = !(c->flags & (CONN_PREEXISTING | CONN_LOST | CONN_GAP |
 				    CONN_TRUNCATED | CONN_EVICTED | CONN_VANISHED));
+	summarize_phases(c, s);
 }
 
 const char *conn_role_name(uint8_t role)
@@ -289,6 +424,11 @@ const char *conn_closer_name(uint8_t closer)
 	}
 }
 
+const char *conn_fin_by_name(uint8_t fin_by)
+{
+	return fin_by == FIN_BY_CLOSE ? "close" : fin_by == FIN_BY_SHUTDOWN ? "shutdown" : NULL;
+}
+
 const char *conn_end_name(uint8_t end)
 {
 	static const char *const names[] = {
@@ -301,6 +441,10 @@ const char *conn_end_name(uint8_t end)
 		[END_TIMEOUT] = "timeout",
 		[END_CLOSED] = "closed",
 		[END_UNKNOWN] = "unknown",
+		[END_RETRANSMIT_TIMEOUT] = "retransmit_timeout",
+		[END_KEEPALIVE_TIMEOUT] = "keepalive_timeout",
+		[END_USER_TIMEOUT] = "user_timeout",
+		[END_ZERO_WINDOW_TIMEOUT] = "zero_window_timeout",
 	};
 
 	return end < sizeof(names) / sizeof(names[0]) ? names[end] : "unknown";

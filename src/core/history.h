@@ -20,6 +20,12 @@ enum conn_end {
 	END_TIMEOUT,		/* retransmissions or keepalives gave up */
 	END_CLOSED,		/* closed without FIN exchange or reset (e.g. listener gone) */
 	END_UNKNOWN,		/* gone from the kernel without a CLOSE we saw */
+	/* END_TIMEOUT told apart by the socket's state when it gave up */
+	END_RETRANSMIT_TIMEOUT,	/* sent data never acknowledged */
+	END_KEEPALIVE_TIMEOUT,	/* keepalive probes unanswered */
+	END_USER_TIMEOUT,	/* TCP_USER_TIMEOUT set: it decided */
+	END_ZERO_WINDOW_TIMEOUT,/* window probes unanswered (data waiting) */
+	END_N,
 };
 
 #define DURATION_UNKNOWN UINT64_MAX
@@ -34,6 +40,24 @@ struct history_summary {
 	uint8_t closer;		/* enum conn_closer */
 	bool tw_inferred;	/* last state TIME_WAIT reconstructed, not seen */
 	bool complete;
+	/* Handshake: active, SYN_SENT to ESTABLISHED; passive, first SYN-ACK
+	 * sent to the completing ACK. DURATION_UNKNOWN if not known.
+	 */
+	uint64_t handshake_ns;
+	int16_t handshake_retrans;	/* SYNs / SYN-ACKs retransmitted; -1 unknown */
+	uint8_t accepted;		/* enum conn_accept (passive only) */
+	uint8_t fin_by;			/* enum conn_fin_by */
+	/* handshake completion (entering the accept queue) to accept() */
+	uint64_t accept_wait_ns;
+	/* our FIN by shutdown() to the end of the half-closed span: the peer's
+	 * FIN, or our own close
+	 */
+	uint64_t half_close_ns;
+	/* timeouts: since the peer's last ACK, and the probes or retransmits
+	 * the timer made (-1, DURATION_UNKNOWN: not a timeout, or not known)
+	 */
+	uint64_t last_ack_age_ns;
+	int16_t timeout_attempts;
 };
 
 /* Start c (zeroed but for its cookie) from the first record seen for it.
@@ -49,6 +73,14 @@ void history_seed(struct conn *c, const struct tt_sock_record *r, uint64_t now_n
 
 /* Apply a state transition to a started history. */
 void history_on_state(struct conn *c, const struct tt_event *e);
+
+/* accept() returned this socket (a TT_EV_ACCEPT record). */
+void history_on_accept(struct conn *c, const struct tt_event *e);
+
+/* When c finished its handshake: the time it entered the accept queue, for
+ * a passive socket. 0 if not seen.
+ */
+uint64_t history_established_at(const struct conn *c);
 
 /* Note a reset sent or received on this socket. */
 void history_on_reset(struct conn *c, const struct tt_event *e);
@@ -71,5 +103,6 @@ void history_summarize(const struct conn *c, struct history_summary *s);
 const char *conn_role_name(uint8_t role);
 const char *conn_closer_name(uint8_t closer); /* NULL for CLOSER_NONE */
 const char *conn_end_name(uint8_t end);
+const char *conn_fin_by_name(uint8_t fin_by);	/* NULL for unknown */
 
 #endif

@@ -210,6 +210,9 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 		history_on_state(c, e);
 		count_state(in, c, 1);
 		conn_table_touch(in->table, c);
+		if (e->newstate == TT_TCP_ESTABLISHED && c->handshake_ns &&
+		    in->tap.ops->handshake)
+			in->tap.ops->handshake(in->tap.ctx, c, c->handshake_ns);
 		/* after the transition, so the record says where it went */
 		if (leaking && e->newstate != TT_TCP_CLOSE_WAIT)
 			resolve_leak(in, c, leak_since, e->ts_ns);
@@ -241,6 +244,16 @@ void ingest_event(struct ingest *in, const struct tt_event *e)
 	case TT_EV_SYNACK_RETRANS:
 	case TT_EV_LISTEN_OVERFLOW:
 		break;
+	case TT_EV_ACCEPT: {
+		/* folded into the history; no record of its own */
+		struct conn *c = conn_table_find(in->table, e->cookie);
+
+		if (c)
+			history_on_accept(c, e);
+		else
+			in->stats.accepts_unmatched++;
+		return;
+	}
 	default:
 		return;
 	}
@@ -425,8 +438,10 @@ void ingest_report_leak(struct ingest *in, uint64_t cookie, uint64_t now_ns,
 		return;
 	since = close_wait_since(c);
 	c->flags |= CONN_LEAK_REPORTED;
-	/* The descriptor holder is the owner, whatever task ran before. */
-	if (n) {
+	/* The descriptor holder is the owner, whatever task ran before
+	 * (but the task that accepted it stays its owner).
+	 */
+	if (n && c->accepted != ACCEPT_YES) {
 		c->pid = owners[0].pid;
 		memcpy(c->comm, owners[0].comm, sizeof(c->comm));
 		c->flags |= CONN_OWNER_SEEN;
@@ -452,6 +467,17 @@ void ingest_note_cgroup(struct ingest *in, uint64_t cookie, uint64_t id)
 
 	if (c && !c->cgroup)
 		c->cgroup = id;
+}
+
+bool ingest_accept_wait(const struct ingest *in, const struct tt_event *e, uint64_t *wait_ns)
+{
+	const struct conn *c = conn_table_find(in->table, e->cookie);
+	uint64_t est = c && !c->accept_ns ? history_established_at(c) : 0;
+
+	if (!est)
+		return false;
+	*wait_ns = e->ts_ns > est ? e->ts_ns - est : 0;
+	return true;
 }
 
 const uint32_t *ingest_tracked(const struct ingest *in)

@@ -41,6 +41,7 @@ struct ingest_stats {
 	uint64_t forced;	/* closes finished before their grace ended */
 	uint64_t leaks;		/* CLOSE_WAIT leaks reported */
 	uint64_t leaks_resolved;
+	uint64_t accepts_unmatched; /* accept() of a socket not tracked */
 };
 
 struct ingest;
@@ -88,6 +89,11 @@ void ingest_report_leak(struct ingest *in, uint64_t cookie, uint64_t now_ns,
  * where a leak's owner is what tells it).
  */
 void ingest_note_cgroup(struct ingest *in, uint64_t cookie, uint64_t id);
+
+/* e is an accept record not yet ingested: how long its socket waited in
+ * the accept queue. False if its handshake's completion was not seen.
+ */
+bool ingest_accept_wait(const struct ingest *in, const struct tt_event *e, uint64_t *wait_ns);
 
 /* Tell the sink a batch of records ended (aggregating views print now). */
 void ingest_batch_end(struct ingest *in);

@@ -96,6 +96,8 @@ void listen_watch_free(struct listen_watch *lw)
 {
 	if (!lw)
 		return;
+	for (size_t i = 0; lw->tab && i < lw->n; i++)
+		free(lw->tab[i].acc);
 	free(lw->tab);
 	free(lw->rank);
 	free(lw->ns);
@@ -197,6 +199,26 @@ void listen_watch_event(struct listen_watch *lw, const struct tt_event *e)
 		return;
 	}
 	lw->stats.unmatched_events++;
+}
+
+void listen_watch_accept(struct listen_watch *lw, const struct tt_event *e, bool waited,
+			 uint64_t wait_ns)
+{
+	struct lw_listener *l = match_listener(lw, e);
+
+	if (!l) {
+		lw->stats.unmatched_events++;
+		return;
+	}
+	l->accepted++;
+	if (!waited)
+		return;
+	if (!l->acc && !(l->acc = calloc(1, sizeof(*l->acc)))) {
+		lw->stats.accepts_untimed++;
+		return;
+	}
+	latency_add(&l->acc->interval, wait_ns);
+	latency_series_add(&l->acc->total, wait_ns);
 }
 
 void listen_watch_mark_lost(struct listen_watch *lw)
@@ -423,13 +445,27 @@ static void update_listener(struct listen_watch *lw, struct lw_listener *l,
 		l->d_synack_retrans = l->synack_retrans - l->prev_synack;
 		l->d_overflows = l->overflows - l->prev_overflows;
 		l->d_handshakes = l->handshakes - l->prev_handshakes;
+		l->d_accepted = l->accepted - l->prev_accepted;
 		l->interval_ns = interval;
 	} else {
 		/* the first sample is the baseline */
 		l->d_drops = 0;
-		l->d_synack_retrans = l->d_overflows = l->d_handshakes = 0;
+		l->d_synack_retrans = l->d_overflows = l->d_handshakes = l->d_accepted = 0;
 		l->interval_ns = 0;
 	}
+	l->aw_n = l->aw_p50_ns = l->aw_p99_ns = l->aw_max_ns = 0;
+	if (l->acc) {
+		const struct latency_hist *h = &l->acc->interval;
+
+		if (l->sampled && h->n) {
+			l->aw_n = h->n;
+			l->aw_p50_ns = latency_quantile(h, 0.50);
+			l->aw_p99_ns = latency_quantile(h, 0.99);
+			l->aw_max_ns = h->max_ns;
+		}
+		latency_reset(&l->acc->interval);
+	}
+	l->prev_accepted = l->accepted;
 	l->prev_drops = l->drops;
 	l->prev_synack = l->synack_retrans;
 	l->prev_overflows = l->overflows;
@@ -483,6 +519,7 @@ void listen_watch_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn 
 					fn(&a, arg);
 				}
 			}
+			free(l->acc);
 			continue;
 		}
 		if (kept != i)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "latency.h"
 #include "tcptrail.h"
 
 /* The namespace counters, /proc/net/netstat TcpExt names. */
@@ -85,6 +86,12 @@ struct lw_alert_state {
 	uint64_t drops, synack_retrans, overflows;
 };
 
+/* A listener's accept() figures, made on its first accept. */
+struct lw_accepts {
+	struct latency_hist interval;	/* waits since the last sample */
+	struct latency_series total;	/* waits since first seen */
+};
+
 struct lw_listener {
 	uint64_t cookie;
 	uint64_t cgroup;	/* cgroup v2 id; 0: not known */
@@ -106,9 +113,15 @@ struct lw_listener {
 	uint64_t synack_retrans;
 	uint64_t overflows;		/* third ACKs dropped: accept queue full */
 	uint64_t handshakes;		/* completed: a child socket was made */
+	uint64_t accepted;		/* children accept() returned */
 	/* change over the last interval */
 	uint32_t d_drops;
-	uint64_t d_synack_retrans, d_overflows, d_handshakes;
+	uint64_t d_synack_retrans, d_overflows, d_handshakes, d_accepted;
+	/* accept-queue wait over the last interval: percentiles of the
+	 * accepts whose handshake was seen (aw_n of them; 0: none)
+	 */
+	uint64_t aw_n, aw_p50_ns, aw_p99_ns, aw_max_ns;
+	struct lw_accepts *acc;		/* NULL until its first timed accept */
 	uint64_t interval_ns;		/* length of that interval */
 	bool events_incomplete;		/* events were lost while watching it */
 
@@ -121,7 +134,7 @@ struct lw_listener {
 	/* bookkeeping */
 	bool sampled;			/* seen in at least one full sample */
 	uint32_t prev_drops;
-	uint64_t prev_synack, prev_overflows, prev_handshakes;
+	uint64_t prev_synack, prev_overflows, prev_handshakes, prev_accepted;
 	/* owner search: when next, and how long after a miss */
 	uint64_t owner_next_ns, owner_backoff_ns;
 	bool owner_not_visible;		/* searched, held by no process we can see */
@@ -165,6 +178,7 @@ struct lw_stats {
 	uint64_t requests_dropped;	/* beyond max_requests, per sample */
 	uint64_t namespaces_dropped;	/* beyond max_listeners namespaces, per sample */
 	uint64_t unmatched_events;	/* events for no listener we know */
+	uint64_t accepts_untimed;	/* accept waits not kept: out of memory */
 	uint64_t alerts;
 };
 
@@ -177,6 +191,12 @@ void listen_watch_free(struct listen_watch *lw);
  * ignored.
  */
 void listen_watch_event(struct listen_watch *lw, const struct tt_event *e);
+
+/* accept() returned a child of one of the listeners (a TT_EV_ACCEPT record)
+ * after it waited wait_ns in the accept queue (waited false: not known).
+ */
+void listen_watch_accept(struct listen_watch *lw, const struct tt_event *e, bool waited,
+			 uint64_t wait_ns);
 
 /* Events were lost: every listener's event counts may be short. */
 void listen_watch_mark_lost(struct listen_watch *lw);

@@ -27,7 +27,7 @@
 /* Containers the connection series name; later ones are summed as "other". */
 #define METRICS_CONTAINERS 64
 #define METRICS_ROLES (ROLE_PASSIVE + 1)	/* unknown, active, passive */
-#define METRICS_ENDS (END_UNKNOWN + 1)
+#define METRICS_ENDS END_N
 #define METRICS_BUCKETS 16
 
 /* Upper bounds (seconds) of the duration histogram's buckets, then +Inf. */

@@ -59,6 +59,8 @@ struct sink_ops {
 		     uint32_t process_leaks);
 	/* A reported leak left CLOSE_WAIT (closed, reset, or gone) after age_ns. */
 	void (*leak_resolved)(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t age_ns);
+	/* c completed its handshake, which took ns (tap only). */
+	void (*handshake)(void *ctx, const struct conn *c, uint64_t ns);
 	/* End of one batch of records: a chance to print aggregates. */
 	void (*batch_end)(void *ctx);
 };

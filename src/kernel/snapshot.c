@@ -185,6 +185,11 @@ void snapshot_open(struct snapshot *s)
 	}
 }
 
+uint32_t snapshot_hz(const struct snapshot *s)
+{
+	return s->link ? s->skel->bss->hz : 0;
+}
+
 bool snapshot_via_diag(const struct snapshot *s)
 {
 	return s->via_diag;

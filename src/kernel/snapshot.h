@@ -33,6 +33,9 @@ typedef void (*snapshot_fn)(const struct tt_sock_record *r, void *arg);
 void snapshot_open(struct snapshot *s);
 void snapshot_close(struct snapshot *s);
 
+/* The kernel's tick rate, measured at open; 0 if it could not be. */
+uint32_t snapshot_hz(const struct snapshot *s);
+
 /* Sockets come through the sock_diag fallback. */
 bool snapshot_via_diag(const struct snapshot *s);
 

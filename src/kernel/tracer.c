@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -115,6 +117,35 @@ void tracer_free_rst_reasons(struct rst_reasons *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Where tracefs shows the syscall tracepoints; libbpf looks in the same
+ * two places. Mounted at the first if neither is (a bare initramfs, a
+ * minimal container): tracefs is a view of the kernel, mounting it changes
+ * nothing else.
+ */
+static bool syscall_tp_exists(const char *name)
+{
+	static const char *const roots[] = { "/sys/kernel/tracing",
+					     "/sys/kernel/debug/tracing" };
+	static bool mount_tried;
+	char path[160];
+	struct stat st;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+			snprintf(path, sizeof(path), "%s/events/syscalls/%s/id", roots[i], name);
+			if (stat(path, &st) == 0)
+				return true;
+		}
+		snprintf(path, sizeof(path), "%s/events", roots[0]);
+		if (pass || mount_tried || stat(path, &st) == 0)
+			break;
+		mount_tried = true;
+		if (mount("tracefs", roots[0], "tracefs", 0, NULL) == 0)
+			p_info("mounted tracefs at %s for the syscall tracepoints", roots[0]);
+	}
+	return false;
+}
+
 /* Decide which optional programs load on this kernel. */
 static int probe_features(struct tracer *t)
 {
@@ -143,6 +174,10 @@ static int probe_features(struct tracer *t)
 		enum_has(btf, "skb_drop_reason", "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW");
 	load_rst_reasons(&t->rst, btf);
 	btf__free(btf);
+	t->feat.accept = syscall_tp_exists("sys_exit_accept4") &&
+			 syscall_tp_exists("sys_exit_accept");
+	t->feat.shutdown = syscall_tp_exists("sys_enter_shutdown") &&
+			   syscall_tp_exists("sys_exit_shutdown");
 
 	bpf_program__set_autoload(s->progs.handle_synack_retransmit, t->feat.synack);
 	bpf_program__set_autoload(s->progs.handle_send_reset,
@@ -150,6 +185,10 @@ static int probe_features(struct tracer *t)
 	bpf_program__set_autoload(s->progs.handle_send_reset_reason, t->feat.send_reset_reason);
 	bpf_program__set_autoload(s->progs.handle_receive_reset, t->feat.receive_reset);
 	bpf_program__set_autoload(s->progs.handle_kfree_skb, t->feat.listen_overflow);
+	bpf_program__set_autoload(s->progs.handle_accept4, t->feat.accept);
+	bpf_program__set_autoload(s->progs.handle_accept, t->feat.accept);
+	bpf_program__set_autoload(s->progs.handle_shutdown_enter, t->feat.shutdown);
+	bpf_program__set_autoload(s->progs.handle_shutdown_exit, t->feat.shutdown);
 
 	if (!t->feat.synack)
 		p_warn("no tcp:tcp_retransmit_synack tracepoint: SYN-ACK retransmits not reported");
@@ -158,11 +197,19 @@ static int probe_features(struct tracer *t)
 	if (!t->feat.listen_overflow)
 		p_warn("this kernel has no TCP_LISTEN_OVERFLOW drop reason: "
 		       "accept-queue overflows are not reported per connection");
+	if (!t->feat.accept)
+		p_warn("no syscall tracepoints for accept() (tracefs, CONFIG_FTRACE_SYSCALLS): "
+		       "accept-queue wait and accepted_by are not reported");
+	if (!t->feat.shutdown)
+		p_warn("no syscall tracepoints for shutdown(): fin_by cannot tell "
+		       "shutdown() from close()");
 	p_info("kernel features: ids=%s synack_retransmit=%s resets=%s reset_reasons=%s "
-	       "listen_overflow=%s", sock_id_mode()->cookies ? "cookies" : "per-run",
+	       "listen_overflow=%s accept=%s shutdown=%s",
+	       sock_id_mode()->cookies ? "cookies" : "per-run",
 	       t->feat.synack ? "yes" : "no",
 	       t->feat.send_reset && t->feat.receive_reset ? "yes" : "no",
-	       t->feat.send_reset_reason ? "yes" : "no", t->feat.listen_overflow ? "yes" : "no");
+	       t->feat.send_reset_reason ? "yes" : "no", t->feat.listen_overflow ? "yes" : "no",
+	       t->feat.accept ? "yes" : "no", t->feat.shutdown ? "yes" : "no");
 	return 0;
 }
 
@@ -264,6 +311,16 @@ void tracer_close(struct tracer *t)
 	free(t);
 }
 
+void tracer_set_hz(struct tracer *t, uint32_t hz)
+{
+	t->skel->bss->hz = hz;
+}
+
+const struct tracer_features *tracer_features(const struct tracer *t)
+{
+	return &t->feat;
+}
+
 const struct rst_reasons *tracer_rst_reasons(const struct tracer *t)
 {
 	return &t->rst;
@@ -316,7 +373,8 @@ void tracer_skips(struct tracer *t, struct tracer_skips *s)
 		     prog_misses(k->progs.handle_synack_retransmit) +
 		     prog_misses(k->progs.handle_send_reset) +
 		     prog_misses(k->progs.handle_send_reset_reason) +
-		     prog_misses(k->progs.handle_receive_reset);
+		     prog_misses(k->progs.handle_receive_reset) +
+		     prog_misses(k->progs.handle_accept4) + prog_misses(k->progs.handle_accept);
 	s->filter = prog_misses(k->progs.handle_kfree_skb);
 }
 

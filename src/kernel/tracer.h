@@ -26,6 +26,8 @@ struct tracer_features {
 	bool send_reset_reason;	/* ... with its reason argument (v6.10+) */
 	bool receive_reset;	/* tcp:tcp_receive_reset */
 	bool listen_overflow;	/* skb:kfree_skb with TCP_LISTEN_OVERFLOW */
+	bool accept;		/* syscalls:sys_exit_accept4 and sys_exit_accept */
+	bool shutdown;		/* syscalls:sys_enter/exit_shutdown */
 };
 
 /* Load and attach. On failure returns negative errno after printing one
@@ -51,6 +53,12 @@ void tracer_load_rst_reasons(struct rst_reasons *r);
 void tracer_free_rst_reasons(struct rst_reasons *r);
 
 const struct rst_reasons *tracer_rst_reasons(const struct tracer *t);
+const struct tracer_features *tracer_features(const struct tracer *t);
+
+/* The kernel's tick rate (snapshot_hz()), so that the programs can turn
+ * socket timestamps kept in ticks into ms; 0 leaves those ages unknown.
+ */
+void tracer_set_hz(struct tracer *t, uint32_t hz);
 
 /* Wait up to timeout_ms for a wakeup, then deliver everything waiting.
  * Returns records delivered or negative errno (-EINTR is not an error).

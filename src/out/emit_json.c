@@ -148,6 +148,56 @@ static void json_state(void *ctx, const struct tt_event *e)
 	end(em, p);
 }
 
+static char *key_dur(char *p, const char *key, uint64_t ns)
+{
+	if (ns != DURATION_UNKNOWN)
+		return key_u64(p, key, ns);
+	*p++ = ',';
+	*p++ = '"';
+	p = fmt_str(p, key);
+	return fmt_lit(p, "\":null");
+}
+
+static char *key_count(char *p, const char *key, int v)
+{
+	return key_dur(p, key, v < 0 ? DURATION_UNKNOWN : (uint64_t)v);
+}
+
+/* Where the connection's time went: handshake, accept queue, half-close,
+ * and what gave up. Every key is always there; null where it does not
+ * apply or is not known.
+ */
+static char *phases(char *p, const struct conn *c, const struct history_summary *s)
+{
+	const char *fin_by = conn_fin_by_name(s->fin_by);
+
+	p = key_dur(p, "handshake_ns", s->handshake_ns);
+	p = key_count(p, "syn_retransmits", c->role == ROLE_ACTIVE ? s->handshake_retrans : -1);
+	p = key_count(p, "synack_retransmits",
+		      c->role == ROLE_PASSIVE ? s->handshake_retrans : -1);
+	if (s->accepted == ACCEPT_UNKNOWN)
+		p = fmt_lit(p, ",\"accepted\":null");
+	else
+		p = key_bool(p, "accepted", s->accepted == ACCEPT_YES);
+	p = key_dur(p, "accept_wait_ns", s->accept_wait_ns);
+	if (s->accepted == ACCEPT_YES) {
+		p = fmt_lit(p, ",\"accepted_by\":{\"pid\":");
+		p = fmt_u64(p, c->pid);
+		p = fmt_lit(p, ",\"comm\":");
+		p = fmt_json_str(p, c->comm, TT_COMM_LEN);
+		*p++ = '}';
+	} else {
+		p = fmt_lit(p, ",\"accepted_by\":null");
+	}
+	if (fin_by)
+		p = key_str(p, "fin_by", fin_by);
+	else
+		p = fmt_lit(p, ",\"fin_by\":null");
+	p = key_dur(p, "half_close_ns", s->half_close_ns);
+	p = key_dur(p, "last_ack_age_ns", s->last_ack_age_ns);
+	return key_count(p, "timeout_attempts", s->timeout_attempts);
+}
+
 static void json_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
 	static const struct bit_name why[] = {
@@ -197,6 +247,7 @@ static void json_history(void *ctx, const struct conn *c, const struct history_s
 	p = key_u64(p, "srtt_us", c->close.srtt_us);
 	p = fmt_lit(p, ",\"sk_err\":");
 	p = fmt_i64(p, c->close.sk_err);
+	p = phases(p, c, s);
 	if (c->flags & CONN_OWNER_SEEN)
 		p = owner(p, c->pid, c->comm);
 	p = key_bool(p, "complete", s->complete);
@@ -404,6 +455,11 @@ static void json_listener(struct emitter *em, const struct lw_listener *l, uint6
 	p = key_u64(p, "handshakes_delta", l->d_handshakes);
 	p = key_u64(p, "synq_retransmitted", l->synq_retrans);
 	p = key_u64(p, "overflows_delta", l->d_overflows);
+	p = key_u64(p, "accepted", l->accepted);
+	p = key_u64(p, "accepted_delta", l->d_accepted);
+	p = key_dur(p, "accept_wait_p50_ns", l->aw_n ? l->aw_p50_ns : DURATION_UNKNOWN);
+	p = key_dur(p, "accept_wait_p99_ns", l->aw_n ? l->aw_p99_ns : DURATION_UNKNOWN);
+	p = key_dur(p, "accept_wait_max_ns", l->aw_n ? l->aw_max_ns : DURATION_UNKNOWN);
 	p = key_bool(p, "syncookies", l->cookies_active);
 	p = key_u64(p, "interval_ms", l->interval_ns / 1000000);
 	p = key_bool(p, "complete", !l->events_incomplete);
@@ -484,6 +540,11 @@ static void json_alert(void *ctx, const struct lw_alert *a)
 	p = key_u64(p, "drops_delta", l->d_drops);
 	p = key_u64(p, "synack_retrans_delta", l->d_synack_retrans);
 	p = key_u64(p, "overflows_delta", l->d_overflows);
+	p = key_u64(p, "accepted", l->accepted);
+	p = key_u64(p, "accepted_delta", l->d_accepted);
+	p = key_dur(p, "accept_wait_p50_ns", l->aw_n ? l->aw_p50_ns : DURATION_UNKNOWN);
+	p = key_dur(p, "accept_wait_p99_ns", l->aw_n ? l->aw_p99_ns : DURATION_UNKNOWN);
+	p = key_dur(p, "accept_wait_max_ns", l->aw_n ? l->aw_max_ns : DURATION_UNKNOWN);
 	p = key_bool(p, "syncookies", l->cookies_active);
 	if (a->st->evidence) {
 		p = key_str(p, "evidence", a->st->evidence == LW_EVIDENCE_NAMESPACE

@@ -106,6 +106,46 @@ static void text_state(void *ctx, const struct tt_event *e)
 	finish(em, where_note(em, p, e->netns, e->cgroup));
 }
 
+static char *dur_note(char *p, const char *key, uint64_t ns)
+{
+	if (ns == DURATION_UNKNOWN)
+		return p;
+	p = fmt_str(p, key);
+	return fmt_duration(p, ns);
+}
+
+/* The phases that are known, each one short key=value. */
+static char *phase_notes(char *p, const struct conn *c, const struct history_summary *s)
+{
+	p = dur_note(p, " handshake=", s->handshake_ns);
+	if (s->handshake_retrans > 0) {
+		p = fmt_lit(p, "(");
+		p = fmt_u64(p, (uint64_t)s->handshake_retrans);
+		p = fmt_str(p, c->role == ROLE_PASSIVE ? " synack-rtx)" : " syn-rtx)");
+	}
+	if (s->accepted == ACCEPT_NO)
+		p = fmt_lit(p, " never-accepted");
+	p = dur_note(p, " accept-wait=", s->accept_wait_ns);
+	if (s->accepted == ACCEPT_YES) {
+		p = fmt_lit(p, " accepted-by=");
+		p = fmt_text_safe(p, c->comm, TT_COMM_LEN);
+		p = fmt_lit(p, "[");
+		p = fmt_u64(p, c->pid);
+		p = fmt_lit(p, "]");
+	}
+	if (conn_fin_by_name(s->fin_by)) {
+		p = fmt_lit(p, " fin-by=");
+		p = fmt_str(p, conn_fin_by_name(s->fin_by));
+	}
+	p = dur_note(p, " half-closed=", s->half_close_ns);
+	p = dur_note(p, " last-ack=", s->last_ack_age_ns);
+	if (s->timeout_attempts >= 0) {
+		p = fmt_lit(p, " attempts=");
+		p = fmt_u64(p, (uint64_t)s->timeout_attempts);
+	}
+	return p;
+}
+
 static void text_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
 	struct emitter *em = ctx;
@@ -139,6 +179,7 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 	p = fmt_u64(p, c->close.bytes_received);
 	p = fmt_lit(p, " retrans=");
 	p = fmt_u64(p, c->close.total_retrans);
+	p = phase_notes(p, c, s);
 	if (!s->complete)
 		p = fmt_lit(p, " [incomplete]");
 	finish(em, where_note(em, p, c->netns, c->cgroup));
