@@ -114,7 +114,7 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 
 # Install what a fresh Debian/Ubuntu machine lacks. Cheap when all is there.
 DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
-	iproute2 python3 libbpf-tools tmux hping3 jq libclang-rt-dev libmicrohttpd-dev \
+	iproute2 python3 libbpf-tools tmux hping3 nftables jq libclang-rt-dev libmicrohttpd-dev \
 	prometheus mandoc logrotate systemd
 # The kernel matrix: qemu, and what its initramfs is made of.
 VM_PKGS := qemu-system-x86 busybox-static cpio xz-utils binutils python3 iproute2

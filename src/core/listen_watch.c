@@ -218,7 +218,7 @@ void listen_watch_accept(struct listen_watch *lw, const struct tt_event *e, bool
 		return;
 	}
 	latency_add(&l->acc->interval, wait_ns);
-	latency_series_add(&l->acc->total, wait_ns);
+	latency_series_add(&l->acc->pending, wait_ns);
 }
 
 void listen_watch_mark_lost(struct listen_watch *lw)
@@ -464,6 +464,12 @@ static void update_listener(struct listen_watch *lw, struct lw_listener *l,
 			l->aw_max_ns = h->max_ns;
 		}
 		latency_reset(&l->acc->interval);
+		/* the first sample is the baseline here too */
+		if (l->sampled)
+			l->acc->last = l->acc->pending;
+		else
+			memset(&l->acc->last, 0, sizeof(l->acc->last));
+		memset(&l->acc->pending, 0, sizeof(l->acc->pending));
 	}
 	l->prev_accepted = l->accepted;
 	l->prev_drops = l->drops;

@@ -89,7 +89,8 @@ struct lw_alert_state {
 /* A listener's accept() figures, made on its first accept. */
 struct lw_accepts {
 	struct latency_hist interval;	/* waits since the last sample */
-	struct latency_series total;	/* waits since first seen */
+	struct latency_series pending;	/* the same, in the exposition's buckets */
+	struct latency_series last;	/* pending as the last sample closed it */
 };
 
 struct lw_listener {

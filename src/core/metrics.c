@@ -113,8 +113,17 @@ static void on_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total, u
 		m->lost[cause] += count;
 }
 
+static void on_handshake(void *ctx, const struct conn *c, uint64_t ns)
+{
+	struct metrics *m = ctx;
+
+	if (c->role < METRICS_ROLES)
+		latency_series_add(&m->handshake[c->role], ns);
+}
+
 const struct sink_ops metrics_sink_ops = {
 	.history = on_history,
+	.handshake = on_handshake,
 	.event = on_event,
 	.lost = on_lost,
 };
@@ -222,6 +231,8 @@ static void add_member(struct metrics *m, struct metrics_listener *s,
 		s->synack_retrans += l->d_synack_retrans;
 		s->overflows += l->d_overflows;
 	}
+	if (l->acc)
+		latency_series_merge(&s->accept_wait, &l->acc->last);
 }
 
 /* Sum adjacent series with the same labels; returns how many remain. */
@@ -240,6 +251,7 @@ static uint32_t merge_equal(struct metrics_listener *v, uint32_t n)
 			d->drops += v[i].drops;
 			d->synack_retrans += v[i].synack_retrans;
 			d->overflows += v[i].overflows;
+			latency_series_merge(&d->accept_wait, &v[i].accept_wait);
 			d->alerts |= v[i].alerts;
 			continue;
 		}

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cgroup_path.h"
+#include "latency.h"
 #include "history.h"
 #include "leak_stats.h"
 #include "listen_watch.h"
@@ -52,6 +53,7 @@ struct metrics_listener {
 	/* since tcptrail first saw each member (drops: since the socket began) */
 	uint64_t drops, synack_retrans, overflows;
 	uint8_t alerts;		/* bit (1 << enum lw_alert_kind): active */
+	struct latency_series accept_wait;	/* since tcptrail first saw it */
 	char container[CGROUP_SHORT_ID_LEN + 1];
 	uint64_t last_seen_ns;
 	uint64_t seen_gen;
@@ -79,6 +81,7 @@ struct metrics {
 	uint64_t last_cgroup;	/* the cgroup conns_of() last placed, in */
 	uint32_t last_slot;
 	uint64_t lost[LOST_N_CAUSES];
+	struct latency_series handshake[METRICS_ROLES];
 	uint32_t tracked[TT_TCP_MAX_STATES];
 	/* leaks by process name, most first; comms[ncomms - 1] may be "other" */
 	struct metrics_comm comms[METRICS_COMMS + 1];
@@ -103,7 +106,9 @@ void metrics_free(struct metrics *m);
 /* Copy src into dst, made by metrics_init() with the same max_listeners. */
 void metrics_copy(struct metrics *dst, const struct metrics *src);
 
-/* A sink (ctx: struct metrics) for ingest's tap: histories, resets, losses. */
+/* A sink (ctx: struct metrics) for ingest's tap: histories, handshakes,
+ * resets, losses.
+ */
 extern const struct sink_ops metrics_sink_ops;
 
 /* The tracked sockets by state and the open leaks by process, now. */

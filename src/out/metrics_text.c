@@ -33,15 +33,23 @@ static void label_value(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
-/* {netns="…",laddr="…",lport="…",container="…" : the caller closes the brace. */
-static void listener_labels(FILE *f, const struct metrics_listener *l)
+/* netns="…",laddr="…",lport="…",container="…" */
+static void listener_label_list(FILE *f, const void *arg)
 {
+	const struct metrics_listener *l = arg;
 	char addr[64];
 	char *end = fmt_addr(addr, l->family, l->addr);
 
 	*end = '\0';
-	fprintf(f, "{netns=\"%u\",laddr=\"%s\",lport=\"%u\",container=\"%s\"", l->netns, addr,
+	fprintf(f, "netns=\"%u\",laddr=\"%s\",lport=\"%u\",container=\"%s\"", l->netns, addr,
 		l->port, l->container);
+}
+
+/* {labels : the caller closes the brace. */
+static void listener_labels(FILE *f, const struct metrics_listener *l)
+{
+	fputc('{', f);
+	listener_label_list(f, l);
 }
 
 /* Does a role get a histogram in slot k: the two real roles always for
@@ -76,6 +84,36 @@ static void histogram(const struct metrics_conns *k, int r, FILE *f)
 		role, k->container, (unsigned long long)sum);
 }
 
+/* One histogram of a latency series: name{labels,le="…"}; labels is
+ * written by the callback (without braces), so listener labels escape as
+ * everywhere else.
+ */
+static void latency_histogram(FILE *f, const char *name, const struct latency_series *s,
+			      void (*labels)(FILE *f, const void *arg), const void *arg)
+{
+	uint64_t sum = 0;
+
+	for (int b = 0; b <= LATENCY_BOUNDS; b++) {
+		sum += s->bucket[b];
+		fprintf(f, "%s_bucket{", name);
+		labels(f, arg);
+		if (b < LATENCY_BOUNDS)
+			fprintf(f, ",le=\"%g\"} %llu\n", latency_bounds_s[b], (unsigned long long)sum);
+		else
+			fprintf(f, ",le=\"+Inf\"} %llu\n", (unsigned long long)sum);
+	}
+	fprintf(f, "%s_sum{", name);
+	labels(f, arg);
+	fprintf(f, "} %.9g\n%s_count{", s->sum_s, name);
+	labels(f, arg);
+	fprintf(f, "} %llu\n", (unsigned long long)sum);
+}
+
+static void role_label(FILE *f, const void *arg)
+{
+	fprintf(f, "role=\"%s\"", conn_role_name(*(const int *)arg));
+}
+
 static void connections(const struct metrics *m, FILE *f)
 {
 	header(f, "tcptrail_connections_closed_total", "counter",
@@ -97,6 +135,12 @@ static void connections(const struct metrics *m, FILE *f)
 		for (int r = 0; r < METRICS_ROLES; r++)
 			if (histogram_shown(&m->conns[i], i == 0, r))
 				histogram(&m->conns[i], r, f);
+
+	header(f, "tcptrail_handshake_seconds", "histogram",
+	       "Handshakes completed: active, connect() to the SYN-ACK; passive, the first "
+	       "SYN-ACK sent to the completing ACK.");
+	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
+		latency_histogram(f, "tcptrail_handshake_seconds", &m->handshake[r], role_label, &r);
 
 	header(f, "tcptrail_connections_tracked", "gauge",
 	       "Sockets tracked now, by current state.");
@@ -184,6 +228,12 @@ static void listeners(const struct metrics *m, FILE *f)
 			fprintf(f, "} %llu\n", v);
 		}
 	}
+	header(f, "tcptrail_accept_wait_seconds", "histogram",
+	       "Time connections waited in the listener's accept queue, from the handshake's "
+	       "completion to the accept() that returned them.");
+	for (uint32_t i = 0; i < m->nlisteners; i++)
+		latency_histogram(f, "tcptrail_accept_wait_seconds", &m->listeners[i].accept_wait,
+				  listener_label_list, &m->listeners[i]);
 	header(f, "tcptrail_listener_alert", "gauge",
 	       "1 while the alert is active on the listener, else 0.");
 	for (uint32_t i = 0; i < m->nlisteners; i++)

@@ -101,7 +101,7 @@ static const char *alert_label(const struct lw_listener *l)
 
 static void listener_row(struct top_view *tv, const struct lw_listener *l)
 {
-	char ep[80], owner[96], comm[TT_COMM_LEN * 4 + 1], acc[24], syn[24], ns[16];
+	char ep[80], owner[96], comm[TT_COMM_LEN * 4 + 1], acc[24], syn[24], ns[16], wait[16];
 	const struct cgroup_info *cg = tv->cgroup_lookup && l->cgroup
 					       ? tv->cgroup_lookup(tv->cgroup_ctx, l->cgroup) : NULL;
 	char ctr[CGROUP_SHORT_ID_LEN + 1] = "-";
@@ -120,8 +120,13 @@ static void listener_row(struct top_view *tv, const struct lw_listener *l)
 		snprintf(ns, sizeof(ns), "host");
 	else
 		snprintf(ns, sizeof(ns), "%u", l->netns);
-	line(tv, "%-10s %-12s %-24s %-20s %11s %11s %8.0f %10.0f %7.0f %-7s %s%s", ns, ctr, ep,
-	     owner, acc, syn, per_s(l->d_drops, l->interval_ns), per_s(l->d_synack_retrans, l->interval_ns),
+	if (l->aw_n)
+		*fmt_duration(wait, l->aw_p99_ns) = '\0';
+	else
+		snprintf(wait, sizeof(wait), "-");
+	line(tv, "%-10s %-12s %-24s %-20s %11s %11s %11s %8.0f %10.0f %7.0f %-7s %s%s", ns, ctr,
+	     ep, owner, acc, syn, wait, per_s(l->d_drops, l->interval_ns),
+	     per_s(l->d_synack_retrans, l->interval_ns),
 	     per_s(l->d_overflows, l->interval_ns), l->cookies_active ? "yes" : "no",
 	     alert_label(l), l->events_incomplete ? " (events lost)" : "");
 }
@@ -197,9 +202,9 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 	line(tv, "tcptrail top  %s  every %.1fs  %zu listeners in %zu namespaces  (Ctrl-C quits)",
 	     when, tv->interval_ns / 1e9, n, nns);
 	line(tv, "%s", "");
-	line(tv, "%-10s %-12s %-24s %-20s %11s %11s %8s %10s %7s %-7s %s", "NETNS", "CONTAINER",
-	     "LISTEN", "PROCESS",
-	     "ACCEPTQ", "SYNQ", "DROPS/s", "SYNACK-RT/s", "OVFL/s", "COOKIES", "STATE");
+	line(tv, "%-10s %-12s %-24s %-20s %11s %11s %11s %8s %10s %7s %-7s %s", "NETNS",
+	     "CONTAINER", "LISTEN", "PROCESS", "ACCEPTQ", "SYNQ", "ACCEPT-P99", "DROPS/s",
+	     "SYNACK-RT/s", "OVFL/s", "COOKIES", "STATE");
 	for (size_t i = 0; i < shown; i++)
 		listener_row(tv, v[i]);
 	if (shown < n)

@@ -164,6 +164,104 @@ def main():
         for s in socks:
             s.close()
         say("closed")
+    elif role == "slow-accept":
+        # Accept count connections, sleeping delay seconds before each
+        # accept(): each waits in the accept queue meanwhile.
+        import time
+        count, delay = int(sys.argv[4]), float(sys.argv[5])
+        srv = listening(addr, port, 16)
+        say("ready")
+        for _ in range(count):
+            time.sleep(delay)
+            conn, _ = srv.accept()
+            drain_and_close(conn)
+        say("done")
+        wait_for("exit")
+        srv.close()
+    elif role == "connect-n":
+        # count clients at once; each waits for the server's close, then
+        # closes (the server closes first: the driver watches the server).
+        import threading
+        count = int(sys.argv[4])
+        socks = [socket.create_connection((addr, port), timeout=15) for _ in range(count)]
+        say("connected")
+        for s in socks:
+            s.shutdown(socket.SHUT_WR)
+        for s in socks:
+            drain_and_close(s)
+        say("done")
+    elif role == "connect-close":
+        # One client that connects and closes at once, before any accept:
+        # with "rst" by an abortive close (SO_LINGER 0), with "fin" normally.
+        import struct
+        import time
+        sock = socket.create_connection((addr, port), timeout=10)
+        time.sleep(0.1)
+        if sys.argv[4] == "rst":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        say("closed")
+    elif role == "stream-serve":
+        # Accept one client, read to its EOF, then send for seconds (a
+        # chunk every 50 ms) and close: the client's half-closed span.
+        import time
+        secs = float(sys.argv[4])
+        srv = listening(addr, port, 4)
+        say("ready")
+        for _ in range(int(sys.argv[5]) if len(sys.argv) > 5 else 1):
+            conn, _ = srv.accept()
+            while conn.recv(4096):
+                pass
+            end = time.time() + secs
+            try:
+                while time.time() < end:
+                    conn.send(b"y" * 100)
+                    time.sleep(0.05)
+            except OSError:
+                pass  # a client that closed without reading
+            conn.close()
+        say("done")
+        wait_for("exit")
+        srv.close()
+    elif role == "half-close":
+        # shutdown(SHUT_WR), read until the server's FIN, then close; with
+        # "close", close at once after the request instead.
+        sock = socket.create_connection((addr, port), timeout=10)
+        sock.send(b"request")
+        if sys.argv[4] == "shutdown":
+            sock.shutdown(socket.SHUT_WR)
+            drain_and_close(sock)
+        else:
+            sock.close()
+        say("done")
+    elif role == "idle-client":
+        # A connected client whose peer is about to vanish. "keepalive":
+        # SO_KEEPALIVE with 1 s idle, 1 s interval, 2 probes; "user": 2 s
+        # TCP_USER_TIMEOUT, and data sent once the driver says "send".
+        import errno
+        import time
+        mode = sys.argv[4]
+        sock = socket.socket()
+        if mode == "keepalive":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 2)
+        else:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 2000)
+        sock.connect((addr, port))
+        say("connected")
+        if mode != "keepalive":
+            wait_for("send")
+            sock.send(b"z" * 1000)
+        start = time.time()
+        sock.settimeout(30)
+        try:
+            sock.recv(100)
+            say("error none")
+        except OSError as err:
+            say("error %d %.3f" % (err.errno or errno.ETIMEDOUT, time.time() - start))
+        sock.close()
     else:
         sys.exit("unknown role " + role)
 

@@ -264,8 +264,8 @@ def test_top_view_renders_in_place():
             check(sum(l.startswith("tcptrail top") for l in screen) == 1,
                   "frames scrolled instead of redrawing:\n" + text)
             header = next(l for l in screen if l.startswith("NETNS"))
-            check(header.split()[:7] == ["NETNS", "CONTAINER", "LISTEN", "PROCESS", "ACCEPTQ",
-                                         "SYNQ", "DROPS/s"], "header %r" % header)
+            check(header.split()[:8] == ["NETNS", "CONTAINER", "LISTEN", "PROCESS", "ACCEPTQ",
+                                         "SYNQ", "ACCEPT-P99", "DROPS/s"], "header %r" % header)
             row = screen[screen.index(header) + 1]
             inum = str(netns_inode(ns.b))
             check(row.split()[0] == inum and "192.0.2.2:7203" in row and "python3" in row
