@@ -56,7 +56,8 @@ uint64_t latency_quantile(const struct latency_hist *h, double q)
 	for (unsigned i = 0; i < LATENCY_BUCKETS; i++) {
 		seen += h->count[i];
 		if (seen >= rank) {
-			uint64_t end = bucket_end(i) - 1;
+			/* the last bucket also holds everything longer */
+			uint64_t end = i + 1 < LATENCY_BUCKETS ? bucket_end(i) - 1 : h->max_ns;
 
 			return end < h->max_ns ? end : h->max_ns;
 		}

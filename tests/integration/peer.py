@@ -166,11 +166,14 @@ def main():
         say("closed")
     elif role == "slow-accept":
         # Accept count connections, sleeping delay seconds before each
-        # accept(): each waits in the accept queue meanwhile.
+        # accept(), counted from when the first one is queued: each waits
+        # in the accept queue meanwhile.
+        import select
         import time
         count, delay = int(sys.argv[4]), float(sys.argv[5])
         srv = listening(addr, port, 16)
         say("ready")
+        select.select([srv], [], [])
         for _ in range(count):
             time.sleep(delay)
             conn, _ = srv.accept()

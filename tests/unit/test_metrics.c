@@ -257,6 +257,65 @@ static void listener_series(void)
 	metrics_free(&m);
 }
 
+/* Accept waits: the interval's percentiles on the listener, the exposition's
+ * buckets per series (SO_REUSEPORT members summed), counted from the second
+ * sample (the first is the baseline); handshakes by role.
+ */
+static void accept_wait_and_handshake_histograms(void)
+{
+	struct lw_config cfg = { .max_listeners = 8, .max_requests = 8 };
+	struct listen_watch *lw = listen_watch_new(&cfg);
+	struct tt_sock_record r[2] = {
+		listener_rec(1, 8080, 0, 128, 0, 0),
+		listener_rec(2, 8080, 0, 128, 0, 0),
+	};
+	struct tt_event acc = ev_state(50, 0, TT_TCP_ESTABLISHED, TT_TCP_ESTABLISHED, 1);
+	const char *l8080 = "netns=\"4026532000\",laddr=\"0.0.0.0\",lport=\"8080\",container=\"\"";
+	const struct lw_listener *const *v;
+	struct conn c = { .role = ROLE_PASSIVE };
+	struct metrics m;
+	char line[200], *text;
+
+	acc.type = TT_EV_ACCEPT;
+	acc.netns = LISTEN_NETNS;
+	acc.sport = 8080;
+	CHECK(metrics_init(&m, 4, 10 * SEC) == 0);
+	sample_listeners(lw, 1 * SEC, r, 2);
+	listen_watch_accept(lw, &acc, true, 400 * MS);	/* 0.25 < 0.4 <= 0.5 */
+	listen_watch_accept(lw, &acc, true, 2 * MS);	/* 0.001 < 0.002 <= 0.0025 */
+	listen_watch_accept(lw, &acc, false, 0);	/* counted, not timed */
+	sample_listeners(lw, 2 * SEC, r, 2);
+	metrics_listeners(&m, lw, 2 * SEC);
+	CHECK(listen_watch_listeners(lw, &v) == 2);
+	CHECK(v[0]->d_accepted + v[1]->d_accepted == 3);
+	CHECK(v[0]->aw_n + v[1]->aw_n == 2);
+	CHECK(v[0]->aw_max_ns == 400 * MS || v[1]->aw_max_ns == 400 * MS);
+	metrics_sink_ops.handshake(&m, &c, 3 * MS);
+	text = render(&m);
+	snprintf(line, sizeof(line), "tcptrail_accept_wait_seconds_bucket{%s,le=\"0.001\"} 0", l8080);
+	CHECK(has_line(text, line));
+	snprintf(line, sizeof(line), "tcptrail_accept_wait_seconds_bucket{%s,le=\"0.0025\"} 1", l8080);
+	CHECK(has_line(text, line));
+	snprintf(line, sizeof(line), "tcptrail_accept_wait_seconds_bucket{%s,le=\"0.5\"} 2", l8080);
+	CHECK(has_line(text, line));
+	snprintf(line, sizeof(line), "tcptrail_accept_wait_seconds_count{%s} 2", l8080);
+	CHECK(has_line(text, line));
+	CHECK(has_line(text, "tcptrail_handshake_seconds_bucket{role=\"passive\",le=\"0.0025\"} 0"));
+	CHECK(has_line(text, "tcptrail_handshake_seconds_bucket{role=\"passive\",le=\"0.005\"} 1"));
+	CHECK(has_line(text, "tcptrail_handshake_seconds_count{role=\"active\"} 0"));
+	free(text);
+	/* the next interval had no accepts: nothing more, percentiles unknown */
+	sample_listeners(lw, 3 * SEC, r, 2);
+	metrics_listeners(&m, lw, 3 * SEC);
+	CHECK(listen_watch_listeners(lw, &v) == 2 && !v[0]->aw_n && !v[1]->aw_n);
+	text = render(&m);
+	snprintf(line, sizeof(line), "tcptrail_accept_wait_seconds_count{%s} 2", l8080);
+	CHECK(has_line(text, line));
+	free(text);
+	listen_watch_free(lw);
+	metrics_free(&m);
+}
+
 static void full_series_table_counts(void)
 {
 	struct lw_config cfg = { .max_listeners = 8, .max_requests = 8 };
@@ -362,6 +421,7 @@ TEST_LIST(metrics_tests) = {
 	TEST_ENTRY(losses_by_cause),
 	TEST_ENTRY(leak_gauge_is_bounded_by_name),
 	TEST_ENTRY(listener_series),
+	TEST_ENTRY(accept_wait_and_handshake_histograms),
 	TEST_ENTRY(full_series_table_counts),
 	TEST_ENTRY(series_by_container),
 	TEST_ENTRY(metrics_addresses),

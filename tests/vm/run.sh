@@ -9,12 +9,14 @@ cd "$(dirname "$0")/../.."
 OUT=${OUT:-build}
 # Every history scenario of the core suite, a leak with its owner, the
 # one-shot report, listener records and an accept-queue alert, and the
-# containers scenario (the socket's cgroup layout differs before 5.15).
+# containers scenario (the socket's cgroup layout differs before 5.15), and
+# the accept-wait and keepalive scenarios (syscall tracepoints, socket timers).
 DEFAULT_SELECT="core/client_closes_first core/ipv6_loopback core/server_closes_first
 core/rst_abort core/connection_refused core/simultaneous_close core/handshake_timeout
 core/connection_before_start leaks/leaky_server_named_with_fds leaks/leak_found_by_snapshot
 listen/accept_queue_overflow_matches_listen_drops
-containers/connections_leaks_and_listeners_name_their_container"
+containers/connections_leaks_and_listeners_name_their_container
+phases/accept_wait_names_the_acceptor phases/keepalive_detects_a_vanished_peer"
 export VMTEST_SELECT=${VMTEST_SELECT:-$DEFAULT_SELECT}
 
 if ! kernels=$(bash tests/vm/kernels.sh); then
