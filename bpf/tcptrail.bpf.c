@@ -272,6 +272,9 @@ struct {
 	__type(value, __u8);
 } shutting_down SEC(".maps");
 
+/* The shutdown() hooks are attached: a FIN's call can be told. */
+const volatile bool shutdown_hooked;
+
 /* Ticks per second, measured by userspace (0 until then: ages unknown). */
 __u32 hz;
 
@@ -384,8 +387,8 @@ static __always_inline void record_set_state(struct sock *sk, int oldstate, int 
 		fill_close(e, sk);
 	else if (newstate == TT_TCP_ESTABLISHED)
 		fill_estab(e, sk, oldstate);
-	else if (newstate == TT_TCP_FIN_WAIT1 && in_shutdown())
-		e->flags |= TT_F_SHUTDOWN;
+	else if (newstate == TT_TCP_FIN_WAIT1 && shutdown_hooked)
+		e->reason = in_shutdown() ? TT_FIN_CALL_SHUTDOWN : TT_FIN_CALL_CLOSE;
 	submit_event(e);
 }
 

@@ -38,17 +38,22 @@ enum tt_event_flags {
 	TT_F_OWNER_CTX = 1 << 0,
 	/* The socket in a reset event was a timewait or request socket. */
 	TT_F_MINISOCK = 1 << 1,
-	/* -> FIN_WAIT1: the FIN was sent by shutdown(), not close(). */
-	TT_F_SHUTDOWN = 1 << 2,
 	/* -> CLOSE: the socket was never attached to a file (a passive child
 	 * that closed while still in its listener's accept queue).
 	 */
-	TT_F_UNACCEPTED = 1 << 3,
+	TT_F_UNACCEPTED = 1 << 2,
 	/* -> CLOSE with sk_err ETIMEDOUT: the socket's state when it gave up. */
-	TT_F_UNACKED = 1 << 4,	    /* sent data the peer never acknowledged */
-	TT_F_UNSENT = 1 << 5,	    /* data queued but not sent (zero window) */
-	TT_F_KEEPALIVE = 1 << 6,    /* SO_KEEPALIVE was on */
-	TT_F_USER_TIMEOUT = 1 << 7, /* TCP_USER_TIMEOUT was set */
+	TT_F_UNACKED = 1 << 3,	    /* sent data the peer never acknowledged */
+	TT_F_UNSENT = 1 << 4,	    /* data queued but not sent (zero window) */
+	TT_F_KEEPALIVE = 1 << 5,    /* SO_KEEPALIVE was on */
+	TT_F_USER_TIMEOUT = 1 << 6, /* TCP_USER_TIMEOUT was set */
+};
+
+/* Which call sent the FIN, in the 'reason' of a -> FIN_WAIT1 record. */
+enum tt_fin_call {
+	TT_FIN_CALL_UNKNOWN = 0,	/* no shutdown() hook on this kernel */
+	TT_FIN_CALL_CLOSE = 1,
+	TT_FIN_CALL_SHUTDOWN = 2,
 };
 
 /* Socket state numbers: the kernel's TCP_* values, also exported as BPF_TCP_*
@@ -120,7 +125,9 @@ struct tt_event {
 	__u8 flags;	    /* enum tt_event_flags */
 	__u8 oldstate;
 	__u8 newstate;	    /* for resets: the socket's state */
-	__u16 reason;	    /* resets: enum sk_rst_reason where the kernel has it */
+	__u16 reason;	    /* resets: enum sk_rst_reason where the kernel has it;
+			     * -> FIN_WAIT1: enum tt_fin_call
+			     */
 	char comm[TT_COMM_LEN];
 	union {
 		struct tt_close_info close;	/* -> CLOSE */

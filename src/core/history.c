@@ -186,7 +186,9 @@ void history_on_state(struct conn *c, const struct tt_event *e)
 			c->closer = CLOSER_LOCAL;
 		/* only the owner's own call moves a socket to FIN_WAIT1 */
 		if (e->flags & TT_F_OWNER_CTX)
-			c->fin_by = (e->flags & TT_F_SHUTDOWN) ? FIN_BY_SHUTDOWN : FIN_BY_CLOSE;
+			c->fin_by = e->reason == TT_FIN_CALL_SHUTDOWN ? FIN_BY_SHUTDOWN
+				    : e->reason == TT_FIN_CALL_CLOSE  ? FIN_BY_CLOSE
+								      : FIN_BY_UNKNOWN;
 		break;
 	case TT_TCP_CLOSE_WAIT:
 		if (c->closer == CLOSER_NONE)

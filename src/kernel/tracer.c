@@ -201,8 +201,7 @@ static int probe_features(struct tracer *t)
 		p_warn("no syscall tracepoints for accept() (tracefs, CONFIG_FTRACE_SYSCALLS): "
 		       "accept-queue wait and accepted_by are not reported");
 	if (!t->feat.shutdown)
-		p_warn("no syscall tracepoints for shutdown(): fin_by cannot tell "
-		       "shutdown() from close()");
+		p_warn("no syscall tracepoints for shutdown(): fin_by is not reported");
 	p_info("kernel features: ids=%s synack_retransmit=%s resets=%s reset_reasons=%s "
 	       "listen_overflow=%s accept=%s shutdown=%s",
 	       sock_id_mode()->cookies ? "cookies" : "per-run",
@@ -269,6 +268,7 @@ int tracer_open(struct tracer **out, const struct tracer_config *cfg)
 	t->skel->rodata->sock_cookies = sock_id_mode()->cookies;
 	t->skel->rodata->sock_id_key = sock_id_mode()->key;
 	t->skel->rodata->cgroup_ids = cgroups_v2();
+	t->skel->rodata->shutdown_hooked = t->feat.shutdown;
 	err = bpf_map__set_max_entries(t->skel->maps.events, cfg->ring_mb << 20);
 	if (err) {
 		p_err("failed to size the ring buffer: %s", strerror(-err));

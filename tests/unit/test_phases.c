@@ -63,7 +63,7 @@ static void passive_handshake_and_accept_wait(void)
 {
 	struct capture cap;
 	struct ingest *in = capture_ingest(&cap, 64);
-	const struct tt_event ev[] = {
+	struct tt_event ev[] = {
 		/* no SYN-ACK retransmit: the kernel's first RTT sample */
 		ev_state(2, 100 * MS, TT_TCP_LISTEN, TT_TCP_SYN_RECV, 0),
 		ev_estab(2, 100 * MS + 5 * US, TT_TCP_SYN_RECV, 250, 0, 0),
@@ -79,6 +79,7 @@ static void passive_handshake_and_accept_wait(void)
 	};
 	const struct captured_history *h;
 
+	ev[3].reason = TT_FIN_CALL_CLOSE;
 	feed(in, ev, 9);
 	CHECK(cap.nhist == 2);
 	h = &cap.hist[0];
@@ -89,6 +90,7 @@ static void passive_handshake_and_accept_wait(void)
 	CHECK(h->conn.pid == 77 && !strcmp(h->conn.comm, "acceptor"));
 	CHECK(h->sum.fin_by == FIN_BY_CLOSE);
 	h = &cap.hist[1];
+	CHECK(h->sum.fin_by == FIN_BY_UNKNOWN);	/* no FIN_WAIT1 record said which call */
 	CHECK(h->sum.handshake_ns == 1000 * MS);
 	CHECK(h->sum.handshake_retrans == 1);
 	/* closed without an accept and without the never-queued fact */
@@ -133,8 +135,8 @@ static void shutdown_then_read(void)
 		ev_close(6, 7 * MS, TT_TCP_LAST_ACK, 0),
 	};
 
-	ev[2].flags |= TT_F_SHUTDOWN;
-	ev[8].flags |= TT_F_SHUTDOWN;
+	ev[2].reason = TT_FIN_CALL_SHUTDOWN;
+	ev[8].reason = TT_FIN_CALL_SHUTDOWN;
 	feed(in, ev, 10);
 	CHECK(cap.nhist == 2);
 	for (int i = 0; i < 2; i++) {
