@@ -151,6 +151,7 @@ static int probe_features(struct tracer *t)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	struct tcptrail_bpf *s = t->skel;
+	bool syscalls;
 	int arity;
 
 	if (!btf) {
@@ -174,9 +175,13 @@ static int probe_features(struct tracer *t)
 		enum_has(btf, "skb_drop_reason", "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW");
 	load_rst_reasons(&t->rst, btf);
 	btf__free(btf);
-	t->feat.accept = syscall_tp_exists("sys_exit_accept4") &&
+	/* TCPTRAIL_SYSCALLS=off: as on a kernel without syscall tracepoints
+	 * (tests, and the benchmark's measure of what the hooks cost)
+	 */
+	syscalls = !getenv("TCPTRAIL_SYSCALLS") || strcmp(getenv("TCPTRAIL_SYSCALLS"), "off");
+	t->feat.accept = syscalls && syscall_tp_exists("sys_exit_accept4") &&
 			 syscall_tp_exists("sys_exit_accept");
-	t->feat.shutdown = syscall_tp_exists("sys_enter_shutdown") &&
+	t->feat.shutdown = syscalls && syscall_tp_exists("sys_enter_shutdown") &&
 			   syscall_tp_exists("sys_exit_shutdown");
 
 	bpf_program__set_autoload(s->progs.handle_synack_retransmit, t->feat.synack);

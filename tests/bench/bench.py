@@ -75,9 +75,10 @@ class ProgStats:
         return rows
 
 
-def start(cmd, ready_word=None, out_path=None):
+def start(cmd, ready_word=None, out_path=None, env=None):
     out = open(out_path, "w") if out_path else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **(env or {})))
     if ready_word:
         end = time.time() + 30
         while time.time() < end:
@@ -125,6 +126,36 @@ def run_peer_tool(tool, per_conn, port, base, seconds, tmp, threads, progs):
             got + " (one line per end)", lost, skipped, "-")
 
 
+def run_tcptrail(label, env, port, base, args, tmp, threads, progs, idle_cpu):
+    """tcptrail during a storm, everything traced, unfiltered: its row.
+    Records of the storm are those with its port at either end."""
+    path = os.path.join(tmp, "tcptrail.json")
+    stats = ProgStats()
+    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", path], "tcptrail: tracing;",
+                 env=env)
+    stats.mark()
+    conns, failed, rate = storm(port, args.seconds, threads)
+    progs.append((label.replace(" --json", ""), stats.read()))
+    cpu, err = stop(proc)
+    mine = r'"(l|r)port":%d,' % port
+    states = count_lines(path, r'"type":"state".*' + mine)
+    hist = count_lines(path, r'"type":"history".*' + mine)
+    complete = count_lines(path, r'"type":"history".*' + mine + r'.*"complete":true')
+    os.unlink(path)
+    m = re.search(r"(\d+) records, .* (\d+) lost", err)
+    records, lost = (int(m.group(1)), int(m.group(2))) if m else (0, -1)
+    caught = re.search(r"recorded by the second program: (\d+)", err)
+    us_per_record = (cpu - idle_cpu) / records * 1e6 if records else float("nan")
+    skipped = sum(r[3] for r in progs[-1][1] if r[0] == "handle_set_state")
+    # the storm's listener adds CLOSE>LISTEN and LISTEN>CLOSE
+    return (label, rate, rate / base, conns,
+            "%d/%d" % (states - 2, conns * TRANSITIONS_PER_CONN),
+            "%d/%d (%d complete)" % (hist, conns * HISTORIES_PER_CONN, complete),
+            str(lost), "%d (%s caught)" % (skipped, caught.group(1) if caught else "?"),
+            "%.3f us/record (%.2f s for %d records, less %.2f s idle)"
+            % (us_per_record, cpu, records, idle_cpu))
+
+
 def run_storm(args, tmp, threads, progs):
     port = 19500 + threads
     rows = []
@@ -138,32 +169,12 @@ def run_storm(args, tmp, threads, progs):
     time.sleep(args.seconds)
     idle_cpu, _ = stop(proc)
 
-    # Everything is traced, unfiltered; records of the storm are those with
-    # its port at either end.
-    path = os.path.join(tmp, "tcptrail.json")
-    stats = ProgStats()
-    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", path], "tcptrail: tracing;")
-    stats.mark()
-    conns, failed, rate = storm(port, args.seconds, threads)
-    progs.append(("tcptrail", stats.read()))
-    cpu, err = stop(proc)
-    mine = r'"(l|r)port":%d,' % port
-    states = count_lines(path, r'"type":"state".*' + mine)
-    hist = count_lines(path, r'"type":"history".*' + mine)
-    complete = count_lines(path, r'"type":"history".*' + mine + r'.*"complete":true')
-    os.unlink(path)
-    m = re.search(r"(\d+) records, .* (\d+) lost", err)
-    records, lost = (int(m.group(1)), int(m.group(2))) if m else (0, -1)
-    caught = re.search(r"recorded by the second program: (\d+)", err)
-    us_per_record = (cpu - idle_cpu) / records * 1e6 if records else float("nan")
-    skipped = sum(r[3] for r in progs[-1][1] if r[0] == "handle_set_state")
-    # the storm's listener adds CLOSE>LISTEN and LISTEN>CLOSE
-    rows.append(("tcptrail --json", rate, rate / base, conns,
-                 "%d/%d" % (states - 2, conns * TRANSITIONS_PER_CONN),
-                 "%d/%d (%d complete)" % (hist, conns * HISTORIES_PER_CONN, complete),
-                 str(lost), "%d (%s caught)" % (skipped, caught.group(1) if caught else "?"),
-                 "%.3f us/record (%.2f s for %d records, less %.2f s idle)"
-                 % (us_per_record, cpu, records, idle_cpu)))
+    rows.append(run_tcptrail("tcptrail --json", {}, port, base, args, tmp, threads, progs,
+                             idle_cpu))
+    # The syscall hooks (accept, shutdown) make every syscall of every task
+    # take the kernel's tracing path: their cost, as the rate without them.
+    rows.append(run_tcptrail("tcptrail --json, no syscall hooks", {"TCPTRAIL_SYSCALLS": "off"},
+                             port, base, args, tmp, threads, progs, idle_cpu))
 
     for tool, per_conn in (("tcpstates", TRANSITIONS_PER_CONN), ("tcplife", HISTORIES_PER_CONN)):
         rows.append(run_peer_tool(tool, per_conn, port, base, args.seconds, tmp, threads,

@@ -228,3 +228,40 @@ def test_user_timeout_when_the_link_goes_down():
     check(h["retransmits"] == 0 and h["timeout_attempts"] >= 1,
           "retransmits %r, attempts %r" % (h["retransmits"], h["timeout_attempts"]))
     check(2e9 <= secs * 1e9 <= 3.2e9, "gave up after %.2f s" % secs)
+
+
+def test_without_syscall_hooks_says_so_once():
+    """A kernel without syscall tracepoints (forced here): one sentence each
+    for what cannot be shown; accept and FIN calls are unknown, not guessed,
+    while what the socket itself tells (never accepted) still shows."""
+    with Netns("ttns", CLIENT, SERVER) as ns:
+        tracer = Tracer(env={"TCPTRAIL_SYSCALLS": "off"})
+        server = Peer(ns.b, "slow-accept", SERVER, "7408", "1", "0.2")
+        server.expect("ready")
+        client = Peer(ns.a, "connect-n", SERVER, "7408", "1")
+        client.expect("connected")
+        client.expect("done", timeout=10)
+        client.close()
+        server.expect("done")
+        server.send("exit")
+        server.close()
+        stuck = Peer(ns.b, "listen-only", SERVER, "7409", "8")
+        stuck.expect("ready")
+        client = Peer(ns.a, "connect-close", SERVER, "7409", "rst")
+        client.expect("closed")
+        client.close()
+        time.sleep(0.2)
+        stuck.send("exit")
+        stuck.close()
+        time.sleep(0.2)
+        tracer.stop()
+        for what in ("accept-queue wait", "fin_by"):
+            said = [l for l in tracer.stderr if what in l]
+            check(len(said) == 1, "%d lines about %s: %s" % (len(said), what, tracer.stderr))
+        accepted = one(passive(tracer, 7408), "accepted history")
+        check(accepted["accepted"] is None and accepted["accept_wait_ns"] is None,
+              "accept fields without the hook: %r" % accepted)
+        client_h = one(tracer.histories(role="active", rport=7408), "client history")
+        check(client_h["fin_by"] is None, "fin_by without the hook: %r" % client_h["fin_by"])
+        never = one(passive(tracer, 7409), "never-accepted history")
+        check(never["accepted"] is False, "accepted %r" % never["accepted"])
