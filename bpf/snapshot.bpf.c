@@ -118,6 +118,14 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 		}
 		r.req_retrans = BPF_CORE_READ(req, num_retrans);
 	}
+	r.tw_left_ms = ~0u;
+	if (r.state == TT_TCP_TIME_WAIT) {
+		const struct inet_timewait_sock *tw = (const struct inet_timewait_sock *)skc;
+		long ticks = (long)(BPF_CORE_READ(tw, tw_timer.expires) - bpf_jiffies64());
+
+		if (hz)
+			r.tw_left_ms = ticks > 0 ? (__u32)((__u64)ticks * 1000 / hz) : 0;
+	}
 	/* Timewait and request sockets have no struct sock behind them. */
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (tp) {

@@ -173,7 +173,10 @@ struct tt_sock_record {
 	 * completed the handshake); 0 for others
 	 */
 	__u32 req_retrans;
-	__u32 pad2;
+	/* timewait sockets: ms until the kernel frees it (and its port); ~0
+	 * unknown
+	 */
+	__u32 tw_left_ms;
 	__u64 cgroup;	    /* cgroup v2 id (request sockets: the listener's); 0: none */
 };
 

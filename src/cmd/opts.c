@@ -50,6 +50,8 @@ static const char usage[] =
 "                          listener and a \"netns\" record per namespace\n"
 "      --no-listeners      no listener sampling, records or alerts (tracing)\n"
 "      --max-listeners N   listeners watched at once (default 4096)\n"
+"      --max-destinations N  destinations whose ephemeral ports are watched\n"
+"                          (default 4096; the quietest is dropped when full)\n"
 "Metrics (tracing and tcptrail top):\n"
 "      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 "                          (ADDR: IPv4, [IPv6] or localhost; none: every address)\n"
@@ -89,6 +91,7 @@ enum {
 	OPT_INTERVAL,
 	OPT_NO_LISTENERS,
 	OPT_MAX_LISTENERS,
+	OPT_MAX_DESTINATIONS,
 	OPT_METRICS,
 	OPT_METRICS_LINGER,
 	OPT_NETNS,
@@ -116,6 +119,7 @@ static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "no-listeners", no_argument, NULL, OPT_NO_LISTENERS },
 	{ "max-listeners", required_argument, NULL, OPT_MAX_LISTENERS },
+	{ "max-destinations", required_argument, NULL, OPT_MAX_DESTINATIONS },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -160,6 +164,7 @@ static void set_defaults(struct options *o)
 	o->listeners = true;
 	o->interval_s = OPT_DEFAULT_INTERVAL_S;
 	o->max_listeners = OPT_DEFAULT_MAX_LISTENERS;
+	o->max_destinations = OPT_DEFAULT_MAX_DESTINATIONS;
 	o->metrics_linger_s = OPT_DEFAULT_METRICS_LINGER_S;
 }
 
@@ -237,6 +242,7 @@ static bool applies(enum tt_mode mode, int c)
 	case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
 		return mode == MODE_TRACE || mode == MODE_REPLAY;
 	case 'd': case OPT_INTERVAL: case OPT_MAX_LISTENERS: case OPT_METRICS:
+	case OPT_MAX_DESTINATIONS:
 	case OPT_METRICS_LINGER:
 		return mode == MODE_TRACE || mode == MODE_TOP;
 	default:	/* the kernel-facing and reconstruction settings */
@@ -356,6 +362,11 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		case OPT_MAX_LISTENERS:
 			if (parse_u32("--max-listeners", optarg, 1, 1u << 20, &o->max_listeners, err,
 				      errlen))
+				return -1;
+			break;
+		case OPT_MAX_DESTINATIONS:
+			if (parse_u32("--max-destinations", optarg, 1, 1u << 20,
+				      &o->max_destinations, err, errlen))
 				return -1;
 			break;
 		case OPT_NETNS:

@@ -24,6 +24,7 @@ enum tt_mode {
 #define OPT_DEFAULT_INTERVAL_S 1.0
 #define OPT_MIN_INTERVAL_S 0.1
 #define OPT_DEFAULT_MAX_LISTENERS 4096
+#define OPT_DEFAULT_MAX_DESTINATIONS 4096
 #define OPT_DEFAULT_METRICS_LINGER_S 300
 /* Bounds that keep every setting meaningful: the largest table a machine
  * can reserve (16 Mi connections: 3.5 GiB), the longest duration, the
@@ -51,6 +52,7 @@ struct options {
 	bool listeners;		/* sample listen queues; alerts */
 	double interval_s;	/* listener sampling period */
 	uint32_t max_listeners;
+	uint32_t max_destinations;
 	const char *metrics;	/* --metrics [ADDR:]PORT; NULL: no endpoint */
 	double metrics_linger_s;	/* a closed listener's series kept this long */
 	bool all;		/* leaks: list every socket */

@@ -21,6 +21,8 @@
 #include "outfile.h"
 #include "privs.h"
 #include "owners.h"
+#include "ports.h"
+#include "sink_tee.h"
 #include "snapshot.h"
 #include "summary.h"
 #include "timers.h"
@@ -92,6 +94,8 @@ struct tracing {
 	struct filter *filter;		/* the options' filter, with the cgroup lookup */
 	struct metrics metrics;
 	struct metrics_http *http;	/* NULL without --metrics */
+	struct ports *ports;		/* NULL without connections and listeners */
+	struct sink_tee tap;		/* ingest's tap: metrics and ports */
 	uint64_t published_ns;
 	struct timers timers;
 	int reconcile_timer;
@@ -134,6 +138,8 @@ static int reconcile_with_kernel(struct tracing *t, bool initial)
 	/* A truncated list must not make live sockets look vanished. */
 	if (!l.dropped || initial)
 		feed_reconcile(&t->feed, l.v, l.n, started, initial);
+	if (t->ports && !l.dropped)
+		ports_reconcile(t->ports, l.v, l.n, started);
 	if (l.dropped)
 		p_warn("the kernel has more than --max-conns (%u) TCP sockets; %zu not read",
 		       max, l.dropped);
@@ -246,6 +252,15 @@ static void on_alert(const struct lw_alert *a, void *arg)
 		t->lsink.ops->alert(t->lsink.ctx, a);
 }
 
+static void on_ports_alert(const struct ports_alert *a, void *arg)
+{
+	struct tracing *t = arg;
+
+	if (t->lsink.ops->ports_alert &&
+	    filter_match_destination(t->filter, a->d->family, a->d->rport, a->d->netns))
+		t->lsink.ops->ports_alert(t->lsink.ctx, a, t->ports);
+}
+
 static void job_sample(void *arg, uint64_t now)
 {
 	struct tracing *t = arg;
@@ -255,10 +270,20 @@ static void job_sample(void *arg, uint64_t now)
 	if (err && err != t->sample_err)
 		p_warn("failed to sample listeners: %s", strerror(-err));
 	t->sample_err = err;
+	/* the destinations first: the view draws them under the listeners */
+	if (t->ports)
+		ports_interval(t->ports, ingest_table(t->feed.in), now, on_ports_alert, t);
 	if (!err && t->lsink.ops->sample)
 		t->lsink.ops->sample(t->lsink.ctx, t->feed.lw, now, t->filter);
+	if (t->ports && t->lsink.ops->ports)
+		t->lsink.ops->ports(t->lsink.ctx, t->ports, now, t->filter);
 	if (!err && t->http)
 		metrics_listeners(&t->metrics, t->feed.lw, now);
+	if (t->ports) {
+		if (t->http)
+			metrics_ports(&t->metrics, t->ports);
+		ports_interval_done(t->ports);
+	}
 }
 
 static void job_stop(void *arg, uint64_t now)
@@ -390,7 +415,7 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	static const struct sink_ops none;
 	struct tracing t = { .o = o, .p = p, .reconcile_timer = -1, .seeded = o->snapshot,
 			     .sampler = { .text = NULL } };
-	struct sink tap = { &metrics_sink_ops, &t.metrics };
+	struct sink tap = { &sink_tee_ops, &t.tap };
 	struct tracer_config tcfg = { .ring_mb = o->ring_mb, .on_event = feed_event };
 	struct lw_config lcfg = { .max_listeners = o->max_listeners,
 				  .max_requests = LISTEN_REQUESTS_MAX };
@@ -414,8 +439,24 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 			p_err("out of memory");
 			goto cleanup;
 		}
-		icfg.tap = &tap;
+		t.tap.a = (struct sink){ &metrics_sink_ops, &t.metrics };
 	}
+	if (p->connections && o->listeners) {
+		struct ports_config pcfg = { .max_dests = o->max_destinations };
+
+		t.ports = ports_new(&pcfg);
+		if (!t.ports) {
+			p_err("cannot reserve a table for %u destinations", o->max_destinations);
+			goto cleanup;
+		}
+		t.tap.b = (struct sink){ &ports_sink_ops, t.ports };
+	}
+	if (!t.tap.a.ops)
+		t.tap.a.ops = &none;
+	if (!t.tap.b.ops)
+		t.tap.b.ops = &none;
+	if (t.http || t.ports)
+		icfg.tap = &tap;
 	/* The recording first: it must be new, so a second name for it in -o
 	 * is found by what it is, not by what it is called.
 	 */
@@ -457,6 +498,7 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 			tv.filter = &filter;
 			tv.cgroup_lookup = em.cgroup_lookup;
 			tv.cgroup_ctx = em.cgroup_ctx;
+			tv.ports = t.ports;
 			t.lsink = (struct listen_sink){ &top_view_listen_ops, &tv };
 		}
 	}
@@ -508,6 +550,7 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 		p_err("out of memory");
 		goto cleanup;
 	}
+	t.sampler.ports = t.ports;
 	if (sink.ops == &emit_text_ops)
 		emit_text_header(&em);
 	outbuf_flush(&out);
@@ -534,6 +577,7 @@ cleanup:
 	metrics_free(&t.metrics);
 	listen_sampler_free(&t.sampler);
 	listen_watch_free(t.feed.lw);
+	ports_free(t.ports);
 	free(t.leak_cands);
 	owner_index_free(&t.owners);
 	snapshot_close(&t.snap);

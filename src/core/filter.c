@@ -93,6 +93,16 @@ bool filter_match_listener(const struct filter *f, int family, uint16_t lport, u
 	return in_set(&f->lports, lport) && filter_match_where(f, netns, cgroup);
 }
 
+bool filter_match_destination(const struct filter *f, int family, uint16_t rport,
+			      uint32_t netns)
+{
+	if (family == AF_INET && !f->ipv4)
+		return false;
+	if (family == AF_INET6 && !f->ipv6)
+		return false;
+	return in_set(&f->rports, rport) && (!f->netns || f->netns == netns);
+}
+
 bool filter_match_where(const struct filter *f, uint32_t netns, uint64_t cgroup)
 {
 	const struct cgroup_info *cg;

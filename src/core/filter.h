@@ -36,6 +36,9 @@ bool filter_match(const struct filter *f, int family, uint16_t lport, uint16_t r
 /* Listeners have no remote end: family, local port, and where it lives. */
 bool filter_match_listener(const struct filter *f, int family, uint16_t lport, uint32_t netns,
 			   uint64_t cgroup);
+/* A destination's port use: family, remote port and namespace. */
+bool filter_match_destination(const struct filter *f, int family, uint16_t rport,
+			      uint32_t netns);
 /* Where the socket lives: its namespace and its cgroup id (0: not known,
  * which a cgroup or container filter does not keep).
  */

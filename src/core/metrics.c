@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "metrics.h"
+#include "ports.h"
 
 /* From a millisecond handshake-and-close to an hour-long session. */
 const double metrics_duration_bounds[METRICS_BUCKETS] = {
@@ -310,4 +311,39 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 	}
 	qsort(m->listeners, kept, sizeof(*m->listeners), cmp_series);
 	m->nlisteners = merge_equal(m->listeners, kept);
+}
+
+void metrics_ports(struct metrics *m, struct ports *p)
+{
+	const struct ports_dest *const *v;
+	size_t n = ports_hot(p, &v);
+
+	m->ports_on = true;
+	m->ndests = 0;
+	m->dests_dropped = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ports_dest *d = v[i];
+		uint32_t permille = ports_used_permille(p, d), k;
+
+		for (k = 0; k < m->ndests; k++) {
+			struct metrics_dest *e = &m->dests[k];
+
+			if (e->netns == d->netns && e->family == d->family && e->rport == d->rport &&
+			    !memcmp(e->raddr, d->raddr, TT_ADDR_LEN))
+				break;
+		}
+		if (k < m->ndests) {
+			if (permille > m->dests[k].permille)
+				m->dests[k].permille = permille;
+			continue;
+		}
+		if (m->ndests == METRICS_DESTS) {
+			m->dests_dropped++;
+			continue;
+		}
+		m->dests[k] = (struct metrics_dest){ .netns = d->netns, .family = d->family,
+						     .rport = d->rport, .permille = permille };
+		memcpy(m->dests[k].raddr, d->raddr, TT_ADDR_LEN);
+		m->ndests++;
+	}
 }

@@ -31,6 +31,11 @@
 #define METRICS_ENDS END_N
 #define METRICS_BUCKETS 16
 
+/* Destinations the port gauge names: the most used of those past half
+ * their range or alerted.
+ */
+#define METRICS_DESTS 64
+
 /* Upper bounds (seconds) of the duration histogram's buckets, then +Inf. */
 extern const double metrics_duration_bounds[METRICS_BUCKETS];
 
@@ -69,6 +74,17 @@ struct metrics_conns {
 	uint64_t resets[METRICS_RST_DIRS];
 };
 
+/* One destination's port use: (netns, raddr, rport), local addresses
+ * folded into the most used.
+ */
+struct metrics_dest {
+	uint32_t netns;
+	uint16_t family;
+	uint16_t rport;
+	uint8_t raddr[TT_ADDR_LEN];
+	uint32_t permille;
+};
+
 struct metrics_comm {
 	char comm[TT_COMM_LEN];
 	uint32_t leaked;	/* open leaks now */
@@ -92,6 +108,10 @@ struct metrics {
 	uint64_t listeners_dropped;	/* series not kept: table full */
 	uint64_t linger_ns;
 	uint64_t gen;
+	struct metrics_dest dests[METRICS_DESTS];
+	uint32_t ndests;
+	uint32_t dests_dropped;	/* hot destinations not named now: the table is full */
+	bool ports_on;
 	/* the containers of cgroup ids; NULL: every series has container="" */
 	cgroup_lookup_fn cgroup_lookup;
 	void *cgroup_ctx;
@@ -119,5 +139,10 @@ void metrics_connections(struct metrics *m, const uint32_t tracked[TT_TCP_MAX_ST
  * forget those not seen for linger_ns.
  */
 void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_t now_ns);
+
+struct ports;
+
+/* The port watch's interval ended: the destinations worth a gauge now. */
+void metrics_ports(struct metrics *m, struct ports *p);
 
 #endif

@@ -14,6 +14,9 @@
 #include "owner.h"
 #include "tcptrail.h"
 
+struct ports;
+struct ports_alert;
+
 /* Why kernel records were lost. Values are part of the --record format. */
 enum lost_cause {
 	LOST_RING_FULL = 0,	/* the ring buffer had no room */
@@ -79,6 +82,12 @@ struct listen_sink_ops {
 	 */
 	void (*sample)(void *ctx, const struct listen_watch *lw, uint64_t now_ns,
 		       const struct filter *f);
+	/* The ephemeral_ports alert of a destination started or cleared
+	 * (already filtered).
+	 */
+	void (*ports_alert)(void *ctx, const struct ports_alert *a, const struct ports *p);
+	/* The interval's destinations worth reporting (ports_hot()). */
+	void (*ports)(void *ctx, struct ports *p, uint64_t now_ns, const struct filter *f);
 };
 
 struct listen_sink {

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,6 +84,54 @@ static void on_sock(const struct tt_sock_record *r, void *arg)
 	listen_watch_sample_sock(v->ls->lw, r);
 }
 
+/* One number from a sysctl file, -1 if unreadable. */
+static int64_t read_sysctl(struct listen_sampler *ls, const char *path)
+{
+	char *end;
+	long long val;
+
+	if (read_text(ls, path) <= 0)
+		return -1;
+	val = strtoll(ls->text, &end, 10);
+	return end != ls->text ? val : -1;
+}
+
+/* Ports of ip_local_reserved_ports ("8080,9000-9010") inside [lo, hi]. */
+static int32_t reserved_in(const char *list, int32_t lo, int32_t hi)
+{
+	int32_t n = 0;
+
+	while (*list >= '0' && *list <= '9') {
+		char *end;
+		long a = strtol(list, &end, 10), b = a;
+
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		if (a < lo)
+			a = lo;
+		if (b > hi)
+			b = hi;
+		if (b >= a)
+			n += (int32_t)(b - a + 1);
+		list = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+/* The namespace's ephemeral-port limits, for the port watch. */
+static void read_port_limits(struct listen_sampler *ls, uint32_t inum)
+{
+	struct ports_limits lim = { -1, -1, -1, -1 };
+
+	if (read_text(ls, "/proc/sys/net/ipv4/ip_local_port_range") > 0 &&
+	    sscanf(ls->text, "%d %d", &lim.lo, &lim.hi) != 2)
+		lim.lo = lim.hi = -1;
+	if (lim.lo >= 0 && read_text(ls, "/proc/sys/net/ipv4/ip_local_reserved_ports") >= 0)
+		lim.reserved = reserved_in(ls->text, lim.lo, lim.hi);
+	lim.tw_reuse = (int32_t)read_sysctl(ls, "/proc/sys/net/ipv4/tcp_tw_reuse");
+	ports_set_limits(ls->ports, inum, &lim);
+}
+
 /* Runs inside the namespace: /proc/thread-self/net and /proc/sys/net show
  * this thread's namespace.
  */
@@ -95,6 +144,8 @@ static int sample_here(uint32_t inum, void *arg)
 	bool have_counters;
 	int err;
 
+	if (ls->ports && ports_wants_netns(ls->ports, inum))
+		read_port_limits(ls, inum);
 	v->listeners = 0;
 	err = snapshot_listeners_here(ls->snap, on_sock, v);
 	if (err == -EOPNOTSUPP)

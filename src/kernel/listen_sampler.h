@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "listen_watch.h"
 #include "owners.h"
+#include "ports.h"
 #include "snapshot.h"
 
 struct listen_sampler {
@@ -20,6 +21,10 @@ struct listen_sampler {
 	char *text;			/* /proc/net/netstat */
 	size_t text_cap;
 	bool warned_counters;
+	/* NULL, or the port watch whose namespaces' port limits are read
+	 * here too
+	 */
+	struct ports *ports;
 };
 
 /* Returns 0 or -ENOMEM. */

@@ -261,6 +261,8 @@ static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32
 	memcpy(r->daddr, m->id.idiag_dst, m->idiag_family == AF_INET ? 4 : 16);
 	r->rcv_idle_ms = idle_ms;
 	r->cookie_idle_ms = ~0u;	/* not in sock_diag */
+	/* a timewait socket's timer, in ms (inet_diag's twsk expiry) */
+	r->tw_left_ms = r->state == TT_TCP_TIME_WAIT ? m->idiag_expires : ~0u;
 	if (r->state == TT_TCP_LISTEN) {
 		/* inet_diag reports the accept queue as rqueue/wqueue */
 		r->acceptq_len = m->idiag_rqueue;

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include "emit.h"
 #include "history.h"
+#include "ports.h"
 #include "tcp_names.h"
 
 void emitter_init(struct emitter *em, struct outbuf *out)
@@ -589,7 +590,102 @@ static void json_sample(void *ctx, const struct listen_watch *lw, uint64_t now_n
 		json_netns(em, &ns[i], now_ns);
 }
 
+/* A destination: where the connects go from, to, in which namespace. */
+static char *destination(char *p, const struct ports_dest *d)
+{
+	p = key_str(p, "family", d->family == AF_INET6 ? "ipv6" : "ipv4");
+	p = key_u64(p, "netns", d->netns);
+	p = fmt_lit(p, ",\"laddr\":\"");
+	p = fmt_addr(p, d->family, d->laddr);
+	p = fmt_lit(p, "\",\"raddr\":\"");
+	p = fmt_addr(p, d->family, d->raddr);
+	*p++ = '"';
+	return key_u64(p, "rport", d->rport);
+}
+
+/* Its port use now, and the interval's failed connects by process. */
+static char *port_figures(struct emitter *em, char *p, const struct ports *ports,
+			  const struct ports_dest *d)
+{
+	const struct ports_limits *lim = ports_limits_of(ports, d->netns);
+	uint32_t range = ports_range(ports, d);
+
+	p = key_u64(p, "in_use", d->in_use);
+	p = key_u64(p, "time_wait", d->time_wait);
+	p = key_dur(p, "range", range ? range : DURATION_UNKNOWN);
+	p = key_dur(p, "tw_reuse", lim && lim->tw_reuse >= 0 ? (uint64_t)lim->tw_reuse
+							       : DURATION_UNKNOWN);
+	p = key_bool(p, "tw_reusable", ports_tw_reusable(ports, d));
+	if (range) {
+		p = fmt_lit(p, ",\"used_ratio\":");
+		p = fmt_u64(p, ports_used_permille(ports, d) / 1000);
+		*p++ = '.';
+		p = fmt_u64_pad(p, ports_used_permille(ports, d) % 1000, 3);
+	} else {
+		p = fmt_lit(p, ",\"used_ratio\":null");
+	}
+	p = key_u64(p, "connect_failures", d->failures);
+	p = key_u64(p, "connect_failures_delta", d->d_failures);
+	p = fmt_lit(p, ",\"top_processes\":[");
+	for (uint8_t i = 0; i < d->ntop; i++) {
+		const struct ports_process *t = &d->top[i];
+
+		if (i)
+			*p++ = ',';
+		p = fmt_lit(p, "{\"pid\":");
+		p = fmt_u64(p, t->pid);
+		p = fmt_lit(p, ",\"comm\":");
+		p = fmt_json_str(p, t->comm, TT_COMM_LEN);
+		p = cgroup_fields(em, p, t->cgroup);
+		p = key_u64(p, "failures", t->failures);
+		*p++ = '}';
+	}
+	*p++ = ']';
+	if (d->other_failures)
+		p = key_u64(p, "other_failures", d->other_failures);
+	return p;
+}
+
+static void json_ports_alert(void *ctx, const struct ports_alert *a, const struct ports *ports)
+{
+	struct emitter *em = ctx;
+	char *p = begin(em, "alert", a->ts_ns);
+
+	p = key_str(p, "alert", "ephemeral_ports");
+	p = key_str(p, "state", a->start ? "start" : "clear");
+	p = destination(p, a->d);
+	p = port_figures(em, p, ports, a->d);
+	if (a->start) {
+		p = key_str(p, "cause", a->d->failed_once ? "connect_failures" : "ports_used");
+	} else {
+		p = key_u64(p, "duration_ms", (a->ts_ns - a->d->alert_since_ns) / 1000000);
+		p = key_u64(p, "peak_used", a->d->peak_used);
+	}
+	end(em, p);
+}
+
+static void json_ports(void *ctx, struct ports *ports, uint64_t now_ns, const struct filter *f)
+{
+	struct emitter *em = ctx;
+	const struct ports_dest *const *v;
+	size_t n = ports_hot(ports, &v);
+
+	for (size_t i = 0; i < n; i++) {
+		char *p;
+
+		if (f && !filter_match_destination(f, v[i]->family, v[i]->rport, v[i]->netns))
+			continue;
+		p = begin(em, "ports", now_ns);
+		p = destination(p, v[i]);
+		p = port_figures(em, p, ports, v[i]);
+		p = key_bool(p, "alert", v[i]->alert);
+		end(em, p);
+	}
+}
+
 const struct listen_sink_ops emit_json_listen_ops = {
 	.alert = json_alert,
 	.sample = json_sample,
+	.ports_alert = json_ports_alert,
+	.ports = json_ports,
 };

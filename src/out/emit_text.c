@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include "emit.h"
 #include "history.h"
+#include "ports.h"
 #include "tcp_names.h"
 
 #define COL_EVENT 13
@@ -442,6 +443,38 @@ static void text_alert(void *ctx, const struct lw_alert *a)
 	finish(em, where_note(em, p, l->netns, l->cgroup));
 }
 
+/* ports-low / ports-ok: a destination's ephemeral ports near exhaustion,
+ * named by the process that failed most, or else the first that connects.
+ */
+static void text_ports_alert(void *ctx, const struct ports_alert *a, const struct ports *ports)
+{
+	struct emitter *em = ctx;
+	const struct ports_dest *d = a->d;
+	const struct ports_process *who = d->ntop ? &d->top[0] : NULL;
+	uint32_t range = ports_range(ports, d);
+	char *p = line_start(em, a->ts_ns, a->start ? "ports-low" : "ports-ok",
+			     who && who->pid, who ? who->pid : 0, who ? who->comm : "",
+			     d->family, d->laddr, 0, d->raddr, d->rport);
+
+	p = fmt_lit(p, "in_use=");
+	p = fmt_u64(p, d->in_use);
+	p = fmt_lit(p, " time_wait=");
+	p = fmt_u64(p, d->time_wait);
+	if (range) {
+		p = fmt_lit(p, " of ");
+		p = fmt_u64(p, range);
+		p = fmt_lit(p, " ports");
+	}
+	if (a->tw_reusable)
+		p = fmt_lit(p, " (tw_reuse)");
+	if (d->d_failures) {
+		p = fmt_lit(p, " connect-failed+");
+		p = fmt_u64(p, d->d_failures);
+	}
+	finish(em, where_note(em, p, d->netns, who ? who->cgroup : 0));
+}
+
 const struct listen_sink_ops emit_text_listen_ops = {
 	.alert = text_alert,
+	.ports_alert = text_ports_alert,
 };

@@ -249,6 +249,25 @@ static void listeners(const struct metrics *m, FILE *f)
 		(unsigned long long)m->listeners_dropped);
 }
 
+static void destinations(const struct metrics *m, FILE *f)
+{
+	header(f, "tcptrail_ephemeral_ports_used_ratio", "gauge",
+	       "Share of the namespace's usable ephemeral ports held for connects to this "
+	       "destination (in use and TIME_WAIT; TIME_WAIT left out where tcp_tw_reuse "
+	       "applies); destinations past half their range or alerted.");
+	for (uint32_t i = 0; i < m->ndests; i++) {
+		const struct metrics_dest *d = &m->dests[i];
+		char addr[64];
+
+		*fmt_addr(addr, d->family, d->raddr) = '\0';
+		fprintf(f, "tcptrail_ephemeral_ports_used_ratio{netns=\"%u\",raddr=\"%s\","
+			"rport=\"%u\"} %.3f\n", d->netns, addr, d->rport, d->permille / 1000.0);
+	}
+	header(f, "tcptrail_ephemeral_ports_series_dropped", "gauge",
+	       "Destinations past half their range not given a series now (more than 64).");
+	fprintf(f, "tcptrail_ephemeral_ports_series_dropped %u\n", m->dests_dropped);
+}
+
 int metrics_text(const struct metrics *m, FILE *f)
 {
 	header(f, "tcptrail_build_info", "gauge", "The running tcptrail's version; always 1.");
@@ -256,5 +275,7 @@ int metrics_text(const struct metrics *m, FILE *f)
 	connections(m, f);
 	if (m->listeners_on)
 		listeners(m, f);
+	if (m->ports_on)
+		destinations(m, f);
 	return fflush(f) || ferror(f) ? -1 : 0;
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include "listen_alerts.h"
+#include "ports.h"
 #include "top_view.h"
 
 /* Lines above and below the listener rows, kept when the terminal is short. */
@@ -131,6 +132,51 @@ static void listener_row(struct top_view *tv, const struct lw_listener *l)
 	     alert_label(l), l->events_incomplete ? " (events lost)" : "");
 }
 
+/* The destinations using most of their ephemeral ports, under the listeners. */
+#define TOP_DESTINATIONS 5
+
+static int destination_lines(struct top_view *tv)
+{
+	const struct ports_dest *const *v;
+	size_t n = tv->ports ? ports_hot(tv->ports, &v) : 0;
+
+	return n ? 2 + (int)(n < TOP_DESTINATIONS ? n : TOP_DESTINATIONS) : 0;
+}
+
+static void destination_rows(struct top_view *tv)
+{
+	const struct ports_dest *const *v;
+	size_t n = tv->ports ? ports_hot(tv->ports, &v) : 0, shown = 0;
+
+	if (!n)
+		return;
+	line(tv, "%s", "");
+	line(tv, "%-10s %-20s %-26s %7s %9s %7s %6s %10s %s", "NETNS", "FROM", "TO", "IN-USE",
+	     "TIME-WAIT", "RANGE", "USED", "FAILED", "STATE");
+	for (size_t i = 0; i < n && shown < TOP_DESTINATIONS; i++) {
+		const struct ports_dest *d = v[i];
+		char from[64], to[80], ns[16], range[16], used[16];
+		uint32_t r = ports_range(tv->ports, d);
+
+		if (tv->filter && !filter_match_destination(tv->filter, d->family, d->rport,
+							   d->netns))
+			continue;
+		*fmt_addr(from, d->family, d->laddr) = '\0';
+		endpoint(to, sizeof(to), d->family, d->raddr, d->rport);
+		if (d->netns == tv->own_netns)
+			snprintf(ns, sizeof(ns), "host");
+		else
+			snprintf(ns, sizeof(ns), "%u", d->netns);
+		snprintf(range, sizeof(range), r ? "%u" : "?", r);
+		snprintf(used, sizeof(used), r ? "%u%%" : "?",
+			 ports_used_permille(tv->ports, d) / 10);
+		line(tv, "%-10s %-20s %-26s %7u %9u %7s %6s %10u %s%s", ns, from, to, d->in_use,
+		     d->time_wait, range, used, d->d_failures, d->alert ? "PORTS-LOW" : "ok",
+		     ports_tw_reusable(tv->ports, d) ? " (tw_reuse)" : "");
+		shown++;
+	}
+}
+
 static void sources_lines(struct top_view *tv, const struct lw_listener *l)
 {
 	char ep[80], buf[512];
@@ -194,7 +240,7 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 	if (flooded > 3)
 		flooded = 3;
 	budget = tv->rows > 0 ? tv->rows - TOP_FIXED_LINES - (int)nns - tv->nrecent -
-					(int)flooded * 3
+					(int)flooded * 3 - destination_lines(tv)
 			      : -1;
 	if (budget >= 0 && (size_t)budget < n)
 		shown = budget > 1 ? (size_t)budget - 1 : 0;
@@ -209,6 +255,7 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 		listener_row(tv, v[i]);
 	if (shown < n)
 		line(tv, "... %zu more listeners (a taller terminal shows them)", n - shown);
+	destination_rows(tv);
 	line(tv, "%s", "");
 	line(tv, "%-10s %9s %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s", "NAMESPACE", "ListenOvf",
 	     "ListenDrp", "ReqQDrop", "ReqQCook", "CookSent", "SynRetr", "somaxconn", "syn_blog",

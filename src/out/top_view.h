@@ -26,10 +26,13 @@ struct top_view {
 	const struct filter *filter;	/* NULL: every listener */
 	cgroup_lookup_fn cgroup_lookup;	/* NULL: no container column values */
 	void *cgroup_ctx;
+	struct ports *ports;		/* NULL: no destinations shown */
 	/* the latest alert starts and clears, newest last */
 	char recent[TOP_RECENT_ALERTS][256];
 	int nrecent;
 };
+
+struct ports;
 
 void top_view_init(struct top_view *tv, struct outbuf *out, struct fmt_clock *clock,
 		   bool ansi, uint64_t interval_ns, uint32_t own_netns);

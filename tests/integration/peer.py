@@ -265,6 +265,59 @@ def main():
         except OSError as err:
             say("error %d %.3f" % (err.errno or errno.ETIMEDOUT, time.time() - start))
         sock.close()
+    elif role == "drain-serve":
+        # Accept everything; read each connection to its EOF, then close:
+        # the client closes first.
+        import threading
+        srv = listening(addr, port, 256)
+
+        def serve(conn):
+            try:
+                drain_and_close(conn)
+            except OSError:
+                conn.close()
+
+        def accept_loop():
+            while True:
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                threading.Thread(target=serve, args=(conn,), daemon=True).start()
+        threading.Thread(target=accept_loop, daemon=True).start()
+        say("ready")
+        wait_for("exit")
+        srv.close()
+    elif role == "churn":
+        # count short connections at rate per second, one at a time;
+        # "client-first": connect and close; "server-first": connect, wait
+        # for the server's close, then close. Counts connects that fail
+        # with EADDRNOTAVAIL and says when the first one did (wall clock).
+        import errno
+        import time
+        count, rate, mode = int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+        ok = failed = 0
+        first = None
+        for _ in range(count):
+            start = time.time()
+            sock = socket.socket()
+            try:
+                sock.connect((addr, port))
+                ok += 1
+                if mode == "server-first":
+                    sock.settimeout(5)
+                    while sock.recv(100):
+                        pass
+            except OSError as err:
+                if err.errno != errno.EADDRNOTAVAIL:
+                    raise
+                failed += 1
+                if first is None:
+                    first = start
+            sock.close()
+            time.sleep(max(0, 1.0 / rate - (time.time() - start)))
+        say("done ok=%d failed=%d first_fail=%s" % (ok, failed,
+                                                   "%.6f" % first if first else "none"))
     else:
         sys.exit("unknown role " + role)
 

@@ -1,0 +1,147 @@
+/* Ephemeral-port use per destination: for each (network namespace, local
+ * address, remote address, remote port) that this host connects to, the
+ * sockets holding a local port for it (connecting or open), those in
+ * TIME_WAIT, the namespace's usable port range, and the connects that
+ * failed for want of a port, by process. Warns before connect() fails with
+ * EADDRNOTAVAIL. Pure logic: ingest's tap, the kernel snapshot and the
+ * namespace's sysctls feed it.
+ *
+ * A failed connect is the kernel's own fact: connect() moved the socket to
+ * SYN_SENT, found no free local port (inet_hash_connect(): EADDRNOTAVAIL)
+ * and closed it again, so its history ends without ever having a local
+ * port. TIME_WAIT sockets are those of active connections that closed
+ * first (their histories), recounted exactly from the kernel's timewait
+ * sockets at every reconcile, each with the time it has left.
+ */
+#ifndef TT_PORTS_H
+#define TT_PORTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "conn_table.h"
+#include "sink.h"
+#include "tcptrail.h"
+
+/* How long Linux keeps a timewait socket (TCP_TIMEWAIT_LEN, fixed). */
+#define PORTS_TW_SECONDS 60
+#define PORTS_TOP_PROCESSES 4
+
+struct ports_process {
+	uint32_t pid;
+	char comm[TT_COMM_LEN];
+	uint64_t cgroup;
+	uint32_t failures;	/* in the interval */
+};
+
+struct ports_dest {
+	uint32_t netns;
+	uint16_t family;
+	uint16_t rport;
+	uint8_t laddr[TT_ADDR_LEN];
+	uint8_t raddr[TT_ADDR_LEN];
+	/* now */
+	uint32_t in_use;	/* tracked active sockets holding a port for it */
+	uint32_t time_wait;
+	/* timewait sockets by the second they expire (ring, by second % 60+1) */
+	uint16_t tw_expiring[PORTS_TW_SECONDS + 1];
+	uint64_t tw_second;	/* the ring's current second */
+	/* connects that failed for want of a port */
+	uint64_t failures;	/* since first seen */
+	uint32_t d_failures;	/* in the interval */
+	struct ports_process top[PORTS_TOP_PROCESSES];
+	uint8_t ntop;
+	uint32_t other_failures;	/* in the interval, by processes past the top */
+	/* the alert */
+	bool alert;
+	uint64_t alert_since_ns, calm_since_ns;
+	uint32_t peak_used;
+	bool failed_once;	/* a failure started the alert */
+	uint64_t last_active_ns;
+	uint32_t next;		/* hash chain: index + 1 */
+};
+
+/* A namespace's port limits (-1: unknown). */
+struct ports_limits {
+	int32_t lo, hi;		/* net.ipv4.ip_local_port_range */
+	int32_t reserved;	/* ip_local_reserved_ports inside that range */
+	int32_t tw_reuse;	/* net.ipv4.tcp_tw_reuse: 0, 1, 2 (loopback only) */
+};
+
+/* A start or clear of the ephemeral_ports alert. */
+struct ports_alert {
+	bool start;
+	uint64_t ts_ns;
+	const struct ports_dest *d;
+	const struct ports_limits *lim;
+	uint32_t range;		/* usable ports */
+	bool tw_reusable;	/* TIME_WAIT ports can be reused here */
+};
+
+struct ports_config {
+	uint32_t max_dests;
+	uint64_t clear_after_ns;	/* calm this long before a clear; 0: 10 s */
+};
+
+struct ports_stats {
+	uint64_t evicted;	/* destinations pushed out of a full table */
+	uint64_t failures;	/* failed connects, all destinations */
+	uint64_t alerts;
+};
+
+struct ports;
+
+struct ports *ports_new(const struct ports_config *cfg);
+void ports_free(struct ports *p);
+
+/* A sink for ingest's tap: histories (TIME_WAIT, failed connects). */
+extern const struct sink_ops ports_sink_ops;
+
+/* The kernel's sockets (a reconcile's snapshot, taken at now_ns): the
+ * TIME_WAIT counts are rebuilt from its timewait sockets whose local port
+ * is in their namespace's ephemeral range.
+ */
+void ports_reconcile(struct ports *p, const struct tt_sock_record *v, size_t n,
+		     uint64_t now_ns);
+
+/* Does the table hold a destination in namespace inum (its limits are
+ * wanted)?
+ */
+bool ports_wants_netns(const struct ports *p, uint32_t inum);
+void ports_set_limits(struct ports *p, uint32_t inum, const struct ports_limits *lim);
+const struct ports_limits *ports_limits_of(const struct ports *p, uint32_t inum);
+
+/* Usable ports of a destination's namespace (0: not known), and whether
+ * its TIME_WAIT ports may be reused for new connects.
+ */
+uint32_t ports_range(const struct ports *p, const struct ports_dest *d);
+bool ports_tw_reusable(const struct ports *p, const struct ports_dest *d);
+/* The share of the range in use by the rule above, in per mille. */
+uint32_t ports_used_permille(const struct ports *p, const struct ports_dest *d);
+
+typedef void (*ports_alert_fn)(const struct ports_alert *a, void *arg);
+
+/* One interval ends at now_ns: count the sockets in use from the tracked
+ * connections, expire timewait sockets, evaluate the alert (fn for each
+ * start and clear). Then ports_hot() lists the destinations to report.
+ */
+void ports_interval(struct ports *p, struct conn_table *t, uint64_t now_ns,
+		    ports_alert_fn fn, void *arg);
+
+/* Destinations above half their range, alerted, or with failures in the
+ * interval, most used first; valid until the next call into p.
+ */
+size_t ports_hot(struct ports *p, const struct ports_dest *const **v);
+
+/* The interval's counts are cleared (after the records were written). */
+void ports_interval_done(struct ports *p);
+
+const struct ports_stats *ports_stats(const struct ports *p);
+
+/* The alert rule, for a destination using 'used' of 'range' ports with
+ * 'failures' in the interval: does it start, and is it calm (may clear)?
+ */
+bool ports_rule_starts(uint32_t used, uint32_t range, uint32_t failures);
+bool ports_rule_calm(uint32_t used, uint32_t range, uint32_t failures);
+
+#endif

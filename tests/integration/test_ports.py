@@ -1,0 +1,97 @@
+"""Ephemeral-port exhaustion per destination, on the real kernel: a client
+namespace with 100 local ports, joined by veth to a server namespace (not
+loopback, where tcp_tw_reuse 2 would reuse TIME_WAIT ports)."""
+import calendar
+import time
+
+from lib import Netns, Peer, Tracer, check, netns_inode, run, wait_until
+
+CLIENT, SERVER = "192.0.2.1", "192.0.2.2"
+
+
+def wall(ts):
+    """An RFC 3339 record time as seconds since the epoch."""
+    whole, frac = ts.rstrip("Z").split(".")
+    return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float("0." + frac)
+
+
+def churn(prefix, port, mode, tracer_args=()):
+    ns = Netns(prefix, CLIENT, SERVER)
+    run(["ip", "netns", "exec", ns.a, "sysctl", "-qw",
+         "net.ipv4.ip_local_port_range=40000 40099"])
+    tracer = Tracer("--interval", "0.2", "--no-states", *tracer_args)
+    server = Peer(ns.b, "drain-serve" if mode == "client-first" else "accept-all", SERVER,
+                  str(port), *(() if mode == "client-first" else ("256",)))
+    server.expect("ready")
+    client = Peer(ns.a, "churn", SERVER, str(port), "150", "25", mode, comm="churner")
+    line = client.expect("done", timeout=30)
+    fields = dict(kv.split("=") for kv in line.split()[1:])
+    return ns, tracer, server, client, fields
+
+
+def test_exhaustion_is_foreseen_and_attributed():
+    """150 client-first connections to one server port through 100 ports:
+    the alert comes before the first EADDRNOTAVAIL and names the
+    destination; TIME_WAIT climbs to 100; the failures counted match the
+    client's own count, under its pid; when the TIME_WAITs expire (60 s),
+    the count falls and the alert clears."""
+    ns, tracer, server, client, got = churn("ttpx", 7501, "client-first")
+    try:
+        failed = int(got["failed"])
+        check(failed >= 40 and int(got["ok"]) + failed == 150, "client said %r" % got)
+        time.sleep(0.6)  # the intervals that report the last failures
+        records = tracer.live_records("ports", rport=7501)
+        alerts = tracer.live_records("alert", alert="ephemeral_ports", rport=7501)
+        starts = [a for a in alerts if a["state"] == "start"]
+        check(starts, "no ephemeral_ports alert")
+        a = starts[0]
+        check(a["netns"] == netns_inode(ns.a) and a["laddr"] == CLIENT and a["raddr"] == SERVER,
+              "alert names %r" % a)
+        check(a["range"] == 100 and a["tw_reuse"] == 2 and a["tw_reusable"] is False,
+              "range %r tw_reuse %r reusable %r" % (a["range"], a["tw_reuse"],
+                                                   a["tw_reusable"]))
+        check(a["cause"] == "ports_used", "the alert started from %r" % a["cause"])
+        check(wall(a["ts"]) < float(got["first_fail"]),
+              "alert at %s, first failure at %s" % (a["ts"], got["first_fail"]))
+        peak = max(r["time_wait"] for r in records)
+        check(95 <= peak <= 100, "time_wait peaked at %d" % peak)
+        counted = sum(r["connect_failures_delta"] for r in records)
+        check(counted == failed, "tcptrail counted %d failures, the client %d"
+              % (counted, failed))
+        pids = {p["pid"] for r in records for p in r["top_processes"]}
+        comms = {p["comm"] for r in records for p in r["top_processes"]}
+        check(pids == {client.proc.pid} and comms == {"churner"},
+              "failures attributed to %s %s" % (pids, comms))
+        # the clear: TIME_WAIT falls when the kernel frees the sockets
+        wait_until(lambda: any(x["state"] == "clear" for x in tracer.live_records(
+            "alert", alert="ephemeral_ports", rport=7501)), 90, "the alert to clear")
+        clear = [x for x in tracer.live_records("alert", alert="ephemeral_ports", rport=7501)
+                 if x["state"] == "clear"][0]
+        check(clear["time_wait"] < 50 and clear["connect_failures_delta"] == 0,
+              "cleared at %r" % clear)
+        check(clear["duration_ms"] >= 55000, "cleared after %d ms" % clear["duration_ms"])
+    finally:
+        client.close()
+        server.send("exit")
+        server.close()
+        tracer.stop()
+        ns.cleanup()
+
+
+def test_server_closing_first_raises_nothing():
+    """The same 150 connections, the server closing first: the TIME_WAITs
+    are the server's, the client's 100 ports are enough, and no alert."""
+    ns, tracer, server, client, got = churn("ttpy", 7502, "server-first")
+    try:
+        check(got["failed"] == "0" and got["ok"] == "150", "client said %r" % got)
+        time.sleep(0.5)
+        alerts = tracer.live_records("alert", alert="ephemeral_ports")
+        check(not alerts, "alerts: %r" % alerts)
+        check(not tracer.live_records("ports", rport=7502),
+              "a destination reported as hot: %r" % tracer.live_records("ports"))
+    finally:
+        client.close()
+        server.send("exit")
+        server.close()
+        tracer.stop()
+        ns.cleanup()
