@@ -1,0 +1,197 @@
+/* The port watch: failed connects found from their histories, TIME_WAIT
+ * counted and expired, the kernel's recount, the range and the alert rule.
+ */
+#include <stdlib.h>
+#include "capture.h"
+#include "events.h"
+#include "harness.h"
+#include "history.h"
+#include "ports.h"
+
+#define SEC 1000000000ull
+#define MS 1000000ull
+
+static void alert_rule(void)
+{
+	/* starts at 80% of the range, or with any failure */
+	CHECK(!ports_rule_starts(79, 100, 0));
+	CHECK(ports_rule_starts(80, 100, 0));
+	CHECK(ports_rule_starts(0, 100, 1));
+	CHECK(ports_rule_starts(0, 0, 1));	/* range not known yet */
+	CHECK(!ports_rule_starts(1000, 0, 0));
+	/* calm below half, with no failure */
+	CHECK(ports_rule_calm(49, 100, 0));
+	CHECK(!ports_rule_calm(50, 100, 0));
+	CHECK(!ports_rule_calm(0, 100, 1));
+}
+
+struct seen {
+	int starts, clears;
+};
+
+static void on_alert(const struct ports_alert *a, void *arg)
+{
+	struct seen *s = arg;
+
+	if (a->start)
+		s->starts++;
+	else
+		s->clears++;
+}
+
+/* One client connection to 10.0.0.2:80 from cookie, closing first at t
+ * (its TIME_WAIT begins then), or failing for want of a port.
+ */
+static void client(struct ingest *in, uint64_t cookie, uint64_t t, bool fails)
+{
+	struct tt_event e = ev_state(cookie, t, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1);
+
+	e.sport = 0;
+	e.daddr[0] = 10, e.daddr[3] = 2;
+	e.saddr[0] = 10, e.saddr[3] = 1;
+	e.dport = 80;
+	e.netns = 77;
+	ingest_event(in, &e);
+	if (fails) {
+		e.oldstate = TT_TCP_SYN_SENT;
+		e.newstate = TT_TCP_CLOSE;
+		e.ts_ns = t + 1000;
+		ingest_event(in, &e);
+		return;
+	}
+	e.sport = (uint16_t)(40000 + cookie);
+	for (uint8_t st = TT_TCP_ESTABLISHED, prev = TT_TCP_SYN_SENT; st;) {
+		e.oldstate = prev;
+		e.newstate = st;
+		e.ts_ns = t + 2000;
+		ingest_event(in, &e);
+		prev = st;
+		st = st == TT_TCP_ESTABLISHED ? TT_TCP_FIN_WAIT1
+		     : st == TT_TCP_FIN_WAIT1 ? TT_TCP_FIN_WAIT2
+		     : st == TT_TCP_FIN_WAIT2 ? TT_TCP_CLOSE : 0;
+	}
+}
+
+static struct ingest *tapped(struct ports *p, struct capture *cap)
+{
+	static struct sink tap;
+	struct ingest_config cfg = { .max_conns = 1024, .close_grace_ns = 10 * MS,
+				     .histories = true, .tap = &tap };
+
+	tap = (struct sink){ &ports_sink_ops, p };
+	memset(cap, 0, sizeof(*cap));
+	return ingest_new(&cfg, &(struct sink){ &capture_ops, cap });
+}
+
+static void time_wait_failures_and_clear(void)
+{
+	struct ports_config cfg = { .max_dests = 8, .clear_after_ns = 5 * SEC };
+	struct ports *p = ports_new(&cfg);
+	struct ports_limits lim = { .lo = 40000, .hi = 40109, .reserved = 10, .tw_reuse = 2 };
+	struct capture cap;
+	struct ingest *in = tapped(p, &cap);
+	const struct ports_dest *const *v;
+	struct seen seen = { 0 };
+
+	ports_set_limits(p, 77, &lim);
+	for (uint64_t i = 1; i <= 85; i++)
+		client(in, i, 10 * SEC + i * MS, false);
+	client(in, 100, 10 * SEC + 200 * MS, true);
+	client(in, 101, 10 * SEC + 201 * MS, true);
+	ingest_expire(in, 11 * SEC);
+	ports_interval(p, ingest_table(in), 11 * SEC, on_alert, &seen);
+	CHECK(ports_hot(p, &v) == 1);
+	CHECK(v[0]->time_wait == 85 && v[0]->in_use == 0);
+	CHECK(ports_range(p, v[0]) == 100);	/* 110 less 10 reserved */
+	CHECK(!ports_tw_reusable(p, v[0]));	/* tw_reuse 2: loopback only */
+	CHECK(ports_used_permille(p, v[0]) == 850);
+	CHECK(v[0]->d_failures == 2 && v[0]->failures == 2);
+	CHECK(v[0]->ntop == 1 && v[0]->top[0].pid == 1234 && v[0]->top[0].failures == 2);
+	CHECK(seen.starts == 1);
+	ports_interval_done(p);
+	/* 60 s after they began, the TIME_WAITs are gone; calm 5 s, then clear */
+	ports_interval(p, ingest_table(in), 71 * SEC, on_alert, &seen);
+	CHECK(ports_hot(p, &v) == 1 && v[0]->time_wait == 0 && seen.clears == 0);
+	ports_interval_done(p);
+	ports_interval(p, ingest_table(in), 76 * SEC, on_alert, &seen);
+	CHECK(seen.clears == 1 && ports_hot(p, &v) == 0);
+	CHECK(ports_stats(p)->failures == 2);
+	ingest_free(in);
+	ports_free(p);
+}
+
+static void kernel_recount_and_reuse(void)
+{
+	struct ports_config cfg = { .max_dests = 2 };
+	struct ports *p = ports_new(&cfg);
+	struct ports_limits lim = { .lo = 40000, .hi = 40099, .reserved = 0, .tw_reuse = 1 };
+	struct tt_sock_record r[60];
+	const struct ports_dest *const *v;
+	struct seen seen = { 0 };
+
+	ports_set_limits(p, 77, &lim);
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 60; i++) {
+		r[i].state = TT_TCP_TIME_WAIT;
+		r[i].family = AF_INET;
+		r[i].netns = 77;
+		r[i].saddr[0] = 10, r[i].saddr[3] = 1;
+		r[i].daddr[0] = 10, r[i].daddr[3] = 2;
+		r[i].dport = 80;
+		/* half of them a server's (local port 80): not ephemeral */
+		r[i].sport = i < 30 ? (uint16_t)(40000 + i) : 80;
+		r[i].dport = i < 30 ? 80 : (uint16_t)(50000 + i);
+		r[i].tw_left_ms = i < 10 ? 500 : 30000;
+	}
+	ports_reconcile(p, r, 60, 100 * SEC);
+	ports_interval(p, NULL, 100 * SEC, on_alert, &seen);
+	/* tcp_tw_reuse 1: TIME_WAIT ports do not count against the range */
+	CHECK(ports_hot(p, &v) == 0);
+	lim.tw_reuse = 0;
+	ports_set_limits(p, 77, &lim);
+	ports_interval(p, NULL, 100 * SEC, on_alert, &seen);
+	CHECK(ports_hot(p, &v) == 0);	/* 30 of 100: not hot */
+	ports_interval(p, NULL, 102 * SEC, on_alert, &seen);
+	/* the 10 with 0.5 s left are gone; only the client side was counted
+	 * (the table holds 2 destinations: the servers' did not get in)
+	 */
+	{
+		struct tt_sock_record one = r[20];
+
+		one.tw_left_ms = ~0u;
+		ports_reconcile(p, &one, 1, 103 * SEC);
+	}
+	ports_interval(p, NULL, 103 * SEC, on_alert, &seen);
+	CHECK(seen.starts == 0);
+	ports_free(p);
+}
+
+static void table_is_bounded(void)
+{
+	struct ports_config cfg = { .max_dests = 4 };
+	struct ports *p = ports_new(&cfg);
+	struct tt_sock_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.state = TT_TCP_TIME_WAIT;
+	r.family = AF_INET;
+	r.netns = 5;
+	r.tw_left_ms = 1000;
+	for (int i = 0; i < 10; i++) {
+		r.sport = (uint16_t)(33000 + i);
+		r.dport = (uint16_t)(1000 + i);	/* ten destinations */
+		ports_reconcile(p, &r, 1, 10 * SEC);
+	}
+	CHECK(ports_stats(p)->evicted == 6);
+	CHECK(ports_wants_netns(p, 5) && !ports_wants_netns(p, 6));
+	ports_free(p);
+	CHECK(ports_new(&(struct ports_config){ .max_dests = 0 }) == NULL);
+}
+
+TEST_LIST(ports_tests) = {
+	TEST_ENTRY(alert_rule),
+	TEST_ENTRY(time_wait_failures_and_clear),
+	TEST_ENTRY(kernel_recount_and_reuse),
+	TEST_ENTRY(table_is_bounded),
+	{ 0 },
+};
