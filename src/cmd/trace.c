@@ -563,6 +563,14 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	       (unsigned long long)t.lost.caught);
 	if (t.feed.lw)
 		summary_print_listeners(t.feed.lw);
+	if (t.ports) {
+		const struct ports_stats *ps = ports_stats(t.ports);
+
+		p_info("%llu connects found no local port, %llu ephemeral_ports alerts; "
+		       "%llu destinations dropped from a full table (--max-destinations)",
+		       (unsigned long long)ps->failures, (unsigned long long)ps->alerts,
+		       (unsigned long long)ps->evicted);
+	}
 	if (t.feed.journal)
 		journal_end(t.feed.journal);	/* a whole recording, not a cut one */
 	ret = 0;

@@ -31,6 +31,21 @@ def listening(addr, port, backlog):
     return srv
 
 
+def accept_in_background(srv, handle):
+    """Accept on srv in a thread until it is closed, handing each
+    connection to handle."""
+    import threading
+
+    def accept_loop():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            handle(conn)
+    threading.Thread(target=accept_loop, daemon=True).start()
+
+
 def set_comm(name):
     """Take another process name (what the kernel calls comm)."""
     import ctypes
@@ -135,17 +150,8 @@ def main():
         srv.close()
     elif role == "accept-all":
         # A small-backlog server that accepts everything, as fast as it can.
-        import threading
         srv = listening(addr, port, int(sys.argv[4]))
-
-        def accept_loop():
-            while True:
-                try:
-                    conn, _ = srv.accept()
-                except OSError:
-                    return
-                conn.close()
-        threading.Thread(target=accept_loop, daemon=True).start()
+        accept_in_background(srv, lambda conn: conn.close())
         say("ready")
         wait_for("exit")
         srv.close()
@@ -276,15 +282,8 @@ def main():
                 drain_and_close(conn)
             except OSError:
                 conn.close()
-
-        def accept_loop():
-            while True:
-                try:
-                    conn, _ = srv.accept()
-                except OSError:
-                    return
-                threading.Thread(target=serve, args=(conn,), daemon=True).start()
-        threading.Thread(target=accept_loop, daemon=True).start()
+        accept_in_background(
+            srv, lambda conn: threading.Thread(target=serve, args=(conn,), daemon=True).start())
         say("ready")
         wait_for("exit")
         srv.close()

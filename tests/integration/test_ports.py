@@ -29,6 +29,14 @@ def churn(prefix, port, mode, tracer_args=()):
     return ns, tracer, server, client, fields
 
 
+def finish(ns, tracer, server, client):
+    client.close()
+    server.send("exit")
+    server.close()
+    tracer.stop()
+    ns.cleanup()
+
+
 def test_exhaustion_is_foreseen_and_attributed():
     """150 client-first connections to one server port through 100 ports:
     the alert comes before the first EADDRNOTAVAIL and names the
@@ -71,11 +79,7 @@ def test_exhaustion_is_foreseen_and_attributed():
               "cleared at %r" % clear)
         check(clear["duration_ms"] >= 55000, "cleared after %d ms" % clear["duration_ms"])
     finally:
-        client.close()
-        server.send("exit")
-        server.close()
-        tracer.stop()
-        ns.cleanup()
+        finish(ns, tracer, server, client)
 
 
 def test_server_closing_first_raises_nothing():
@@ -90,8 +94,4 @@ def test_server_closing_first_raises_nothing():
         check(not tracer.live_records("ports", rport=7502),
               "a destination reported as hot: %r" % tracer.live_records("ports"))
     finally:
-        client.close()
-        server.send("exit")
-        server.close()
-        tracer.stop()
-        ns.cleanup()
+        finish(ns, tracer, server, client)
