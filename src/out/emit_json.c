@@ -436,6 +436,16 @@ static char *sources(char *p, const char *key, const struct lw_source *v, size_t
 	return p;
 }
 
+/* The interval's accepts and how long they waited (listener and alert). */
+static char *accepts(char *p, const struct lw_listener *l)
+{
+	p = key_u64(p, "accepted", l->accepted);
+	p = key_u64(p, "accepted_delta", l->d_accepted);
+	p = key_dur(p, "accept_wait_p50_ns", l->aw_n ? l->aw_p50_ns : DURATION_UNKNOWN);
+	p = key_dur(p, "accept_wait_p99_ns", l->aw_n ? l->aw_p99_ns : DURATION_UNKNOWN);
+	return key_dur(p, "accept_wait_max_ns", l->aw_n ? l->aw_max_ns : DURATION_UNKNOWN);
+}
+
 static void json_listener(struct emitter *em, const struct lw_listener *l, uint64_t ts_ns)
 {
 	char *p = begin(em, "listener", ts_ns);
@@ -456,11 +466,7 @@ static void json_listener(struct emitter *em, const struct lw_listener *l, uint6
 	p = key_u64(p, "handshakes_delta", l->d_handshakes);
 	p = key_u64(p, "synq_retransmitted", l->synq_retrans);
 	p = key_u64(p, "overflows_delta", l->d_overflows);
-	p = key_u64(p, "accepted", l->accepted);
-	p = key_u64(p, "accepted_delta", l->d_accepted);
-	p = key_dur(p, "accept_wait_p50_ns", l->aw_n ? l->aw_p50_ns : DURATION_UNKNOWN);
-	p = key_dur(p, "accept_wait_p99_ns", l->aw_n ? l->aw_p99_ns : DURATION_UNKNOWN);
-	p = key_dur(p, "accept_wait_max_ns", l->aw_n ? l->aw_max_ns : DURATION_UNKNOWN);
+	p = accepts(p, l);
 	p = key_bool(p, "syncookies", l->cookies_active);
 	p = key_u64(p, "interval_ms", l->interval_ns / 1000000);
 	p = key_bool(p, "complete", !l->events_incomplete);
@@ -541,11 +547,7 @@ static void json_alert(void *ctx, const struct lw_alert *a)
 	p = key_u64(p, "drops_delta", l->d_drops);
 	p = key_u64(p, "synack_retrans_delta", l->d_synack_retrans);
 	p = key_u64(p, "overflows_delta", l->d_overflows);
-	p = key_u64(p, "accepted", l->accepted);
-	p = key_u64(p, "accepted_delta", l->d_accepted);
-	p = key_dur(p, "accept_wait_p50_ns", l->aw_n ? l->aw_p50_ns : DURATION_UNKNOWN);
-	p = key_dur(p, "accept_wait_p99_ns", l->aw_n ? l->aw_p99_ns : DURATION_UNKNOWN);
-	p = key_dur(p, "accept_wait_max_ns", l->aw_n ? l->aw_max_ns : DURATION_UNKNOWN);
+	p = accepts(p, l);
 	p = key_bool(p, "syncookies", l->cookies_active);
 	if (a->st->evidence) {
 		p = key_str(p, "evidence", a->st->evidence == LW_EVIDENCE_NAMESPACE
