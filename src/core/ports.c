@@ -158,19 +158,18 @@ static struct ports_dest *find(struct ports *p, uint32_t netns, uint16_t family,
 			return &p->d[i - 1];
 	if (!add || !netns)
 		return NULL;
-	if (p->free_head) {
-		d = &p->d[p->free_head - 1];
-		p->free_head = d->next;
-	} else if (p->n < p->cfg.max_dests) {
-		d = &p->d[p->n++];
-	} else {
+	if (!p->free_head && p->n == p->cfg.max_dests) {
 		d = victim(p);
 		if (!d)
 			return NULL;	/* every one alerted: keep them */
-		unlink_dest(p, d);
+		unlink_dest(p, d);	/* onto the free list */
 		p->stats.evicted++;
-		/* unlink_dest() put it on the free list */
+	}
+	if (p->free_head) {
+		d = &p->d[p->free_head - 1];
 		p->free_head = d->next;
+	} else {
+		d = &p->d[p->n++];
 	}
 	memset(d, 0, sizeof(*d));
 	d->netns = netns;

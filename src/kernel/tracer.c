@@ -122,29 +122,40 @@ void tracer_free_rst_reasons(struct rst_reasons *r)
  * minimal container): tracefs is a view of the kernel, mounting it changes
  * nothing else.
  */
-static bool syscall_tp_exists(const char *name)
+static const char *const tracefs_roots[] = { "/sys/kernel/tracing",
+					      "/sys/kernel/debug/tracing" };
+
+static bool tracefs_lists(const char *name)
 {
-	static const char *const roots[] = { "/sys/kernel/tracing",
-					     "/sys/kernel/debug/tracing" };
-	static bool mount_tried;
 	char path[160];
 	struct stat st;
 
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-			snprintf(path, sizeof(path), "%s/events/syscalls/%s/id", roots[i], name);
-			/* not ours to read: the load will say what is missing */
-			if (stat(path, &st) == 0 || errno == EACCES)
-				return true;
-		}
-		snprintf(path, sizeof(path), "%s/events", roots[0]);
-		if (pass || mount_tried || stat(path, &st) == 0)
-			break;
-		mount_tried = true;
-		if (mount("tracefs", roots[0], "tracefs", 0, NULL) == 0)
-			p_info("mounted tracefs at %s for the syscall tracepoints", roots[0]);
+	for (size_t i = 0; i < sizeof(tracefs_roots) / sizeof(tracefs_roots[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events/syscalls/%s/id", tracefs_roots[i], name);
+		/* not ours to read: the load will say what is missing */
+		if (stat(path, &st) == 0 || errno == EACCES)
+			return true;
 	}
 	return false;
+}
+
+static bool syscall_tp_exists(const char *name)
+{
+	static bool mount_tried;
+	char events[64];
+	struct stat st;
+
+	if (tracefs_lists(name))
+		return true;
+	if (mount_tried)
+		return false;
+	mount_tried = true;
+	snprintf(events, sizeof(events), "%s/events", tracefs_roots[0]);
+	if (stat(events, &st) == 0 ||	/* mounted: the kernel has no such tracepoint */
+	    mount("tracefs", tracefs_roots[0], "tracefs", 0, NULL))
+		return false;
+	p_info("mounted tracefs at %s for the syscall tracepoints", tracefs_roots[0]);
+	return tracefs_lists(name);
 }
 
 /* Decide which optional programs load on this kernel. */

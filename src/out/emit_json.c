@@ -381,11 +381,6 @@ static void json_leak_resolved(void *ctx, const struct conn *c, uint64_t ts_ns,
 	end(em, p);
 }
 
-static void json_batch_end(void *ctx)
-{
-	(void)ctx;
-}
-
 const struct sink_ops emit_json_ops = {
 	.state = json_state,
 	.history = json_history,
@@ -393,7 +388,6 @@ const struct sink_ops emit_json_ops = {
 	.lost = json_lost,
 	.leak = json_leak,
 	.leak_resolved = json_leak_resolved,
-	.batch_end = json_batch_end,
 };
 
 /* Listener sampling: "listener" and "netns" records each interval, "alert"

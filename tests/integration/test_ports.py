@@ -2,9 +2,12 @@
 namespace with 100 local ports, joined by veth to a server namespace (not
 loopback, where tcp_tw_reuse 2 would reuse TIME_WAIT ports)."""
 import calendar
+import subprocess
 import time
 
-from lib import Netns, Peer, Tracer, check, netns_inode, run, wait_until
+from lib import (TCPTRAIL, Netns, Peer, Tracer, check, free_port, netns_inode, run,
+                 wait_until)
+from test_metrics import sample_value, scrape
 
 CLIENT, SERVER = "192.0.2.1", "192.0.2.2"
 
@@ -43,7 +46,9 @@ def test_exhaustion_is_foreseen_and_attributed():
     destination; TIME_WAIT climbs to 100; the failures counted match the
     client's own count, under its pid; when the TIME_WAITs expire (60 s),
     the count falls and the alert clears."""
-    ns, tracer, server, client, got = churn("ttpx", 7501, "client-first")
+    mport = free_port()
+    ns, tracer, server, client, got = churn("ttpx", 7501, "client-first",
+                                            ("--metrics", "127.0.0.1:%d" % mport))
     try:
         failed = int(got["failed"])
         check(failed >= 40 and int(got["ok"]) + failed == 150, "client said %r" % got)
@@ -70,6 +75,21 @@ def test_exhaustion_is_foreseen_and_attributed():
         comms = {p["comm"] for r in records for p in r["top_processes"]}
         check(pids == {client.proc.pid} and comms == {"churner"},
               "failures attributed to %s %s" % (pids, comms))
+        _, _, body = scrape(mport)
+        ratio = sample_value(body, "tcptrail_ephemeral_ports_used_ratio",
+                             netns=str(netns_inode(ns.a)), raddr=SERVER, rport="7501")
+        check(ratio is not None and ratio >= 0.95, "the gauge says %r" % ratio)
+        # a tracer started now knows the TIME_WAITs only from the kernel's
+        # timewait sockets and the time each has left
+        top = subprocess.run([TCPTRAIL, "top", "-d", "1.5", "-o", "-"], capture_output=True,
+                             text=True, timeout=30)
+        rows = [l.split() for l in top.stdout.splitlines()
+                if "%s:7501" % SERVER in l and "PORTS-LOW" in l]
+        check(rows, "top shows no destination:\n" + top.stdout)
+        # NETNS FROM TO IN-USE TIME-WAIT RANGE USED FAILED STATE
+        check(rows[-1][0] == str(netns_inode(ns.a)) and rows[-1][1] == CLIENT and
+              95 <= int(rows[-1][4]) <= 100 and rows[-1][5] == "100",
+              "top's destination row %r" % rows[-1])
         # the clear: TIME_WAIT falls when the kernel frees the sockets
         wait_until(lambda: any(x["state"] == "clear" for x in tracer.live_records(
             "alert", alert="ephemeral_ports", rport=7501)), 90, "the alert to clear")

@@ -12,6 +12,7 @@
 #include "ingest.h"
 #include "metrics.h"
 #include "metrics_text.h"
+#include "ports.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -316,6 +317,53 @@ static void accept_wait_and_handshake_histograms(void)
 	metrics_free(&m);
 }
 
+/* The port gauge: one series per (netns, raddr, rport), local addresses
+ * folded into the most used, at most METRICS_DESTS, the rest counted.
+ */
+static void ports_gauge_is_bounded(void)
+{
+	struct ports_config pcfg = { .max_dests = 256 };
+	struct ports *p = ports_new(&pcfg);
+	struct ports_limits lim = { .lo = 40000, .hi = 40009, .reserved = 0, .tw_reuse = 0 };
+	struct tt_sock_record r[80 * 8];
+	struct metrics m;
+	char *text;
+	size_t n = 0;
+
+	CHECK(p && metrics_init(&m, 4, 10 * SEC) == 0);
+	ports_set_limits(p, 9, &lim);
+	memset(r, 0, sizeof(r));
+	/* 80 destinations 10.0.0.2:1000+k from 10.0.0.1, each with (k % 3 + 5)
+	 * of 10 ports in TIME_WAIT; the first also from 10.0.0.7, with 6
+	 */
+	for (int k = 0; k < 80; k++)
+		for (int j = 0; j < (k % 3) + 5 + (k == 0 ? 6 : 0); j++) {
+			struct tt_sock_record *x = &r[n++];
+
+			x->state = TT_TCP_TIME_WAIT;
+			x->family = AF_INET;
+			x->netns = 9;
+			x->saddr[0] = 10, x->saddr[3] = (k == 0 && j >= 5) ? 7 : 1;
+			x->daddr[0] = 10, x->daddr[3] = 2;
+			x->sport = (uint16_t)(40000 + j % 10);
+			x->dport = (uint16_t)(1000 + k);
+			x->tw_left_ms = 30000;
+		}
+	ports_reconcile(p, r, n, 100 * SEC);
+	ports_interval(p, NULL, 100 * SEC, NULL, NULL);
+	metrics_ports(&m, p);
+	CHECK(m.ndests == METRICS_DESTS && m.dests_dropped == 80 - METRICS_DESTS);
+	text = render(&m);
+	/* one series for the first destination: the more used local address */
+	CHECK(has_line(text, "tcptrail_ephemeral_ports_used_ratio{netns=\"9\",raddr=\"10.0.0.2\","
+			     "rport=\"1000\"} 0.600"));
+	CHECK(!strstr(strstr(text, "rport=\"1000\"") + 1, "rport=\"1000\""));
+	CHECK(has_line(text, "tcptrail_ephemeral_ports_series_dropped 16"));
+	free(text);
+	ports_free(p);
+	metrics_free(&m);
+}
+
 static void full_series_table_counts(void)
 {
 	struct lw_config cfg = { .max_listeners = 8, .max_requests = 8 };
@@ -422,6 +470,7 @@ TEST_LIST(metrics_tests) = {
 	TEST_ENTRY(leak_gauge_is_bounded_by_name),
 	TEST_ENTRY(listener_series),
 	TEST_ENTRY(accept_wait_and_handshake_histograms),
+	TEST_ENTRY(ports_gauge_is_bounded),
 	TEST_ENTRY(full_series_table_counts),
 	TEST_ENTRY(series_by_container),
 	TEST_ENTRY(metrics_addresses),

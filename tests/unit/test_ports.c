@@ -120,11 +120,26 @@ static void time_wait_failures_and_clear(void)
 	ports_free(p);
 }
 
+/* The time_wait of the one destination 10.0.0.1 -> 10.0.0.2:80 in ns 77. */
+static uint32_t tw_of(struct ports *p)
+{
+	const struct ports_dest *const *v;
+	size_t n = ports_hot(p, &v);
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->rport == 80)
+			return v[i]->time_wait;
+	return 0;
+}
+
+/* The kernel's timewait sockets replace the count: those with an ephemeral
+ * local port (the client side), each for the time it has left.
+ */
 static void kernel_recount_and_reuse(void)
 {
-	struct ports_config cfg = { .max_dests = 2 };
+	struct ports_config cfg = { .max_dests = 8 };
 	struct ports *p = ports_new(&cfg);
-	struct ports_limits lim = { .lo = 40000, .hi = 40099, .reserved = 0, .tw_reuse = 1 };
+	struct ports_limits lim = { .lo = 40000, .hi = 40039, .reserved = 0, .tw_reuse = 0 };
 	struct tt_sock_record r[60];
 	const struct ports_dest *const *v;
 	struct seen seen = { 0 };
@@ -137,32 +152,42 @@ static void kernel_recount_and_reuse(void)
 		r[i].netns = 77;
 		r[i].saddr[0] = 10, r[i].saddr[3] = 1;
 		r[i].daddr[0] = 10, r[i].daddr[3] = 2;
-		r[i].dport = 80;
-		/* half of them a server's (local port 80): not ephemeral */
+		/* 30 a client's to port 80; 30 a server's (local port 80) */
 		r[i].sport = i < 30 ? (uint16_t)(40000 + i) : 80;
 		r[i].dport = i < 30 ? 80 : (uint16_t)(50000 + i);
 		r[i].tw_left_ms = i < 10 ? 500 : 30000;
 	}
 	ports_reconcile(p, r, 60, 100 * SEC);
 	ports_interval(p, NULL, 100 * SEC, on_alert, &seen);
-	/* tcp_tw_reuse 1: TIME_WAIT ports do not count against the range */
-	CHECK(ports_hot(p, &v) == 0);
-	lim.tw_reuse = 0;
-	ports_set_limits(p, 77, &lim);
-	ports_interval(p, NULL, 100 * SEC, on_alert, &seen);
-	CHECK(ports_hot(p, &v) == 0);	/* 30 of 100: not hot */
-	ports_interval(p, NULL, 102 * SEC, on_alert, &seen);
-	/* the 10 with 0.5 s left are gone; only the client side was counted
-	 * (the table holds 2 destinations: the servers' did not get in)
+	/* 30 of 40 used: hot, short of the 80% alert; the servers' are not
+	 * destinations
 	 */
-	{
-		struct tt_sock_record one = r[20];
-
-		one.tw_left_ms = ~0u;
-		ports_reconcile(p, &one, 1, 103 * SEC);
-	}
+	CHECK(ports_hot(p, &v) == 1 && tw_of(p) == 30 && seen.starts == 0);
+	CHECK(ports_used_permille(p, v[0]) == 750);
+	ports_interval_done(p);
+	/* the 10 with 0.5 s left are gone after a second */
+	ports_interval(p, NULL, 102 * SEC, on_alert, &seen);
+	CHECK(tw_of(p) == 20);
+	ports_interval_done(p);
+	/* tcp_tw_reuse 1: TIME_WAIT ports do not count against the range */
+	lim.tw_reuse = 1;
+	ports_set_limits(p, 77, &lim);
 	ports_interval(p, NULL, 103 * SEC, on_alert, &seen);
-	CHECK(seen.starts == 0);
+	CHECK(ports_hot(p, &v) == 0);
+	ports_interval_done(p);
+	/* a recount without the socket's time left gives it the full 60 s
+	 * (a range of one port keeps it in view)
+	 */
+	lim.tw_reuse = 0;
+	lim.hi = 40000;
+	ports_set_limits(p, 77, &lim);
+	r[0].tw_left_ms = ~0u;
+	ports_reconcile(p, r, 1, 110 * SEC);
+	ports_interval(p, NULL, 169 * SEC, on_alert, &seen);
+	CHECK(tw_of(p) == 1);
+	ports_interval_done(p);
+	ports_interval(p, NULL, 171 * SEC, on_alert, &seen);
+	CHECK(ports_hot(p, &v) == 1 && tw_of(p) == 0);	/* in view while its alert lasts */
 	ports_free(p);
 }
 
