@@ -79,7 +79,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 
 # The BPF objects and skeletons are kept (not make intermediates), so a
 # second make does nothing.
-.SECONDARY: $(BPF_OBJS) $(SKELS)
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(OUT)/prof.bpf.o $(OUT)/prof.skel.h
 
 $(OUT)/%.o: src/%.c | $(OUT) $(patsubst src/%,$(OUT)/%,$(SRC_DIRS))
 	$(call msg,CC,$@)
@@ -101,6 +101,15 @@ $(OUT)/tcptrail: $(CORE_OBJS) $(KERNEL_OBJS)
 $(OUT)/storm: tests/bench/storm.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread
+
+# The parts of a state-change record, priced one by one (make bench).
+$(OUT)/prof.bpf.o: tests/bench/prof.bpf.c bpf/tcptrail.h bpf/core_fixes.bpf.h $(VMLINUX) | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/bpfprof: tests/bench/bpfprof.c $(OUT)/prof.skel.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
 $(OUT)/gen_journal: tests/bench/gen_journal.c $(CORE_OBJS) | $(OUT)
 	$(call msg,CC,$@)
@@ -137,7 +146,7 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(OUT)/tcptrail $(ARGS)
 
-BENCH_TOOLS := $(OUT)/storm $(OUT)/gen_journal
+BENCH_TOOLS := $(OUT)/storm $(OUT)/gen_journal $(OUT)/bpfprof
 
 VMTEST ?= 1
 test: deps $(if $(filter 1,$(VMTEST)),vmdeps)

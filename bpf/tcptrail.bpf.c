@@ -93,18 +93,40 @@ static __always_inline struct tt_event *reserve_event(__u64 cookie)
 	return e;
 }
 
-static __always_inline void submit_event(struct tt_event *e)
-{
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+/* Per-CPU state of the programs (tcptrail.bpf.c explains the nesting part
+ * below): also the count of records submitted since this CPU last woke the
+ * reader, so that a submit needs no query of the ring's fill level.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_nest);
+} nesting SEC(".maps");
 
-	bpf_ringbuf_submit(e, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-						   : BPF_RB_NO_WAKEUP);
+static __always_inline struct tt_nest *nest_here(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&nesting, &zero);
 }
 
-/* Header fields every record has. pid/comm are always filled; only
- * TT_F_OWNER_CTX lets userspace present them as the socket's user.
+/* Wake the reader once per wakeup_bytes of records from this CPU. */
+static __always_inline void submit_event(struct tt_event *e, struct tt_nest *n)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (n && ++n->unwoken >= wakeup_bytes / sizeof(*e)) {
+		n->unwoken = 0;
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
+	bpf_ringbuf_submit(e, flags);
+}
+
+/* Header fields every record has but comm. Only TT_F_OWNER_CTX lets
+ * userspace present pid/comm as the socket's user.
  */
-static __always_inline void fill_common(struct tt_event *e, __u8 type, __u64 cookie)
+static __always_inline void fill_header(struct tt_event *e, __u8 type, __u64 cookie)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -116,6 +138,11 @@ static __always_inline void fill_common(struct tt_event *e, __u8 type, __u64 coo
 	e->tid = (__u32)id;
 	e->reason = 0;
 	e->cgroup = 0;
+}
+
+static __always_inline void fill_common(struct tt_event *e, __u8 type, __u64 cookie)
+{
+	fill_header(e, type, cookie);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
@@ -194,53 +221,6 @@ static __always_inline int fill_from_incoming_skb(struct tt_event *e,
 	return 0;
 }
 
-/* The child was cloned with its listener's identity: keep its first record
- * until the identity is set (see child_starts).
- */
-static __always_inline bool defer_child_start(const struct sock *sk, int oldstate,
-					      int newstate)
-{
-	__u64 key = (__u64)sk, id = bpf_get_current_pid_tgid();
-	struct child_start cs = {};
-
-	if (oldstate != TT_TCP_LISTEN || newstate != TT_TCP_SYN_RECV ||
-	    BPF_CORE_READ(sk, __sk_common.skc_dport) != 0)
-		return false;
-	cs.ts_ns = bpf_ktime_get_ns();
-	cs.pid = id >> 32;
-	cs.tid = (__u32)id;
-	if (BPF_CORE_READ(sk, sk_lock.owned))
-		cs.flags = TT_F_OWNER_CTX;
-	bpf_get_current_comm(cs.comm, sizeof(cs.comm));
-	bpf_map_update_elem(&child_starts, &key, &cs, BPF_ANY);
-	return true;
-}
-
-static __always_inline void send_child_start(struct sock *sk, __u64 cookie)
-{
-	__u64 key = (__u64)sk;
-	struct child_start *cs = bpf_map_lookup_elem(&child_starts, &key);
-	struct tt_event *e;
-
-	if (!cs)
-		return;
-	e = reserve_event(cookie);
-	if (e) {
-		fill_common(e, TT_EV_STATE, cookie);
-		fill_full_sock(e, sk);
-		e->ts_ns = cs->ts_ns;
-		e->pid = cs->pid;
-		e->tid = cs->tid;
-		e->flags = cs->flags;
-		__builtin_memcpy(e->comm, cs->comm, sizeof(e->comm));
-		e->oldstate = TT_TCP_LISTEN;
-		e->newstate = TT_TCP_SYN_RECV;
-		__builtin_memset(&e->close, 0, sizeof(e->close));
-		submit_event(e);
-	}
-	bpf_map_delete_elem(&child_starts, &key);
-}
-
 /* When a retransmitted SYN-ACK's request first sent one, by the request's
  * tuple: the child that completes the handshake finds it here (the request
  * socket itself is out of reach from the child's transition). LRU: a
@@ -294,16 +274,120 @@ static __always_inline bool in_shutdown(void)
 	return bpf_map_lookup_elem(&shutting_down, &tid) != NULL;
 }
 
-static __always_inline void fill_estab(struct tt_event *e, struct sock *sk, int oldstate)
+/* The state-change path reads the socket through the tracepoint's BTF-typed
+ * argument: plain loads, which the verifier makes fault-safe, instead of one
+ * probe-read helper call per field (tests/bench/prof.bpf.c prices both).
+ * bpf_skc_to_tcp_sock() both checks the protocol and types the pointer.
+ */
+static __always_inline __u64 tt_cookie_direct(struct sock *sk)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u64 cookie;
 
+	if (!sock_cookies)
+		return tt_addr_id(sk);
+	/* assigned by the socket's first transition and kept for its life */
+	cookie = sk->__sk_common.skc_cookie.counter;
+	return cookie ? cookie : bpf_get_socket_cookie(sk);
+}
+
+static __always_inline __u64 tt_sk_cgroup_direct(const struct sock *sk)
+{
+	struct cgroup *cg;
+
+	if (!cgroup_ids || !bpf_core_field_exists(struct sock_cgroup_data, cgroup) ||
+	    bpf_core_field_exists(struct sock_cgroup_data___old, val))
+		return tt_sk_cgroup(sk);
+	cg = sk->sk_cgrp_data.cgroup;
+	return cg ? cg->kn->id : 0;
+}
+
+static __always_inline void fill_tcp_sock(struct tt_event *e, const struct sock *sk,
+					  const struct tcp_sock *tp)
+{
+	const struct sock_common *skc = &sk->__sk_common;
+
+	e->family = skc->skc_family;
+	e->netns = skc->skc_net.net->ns.inum;
+	e->dport = bpf_ntohs(skc->skc_dport);
+	e->sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	if (e->family == AF_INET6) {
+		__builtin_memcpy(e->saddr, &skc->skc_v6_rcv_saddr, sizeof(e->saddr));
+		__builtin_memcpy(e->daddr, &skc->skc_v6_daddr, sizeof(e->daddr));
+	} else {
+		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+		*(__u32 *)e->saddr = skc->skc_rcv_saddr;
+		*(__u32 *)e->daddr = skc->skc_daddr;
+	}
+	e->cgroup = tt_sk_cgroup_direct(sk);
+	/* comm only where it names the socket's user (TT_F_OWNER_CTX) */
+	if (sk->sk_lock.owned) {
+		e->flags |= TT_F_OWNER_CTX;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	} else {
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	}
+}
+
+/* The child was cloned with its listener's identity: keep its first record
+ * until the identity is set (see child_starts).
+ */
+static __always_inline bool defer_child_start(const struct sock *sk, int oldstate,
+					      int newstate)
+{
+	__u64 key = (__u64)sk, id;
+	struct child_start cs = {};
+
+	if (oldstate != TT_TCP_LISTEN || newstate != TT_TCP_SYN_RECV ||
+	    sk->__sk_common.skc_dport != 0)
+		return false;
+	id = bpf_get_current_pid_tgid();
+	cs.ts_ns = bpf_ktime_get_ns();
+	cs.pid = id >> 32;
+	cs.tid = (__u32)id;
+	if (sk->sk_lock.owned) {
+		cs.flags = TT_F_OWNER_CTX;
+		bpf_get_current_comm(cs.comm, sizeof(cs.comm));
+	}
+	bpf_map_update_elem(&child_starts, &key, &cs, BPF_ANY);
+	return true;
+}
+
+static __always_inline void send_child_start(struct sock *sk, const struct tcp_sock *tp,
+					     __u64 cookie, struct tt_nest *n)
+{
+	__u64 key = (__u64)sk;
+	struct child_start *cs = bpf_map_lookup_elem(&child_starts, &key);
+	struct tt_event *e;
+
+	if (!cs)
+		return;
+	e = reserve_event(cookie);
+	if (e) {
+		fill_header(e, TT_EV_STATE, cookie);
+		fill_tcp_sock(e, sk, tp);
+		e->ts_ns = cs->ts_ns;
+		e->pid = cs->pid;
+		e->tid = cs->tid;
+		e->flags = cs->flags;
+		__builtin_memcpy(e->comm, cs->comm, sizeof(e->comm));
+		e->oldstate = TT_TCP_LISTEN;
+		e->newstate = TT_TCP_SYN_RECV;
+		__builtin_memset(&e->close, 0, sizeof(e->close));
+		submit_event(e, n);
+	}
+	bpf_map_delete_elem(&child_starts, &key);
+}
+
+static __always_inline void fill_estab(struct tt_event *e, const struct tcp_sock *tp,
+				       int oldstate)
+{
 	/* srtt_us is stored left-shifted by 3 (tcp_rtt_estimator()) */
-	e->estab.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	e->estab.srtt_us = tp->srtt_us >> 3;
 	/* a child starts with its request's num_retrans
 	 * (tcp_create_openreq_child()); a client counts its SYNs
 	 */
-	e->estab.retrans = BPF_CORE_READ(tp, total_retrans);
+	e->estab.retrans = tp->total_retrans;
 	if (oldstate == TT_TCP_SYN_RECV && e->estab.retrans) {
 		struct synack_key k;
 		__u64 *us;
@@ -321,22 +405,22 @@ static __always_inline void fill_estab(struct tt_event *e, struct sock *sk, int 
 				 * has BTF for but alpha, mips, parisc, sparc
 				 */
 
-static __always_inline void fill_close(struct tt_event *e, struct sock *sk)
+static __always_inline void fill_close(struct tt_event *e, const struct sock *sk,
+				       const struct tcp_sock *tp)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
-	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	const struct inet_connection_sock *icsk = &tp->inet_conn;
+	unsigned long flags = sk->__sk_common.skc_flags;
 
-	e->close.bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-	e->close.bytes_received = BPF_CORE_READ(tp, bytes_received);
-	e->close.total_retrans = BPF_CORE_READ(tp, total_retrans);
-	e->close.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	e->close.sk_err = BPF_CORE_READ(sk, sk_err);
+	e->close.bytes_acked = tp->bytes_acked;
+	e->close.bytes_received = tp->bytes_received;
+	e->close.total_retrans = tp->total_retrans;
+	e->close.srtt_us = tp->srtt_us >> 3;
+	e->close.sk_err = sk->sk_err;
 	e->close.ack_idle_ms = ~0u;
 	/* Never grafted onto a struct socket (inet_accept()) and not orphaned
 	 * by a close either: it never left the accept queue.
 	 */
-	if (!BPF_CORE_READ(sk, sk_socket) &&
+	if (!sk->sk_socket &&
 	    !(flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DEAD))))
 		e->flags |= TT_F_UNACCEPTED;
 	if (e->close.sk_err != TT_ETIMEDOUT)
@@ -344,52 +428,54 @@ static __always_inline void fill_close(struct tt_event *e, struct sock *sk)
 	/* tcp_write_err() purged the write queue (packets_out is 0 now), but
 	 * the sequence numbers still say what was outstanding.
 	 */
-	__u32 una = BPF_CORE_READ(tp, snd_una), nxt = BPF_CORE_READ(tp, snd_nxt);
+	__u32 una = tp->snd_una, nxt = tp->snd_nxt;
 
 	if (una != nxt)
 		e->flags |= TT_F_UNACKED;
-	if (BPF_CORE_READ(tp, write_seq) != nxt)
+	if (tp->write_seq != nxt)
 		e->flags |= TT_F_UNSENT;
 	if (flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_KEEPOPEN)))
 		e->flags |= TT_F_KEEPALIVE;
-	if (BPF_CORE_READ(icsk, icsk_user_timeout))
+	if (icsk->icsk_user_timeout)
 		e->flags |= TT_F_USER_TIMEOUT;
-	e->close.probes = BPF_CORE_READ(icsk, icsk_probes_out);
-	e->close.rto_retrans = BPF_CORE_READ(icsk, icsk_retransmits);
+	e->close.probes = icsk->icsk_probes_out;
+	e->close.rto_retrans = icsk->icsk_retransmits;
 	if (hz) {
-		__u32 ticks = (__u32)bpf_jiffies64() - BPF_CORE_READ(tp, rcv_tstamp);
+		__u32 ticks = (__u32)bpf_jiffies64() - tp->rcv_tstamp;
 
 		e->close.ack_idle_ms = (__u32)((__u64)ticks * 1000 / hz);
 	}
 }
 
-static __always_inline void record_set_state(struct sock *sk, int oldstate, int newstate)
+static __always_inline void record_set_state(struct sock *sk, int oldstate, int newstate,
+					     struct tt_nest *n)
 {
-	__u64 cookie;
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 	struct tt_event *e;
+	__u64 cookie;
 
-	if (tt_sk_protocol(sk) != IPPROTO_TCP)
-		return;
+	if (!tp)
+		return;		/* not TCP */
 	if (defer_child_start(sk, oldstate, newstate))
 		return;
-	cookie = tt_sock_id(sk);
+	cookie = tt_cookie_direct(sk);
 	if (oldstate == TT_TCP_SYN_RECV)
-		send_child_start(sk, cookie);
+		send_child_start(sk, tp, cookie, n);
 	e = reserve_event(cookie);
 	if (!e)
 		return;
-	fill_common(e, TT_EV_STATE, cookie);
-	fill_full_sock(e, sk);
+	fill_header(e, TT_EV_STATE, cookie);
+	fill_tcp_sock(e, sk, tp);
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	__builtin_memset(&e->estab, 0, sizeof(e->estab));
 	if (newstate == TT_TCP_CLOSE)
-		fill_close(e, sk);
+		fill_close(e, sk, tp);
 	else if (newstate == TT_TCP_ESTABLISHED)
-		fill_estab(e, sk, oldstate);
+		fill_estab(e, tp, oldstate);
 	else if (newstate == TT_TCP_FIN_WAIT1 && shutdown_hooked)
 		e->reason = in_shutdown() ? TT_FIN_CALL_SHUTDOWN : TT_FIN_CALL_CLOSE;
-	submit_event(e);
+	submit_event(e, n);
 }
 
 /* Nested state changes. The kernel runs a tracing program at most once at a
@@ -405,20 +491,6 @@ static __always_inline void record_set_state(struct sock *sk, int oldstate, int 
  * the depth mark: userspace reads the counters, and skipped + deferred -
  * caught transitions are reported lost.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_nest);
-} nesting SEC(".maps");
-
-static __always_inline struct tt_nest *nest_here(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&nesting, &zero);
-}
-
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -431,7 +503,7 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	}
 	n->depth = 1;
-	record_set_state(sk, oldstate, newstate);
+	record_set_state(sk, oldstate, newstate, n);
 	n->depth = 0;
 	return 0;
 }
@@ -449,7 +521,7 @@ int BPF_PROG(handle_set_state_nested, struct sock *sk, int oldstate, int newstat
 		return 0;
 	n->depth = 2;
 	n->caught++;
-	record_set_state(sk, oldstate, newstate);
+	record_set_state(sk, oldstate, newstate, n);
 	n->depth = 1;
 	return 0;
 }
@@ -486,7 +558,7 @@ int BPF_PROG(handle_synack_retransmit, struct sock *sk, struct request_sock *req
 	e->queue.drops = tt_sk_drops(sk);
 	e->cgroup = tt_sk_cgroup(sk);
 	remember_synack(e, req);
-	submit_event(e);
+	submit_event(e, nest_here());
 	return 0;
 }
 
@@ -517,7 +589,7 @@ static __always_inline int record_reset_sent(const struct sock *sk,
 	if (sk && (state == TT_TCP_TIME_WAIT || state == TT_TCP_NEW_SYN_RECV))
 		e->flags |= TT_F_MINISOCK;
 	e->oldstate = e->newstate = state;
-	submit_event(e);
+	submit_event(e, nest_here());
 	return 0;
 }
 
@@ -549,7 +621,7 @@ int BPF_PROG(handle_receive_reset, struct sock *sk)
 	fill_full_sock(e, sk);
 	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
 	__builtin_memset(&e->close, 0, sizeof(e->close));
-	submit_event(e);
+	submit_event(e, nest_here());
 	return 0;
 }
 
@@ -574,7 +646,7 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, int reason)
 	}
 	e->oldstate = e->newstate = TT_TCP_LISTEN;
 	__builtin_memset(&e->close, 0, sizeof(e->close));
-	submit_event(e);
+	submit_event(e, nest_here());
 	return 0;
 }
 
@@ -623,7 +695,7 @@ static __always_inline int record_accept(long fd)
 	e->flags = TT_F_OWNER_CTX;
 	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
 	__builtin_memset(&e->close, 0, sizeof(e->close));
-	submit_event(e);
+	submit_event(e, nest_here());
 	return 0;
 }
 

@@ -180,12 +180,13 @@ struct tt_sock_record {
 	__u64 cgroup;	    /* cgroup v2 id (request sockets: the listener's); 0: none */
 };
 
-/* Per-CPU nesting state of the state-change programs (tcptrail.bpf.c
- * explains it); userspace sums deferred and caught over the CPUs.
+/* Per-CPU state of the programs: nesting of the state-change programs
+ * (tcptrail.bpf.c explains it; userspace sums deferred and caught over the
+ * CPUs) and the records not yet announced to the reader.
  */
 struct tt_nest {
 	__u32 depth;	/* 1: handle_set_state is busy on this CPU; 2: so is the catcher */
-	__u32 pad;
+	__u32 unwoken;	/* records submitted since this CPU last woke the reader */
 	__u64 deferred;	/* nested runs of handle_set_state that left the transition
 			 * to the catcher
 			 */

@@ -13,27 +13,37 @@ static const char digit_pairs[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+static inline int digits(uint64_t v)
+{
+	int n = 1;
+
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
 char *fmt_u64(char *p, uint64_t v)
 {
-	char tmp[20];
-	int n = 20;
+	/* written in place, from the last digit back: no copy of a variable
+	 * length (a libc call) per number
+	 */
+	char *end = p + digits(v), *q = end;
 
-	/* two digits per division */
 	while (v >= 100) {
 		unsigned int r = (unsigned int)(v % 100);
 
 		v /= 100;
-		n -= 2;
-		memcpy(tmp + n, digit_pairs + 2 * r, 2);
+		q -= 2;
+		q[0] = digit_pairs[2 * r];
+		q[1] = digit_pairs[2 * r + 1];
 	}
 	if (v >= 10) {
-		n -= 2;
-		memcpy(tmp + n, digit_pairs + 2 * v, 2);
+		q[-2] = digit_pairs[2 * v];
+		q[-1] = digit_pairs[2 * v + 1];
 	} else {
-		tmp[--n] = (char)('0' + v);
+		q[-1] = (char)('0' + v);
 	}
-	memcpy(p, tmp + n, (size_t)(20 - n));
-	return p + (20 - n);
+	return end;
 }
 
 char *fmt_i64(char *p, int64_t v)
@@ -47,10 +57,16 @@ char *fmt_i64(char *p, int64_t v)
 
 char *fmt_u64_pad(char *p, uint64_t v, int width)
 {
-	for (int i = width - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
+	int i = width;
+
+	for (; i >= 2; i -= 2, v /= 100) {
+		unsigned int r = (unsigned int)(v % 100);
+
+		p[i - 2] = digit_pairs[2 * r];
+		p[i - 1] = digit_pairs[2 * r + 1];
 	}
+	if (i)
+		p[0] = (char)('0' + v % 10);
 	return p + width;
 }
 
@@ -191,7 +207,12 @@ char *fmt_rfc3339(char *p, struct fmt_clock *m, uint64_t mono_ns)
 					      "%Y-%m-%dT%H:%M:%S", &tm);
 		m->cached_sec = sec;
 	}
-	p = fmt_mem(p, m->cached_prefix, (size_t)m->cached_len);
+	if (m->cached_len == 19) {	/* every year 1000-9999: a copy of known size */
+		memcpy(p, m->cached_prefix, 19);
+		p += 19;
+	} else {
+		p = fmt_mem(p, m->cached_prefix, (size_t)m->cached_len);
+	}
 	*p++ = '.';
 	p = fmt_u64_pad(p, (uint64_t)nsec, 9);
 	*p++ = 'Z';

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "crc32c.h"
 #include "journal.h"
 
 #define JOURNAL_BUF (1u << 20)
@@ -74,7 +75,7 @@ static void frame(struct journal_writer *w, uint32_t type, const void *a, size_t
 	p += alen;
 	if (blen)
 		memcpy(p, b, blen);
-	w->crc = (uint32_t)crc32(w->crc, (const Bytef *)start, (uInt)(p + blen - start));
+	w->crc = crc32c(w->crc, start, (size_t)(p + blen - start));
 	outbuf_commit(&w->out, p + blen);
 }
 
@@ -83,7 +84,7 @@ static void raw(struct journal_writer *w, const void *data, size_t len)
 {
 	const char *s = data;
 
-	w->crc = (uint32_t)crc32(w->crc, (const Bytef *)data, (uInt)len);
+	w->crc = crc32c(w->crc, data, len);
 	while (len) {
 		size_t n = len < OUTBUF_MAX_RECORD ? len : OUTBUF_MAX_RECORD;
 		char *p = outbuf_begin(&w->out);
@@ -341,7 +342,9 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			goto fail;
 		}
 		if (fr.type != JF_END)
-			crc = (uint32_t)crc32(crc, (const Bytef *)p, (uInt)(sizeof(fr) + fr.len));
+			crc = h->version >= 6 ? crc32c(crc, p, sizeof(fr) + fr.len)
+					      : (uint32_t)crc32(crc, (const Bytef *)p,
+								(uInt)(sizeof(fr) + fr.len));
 		p += sizeof(fr);
 		r.pos += sizeof(fr) + fr.len;
 		r.left -= sizeof(fr) + fr.len;

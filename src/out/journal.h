@@ -1,7 +1,7 @@
 /* The --record file: every input the reconstruction received, in order, so
  * `tcptrail replay` makes the same calls and produces the same output.
  *
- * Format (little-endian, as the host writes it; version 4):
+ * Format (little-endian, as the host writes it; version 6):
  *   header  struct journal_header
  *   frames  struct journal_frame, then 'len' payload bytes:
  *     EVENT      one struct tt_event
@@ -12,9 +12,9 @@
  *     EXPIRE     u64 now_ns
  *     LEAK       u64 cookie, u64 now_ns, u32 n, u32 pad, n struct owner
  *     BATCH_END  (empty)
- *     END        u64 frames before it, u64 CRC-32 of their bytes: written at
- *                a clean exit only (version 4 on), so a cut or altered
- *                recording is told from a whole one
+ *     END        u64 frames before it, u64 CRC-32C of their bytes (CRC-32
+ *                up to version 5): written at a clean exit only (version 4
+ *                on), so a cut or altered recording is told from a whole one
  * A reader skips frame types it does not know, so types may be added
  * without a version change; a layout change bumps the version.
  *
@@ -34,9 +34,10 @@
 
 #define JOURNAL_MAGIC "TCPTRAIL"
 /* 3: lost frames carry their cause; 4: the END frame; 5: records carry the
- * socket's cgroup id (larger records: older files are refused by version).
+ * socket's cgroup id (larger records: older files are refused by version);
+ * 6: the END frame's checksum is CRC-32C (version 5's is zlib's CRC-32).
  */
-#define JOURNAL_VERSION 5
+#define JOURNAL_VERSION 6
 #define JOURNAL_OLDEST_VERSION 5
 /* What the recorder could have written: its --max-conns and
  * --close-grace-ms maxima, and monotonic times and clock offsets below
@@ -90,7 +91,7 @@ struct journal_frame {
 struct journal_writer {
 	struct outbuf out;
 	uint64_t frames;	/* written so far, for the END frame */
-	uint32_t crc;		/* of every frame's bytes so far (zlib's crc32) */
+	uint32_t crc;		/* CRC-32C of every frame's bytes so far */
 };
 
 /* Start a recording on fd (a new file; the writer owns it from here) with

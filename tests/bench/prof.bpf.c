@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The parts of a state-change record, each alone in a program of its own on
+ * the same tracepoint, so the kernel's own accounting (bpf_stats) prices
+ * each part: the floor (dispatch and the accounting itself), each helper,
+ * the ring buffer, and the socket reads done with probe-read helpers versus
+ * direct BTF loads. tests/bench/bpfprof.c loads them all and runs a storm.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "tcptrail.h"
+#include "core_fixes.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} ring SEC(".maps");
+
+/* Where each part writes what it read, so nothing is optimised away. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_event);
+} scratch SEC(".maps");
+
+static __always_inline struct tt_event *out(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_floor, struct sock *sk, int oldstate, int newstate)
+{
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_percpu_lookup, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_event *e = out();
+
+	if (e)
+		e->oldstate = oldstate;
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_ktime, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_event *e = out();
+
+	if (e)
+		e->ts_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_pid_tgid, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_event *e = out();
+
+	if (e)
+		e->ts_ns = bpf_get_current_pid_tgid();
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_comm, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_event *e = out();
+
+	if (e)
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_cookie_helper, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_event *e = out();
+
+	if (e)
+		e->cookie = bpf_get_socket_cookie(sk);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_ring_reserve_submit, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_event *e = bpf_ringbuf_reserve(&ring, sizeof(*e), 0);
+
+	if (e)
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_ring_query, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_event *e = out();
+
+	if (e)
+		e->ts_ns = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA);
+	return 0;
+}
+
+/* The tuple, family, netns, owner bit and protocol, as handle_set_state
+ * reads them: one probe-read helper call per field.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_sock_probe_read, struct sock *sk, int oldstate, int newstate)
+{
+	const struct sock_common *skc = &sk->__sk_common;
+	struct tt_event *e = out();
+
+	if (!e)
+		return 0;
+	e->type = tt_sk_protocol(sk);
+	e->family = BPF_CORE_READ(skc, skc_family);
+	e->netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+	e->dport = BPF_CORE_READ(skc, skc_dport);
+	e->sport = BPF_CORE_READ((struct inet_sock *)sk, inet_sport);
+	BPF_CORE_READ_INTO((__u32 *)e->saddr, skc, skc_rcv_saddr);
+	BPF_CORE_READ_INTO((__u32 *)e->daddr, skc, skc_daddr);
+	e->flags = BPF_CORE_READ(sk, sk_lock.owned);
+	return 0;
+}
+
+/* The same fields as direct loads through the BTF-typed argument; the
+ * protocol check is the helper that also types the pointer as a tcp_sock.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_sock_direct, struct sock *sk, int oldstate, int newstate)
+{
+	const struct sock_common *skc = &sk->__sk_common;
+	struct tt_event *e = out();
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+
+	if (!e || !tp)
+		return 0;
+	e->family = skc->skc_family;
+	e->netns = skc->skc_net.net->ns.inum;
+	e->dport = skc->skc_dport;
+	e->sport = tp->inet_conn.icsk_inet.inet_sport;
+	*(__u32 *)e->saddr = skc->skc_rcv_saddr;
+	*(__u32 *)e->daddr = skc->skc_daddr;
+	e->flags = sk->sk_lock.owned;
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_cgroup_probe_read, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_event *e = out();
+
+	if (e)
+		e->cgroup = tt_sk_cgroup(sk);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_cgroup_direct, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_event *e = out();
+	struct cgroup *cg;
+
+	if (!e)
+		return 0;
+	cg = sk->sk_cgrp_data.cgroup;
+	e->cgroup = cg ? cg->kn->id : 0;
+	return 0;
+}
