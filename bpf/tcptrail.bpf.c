@@ -691,7 +691,14 @@ static __always_inline int record_accept(long fd)
 	if (!e)
 		return 0;
 	fill_common(e, TT_EV_ACCEPT, cookie);
-	fill_full_sock(e, sk);
+	/* No tuple: each field would be one more probe read, and userspace has
+	 * it already, in the history the cookie names (family 0 says so).
+	 */
+	e->family = 0;
+	e->netns = 0;
+	e->sport = e->dport = 0;
+	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
 	e->flags = TT_F_OWNER_CTX;
 	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
 	__builtin_memset(&e->close, 0, sizeof(e->close));

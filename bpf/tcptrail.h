@@ -25,7 +25,9 @@ enum tt_event_type {
 	TT_EV_RESET_RECV = 4,	    /* tcp:tcp_receive_reset */
 	TT_EV_LISTEN_OVERFLOW = 5,  /* skb:kfree_skb, reason TCP_LISTEN_OVERFLOW */
 	TT_EV_ACCEPT = 6,	    /* syscalls:sys_exit_accept4/accept returned this
-				     * socket; pid/comm are the accepting task's
+				     * socket; pid/comm are the accepting task's.
+				     * Since format 6 without a tuple (family 0):
+				     * its history has it
 				     */
 };
 

@@ -16,10 +16,11 @@ void feed_event(const struct tt_event *e, void *arg)
 		journal_event(f->journal, e);
 	}
 	if (f->lw && e->type == TT_EV_ACCEPT) {
+		struct tt_event acc = *e;
 		uint64_t wait = 0;
-		bool waited = ingest_accept_wait(f->in, e, &wait);
+		bool waited = ingest_accept_wait(f->in, &acc, &wait);
 
-		listen_watch_accept(f->lw, e, waited, wait);
+		listen_watch_accept(f->lw, &acc, waited, wait);
 	} else if (f->lw) {
 		listen_watch_event(f->lw, e);	/* takes the listener records, ignores the rest */
 	}

@@ -469,11 +469,20 @@ void ingest_note_cgroup(struct ingest *in, uint64_t cookie, uint64_t id)
 		c->cgroup = id;
 }
 
-bool ingest_accept_wait(const struct ingest *in, const struct tt_event *e, uint64_t *wait_ns)
+bool ingest_accept_wait(const struct ingest *in, struct tt_event *e, uint64_t *wait_ns)
 {
 	const struct conn *c = conn_table_find(in->table, e->cookie);
 	uint64_t est = c && !c->accept_ns ? history_established_at(c) : 0;
 
+	if (c && !e->family) {
+		/* the kernel leaves the tuple to the history it belongs to */
+		e->family = c->family;
+		e->netns = c->netns;
+		memcpy(e->saddr, c->laddr, sizeof(e->saddr));
+		memcpy(e->daddr, c->raddr, sizeof(e->daddr));
+		e->sport = c->lport;
+		e->dport = c->rport;
+	}
 	if (!est)
 		return false;
 	*wait_ns = e->ts_ns > est ? e->ts_ns - est : 0;

@@ -91,9 +91,11 @@ void ingest_report_leak(struct ingest *in, uint64_t cookie, uint64_t now_ns,
 void ingest_note_cgroup(struct ingest *in, uint64_t cookie, uint64_t id);
 
 /* e is an accept record not yet ingested: how long its socket waited in
- * the accept queue. False if its handshake's completion was not seen.
+ * the accept queue. False if its handshake's completion was not seen. A
+ * record without a tuple (family 0: the kernel side leaves it out) gets its
+ * tracked connection's, so that its listener can be found.
  */
-bool ingest_accept_wait(const struct ingest *in, const struct tt_event *e, uint64_t *wait_ns);
+bool ingest_accept_wait(const struct ingest *in, struct tt_event *e, uint64_t *wait_ns);
 
 /* Tell the sink a batch of records ended (aggregating views print now). */
 void ingest_batch_end(struct ingest *in);

@@ -13,7 +13,12 @@ void emitter_init(struct emitter *em, struct outbuf *out)
 	fmt_clock_init(&em->clock);
 }
 
-static char *begin(struct emitter *em, const char *type, uint64_t ts_ns)
+/* The record helpers are inlined: each key's length is then known when
+ * compiling, and its copy is of a fixed size.
+ */
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE char *begin(struct emitter *em, const char *type, uint64_t ts_ns)
 {
 	char *p = outbuf_begin(em->out);
 
@@ -31,7 +36,7 @@ static void end(struct emitter *em, char *p)
 	outbuf_commit(em->out, p);
 }
 
-static char *key_u64(char *p, const char *key, uint64_t v)
+INLINE char *key_u64(char *p, const char *key, uint64_t v)
 {
 	*p++ = ',';
 	*p++ = '"';
@@ -41,7 +46,7 @@ static char *key_u64(char *p, const char *key, uint64_t v)
 	return fmt_u64(p, v);
 }
 
-static char *key_str(char *p, const char *key, const char *v)
+INLINE char *key_str(char *p, const char *key, const char *v)
 {
 	*p++ = ',';
 	*p++ = '"';
@@ -52,7 +57,7 @@ static char *key_str(char *p, const char *key, const char *v)
 	return p;
 }
 
-static char *key_bool(char *p, const char *key, bool v)
+INLINE char *key_bool(char *p, const char *key, bool v)
 {
 	*p++ = ',';
 	*p++ = '"';
@@ -149,7 +154,7 @@ static void json_state(void *ctx, const struct tt_event *e)
 	end(em, p);
 }
 
-static char *key_dur(char *p, const char *key, uint64_t ns)
+INLINE char *key_dur(char *p, const char *key, uint64_t ns)
 {
 	if (ns != DURATION_UNKNOWN)
 		return key_u64(p, key, ns);

@@ -17,9 +17,14 @@ static inline int digits(uint64_t v)
 {
 	int n = 1;
 
-	for (; v >= 10000; v /= 10000)
-		n += 4;
-	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+	if (v >= 10000000000ull) {
+		v /= 10000000000ull;
+		n += 10;
+	}
+	uint32_t w = (uint32_t)v;
+
+	return n + (w >= 10) + (w >= 100) + (w >= 1000) + (w >= 10000) + (w >= 100000) +
+	       (w >= 1000000) + (w >= 10000000) + (w >= 100000000) + (w >= 1000000000);
 }
 
 char *fmt_u64(char *p, uint64_t v)
@@ -29,6 +34,27 @@ char *fmt_u64(char *p, uint64_t v)
 	 */
 	char *end = p + digits(v), *q = end;
 
+	/* 64-bit division (by multiplication) only while the value needs it */
+	while (v > UINT32_MAX) {
+		unsigned int r = (unsigned int)(v % 100);
+
+		v /= 100;
+		q -= 2;
+		q[0] = digit_pairs[2 * r];
+		q[1] = digit_pairs[2 * r + 1];
+	}
+	for (uint32_t w = (uint32_t)v; ; ) {
+		if (w < 100) {
+			v = w;
+			break;
+		}
+		unsigned int r = w % 100;
+
+		w /= 100;
+		q -= 2;
+		q[0] = digit_pairs[2 * r];
+		q[1] = digit_pairs[2 * r + 1];
+	}
 	while (v >= 100) {
 		unsigned int r = (unsigned int)(v % 100);
 

@@ -1,5 +1,7 @@
 /* Formatting: JSON escaping, addresses, timestamps. */
 #include <sys/socket.h>
+#include <stdint.h>
+#include "crc32c.h"
 #include "fmt.h"
 #include "harness.h"
 
@@ -78,6 +80,54 @@ static void numbers(void)
 	p = fmt_u64(buf, 0);
 	*p = 0;
 	CHECK_STR(buf, "0");
+	/* every digit count, on both sides of each power of ten, against printf */
+	for (uint64_t v = 1; v && v <= 10000000000000000000ull; v *= 10) {
+		uint64_t around[] = { v - 1, v, v + 1, v * 9 / 10 + v / 3 };
+
+		for (size_t i = 0; i < 4; i++) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)around[i]);
+			p = fmt_u64(buf, around[i]);
+			*p = 0;
+			CHECK_STR(buf, want);
+		}
+		if (v > UINT64_MAX / 10)
+			break;
+	}
+	for (int width = 1; width <= 9; width++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "%0*u", width, 7u);
+		p = fmt_u64_pad(buf, 7, width);
+		*p = 0;
+		CHECK_STR(buf, want);
+	}
+	p = fmt_u64_pad(buf, 123456789, 9);
+	*p = 0;
+	CHECK_STR(buf, "123456789");
+	p = fmt_u64_pad(buf, 45, 3);
+	*p = 0;
+	CHECK_STR(buf, "045");
+}
+
+/* The recording's checksum: the standard check value of CRC-32C, in one
+ * piece and in pieces, and the table path agrees with the hardware path.
+ */
+static void crc32c_values(void)
+{
+	static const char check[] = "123456789";
+	unsigned char big[1000];
+	uint32_t c;
+
+	CHECK(crc32c(0, check, 9) == 0xE3069283u);
+	CHECK(crc32c_sw(0, check, 9) == 0xE3069283u);
+	c = crc32c(0, check, 4);
+	CHECK(crc32c(c, check + 4, 5) == 0xE3069283u);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (unsigned char)(i * 131 + 7);
+	for (size_t n = 0; n < sizeof(big); n += 37)
+		CHECK(crc32c(0, big + 3, n) == crc32c_sw(0, big + 3, n));
 }
 
 TEST_LIST(fmt_tests) = {
@@ -86,5 +136,6 @@ TEST_LIST(fmt_tests) = {
 	TEST_ENTRY(addresses),
 	TEST_ENTRY(rfc3339),
 	TEST_ENTRY(numbers),
+	TEST_ENTRY(crc32c_values),
 	{ 0 },
 };

@@ -260,7 +260,41 @@ static void latency_exposition_buckets(void)
 	CHECK(t.sum_s > 41.2 && t.sum_s < 41.21);
 }
 
+/* Since format 6 the kernel sends an accept record without its tuple: the
+ * wait and the listener's tuple come from the history the cookie names.
+ */
+static void accept_record_without_tuple(void)
+{
+	struct capture cap;
+	struct ingest *in = capture_ingest(&cap, 64);
+	struct tt_event syn = ev_state(5, 10 * MS, TT_TCP_LISTEN, TT_TCP_SYN_RECV, 0);
+	struct tt_event est = ev_estab(5, 11 * MS, TT_TCP_SYN_RECV, 100, 0, 0);
+	struct tt_event acc = ev_accept(5, 41 * MS, 88, "srv"), bare;
+	uint64_t wait = 0;
+
+	syn.sport = est.sport = 8443;
+	syn.dport = est.dport = 51000;
+	ingest_event(in, &syn);
+	ingest_event(in, &est);
+	acc.family = 0;
+	acc.netns = 0;
+	acc.sport = acc.dport = 0;
+	memset(acc.saddr, 0, sizeof(acc.saddr));
+	memset(acc.daddr, 0, sizeof(acc.daddr));
+	bare = acc;
+	CHECK(ingest_accept_wait(in, &acc, &wait));
+	CHECK(wait == 30 * MS);
+	CHECK(acc.family == AF_INET && acc.sport == 8443 && acc.dport == 51000);
+	CHECK(acc.netns == syn.netns && !memcmp(acc.saddr, syn.saddr, 16));
+	/* a cookie nobody tracks: no wait, and the record stays without tuple */
+	bare.cookie = 99;
+	CHECK(!ingest_accept_wait(in, &bare, &wait));
+	CHECK(bare.family == 0 && bare.sport == 0);
+	ingest_free(in);
+}
+
 TEST_LIST(phase_tests) = {
+	TEST_ENTRY(accept_record_without_tuple),
 	TEST_ENTRY(active_handshake_with_a_lost_syn),
 	TEST_ENTRY(passive_handshake_and_accept_wait),
 	TEST_ENTRY(closed_in_the_queue_was_never_accepted),
