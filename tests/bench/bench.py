@@ -46,6 +46,8 @@ BPFPROF = os.path.join(ROOT, OUT, "bpfprof")
 # Per connection, both ends: client CLOSE>SYN_SENT>ESTABLISHED>FIN_WAIT1>
 # FIN_WAIT2>CLOSE, server LISTEN>SYN_RECV>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE.
 TRANSITIONS_PER_CONN = 10
+# Seconds after a storm for the tracer to drain its last records.
+SETTLE = 0.5
 HISTORIES_PER_CONN = 2
 
 
@@ -128,6 +130,21 @@ def start(cmd, ready_word=None, out_path=None, env=None):
     return proc
 
 
+def proc_cpu(pid):
+    """A process's CPU time so far, all threads, in seconds: (user, system)
+    from /proc/PID/task/*/stat (clock ticks)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    user = system = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            fields = open("/proc/%d/task/%s/stat" % (pid, tid)).read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        user += int(fields[11])
+        system += int(fields[12])
+    return user / tick, system / tick
+
+
 def stop(proc):
     """SIGINT, then the child's own CPU time from wait4(): (user, system)."""
     time.sleep(0.5)
@@ -172,9 +189,13 @@ def run_tcptrail(label, env, port, base, args, tmp, threads, progs, idle_cpu, js
     proc = start([TCPTRAIL, "-v", "--no-snapshot", "-o", path] + (["--json"] if json_out else []),
                  "tcptrail: tracing;", env=env)
     stats.mark()
+    cpu0 = proc_cpu(proc.pid)
     conns, failed, rate = storm_sampled(port, args.seconds, threads, stats)
+    time.sleep(SETTLE)	# the last records drained
+    cpu1 = proc_cpu(proc.pid)
+    user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
     progs.append((label.replace(" --json", ""), stats.read()))
-    (user, system), err = stop(proc)
+    _, err = stop(proc)
     if json_out:
         mine = r'"(l|r)port":%d,' % port
         states = count_lines(path, r'"type":"state".*' + mine)
@@ -198,7 +219,8 @@ def run_tcptrail(label, env, port, base, args, tmp, threads, progs, idle_cpu, js
             "%d/%d" % (states - 2, conns * TRANSITIONS_PER_CONN),
             "%d/%d (%d complete)" % (hist, conns * HISTORIES_PER_CONN, complete),
             str(lost), "%d (%s caught)" % (skipped, caught.group(1) if caught else "?"),
-            "%.3f us/record: user %.3f, system %.3f (%.2f s for %d records, less %.2f s idle)"
+            "%.3f us/record: user %.3f, system %.3f (%.2f s during the storm for %d records, "
+            "less %.2f s idle)"
             % (per(cpu - idle), per(user - idle_cpu[0]), per(system - idle_cpu[1]), cpu,
                records, idle))
 
@@ -209,12 +231,16 @@ def run_storm(args, tmp, threads, progs):
     conns, failed, base = storm(port, args.seconds, threads)
     rows.append(("untraced", base, 1.0, conns, "-", "-", "-", "-", "-"))
 
-    # The tracer's fixed cost (loading BPF, parsing the kernel's BTF, idle
-    # polling) measured over a run of the same length without the storm.
+    # The tracer's CPU is read from the kernel just before the storm and
+    # just after it (and its last records) ended; what an idle tracer spends
+    # in a window of that length (timers, listener samples) is subtracted.
     proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", os.devnull],
                  "tcptrail: tracing;")
-    time.sleep(args.seconds)
-    idle_cpu, _ = stop(proc)
+    cpu0 = proc_cpu(proc.pid)
+    time.sleep(args.seconds + SETTLE)
+    cpu1 = proc_cpu(proc.pid)
+    idle_cpu = (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1])
+    stop(proc)
 
     rows.append(run_tcptrail("tcptrail --json", {}, port, base, args, tmp, threads, progs,
                              idle_cpu))
@@ -363,9 +389,9 @@ def main():
                                                      ns - floor))
             # A traced storm whose figures are not kept: the tracer's output
             # file and memory then reuse pages, as a long-running tracer's do.
-            warm = start([TCPTRAIL, "--json", "--no-snapshot", "-o",
+            warm = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o",
                           os.path.join(tmp, "warm.json")], "tcptrail: tracing;")
-            storm(19399, max(1.0, args.seconds / 2), 1)
+            storm(19399, args.seconds, 1)
             stop(warm)
             os.unlink(os.path.join(tmp, "warm.json"))
             for threads in (1, 2 * os.cpu_count()):
