@@ -103,12 +103,18 @@ static __always_inline __u64 tt_addr_id(const void *sk)
 	return x ? x : 1;	/* 0 means "no socket" in records */
 }
 
-/* sk must be a BTF-typed pointer (a tracepoint argument, an iterator's). */
+/* sk must be a BTF-typed pointer (a tracepoint argument, an iterator's).
+ * The cookie the kernel keeps in the socket is read with a plain load; the
+ * helper, which assigns one, runs only on a socket not yet named.
+ */
 static __always_inline __u64 tt_sock_id(void *sk)
 {
-	if (sock_cookies)
-		return bpf_get_socket_cookie(sk);
-	return tt_addr_id(sk);
+	__u64 cookie;
+
+	if (!sock_cookies)
+		return tt_addr_id(sk);
+	cookie = ((struct sock_common *)sk)->skc_cookie.counter;
+	return cookie ? cookie : bpf_get_socket_cookie(sk);
 }
 
 /* The identity of a socket reached through memory reads (not a BTF pointer),
@@ -162,6 +168,20 @@ static __always_inline __u64 tt_sk_cgroup(const struct sock *sk)
 		return 0;
 	}
 	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
+}
+
+/* The same through a BTF-typed socket: plain loads where the layout is
+ * today's; the union of older kernels holds the pointer as a number.
+ */
+static __always_inline __u64 tt_sk_cgroup_btf(const struct sock *sk)
+{
+	struct cgroup *cg;
+
+	if (!cgroup_ids || !bpf_core_field_exists(struct sock_cgroup_data, cgroup) ||
+	    bpf_core_field_exists(struct sock_cgroup_data___old, val))
+		return tt_sk_cgroup(sk);
+	cg = sk->sk_cgrp_data.cgroup;
+	return cg ? cg->kn->id : 0;
 }
 
 #endif /* CORE_FIXES_BPF_H */

@@ -93,8 +93,8 @@ static __always_inline struct tt_event *reserve_event(__u64 cookie)
 	return e;
 }
 
-/* Per-CPU state of the programs (tcptrail.bpf.c explains the nesting part
- * below): also the count of records submitted since this CPU last woke the
+/* Per-CPU state of the programs: the nesting of the state-change programs
+ * (explained at handle_set_state) and the count of records submitted since this CPU last woke the
  * reader, so that a submit needs no query of the ring's fill level.
  */
 struct {
@@ -146,35 +146,47 @@ static __always_inline void fill_common(struct tt_event *e, __u8 type, __u64 coo
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
-/* Addresses, remote port, family and netns from the common part of any socket
- * (full, timewait or request). The local port is left to the caller: full
- * sockets keep it in inet_sport even after inet_put_port() zeroed skc_num.
+/* The programs read sockets through their tracepoints' BTF-typed arguments:
+ * plain loads, which the verifier makes fault-safe, instead of one
+ * probe-read helper call per field (tests/bench/prof.bpf.c prices both).
+ *
+ * Addresses, remote port, family and netns from the common part of any
+ * socket (full, timewait or request). The local port is left to the caller:
+ * full sockets keep it in inet_sport even after inet_put_port() zeroed
+ * skc_num.
  */
 static __always_inline void fill_sock_common(struct tt_event *e,
 					     const struct sock_common *skc)
 {
-	e->family = BPF_CORE_READ(skc, skc_family);
-	e->netns = tt_sk_netns(skc);
-	e->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	e->family = skc->skc_family;
+	e->netns = skc->skc_net.net->ns.inum;
+	e->dport = bpf_ntohs(skc->skc_dport);
 	if (e->family == AF_INET6) {
-		/* whole arrays: BPF_CORE_READ_INTO would copy sizeof(*dst) */
-		bpf_core_read(e->saddr, sizeof(e->saddr), &skc->skc_v6_rcv_saddr);
-		bpf_core_read(e->daddr, sizeof(e->daddr), &skc->skc_v6_daddr);
+		__builtin_memcpy(e->saddr, &skc->skc_v6_rcv_saddr, sizeof(e->saddr));
+		__builtin_memcpy(e->daddr, &skc->skc_v6_daddr, sizeof(e->daddr));
 	} else {
 		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
 		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
-		BPF_CORE_READ_INTO((__u32 *)e->saddr, skc, skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e->daddr, skc, skc_daddr);
+		*(__u32 *)e->saddr = skc->skc_rcv_saddr;
+		*(__u32 *)e->daddr = skc->skc_daddr;
 	}
 }
 
-static __always_inline void fill_full_sock(struct tt_event *e, const struct sock *sk)
+/* A full TCP socket: bpf_skc_to_tcp_sock() gave tp, typed for its fields.
+ * comm is read only where it names the socket's user (TT_F_OWNER_CTX).
+ */
+static __always_inline void fill_tcp_sock(struct tt_event *e, const struct sock *sk,
+					  const struct tcp_sock *tp)
 {
 	fill_sock_common(e, &sk->__sk_common);
-	e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	e->cgroup = tt_sk_cgroup(sk);
-	if (BPF_CORE_READ(sk, sk_lock.owned))
+	e->sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	e->cgroup = tt_sk_cgroup_btf(sk);
+	if (sk->sk_lock.owned) {
 		e->flags |= TT_F_OWNER_CTX;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	} else {
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	}
 }
 
 /* Tuple of an incoming segment, seen from the local socket: the segment's
@@ -272,61 +284,6 @@ static __always_inline bool in_shutdown(void)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	return bpf_map_lookup_elem(&shutting_down, &tid) != NULL;
-}
-
-/* The state-change path reads the socket through the tracepoint's BTF-typed
- * argument: plain loads, which the verifier makes fault-safe, instead of one
- * probe-read helper call per field (tests/bench/prof.bpf.c prices both).
- * bpf_skc_to_tcp_sock() both checks the protocol and types the pointer.
- */
-static __always_inline __u64 tt_cookie_direct(struct sock *sk)
-{
-	__u64 cookie;
-
-	if (!sock_cookies)
-		return tt_addr_id(sk);
-	/* assigned by the socket's first transition and kept for its life */
-	cookie = sk->__sk_common.skc_cookie.counter;
-	return cookie ? cookie : bpf_get_socket_cookie(sk);
-}
-
-static __always_inline __u64 tt_sk_cgroup_direct(const struct sock *sk)
-{
-	struct cgroup *cg;
-
-	if (!cgroup_ids || !bpf_core_field_exists(struct sock_cgroup_data, cgroup) ||
-	    bpf_core_field_exists(struct sock_cgroup_data___old, val))
-		return tt_sk_cgroup(sk);
-	cg = sk->sk_cgrp_data.cgroup;
-	return cg ? cg->kn->id : 0;
-}
-
-static __always_inline void fill_tcp_sock(struct tt_event *e, const struct sock *sk,
-					  const struct tcp_sock *tp)
-{
-	const struct sock_common *skc = &sk->__sk_common;
-
-	e->family = skc->skc_family;
-	e->netns = skc->skc_net.net->ns.inum;
-	e->dport = bpf_ntohs(skc->skc_dport);
-	e->sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
-	if (e->family == AF_INET6) {
-		__builtin_memcpy(e->saddr, &skc->skc_v6_rcv_saddr, sizeof(e->saddr));
-		__builtin_memcpy(e->daddr, &skc->skc_v6_daddr, sizeof(e->daddr));
-	} else {
-		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
-		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
-		*(__u32 *)e->saddr = skc->skc_rcv_saddr;
-		*(__u32 *)e->daddr = skc->skc_daddr;
-	}
-	e->cgroup = tt_sk_cgroup_direct(sk);
-	/* comm only where it names the socket's user (TT_F_OWNER_CTX) */
-	if (sk->sk_lock.owned) {
-		e->flags |= TT_F_OWNER_CTX;
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
-	} else {
-		__builtin_memset(e->comm, 0, sizeof(e->comm));
-	}
 }
 
 /* The child was cloned with its listener's identity: keep its first record
@@ -458,7 +415,7 @@ static __always_inline void record_set_state(struct sock *sk, int oldstate, int 
 		return;		/* not TCP */
 	if (defer_child_start(sk, oldstate, newstate))
 		return;
-	cookie = tt_cookie_direct(sk);
+	cookie = tt_sock_id(sk);
 	if (oldstate == TT_TCP_SYN_RECV)
 		send_child_start(sk, tp, cookie, n);
 	e = reserve_event(cookie);
@@ -550,7 +507,7 @@ int BPF_PROG(handle_synack_retransmit, struct sock *sk, struct request_sock *req
 	fill_common(e, TT_EV_SYNACK_RETRANS, cookie);
 	/* The request socket holds this half-open connection's tuple. */
 	fill_sock_common(e, &req->__req_common);
-	e->sport = BPF_CORE_READ(req, __req_common.skc_num);
+	e->sport = req->__req_common.skc_num;
 	e->oldstate = e->newstate = TT_TCP_LISTEN;
 	e->queue.acceptq_len = BPF_CORE_READ(sk, sk_ack_backlog);
 	e->queue.acceptq_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
@@ -566,29 +523,31 @@ static __always_inline int record_reset_sent(const struct sock *sk,
 					     const struct sk_buff *skb, __u16 reason)
 {
 	__u64 cookie = sk ? tt_sock_id((void *)sk) : 0;
+	/* NULL for timewait and request sockets: no struct tcp_sock behind */
+	struct tcp_sock *tp = sk ? bpf_skc_to_tcp_sock((void *)sk) : NULL;
 	struct tt_event *e = reserve_event(cookie);
-	__u8 state = 0;
 
 	if (!e)
 		return 0;
-	fill_common(e, TT_EV_RESET_SENT, cookie);
+	fill_header(e, TT_EV_RESET_SENT, cookie);
 	e->reason = reason;
 	__builtin_memset(&e->close, 0, sizeof(e->close));
-	if (sk)
-		state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	if (sk && state != TT_TCP_TIME_WAIT && state != TT_TCP_NEW_SYN_RECV) {
-		fill_full_sock(e, sk);
-	} else if (!skb || fill_from_incoming_skb(e, skb)) {
-		if (!sk) {
-			bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-			return 0;
+	if (tp) {
+		fill_tcp_sock(e, sk, tp);
+	} else {
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+		if (!skb || fill_from_incoming_skb(e, skb)) {
+			if (!sk) {
+				bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+				return 0;
+			}
+			fill_sock_common(e, &sk->__sk_common);
+			e->sport = sk->__sk_common.skc_num;
 		}
-		fill_sock_common(e, &sk->__sk_common);
-		e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		if (sk)
+			e->flags |= TT_F_MINISOCK;
 	}
-	if (sk && (state == TT_TCP_TIME_WAIT || state == TT_TCP_NEW_SYN_RECV))
-		e->flags |= TT_F_MINISOCK;
-	e->oldstate = e->newstate = state;
+	e->oldstate = e->newstate = sk ? sk->__sk_common.skc_state : 0;
 	submit_event(e, nest_here());
 	return 0;
 }
@@ -612,14 +571,18 @@ int BPF_PROG(handle_send_reset_reason, const struct sock *sk,
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(handle_receive_reset, struct sock *sk)
 {
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 	__u64 cookie = tt_sock_id(sk);
-	struct tt_event *e = reserve_event(cookie);
+	struct tt_event *e;
 
+	if (!tp)
+		return 0;
+	e = reserve_event(cookie);
 	if (!e)
 		return 0;
-	fill_common(e, TT_EV_RESET_RECV, cookie);
-	fill_full_sock(e, sk);
-	e->oldstate = e->newstate = BPF_CORE_READ(sk, __sk_common.skc_state);
+	fill_header(e, TT_EV_RESET_RECV, cookie);
+	fill_tcp_sock(e, sk, tp);
+	e->oldstate = e->newstate = sk->__sk_common.skc_state;
 	__builtin_memset(&e->close, 0, sizeof(e->close));
 	submit_event(e, nest_here());
 	return 0;

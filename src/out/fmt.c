@@ -43,31 +43,20 @@ char *fmt_u64(char *p, uint64_t v)
 		q[0] = digit_pairs[2 * r];
 		q[1] = digit_pairs[2 * r + 1];
 	}
-	for (uint32_t w = (uint32_t)v; ; ) {
-		if (w < 100) {
-			v = w;
-			break;
-		}
+	uint32_t w = (uint32_t)v;
+
+	for (; w >= 100; w /= 100) {
 		unsigned int r = w % 100;
 
-		w /= 100;
 		q -= 2;
 		q[0] = digit_pairs[2 * r];
 		q[1] = digit_pairs[2 * r + 1];
 	}
-	while (v >= 100) {
-		unsigned int r = (unsigned int)(v % 100);
-
-		v /= 100;
-		q -= 2;
-		q[0] = digit_pairs[2 * r];
-		q[1] = digit_pairs[2 * r + 1];
-	}
-	if (v >= 10) {
-		q[-2] = digit_pairs[2 * v];
-		q[-1] = digit_pairs[2 * v + 1];
+	if (w >= 10) {
+		q[-2] = digit_pairs[2 * w];
+		q[-1] = digit_pairs[2 * w + 1];
 	} else {
-		q[-1] = (char)('0' + v);
+		q[-1] = (char)('0' + w);
 	}
 	return end;
 }
