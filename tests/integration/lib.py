@@ -34,6 +34,15 @@ def wait_until(pred, timeout, what):
     raise TestFailure("timed out waiting for " + what)
 
 
+def sockets_alive(port):
+    """The kernel's TCP sockets at port, on either end, that have not yet
+    closed (listeners and TIME_WAIT left out): a scenario's last records are
+    all in the ring once this is empty."""
+    out = subprocess.run(["ss", "-Htan", "( sport = :%d or dport = :%d )" % (port, port)],
+                         capture_output=True, text=True).stdout
+    return [l for l in out.splitlines() if l.split()[0] not in ("LISTEN", "TIME-WAIT")]
+
+
 LIVE = []  # processes a test started; killed after it whatever happened
 
 

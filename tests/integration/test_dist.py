@@ -15,7 +15,8 @@ import tempfile
 import threading
 import time
 
-from lib import (LIVE, ROOT, TCPTRAIL, Peer, Tracer, check, free_port, run, wait_until)
+from lib import (LIVE, ROOT, TCPTRAIL, Peer, Tracer, check, free_port, run, sockets_alive,
+                 wait_until)
 
 INSTALLED = ("sbin/tcptrail", "share/man/man8/tcptrail.8", "lib/systemd/system/tcptrail.service")
 
@@ -197,7 +198,9 @@ def test_logrotate_under_traffic_loses_nothing():
             check(res.returncode == 0, "logrotate: %s" % res.stderr)
             rotations += 1
         t.join()
-        time.sleep(0.5)
+        # every connection closed (a retransmitted segment can take a
+        # second or more), so that each has its history before the stop
+        wait_until(lambda: not sockets_alive(port), 15, "the connections to close")
         tracer.stop()
         rotated = sorted(glob.glob(path + ".*"))
         check(rotations >= 3 and len(rotated) == rotations,
@@ -212,10 +215,16 @@ def test_logrotate_under_traffic_loses_nothing():
             check(text == "" or text.endswith("\n"), "a file ends mid-line")
             for line in text.splitlines():
                 hist.append(json.loads(line))
-        ids = [r["id"] for r in hist if r["type"] == "history" and port in (r["lport"], r["rport"])]
+        mine = [r for r in hist if r["type"] == "history" and port in (r["lport"], r["rport"])]
+        ids = [r["id"] for r in mine]
+        roles = {}
+        for r in mine:
+            roles[r["role"]] = roles.get(r["role"], 0) + 1
         check(len(ids) == 3000 and len(set(ids)) == 3000,
-              "%d histories (%d distinct) across %d files, expected 3000"
-              % (len(ids), len(set(ids)), len(texts)))
+              "%d histories (%d distinct; by role %s) across %d files, expected 3000; "
+              "the tracer said: %s"
+              % (len(ids), len(set(ids)), roles, len(texts),
+                 " | ".join(l.strip() for l in tracer.stderr if "tcptrail:" in l)[-1500:]))
         reopened = sum("reopened" in l for l in tracer.stderr)
         check(reopened >= rotations, "%d reopens for %d rotations" % (reopened, rotations))
     finally:
