@@ -162,31 +162,29 @@ int dump_task_files(struct bpf_iter__task_file *ctx)
 
 	if (!file || !task)
 		return 0;
-	if (sock_cookies) {
-		/* bpf_sock_from_file() (5.11) is there wherever the cookie
-		 * helper is (5.12)
-		 */
-		sock = bpf_sock_from_file(file);
-		if (!sock)
-			return 0;
-		/* a direct load keeps sk a BTF pointer, as the helper needs */
-		sk = sock->sk;
-	} else {
-		/* A socket's file has a sockfs inode and the socket as private
-		 * data (an O_PATH file of a socket path has none).
-		 */
-		if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-			return 0;
-		sock = BPF_CORE_READ(file, private_data);
-		if (!sock)
-			return 0;
-		sk = BPF_CORE_READ(sock, sk);
-	}
+	/* A socket's file has a sockfs inode and the socket as private data
+	 * (an O_PATH file of a socket path has none). Everything past the
+	 * file is read as plain memory: no helper is handed a pointer walked
+	 * from it, which newer verifiers mark untrusted (bpf_sock_from_file()'s
+	 * sock->sk, refused by 6.18.44).
+	 */
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return 0;
+	sk = BPF_CORE_READ(sock, sk);
 	if (!sk || tt_sk_protocol(sk) != IPPROTO_TCP)
 		return 0;
 	if (want_state && BPF_CORE_READ(sk, __sk_common.skc_state) != want_state)
 		return 0;
-	r.cookie = tt_sock_id(sk);
+	/* Named already: every reader walks iter/tcp (or traces the socket)
+	 * before it looks for owners, and the kernel keeps a cookie once
+	 * assigned. A socket never named cannot be asked about.
+	 */
+	r.cookie = tt_sock_id_read(sk);
+	if (!r.cookie)
+		return 0;
 	r.pid = task->tgid;
 	r.fd = ctx->fd;
 	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);
