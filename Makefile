@@ -29,9 +29,9 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUT) -Ibpf -Ivmlinux/$(ARCH)
 # src/ by layer: kernel/ talks to the kernel, core/ reconstructs and detects
-# (pure logic), out/ writes records, cmd/ wires them into commands, base/ is
+# (pure logic), emit/ writes records, cmd/ wires them into commands, base/ is
 # shared by all.
-SRC_DIRS := src/base src/core src/out src/kernel src/cmd
+SRC_DIRS := src/base src/core src/emit src/kernel src/cmd
 CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wno-missing-field-initializers -I$(OUT) -Ibpf $(addprefix -I,$(SRC_DIRS)) $(SAN_FLAGS)
 LDLIBS := -lbpf -lelf -lz -lm -lmicrohttpd -lpthread
@@ -42,11 +42,11 @@ BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES))
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
-CORE_SRCS := $(filter-out src/out/metrics_http.c,$(wildcard src/base/*.c src/core/*.c src/out/*.c)) \
+CORE_SRCS := $(filter-out src/emit/metrics_http.c,$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
 	src/cmd/opts.c src/kernel/netstat.c
 # Modules that talk to the kernel or the network, and the commands.
 KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) $(filter-out src/cmd/opts.c,$(wildcard src/cmd/*.c)) \
-	src/out/metrics_http.c src/main.c
+	src/emit/metrics_http.c src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
