@@ -2,6 +2,7 @@
 build network namespaces. Everything here talks to the real kernel."""
 import json
 import os
+import re
 import queue
 import signal
 import socket
@@ -139,6 +140,26 @@ class Tracer:
     def records_of(self, rtype, **match):
         return [r for r in self.parse_json() if r["type"] == rtype
                 and all(r.get(k) == v for k, v in match.items())]
+
+
+PROGRAM_LINE = re.compile(r"^tcptrail: program (\S+): (loaded|off|refused by the verifier)"
+                          r"(?: \((.*)\))?$")
+
+
+def program_table(stderr_lines):
+    """What became of each BPF program, from the -v table: name -> (status,
+    why). Every line must be one the table's format allows."""
+    table = {}
+    for line in stderr_lines:
+        if not line.startswith("tcptrail: program "):
+            continue
+        m = PROGRAM_LINE.match(line)
+        check(m, "malformed program line: %r" % line)
+        status = m.group(2).split()[0]
+        check((status == "loaded") == (m.group(3) is None), "reason mismatch: %r" % line)
+        table[m.group(1)] = (status, m.group(3))
+    check(table, "no program table in: " + " | ".join(stderr_lines[-20:]))
+    return table
 
 
 def one(items, what):
