@@ -37,8 +37,12 @@ CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 LDLIBS := -lbpf -lelf -lz -lm -lmicrohttpd -lpthread
 LDFLAGS := $(SAN_FLAGS)
 
+# The tracer's programs, by concern, linked into one object (they share
+# maps); the socket iterators are an object of their own.
+TRACER_BPF := state listen syscalls
 BPF_NAMES := tcptrail snapshot
-BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES))
+BPF_PARTS := $(patsubst %,$(OUT)/%.bpf.o,$(TRACER_BPF))
+BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES)) $(BPF_PARTS)
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
@@ -72,6 +76,10 @@ $(OUT) $(OUT)/unit $(patsubst src/%,$(OUT)/%,$(SRC_DIRS)):
 $(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(VMLINUX) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/tcptrail.bpf.o: $(BPF_PARTS)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)

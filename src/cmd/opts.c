@@ -24,6 +24,8 @@ static const char usage[] =
 "  -j, --json              newline-delimited JSON instead of the text view\n"
 "  -o, --output FILE       append output to FILE (a regular file, reopened\n"
 "                          on SIGHUP; - for standard output)\n"
+"      --states            each transition as a record too (the default in\n"
+"                          the text view and replay; --json: histories only)\n"
 "      --no-states         omit per-transition records (histories only)\n"
 "      --no-histories      omit per-connection histories (transitions only)\n"
 "Filters (output only; every socket is still tracked):\n"
@@ -94,6 +96,7 @@ enum {
 	OPT_MAX_DESTINATIONS,
 	OPT_METRICS,
 	OPT_METRICS_LINGER,
+	OPT_STATES,
 	OPT_NETNS,
 	OPT_CGROUP,
 	OPT_CONTAINER,
@@ -102,6 +105,7 @@ enum {
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "states", no_argument, NULL, OPT_STATES },
 	{ "no-states", no_argument, NULL, OPT_NO_STATES },
 	{ "no-histories", no_argument, NULL, OPT_NO_HISTORIES },
 	{ "ipv4", no_argument, NULL, '4' },
@@ -239,7 +243,7 @@ static bool applies(enum tt_mode mode, int c)
 		return mode != MODE_REPLAY;
 	case '4': case '6': case 'l':
 		return mode != MODE_LEAKS;
-	case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
+	case OPT_STATES: case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
 		return mode == MODE_TRACE || mode == MODE_REPLAY;
 	case 'd': case OPT_INTERVAL: case OPT_MAX_LISTENERS: case OPT_METRICS:
 	case OPT_MAX_DESTINATIONS:
@@ -303,8 +307,10 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			}
 			o->output = optarg;
 			break;
+		case OPT_STATES:
 		case OPT_NO_STATES:
-			o->states = false;
+			o->states = c == OPT_STATES;
+			o->states_explicit = true;
 			break;
 		case OPT_NO_HISTORIES:
 			o->histories = false;
@@ -455,6 +461,11 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		snprintf(err, errlen, "-4 and -6 together would show nothing; give one or neither");
 		return -1;
 	}
+	/* JSON goes where histories are wanted: each transition as a record
+	 * costs the kernel a record per state change (--states asks for it)
+	 */
+	if (o->mode == MODE_TRACE && o->json && !o->states_explicit)
+		o->states = false;
 	if (only4)
 		o->filter.ipv6 = false;
 	if (only6)

@@ -43,6 +43,7 @@ struct options {
 	double duration_s;	/* 0: until SIGINT/SIGTERM */
 	struct filter filter;
 	bool states;		/* per-transition records */
+	bool states_explicit;	/* --states or --no-states was given */
 	bool histories;		/* per-connection records */
 	bool snapshot;		/* seed from existing sockets at start */
 	uint32_t max_conns;

@@ -42,6 +42,7 @@ int replay_main(struct options *o)
 {
 	struct ingest_config icfg = {
 		.states = o->states,
+		.states_explicit = o->states_explicit,
 		.histories = o->histories,
 		.filter = &o->filter,
 	};
@@ -57,7 +58,7 @@ int replay_main(struct options *o)
 	long frames;
 	int fd = STDOUT_FILENO, ret = 1, rfd;
 
-	tracer_load_rst_reasons(&reasons);
+	kernel_probe_rst_reasons(&reasons, NULL);
 	rfd = open(o->replay, O_RDONLY | O_CLOEXEC);
 	if (rfd < 0) {
 		p_err("cannot open recording '%s': %s", o->replay, strerror(errno));
@@ -116,7 +117,7 @@ int replay_main(struct options *o)
 		p_err("failed to write output: %s", strerror(out.err));
 		goto cleanup;
 	}
-	summary_print(in);
+	summary_print(in, conn_table_count(ingest_table(in)));
 	fprintf(stderr, "tcptrail: replayed %ld frames in %.3f s (%.0f records/s); "
 		"peak memory %ld MiB; table %zu bytes per connection\n", frames,
 		(t1 - t0) / 1e9, ingest_stats(in)->records / ((t1 - t0 + 1) / 1e9),
@@ -129,6 +130,6 @@ cleanup:
 	outfile_close(fd);
 	if (rfd >= 0)
 		close(rfd);
-	tracer_free_rst_reasons(&reasons);
+	kernel_probe_free_rst_reasons(&reasons);
 	return ret;
 }

@@ -74,6 +74,11 @@ void history_seed(struct conn *c, const struct tt_sock_record *r, uint64_t now_n
 /* Apply a state transition to a started history. */
 void history_on_state(struct conn *c, const struct tt_event *e);
 
+/* Start c (zeroed but for its cookie) from a whole life the kernel kept
+ * (a TT_EV_HISTORY record): it ends closed.
+ */
+void history_from_kernel(struct conn *c, const struct tt_history *h);
+
 /* accept() returned this socket (a TT_EV_ACCEPT record). */
 void history_on_accept(struct conn *c, const struct tt_event *e);
 
