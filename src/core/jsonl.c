@@ -488,7 +488,8 @@ int jsonl_rfc3339(const char *s, int64_t *ns)
 	/* 2262-04-11T23:47:16Z is where int64 nanoseconds end */
 	int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec + off;
 
-	if (secs < 0 || secs > INT64_MAX / 1000000000 - 1)
+	if (secs < 0 || secs > INT64_MAX / 1000000000 ||
+	    (secs == INT64_MAX / 1000000000 && frac > INT64_MAX % 1000000000))
 		return -1;
 	*ns = secs * 1000000000 + frac;
 	return 0;
