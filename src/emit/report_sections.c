@@ -120,7 +120,7 @@ static void alerts_table(FILE *f, const struct report_model *m)
 							: m->listeners[s->owner].addr;
 
 		fprintf(f, "<tr data-alert=\"%s\" data-start=\"%lld\" data-end=\"%lld\"><td>%s</td>"
-			"<td>", rm_alert_names[s->kind], (long long)s->start,
+			"<td class=\"where\">", rm_alert_names[s->kind], (long long)s->start,
 			s->end == INT64_MAX ? -1ll : (long long)s->end, rm_alert_names[s->kind]);
 		html_text(f, where);
 		fputs("</td><td>", f);

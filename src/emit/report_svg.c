@@ -21,19 +21,16 @@
  */
 static uint64_t nice_ceil(uint64_t v)
 {
-	uint64_t quarter = v / 4 + (v % 4 != 0), p = 1;
+	static const uint64_t steps[] = { 1, 2, 5 };
+	uint64_t quarter = v / 4 + (v % 4 != 0);
 
 	if (quarter <= 1)
 		return 4;
-	while (p <= UINT64_MAX / 40 && p * 10 < quarter)
-		p *= 10;
-	if (p >= quarter)
-		return 4 * p;
-	if (2 * p >= quarter)
-		return 8 * p;
-	if (5 * p >= quarter)
-		return 20 * p;
-	return p <= UINT64_MAX / 40 ? 40 * p : UINT64_MAX;
+	for (uint64_t p = 1; p <= UINT64_MAX / 40; p *= 10)
+		for (int k = 0; k < 3; k++)
+			if (steps[k] * p >= quarter)
+				return 4 * steps[k] * p;
+	return UINT64_MAX;	/* past 10^18: the axis ends at the largest value */
 }
 
 static double ypos(uint64_t v, uint64_t ymax)
