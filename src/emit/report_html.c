@@ -132,7 +132,11 @@ static const char style[] =
 "header{background:#1d2430;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}"
 "header p{margin:4px 0 0;color:#c9d1dc}main{padding:8px 28px 40px;max-width:1180px}"
 "section{background:#fff;border-radius:8px;padding:14px 20px;margin:16px 0;"
-"box-shadow:0 1px 3px rgba(0,0,0,.08)}h2{font-size:18px;margin:4px 0 10px}"
+"box-shadow:0 1px 3px rgba(0,0,0,.08)}"
+/* what is off screen is laid out only when scrolled to: a page of many
+ * charts shows its top at once
+ */
+".lazy{content-visibility:auto;contain-intrinsic-size:auto 900px}h2{font-size:18px;margin:4px 0 10px}"
 "h3{font-size:15px;margin:18px 0 6px}nav a{color:#c9d1dc;margin-right:14px}"
 ".cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #e2e6eb;border-radius:6px;"
 "padding:8px 14px;min-width:120px}.card b{display:block;font-size:20px}"

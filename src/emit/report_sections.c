@@ -72,7 +72,7 @@ static void listener_charts(FILE *f, const struct report_model *m, uint32_t i)
 	struct svg_chart c = { &m->tl, id, "sockets", q, sampled ? 4 : 3, sp,
 			       spans_of(m, false, i, sp, 64), false };
 
-	fprintf(f, "<h3 class=\"listener\" data-addr=\"");
+	fprintf(f, "<div class=\"lazy\"><h3 class=\"listener\" data-addr=\"");
 	html_text(f, l->addr);
 	fputs("\">", f);
 	html_text(f, l->addr);
@@ -108,13 +108,17 @@ static void listener_charts(FILE *f, const struct report_model *m, uint32_t i)
 	c.unit = "per interval";
 	c.bars = true;
 	svg_time_chart(f, &c);
+	fputs("</div>", f);
 }
+
+/* Alert spans listed at most (all of them are drawn). */
+#define ALERT_ROWS 500
 
 static void alerts_table(FILE *f, const struct report_model *m)
 {
 	fputs("<h3>Alerts</h3><table id=\"alerts\"><tr><th>alert</th><th>where</th><th>start"
 	      "</th><th>end</th><th>lasted</th></tr>", f);
-	for (uint32_t i = 0; i < m->n_spans; i++) {
+	for (uint32_t i = 0; i < m->n_spans && i < ALERT_ROWS; i++) {
 		const struct rm_span *s = &m->spans[i];
 		const char *where = s->kind == AK_PORTS ? m->dests[s->owner].label
 							: m->listeners[s->owner].addr;
@@ -139,6 +143,9 @@ static void alerts_table(FILE *f, const struct report_model *m)
 		fputs("</td></tr>", f);
 	}
 	fputs("</table>", f);
+	if (m->n_spans > ALERT_ROWS)
+		fprintf(f, "<p id=\"alerts-not-listed\">%u more alert spans, drawn above, are not "
+			"listed.</p>", m->n_spans - ALERT_ROWS);
 	if (m->spans_dropped) {
 		fputs("<p>", f);
 		html_u64(f, m->spans_dropped);
@@ -268,7 +275,7 @@ static void connections(FILE *f, const struct report_model *m)
 		if (m->ends[e])
 			ends[c.nseries++] = (struct svg_series){ rm_end_names[e], end_colors[e],
 								 m->ended, (uint32_t)e, false };
-	fputs("<section id=\"connections\"><h2>Connections</h2><h3>Ended per interval, by how they"
+	fputs("<section class=\"lazy\" id=\"connections\"><h2>Connections</h2><h3>Ended per interval, by how they"
 	      " ended</h3>", f);
 	svg_time_chart(f, &c);
 	fputs("<table id=\"ends\"><tr><th>end</th><th>connections</th></tr>", f);
@@ -338,7 +345,7 @@ static void leaks(FILE *f, const struct report_model *m)
 	struct svg_chart c = { &m->tl, "leaks-chart", "sockets in CLOSE_WAIT", s, (int)n, NULL, 0,
 			       false };
 
-	fputs("<section id=\"leaks\"><h2>Leaks: sockets left in CLOSE_WAIT</h2>", f);
+	fputs("<section class=\"lazy\" id=\"leaks\"><h2>Leaks: sockets left in CLOSE_WAIT</h2>", f);
 	if (!m->n_leaks) {
 		fputs("<p class=\"none\">No CLOSE_WAIT leak records.</p></section>", f);
 		return;
@@ -386,7 +393,7 @@ static void ports(FILE *f, const struct report_model *m)
 {
 	uint32_t order[RM_MAX_DESTS], n = rank(m->n_dests, dest_key, m, order);
 
-	fputs("<section id=\"ports\"><h2>Ephemeral ports per destination</h2>", f);
+	fputs("<section class=\"lazy\" id=\"ports\"><h2>Ephemeral ports per destination</h2>", f);
 	if (!m->n_dests)
 		fputs("<p class=\"none\">No ports records: no destination used half its range,"
 		      " alerted or failed a connect.</p>", f);
@@ -402,7 +409,7 @@ static void ports(FILE *f, const struct report_model *m)
 				       spans_of(m, true, order[k], sp, 64), false };
 
 		snprintf(id, sizeof(id), "dest-%u", order[k]);
-		fputs("<h3 class=\"dest\">", f);
+		fputs("<div class=\"lazy\"><h3 class=\"dest\">", f);
 		html_text(f, d->label);
 		fprintf(f, " <small>netns %llu</small></h3><p>Peak ", (unsigned long long)d->netns);
 		html_u64(f, d->peak_used);
@@ -412,6 +419,7 @@ static void ports(FILE *f, const struct report_model *m)
 		html_u64(f, d->failures);
 		fprintf(f, " connects found no port, %u alerts.</p>", d->alerts);
 		svg_time_chart(f, &c);
+		fputs("</div>", f);
 	}
 	if (m->dests_dropped)
 		fprintf(f, "<p>Records of destinations past the first %d are not drawn: %llu.</p>",

@@ -7,10 +7,10 @@
 #include "report_svg.h"
 
 #define W 960
-#define H 230
+#define H 240
 #define ML 64
 #define MR 12
-#define MT 14
+#define MT 26
 #define MB 30
 #define PW (W - ML - MR)
 #define PH (H - MT - MB)
@@ -51,7 +51,7 @@ static void y_axis(FILE *f, uint64_t ymax, const char *unit)
 		html_u64(f, v);
 		fputs("</text>", f);
 	}
-	fprintf(f, "<text class=\"ax\" x=\"4\" y=\"%d\">", MT - 3);
+	fprintf(f, "<text class=\"ax\" x=\"4\" y=\"%d\">", MT - 14);
 	html_text(f, unit);
 	fputs("</text>", f);
 }
