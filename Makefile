@@ -66,7 +66,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps vmdeps run test vmtest unit integration bench fuzz vmlinux clean \
+.PHONY: all deps vmdeps testdeps run test vmtest unit integration bench fuzz vmlinux clean \
 	install uninstall
 
 all: $(OUT)/tcptrail
@@ -130,6 +130,9 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
 	iproute2 python3 libbpf-tools tmux hping3 nftables jq libclang-rt-dev libmicrohttpd-dev \
 	prometheus mandoc logrotate systemd
+# What the tests need besides: a browser for the report's page (not
+# installed by make run).
+TEST_PKGS := chromium
 # The kernel matrix: qemu, and what its initramfs is made of.
 VM_PKGS := qemu-system-x86 busybox-static cpio xz-utils binutils python3 iproute2
 define install_missing
@@ -146,6 +149,8 @@ deps:
 	$(call install_missing,$(DEB_PKGS))
 vmdeps:
 	$(call install_missing,$(VM_PKGS))
+testdeps:
+	$(call install_missing,$(TEST_PKGS))
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -154,7 +159,7 @@ run: deps
 BENCH_TOOLS := $(OUT)/storm $(OUT)/gen_journal $(OUT)/bpfprof
 
 VMTEST ?= 1
-test: deps $(if $(filter 1,$(VMTEST)),vmdeps)
+test: deps testdeps $(if $(filter 1,$(VMTEST)),vmdeps)
 	$(Q)$(MAKE) --no-print-directory all $(OUT)/unit_tests $(BENCH_TOOLS)
 	$(Q)OUT=$(OUT) VMTEST=$(VMTEST) bash tests/run.sh
 

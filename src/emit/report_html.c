@@ -88,6 +88,20 @@ void html_u64(FILE *f, uint64_t v)
 	}
 }
 
+void html_td(FILE *f, const char *s)
+{
+	fputs("<td>", f);
+	html_text(f, s);
+	fputs("</td>", f);
+}
+
+void html_td_n(FILE *f, uint64_t v)
+{
+	fprintf(f, "<td class=\"n\" data-n=\"%llu\">", (unsigned long long)v);
+	html_u64(f, v);
+	fputs("</td>", f);
+}
+
 void html_dur(FILE *f, uint64_t ns)
 {
 	char buf[32], *p;
@@ -174,11 +188,10 @@ static void count_row(FILE *f, const char *type, uint64_t n)
 {
 	fputs("<tr data-type=\"", f);
 	html_text(f, type);
-	fputs("\"><td>", f);
-	html_text(f, type);
-	fprintf(f, "</td><td class=\"n\" data-n=\"%llu\">", (unsigned long long)n);
-	html_u64(f, n);
-	fputs("</td></tr>", f);
+	fputs("\">", f);
+	html_td(f, type);
+	html_td_n(f, n);
+	fputs("</tr>", f);
 }
 
 static void losses(FILE *f, const struct report_model *m)
@@ -207,15 +220,13 @@ static void inputs(FILE *f, const struct report_model *m)
 	for (uint32_t i = 0; i < m->n_inputs; i++) {
 		const struct rm_input *in = &m->inputs[i];
 
-		fputs("<tr><td>", f);
-		html_text(f, in->name);
-		fprintf(f, "</td><td>%s%s</td><td class=\"n\" data-n=\"%llu\">",
-			in->kind == RI_RECORDING ? "recording" : "JSON lines",
-			in->compressed ? ", gzip" : "", (unsigned long long)in->records);
-		html_u64(f, in->records);
-		fprintf(f, "</td><td class=\"n\" data-n=\"%llu\">", (unsigned long long)in->bad);
-		html_u64(f, in->bad);
-		fputs("</td><td>", f);
+		fputs("<tr>", f);
+		html_td(f, in->name);
+		fprintf(f, "<td>%s%s</td>", in->kind == RI_RECORDING ? "recording" : "JSON lines",
+			in->compressed ? ", gzip" : "");
+		html_td_n(f, in->records);
+		html_td_n(f, in->bad);
+		fputs("<td>", f);
 		html_text(f, in->note);
 		if (in->error[0]) {
 			fputs(" <b>ends early:</b> ", f);
@@ -243,13 +254,11 @@ static void bad_lines(FILE *f, const struct report_model *m)
 	for (uint32_t i = 0; i < m->n_bad_lines; i++) {
 		const struct rm_bad *b = &m->bad_lines[i];
 
-		fputs("<tr><td>", f);
-		html_text(f, b->file);
-		fputs("</td><td class=\"n\">", f);
-		html_u64(f, b->line);
-		fputs("</td><td>", f);
-		html_text(f, b->why);
-		fputs("</td><td><code>", f);
+		fputs("<tr>", f);
+		html_td(f, b->file);
+		html_td_n(f, b->line);
+		html_td(f, b->why);
+		fputs("<td><code>", f);
 		html_text(f, b->text);
 		fputs("</code></td></tr>", f);
 	}

@@ -35,6 +35,11 @@ void html_text(FILE *f, const char *s);		/* escaped */
 void html_u64(FILE *f, uint64_t v);		/* 1234567 as 1,234,567 */
 void html_dur(FILE *f, uint64_t ns);		/* a duration; "-" for TL_NONE */
 void html_time(FILE *f, int64_t ns);		/* wall clock, UTC */
+/* Table cells: escaped text; a count, right-aligned, its exact value in
+ * data-n (what the tests read).
+ */
+void html_td(FILE *f, const char *s);
+void html_td_n(FILE *f, uint64_t v);
 const char *html_state_color(const char *state);
 void report_sections(FILE *f, const struct report_model *m);	/* report_sections.c */
 

@@ -184,11 +184,10 @@ static void dist_table(FILE *f, const struct report_model *m)
 
 			if (!x->n)
 				continue;
-			fprintf(f, "<tr data-kind=\"%s\" data-role=\"%s\"><td>%s</td><td>%s</td>"
-				"<td class=\"n\" data-n=\"%llu\">", names[d], rm_role_names[r], names[d],
-				rm_role_names[r], (unsigned long long)x->n);
-			html_u64(f, x->n);
-			fputs("</td><td class=\"n\">", f);
+			fprintf(f, "<tr data-kind=\"%s\" data-role=\"%s\"><td>%s</td><td>%s</td>",
+				names[d], rm_role_names[r], names[d], rm_role_names[r]);
+			html_td_n(f, x->n);
+			fputs("<td class=\"n\">", f);
 			html_dur(f, x->min);
 			fputs("</td><td class=\"n\">&le; ", f);
 			html_dur(f, rm_dist_quantile(x, 0.5));
@@ -236,15 +235,14 @@ static void conn_table(FILE *f, const struct rm_conn *v, uint32_t n, const char 
 		"<th>id</th><th>local</th><th>remote</th><th>role</th><th>end</th><th>ended</th>"
 		"<th>duration</th><th>handshake</th><th>accept wait</th><th>process</th></tr>", id);
 	for (uint32_t i = 0; i < n; i++) {
-		fprintf(f, "<tr data-id=\"%llu\" data-duration=\"%llu\"><td>%llu</td><td>",
+		fprintf(f, "<tr data-id=\"%llu\" data-duration=\"%llu\"><td>%llu</td>",
 			(unsigned long long)v[i].id, (unsigned long long)v[i].duration_ns,
 			(unsigned long long)v[i].id);
-		html_text(f, v[i].local);
-		fputs("</td><td>", f);
-		html_text(f, v[i].remote);
-		fprintf(f, "</td><td>%s</td><td>", rm_role_names[v[i].role]);
-		html_text(f, v[i].end);
-		fputs("</td><td>", f);
+		html_td(f, v[i].local);
+		html_td(f, v[i].remote);
+		html_td(f, rm_role_names[v[i].role]);
+		html_td(f, v[i].end);
+		fputs("<td>", f);
 		html_time(f, v[i].end_ns);
 		fputs("</td><td class=\"n\">", f);
 		html_dur(f, v[i].duration_ns);
@@ -281,10 +279,10 @@ static void connections(FILE *f, const struct report_model *m)
 	fputs("<table id=\"ends\"><tr><th>end</th><th>connections</th></tr>", f);
 	for (int e = 0; e < RM_N_ENDS; e++)
 		if (m->ends[e]) {
-			fprintf(f, "<tr data-end=\"%s\"><td>%s</td><td class=\"n\" data-n=\"%llu\">",
-				rm_end_names[e], rm_end_names[e], (unsigned long long)m->ends[e]);
-			html_u64(f, m->ends[e]);
-			fputs("</td></tr>", f);
+			fprintf(f, "<tr data-end=\"%s\"><td>%s</td>", rm_end_names[e],
+				rm_end_names[e]);
+			html_td_n(f, m->ends[e]);
+			fputs("</tr>", f);
 		}
 	fputs("</table><h3>Handshake, accept wait and duration, by role</h3>", f);
 	dist_table(f, m);
@@ -365,14 +363,11 @@ static void leaks(FILE *f, const struct report_model *m)
 
 		fprintf(f, "<tr data-pid=\"%u\"><td class=\"comm\">", p->pid);
 		html_text(f, p->comm);
-		fprintf(f, "</td><td class=\"n\">%u</td><td class=\"n\" data-n=\"%llu\">", p->pid,
-			(unsigned long long)p->leaks);
-		html_u64(f, p->leaks);
-		fputs("</td><td class=\"n\">", f);
-		html_u64(f, p->resolved);
-		fputs("</td><td class=\"n\">", f);
-		html_u64(f, p->peak_open);
-		fputs("</td></tr>", f);
+		fprintf(f, "</td><td class=\"n\">%u</td>", p->pid);
+		html_td_n(f, p->leaks);
+		html_td_n(f, p->resolved);
+		html_td_n(f, p->peak_open);
+		fputs("</tr>", f);
 	}
 	fputs("</table>", f);
 	oldest(f, m);

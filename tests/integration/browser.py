@@ -143,6 +143,8 @@ class Browser:
             height = int(self.eval("document.documentElement.scrollHeight"))
         self.call("Emulation.setDeviceMetricsOverride", session=True, width=width,
                   height=height, deviceScaleFactor=1, mobile=False)
+        # what came into view (content-visibility) is drawn in the next frames
+        self.eval("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         data = self.call("Page.captureScreenshot", session=True, format="png",
                          captureBeyondViewport=False)["data"]
         import base64

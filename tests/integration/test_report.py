@@ -10,13 +10,14 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
 
 from browser import Browser, png_pixels
 from lib import (ROOT, TCPTRAIL, Netns, Peer, Tracer, check, free_port, leaking_server,
-                 netns_inode)
+                 listener, netns_inode)
 from test_listen import SYNFLOOD, sysctl, wait_record
 from test_replay import scenario as replay_scenario
 
@@ -34,9 +35,9 @@ def ts_ns(ts):
         int(frac.ljust(9, "0"))
 
 
-def report(*args, expect_rc=0):
+def report(*args, expect_rc=0, cwd=None):
     p = subprocess.run([TCPTRAIL, "report"] + list(args), capture_output=True, text=True,
-                       timeout=600)
+                       timeout=600, cwd=cwd)
     check(p.returncode == expect_rc, "report exited %d (wanted %d): %s"
           % (p.returncode, expect_rc, p.stderr))
     return p
@@ -193,6 +194,22 @@ def check_leak_rows(rows, leaks):
         check(row["fds"].startswith(want), "descriptors %r, record %s" % (row["fds"], want))
 
 
+def traffic(count):
+    """count connections to a loopback server, each a small exchange after a
+    short wait: histories with handshakes, accept waits and durations."""
+    srv, port = listener(backlog=128)
+    for i in range(count):
+        cli = socket.create_connection(("127.0.0.1", port))
+        time.sleep(0.001 * (i % 7))
+        conn, _ = srv.accept()
+        cli.sendall(b"x" * (100 + i))
+        conn.recv(4096)
+        time.sleep(0.002 * (i % 5))
+        (cli if i % 3 else conn).close()
+        (conn if i % 3 else cli).close()
+    srv.close()
+
+
 def test_report_of_syn_flood_and_leak():
     """One live run: the suite's spoofed SYN flood against a backlog-64
     listener in a namespace, a server that leaks five sockets (its comm
@@ -220,6 +237,7 @@ def test_report_of_syn_flood_and_leak():
             port = free_port()
             leaky, _ = leaking_server(port, 5, comm=HOSTILE_COMM)
             replay_scenario()
+            traffic(60)
             flood = subprocess.run(["ip", "netns", "exec", ns.a, "python3", SYNFLOOD,
                                     "192.0.2.2", "7211", "3", "400", "198.51.100.0:1"],
                                    capture_output=True, text=True, timeout=30)
@@ -242,7 +260,8 @@ def test_report_of_syn_flood_and_leak():
         check(alerts, "no alert records for the flooded listener")
 
         page = os.path.join(work, "report.html")
-        report(log, "-o", page)
+        # relative names: the page shows the command as README quotes it
+        report("run.json", "-o", "report.html", cwd=work)
         with Browser() as b:
             load_checked(b, page)
             check_counts(b, records, 0)
