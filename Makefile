@@ -181,10 +181,10 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Ibpf $(addprefix -I,$(SRC_DIRS))
 FUZZ_LIB_SRCS := $(CORE_SRCS)
-FUZZ_TARGETS := replay opts
+FUZZ_TARGETS := replay opts report
 fuzz: deps
-	$(Q)mkdir -p $(FUZZ_OUT)/corpus-replay $(FUZZ_OUT)/corpus-opts
-	$(Q)$(MAKE) --no-print-directory $(OUT)/gen_journal
+	$(Q)mkdir -p $(FUZZ_OUT)/corpus-replay $(FUZZ_OUT)/corpus-opts $(FUZZ_OUT)/corpus-report
+	$(Q)$(MAKE) --no-print-directory $(OUT)/gen_journal $(OUT)/tcptrail
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_$$t.c $(FUZZ_LIB_SRCS) $(LDLIBS) \
 			-o $(FUZZ_OUT)/fuzz_$$t || exit 1; \
@@ -193,6 +193,10 @@ fuzz: deps
 	$(Q)printf -- '--json\0-o\0x.json\0--lport\0 80,443' > $(FUZZ_OUT)/corpus-opts/trace
 	$(Q)printf -- 'leaks\0--json\0--all' > $(FUZZ_OUT)/corpus-opts/leaks
 	$(Q)printf -- 'replay\0f.rec\0--json' > $(FUZZ_OUT)/corpus-opts/replay
+	$(Q)printf -- 'report\0--since\0002026-11-21T10:00:00Z\0x.json' > $(FUZZ_OUT)/corpus-opts/report
+	$(Q)$(OUT)/gen_journal 3 $(FUZZ_OUT)/gen3.rec && $(OUT)/tcptrail replay $(FUZZ_OUT)/gen3.rec \
+		--json > $(FUZZ_OUT)/corpus-report/gen3.json 2>/dev/null
+	$(Q)cp tests/golden/v5.json $(FUZZ_OUT)/corpus-report/
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		$(FUZZ_OUT)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
 			-max_len=65536 -print_final_stats=1 $(FUZZ_OUT)/corpus-$$t \

@@ -114,7 +114,8 @@ static void count_open(struct report_model *m)
 	o.state = calloc(o.cap, 1);
 	if (!o.ids || !o.at || !o.state || !open_now)
 		goto cleanup;
-	qsort(m->leaks, m->n_leaks, sizeof(*m->leaks), by_time);
+	if (m->n_leaks)
+		qsort(m->leaks, m->n_leaks, sizeof(*m->leaks), by_time);
 	for (uint32_t i = 0; i < m->n_procs; i++)
 		m->procs[i].s = timeline_series(&m->tl, 1, kinds);
 	for (uint32_t i = 0; i < m->n_leaks; i++) {

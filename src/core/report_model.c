@@ -125,9 +125,8 @@ struct report_model *rm_new(const struct rm_config *cfg)
 	m->cfg = *cfg;
 	timeline_init(&m->tl);
 	m->spans = malloc(sizeof(*m->spans) * RM_MAX_SPANS);
-	m->leaks = malloc(sizeof(*m->leaks) * RM_MAX_LEAK_EVENTS);
 	m->ended = timeline_series(&m->tl, RM_N_ENDS, kinds);
-	if (!m->spans || !m->leaks || !m->ended || rm_parts_init(m)) {
+	if (!m->spans || !m->ended || rm_parts_init(m)) {
 		rm_free(m);
 		return NULL;
 	}

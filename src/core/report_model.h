@@ -202,8 +202,8 @@ struct report_model {
 	uint64_t spans_dropped;
 	uint64_t alerts_by_kind[AK_N];
 	/* leaks */
-	struct rm_leak *leaks;
-	uint32_t n_leaks;
+	struct rm_leak *leaks;		/* grows by doubling up to the limit */
+	uint32_t n_leaks, cap_leaks;
 	uint64_t leaks_dropped;
 	struct rm_proc procs[RM_MAX_PROCS];
 	uint32_t n_procs;

@@ -427,9 +427,20 @@ void rm_on_leak(struct report_model *m, struct jsonl *j, int64_t ts, bool resolv
 	struct rm_leak *l;
 	int arr, i;
 
-	if (m->n_leaks >= RM_MAX_LEAK_EVENTS) {
-		m->leaks_dropped++;
-		return;
+	if (m->n_leaks >= m->cap_leaks) {
+		uint32_t cap = m->cap_leaks ? 2 * m->cap_leaks : 1024;
+		struct rm_leak *v = m->n_leaks < RM_MAX_LEAK_EVENTS
+					    ? realloc(m->leaks, sizeof(*v) * (cap < RM_MAX_LEAK_EVENTS
+										  ? cap
+										  : RM_MAX_LEAK_EVENTS))
+					    : NULL;
+
+		if (!v) {	/* at the limit (or out of memory): counted */
+			m->leaks_dropped++;
+			return;
+		}
+		m->leaks = v;
+		m->cap_leaks = cap < RM_MAX_LEAK_EVENTS ? cap : RM_MAX_LEAK_EVENTS;
 	}
 	l = &m->leaks[m->n_leaks++];
 	memset(l, 0, sizeof(*l));

@@ -261,7 +261,10 @@ def test_report_of_syn_flood_and_leak():
 
         page = os.path.join(work, "report.html")
         # relative names: the page shows the command as README quotes it
-        report("run.json", "-o", "report.html", cwd=work)
+        said = report("run.json", "-o", "report.html", cwd=work).stderr
+        check(re.fullmatch(r"tcptrail: report of %d records \(0 bad lines\) from 1 inputs in "
+                           r"[0-9.]+ s, page [0-9.]+ KiB in [0-9.]+ s; peak memory \d+ MiB\n"
+                           % len(records), said), "report said %r" % said)
         with Browser() as b:
             load_checked(b, page)
             check_counts(b, records, 0)
@@ -287,7 +290,7 @@ def test_report_of_syn_flood_and_leak():
                   "the leaked sockets are not all listed: %s" % rows)
             ms = load_checked(b, page)
             os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
-            b.screenshot(SCREENSHOT, width=1280, height=1800)
+            b.screenshot(SCREENSHOT, width=1280, height=3000)
             check_screenshot(SCREENSHOT)
 
         # the recording: connections only, the same records replay prints
