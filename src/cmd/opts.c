@@ -289,10 +289,49 @@ static const char *mode_name(enum tt_mode mode)
 	}
 }
 
+/* tcptrail report's own options: the time window and the listener. */
+static int report_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	struct rm_config lcfg;
+	char perr[160];
+
+	if (c == OPT_LISTENER) {
+		if (rm_parse_listener(arg, &lcfg, perr, sizeof(perr))) {
+			snprintf(err, errlen, "--listener: %s", perr);
+			return -1;
+		}
+		o->report_listener = arg;
+		return 0;
+	}
+	if (jsonl_rfc3339(arg, c == OPT_SINCE ? &o->since_ns : &o->until_ns)) {
+		snprintf(err, errlen, "--%s: '%.80s' is not an RFC 3339 time such as "
+			 "2026-11-21T10:00:00Z", c == OPT_SINCE ? "since" : "until", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The report's inputs: every argument left (getopt moved them last). */
+static int report_inputs(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	if (optind >= argc) {
+		snprintf(err, errlen, "report needs at least one input: a recording or a "
+			 "JSON log (tcptrail report FILE... -o report.html)");
+		return -1;
+	}
+	o->report_files = argv + optind;
+	o->n_report_files = argc - optind;
+	optind = argc;
+	if (o->since_ns > o->until_ns) {
+		snprintf(err, errlen, "--since is after --until: no record would be shown");
+		return -1;
+	}
+	return 0;
+}
+
 int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	bool only4 = false, only6 = false;
-	struct rm_config lcfg;
 	char perr[160];
 	int c;
 
@@ -436,18 +475,9 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			break;
 		case OPT_SINCE:
 		case OPT_UNTIL:
-			if (jsonl_rfc3339(optarg, c == OPT_SINCE ? &o->since_ns : &o->until_ns)) {
-				snprintf(err, errlen, "--%s: '%.80s' is not an RFC 3339 time such as "
-					 "2026-11-21T10:00:00Z", c == OPT_SINCE ? "since" : "until", optarg);
-				return -1;
-			}
-			break;
 		case OPT_LISTENER:
-			if (rm_parse_listener(optarg, &lcfg, perr, sizeof(perr))) {
-				snprintf(err, errlen, "--listener: %s", perr);
+			if (report_option(o, c, optarg, err, errlen))
 				return -1;
-			}
-			o->report_listener = optarg;
 			break;
 		case OPT_MAX_CONNS:
 			if (parse_u32("--max-conns", optarg, 16, OPT_MAX_MAX_CONNS, &o->max_conns, err,
@@ -490,20 +520,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		}
 		o->replay = argv[optind++];
 	}
-	if (o->mode == MODE_REPORT) {
-		if (optind >= argc) {
-			snprintf(err, errlen, "report needs at least one input: a recording or a "
-				 "JSON log (tcptrail report FILE... -o report.html)");
-			return -1;
-		}
-		o->report_files = argv + optind;
-		o->n_report_files = argc - optind;
-		optind = argc;
-		if (o->since_ns > o->until_ns) {
-			snprintf(err, errlen, "--since is after --until: no record would be shown");
-			return -1;
-		}
-	}
+	if (o->mode == MODE_REPORT && report_inputs(o, argc, argv, err, errlen))
+		return -1;
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -1;
