@@ -61,7 +61,7 @@ void rm_copy_text(char *dst, size_t cap, const char *s)
 
 		if (!len)
 			len = 1;	/* not from the parser: keep going safely */
-		if (o + len + 4 > cap && i + len < n) {
+		if (cap >= 4 && o + len + 4 > cap && i + len < n) {
 			memcpy(dst + o, "...", 3);
 			o += 3;
 			break;

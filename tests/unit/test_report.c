@@ -276,6 +276,8 @@ static void html_escaping(void)
 
 	rm_copy_text(kept, sizeof(kept), "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
 	CHECK_STR(kept, "\xc3\xa9\xc3\xa9...");
+	rm_copy_text(kept, 3, "abcdef");	/* too small for the dots */
+	CHECK_STR(kept, "ab");
 	rm_copy_bytes(kept, sizeof(kept), "a\x00\xff", 3);
 	CHECK_STR(kept, "a\\x00");
 }
