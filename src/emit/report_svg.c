@@ -38,6 +38,24 @@ static double ypos(uint64_t v, uint64_t ymax)
 	return MT + PH - (double)PH * ((double)v / (double)ymax);
 }
 
+/* An axis label that fits the margin: 12,500 or 1.2M, up to 18.4E. */
+static void short_number(FILE *f, uint64_t v)
+{
+	static const char units[] = "kMGTPE";
+	double d = (double)v;
+	int u = -1;
+
+	if (v < 100000) {
+		html_u64(f, v);
+		return;
+	}
+	while (d >= 1000 && u < 5) {
+		d /= 1000;
+		u++;
+	}
+	fprintf(f, d < 10 ? "%.1f%c" : "%.0f%c", d, units[u]);
+}
+
 static void y_axis(FILE *f, uint64_t ymax, const char *unit)
 {
 	for (int k = 0; k <= 4; k++) {
@@ -48,7 +66,7 @@ static void y_axis(FILE *f, uint64_t ymax, const char *unit)
 			W - MR, y, y);
 		fprintf(f, "<text class=\"ax\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", ML - 6,
 			y + 4);
-		html_u64(f, v);
+		short_number(f, v);
 		fputs("</text>", f);
 	}
 	fprintf(f, "<text class=\"ax\" x=\"4\" y=\"%d\">", MT - 14);
