@@ -114,6 +114,45 @@ static void listener_charts(FILE *f, const struct report_model *m, uint32_t i)
 /* Alert spans listed at most (all of them are drawn). */
 #define ALERT_ROWS 500
 
+/* Nothing happened to it: no queue, no drop, no retransmit, no alert. */
+static bool quiet(const struct rm_listener *l)
+{
+	return !l->alerts && !l->drops && !l->overflow_ev && !l->synack && !l->synack_ev &&
+	       !l->peak_acceptq && !l->peak_synq;
+}
+
+/* The listeners not drawn, the quiet ones among the busiest and the rest,
+ * one line each.
+ */
+static void quiet_table(FILE *f, const struct report_model *m, const uint32_t *order)
+{
+	uint32_t shown = 0;
+
+	for (uint32_t k = 0; k < m->n_listeners; k++) {
+		const struct rm_listener *l = &m->listeners[order[k]];
+
+		if (k < REPORT_TOP && !quiet(l))
+			continue;
+		if (!shown++)
+			fputs("<h3>Listeners not drawn</h3><table id=\"quiet\"><tr><th>listener</th>"
+			      "<th>netns</th><th>process</th><th>peak accept queue</th><th>drops</th>"
+			      "</tr>", f);
+		if (shown > 50)
+			continue;
+		fputs("<tr>", f);
+		html_td(f, l->addr);
+		html_td_n(f, l->netns);
+		html_td(f, l->comm);
+		html_td_n(f, l->peak_acceptq);
+		html_td_n(f, l->drops + l->overflow_ev);
+		fputs("</tr>", f);
+	}
+	if (shown)
+		fputs("</table>", f);
+	if (shown > 50)
+		fprintf(f, "<p>and %u more.</p>", shown - 50);
+}
+
 static void alerts_table(FILE *f, const struct report_model *m)
 {
 	fputs("<h3>Alerts</h3><table id=\"alerts\"><tr><th>alert</th><th>where</th><th>start"
@@ -162,9 +201,9 @@ static void listeners(FILE *f, const struct report_model *m)
 		fputs("<p class=\"none\">No listener records (recordings keep connections only: "
 		      "give the JSON log of a live run for queues and alerts).</p>", f);
 	for (uint32_t k = 0; k < n; k++)
-		listener_charts(f, m, order[k]);
-	if (m->n_listeners > n)
-		fprintf(f, "<p>%u more listeners, quieter, not drawn.</p>", m->n_listeners - n);
+		if (!quiet(&m->listeners[order[k]]))
+			listener_charts(f, m, order[k]);
+	quiet_table(f, m, order);
 	if (m->listeners_dropped)
 		fprintf(f, "<p>Records of listeners past the first %d are not drawn: %llu.</p>",
 			RM_MAX_LISTENERS, (unsigned long long)m->listeners_dropped);
