@@ -141,7 +141,7 @@ static void quiet_table(FILE *f, const struct report_model *m, const uint32_t *o
 			continue;
 		fputs("<tr>", f);
 		html_td(f, l->addr);
-		html_td_n(f, l->netns);
+		fprintf(f, "<td>%llu</td>", (unsigned long long)l->netns);
 		html_td(f, l->comm);
 		html_td_n(f, l->peak_acceptq);
 		html_td_n(f, l->drops + l->overflow_ev);

@@ -13,6 +13,8 @@
 #define MT 26
 #define MB 30
 #define PW (W - ML - MR)
+#define HW 480			/* a histogram */
+#define HPW (HW - ML - MR)
 #define PH (H - MT - MB)
 
 /* The top of a y axis at or above v whose four gridlines fall on round
@@ -56,14 +58,14 @@ static void short_number(FILE *f, uint64_t v)
 	fprintf(f, d < 10 ? "%.1f%c" : "%.0f%c", d, units[u]);
 }
 
-static void y_axis(FILE *f, uint64_t ymax, const char *unit)
+static void y_axis(FILE *f, uint64_t ymax, const char *unit, int width)
 {
 	for (int k = 0; k <= 4; k++) {
 		uint64_t v = ymax / 4 * (uint64_t)k;
 		double y = ypos(v, ymax);
 
 		fprintf(f, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>", ML,
-			W - MR, y, y);
+			width - MR, y, y);
 		fprintf(f, "<text class=\"ax\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", ML - 6,
 			y + 4);
 		short_number(f, v);
@@ -292,7 +294,7 @@ void svg_time_chart(FILE *f, const struct svg_chart *c)
 	legend(f, c);
 	fprintf(f, "<svg class=\"chart\" id=\"%s\" viewBox=\"0 0 %d %d\" role=\"img\">", c->id, W,
 		H);
-	y_axis(f, ymax, c->unit);
+	y_axis(f, ymax, c->unit, W);
 	spans(f, c, first, n);
 	if (c->bars)
 		bars(f, c, first, n, ymax);
@@ -314,7 +316,7 @@ static void dur_label(FILE *f, uint64_t ns)
 
 void svg_histogram(FILE *f, const struct rm_dist *d, const char *color, const char *id)
 {
-	int lo = 0, hi = RM_DIST_BUCKETS - 1, n;
+	int lo = 0, hi = RM_DIST_BUCKETS - 1, n, every;
 	uint64_t ymax = 1;
 	double bw;
 
@@ -323,15 +325,16 @@ void svg_histogram(FILE *f, const struct rm_dist *d, const char *color, const ch
 	while (hi > lo && !d->bucket[hi])
 		hi--;
 	n = hi - lo + 1;
-	bw = (double)PW / n;
+	bw = (double)HPW / n;
+	every = (int)(58 / bw) + 1;	/* a label is about 55 units wide */
 	for (int b = lo; b <= hi; b++)
 		if (d->bucket[b] > ymax)
 			ymax = d->bucket[b];
 	ymax = nice_ceil(ymax);
+	/* half as wide: two side by side (.dists) */
 	fprintf(f, "<svg class=\"chart hist\" id=\"%s\" viewBox=\"0 0 %d %d\" role=\"img\">", id,
-		W, H);
-	/* drawn at half width, side by side (.dists) */
-	y_axis(f, ymax, "connections");
+		HW, H);
+	y_axis(f, ymax, "connections", HW);
 	for (int b = lo; b <= hi; b++) {
 		double x = ML + (b - lo) * bw, y = ypos(d->bucket[b], ymax);
 
@@ -346,8 +349,11 @@ void svg_histogram(FILE *f, const struct rm_dist *d, const char *color, const ch
 			fputs("more", f);
 		fputs(": ", f);
 		html_u64(f, d->bucket[b]);
-		fprintf(f, "</title></rect><text class=\"ax\" x=\"%.1f\" y=\"%d\" "
-			"text-anchor=\"middle\">&lt;", x + bw / 2, H - 10);
+		fputs("</title></rect>", f);
+		if ((b - lo) % every)
+			continue;
+		fprintf(f, "<text class=\"ax\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">&lt;",
+			x + bw / 2, H - 10);
 		if (b < RM_DIST_BUCKETS - 1)
 			dur_label(f, rm_dist_edge(b));
 		else
