@@ -8,13 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hostport.h"
+#include "jsonl.h"
 #include "opts.h"
+#include "report_model.h"
 
 static const char usage[] =
 "Usage: tcptrail [OPTIONS]          trace live\n"
 "       tcptrail leaks [OPTIONS]    report CLOSE_WAIT sockets now, then exit\n"
 "       tcptrail top [OPTIONS]      live view of every listener's queues\n"
 "       tcptrail replay FILE [OPTIONS]  reconstruct offline from a --record file\n"
+"       tcptrail report [OPTIONS] FILE... -o report.html\n"
+"                                   one HTML page from recordings and JSON logs\n"
 "Trace every TCP connection's lifecycle live: state transitions, complete\n"
 "histories, resets, SYN-ACK retransmits and accept-queue overflows; watch\n"
 "every listener's SYN and accept queues and flag SYN floods and full accept\n"
@@ -71,6 +75,12 @@ static const char usage[] =
 "Leak report (tcptrail leaks): -j, -o, --netns, --cgroup, --container as above,\n"
 "  and\n"
 "      --all               list every socket (default: the 10 oldest per process)\n"
+"Report (tcptrail report): -o (a new page, replaced whole), and\n"
+"      --since TIME        only records at or after TIME (RFC 3339, e.g.\n"
+"                          2026-11-21T10:00:00Z)\n"
+"      --until TIME        only records at or before TIME\n"
+"      --listener ADDR:PORT  only this listener and connections to it (ADDR:\n"
+"                          IPv4, [IPv6] or * for any address)\n"
 "  -v, --verbose           more diagnostics on stderr (twice: libbpf's too)\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n";
@@ -100,6 +110,9 @@ enum {
 	OPT_NETNS,
 	OPT_CGROUP,
 	OPT_CONTAINER,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_LISTENER,
 };
 
 static const struct option long_opts[] = {
@@ -129,6 +142,9 @@ static const struct option long_opts[] = {
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "container", required_argument, NULL, OPT_CONTAINER },
 	{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "listener", required_argument, NULL, OPT_LISTENER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -170,6 +186,8 @@ static void set_defaults(struct options *o)
 	o->max_listeners = OPT_DEFAULT_MAX_LISTENERS;
 	o->max_destinations = OPT_DEFAULT_MAX_DESTINATIONS;
 	o->metrics_linger_s = OPT_DEFAULT_METRICS_LINGER_S;
+	o->since_ns = INT64_MIN;
+	o->until_ns = INT64_MAX;
 }
 
 /* A non-negative number of seconds (fractions allowed); zero only if
@@ -232,9 +250,14 @@ static void unknown_option(const char *arg, int optopt_c, char *err, size_t errl
 /* Whether option c means something in this mode. */
 static bool applies(enum tt_mode mode, int c)
 {
+	if (mode == MODE_REPORT)
+		return c == 'o' || c == 'v' || c == 'h' || c == 'V' || c == OPT_SINCE ||
+		       c == OPT_UNTIL || c == OPT_LISTENER;
 	switch (c) {
 	case 'j': case 'o': case 'v': case 'h': case 'V':
 		return true;
+	case OPT_SINCE: case OPT_UNTIL: case OPT_LISTENER:
+		return false;
 	case OPT_ALL:
 		return mode == MODE_LEAKS;
 	case OPT_NETNS:
@@ -263,9 +286,51 @@ static const char *mode_name(enum tt_mode mode)
 		return "tcptrail replay";
 	case MODE_TOP:
 		return "tcptrail top";
+	case MODE_REPORT:
+		return "tcptrail report";
 	default:
 		return "tracing";
 	}
+}
+
+/* tcptrail report's own options: the time window and the listener. */
+static int report_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	struct rm_config lcfg;
+	char perr[160];
+
+	if (c == OPT_LISTENER) {
+		if (rm_parse_listener(arg, &lcfg, perr, sizeof(perr))) {
+			snprintf(err, errlen, "--listener: %s", perr);
+			return -1;
+		}
+		o->report_listener = arg;
+		return 0;
+	}
+	if (jsonl_rfc3339(arg, c == OPT_SINCE ? &o->since_ns : &o->until_ns)) {
+		snprintf(err, errlen, "--%s: '%.80s' is not an RFC 3339 time such as "
+			 "2026-11-21T10:00:00Z", c == OPT_SINCE ? "since" : "until", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The report's inputs: every argument left (getopt moved them last). */
+static int report_inputs(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	if (optind >= argc) {
+		snprintf(err, errlen, "report needs at least one input: a recording or a "
+			 "JSON log (tcptrail report FILE... -o report.html)");
+		return -1;
+	}
+	o->report_files = argv + optind;
+	o->n_report_files = argc - optind;
+	optind = argc;
+	if (o->since_ns > o->until_ns) {
+		snprintf(err, errlen, "--since is after --until: no record would be shown");
+		return -1;
+	}
+	return 0;
 }
 
 int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
@@ -281,6 +346,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		o->mode = MODE_REPLAY;
 	else if (argc > 1 && strcmp(argv[1], "top") == 0)
 		o->mode = MODE_TOP;
+	else if (argc > 1 && strcmp(argv[1], "report") == 0)
+		o->mode = MODE_REPORT;
 	if (o->mode != MODE_TRACE) {
 		argc--;
 		argv++;
@@ -412,6 +479,12 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		case OPT_NO_SNAPSHOT:
 			o->snapshot = false;
 			break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+		case OPT_LISTENER:
+			if (report_option(o, c, optarg, err, errlen))
+				return -1;
+			break;
 		case OPT_MAX_CONNS:
 			if (parse_u32("--max-conns", optarg, 16, OPT_MAX_MAX_CONNS, &o->max_conns, err,
 				      errlen))
@@ -453,6 +526,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		}
 		o->replay = argv[optind++];
 	}
+	if (o->mode == MODE_REPORT && report_inputs(o, argc, argv, err, errlen))
+		return -1;
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -1;

@@ -14,6 +14,7 @@ enum tt_mode {
 	MODE_LEAKS,	/* one-shot CLOSE_WAIT report */
 	MODE_REPLAY,	/* reconstruct from a --record file */
 	MODE_TOP,	/* live listener view */
+	MODE_REPORT,	/* HTML page from recordings and JSON logs */
 };
 
 #define OPT_DEFAULT_MAX_CONNS 262144
@@ -59,6 +60,13 @@ struct options {
 	bool all;		/* leaks: list every socket */
 	uint32_t limit;		/* leaks: sockets listed per process */
 	int verbosity;
+	/* tcptrail report: its inputs (argv entries), time window (ns since
+	 * 1970; INT64_MIN/INT64_MAX when not given) and --listener
+	 */
+	char **report_files;
+	int n_report_files;
+	int64_t since_ns, until_ns;
+	const char *report_listener;
 };
 
 /* Fill o from argv. Returns 0 on success; -1 with a one-line reason in err. */

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include "cgroup_names.h"
 #include "clock.h"
 #include "conn_table.h"
@@ -19,23 +18,6 @@
 #include "tracer.h"
 
 #define OUTBUF_BYTES (1u << 20)
-
-/* The recorded table size, but no larger than the file could ever fill:
- * every socket it names costs at least one socket record, so a table of
- * that many never evicts, and the output is the same as with the recorded
- * size. A hostile header cannot make replay reserve more than the file is
- * worth.
- */
-static uint32_t table_size(int fd, uint32_t recorded)
-{
-	struct stat st;
-	uint64_t most;
-
-	if (fstat(fd, &st) || st.st_size < 0)
-		return recorded;
-	most = (uint64_t)st.st_size / sizeof(struct tt_sock_record) + 16;
-	return most < recorded ? (uint32_t)most : recorded;
-}
 
 /* Reconstruct from a --record file: the same calls, the same output. */
 int replay_main(struct options *o)
@@ -68,7 +50,7 @@ int replay_main(struct options *o)
 		p_err("%s: %s", o->replay, err);
 		goto cleanup;
 	}
-	icfg.max_conns = table_size(rfd, h.max_conns);
+	icfg.max_conns = journal_table_size(rfd, h.max_conns);
 	icfg.close_grace_ns = h.close_grace_ns;
 	icfg.leak_after_ns = h.leak_after_ns;
 	fd = outfile_open(o->output);

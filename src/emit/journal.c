@@ -183,6 +183,17 @@ void journal_end(struct journal_writer *w)
 		frame(w, JF_END, v, sizeof(v), NULL, 0);
 }
 
+uint32_t journal_table_size(int fd, uint32_t recorded)
+{
+	struct stat st;
+	uint64_t most;
+
+	if (fstat(fd, &st) || st.st_size < 0)
+		return recorded;
+	most = (uint64_t)st.st_size / sizeof(struct tt_sock_record) + 16;
+	return most < recorded ? (uint32_t)most : recorded;
+}
+
 /* Whole reads: short only at end of file. */
 static ssize_t read_full(int fd, void *buf, size_t len)
 {

@@ -133,6 +133,14 @@ void journal_cgroup(struct journal_writer *w, uint64_t id, const char *path);
  */
 int journal_read_header(int fd, struct journal_header *h, char *err, size_t errlen);
 
+/* The connection table to replay the recording at fd with: the recorded
+ * size, but no larger than the file could ever fill (every socket it names
+ * costs at least one socket record), so a table of that many never evicts
+ * and the output is the same as with the recorded size. A hostile header
+ * cannot make a reader reserve more than the file is worth.
+ */
+uint32_t journal_table_size(int fd, uint32_t recorded);
+
 /* Feed every frame after the header h (read from fd) to in, and cgroup
  * names to on_cgroup (may be NULL), reading fd in large blocks. Returns frames replayed, or -1 with a sentence in err: a
  * truncated, cut (no END frame) or corrupt file.
