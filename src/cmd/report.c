@@ -115,7 +115,7 @@ int report_main(struct options *o)
 	char err[160];
 	int ret = 1;
 
-	tracer_load_rst_reasons(&reasons);
+	kernel_probe_rst_reasons(&reasons, NULL);
 	if (o->report_listener && rm_parse_listener(o->report_listener, &cfg, err, sizeof(err))) {
 		p_err("--listener: %s", err);	/* opts_parse checked it already */
 		goto cleanup;
@@ -141,6 +141,6 @@ int report_main(struct options *o)
 cleanup:
 	rm_free(m);
 	free(j);
-	tracer_free_rst_reasons(&reasons);
+	kernel_probe_free_rst_reasons(&reasons);
 	return ret;
 }
