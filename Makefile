@@ -44,7 +44,7 @@ LDFLAGS := $(SAN_FLAGS)
 
 # The tracer's programs, by concern, linked into one object (they share
 # maps); the socket iterators are an object of their own.
-TRACER_BPF := state listen syscalls
+TRACER_BPF := state listen syscalls delivery
 BPF_NAMES := tcptrail snapshot
 BPF_PARTS := $(patsubst %,$(OUT)/%.bpf.o,$(TRACER_BPF))
 BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES)) $(BPF_PARTS)

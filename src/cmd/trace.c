@@ -24,6 +24,10 @@
 #define POLL_MS 100
 /* Half-open requests one listener sample tallies by source at most. */
 #define LISTEN_REQUESTS_MAX (1u << 18)
+/* Live retransmit records written per second at most (all CPUs); past it
+ * they are counted, and every history still counts its own.
+ */
+#define TRACE_RETRANSMITS_PER_S 1000
 /* How often the metrics scrapes see are brought up to date. */
 #define METRICS_PUBLISH_NS 100000000ull
 
@@ -287,6 +291,7 @@ static int start_kernel(struct tracing *t)
 		.count_ports = t->ports != NULL,
 		.max_destinations = o->max_destinations,
 		.max_listeners = o->max_listeners,
+		.retransmits_per_s = TRACE_RETRANSMITS_PER_S,
 		.sockets_at_start = snapshot_tcp_allocated(),
 		.on_event = feed_event,
 		.arg = &t->feed,

@@ -58,6 +58,8 @@ struct history_summary {
 	 */
 	uint64_t last_ack_age_ns;
 	int16_t timeout_attempts;
+	/* how it delivered (lives the kernel kept); NULL: not known */
+	const struct tt_delivery *dl;
 };
 
 /* Start c (zeroed but for its cookie) from the first record seen for it.

@@ -11,13 +11,17 @@ _Static_assert(sizeof(struct tt_event) == 128, "tt_event layout changed");
 _Static_assert(sizeof(struct tt_sock_record) == 104, "tt_sock_record layout changed");
 _Static_assert(sizeof(struct tt_file_record) == 32, "tt_file_record layout changed");
 _Static_assert(sizeof(struct tt_nest) == 176, "tt_nest layout changed");
-_Static_assert(sizeof(struct tt_history) == 296, "tt_history layout changed");
+_Static_assert(sizeof(struct tt_history) == 408, "tt_history layout changed");
+_Static_assert(sizeof(struct tt_delivery) == 112, "tt_delivery layout changed");
 _Static_assert(sizeof(struct tt_conn_store) == 136, "tt_conn_store layout changed");
 
-/* A closed history waiting out its grace period. */
+/* A closed history waiting out its grace period, with the delivery facts
+ * of a life the kernel kept (dl.flags 0 otherwise).
+ */
 struct pending_close {
 	uint64_t cookie;
 	uint64_t closed_ns;
+	struct tt_delivery dl;
 };
 
 struct ingest {
@@ -120,8 +124,10 @@ static void count_state(struct ingest *in, const struct conn *c, int delta)
 		in->by_state[st] += delta;
 }
 
-/* Emit c's history (listeners have none) and forget c. */
-static void finish(struct ingest *in, struct conn *c)
+/* Emit c's history (listeners have none) and forget c; dl, when known,
+ * is how it delivered.
+ */
+static void finish_with(struct ingest *in, struct conn *c, const struct tt_delivery *dl)
 {
 	/* A leak still open when its socket is forgotten (vanished, evicted). */
 	if ((c->flags & CONN_LEAK_REPORTED) && c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT)
@@ -139,6 +145,7 @@ static void finish(struct ingest *in, struct conn *c)
 		struct history_summary s;
 
 		history_summarize(c, &s);
+		s.dl = dl && (dl->flags & TT_D_READ) ? dl : NULL;
 		in->stats.histories++;
 		if (!s.complete)
 			in->stats.incomplete++;
@@ -152,6 +159,11 @@ static void finish(struct ingest *in, struct conn *c)
 	}
 	count_state(in, c, -1);
 	conn_table_remove(in->table, c);
+}
+
+static void finish(struct ingest *in, struct conn *c)
+{
+	finish_with(in, c, NULL);
 }
 
 static struct conn *insert_evicting(struct ingest *in, uint64_t cookie)
@@ -173,18 +185,21 @@ static struct conn *insert_evicting(struct ingest *in, uint64_t cookie)
 
 static void pending_pop_finish(struct ingest *in)
 {
-	struct pending_close pc = in->pending[in->pending_head];
+	/* the slot is not reused before the next push, which finishing
+	 * does not make
+	 */
+	const struct pending_close *pc = &in->pending[in->pending_head];
 	struct conn *c;
 
 	in->pending_head = (in->pending_head + 1) % in->pending_cap;
 	in->pending_len--;
-	c = conn_table_find(in->table, pc.cookie);
+	c = conn_table_find(in->table, pc->cookie);
 	/* Skip entries whose socket was evicted or started a new life since. */
-	if (c && (c->flags & CONN_CLOSED) && c->entered[c->nstates - 1] == pc.closed_ns)
-		finish(in, c);
+	if (c && (c->flags & CONN_CLOSED) && c->entered[c->nstates - 1] == pc->closed_ns)
+		finish_with(in, c, &pc->dl);
 }
 
-static void pending_push(struct ingest *in, const struct conn *c)
+static void pending_push(struct ingest *in, const struct conn *c, const struct tt_delivery *dl)
 {
 	uint32_t tail;
 
@@ -195,6 +210,10 @@ static void pending_push(struct ingest *in, const struct conn *c)
 	tail = (in->pending_head + in->pending_len) % in->pending_cap;
 	in->pending[tail].cookie = c->cookie;
 	in->pending[tail].closed_ns = c->entered[c->nstates - 1];
+	if (dl)
+		in->pending[tail].dl = *dl;
+	else
+		in->pending[tail].dl.flags = 0;
 	in->pending_len++;
 }
 
@@ -238,7 +257,7 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 	if (in->cfg.states && in->sink.ops->state && wanted_event(in, e))
 		in->sink.ops->state(in->sink.ctx, e);
 	if (e->newstate == TT_TCP_CLOSE)
-		pending_push(in, c);
+		pending_push(in, c, NULL);
 }
 
 /* Where and when the kept life went from the CLOSE_WAIT entered at since:
@@ -319,7 +338,7 @@ static void on_history(struct ingest *in, const struct tt_history *h)
 	c->leak_pid = leak_pid;
 	if (c->handshake_ns && in->tap.ops->handshake)
 		in->tap.ops->handshake(in->tap.ctx, c, c->handshake_ns);
-	pending_push(in, c);
+	pending_push(in, c, &h->dl);
 }
 
 void ingest_event(struct ingest *in, const struct tt_event *e)
