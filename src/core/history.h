@@ -107,6 +107,20 @@ bool history_begins_life(const struct tt_event *e);
 /* Compute the finished story. Valid for open histories too (END_OPEN). */
 void history_summarize(const struct conn *c, struct history_summary *s);
 
+/* What held a connection back, from how it delivered (the README's "Why
+ * was it slow" gives the rule).
+ */
+enum conn_limit {
+	LIMIT_UNKNOWN = 0,	/* no delivery facts, or no time sending data */
+	LIMIT_NONE,		/* nothing held it back most of the time */
+	LIMIT_RECEIVER,		/* the peer's receive window, half the busy time or more */
+	LIMIT_SENDER_BUFFER,	/* our send buffer, half the busy time or more */
+	LIMIT_LOSS,		/* a tenth of its data segments, and 3 or more, retransmitted */
+};
+
+uint8_t history_limited_by(const struct tt_delivery *dl);
+const char *conn_limit_name(uint8_t limit);	/* NULL for LIMIT_UNKNOWN */
+
 const char *conn_role_name(uint8_t role);
 const char *conn_closer_name(uint8_t closer); /* NULL for CLOSER_NONE */
 const char *conn_end_name(uint8_t end);

@@ -258,7 +258,44 @@ static void kept_record_counts_bounded(void)
 	ingest_free(ib);
 }
 
+/* The rule at its edges: half the busy time, a tenth of the segments. */
+static void kept_limited_by_edges(void)
+{
+	struct tt_delivery d = { .flags = TT_D_READ | TT_D_CHRONO, .busy_ns = 1001,
+				 .data_segs_out = 100 };
+
+	CHECK(history_limited_by(NULL) == LIMIT_UNKNOWN);
+	CHECK(history_limited_by(&d) == LIMIT_NONE);
+	d.rwnd_limited_ns = 500;
+	CHECK(history_limited_by(&d) == LIMIT_NONE);
+	d.rwnd_limited_ns = 501;
+	CHECK(history_limited_by(&d) == LIMIT_RECEIVER);
+	d.rwnd_limited_ns = 0;
+	d.sndbuf_limited_ns = 501;
+	CHECK(history_limited_by(&d) == LIMIT_SENDER_BUFFER);
+	d.sndbuf_limited_ns = 0;
+	d.retrans_segs = 9;
+	CHECK(history_limited_by(&d) == LIMIT_NONE);
+	d.retrans_segs = 10;
+	CHECK(history_limited_by(&d) == LIMIT_LOSS);
+	d.data_segs_out = 20;
+	d.retrans_segs = 2;
+	CHECK(history_limited_by(&d) == LIMIT_NONE);	/* too few to call it loss */
+	d.busy_ns = UINT64_MAX;
+	d.rwnd_limited_ns = UINT64_MAX / 2 + 1;
+	CHECK(history_limited_by(&d) == LIMIT_RECEIVER);
+	d.flags = TT_D_READ;	/* the tick rate unknown: times unknown */
+	CHECK(history_limited_by(&d) == LIMIT_UNKNOWN);
+	d.data_segs_out = 0;
+	CHECK(history_limited_by(&d) == LIMIT_NONE);
+	d.flags = 0;
+	CHECK(history_limited_by(&d) == LIMIT_UNKNOWN);
+	CHECK_STR(conn_limit_name(LIMIT_SENDER_BUFFER), "sender_buffer");
+	CHECK(conn_limit_name(LIMIT_UNKNOWN) == NULL);
+}
+
 TEST_LIST(kept_tests) = {
+	TEST_ENTRY(kept_limited_by_edges),
 	TEST_ENTRY(kept_client_closes_first),
 	TEST_ENTRY(kept_server_accepted_peer_closes),
 	TEST_ENTRY(kept_resets),
