@@ -28,6 +28,8 @@
  * they are counted, and every history still counts its own.
  */
 #define TRACE_RETRANSMITS_PER_S 1000
+/* How often the kernel's loss counters are read (and at the end). */
+#define LOSS_CHECK_NS 100000000ull
 /* How often the metrics scrapes see are brought up to date. */
 #define METRICS_PUBLISH_NS 100000000ull
 
@@ -114,7 +116,11 @@ static int loop(struct tracing *t)
 			return -1;
 		}
 		now = clock_mono_ns();
-		trace_account_losses(t);
+		/* a dozen syscalls: not for every wakeup of a busy ring */
+		if (now - t->losses_ns >= LOSS_CHECK_NS) {
+			trace_account_losses(t);
+			t->losses_ns = now;
+		}
 		timers_run(&t->timers, now);
 		feed_expire(&t->feed, now);
 		feed_batch_end(&t->feed);
@@ -306,7 +312,7 @@ static int start_kernel(struct tracing *t)
 		journal_settings(t->feed.journal, t->kept, o->states);
 	t->em.rst_reasons = tracer_rst_reasons(t->tr)->names;
 	t->em.n_rst_reasons = tracer_rst_reasons(t->tr)->n;
-	snapshot_open(&t->snap);
+	snapshot_open_listeners(&t->snap, tracer_listeners_fd(t->tr));
 	tracer_set_hz(t->tr, snapshot_hz(&t->snap));
 	/* everything is loaded and attached: keep only what tracing uses */
 	if (privs_drop()) {

@@ -56,6 +56,7 @@ struct tracing {
 	struct sink_tee tap;		/* ingest's tap: metrics and ports */
 	struct sink tap_sink;
 	uint64_t published_ns;
+	uint64_t losses_ns;	/* when the loss counters were last read */
 	struct timers timers;
 	int reconcile_timer;
 	struct loss_seen lost;
