@@ -18,8 +18,10 @@ static inline int digits(uint64_t v)
 	int n = 1;
 
 	if (v >= 10000000000ull) {
-		v /= 10000000000ull;
+		v /= 10000000000ull;	/* at most 1844674407: fits 32 bits */
 		n += 10;
+	} else if (v > UINT32_MAX) {
+		return 10;	/* 2^32 to 10^10 - 1: the low 32 bits would not tell */
 	}
 	uint32_t w = (uint32_t)v;
 
@@ -130,6 +132,31 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* The next unit of s (left bytes, the first not NUL) in a JSON string:
+ * how many bytes it takes (*in) and how many it is written as: a byte as
+ * is (1), a UTF-8 sequence as is (its length, *in too), or an escape (2 for
+ * one byte: a quote or backslash behind a backslash; 6: \u00XX).
+ */
+static inline size_t json_unit(const unsigned char *s, size_t left, size_t *in)
+{
+	unsigned char ch = s[0];
+	size_t len;
+
+	*in = 1;
+	if (ch == '"' || ch == '\\')
+		return 2;
+	if (ch >= 0x20 && ch < 0x7f)
+		return 1;
+	/* the sequence may not run past a NUL: utf8_seq_len rejects 0x00 as
+	 * a continuation byte
+	 */
+	if (ch >= 0x80 && (len = utf8_seq_len(s, left))) {
+		*in = len;
+		return len;
+	}
+	return 6;
+}
+
 char *fmt_json_str(char *p, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -137,32 +164,37 @@ char *fmt_json_str(char *p, const char *str, size_t n)
 
 	*p++ = '"';
 	while (i < n && s[i]) {
-		unsigned char ch = s[i];
-		size_t len;
+		size_t in, out = json_unit(s + i, n - i, &in);
 
-		if (ch == '"' || ch == '\\') {
+		if (out == 2 && in == 1) {
 			*p++ = '\\';
-			*p++ = (char)ch;
-			i++;
-		} else if (ch >= 0x20 && ch < 0x7f) {
-			*p++ = (char)ch;
-			i++;
-		} else if (ch >= 0x80 && (len = utf8_seq_len(s + i, n - i))) {
-			/* the sequence may not run past a NUL: utf8_seq_len
-			 * rejects 0x00 as a continuation byte
-			 */
-			memcpy(p, s + i, len);
-			p += len;
-			i += len;
+			*p++ = (char)s[i];
+		} else if (out == 6) {
+			p = fmt_lit(p, "\\u00");
+			*p++ = hexdig[s[i] >> 4];
+			*p++ = hexdig[s[i] & 15];
 		} else {
-			p = fmt_str(p, "\\u00");
-			*p++ = hexdig[ch >> 4];
-			*p++ = hexdig[ch & 15];
-			i++;
+			memcpy(p, s + i, out);
+			p += out;
 		}
+		i += in;
 	}
 	*p++ = '"';
 	return p;
+}
+
+size_t fmt_json_len(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, len = 2;
+
+	while (i < n && s[i]) {
+		size_t in;
+
+		len += json_unit(s + i, n - i, &in);
+		i += in;
+	}
+	return len;
 }
 
 char *fmt_text_safe(char *p, const char *str, size_t n)
@@ -268,13 +300,16 @@ char *fmt_duration(char *p, uint64_t ns)
 	char tmp[32];
 	int n;
 
+	/* each unit up to where its rounded figure would reach the next
+	 * one's: 999.96 ms is 1.0s, not 1000.0ms
+	 */
 	if (ns < 1000000)
 		n = snprintf(tmp, sizeof(tmp), "%.3fms", ns / 1e6);
-	else if (ns < 1000000000ull)
+	else if (ns < 999950000ull)
 		n = snprintf(tmp, sizeof(tmp), "%.1fms", ns / 1e6);
-	else if (ns < 120000000000ull)
+	else if (ns < 119950000000ull)
 		n = snprintf(tmp, sizeof(tmp), "%.1fs", ns / 1e9);
-	else if (ns < 7200000000000ull)
+	else if (ns < 7197000000000ull)
 		n = snprintf(tmp, sizeof(tmp), "%.1fm", ns / 6e10);
 	else
 		n = snprintf(tmp, sizeof(tmp), "%.1fh", ns / 3.6e12);
