@@ -43,9 +43,10 @@ SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
 CORE_SRCS := $(filter-out src/emit/metrics_http.c,$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
-	src/cmd/opts.c src/kernel/netstat.c
+	src/cmd/opts.c src/cmd/replay_stream.c src/kernel/netstat.c
 # Modules that talk to the kernel or the network, and the commands.
-KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) $(filter-out src/cmd/opts.c,$(wildcard src/cmd/*.c)) \
+KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) \
+	$(filter-out src/cmd/opts.c src/cmd/replay_stream.c,$(wildcard src/cmd/*.c)) \
 	src/emit/metrics_http.c src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))

@@ -4,7 +4,11 @@
 
 void summary_print(struct ingest *in)
 {
-	const struct ingest_stats *st = ingest_stats(in);
+	summary_print_stats(ingest_stats(in), conn_table_count(ingest_table(in)));
+}
+
+void summary_print_stats(const struct ingest_stats *st, uint32_t open)
+{
 	const uint64_t *by = st->lost_by_cause;
 
 	fprintf(stderr,
@@ -15,7 +19,7 @@ void summary_print(struct ingest *in)
 		(unsigned long long)st->records, (unsigned long long)st->histories,
 		(unsigned long long)st->incomplete, (unsigned long long)st->lost,
 		(unsigned long long)st->evicted, (unsigned long long)st->vanished,
-		conn_table_count(ingest_table(in)), (unsigned long long)st->leaks,
+		open, (unsigned long long)st->leaks,
 		(unsigned long long)st->leaks_resolved,
 		(unsigned long long)by[LOST_RING_FULL],
 		(unsigned long long)by[LOST_KERNEL_SKIPPED],

@@ -47,7 +47,7 @@
 /* Half-open requests one listener sample tallies by source at most. */
 #define LISTEN_REQUESTS_MAX (1u << 18)
 /* Descriptors of CLOSE_WAIT sockets one leak check indexes at most. */
-#define LEAK_OWNERS_MAX (4u << 20)
+#define LEAK_OWNERS_MAX OWNER_INDEX_MAX
 /* How often the metrics scrapes see are brought up to date. */
 #define METRICS_PUBLISH_NS 100000000ull
 

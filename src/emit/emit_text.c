@@ -151,6 +151,7 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 {
 	struct emitter *em = ctx;
 	const char *closer = conn_closer_name(s->closer);
+	uint8_t n = s->nstates < CONN_MAX_STATES ? s->nstates : CONN_MAX_STATES;
 	char *p = line_start(em, s->end_ns, "history", c->flags & CONN_OWNER_SEEN, c->pid,
 			     c->comm, c->family, c->laddr, c->lport, c->raddr, c->rport);
 
@@ -164,12 +165,12 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 	p = fmt_lit(p, " ");
 	p = fmt_duration(p, s->end_ns - s->start_ns);
 	p = fmt_lit(p, ":");
-	for (uint8_t i = 0; i < s->nstates; i++) {
+	for (uint8_t i = 0; i < n; i++) {
 		p = fmt_str(p, i ? " > " : " ");
 		p = fmt_str(p, tcp_state_name(s->states[i]));
-		if (i + 1 == s->nstates && s->tw_inferred)
+		if (i + 1 == n && s->tw_inferred)
 			p = fmt_lit(p, "(inferred)");
-		if (s->durations_ns[i] != DURATION_UNKNOWN && i + 1 < s->nstates) {
+		if (s->durations_ns[i] != DURATION_UNKNOWN && i + 1 < n) {
 			*p++ = ' ';
 			p = fmt_duration(p, s->durations_ns[i]);
 		}
@@ -219,7 +220,7 @@ static void text_event(void *ctx, const struct tt_event *e)
 			p = fmt_lit(p, "no socket");
 		if (e->type == TT_EV_RESET_SENT && emit_rst_reason(em, e->reason)) {
 			p = fmt_lit(p, " reason=");
-			p = fmt_str(p, emit_rst_reason(em, e->reason));
+			p = fmt_text_safe(p, emit_rst_reason(em, e->reason), EMIT_MAX_REASON);
 		}
 		break;
 	case TT_EV_SYNACK_RETRANS:

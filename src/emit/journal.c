@@ -373,6 +373,13 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			if (fr.len != 16 + (uint64_t)n * sizeof(struct tt_sock_record) ||
 			    started > JOURNAL_MAX_NS)
 				goto bad;
+			/* the tracer reads at most its table's size of sockets */
+			if (n > h->max_conns) {
+				snprintf(err, errlen, "corrupt frame after %ld frames: a reconcile of %u "
+					 "sockets, more than the %u the recording's table holds",
+					 frames, n, h->max_conns);
+				goto fail;
+			}
 			v2 = malloc(n ? n * sizeof(*v2) : 1);
 			if (!v2) {
 				snprintf(err, errlen, "out of memory");
@@ -436,6 +443,12 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			memcpy(&n, p + 16, 4);
 			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner) || v[1] > JOURNAL_MAX_NS)
 				goto bad;
+			if (n > OWNER_INDEX_MAX) {
+				snprintf(err, errlen, "corrupt frame after %ld frames: a leak held by %u "
+					 "descriptors, more than the %u tcptrail records", frames, n,
+					 OWNER_INDEX_MAX);
+				goto fail;
+			}
 			o = malloc(n ? n * sizeof(*o) : 1);
 			if (!o) {
 				snprintf(err, errlen, "out of memory");
