@@ -55,8 +55,8 @@ struct emitter {
 	uint32_t nagg;
 	uint32_t agg_overflow;	/* records past EMIT_AGG_MAX processes */
 	uint64_t agg_ts;
-	/* the JSON record being written: where its lists must stop (rec.h) */
-	char *rec_lim;
+	/* the JSON record being written: bytes its lists may still use (rec.h) */
+	size_t rec_lists_left;
 };
 
 void emitter_init(struct emitter *em, struct outbuf *out);

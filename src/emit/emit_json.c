@@ -221,7 +221,7 @@ static char *owners(struct emitter *em, char *p, const struct owner *v, size_t n
 
 	p = fmt_lit(p, ",\"owners\":[");
 	for (i = 0; i < n && i < EMIT_MAX_OWNERS; i++) {
-		if (!rec_fits(em, p, REC_OWNER_FIXED + fmt_json_len(v[i].comm, TT_COMM_LEN)))
+		if (!rec_fits(em, REC_OWNER_FIXED + fmt_json_len(v[i].comm, TT_COMM_LEN)))
 			break;
 		if (i)
 			*p++ = ',';

@@ -39,7 +39,7 @@ static char *sources(struct emitter *em, char *p, const char *key, const char *c
 
 	p = rec_key(p, key);
 	*p++ = '[';
-	for (i = 0; i < n && rec_fits(em, p, SOURCE_MAX); i++) {
+	for (i = 0; i < n && rec_fits(em, SOURCE_MAX); i++) {
 		if (i)
 			*p++ = ',';
 		p = fmt_lit(p, "{\"addr\":\"");
@@ -243,7 +243,7 @@ static char *top_processes(struct emitter *em, char *p, const struct ports_dest 
 	for (i = 0; i < d->ntop && i < PORTS_TOP_PROCESSES; i++) {
 		const struct ports_process *t = &d->top[i];
 
-		if (!rec_fits(em, p, PROCESS_FIXED + fmt_json_len(t->comm, TT_COMM_LEN) +
+		if (!rec_fits(em, PROCESS_FIXED + fmt_json_len(t->comm, TT_COMM_LEN) +
 					     rec_cgroup_len(em, t->cgroup)))
 			break;
 		if (i)

@@ -42,6 +42,14 @@ void emit_text_header(struct emitter *em)
 	outbuf_commit(em->out, p);
 }
 
+/* A process name made safe for a terminal; an empty one (prctl can set
+ * it) as "-", so that the columns stay apart.
+ */
+static char *comm_text(char *p, const char *comm)
+{
+	return comm[0] ? fmt_text_safe(p, comm, TT_COMM_LEN) : fmt_lit(p, "-");
+}
+
 /* Columns shared by every line up to DETAIL; no remote end (a listener's
  * line) prints "-".
  */
@@ -61,7 +69,7 @@ static char *line_start(struct emitter *em, uint64_t ts, const char *what, bool 
 	col = p;
 	p = pad_to(owner ? fmt_u64(p, pid) : fmt_lit(p, "-"), col, COL_PID);
 	col = p;
-	p = pad_to(owner ? fmt_text_safe(p, comm, TT_COMM_LEN) : fmt_lit(p, "-"), col,
+	p = pad_to(owner ? comm_text(p, comm) : fmt_lit(p, "-"), col,
 		   COL_COMM);
 	col = p;
 	p = pad_to(fmt_endpoint(p, family, laddr, lport), col, COL_ADDR);
@@ -129,7 +137,7 @@ static char *phase_notes(char *p, const struct conn *c, const struct history_sum
 	p = dur_note(p, " accept-wait=", s->accept_wait_ns);
 	if (s->accepted == ACCEPT_YES) {
 		p = fmt_lit(p, " accepted-by=");
-		p = fmt_text_safe(p, c->comm, TT_COMM_LEN);
+		p = comm_text(p, c->comm);
 		p = fmt_lit(p, "[");
 		p = fmt_u64(p, c->pid);
 		p = fmt_lit(p, "]");
@@ -337,7 +345,7 @@ static void text_batch_end(void *ctx)
 			p = fmt_lit(p, "pid ");
 			p = fmt_u64(p, a->pid);
 			*p++ = ' ';
-			p = fmt_text_safe(p, a->comm, TT_COMM_LEN);
+			p = comm_text(p, a->comm);
 		} else {
 			p = fmt_lit(p, "no process");
 		}

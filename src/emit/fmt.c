@@ -226,8 +226,9 @@ void fmt_clock_set(struct fmt_clock *m, int64_t mono_to_real_ns)
 {
 	memset(m, 0, sizeof(*m));
 	m->mono_to_real_ns = mono_to_real_ns;
-	m->cached_sec = -1;
-	m->cached_local_sec = -1;
+	/* no wall time is that many seconds (it is INT64_MIN nanoseconds) */
+	m->cached_sec = INT64_MIN;
+	m->cached_local_sec = INT64_MIN;
 }
 
 void fmt_clock_init(struct fmt_clock *m)
@@ -240,18 +241,35 @@ void fmt_clock_init(struct fmt_clock *m)
 	fmt_clock_set(m, r - (a + (b - a) / 2));
 }
 
+/* Wall time of a monotonic time, in whole seconds and nanoseconds (0 to
+ * 10^9 - 1). Wrapping arithmetic: no input is undefined behaviour, and the
+ * values tcptrail reads (below 2^62 each) never wrap.
+ */
+static void wall(const struct fmt_clock *m, uint64_t mono_ns, int64_t *sec, int64_t *nsec)
+{
+	int64_t real = (int64_t)(mono_ns + (uint64_t)m->mono_to_real_ns);
+
+	*sec = real / 1000000000;
+	*nsec = real % 1000000000;
+	if (*nsec < 0) {
+		*nsec += 1000000000;
+		(*sec)--;
+	}
+}
+
 char *fmt_rfc3339(char *p, struct fmt_clock *m, uint64_t mono_ns)
 {
-	int64_t real = (int64_t)mono_ns + m->mono_to_real_ns;
-	int64_t sec = real / 1000000000, nsec = real % 1000000000;
+	int64_t sec, nsec;
 
+	wall(m, mono_ns, &sec, &nsec);
 	if (sec != m->cached_sec) {
 		time_t t = (time_t)sec;
 		struct tm tm;
 
-		gmtime_r(&t, &tm);
-		m->cached_len = (int)strftime(m->cached_prefix, sizeof(m->cached_prefix),
-					      "%Y-%m-%dT%H:%M:%S", &tm);
+		/* a year strftime cannot write in the cache leaves it empty */
+		m->cached_len = gmtime_r(&t, &tm)
+			? (int)strftime(m->cached_prefix, sizeof(m->cached_prefix),
+					"%Y-%m-%dT%H:%M:%S", &tm) : 0;
 		m->cached_sec = sec;
 	}
 	if (m->cached_len == 19) {	/* every year 1000-9999: a copy of known size */
@@ -268,15 +286,16 @@ char *fmt_rfc3339(char *p, struct fmt_clock *m, uint64_t mono_ns)
 
 char *fmt_clock_ms(char *p, struct fmt_clock *m, uint64_t mono_ns)
 {
-	int64_t real = (int64_t)mono_ns + m->mono_to_real_ns;
-	int64_t sec = real / 1000000000, nsec = real % 1000000000;
+	int64_t sec, nsec;
 
+	wall(m, mono_ns, &sec, &nsec);
 	if (sec != m->cached_local_sec) {
 		time_t t = (time_t)sec;
 		struct tm tm;
 
-		localtime_r(&t, &tm);
-		strftime(m->cached_local, sizeof(m->cached_local), "%H:%M:%S", &tm);
+		if (!localtime_r(&t, &tm) ||
+		    !strftime(m->cached_local, sizeof(m->cached_local), "%H:%M:%S", &tm))
+			strcpy(m->cached_local, "??:??:??");
 		m->cached_local_sec = sec;
 	}
 	p = fmt_str(p, m->cached_local);

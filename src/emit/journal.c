@@ -217,7 +217,7 @@ int journal_read_header(int fd, struct journal_header *h, char *err, size_t errl
 			 (unsigned long long)h->close_grace_ns);
 		return -1;
 	}
-	if (h->mono_to_real_ns < 0 || (uint64_t)h->mono_to_real_ns > JOURNAL_MAX_NS) {
+	if (h->mono_to_real_ns < 0 || (uint64_t)h->mono_to_real_ns >= JOURNAL_MAX_NS) {
 		snprintf(err, errlen, "recording header is corrupt (a clock offset of %lld ns)",
 			 (long long)h->mono_to_real_ns);
 		return -1;
@@ -355,7 +355,7 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			if (fr.len != sizeof(e))
 				goto bad;
 			memcpy(&e, p, sizeof(e));	/* the buffer guarantees no alignment */
-			if (e.ts_ns > JOURNAL_MAX_NS)
+			if (e.ts_ns >= JOURNAL_MAX_NS)
 				goto bad;
 			ingest_event(in, &e);
 			break;
@@ -371,7 +371,7 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			memcpy(&initial, p + 8, 4);
 			memcpy(&n, p + 12, 4);
 			if (fr.len != 16 + (uint64_t)n * sizeof(struct tt_sock_record) ||
-			    started > JOURNAL_MAX_NS)
+			    started >= JOURNAL_MAX_NS)
 				goto bad;
 			/* the tracer reads at most its table's size of sockets */
 			if (n > h->max_conns) {
@@ -396,7 +396,7 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 				goto bad;
 			v[2] = LOST_RING_FULL;
 			memcpy(v, p, fr.len);
-			if (v[2] >= LOST_N_CAUSES || v[0] > JOURNAL_MAX_NS)
+			if (v[2] >= LOST_N_CAUSES || v[0] >= JOURNAL_MAX_NS)
 				goto bad;
 			ingest_lost(in, v[0], v[1], (uint8_t)v[2]);
 			break;
@@ -429,7 +429,7 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			if (fr.len != 8)
 				goto bad;
 			memcpy(v, p, 8);
-			if (v[0] > JOURNAL_MAX_NS)
+			if (v[0] >= JOURNAL_MAX_NS)
 				goto bad;
 			ingest_expire(in, v[0]);
 			break;
@@ -441,7 +441,7 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 				goto bad;
 			memcpy(v, p, 16);
 			memcpy(&n, p + 16, 4);
-			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner) || v[1] > JOURNAL_MAX_NS)
+			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner) || v[1] >= JOURNAL_MAX_NS)
 				goto bad;
 			if (n > OWNER_INDEX_MAX) {
 				snprintf(err, errlen, "corrupt frame after %ld frames: a leak held by %u "

@@ -13,10 +13,12 @@
  *    a reset reason (its first EMIT_MAX_REASON bytes): at most
  *    REC_STRINGS_MAX bytes, each bounded by its input's length;
  *  - lists whose length the input decides (owners, processes, sources):
- *    an item is appended only when its own size still fits before
- *    em->rec_lim, which leaves room for the other two kinds whatever their
- *    order. A list cut short says how many items it lost:
- *    "<list>_truncated": N, written by rec_truncated().
+ *    an item is appended only when its size (an upper bound, with its
+ *    strings' exact escaped lengths) still fits in what is left of
+ *    REC_LISTS_MAX, which rec_fits() charges. A list cut short says how
+ *    many items it lost: "<list>_truncated": N, written by rec_truncated().
+ * The three bounds add up to OUTBUF_MAX_RECORD, in whatever order a record
+ * writes its parts.
  */
 #ifndef TT_REC_H
 #define TT_REC_H
@@ -55,7 +57,7 @@ REC_INLINE char *rec_begin(struct emitter *em, const char *type, uint64_t ts_ns)
 {
 	char *p = outbuf_begin(em->out);
 
-	em->rec_lim = p + REC_LISTS_MAX;
+	em->rec_lists_left = REC_LISTS_MAX;
 	p = fmt_lit(p, "{\"type\":\"");
 	p = fmt_str(p, type);
 	p = fmt_lit(p, "\",\"ts\":\"");
@@ -70,10 +72,15 @@ REC_INLINE void rec_end(struct emitter *em, char *p)
 	outbuf_commit(em->out, p);
 }
 
-/* Whether a list item of need bytes may be appended at p. */
-REC_INLINE bool rec_fits(const struct emitter *em, const char *p, size_t need)
+/* Whether a list item of at most need bytes may be appended: if so, they
+ * are charged to the record's lists.
+ */
+REC_INLINE bool rec_fits(struct emitter *em, size_t need)
 {
-	return p <= em->rec_lim && (size_t)(em->rec_lim - p) >= need;
+	if (need > em->rec_lists_left)
+		return false;
+	em->rec_lists_left -= need;
+	return true;
 }
 
 REC_INLINE char *rec_key(char *p, const char *key)
