@@ -171,28 +171,41 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
 	$(Q)python3 tests/bench/bench.py $(BENCH_ARGS)
 
-# Fuzzing: the recording reader and the command line under libFuzzer, with
-# ASan and UBSan, from seeds made here. FUZZ_SECONDS per target.
+# Fuzzing under libFuzzer, with ASan and UBSan, from seeds made here:
+# the recording reader (through replay's own code), the command line, and
+# the writers (random records through both views, read back by the unit
+# tests' oracle). FUZZ_SECONDS per target.
 FUZZ_OUT := build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -Ibpf $(addprefix -I,$(SRC_DIRS))
+	-fno-sanitize-recover=undefined -Ibpf $(addprefix -I,$(SRC_DIRS)) -Itests/unit
 FUZZ_LIB_SRCS := $(CORE_SRCS)
-FUZZ_TARGETS := replay opts
+FUZZ_TARGETS := replay opts emit
+FUZZ_EXTRA_emit := tests/unit/emit_cases.c tests/unit/emit_cases_json.c \
+	tests/unit/emit_cases_text.c tests/unit/want.c tests/unit/json_check.c
 fuzz: deps
-	$(Q)mkdir -p $(FUZZ_OUT)/corpus-replay $(FUZZ_OUT)/corpus-opts
+	$(Q)mkdir -p $(patsubst %,$(FUZZ_OUT)/corpus-%,$(FUZZ_TARGETS))
 	$(Q)$(MAKE) --no-print-directory $(OUT)/gen_journal
 	$(Q)for t in $(FUZZ_TARGETS); do \
-		$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_$$t.c $(FUZZ_LIB_SRCS) $(LDLIBS) \
+		case $$t in emit) extra="$(FUZZ_EXTRA_emit)";; *) extra="";; esac; \
+		$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_$$t.c $$extra $(FUZZ_LIB_SRCS) $(LDLIBS) \
 			-o $(FUZZ_OUT)/fuzz_$$t || exit 1; \
 	done
 	$(Q)for n in 1 3 40; do $(OUT)/gen_journal $$n $(FUZZ_OUT)/corpus-replay/gen$$n.rec; done
+	$(Q)cp tests/golden/v5.rec $(FUZZ_OUT)/corpus-replay/golden-v5.rec
 	$(Q)printf -- '--json\0-o\0x.json\0--lport\0 80,443' > $(FUZZ_OUT)/corpus-opts/trace
 	$(Q)printf -- 'leaks\0--json\0--all' > $(FUZZ_OUT)/corpus-opts/leaks
 	$(Q)printf -- 'replay\0f.rec\0--json' > $(FUZZ_OUT)/corpus-opts/replay
+	$(Q){ sed -n 's/^\t{ "\([a-z0-9-]*\)",.*/"--\1"/p' src/cmd/opts.c; \
+		printf '"%s"\n' leaks replay top -j -o -4 -6 -l -r -d -v -h -V; } > $(FUZZ_OUT)/opts.dict
+	$(Q)for k in 0 1 2 3 4 5 6 7 8 9 10 11 12 13; do \
+		{ printf "\\$$(printf %03o $$k)"; head -c 4096 /dev/zero | tr '\0' '\377'; } \
+			> $(FUZZ_OUT)/corpus-emit/kind$$k; \
+	done
 	$(Q)for t in $(FUZZ_TARGETS); do \
+		case $$t in opts) dict=-dict=$(FUZZ_OUT)/opts.dict;; *) dict="";; esac; \
 		$(FUZZ_OUT)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
-			-max_len=65536 -print_final_stats=1 $(FUZZ_OUT)/corpus-$$t \
+			-max_len=65536 -print_final_stats=1 $$dict $(FUZZ_OUT)/corpus-$$t \
 			2>$(FUZZ_OUT)/fuzz_$$t.log || { tail -40 $(FUZZ_OUT)/fuzz_$$t.log; exit 1; }; \
 		echo "fuzz_$$t: $$(grep -o 'stat::number_of_executed_units: [0-9]*' $(FUZZ_OUT)/fuzz_$$t.log | cut -d' ' -f2) runs in $(FUZZ_SECONDS) s, no finding"; \
 	done

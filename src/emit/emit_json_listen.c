@@ -237,10 +237,10 @@ static char *destination(char *p, const struct ports_dest *d)
  */
 static char *top_processes(struct emitter *em, char *p, const struct ports_dest *d)
 {
-	uint8_t i;
+	uint8_t i, n = d->ntop < PORTS_TOP_PROCESSES ? d->ntop : PORTS_TOP_PROCESSES;
 
 	p = fmt_lit(p, ",\"top_processes\":[");
-	for (i = 0; i < d->ntop && i < PORTS_TOP_PROCESSES; i++) {
+	for (i = 0; i < n; i++) {
 		const struct ports_process *t = &d->top[i];
 
 		if (!rec_fits(em, PROCESS_FIXED + fmt_json_len(t->comm, TT_COMM_LEN) +
@@ -256,7 +256,7 @@ static char *top_processes(struct emitter *em, char *p, const struct ports_dest 
 		*p++ = '}';
 	}
 	*p++ = ']';
-	return rec_truncated(p, "top_processes_truncated", (size_t)(d->ntop - i));
+	return rec_truncated(p, "top_processes_truncated", (size_t)(n - i));
 }
 
 /* Its port use now, and the interval's failed connects by process. */

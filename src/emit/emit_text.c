@@ -92,7 +92,8 @@ static char *where_note(struct emitter *em, char *p, uint32_t netns, uint64_t cg
 	}
 	if (cg && cg->ids.container_id[0]) {
 		p = fmt_lit(p, " ctr=");
-		p = fmt_mem(p, cg->ids.container_id, CGROUP_SHORT_ID_LEN);
+		/* hex digits by cgroup_path_parse(); made safe all the same */
+		p = fmt_text_safe(p, cg->ids.container_id, CGROUP_SHORT_ID_LEN);
 	}
 	return p;
 }

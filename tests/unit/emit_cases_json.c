@@ -428,8 +428,10 @@ static void check_leak_process(struct case_check *ck)
 {
 	const struct emit_case *k = ck->k;
 
-	want_owner(ck, ck->r, true, k->c.pid, k->c.comm);
-	if (!(k->c.flags & CONN_OWNER_SEEN))
+	want_u64(ck, ck->r, "pid", k->c.pid);
+	if (k->c.flags & CONN_OWNER_SEEN)
+		want_bytes(ck, ck->r, "comm", k->c.comm, TT_COMM_LEN);
+	else
 		want_absent(ck, ck->r, "comm");
 	if (k->ids.container_id[0])
 		want_bytes(ck, ck->r, "container_id", k->ids.container_id,
