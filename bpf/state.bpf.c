@@ -570,13 +570,7 @@ static __always_inline __u64 record_kept(struct sock *sk, int oldstate, int news
 		emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_STATE);
 	else if (newstate == TT_TCP_CLOSE_WAIT && watch_close_wait)
 		emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_CLOSE_WAIT);
-	/* listeners have no history: their life is sampled, and they are
-	 * found through the listeners map
-	 */
-	if (newstate == TT_TCP_LISTEN)
-		bpf_sk_storage_get(&listeners, sk, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	else if (oldstate == TT_TCP_LISTEN && newstate == TT_TCP_CLOSE)
-		bpf_sk_storage_delete(&listeners, sk);
+	/* listeners have no history: their life is sampled */
 	if (!is_listener_change(oldstate, newstate)) {
 		if (newstate == TT_TCP_CLOSE)
 			send_history(sk, tp, cookie, oldstate);

@@ -312,7 +312,7 @@ static int start_kernel(struct tracing *t)
 		journal_settings(t->feed.journal, t->kept, o->states);
 	t->em.rst_reasons = tracer_rst_reasons(t->tr)->names;
 	t->em.n_rst_reasons = tracer_rst_reasons(t->tr)->n;
-	snapshot_open_listeners(&t->snap, tracer_listeners_fd(t->tr));
+	snapshot_open(&t->snap);
 	tracer_set_hz(t->tr, snapshot_hz(&t->snap));
 	/* everything is loaded and attached: keep only what tracing uses */
 	if (privs_drop()) {

@@ -27,7 +27,7 @@
  * descriptors of CLOSE_WAIT sockets one check indexes at most.
  */
 #define TRACE_LEAK_BATCH_MAX 65536
-#define TRACE_LEAK_OWNERS_MAX (4u << 20)
+#define TRACE_LEAK_OWNERS_MAX OWNER_INDEX_MAX
 
 /* Losses reported so far, per source (cumulative kernel counts). */
 struct loss_seen {

@@ -605,11 +605,6 @@ int tracer_dest_use(struct tracer *t, tracer_dest_fn fn, void *arg)
 	return n;
 }
 
-int tracer_listeners_fd(const struct tracer *t)
-{
-	return t->feat.kept_lives ? bpf_map__fd(t->skel->maps.listeners) : -1;
-}
-
 uint64_t tracer_retransmits_unwritten(struct tracer *t)
 {
 	struct tt_retrans_budget *b = (struct tt_retrans_budget *)t->nest;

@@ -110,11 +110,6 @@ void tracer_state_deltas(struct tracer *t, int64_t deltas[TT_TCP_MAX_STATES]);
 typedef void (*tracer_dest_fn)(const struct tt_dest_key *k, int64_t in_use, void *arg);
 int tracer_dest_use(struct tracer *t, tracer_dest_fn fn, void *arg);
 
-/* The map every listener has storage in (kept lives; -1 elsewhere), for
- * snapshot_open_listeners().
- */
-int tracer_listeners_fd(const struct tracer *t);
-
 /* Retransmit records not written, over the per-second budget, since load. */
 uint64_t tracer_retransmits_unwritten(struct tracer *t);
 

@@ -47,16 +47,20 @@ def accept_in_background(srv, handle):
 
 
 def set_comm(name):
-    """Take another process name (what the kernel calls comm)."""
+    """Take another process name (what the kernel calls comm): a str, or
+    bytes (any but NUL)."""
     import ctypes
     PR_SET_NAME = 15
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, name.encode(), 0, 0, 0)
+    raw = name if isinstance(name, bytes) else name.encode()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, ctypes.c_char_p(raw), 0, 0, 0)
 
 
 def main():
     role, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if os.environ.get("PEER_COMM"):
         set_comm(os.environ["PEER_COMM"])
+    if os.environ.get("PEER_COMM_HEX"):
+        set_comm(bytes.fromhex(os.environ["PEER_COMM_HEX"]))
     if role == "serve":
         srv = listening(addr, port, 4)
         say("ready")
@@ -142,6 +146,37 @@ def main():
                 c.close()
             say("closed")
         wait_for("exit")
+    elif role == "hold-shared":
+        # One accepted socket held by count processes: this one and its
+        # forks, which keep its name (the kernel copies comm at fork). Says
+        # "held FD PID..." once every holder is up; the test's client then
+        # closes, and the socket sits in CLOSE_WAIT with count holders.
+        import signal
+        count = int(sys.argv[4])
+        srv = listening(addr, port, 4)
+        say("ready")
+        conn, _ = srv.accept()
+        srv.close()
+        up_r, up_w = os.pipe()
+        kids = []
+        for _ in range(count - 1):
+            pid = os.fork()
+            if pid == 0:
+                os.close(up_r)
+                os.write(up_w, b"x")
+                signal.pause()
+                os._exit(0)
+            kids.append(pid)
+        os.close(up_w)
+        got = 0
+        while got < count - 1:
+            got += len(os.read(up_r, count))
+        say("held %d %s" % (conn.fileno(), " ".join(map(str, [os.getpid()] + kids))))
+        wait_for("exit")
+        for pid in kids:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        say("done")
     elif role == "listen-only":
         # A listener that never accepts: its queues fill and stay full.
         srv = listening(addr, port, int(sys.argv[4]))

@@ -105,6 +105,70 @@ static void recording_round_trip(void)
 	ingest_free(b);
 }
 
+/* A recording whose one frame (after the header) says count of something;
+ * the rest of the frame reads as zeros (a sparse file). Returns the
+ * replay's verdict.
+ */
+static long replay_frame(uint32_t type, const void *head, size_t head_len, uint64_t frame_len,
+			 char *err, size_t errlen)
+{
+	char path[] = "/tmp/tcptrail-unit-XXXXXX";
+	struct journal_header h;
+	struct journal_frame f = { type, (uint32_t)frame_len };
+	struct capture cap;
+	struct ingest *in = capture_ingest(&cap, 64);
+	int fd = mkstemp(path);
+	long frames = -2;
+
+	journal_header_init(&h, 0, 16, 10 * MS, 30000 * MS, 1);
+	if (fd >= 0 && in && write(fd, &h, sizeof(h)) == (ssize_t)sizeof(h) &&
+	    write(fd, &f, sizeof(f)) == (ssize_t)sizeof(f) &&
+	    write(fd, head, head_len) == (ssize_t)head_len &&
+	    !ftruncate(fd, (off_t)(sizeof(h) + sizeof(f) + frame_len)) &&
+	    lseek(fd, 0, SEEK_SET) == 0 && !journal_read_header(fd, &h, err, errlen))
+		frames = journal_replay(fd, &h, in, NULL, NULL, err, errlen);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	ingest_free(in);
+	return frames;
+}
+
+/* Counts past what the tracer could have recorded are refused by name:
+ * a reconcile of more sockets than the recorded table, a leak held by more
+ * descriptors than the tracer indexes.
+ */
+static void replay_refuses_counts_beyond_live_limits(void)
+{
+	struct {
+		uint64_t started;
+		uint32_t initial, n;
+	} rec = { 1, 1, 17 };
+	struct {
+		uint64_t cookie, now;
+		uint32_t n, pad;
+	} leak = { 1, 1, OWNER_INDEX_MAX + 1, 0 };
+	char err[200] = "";
+
+	CHECK(replay_frame(JF_RECONCILE, &rec, sizeof(rec),
+			   sizeof(rec) + 17 * sizeof(struct tt_sock_record), err, sizeof(err)) == -1);
+	CHECK(strstr(err, "a reconcile of 17 sockets, more than the 16 the recording's table "
+			  "holds") != NULL);
+	err[0] = '\0';
+	CHECK(replay_frame(JF_LEAK, &leak, sizeof(leak),
+			   sizeof(leak) + (uint64_t)leak.n * sizeof(struct owner), err,
+			   sizeof(err)) == -1);
+	CHECK(strstr(err, "a leak held by 4194305 descriptors, more than the 4194304") != NULL);
+	/* at the limits themselves: read on (to the missing end) */
+	rec.n = 16;
+	err[0] = '\0';
+	CHECK(replay_frame(JF_RECONCILE, &rec, sizeof(rec),
+			   sizeof(rec) + 16 * sizeof(struct tt_sock_record), err, sizeof(err)) == -1);
+	CHECK(strstr(err, "did not exit cleanly") != NULL);
+	if (!strstr(err, "did not exit cleanly"))
+		fprintf(stderr, "    %s\n", err);
+}
+
 /* The README's JSON schema section. */
 static char *schema_text(void)
 {
@@ -351,6 +415,7 @@ static void json_records_follow_schema(void)
 
 TEST_LIST(record_tests) = {
 	TEST_ENTRY(recording_round_trip),
+	TEST_ENTRY(replay_refuses_counts_beyond_live_limits),
 	TEST_ENTRY(json_records_follow_schema),
 	{ NULL, NULL },
 };
