@@ -34,7 +34,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 SRC_DIRS := src/base src/core src/emit src/kernel src/cmd
 CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wno-missing-field-initializers -I$(OUT) -Ibpf $(addprefix -I,$(SRC_DIRS)) $(SAN_FLAGS)
-LDLIBS := -lbpf -lelf -lz -lm -lmicrohttpd -lpthread
+LDLIBS := -lbpf -lelf -lz -lm -lmicrohttpd -lgnutls -lyaml -lcrypt -lpthread
 LDFLAGS := $(SAN_FLAGS)
 
 BPF_NAMES := tcptrail snapshot
@@ -42,11 +42,12 @@ BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES))
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
-CORE_SRCS := $(filter-out src/emit/metrics_http.c,$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
+HTTP_SRCS := src/emit/metrics_http.c src/emit/http_server.c
+CORE_SRCS := $(filter-out $(HTTP_SRCS),$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
 	src/cmd/opts.c src/kernel/netstat.c
 # Modules that talk to the kernel or the network, and the commands.
 KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) $(filter-out src/cmd/opts.c,$(wildcard src/cmd/*.c)) \
-	src/emit/metrics_http.c src/main.c
+	$(HTTP_SRCS) src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -61,7 +62,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps vmdeps run test vmtest unit integration bench fuzz vmlinux clean \
+.PHONY: all deps testdeps vmdeps run test vmtest unit integration bench fuzz vmlinux clean \
 	install uninstall
 
 all: $(OUT)/tcptrail
@@ -124,7 +125,10 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 # Install what a fresh Debian/Ubuntu machine lacks. Cheap when all is there.
 DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
 	iproute2 python3 libbpf-tools tmux hping3 nftables jq libclang-rt-dev libmicrohttpd-dev \
-	prometheus mandoc logrotate systemd
+	libgnutls28-dev libyaml-dev libcrypt-dev mandoc logrotate systemd
+# What only the tests use: a real Prometheus (and promtool), openssl for the
+# certificates the TLS tests make, htpasswd for bcrypt hashes.
+TEST_PKGS := prometheus openssl apache2-utils
 # The kernel matrix: qemu, and what its initramfs is made of.
 VM_PKGS := qemu-system-x86 busybox-static cpio xz-utils binutils python3 iproute2
 define install_missing
@@ -139,6 +143,26 @@ define install_missing
 endef
 deps:
 	$(call install_missing,$(DEB_PKGS))
+# Debian's prometheus package enables its service and starts it on install;
+# the tests run a Prometheus of their own and leave none behind. While
+# installing, a policy-rc.d (when the machine has none) keeps services from
+# starting; what was installed here is then disabled and stopped. No
+# Recommends: prometheus would bring node_exporter's service along.
+testdeps:
+	@missing=""; for p in $(TEST_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	echo "installing:$$missing"; \
+	if [ "$$(id -u)" != 0 ]; then echo "tcptrail: installing packages needs root: run with sudo" >&2; exit 1; fi; \
+	rc=/usr/sbin/policy-rc.d; \
+	if [ ! -e $$rc ]; then printf '#!/bin/sh\nexit 101\n' > $$rc && chmod 755 $$rc && trap "rm -f $$rc" EXIT; fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $$missing >/dev/null || exit 1; \
+	case " $$missing " in *" prometheus "*) \
+		if [ -d /run/systemd/system ]; then systemctl disable --now prometheus.service; \
+		else systemctl disable prometheus.service; fi >/dev/null 2>&1 || true;; \
+	esac
 vmdeps:
 	$(call install_missing,$(VM_PKGS))
 
@@ -149,7 +173,7 @@ run: deps
 BENCH_TOOLS := $(OUT)/storm $(OUT)/gen_journal $(OUT)/bpfprof
 
 VMTEST ?= 1
-test: deps $(if $(filter 1,$(VMTEST)),vmdeps)
+test: deps testdeps $(if $(filter 1,$(VMTEST)),vmdeps)
 	$(Q)$(MAKE) --no-print-directory all $(OUT)/unit_tests $(BENCH_TOOLS)
 	$(Q)OUT=$(OUT) VMTEST=$(VMTEST) bash tests/run.sh
 

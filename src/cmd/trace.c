@@ -68,7 +68,7 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);	/* reopen -o (log rotation) */
+	sigaction(SIGHUP, &sa, NULL);	/* reopen -o (log rotation), reread --web-config */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);	/* a closed reader shows as EPIPE */
 }
@@ -383,8 +383,10 @@ static int loop(struct tracing *t, struct outbuf *out)
 		feed_batch_end(&t->feed);
 		if (flush_outputs(t, out))
 			return -1;
-		if (reopen)
+		if (reopen) {
 			reopen_output(t, out);
+			metrics_http_reload(t->http);	/* certificates renewed */
+		}
 		if (now - t->published_ns >= METRICS_PUBLISH_NS)
 			publish_metrics(t, now);
 	}
@@ -432,7 +434,7 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	owner_index_init(&t.owners, LEAK_OWNERS_MAX);
 	if (o->metrics) {
 		/* bound now: the port may need privileges about to be dropped */
-		t.http = metrics_http_bind(o->metrics, max_series);
+		t.http = metrics_http_bind(o->metrics, o->web_config, max_series);
 		if (!t.http)
 			return 1;
 		if (metrics_init(&t.metrics, max_series, (uint64_t)(o->metrics_linger_s * 1e9))) {
