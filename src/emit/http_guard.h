@@ -54,6 +54,7 @@ struct guard_slot {
 	void *ctx;		/* the server's, for this connection */
 	bool tls_done;		/* the TLS handshake completed */
 	bool cert_refused;	/* the client certificate was refused */
+	bool cert_seen;		/* the client sent its certificate message */
 	bool scrape;		/* the request being answered is a scrape */
 	uint64_t request_ns;	/* when the current request began */
 };

@@ -159,6 +159,8 @@ static int tls_hook(gnutls_session_t session, unsigned int type, unsigned int wh
 		return 0;
 	if (type == GNUTLS_HANDSHAKE_CLIENT_HELLO && slot->phase == GUARD_SILENT)
 		phase(slot->ctx, slot, GUARD_TALKING);
+	else if (type == GNUTLS_HANDSHAKE_CERTIFICATE_PKT)
+		slot->cert_seen = true;
 	else if (type == GNUTLS_HANDSHAKE_FINISHED)
 		slot->tls_done = true;
 	return 0;
@@ -195,8 +197,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	} else if ((slot = *socket_context)) {
 		if (s->cur->cfg.tls && !slot->tls_done && slot->phase != GUARD_CLOSING &&
 		    !s->dropping)
-			s->stats.tls_failures[slot->cert_refused ? HTTP_TLS_CLIENT_CERT :
-								 HTTP_TLS_OTHER]++;
+			s->stats.tls_failures[slot->cert_refused || slot->cert_seen ?
+					      HTTP_TLS_CLIENT_CERT : HTTP_TLS_OTHER]++;
 		http_guard_release(&s->guard, (int)(slot - s->guard.slots));
 		*socket_context = NULL;
 	}
