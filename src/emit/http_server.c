@@ -34,7 +34,12 @@
  * header is answered 414/431 by libmicrohttpd itself.
  */
 #define HTTP_POOL (2 * HTTP_MAX_HEADER)
-#define HTTP_BACKLOG 1024
+#define HTTP_BACKLOG 4096
+/* Accepted per turn of the loop, before the server reads what came in:
+ * a burst of connects then cannot push a client that has sent its hello
+ * out before that hello is seen.
+ */
+#define ACCEPT_BATCH 16
 /* When accept() finds no descriptor: try again this much later. */
 #define ACCEPT_PAUSE_NS 100000000ull
 
@@ -356,10 +361,10 @@ static struct MHD_Daemon *daemon_start(struct http_server *s, struct served *v)
 				MHD_OPTION_END);
 }
 
-/* Every connection waiting in the backlog, in or out. */
-static void accept_all(struct http_server *s)
+/* Up to ACCEPT_BATCH connections from the backlog, in or out. */
+static void accept_some(struct http_server *s)
 {
-	for (;;) {
+	for (int k = 0; k < ACCEPT_BATCH; k++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		int fd, slot, victim;
@@ -459,10 +464,16 @@ static void *serve(void *arg)
 
 	while (!atomic_load(&s->stopping)) {
 		struct epoll_event ev[8];
-		int n = epoll_wait(s->ep, ev, 8, wait_ms(s));
 		struct served *v;
 		uint64_t eat;
+		int n;
 
+		/* listen again once a slot is free or the pause is over */
+		if (s->resume_ns && clock_mono_ns() >= s->resume_ns)
+			s->resume_ns = 0;
+		if (!s->resume_ns && s->guard.used < HTTP_GUARD_SLOTS)
+			listen_arm(s, true);
+		n = epoll_wait(s->ep, ev, 8, wait_ms(s));
 		for (int k = 0; k < n; k++)
 			if (ev[k].data.u32 == EV_WAKE && read(s->wake, &eat, sizeof(eat)) < 0)
 				eat = 0;
@@ -472,14 +483,8 @@ static void *serve(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		if (v)
 			swap_in(s, v);
-		if (s->resume_ns && clock_mono_ns() >= s->resume_ns) {
-			s->resume_ns = 0;
-			listen_arm(s, true);
-		} else if (!s->resume_ns && s->guard.used < HTTP_GUARD_SLOTS) {
-			listen_arm(s, true);
-		}
 		if (s->listening)
-			accept_all(s);
+			accept_some(s);
 		MHD_run(s->d);
 		expire(s);
 	}

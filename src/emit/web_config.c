@@ -262,7 +262,9 @@ static int tls_key(struct walk *w, const char *key, const yaml_node_t *k, const 
 	if (!strcmp(key, "client_allowed_sans"))
 		return sans_of(w, v);
 	if (!strcmp(key, "cipher_suites"))
-		return is_null(v) ? 0 : fail(w, k, "tls_server_config.cipher_suites is not "
+		return is_null(v) || (v->type == YAML_SEQUENCE_NODE &&
+				      v->data.sequence.items.top == v->data.sequence.items.start) ? 0 :
+		       fail(w, k, "tls_server_config.cipher_suites is not "
 					    "supported: GnuTLS cannot be held to an exact list of "
 					    "Go's suite names; remove it (GnuTLS's defaults apply)");
 	return fail(w, k, "unknown key '%.64s' in tls_server_config", key);

@@ -7,6 +7,7 @@ them), and with abusive clients: slowloris, floods, oversized headers."""
 import base64
 import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,7 +17,7 @@ import tempfile
 import threading
 import time
 
-from lib import LIVE, TCPTRAIL, TestFailure, Tracer, check, free_port, run, wait_until
+from lib import LIVE, ROOT, TCPTRAIL, TestFailure, Tracer, check, free_port, run, wait_until
 from test_metrics import PROMTOOL, Prometheus, sample_value
 
 PASSWORD = "s3cret pass"
@@ -526,3 +527,75 @@ def test_header_caps():
         tracer.stop()
     finally:
         pki.remove()
+
+
+def docs_blocks():
+    """The labelled code blocks of docs/metrics.md: ```lang label."""
+    with open(os.path.join(ROOT, "docs", "metrics.md")) as f:
+        text = f.read()
+    return {m.group(1): m.group(2) for m in re.finditer(r"```\w+ ([\w-]+)\n(.*?)```", text, re.S)}
+
+
+def test_docs_setups_work_as_written():
+    """docs/metrics.md, run: its openssl commands make the certificates (for
+    loopback instead of its example name and address), its htpasswd command
+    a hash tcptrail takes, and each setup's web-config with its Prometheus
+    scrape job (the target pointed at this tracer) has the target up. The
+    complete example file starts tcptrail and passes promtool's check."""
+    b = docs_blocks()
+    d = tempfile.mkdtemp(prefix="tcptrail-docs-")
+    try:
+        pki = b["pki"].replace("name=tcptrail.example.net", "name=localhost") \
+            .replace("addr=192.0.2.10", "addr=127.0.0.1")
+        check(pki != b["pki"], "the docs' pki block lost its name and addr lines")
+        run(["sh", "-e", "-c", pki + b["pki-client"]], cwd=d)
+        made = run(["sh", "-c", b["hash"]], input="typed password\n").stdout
+        check(made.startswith("$2y$10$") and len(made) == 60, "htpasswd printed %r" % made)
+        files = {"tcptrail-ca.crt": open(os.path.join(d, "ca.crt")).read(),
+                 "tcptrail.password": "example-password",
+                 "prometheus.crt": open(os.path.join(d, "prometheus.crt")).read(),
+                 "prometheus.key": open(os.path.join(d, "prometheus.key")).read()}
+        for config, scrape in ((None, "scrape-loopback"), ("web-config-tls", "scrape-tls"),
+                               ("web-config-mtls", "scrape-mtls"),
+                               ("web-config-complete", "scrape-mtls")):
+            port = free_port()
+            args = ["--metrics", "127.0.0.1:%d" % port]
+            if config:
+                path = os.path.join(d, config + ".yml")
+                with open(path, "w") as f:
+                    f.write(b[config])
+                os.chmod(path, 0o600)
+                args += ["--web-config", path]
+                lint = subprocess.run([PROMTOOL, "check", "web-config", path],
+                                      capture_output=True, text=True)
+                check(lint.returncode == 0 or config == "web-config-complete",
+                      "promtool check web-config %s: %s" % (config, lint.stdout + lint.stderr))
+            tracer = Tracer(*args, json_out=False)
+            job = re.sub(r"'[\w.]+:9815'", "'127.0.0.1:%d'" % port, b[scrape])
+            check(job != b[scrape], "no target in " + scrape)
+            prom = Prometheus(port, scrape=job, files=files)
+            try:
+                wait_until(lambda: prom.query('up{job="tcptrail"} == 1'), 20,
+                           "%s with %s to be up" % (config, scrape))
+            finally:
+                prom.stop()
+            tracer.stop()
+            check(not [l for l in tracer.stderr if "warning" in l.lower()],
+                  "%s: %s" % (config, tracer.stderr))
+        # the man page carries the same complete example
+        man = re.sub(r".\x08", "", run(["mandoc", "-T", "ascii",
+                                        os.path.join(ROOT, "dist", "tcptrail.8")]).stdout)
+        man_lines = {l.strip() for l in man.splitlines()}
+        missing = [l for l in b["web-config-complete"].splitlines() if l.strip() not in man_lines]
+        check(not missing, "the man page's example lacks %s" % missing)
+        # the hash the docs' command made opens the endpoint
+        path = os.path.join(d, "made.yml")
+        with open(path, "w") as f:
+            f.write("basic_auth_users:\n  prometheus: '%s'\n" % made)
+        port = free_port()
+        tracer = Tracer("--metrics", "127.0.0.1:%d" % port, "--web-config", path, json_out=False)
+        check(get(port, user="prometheus", password="typed password")[0] == 200,
+              "the htpasswd hash does not open the endpoint")
+        tracer.stop()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
