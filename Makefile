@@ -195,9 +195,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Ibpf $(addprefix -I,$(SRC_DIRS))
 FUZZ_LIB_SRCS := $(CORE_SRCS)
-FUZZ_TARGETS := replay opts
+FUZZ_TARGETS := replay opts webconfig
 fuzz: deps
-	$(Q)mkdir -p $(FUZZ_OUT)/corpus-replay $(FUZZ_OUT)/corpus-opts
+	$(Q)mkdir -p $(FUZZ_OUT)/corpus-replay $(FUZZ_OUT)/corpus-opts $(FUZZ_OUT)/corpus-webconfig
 	$(Q)$(MAKE) --no-print-directory $(OUT)/gen_journal
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_$$t.c $(FUZZ_LIB_SRCS) $(LDLIBS) \
@@ -207,6 +207,8 @@ fuzz: deps
 	$(Q)printf -- '--json\0-o\0x.json\0--lport\0 80,443' > $(FUZZ_OUT)/corpus-opts/trace
 	$(Q)printf -- 'leaks\0--json\0--all' > $(FUZZ_OUT)/corpus-opts/leaks
 	$(Q)printf -- 'replay\0f.rec\0--json' > $(FUZZ_OUT)/corpus-opts/replay
+	$(Q)sed -n '/^```yaml web-config-/,/^```$$/p' docs/metrics.md | grep -v '^```' \
+		> $(FUZZ_OUT)/corpus-webconfig/docs.yml
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		$(FUZZ_OUT)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
 			-max_len=65536 -print_final_stats=1 $(FUZZ_OUT)/corpus-$$t \

@@ -299,6 +299,8 @@ static int header_key(struct walk *w, const char *key, const yaml_node_t *k,
 		h->value = NULL;
 		return 0;
 	}
+	h->name = known[i].name;
+	w->c->nheaders++;	/* counted now: freed with the rest on failure */
 	if (strpbrk(h->value, "\r\n"))
 		return fail(w, v, "header %s: a value with a line break", key);
 	if (known[i].allowed[0] && strcmp(h->value, known[i].allowed[0]) &&
@@ -306,8 +308,6 @@ static int header_key(struct walk *w, const char *key, const yaml_node_t *k,
 		return fail(w, v, "header %s: '%.64s' is not allowed (use %s%s%s)", key, h->value,
 			    known[i].allowed[0], known[i].allowed[1] ? " or " : "",
 			    known[i].allowed[1] ? known[i].allowed[1] : "");
-	h->name = known[i].name;
-	w->c->nheaders++;
 	return 0;
 }
 
