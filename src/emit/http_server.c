@@ -24,6 +24,7 @@
 #include "hostport.h"
 #include "http_auth.h"
 #include "http_guard.h"
+#include "http_settings.h"
 #include "http_server.h"
 #include "http_tls.h"
 #include "log.h"
@@ -45,19 +46,12 @@
 
 enum { EV_LISTEN, EV_WAKE, EV_MHD };
 
-/* One web-config in force, with what is derived from it. */
-struct served {
-	struct web_config cfg;
-	struct http_auth *auth;	/* NULL without basic_auth_users */
-	char prio[256];
-};
-
 struct http_server {
 	int lfd, ep, wake;
 	struct MHD_Daemon *d;
-	struct served *cur;
+	struct http_settings *cur;
 	pthread_mutex_t lock;
-	struct served *pending;	/* a reloaded web-config, under lock */
+	struct http_settings *pending;	/* a reloaded web-config, under lock */
 	pthread_t thread;
 	bool started;
 	atomic_bool stopping;
@@ -74,51 +68,6 @@ struct http_server {
 	void *arg;
 	char where[64];
 };
-
-static void served_free(struct served *v)
-{
-	if (!v)
-		return;
-	http_auth_free(v->auth);
-	web_config_free(&v->cfg);
-	free(v);
-}
-
-/* The web-config at s->config_path, checked; NULL after one sentence (an
- * error at start, a warning on reload, when the old one stays).
- */
-static struct served *served_load(struct http_server *s, bool at_start)
-{
-	void (*say)(const char *, ...) = at_start ? p_err : p_warn;
-	struct served *v = calloc(1, sizeof(*v));
-	bool exposed = false;
-	char err[600];
-
-	if (!v) {
-		say("out of memory");
-		return NULL;
-	}
-	if (!s->config_path)
-		return v;
-	if (web_config_load(&v->cfg, s->config_path, &exposed, err, sizeof(err)) ||
-	    http_tls_check(&v->cfg, err, sizeof(err))) {
-		say("--web-config %s%s", err, at_start ? "" : "; the settings in force stay");
-		served_free(v);
-		return NULL;
-	}
-	http_tls_priorities(&v->cfg, v->prio, sizeof(v->prio));	/* fits: checked */
-	if (exposed && !s->warned) {
-		p_warn("--web-config: '%s' or the key file it names can be read by any user of this "
-		       "machine; chmod o-r them", s->config_path);
-		s->warned = true;
-	}
-	if (v->cfg.nusers && !(v->auth = http_auth_new(&v->cfg))) {
-		say("out of memory");
-		served_free(v);
-		return NULL;
-	}
-	return v;
-}
 
 static struct guard_slot *slot_of(struct MHD_Connection *c)
 {
@@ -333,7 +282,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 	return s->fn(s->arg, s, c, url, get);
 }
 
-static struct MHD_Daemon *daemon_start(struct http_server *s, struct served *v)
+static struct MHD_Daemon *daemon_start(struct http_server *s, struct http_settings *v)
 {
 	unsigned int flags = MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET;
 	struct MHD_OptionItem o[12];
@@ -417,7 +366,7 @@ static void expire(struct http_server *s)
 }
 
 /* A reloaded web-config: a new server beside the old, then the old goes. */
-static void swap_in(struct http_server *s, struct served *v)
+static void swap_in(struct http_server *s, struct http_settings *v)
 {
 	struct MHD_Daemon *d = daemon_start(s, v);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_MHD };
@@ -428,13 +377,13 @@ static void swap_in(struct http_server *s, struct served *v)
 		       "force stay");
 		if (d)
 			MHD_stop_daemon(d);
-		served_free(v);
+		http_settings_free(v);
 		return;
 	}
 	s->dropping = true;
 	MHD_stop_daemon(s->d);	/* its epoll descriptor leaves our set as it closes */
 	s->dropping = false;
-	served_free(s->cur);
+	http_settings_free(s->cur);
 	s->d = d;
 	s->cur = v;
 	s->stats.tls = v->cfg.tls;
@@ -464,7 +413,7 @@ static void *serve(void *arg)
 
 	while (!atomic_load(&s->stopping)) {
 		struct epoll_event ev[8];
-		struct served *v;
+		struct http_settings *v;
 		uint64_t eat;
 		int n;
 
@@ -491,46 +440,6 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-/* The listening socket for spec, non-blocking; -1 after saying why. */
-static int listen_on(const char *spec, char *where, size_t wlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char err[160];
-	int fd, one = 1, zero = 0;
-
-	if (hostport_parse(spec, &ss, &len, err, sizeof(err))) {
-		p_err("--metrics: %s", err);
-		return -1;
-	}
-	hostport_format(&ss, where, wlen);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 && ss.ss_family == AF_INET6 && !strchr(spec, ':')) {
-		/* no IPv6 here: every IPv4 address, then */
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		in_port_t port = ((struct sockaddr_in6 *)&ss)->sin6_port;
-
-		memset(&ss, 0, sizeof(ss));
-		s4->sin_family = AF_INET;
-		s4->sin_port = port;
-		len = sizeof(*s4);
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	}
-	if (fd < 0) {
-		p_err("cannot serve metrics on %s: %s", where, strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, HTTP_BACKLOG)) {
-		p_err("cannot serve metrics on %s: %s", where, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 struct http_server *http_server_bind(const char *spec, const char *web_config,
 				     const char *scrape_path, http_request_fn fn, void *arg)
 {
@@ -549,11 +458,11 @@ struct http_server *http_server_bind(const char *spec, const char *web_config,
 	s->arg = arg;
 	pthread_mutex_init(&s->lock, NULL);
 	http_guard_init(&s->guard);
-	s->cur = served_load(s, true);
+	s->cur = http_settings_load(web_config, &s->warned, true);
 	if (!s->cur)
 		goto fail;
 	s->stats.tls = s->cur->cfg.tls;
-	s->lfd = listen_on(spec, s->where, sizeof(s->where));
+	s->lfd = hostport_listen(spec, HTTP_BACKLOG, s->where, sizeof(s->where));
 	if (s->lfd < 0)
 		goto fail;
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -614,18 +523,18 @@ static void wake(struct http_server *s)
 
 void http_server_reload(struct http_server *s)
 {
-	struct served *v, *old;
+	struct http_settings *v, *old;
 
 	if (!s || !s->config_path || !s->started)
 		return;
-	v = served_load(s, false);
+	v = http_settings_load(s->config_path, &s->warned, false);
 	if (!v)
 		return;
 	pthread_mutex_lock(&s->lock);
 	old = s->pending;
 	s->pending = v;
 	pthread_mutex_unlock(&s->lock);
-	served_free(old);
+	http_settings_free(old);
 	wake(s);
 }
 
@@ -646,8 +555,8 @@ void http_server_stop(struct http_server *s)
 		close(s->ep);
 	if (s->wake >= 0)
 		close(s->wake);
-	served_free(s->pending);
-	served_free(s->cur);
+	http_settings_free(s->pending);
+	http_settings_free(s->cur);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
