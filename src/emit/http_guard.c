@@ -3,6 +3,7 @@
  * the accept itself, and keeps every choice in one readable loop.
  */
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 #include "http_guard.h"
 
@@ -37,20 +38,38 @@ static void addr_key(const struct sockaddr *sa, uint8_t key[17])
 	}
 }
 
-/* Which open slot to give up: the lowest phase, longest in it. */
-static int pick_victim(const struct http_guard *g)
+#define GRACE_NS (HTTP_GUARD_GRACE_MS * 1000000ull)
+
+static bool open_slot(const struct guard_slot *s)
 {
+	return s->phase != GUARD_FREE && s->phase != GUARD_CLOSING;
+}
+
+/* Which open slot past its grace to give up: the lowest phase, longest in
+ * it. An idle or answering one only when none is in its grace: a young
+ * connection that stays silent is the likelier attacker, and waiting for
+ * its grace to end costs at most HTTP_GUARD_GRACE_MS. -1: wait.
+ */
+static int pick_victim(const struct http_guard *g, uint64_t now_ns)
+{
+	bool young = false;
 	int best = -1;
 
 	for (int i = 0; i < HTTP_GUARD_SLOTS; i++) {
 		const struct guard_slot *s = &g->slots[i];
 
-		if (s->phase == GUARD_FREE || s->phase == GUARD_CLOSING)
+		if (!open_slot(s))
 			continue;
+		if (s->born_ns + GRACE_NS > now_ns) {
+			young = true;
+			continue;
+		}
 		if (best < 0 || s->phase < g->slots[best].phase ||
 		    (s->phase == g->slots[best].phase && s->since_ns < g->slots[best].since_ns))
 			best = i;
 	}
+	if (best >= 0 && young && g->slots[best].phase >= GUARD_IDLE)
+		return -1;
 	return best;
 }
 
@@ -62,12 +81,12 @@ static void set_closing(struct http_guard *g, int i, enum guard_cause cause)
 }
 
 enum guard_verdict http_guard_admit(struct http_guard *g, int fd, const struct sockaddr *sa,
-				    uint64_t now_ns, int *slot, int *victim)
+				    uint64_t now_ns, int *slot)
 {
 	uint8_t key[17];
 	int free_slot = -1, same = 0;
 
-	*slot = *victim = -1;
+	*slot = -1;
 	addr_key(sa, key);
 	for (int i = 0; i < HTTP_GUARD_SLOTS; i++) {
 		const struct guard_slot *s = &g->slots[i];
@@ -83,18 +102,25 @@ enum guard_verdict http_guard_admit(struct http_guard *g, int fd, const struct s
 		return GUARD_PER_ADDRESS;
 	if (free_slot < 0)
 		return GUARD_FULL;
-	if (g->open >= HTTP_GUARD_OPEN) {
-		*victim = pick_victim(g);
-		set_closing(g, *victim, GUARD_EVICTED);
-	}
 	memset(&g->slots[free_slot], 0, sizeof(g->slots[free_slot]));
 	g->slots[free_slot].fd = fd;
+	g->slots[free_slot].born_ns = now_ns;
 	memcpy(g->slots[free_slot].addr, key, sizeof(key));
 	g->used++;
 	g->open++;
 	http_guard_phase(g, free_slot, GUARD_SILENT, now_ns);
 	*slot = free_slot;
 	return GUARD_ADMIT;
+}
+
+int http_guard_trim(struct http_guard *g, uint64_t now_ns)
+{
+	int victim;
+
+	if (g->open <= HTTP_GUARD_OPEN || (victim = pick_victim(g, now_ns)) < 0)
+		return -1;
+	set_closing(g, victim, GUARD_EVICTED);
+	return victim;
 }
 
 void http_guard_phase(struct http_guard *g, int i, enum guard_phase p, uint64_t now_ns)
@@ -120,7 +146,7 @@ int http_guard_expired(struct http_guard *g, uint64_t now_ns)
 	for (int i = 0; i < HTTP_GUARD_SLOTS; i++) {
 		struct guard_slot *s = &g->slots[i];
 
-		if (s->phase != GUARD_FREE && s->phase != GUARD_CLOSING && now_ns >= s->deadline_ns) {
+		if (open_slot(s) && now_ns >= s->deadline_ns) {
 			set_closing(g, i, GUARD_TIMEOUT);
 			return i;
 		}
@@ -128,15 +154,20 @@ int http_guard_expired(struct http_guard *g, uint64_t now_ns)
 	return -1;
 }
 
-uint64_t http_guard_next_deadline(const struct http_guard *g)
+uint64_t http_guard_next_deadline(const struct http_guard *g, uint64_t now_ns)
 {
 	uint64_t next = UINT64_MAX;
 
 	for (int i = 0; i < HTTP_GUARD_SLOTS; i++) {
 		const struct guard_slot *s = &g->slots[i];
 
-		if (s->phase != GUARD_FREE && s->phase != GUARD_CLOSING && s->deadline_ns < next)
+		if (!open_slot(s))
+			continue;
+		if (s->deadline_ns < next)
 			next = s->deadline_ns;
+		if (g->open > HTTP_GUARD_OPEN && s->born_ns + GRACE_NS > now_ns &&
+		    s->born_ns + GRACE_NS < next)
+			next = s->born_ns + GRACE_NS;
 	}
 	return next;
 }

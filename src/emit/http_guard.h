@@ -5,9 +5,9 @@
  * The limits (documented in docs/metrics.md and tcptrail(8)):
  *   HTTP_GUARD_PER_ADDRESS  connections from one client address (an IPv6
  *                           client's whole /64), more are closed at once;
- *   HTTP_GUARD_OPEN         connections open at once; one more makes the
- *                           least useful one go (see http_guard_admit), so
- *                           a scrape always gets in;
+ *   HTTP_GUARD_OPEN         connections open at once; past it the least
+ *                           useful one goes (see http_guard_trim), so a
+ *                           scrape always gets in;
  *   HTTP_GUARD_REQUEST_S    from connect, or from the end of the previous
  *                           answer, to a whole request (TLS handshake and
  *                           headers included);
@@ -26,6 +26,12 @@
  * not yet reaped by the HTTP server).
  */
 #define HTTP_GUARD_SLOTS (2 * HTTP_GUARD_OPEN)
+/* A connection younger than this is not made to room for another: a
+ * client sends its TLS hello or request line right behind the handshake's
+ * last ACK, so only one that stays silent longer can be an attacker's. A
+ * burst of connects thus cannot push out a scrape before it has spoken.
+ */
+#define HTTP_GUARD_GRACE_MS 20
 #define HTTP_GUARD_REQUEST_S 5
 #define HTTP_GUARD_ANSWER_S 30
 
@@ -49,6 +55,7 @@ struct guard_slot {
 	int fd;
 	uint8_t addr[17];	/* family byte, then the address (IPv6: its /64) */
 	uint64_t since_ns;	/* entered this phase */
+	uint64_t born_ns;	/* connected */
 	uint64_t deadline_ns;
 	enum guard_cause cause;	/* GUARD_CLOSING: why */
 	void *ctx;		/* the server's, for this connection */
@@ -74,14 +81,19 @@ enum guard_verdict {
 };
 
 /* A client at sa connected on fd at now_ns. On GUARD_ADMIT *slot is its
- * slot (SILENT), and *victim the slot (now CLOSING, cause EVICTED) whose
- * socket the caller must shut down to stay within HTTP_GUARD_OPEN, or -1.
- * The victim is the connection that has been longest silent, else longest
- * talking, else longest idle, else longest answering: a new scrape is the
- * youngest of all and goes last.
+ * slot (SILENT). More than HTTP_GUARD_OPEN may be open for a moment:
+ * http_guard_trim() brings them back.
  */
 enum guard_verdict http_guard_admit(struct http_guard *g, int fd, const struct sockaddr *sa,
-				    uint64_t now_ns, int *slot, int *victim);
+				    uint64_t now_ns, int *slot);
+
+/* While more than HTTP_GUARD_OPEN are open: the slot (now CLOSING, cause
+ * EVICTED) whose socket the caller must shut down, or -1 when every
+ * candidate is within its grace. The victim is the connection past its
+ * grace that has been longest silent, else longest talking, else longest
+ * idle, else longest answering: a new scrape goes last.
+ */
+int http_guard_trim(struct http_guard *g, uint64_t now_ns);
 
 /* Slot i entered phase p (SILENT..ANSWERING) at now_ns. */
 void http_guard_phase(struct http_guard *g, int i, enum guard_phase p, uint64_t now_ns);
@@ -91,8 +103,10 @@ void http_guard_phase(struct http_guard *g, int i, enum guard_phase p, uint64_t 
  */
 int http_guard_expired(struct http_guard *g, uint64_t now_ns);
 
-/* The earliest deadline of a slot that can expire; UINT64_MAX if none. */
-uint64_t http_guard_next_deadline(const struct http_guard *g);
+/* The earliest deadline of a slot that can expire, or, while over the
+ * cap, the end of the earliest grace after now_ns; UINT64_MAX if none.
+ */
+uint64_t http_guard_next_deadline(const struct http_guard *g, uint64_t now_ns);
 
 /* The connection in slot i is gone. */
 void http_guard_release(struct http_guard *g, int i);

@@ -316,7 +316,7 @@ static void accept_some(struct http_server *s)
 	for (int k = 0; k < ACCEPT_BATCH; k++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
-		int fd, slot, victim;
+		int fd, slot;
 
 		if (s->guard.used == HTTP_GUARD_SLOTS) {
 			listen_arm(s, false);	/* back on when a slot frees */
@@ -332,15 +332,11 @@ static void accept_some(struct http_server *s)
 			}
 			return;
 		}
-		if (http_guard_admit(&s->guard, fd, (struct sockaddr *)&ss, clock_mono_ns(), &slot,
-				     &victim) != GUARD_ADMIT) {
+		if (http_guard_admit(&s->guard, fd, (struct sockaddr *)&ss, clock_mono_ns(),
+				     &slot) != GUARD_ADMIT) {
 			close(fd);
 			s->stats.refused[HTTP_REFUSED_PER_ADDRESS]++;
 			continue;
-		}
-		if (victim >= 0) {
-			shutdown(s->guard.slots[victim].fd, SHUT_RDWR);
-			s->stats.refused[HTTP_REFUSED_EVICTED]++;
 		}
 		s->guard.slots[slot].ctx = s;
 		s->adding = slot;
@@ -353,14 +349,22 @@ static void accept_some(struct http_server *s)
 	}
 }
 
-/* Shut down what waited too long; libmicrohttpd reaps them next. */
+/* Shut down what waited too long, and what is over the cap past its
+ * grace; libmicrohttpd reaps them next. After libmicrohttpd has run, so a
+ * hello that came in is seen before its connection is judged.
+ */
 static void expire(struct http_server *s)
 {
+	uint64_t now = clock_mono_ns();
 	int i;
 
-	while ((i = http_guard_expired(&s->guard, clock_mono_ns())) >= 0) {
+	while ((i = http_guard_expired(&s->guard, now)) >= 0) {
 		shutdown(s->guard.slots[i].fd, SHUT_RDWR);
 		s->stats.refused[HTTP_REFUSED_TIMEOUT]++;
+	}
+	while ((i = http_guard_trim(&s->guard, now)) >= 0) {
+		shutdown(s->guard.slots[i].fd, SHUT_RDWR);
+		s->stats.refused[HTTP_REFUSED_EVICTED]++;
 	}
 	s->stats.open = s->guard.open;
 }
@@ -393,7 +397,7 @@ static void swap_in(struct http_server *s, struct http_settings *v)
 /* Milliseconds until the next thing to do, for epoll_wait. */
 static int wait_ms(struct http_server *s)
 {
-	uint64_t now = clock_mono_ns(), next = http_guard_next_deadline(&s->guard);
+	uint64_t now = clock_mono_ns(), next = http_guard_next_deadline(&s->guard, now);
 	MHD_UNSIGNED_LONG_LONG mhd;
 
 	if (!s->listening && s->resume_ns && s->resume_ns < next)

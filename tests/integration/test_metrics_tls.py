@@ -440,7 +440,8 @@ def test_slowloris_does_not_hold_up_scrapes():
                 h[("tcptrail_http_refused_total", "evicted")]
             check(dropped >= 200 and slow.reconnects >= 200,
                   "tls=%s: %d dropped, %d reconnects: %s" % (tls, dropped, slow.reconnects, h))
-            check(h["open"] <= 64, "tls=%s: %d open" % (tls, h["open"]))
+            # 64, and newcomers within their 20 ms of grace: 128 at most
+            check(h["open"] <= 128, "tls=%s: %d open" % (tls, h["open"]))
             print("    tls=%s: slowest scrape %.3f s, %d tricklers dropped" % (tls, worst, dropped))
     finally:
         pki.remove()

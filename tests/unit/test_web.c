@@ -219,107 +219,122 @@ static struct sockaddr_storage addr(const char *s)
 }
 
 static enum guard_verdict admit(struct http_guard *g, int fd, const char *a, uint64_t now,
-				int *slot, int *victim)
+				int *slot)
 {
 	struct sockaddr_storage ss = addr(a);
 
-	return http_guard_admit(g, fd, (struct sockaddr *)&ss, now, slot, victim);
+	return http_guard_admit(g, fd, (struct sockaddr *)&ss, now, slot);
 }
+
+#define GRACE (HTTP_GUARD_GRACE_MS * 1000000ull)
 
 static void test_guard_per_address(void)
 {
 	static struct http_guard g;
-	int slot, victim;
+	int slot;
 
 	http_guard_init(&g);
 	for (int i = 0; i < HTTP_GUARD_PER_ADDRESS; i++)
-		CHECK(admit(&g, 10 + i, "192.0.2.1", SEC, &slot, &victim) == GUARD_ADMIT);
-	CHECK(admit(&g, 99, "192.0.2.1", SEC, &slot, &victim) == GUARD_PER_ADDRESS);
+		CHECK(admit(&g, 10 + i, "192.0.2.1", SEC, &slot) == GUARD_ADMIT);
+	CHECK(admit(&g, 99, "192.0.2.1", SEC, &slot) == GUARD_PER_ADDRESS);
 	/* the same address mapped into IPv6 counts as itself */
-	CHECK(admit(&g, 99, "::ffff:192.0.2.1", SEC, &slot, &victim) == GUARD_PER_ADDRESS);
-	CHECK(admit(&g, 99, "192.0.2.2", SEC, &slot, &victim) == GUARD_ADMIT && victim < 0);
+	CHECK(admit(&g, 99, "::ffff:192.0.2.1", SEC, &slot) == GUARD_PER_ADDRESS);
+	CHECK(admit(&g, 99, "192.0.2.2", SEC, &slot) == GUARD_ADMIT);
 	/* one IPv6 /64 is one client */
 	for (int i = 0; i < HTTP_GUARD_PER_ADDRESS; i++) {
 		char a[64];
 
 		snprintf(a, sizeof(a), "2001:db8:1:2::%x", i + 1);
-		CHECK(admit(&g, 200 + i, a, SEC, &slot, &victim) == GUARD_ADMIT);
+		CHECK(admit(&g, 200 + i, a, SEC, &slot) == GUARD_ADMIT);
 	}
-	CHECK(admit(&g, 300, "2001:db8:1:2:ffff::1", SEC, &slot, &victim) == GUARD_PER_ADDRESS);
-	CHECK(admit(&g, 300, "2001:db8:1:3::1", SEC, &slot, &victim) == GUARD_ADMIT);
+	CHECK(admit(&g, 300, "2001:db8:1:2:ffff::1", SEC, &slot) == GUARD_PER_ADDRESS);
+	CHECK(admit(&g, 300, "2001:db8:1:3::1", SEC, &slot) == GUARD_ADMIT);
 	/* a released connection gives its address a place back */
 	http_guard_release(&g, http_guard_find(&g, 10));
-	CHECK(admit(&g, 11, "192.0.2.1", SEC, &slot, &victim) == GUARD_ADMIT);
+	CHECK(admit(&g, 11, "192.0.2.1", SEC, &slot) == GUARD_ADMIT);
 	CHECK(g.open == g.used && g.open == 2 * HTTP_GUARD_PER_ADDRESS + 2);
+	CHECK(http_guard_trim(&g, 100 * SEC) == -1);	/* under the cap */
+}
+
+/* Admit the connection fd from its own address at t. */
+static int admit_one(struct http_guard *g, int fd, uint64_t t)
+{
+	char a[32];
+	int slot;
+
+	snprintf(a, sizeof(a), "10.%d.%d.%d", fd / 40000, fd / 200 % 200, fd % 200 + 1);
+	CHECK(admit(g, fd, a, t, &slot) == GUARD_ADMIT);
+	return slot;
 }
 
 static void test_guard_eviction_order(void)
 {
 	static struct http_guard g;
-	int slot, victim, scrape, idle, answering;
-	char a[32];
+	int victim, scrape, idle, answering, late;
 
 	http_guard_init(&g);
-	/* fill the cap: one answering, one idle, one talking, the rest silent */
-	for (int i = 0; i < HTTP_GUARD_OPEN; i++) {
-		snprintf(a, sizeof(a), "10.0.%d.%d", i / 200, i % 200 + 1);
-		CHECK(admit(&g, 100 + i, a, (i + 1) * SEC, &slot, &victim) == GUARD_ADMIT);
-		CHECK(victim < 0);
-	}
+	/* the cap: one answering, one idle, the rest silent, born 1 s apart */
+	for (int i = 0; i < HTTP_GUARD_OPEN; i++)
+		admit_one(&g, 100 + i, (i + 1) * SEC);
 	answering = http_guard_find(&g, 100);
 	idle = http_guard_find(&g, 101);
-	scrape = http_guard_find(&g, 100 + HTTP_GUARD_OPEN - 1);	/* the youngest */
-	http_guard_phase(&g, answering, GUARD_ANSWERING, 100 * SEC);
-	http_guard_phase(&g, idle, GUARD_IDLE, 100 * SEC);
-	http_guard_phase(&g, scrape, GUARD_TALKING, 100 * SEC);
-	/* newcomers push out the silent ones, oldest first */
-	for (int i = 0; i < HTTP_GUARD_OPEN - 3; i++) {
-		snprintf(a, sizeof(a), "10.1.%d.%d", i / 200, i % 200 + 1);
-		CHECK(admit(&g, 1000 + i, a, 101 * SEC + i, &slot, &victim) == GUARD_ADMIT);
+	http_guard_phase(&g, answering, GUARD_ANSWERING, 199 * SEC);
+	http_guard_phase(&g, idle, GUARD_IDLE, 199 * SEC);
+	CHECK(http_guard_trim(&g, 199 * SEC) == -1);
+	/* a scrape, then a burst: all within their grace, nothing goes yet */
+	scrape = admit_one(&g, 500, 200 * SEC);
+	for (int i = 0; i < HTTP_GUARD_OPEN - 2; i++)
+		admit_one(&g, 1000 + i, 200 * SEC + i);
+	CHECK(g.used == 2 * HTTP_GUARD_OPEN - 1);
+	/* the silent ones past their grace go first, oldest first */
+	CHECK(http_guard_next_deadline(&g, 0) <= 200 * SEC);	/* trim now */
+	victim = http_guard_trim(&g, 200 * SEC);
+	CHECK(victim == http_guard_find(&g, 102));
+	CHECK(g.slots[victim].phase == GUARD_CLOSING && g.slots[victim].cause == GUARD_EVICTED);
+	http_guard_release(&g, victim);
+	for (int i = 1; i < HTTP_GUARD_OPEN - 2; i++) {
+		victim = http_guard_trim(&g, 200 * SEC);
 		CHECK(victim == http_guard_find(&g, 102 + i));
-		CHECK(g.slots[victim].phase == GUARD_CLOSING &&
-		      g.slots[victim].cause == GUARD_EVICTED);
 		http_guard_release(&g, victim);
 	}
-	/* then the newer silent ones, still before the one talking */
-	CHECK(admit(&g, 2000, "10.2.0.1", 102 * SEC, &slot, &victim) == GUARD_ADMIT);
+	/* idle and answering wait for the young's grace: room stays over */
+	CHECK(g.open == HTTP_GUARD_OPEN + 1);
+	CHECK(http_guard_trim(&g, 200 * SEC) == -1);
+	CHECK(http_guard_next_deadline(&g, 200 * SEC) == 200 * SEC + GRACE);
+	/* the scrape spoke in its grace: past it, the burst's silent go */
+	http_guard_phase(&g, scrape, GUARD_TALKING, 200 * SEC + 1);
+	victim = http_guard_trim(&g, 200 * SEC + GRACE + HTTP_GUARD_OPEN);
 	CHECK(victim == http_guard_find(&g, 1000));
 	http_guard_release(&g, victim);
+	CHECK(http_guard_trim(&g, 200 * SEC + GRACE + HTTP_GUARD_OPEN) == -1);
+	/* with none silent: talking, then idle, then answering */
+	for (int i = 1; i < HTTP_GUARD_OPEN - 2; i++)
+		http_guard_phase(&g, http_guard_find(&g, 1000 + i), GUARD_ANSWERING, 201 * SEC);
+	late = admit_one(&g, 3000, 202 * SEC);
+	http_guard_phase(&g, late, GUARD_ANSWERING, 202 * SEC);
+	CHECK(http_guard_trim(&g, 203 * SEC) == scrape);
+	http_guard_release(&g, scrape);
+	late = admit_one(&g, 3001, 204 * SEC);
+	http_guard_phase(&g, late, GUARD_ANSWERING, 204 * SEC);
+	CHECK(http_guard_trim(&g, 205 * SEC) == idle);
+	http_guard_release(&g, idle);
+	late = admit_one(&g, 3002, 206 * SEC);
+	http_guard_phase(&g, late, GUARD_ANSWERING, 206 * SEC);
+	CHECK(http_guard_trim(&g, 207 * SEC) == answering);	/* answering longest */
+	http_guard_release(&g, answering);
 	CHECK(g.open == HTTP_GUARD_OPEN);
-	/* only talking, idle and answering left: talking goes, then idle */
-	for (int i = 0; i < HTTP_GUARD_OPEN - 3; i++) {
-		int s = http_guard_find(&g, i == HTTP_GUARD_OPEN - 4 ? 2000 : 1001 + i);
-
-		CHECK(s >= 0);
-		http_guard_phase(&g, s, GUARD_ANSWERING, 103 * SEC);
-	}
-	CHECK(admit(&g, 3000, "10.3.0.1", 104 * SEC, &slot, &victim) == GUARD_ADMIT);
-	CHECK(victim == scrape);
-	http_guard_release(&g, victim);
-	/* the newcomer 3000 is silent: it goes before the idle one */
-	CHECK(admit(&g, 3001, "10.3.0.2", 104 * SEC, &slot, &victim) == GUARD_ADMIT);
-	CHECK(victim == http_guard_find(&g, 3000));
-	http_guard_release(&g, victim);
-	http_guard_phase(&g, slot, GUARD_ANSWERING, 105 * SEC);
-	CHECK(admit(&g, 3002, "10.3.0.3", 106 * SEC, &slot, &victim) == GUARD_ADMIT);
-	CHECK(victim == idle);
-	http_guard_release(&g, victim);
-	/* all answering: the one answering longest */
-	http_guard_phase(&g, slot, GUARD_ANSWERING, 107 * SEC);
-	CHECK(admit(&g, 3003, "10.3.0.4", 108 * SEC, &slot, &victim) == GUARD_ADMIT);
-	CHECK(victim == answering);
 }
 
 static void test_guard_deadlines(void)
 {
 	static struct http_guard g;
-	int slot, victim, a, b;
+	int slot, a, b;
 
 	http_guard_init(&g);
-	CHECK(http_guard_next_deadline(&g) == UINT64_MAX);
-	CHECK(admit(&g, 5, "192.0.2.1", 10 * SEC, &a, &victim) == GUARD_ADMIT);
-	CHECK(admit(&g, 6, "192.0.2.2", 11 * SEC, &b, &victim) == GUARD_ADMIT);
-	CHECK(http_guard_next_deadline(&g) == (10 + HTTP_GUARD_REQUEST_S) * SEC);
+	CHECK(http_guard_next_deadline(&g, 0) == UINT64_MAX);
+	CHECK(admit(&g, 5, "192.0.2.1", 10 * SEC, &a) == GUARD_ADMIT);
+	CHECK(admit(&g, 6, "192.0.2.2", 11 * SEC, &b) == GUARD_ADMIT);
+	CHECK(http_guard_next_deadline(&g, 0) == (10 + HTTP_GUARD_REQUEST_S) * SEC);
 	/* a handshake or a header line does not restart the clock */
 	http_guard_phase(&g, a, GUARD_TALKING, 14 * SEC);
 	CHECK(http_guard_expired(&g, (10 + HTTP_GUARD_REQUEST_S) * SEC - 1) == -1);
@@ -328,20 +343,16 @@ static void test_guard_deadlines(void)
 	CHECK(http_guard_expired(&g, (10 + HTTP_GUARD_REQUEST_S) * SEC) == -1);
 	/* answering: the answer's own deadline; idle: a new request's */
 	http_guard_phase(&g, b, GUARD_ANSWERING, 12 * SEC);
-	CHECK(http_guard_next_deadline(&g) == (12 + HTTP_GUARD_ANSWER_S) * SEC);
+	CHECK(http_guard_next_deadline(&g, 0) == (12 + HTTP_GUARD_ANSWER_S) * SEC);
 	http_guard_phase(&g, b, GUARD_IDLE, 13 * SEC);
-	CHECK(http_guard_next_deadline(&g) == (13 + HTTP_GUARD_REQUEST_S) * SEC);
+	CHECK(http_guard_next_deadline(&g, 0) == (13 + HTTP_GUARD_REQUEST_S) * SEC);
 	http_guard_release(&g, a);
 	http_guard_release(&g, b);
 	CHECK(g.used == 0 && g.open == 0);
-	/* slots full of closing ones: the next waits in the backlog */
-	for (int i = 0; i < HTTP_GUARD_SLOTS; i++) {
-		char ad[32];
-
-		snprintf(ad, sizeof(ad), "10.9.%d.%d", i / 200, i % 200 + 1);
-		CHECK(admit(&g, 100 + i, ad, SEC, &slot, &victim) == GUARD_ADMIT);
-	}
-	CHECK(admit(&g, 999, "10.10.0.1", SEC, &slot, &victim) == GUARD_FULL);
+	/* every slot taken: the next waits in the backlog */
+	for (int i = 0; i < HTTP_GUARD_SLOTS; i++)
+		admit_one(&g, 100 + i, SEC);
+	CHECK(admit(&g, 999, "10.10.0.1", SEC, &slot) == GUARD_FULL);
 }
 
 static void test_auth_bcrypt(void)
