@@ -46,9 +46,10 @@ static bool open_slot(const struct guard_slot *s)
 }
 
 /* Which open slot past its grace to give up: the lowest phase, longest in
- * it. An idle or answering one only when none is in its grace: a young
- * connection that stays silent is the likelier attacker, and waiting for
- * its grace to end costs at most HTTP_GUARD_GRACE_MS. -1: wait.
+ * it. While any connection is in its grace only a silent one goes: a young
+ * connection that stays silent is the likelier attacker than one that has
+ * spoken, and waiting for the grace to end costs at most
+ * HTTP_GUARD_GRACE_MS. -1: wait.
  */
 static int pick_victim(const struct http_guard *g, uint64_t now_ns)
 {
@@ -68,7 +69,7 @@ static int pick_victim(const struct http_guard *g, uint64_t now_ns)
 		    (s->phase == g->slots[best].phase && s->since_ns < g->slots[best].since_ns))
 			best = i;
 	}
-	if (best >= 0 && young && g->slots[best].phase >= GUARD_IDLE)
+	if (best >= 0 && young && g->slots[best].phase != GUARD_SILENT)
 		return -1;
 	return best;
 }

@@ -90,8 +90,9 @@ enum guard_verdict http_guard_admit(struct http_guard *g, int fd, const struct s
 /* While more than HTTP_GUARD_OPEN are open: the slot (now CLOSING, cause
  * EVICTED) whose socket the caller must shut down, or -1 when every
  * candidate is within its grace. The victim is the connection past its
- * grace that has been longest silent, else longest talking, else longest
- * idle, else longest answering: a new scrape goes last.
+ * grace that has been longest silent, else (when none is in its grace)
+ * longest talking, else longest idle, else longest answering: a new scrape
+ * goes last.
  */
 int http_guard_trim(struct http_guard *g, uint64_t now_ns);
 

@@ -297,7 +297,7 @@ static void test_guard_eviction_order(void)
 		CHECK(victim == http_guard_find(&g, 102 + i));
 		http_guard_release(&g, victim);
 	}
-	/* idle and answering wait for the young's grace: room stays over */
+	/* talking, idle and answering wait for the young's grace */
 	CHECK(g.open == HTTP_GUARD_OPEN + 1);
 	CHECK(http_guard_trim(&g, 200 * SEC) == -1);
 	CHECK(http_guard_next_deadline(&g, 200 * SEC) == 200 * SEC + GRACE);
