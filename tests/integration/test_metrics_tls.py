@@ -578,11 +578,19 @@ def test_docs_setups_work_as_written():
                       "promtool check web-config %s: %s" % (config, lint.stdout + lint.stderr))
             tracer = Tracer(*args, json_out=False)
             job = re.sub(r"'[\w.]+:9815'", "'127.0.0.1:%d'" % port, b[scrape])
+            if config == "web-config-complete":     # it has users too
+                job = job.replace("    scheme: https\n", "    scheme: https\n    basic_auth:\n"
+                                  "      username: prometheus\n"
+                                  "      password_file: tcptrail.password\n")
             check(job != b[scrape], "no target in " + scrape)
             prom = Prometheus(port, scrape=job, files=files)
             try:
                 wait_until(lambda: prom.query('up{job="tcptrail"} == 1'), 20,
                            "%s with %s to be up" % (config, scrape))
+            except TestFailure:
+                targets = prom._get("/api/v1/targets")[1]
+                raise TestFailure("%s with %s: not up; Prometheus says %s" % (
+                    config, scrape, re.findall(r'"lastError":"[^"]*"', targets)))
             finally:
                 prom.stop()
             tracer.stop()
