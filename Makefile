@@ -40,7 +40,7 @@ SRC_DIRS := src/base src/core src/emit src/kernel src/cmd
 CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wno-missing-field-initializers -I$(OUT) -Ibpf $(addprefix -I,$(SRC_DIRS)) $(SAN_FLAGS) \
 	$(SAN_WARN)
-LDLIBS := -lbpf -lelf -lz -lm -lmicrohttpd -lpthread
+LDLIBS := -lbpf -lelf -lz -lm -lmicrohttpd -lgnutls -lyaml -lcrypt -lpthread
 LDFLAGS := $(SAN_FLAGS)
 
 # The tracer's programs, by concern, linked into one object (they share
@@ -52,12 +52,13 @@ BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES)) $(BPF_PARTS)
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
-CORE_SRCS := $(filter-out src/emit/metrics_http.c,$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
+HTTP_SRCS := src/emit/metrics_http.c src/emit/http_server.c
+CORE_SRCS := $(filter-out $(HTTP_SRCS),$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
 	src/cmd/opts.c src/cmd/replay_stream.c src/kernel/netstat.c
 # Modules that talk to the kernel or the network, and the commands.
 KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) \
 	$(filter-out src/cmd/opts.c src/cmd/replay_stream.c,$(wildcard src/cmd/*.c)) \
-	src/emit/metrics_http.c src/main.c
+	$(HTTP_SRCS) src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -139,10 +140,11 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 # Install what a fresh Debian/Ubuntu machine lacks. Cheap when all is there.
 DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
 	iproute2 python3 libbpf-tools tmux hping3 nftables jq libclang-rt-dev libmicrohttpd-dev \
-	prometheus mandoc logrotate systemd
-# What the tests need besides: a browser for the report's page (not
-# installed by make run).
-TEST_PKGS := chromium
+	libgnutls28-dev libyaml-dev libcrypt-dev mandoc logrotate systemd
+# What only the tests use: a browser for the report's page, a real
+# Prometheus (and promtool), openssl for the certificates the TLS tests
+# make, htpasswd for bcrypt hashes.
+TEST_PKGS := chromium prometheus openssl apache2-utils
 # The kernel matrix: qemu, and what its initramfs is made of.
 VM_PKGS := qemu-system-x86 busybox-static cpio xz-utils binutils python3 iproute2
 define install_missing
@@ -157,10 +159,28 @@ define install_missing
 endef
 deps:
 	$(call install_missing,$(DEB_PKGS))
+# Debian's prometheus package enables its service and starts it on install;
+# the tests run a Prometheus of their own and leave none behind. While
+# installing, a policy-rc.d (when the machine has none) keeps services from
+# starting; what was installed here is then disabled and stopped. No
+# Recommends: prometheus would bring node_exporter's service along.
+testdeps:
+	@missing=""; for p in $(TEST_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	echo "installing:$$missing"; \
+	if [ "$$(id -u)" != 0 ]; then echo "tcptrail: installing packages needs root: run with sudo" >&2; exit 1; fi; \
+	rc=/usr/sbin/policy-rc.d; \
+	if [ ! -e $$rc ]; then printf '#!/bin/sh\nexit 101\n' > $$rc && chmod 755 $$rc && trap "rm -f $$rc" EXIT; fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $$missing >/dev/null || exit 1; \
+	case " $$missing " in *" prometheus "*) \
+		if [ -d /run/systemd/system ]; then systemctl disable --now prometheus.service; \
+		else systemctl disable prometheus.service; fi >/dev/null 2>&1 || true;; \
+	esac
 vmdeps:
 	$(call install_missing,$(VM_PKGS))
-testdeps:
-	$(call install_missing,$(TEST_PKGS))
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -193,7 +213,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Ibpf $(addprefix -I,$(SRC_DIRS)) -Itests/unit
 FUZZ_LIB_SRCS := $(CORE_SRCS)
-FUZZ_TARGETS := replay opts emit report
+FUZZ_TARGETS := replay opts emit report webconfig
 FUZZ_EXTRA_emit := tests/unit/emit_cases.c tests/unit/emit_cases_json.c \
 	tests/unit/emit_cases_text.c tests/unit/want.c tests/unit/json_check.c
 fuzz: deps
@@ -219,6 +239,8 @@ fuzz: deps
 		{ printf "\\$$(printf %03o $$k)"; head -c 4096 /dev/zero | tr '\0' '\377'; } \
 			> $(FUZZ_OUT)/corpus-emit/kind$$k; \
 	done
+	$(Q)sed -n '/^```yaml web-config-/,/^```$$/p' docs/metrics.md | grep -v '^```' \
+		> $(FUZZ_OUT)/corpus-webconfig/docs.yml
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		case $$t in opts) dict=-dict=$(FUZZ_OUT)/opts.dict;; *) dict="";; esac; \
 		$(FUZZ_OUT)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \

@@ -63,6 +63,9 @@ static const char usage[] =
 "                          (ADDR: IPv4, [IPv6] or localhost; none: every address)\n"
 "      --metrics-linger SECONDS  keep a closed listener's series this long\n"
 "                          (default 300)\n"
+"      --web-config FILE   TLS, client certificates and basic auth for\n"
+"                          --metrics, in the Prometheus exporters' web\n"
+"                          configuration format (reread on SIGHUP)\n"
 "Limits:\n"
 "      --max-conns N       sockets tracked at once (default 262144); when full,\n"
 "                          the least recently active is reported and dropped\n"
@@ -107,6 +110,7 @@ enum {
 	OPT_METRICS,
 	OPT_METRICS_LINGER,
 	OPT_STATES,
+	OPT_WEB_CONFIG,
 	OPT_NETNS,
 	OPT_CGROUP,
 	OPT_CONTAINER,
@@ -145,6 +149,7 @@ static const struct option long_opts[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "listener", required_argument, NULL, OPT_LISTENER },
+	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -270,7 +275,7 @@ static bool applies(enum tt_mode mode, int c)
 		return mode == MODE_TRACE || mode == MODE_REPLAY;
 	case 'd': case OPT_INTERVAL: case OPT_MAX_LISTENERS: case OPT_METRICS:
 	case OPT_MAX_DESTINATIONS:
-	case OPT_METRICS_LINGER:
+	case OPT_METRICS_LINGER: case OPT_WEB_CONFIG:
 		return mode == MODE_TRACE || mode == MODE_TOP;
 	default:	/* the kernel-facing and reconstruction settings */
 		return mode == MODE_TRACE;
@@ -476,6 +481,13 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 					  errlen))
 				return -1;
 			break;
+		case OPT_WEB_CONFIG:
+			if (!*optarg) {
+				snprintf(err, errlen, "--web-config: empty file name");
+				return -1;
+			}
+			o->web_config = optarg;
+			break;
 		case OPT_NO_SNAPSHOT:
 			o->snapshot = false;
 			break;
@@ -530,6 +542,11 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		return -1;
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->web_config && !o->metrics) {
+		snprintf(err, errlen, "--web-config configures the --metrics endpoint; give "
+			 "--metrics too");
 		return -1;
 	}
 	if (only4 && only6) {

@@ -56,6 +56,7 @@ struct options {
 	uint32_t max_listeners;
 	uint32_t max_destinations;
 	const char *metrics;	/* --metrics [ADDR:]PORT; NULL: no endpoint */
+	const char *web_config;	/* --web-config FILE: TLS, auth; NULL: plain HTTP */
 	double metrics_linger_s;	/* a closed listener's series kept this long */
 	bool all;		/* leaks: list every socket */
 	uint32_t limit;		/* leaks: sockets listed per process */

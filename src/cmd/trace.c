@@ -50,7 +50,7 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);	/* reopen -o (log rotation) */
+	sigaction(SIGHUP, &sa, NULL);	/* reopen -o (log rotation), reread --web-config */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);	/* a closed reader shows as EPIPE */
 }
@@ -126,8 +126,10 @@ static int loop(struct tracing *t)
 		feed_batch_end(&t->feed);
 		if (flush_outputs(t))
 			return -1;
-		if (reopen)
+		if (reopen) {
 			reopen_output(t);
+			metrics_http_reload(t->http);	/* certificates renewed */
+		}
 		if (now - t->published_ns >= METRICS_PUBLISH_NS)
 			publish_metrics(t, now);
 	}
@@ -155,7 +157,7 @@ static int setup_taps(struct tracing *t)
 
 	t->tap.a.ops = t->tap.b.ops = &none;
 	if (o->metrics) {
-		t->http = metrics_http_bind(o->metrics, max_series);
+		t->http = metrics_http_bind(o->metrics, o->web_config, max_series);
 		if (!t->http)
 			return -1;
 		if (metrics_init(&t->metrics, max_series, (uint64_t)(o->metrics_linger_s * 1e9))) {

@@ -268,6 +268,66 @@ static void destinations(const struct metrics *m, FILE *f)
 	fprintf(f, "tcptrail_ephemeral_ports_series_dropped %u\n", m->dests_dropped);
 }
 
+static const char *const refusal_names[HTTP_REFUSALS] = {
+	[HTTP_REFUSED_PER_ADDRESS] = "per_address",
+	[HTTP_REFUSED_EVICTED] = "evicted",
+	[HTTP_REFUSED_TIMEOUT] = "timeout",
+	[HTTP_REFUSED_TOO_LARGE] = "too_large",
+	[HTTP_REFUSED_BAD_REQUEST] = "bad_request",
+	[HTTP_REFUSED_UNAUTHORIZED] = "unauthorized",
+};
+
+const double http_scrape_bounds[HTTP_SCRAPE_BUCKETS] = {
+	0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5,
+};
+
+void http_stats_scrape(struct http_stats *s, double d)
+{
+	int b = 0;
+
+	while (b < HTTP_SCRAPE_BUCKETS && d > http_scrape_bounds[b])
+		b++;
+	s->scrape_bucket[b]++;
+	s->scrape_sum_s += d;
+}
+
+int metrics_text_endpoint(const struct http_stats *s, FILE *f)
+{
+	uint64_t sum = 0;
+
+	header(f, "tcptrail_scrape_duration_seconds", "histogram",
+	       "Scrapes of this endpoint answered, from the request line to the last byte of "
+	       "the answer sent (the scrape being answered is not counted yet).");
+	for (int b = 0; b <= HTTP_SCRAPE_BUCKETS; b++) {
+		sum += s->scrape_bucket[b];
+		if (b < HTTP_SCRAPE_BUCKETS)
+			fprintf(f, "tcptrail_scrape_duration_seconds_bucket{le=\"%g\"} %llu\n",
+				http_scrape_bounds[b], (unsigned long long)sum);
+		else
+			fprintf(f, "tcptrail_scrape_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+				(unsigned long long)sum);
+	}
+	fprintf(f, "tcptrail_scrape_duration_seconds_sum %.9g\n", s->scrape_sum_s);
+	fprintf(f, "tcptrail_scrape_duration_seconds_count %llu\n", (unsigned long long)sum);
+	header(f, "tcptrail_http_refused_total", "counter",
+	       "Connections and requests this endpoint turned away, by reason.");
+	for (int r = 0; r < HTTP_REFUSALS; r++)
+		fprintf(f, "tcptrail_http_refused_total{reason=\"%s\"} %llu\n", refusal_names[r],
+			(unsigned long long)s->refused[r]);
+	if (s->tls) {
+		header(f, "tcptrail_http_tls_handshake_failures_total", "counter",
+		       "TLS connections that ended before their handshake completed, other than "
+		       "those the endpoint closed itself, by reason.");
+		fprintf(f, "tcptrail_http_tls_handshake_failures_total{reason=\"client_certificate\"}"
+			" %llu\n", (unsigned long long)s->tls_failures[HTTP_TLS_CLIENT_CERT]);
+		fprintf(f, "tcptrail_http_tls_handshake_failures_total{reason=\"other\"} %llu\n",
+			(unsigned long long)s->tls_failures[HTTP_TLS_OTHER]);
+	}
+	header(f, "tcptrail_http_connections", "gauge", "Connections open to this endpoint now.");
+	fprintf(f, "tcptrail_http_connections %u\n", s->open);
+	return fflush(f) || ferror(f) ? -1 : 0;
+}
+
 int metrics_text(const struct metrics *m, FILE *f)
 {
 	header(f, "tcptrail_build_info", "gauge", "The running tcptrail's version; always 1.");
