@@ -485,6 +485,18 @@ uint8_t history_limited_by(const struct tt_delivery *dl)
 	return LIMIT_NONE;
 }
 
+uint64_t history_delivery_rate_bps(const struct tt_delivery *dl)
+{
+	unsigned __int128 bits;
+
+	if (!dl || !(dl->flags & TT_D_READ) || !dl->rate_interval_us)
+		return DURATION_UNKNOWN;
+	/* tcp_get_info(): delivered segments times the MSS over the interval */
+	bits = (unsigned __int128)dl->rate_delivered * dl->mss * 8 * 1000000u /
+	       dl->rate_interval_us;
+	return bits >= DURATION_UNKNOWN ? DURATION_UNKNOWN - 1 : (uint64_t)bits;
+}
+
 const char *conn_limit_name(uint8_t limit)
 {
 	switch (limit) {

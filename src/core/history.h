@@ -119,6 +119,10 @@ enum conn_limit {
 };
 
 uint8_t history_limited_by(const struct tt_delivery *dl);
+/* The last delivery-rate sample in bits per second, as ss -ti prints it;
+ * DURATION_UNKNOWN when there is none.
+ */
+uint64_t history_delivery_rate_bps(const struct tt_delivery *dl);
 const char *conn_limit_name(uint8_t limit);	/* NULL for LIMIT_UNKNOWN */
 
 const char *conn_role_name(uint8_t role);

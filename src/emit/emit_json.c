@@ -85,6 +85,48 @@ static char *phases(char *p, const struct conn *c, const struct history_summary 
 	return key_count(p, "timeout_attempts", s->timeout_attempts);
 }
 
+/* How it delivered (docs/why-slow.md): every key always there, null where
+ * the kernel kept no facts (lives rebuilt from transitions, before 5.11)
+ * or has no value.
+ */
+static char *delivery(char *p, const struct history_summary *s)
+{
+	static const char *const keys[] = {
+		"rtt_us", "rttvar_us", "rtt_min_us", "retrans_segs", "retrans_bytes",
+		"dsack_dups", "reord_seen", "ooo_packets", "zero_window_probes", "busy_ns",
+		"rwnd_limited_ns", "sndbuf_limited_ns", "cwnd", "rcvbuf", "sndbuf",
+		"data_segs_in", "data_segs_out", "delivery_rate_bps",
+	};
+	const struct tt_delivery *d = s->dl;
+	const char *limit = conn_limit_name(history_limited_by(d));
+	bool chrono = d && (d->flags & TT_D_CHRONO);
+
+	if (!d) {
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			p = fmt_lit(rec_key(p, keys[i]), "null");
+		return fmt_lit(p, ",\"limited_by\":null");
+	}
+	p = rec_u64(p, "rtt_us", d->srtt_us);
+	p = rec_u64(p, "rttvar_us", d->rttvar_us);
+	p = rec_u64(p, "rtt_min_us", d->rtt_min_us);
+	p = rec_u64(p, "retrans_segs", d->retrans_segs);
+	p = rec_u64(p, "retrans_bytes", d->bytes_retrans);
+	p = rec_u64(p, "dsack_dups", d->dsack_dups);
+	p = rec_u64(p, "reord_seen", d->reord_seen);
+	p = rec_u64(p, "ooo_packets", d->ooo_packets);
+	p = rec_u64(p, "zero_window_probes", d->probes);
+	p = rec_dur(p, "busy_ns", chrono ? d->busy_ns : DURATION_UNKNOWN);
+	p = rec_dur(p, "rwnd_limited_ns", chrono ? d->rwnd_limited_ns : DURATION_UNKNOWN);
+	p = rec_dur(p, "sndbuf_limited_ns", chrono ? d->sndbuf_limited_ns : DURATION_UNKNOWN);
+	p = rec_u64(p, "cwnd", d->cwnd);
+	p = rec_u64(p, "rcvbuf", d->rcvbuf);
+	p = rec_u64(p, "sndbuf", d->sndbuf);
+	p = rec_u64(p, "data_segs_in", d->data_segs_in);
+	p = rec_u64(p, "data_segs_out", d->data_segs_out);
+	p = rec_dur(p, "delivery_rate_bps", history_delivery_rate_bps(d));
+	return limit ? rec_name(p, "limited_by", limit) : fmt_lit(p, ",\"limited_by\":null");
+}
+
 static void json_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
 	static const struct rec_bit_name why[] = {
@@ -136,6 +178,7 @@ static void json_history(void *ctx, const struct conn *c, const struct history_s
 	p = fmt_lit(p, ",\"sk_err\":");
 	p = fmt_i64(p, c->close.sk_err);
 	p = phases(p, c, s);
+	p = delivery(p, s);
 	if (c->flags & CONN_OWNER_SEEN)
 		p = rec_owner(p, c->pid, c->comm);
 	p = rec_bool(p, "complete", s->complete);

@@ -97,6 +97,9 @@ static void fill(struct emit_case *k, struct bytes *b)
 	k->s.end_ns &= TIME_MASK;
 	BOOL(k->s.tw_inferred);
 	BOOL(k->s.complete);
+	k->s.dl = NULL;		/* the case's own, below */
+	take(b, &k->dl, sizeof(k->dl));
+	k->with_dl = bits & 8;
 	take(b, &k->count, sizeof(k->count));
 	take(b, &k->total, sizeof(k->total));
 	k->cause = byte(b);

@@ -116,9 +116,13 @@ static bool emit(struct emitter *em, const struct emit_case *k, struct ports *po
 	case CASE_OVERFLOW:
 		ops->event(em, &k->e);
 		return true;
-	case CASE_HISTORY:
-		ops->history(em, &k->c, &k->s);
+	case CASE_HISTORY: {
+		struct history_summary s = k->s;
+
+		s.dl = k->with_dl ? &k->dl : NULL;
+		ops->history(em, &k->c, &s);
 		return true;
+	}
 	case CASE_LOST:
 		ops->lost(em, k->ts, k->count, k->total, k->cause);
 		return true;

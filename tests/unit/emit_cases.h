@@ -52,7 +52,9 @@ struct emit_case {
 	struct tt_event e;
 	/* history, leak, leak_resolved; leak_process: pid, comm (OWNER_SEEN) */
 	struct conn c;
-	struct history_summary s;
+	struct history_summary s;	/* its dl is set from the two below */
+	struct tt_delivery dl;
+	bool with_dl;
 	/* lost: count, total, cause; leak_process: sockets in count */
 	uint64_t count, total;
 	uint8_t cause;

@@ -125,6 +125,44 @@ static void check_phases(struct case_check *ck)
 		 ? DURATION_UNKNOWN : (uint64_t)s->timeout_attempts);
 }
 
+/* How it delivered: each key, or null without the facts. */
+static void check_delivery(struct case_check *ck)
+{
+	const struct emit_case *k = ck->k;
+	const struct tt_delivery *d = k->with_dl ? &k->dl : NULL;
+	bool chrono = d && (d->flags & TT_D_CHRONO);
+	node_t *r = ck->r;
+
+	if (!d || !(d->flags & TT_D_READ))
+		d = NULL;
+	want_dur(ck, r, "rtt_us", d ? d->srtt_us : DURATION_UNKNOWN);
+	want_dur(ck, r, "rttvar_us", d ? d->rttvar_us : DURATION_UNKNOWN);
+	want_dur(ck, r, "rtt_min_us", d ? d->rtt_min_us : DURATION_UNKNOWN);
+	want_dur(ck, r, "retrans_segs", d ? d->retrans_segs : DURATION_UNKNOWN);
+	if (d)	/* a count: all 64 bits are a value */
+		want_u64(ck, r, "retrans_bytes", d->bytes_retrans);
+	else
+		want_dur(ck, r, "retrans_bytes", DURATION_UNKNOWN);
+	want_dur(ck, r, "dsack_dups", d ? d->dsack_dups : DURATION_UNKNOWN);
+	want_dur(ck, r, "reord_seen", d ? d->reord_seen : DURATION_UNKNOWN);
+	want_dur(ck, r, "ooo_packets", d ? d->ooo_packets : DURATION_UNKNOWN);
+	want_dur(ck, r, "zero_window_probes", d ? d->probes : DURATION_UNKNOWN);
+	want_dur(ck, r, "busy_ns", chrono && d ? d->busy_ns : DURATION_UNKNOWN);
+	want_dur(ck, r, "rwnd_limited_ns", chrono && d ? d->rwnd_limited_ns : DURATION_UNKNOWN);
+	want_dur(ck, r, "sndbuf_limited_ns",
+		 chrono && d ? d->sndbuf_limited_ns : DURATION_UNKNOWN);
+	want_dur(ck, r, "cwnd", d ? d->cwnd : DURATION_UNKNOWN);
+	want_dur(ck, r, "rcvbuf", d ? d->rcvbuf : DURATION_UNKNOWN);
+	want_dur(ck, r, "sndbuf", d ? d->sndbuf : DURATION_UNKNOWN);
+	want_dur(ck, r, "data_segs_in", d ? d->data_segs_in : DURATION_UNKNOWN);
+	want_dur(ck, r, "data_segs_out", d ? d->data_segs_out : DURATION_UNKNOWN);
+	want_dur(ck, r, "delivery_rate_bps", history_delivery_rate_bps(d));
+	if (conn_limit_name(history_limited_by(d)))
+		want_string(ck, r, "limited_by");
+	else
+		want_dur(ck, r, "limited_by", DURATION_UNKNOWN);
+}
+
 static void check_history(struct case_check *ck)
 {
 	const struct conn *c = &ck->k->c;
@@ -157,6 +195,7 @@ static void check_history(struct case_check *ck)
 	want_u64(ck, r, "srtt_us", c->close.srtt_us);
 	want_i64(ck, r, "sk_err", c->close.sk_err);
 	check_phases(ck);
+	check_delivery(ck);
 	want_owner(ck, r, c->flags & CONN_OWNER_SEEN, c->pid, c->comm);
 	want_bool(ck, r, "complete", s->complete);
 	if (s->complete)

@@ -115,6 +115,11 @@ static void history_max(struct emit_case *k)
 	s->end = END_ZERO_WINDOW_TIMEOUT;
 	s->tw_inferred = true;
 	s->complete = false;
+	/* every delivery fact at its largest */
+	memset(&k->dl, 0xff, sizeof(k->dl));
+	k->dl.flags = TT_D_READ | TT_D_CHRONO;
+	k->dl.busy_ns = k->dl.rwnd_limited_ns = k->dl.sndbuf_limited_ns = UINT64_MAX - 1;
+	k->with_dl = true;
 }
 
 static void listener_max(struct emit_case *k, bool v6)
