@@ -36,7 +36,7 @@ static __always_inline bool within_budget(void)
 	return true;
 }
 
-static __always_inline int record_retransmit(const struct sock *sk, int err)
+static __always_inline int record_retransmit(const struct sock *sk, int err, bool said)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 	struct tt_event *e;
@@ -53,6 +53,8 @@ static __always_inline int record_retransmit(const struct sock *sk, int err)
 	e->newstate = sk->__sk_common.skc_state;
 	e->oldstate = BPF_CORE_READ_BITFIELD(&tp->inet_conn, icsk_ca_state);
 	e->reason = (__u16)(err < 0 ? -err : err);
+	if (said)
+		e->flags |= TT_F_RESULT;
 	__builtin_memset(&e->close, 0, sizeof(e->close));
 	e->close.total_retrans = tp->total_retrans;
 	e->close.srtt_us = tp->srtt_us >> 3;
@@ -67,12 +69,12 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(retransmit_err, const struct sock *sk, const struct sk_buff *skb, int err)
 {
 	TT_REFUSE_IF(13);
-	return record_retransmit(sk, err);
+	return record_retransmit(sk, err, true);
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(retransmit, const struct sock *sk, const struct sk_buff *skb)
 {
 	TT_REFUSE_IF(14);
-	return record_retransmit(sk, 0);
+	return record_retransmit(sk, 0, false);
 }

@@ -91,6 +91,8 @@ enum tt_event_flags {
 	TT_F_UNSENT = 1 << 4,	    /* data queued but not sent (zero window) */
 	TT_F_KEEPALIVE = 1 << 5,    /* SO_KEEPALIVE was on */
 	TT_F_USER_TIMEOUT = 1 << 6, /* TCP_USER_TIMEOUT was set */
+	/* TT_EV_RETRANSMIT: the kernel said how the retransmit went (reason). */
+	TT_F_RESULT = 1 << 7,
 };
 
 /* Which call sent the FIN, in the 'reason' of a -> FIN_WAIT1 record. */

@@ -58,6 +58,8 @@ static const char usage[] =
 "      --max-listeners N   listeners watched at once (default 4096)\n"
 "      --max-destinations N  destinations whose ephemeral ports are watched\n"
 "                          (default 4096; the quietest is dropped when full)\n"
+"      --retransmits-per-s N  live retransmit records a second at most (default\n"
+"                          1000; 0: none); the rest are counted, not written\n"
 "Metrics (tracing and tcptrail top):\n"
 "      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 "                          (ADDR: IPv4, [IPv6] or localhost; none: every address)\n"
@@ -107,6 +109,7 @@ enum {
 	OPT_NO_LISTENERS,
 	OPT_MAX_LISTENERS,
 	OPT_MAX_DESTINATIONS,
+	OPT_RETRANSMITS_PER_S,
 	OPT_METRICS,
 	OPT_METRICS_LINGER,
 	OPT_STATES,
@@ -141,6 +144,7 @@ static const struct option long_opts[] = {
 	{ "no-listeners", no_argument, NULL, OPT_NO_LISTENERS },
 	{ "max-listeners", required_argument, NULL, OPT_MAX_LISTENERS },
 	{ "max-destinations", required_argument, NULL, OPT_MAX_DESTINATIONS },
+	{ "retransmits-per-s", required_argument, NULL, OPT_RETRANSMITS_PER_S },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -189,6 +193,7 @@ static void set_defaults(struct options *o)
 	o->listeners = true;
 	o->interval_s = OPT_DEFAULT_INTERVAL_S;
 	o->max_listeners = OPT_DEFAULT_MAX_LISTENERS;
+	o->retransmits_per_s = OPT_DEFAULT_RETRANSMITS_PER_S;
 	o->max_destinations = OPT_DEFAULT_MAX_DESTINATIONS;
 	o->metrics_linger_s = OPT_DEFAULT_METRICS_LINGER_S;
 	o->since_ns = INT64_MIN;
@@ -274,7 +279,7 @@ static bool applies(enum tt_mode mode, int c)
 	case OPT_STATES: case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
 		return mode == MODE_TRACE || mode == MODE_REPLAY;
 	case 'd': case OPT_INTERVAL: case OPT_MAX_LISTENERS: case OPT_METRICS:
-	case OPT_MAX_DESTINATIONS:
+	case OPT_MAX_DESTINATIONS: case OPT_RETRANSMITS_PER_S:
 	case OPT_METRICS_LINGER: case OPT_WEB_CONFIG:
 		return mode == MODE_TRACE || mode == MODE_TOP;
 	default:	/* the kernel-facing and reconstruction settings */
@@ -440,6 +445,11 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		case OPT_MAX_LISTENERS:
 			if (parse_u32("--max-listeners", optarg, 1, 1u << 20, &o->max_listeners, err,
 				      errlen))
+				return -1;
+			break;
+		case OPT_RETRANSMITS_PER_S:
+			if (parse_u32("--retransmits-per-s", optarg, 0, 1000000, &o->retransmits_per_s,
+				      err, errlen))
 				return -1;
 			break;
 		case OPT_MAX_DESTINATIONS:

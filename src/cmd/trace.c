@@ -24,10 +24,6 @@
 #define POLL_MS 100
 /* Half-open requests one listener sample tallies by source at most. */
 #define LISTEN_REQUESTS_MAX (1u << 18)
-/* Live retransmit records written per second at most (all CPUs); past it
- * they are counted, and every history still counts its own.
- */
-#define TRACE_RETRANSMITS_PER_S 1000
 /* How often the kernel's loss counters are read (and at the end). */
 #define LOSS_CHECK_NS 100000000ull
 /* How often the metrics scrapes see are brought up to date. */
@@ -299,7 +295,7 @@ static int start_kernel(struct tracing *t)
 		.count_ports = t->ports != NULL,
 		.max_destinations = o->max_destinations,
 		.max_listeners = o->max_listeners,
-		.retransmits_per_s = TRACE_RETRANSMITS_PER_S,
+		.retransmits_per_s = o->retransmits_per_s,
 		.sockets_at_start = snapshot_tcp_allocated(),
 		.on_event = feed_event,
 		.arg = &t->feed,
@@ -360,6 +356,9 @@ static void print_summary(struct tracing *t)
 		}
 		summary_print(t->feed.in, open);
 	}
+	if (t->retrans_unwritten)
+		p_info("%llu live retransmit records over --retransmits-per-s not written",
+		       (unsigned long long)t->retrans_unwritten);
 	p_info("state changes the first program skipped: %llu, of which the catcher recorded %llu",
 	       (unsigned long long)t->lost.missed, (unsigned long long)t->lost.caught);
 	if (t->feed.lw)

@@ -60,6 +60,7 @@ struct tracing {
 	struct timers timers;
 	int reconcile_timer;
 	struct loss_seen lost;
+	uint64_t retrans_unwritten;	/* live retransmit records past the limit */
 	bool lost_since_reconcile;
 	/* the kernel keeps the lives: histories come whole, the table here
 	 * watches CLOSE_WAIT only, and the count by state is the kernel's

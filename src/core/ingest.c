@@ -410,6 +410,7 @@ void ingest_event(struct ingest *in, const struct tt_event *e)
 		break;
 	case TT_EV_SYNACK_RETRANS:
 	case TT_EV_LISTEN_OVERFLOW:
+	case TT_EV_RETRANSMIT:
 		break;
 	case TT_EV_ACCEPT: {
 		/* folded into the history; no record of its own */

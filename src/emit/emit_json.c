@@ -232,6 +232,25 @@ static void json_event(void *ctx, const struct tt_event *e)
 		p = rec_u64(p, "synq", e->queue.synq_len);
 		p = rec_u64(p, "drops", e->queue.drops);
 		break;
+	case TT_EV_RETRANSMIT: {
+		char buf[8];
+
+		p = rec_begin(em, "retransmit", e->ts_ns);
+		p = rec_u64(p, "id", e->cookie);
+		p = tuple(p, e->family, e->saddr, e->sport, e->daddr, e->dport, e->netns);
+		p = rec_cgroup(em, p, e->cgroup);
+		p = rec_name(p, "state", tcp_state_name(e->newstate));
+		p = rec_name(p, "ca_state", tcp_ca_state_name(e->oldstate));
+		if (e->flags & TT_F_RESULT)
+			p = rec_name(p, "reason", tcp_result_name(e->reason, buf));
+		else
+			p = fmt_lit(p, ",\"reason\":null");
+		p = rec_u64(p, "retransmits", e->close.total_retrans);
+		p = rec_u64(p, "rtt_us", e->close.srtt_us);
+		if (e->flags & TT_F_OWNER_CTX)
+			p = rec_owner(p, e->pid, e->comm);
+		break;
+	}
 	case TT_EV_LISTEN_OVERFLOW:
 		p = rec_begin(em, "listen_overflow", e->ts_ns);
 		p = tuple(p, e->family, e->saddr, e->sport, e->daddr, e->dport, e->netns);

@@ -156,6 +156,47 @@ static char *phase_notes(char *p, const struct conn *c, const struct history_sum
 	return p;
 }
 
+/* key=N% of whole, when N is 1 or more (at most 100). */
+static char *share_note(char *p, const char *key, uint64_t part, uint64_t whole)
+{
+	uint64_t pct = (uint64_t)((unsigned __int128)(part < whole ? part : whole) * 100 / whole);
+
+	if (!pct)
+		return p;
+	p = fmt_str(p, key);
+	p = fmt_u64(p, pct);
+	*p++ = '%';
+	return p;
+}
+
+/* Why it was slow, short: RTT and its variation, the limited shares of
+ * the time spent sending, and the diagnosis when there is one.
+ */
+static char *delivery_notes(char *p, const struct history_summary *s)
+{
+	const struct tt_delivery *d = s->dl;
+	const char *limit;
+
+	if (!d || !(d->flags & TT_D_READ))
+		return p;
+	if (d->srtt_us) {
+		p = fmt_lit(p, " rtt=");
+		p = fmt_duration(p, (uint64_t)d->srtt_us * 1000);
+		*p++ = '/';
+		p = fmt_duration(p, (uint64_t)d->rttvar_us * 1000);
+	}
+	if ((d->flags & TT_D_CHRONO) && d->busy_ns) {
+		p = share_note(p, " rwnd-limited=", d->rwnd_limited_ns, d->busy_ns);
+		p = share_note(p, " sndbuf-limited=", d->sndbuf_limited_ns, d->busy_ns);
+	}
+	limit = conn_limit_name(history_limited_by(d));
+	if (limit && history_limited_by(d) != LIMIT_NONE) {
+		p = fmt_lit(p, " limited-by=");
+		p = fmt_str(p, limit);
+	}
+	return p;
+}
+
 static void text_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
 	struct emitter *em = ctx;
@@ -190,6 +231,7 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 	p = fmt_u64(p, c->close.bytes_received);
 	p = fmt_lit(p, " retrans=");
 	p = fmt_u64(p, c->close.total_retrans);
+	p = delivery_notes(p, s);
 	p = phase_notes(p, c, s);
 	if (!s->complete)
 		p = fmt_lit(p, " [incomplete]");
@@ -214,6 +256,9 @@ static void text_event(void *ctx, const struct tt_event *e)
 		break;
 	case TT_EV_LISTEN_OVERFLOW:
 		what = "overflow";
+		break;
+	case TT_EV_RETRANSMIT:
+		what = "retrans";
 		break;
 	default:
 		return;
@@ -242,6 +287,22 @@ static void text_event(void *ctx, const struct tt_event *e)
 		p = fmt_lit(p, " drops=");
 		p = fmt_u64(p, e->queue.drops);
 		break;
+	case TT_EV_RETRANSMIT: {
+		char buf[8];
+
+		p = fmt_str(p, tcp_state_name(e->newstate));
+		p = fmt_lit(p, " ca=");
+		p = fmt_str(p, tcp_ca_state_name(e->oldstate));
+		p = fmt_lit(p, " total=");
+		p = fmt_u64(p, e->close.total_retrans);
+		p = fmt_lit(p, " rtt=");
+		p = fmt_duration(p, (uint64_t)e->close.srtt_us * 1000);
+		if ((e->flags & TT_F_RESULT) && e->reason) {
+			p = fmt_lit(p, " result=");
+			p = fmt_str(p, tcp_result_name(e->reason, buf));
+		}
+		break;
+	}
 	default:
 		p = fmt_lit(p, "accept queue full: handshake ACK dropped");
 		break;

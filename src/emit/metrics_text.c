@@ -142,6 +142,27 @@ static void connections(const struct metrics *m, FILE *f)
 	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
 		latency_histogram(f, "tcptrail_handshake_seconds", &m->handshake[r], role_label, &r);
 
+	header(f, "tcptrail_rtt_seconds", "histogram",
+	       "Smoothed round-trip time of finished connections, read when they closed.");
+	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
+		latency_histogram(f, "tcptrail_rtt_seconds", &m->rtt[r], role_label, &r);
+
+	header(f, "tcptrail_retransmitted_segments_total", "counter",
+	       "Segments finished connections retransmitted, counted when they closed.");
+	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
+		fprintf(f, "tcptrail_retransmitted_segments_total{role=\"%s\"} %llu\n",
+			conn_role_name(r), (unsigned long long)m->retrans_segs[r]);
+
+	header(f, "tcptrail_limited_seconds_total", "counter",
+	       "Time finished connections spent sending (busy), and the parts of it limited "
+	       "by the peer's receive window (receiver) or their own send buffer "
+	       "(sender_buffer).");
+	for (int l = 0; l < METRICS_LIMS; l++)
+		fprintf(f, "tcptrail_limited_seconds_total{by=\"%s\"} %.9g\n",
+			l == METRICS_LIM_BUSY ? "busy"
+			: l == METRICS_LIM_RECEIVER ? "receiver" : "sender_buffer",
+			m->limited_s[l]);
+
 	header(f, "tcptrail_connections_tracked", "gauge",
 	       "Sockets tracked now, by current state.");
 	for (int s = TT_TCP_ESTABLISHED; s < TT_TCP_NEW_SYN_RECV; s++)
@@ -205,6 +226,8 @@ static const struct listener_metric listener_metrics[] = {
 	LM("drops_total", "counter", drops,
 	   "Connections the listener dropped (the kernel's sk_drops: ListenDrops)."),
 	LM("synack_retransmits_total", "counter", synack_retrans, "SYN-ACKs retransmitted."),
+	LM("retransmitted_segments_total", "counter", retrans_segs,
+	   "Segments retransmitted by the connections it accepted, counted when they closed."),
 	LM("overflows_total", "counter", overflows,
 	   "Handshake-completing ACKs dropped because the accept queue was full (drop reason TCP_LISTEN_OVERFLOW, on kernels that have it)."),
 };

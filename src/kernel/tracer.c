@@ -196,11 +196,17 @@ static int configure(struct bpf_load *l, void *skel, void *arg)
 	else
 		want(l, s->progs.reset_sent, t->feat.send_reset, "tcp_send_reset");
 	want(l, s->progs.reset_recv, t->feat.receive_reset, "tcp_receive_reset");
-	want(l, s->progs.retransmit_err, t->feat.retransmit_err, "tcp_retransmit_skb_err");
-	if (t->feat.retransmit_err)
-		bpf_load_off(l, s->progs.retransmit, "superseded by retransmit_err");
-	else
-		want(l, s->progs.retransmit, t->feat.retransmit, "tcp_retransmit_skb");
+	if (!t->cfg.retransmits_per_s) {
+		bpf_load_off(l, s->progs.retransmit_err, "--retransmits-per-s 0");
+		bpf_load_off(l, s->progs.retransmit, "--retransmits-per-s 0");
+	} else {
+		want(l, s->progs.retransmit_err, t->feat.retransmit_err,
+		     "tcp_retransmit_skb_err");
+		if (t->feat.retransmit_err)
+			bpf_load_off(l, s->progs.retransmit, "superseded by retransmit_err");
+		else
+			want(l, s->progs.retransmit, t->feat.retransmit, "tcp_retransmit_skb");
+	}
 	s->rodata->retrans_per_s = t->cfg.retransmits_per_s / (uint32_t)t->ncpus;
 	if (!s->rodata->retrans_per_s && t->cfg.retransmits_per_s)
 		s->rodata->retrans_per_s = 1;

@@ -86,7 +86,8 @@ static void fill(struct emit_case *k, struct bytes *b)
 	take(b, &k->e, sizeof(k->e));
 	k->e.type = kind == CASE_RESET ? (bits & 2 ? TT_EV_RESET_SENT : TT_EV_RESET_RECV)
 		  : kind == CASE_SYNACK ? TT_EV_SYNACK_RETRANS
-		  : kind == CASE_OVERFLOW ? TT_EV_LISTEN_OVERFLOW : TT_EV_STATE;
+		  : kind == CASE_OVERFLOW ? TT_EV_LISTEN_OVERFLOW
+		  : kind == CASE_RETRANSMIT ? TT_EV_RETRANSMIT : TT_EV_STATE;
 	k->e.family = family(b);
 	k->e.ts_ns &= TIME_MASK;
 	take(b, &k->c, sizeof(k->c));

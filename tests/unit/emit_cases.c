@@ -18,6 +18,7 @@ void emit_case_init(struct emit_case *k, enum case_kind kind)
 	static const uint8_t types[CASE_N] = {
 		[CASE_STATE] = TT_EV_STATE, [CASE_RESET] = TT_EV_RESET_SENT,
 		[CASE_SYNACK] = TT_EV_SYNACK_RETRANS, [CASE_OVERFLOW] = TT_EV_LISTEN_OVERFLOW,
+		[CASE_RETRANSMIT] = TT_EV_RETRANSMIT,
 	};
 
 	memset(k, 0, sizeof(*k));
@@ -114,6 +115,7 @@ static bool emit(struct emitter *em, const struct emit_case *k, struct ports *po
 	case CASE_RESET:
 	case CASE_SYNACK:
 	case CASE_OVERFLOW:
+	case CASE_RETRANSMIT:
 		ops->event(em, &k->e);
 		return true;
 	case CASE_HISTORY: {
@@ -227,14 +229,14 @@ static uint64_t record_time(const struct emit_case *k)
 {
 	if (k->kind == CASE_HISTORY)
 		return k->s.end_ns;
-	if (k->kind <= CASE_OVERFLOW)
+	if (k->kind <= CASE_RETRANSMIT)
 		return k->e.ts_ns;
 	return k->ts;
 }
 
 static const char *const type_names[CASE_N] = {
 	[CASE_STATE] = "state", [CASE_RESET] = "reset", [CASE_SYNACK] = "synack_retransmit",
-	[CASE_OVERFLOW] = "listen_overflow", [CASE_HISTORY] = "history", [CASE_LOST] = "lost",
+	[CASE_OVERFLOW] = "listen_overflow", [CASE_RETRANSMIT] = "retransmit", [CASE_HISTORY] = "history", [CASE_LOST] = "lost",
 	[CASE_LEAK] = "close_wait_leak", [CASE_LEAK_RESOLVED] = "close_wait_resolved",
 	[CASE_LISTENER] = "listener", [CASE_NETNS] = "netns", [CASE_ALERT] = "alert",
 	[CASE_PORTS_ALERT] = "alert", [CASE_PORTS] = "ports", [CASE_LEAK_PROCESS] = "leak_process",

@@ -20,6 +20,7 @@ enum case_kind {
 	CASE_RESET,		/* e.type says sent or received */
 	CASE_SYNACK,
 	CASE_OVERFLOW,
+	CASE_RETRANSMIT,
 	CASE_HISTORY,
 	CASE_LOST,
 	CASE_LEAK,
@@ -48,7 +49,7 @@ struct emit_case {
 	struct cgroup_ids ids;
 	/* the name the kernel gives every reset reason; "" for none */
 	char reason[CASE_REASON_MAX + 1];
-	/* state, reset, synack, overflow */
+	/* state, reset, synack, overflow, retransmit */
 	struct tt_event e;
 	/* history, leak, leak_resolved; leak_process: pid, comm (OWNER_SEEN) */
 	struct conn c;

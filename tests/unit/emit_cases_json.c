@@ -88,6 +88,18 @@ static void check_event(struct case_check *ck)
 		want_u64(ck, r, "synq", e->queue.synq_len);
 		want_u64(ck, r, "drops", e->queue.drops);
 		break;
+	case CASE_RETRANSMIT:
+		want_u64(ck, r, "id", e->cookie);
+		want_string(ck, r, "state");
+		want_string(ck, r, "ca_state");
+		if (e->flags & TT_F_RESULT)
+			want_string(ck, r, "reason");
+		else
+			want_dur(ck, r, "reason", DURATION_UNKNOWN);	/* null */
+		want_u64(ck, r, "retransmits", e->close.total_retrans);
+		want_u64(ck, r, "rtt_us", e->close.srtt_us);
+		want_owner(ck, r, e->flags & TT_F_OWNER_CTX, e->pid, e->comm);
+		break;
 	default:
 		break;
 	}
@@ -488,6 +500,7 @@ void case_check_values(struct case_check *ck, struct case_sizes *z)
 	case CASE_RESET:
 	case CASE_SYNACK:
 	case CASE_OVERFLOW:
+	case CASE_RETRANSMIT:
 		check_event(ck);
 		break;
 	case CASE_HISTORY:

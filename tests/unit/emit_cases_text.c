@@ -82,6 +82,7 @@ void case_check_text(struct case_check *ck, const char *s, size_t n)
 	case CASE_RESET:
 	case CASE_SYNACK:
 	case CASE_OVERFLOW:
+	case CASE_RETRANSMIT:
 		owner_columns(ck, s, n, k->e.flags & TT_F_OWNER_CTX, k->e.pid, k->e.comm);
 		break;
 	case CASE_HISTORY:

@@ -208,6 +208,12 @@ static void largest(struct emit_case *k, enum case_kind kind, unsigned variant)
 	event_max(k, v6);
 	if (kind == CASE_RESET && (variant & 4))
 		k->e.type = TT_EV_RESET_RECV;
+	if (kind == CASE_RETRANSMIT) {
+		/* the longest result name ("E65535"), or none; no such ca state */
+		k->e.flags |= variant & 4 ? TT_F_RESULT : 0;
+		k->e.oldstate = UINT8_MAX;
+		k->e.close.total_retrans = k->e.close.srtt_us = UINT32_MAX;
+	}
 	conn_max(k, v6);
 	history_max(k);
 	listener_max(k, v6);

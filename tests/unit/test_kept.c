@@ -7,6 +7,7 @@
 #include "events.h"
 #include "harness.h"
 #include "history.h"
+#include "tcp_names.h"
 
 #define MS 1000000ull
 #define TRACE_START (1 * MS)
@@ -294,7 +295,23 @@ static void kept_limited_by_edges(void)
 	CHECK(conn_limit_name(LIMIT_UNKNOWN) == NULL);
 }
 
+/* A live retransmit's names: the UAPI's congestion states, errno names. */
+static void kept_retransmit_names(void)
+{
+	char buf[8];
+
+	CHECK_STR(tcp_ca_state_name(0), "open");
+	CHECK_STR(tcp_ca_state_name(4), "loss");
+	CHECK_STR(tcp_ca_state_name(5), "unknown");
+	CHECK_STR(tcp_ca_state_name(UINT8_MAX), "unknown");
+	CHECK_STR(tcp_result_name(0, buf), "sent");
+	CHECK_STR(tcp_result_name(16, buf), "EBUSY");	/* TSQ: the skb still queued */
+	CHECK_STR(tcp_result_name(UINT16_MAX, buf), "E65535");
+	CHECK_STR(tcp_result_name(9999, buf), "E9999");
+}
+
 TEST_LIST(kept_tests) = {
+	TEST_ENTRY(kept_retransmit_names),
 	TEST_ENTRY(kept_limited_by_edges),
 	TEST_ENTRY(kept_client_closes_first),
 	TEST_ENTRY(kept_server_accepted_peer_closes),
