@@ -322,6 +322,52 @@ def main():
         say("ready")
         wait_for("exit")
         srv.close()
+    elif role == "bulk-read":
+        # Accept one connection (SO_RCVBUF rcvbuf on the listener when not
+        # 0: the child inherits it), read nbytes in chunk-sized reads with
+        # a pause after each, answer "k", then close at the writer's EOF.
+        import time
+        nbytes, rcvbuf, chunk, pause = (int(sys.argv[4]), int(sys.argv[5]),
+                                        int(sys.argv[6]), float(sys.argv[7]))
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if rcvbuf:
+            srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        srv.bind((addr, port))
+        srv.listen(4)
+        say("ready")
+        conn, _ = srv.accept()
+        got = 0
+        while got < nbytes:
+            data = conn.recv(min(chunk, nbytes - got))
+            if not data:
+                break
+            got += len(data)
+            if pause:
+                time.sleep(pause)
+        conn.sendall(b"k")
+        drain_and_close(conn)
+        srv.close()
+        say("done %d" % got)
+    elif role == "bulk-send":
+        # Connect (SO_SNDBUF sndbuf first when not 0), send nbytes as fast
+        # as the socket takes them, wait for the reader's "k", say
+        # "drained <local port>", and close when the driver says "close".
+        nbytes, sndbuf = int(sys.argv[4]), int(sys.argv[5])
+        sock = socket.socket()
+        if sndbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        sock.connect((addr, port))
+        block = b"x" * 65536
+        left = nbytes
+        while left > 0:
+            left -= sock.send(block[:min(left, len(block))])
+        sock.settimeout(60)
+        check = sock.recv(1)
+        say("drained %d %s" % (sock.getsockname()[1], check.decode() or "eof"))
+        wait_for("close")
+        sock.close()
+        say("closed")
     elif role == "churn":
         # count short connections at rate per second, one at a time;
         # "client-first": connect and close; "server-first": connect, wait
