@@ -69,6 +69,8 @@ class Tracer:
             os.close(fd)
         cmd = (wrap or []) + [TCPTRAIL, "-v", "-o", self.path] + \
             (["--json"] if json_out else []) + list(args)
+        self.exec_at = time.monotonic()  # for the start-up time seen from outside
+        self.ready_at = None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True,
                                      env=dict(os.environ, **(env or {})))
@@ -80,6 +82,7 @@ class Tracer:
             for line in self.proc.stderr:
                 self.stderr.append(line.rstrip("\n"))
                 if line.startswith("tcptrail: tracing;"):
+                    self.ready_at = time.monotonic()
                     ready.set()
             ready.set()
 
