@@ -71,7 +71,7 @@ all: $(OUT)/tcptrail
 $(OUT) $(OUT)/unit $(patsubst src/%,$(OUT)/%,$(SRC_DIRS)):
 	$(Q)mkdir -p $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/tcptrail.h bpf/core_fixes.bpf.h $(VMLINUX) | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(VMLINUX) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -9,6 +9,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptrail.h"
 #include "core_fixes.bpf.h"
+#include "refuse.bpf.h"
 
 #define AF_INET6 10
 
@@ -85,6 +86,7 @@ static __always_inline void fill_addrs(struct tt_sock_record *r,
 SEC("iter/tcp")
 int dump_tcp(struct bpf_iter__tcp *ctx)
 {
+	TT_REFUSE_IF(0);
 	struct sock_common *skc = ctx->sk_common;
 	struct seq_file *seq = ctx->meta->seq;
 	struct tt_sock_record r = {};
@@ -154,6 +156,7 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 SEC("iter/task_file")
 int dump_task_files(struct bpf_iter__task_file *ctx)
 {
+	TT_REFUSE_IF(1);
 	struct file *file = ctx->file;
 	struct task_struct *task = ctx->task;
 	struct tt_file_record r = {};

@@ -9,6 +9,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptrail.h"
 #include "core_fixes.bpf.h"
+#include "refuse.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -451,6 +452,7 @@ static __always_inline void record_set_state(struct sock *sk, int oldstate, int 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 {
+	TT_REFUSE_IF(0);
 	struct tt_nest *n = nest_here();
 
 	if (!n)
@@ -469,6 +471,7 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state_nested, struct sock *sk, int oldstate, int newstate)
 {
+	TT_REFUSE_IF(1);
 	struct tt_nest *n = nest_here();
 
 	/* depth 2 only where the kernel re-enters programs: this catcher
@@ -498,6 +501,7 @@ static __always_inline void remember_synack(const struct tt_event *e,
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(handle_synack_retransmit, struct sock *sk, struct request_sock *req)
 {
+	TT_REFUSE_IF(2);
 	const struct inet_connection_sock *icsk = (const struct inet_connection_sock *)sk;
 	__u64 cookie = tt_sock_id(sk);
 	struct tt_event *e = reserve_event(cookie);
@@ -558,6 +562,7 @@ static __always_inline int record_reset_sent(const struct sock *sk,
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(handle_send_reset, const struct sock *sk, const struct sk_buff *skb)
 {
+	TT_REFUSE_IF(3);
 	return record_reset_sent(sk, skb, 0);
 }
 
@@ -565,12 +570,14 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(handle_send_reset_reason, const struct sock *sk,
 	     const struct sk_buff *skb, int reason)
 {
+	TT_REFUSE_IF(4);
 	return record_reset_sent(sk, skb, (__u16)reason);
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(handle_receive_reset, struct sock *sk)
 {
+	TT_REFUSE_IF(5);
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 	__u64 cookie = tt_sock_id(sk);
 	struct tt_event *e;
@@ -595,6 +602,7 @@ int BPF_PROG(handle_receive_reset, struct sock *sk)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, int reason)
 {
+	TT_REFUSE_IF(6);
 	struct tt_event *e;
 
 	if (!tt_listen_overflow_exists() || reason != tt_listen_overflow_reason())
@@ -672,12 +680,14 @@ static __always_inline int record_accept(long fd)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int handle_accept4(struct trace_event_raw_sys_exit *ctx)
 {
+	TT_REFUSE_IF(7);
 	return record_accept(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int handle_accept(struct trace_event_raw_sys_exit *ctx)
 {
+	TT_REFUSE_IF(8);
 	return record_accept(ctx->ret);
 }
 
@@ -687,6 +697,7 @@ int handle_accept(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_shutdown")
 int handle_shutdown_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	TT_REFUSE_IF(9);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u8 one = 1;
 	long how = (long)ctx->args[1];
@@ -699,6 +710,7 @@ int handle_shutdown_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_shutdown")
 int handle_shutdown_exit(struct trace_event_raw_sys_exit *ctx)
 {
+	TT_REFUSE_IF(10);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	bpf_map_delete_elem(&shutting_down, &tid);

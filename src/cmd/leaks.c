@@ -14,6 +14,7 @@
 #include "history.h"
 #include "leaks.h"
 #include "clock.h"
+#include "bpf_load.h"
 #include "log.h"
 #include "outfile.h"
 #include "privs.h"
@@ -271,6 +272,7 @@ int leaks_main(struct options *o)
 	owner_index_init(&ix, REPORT_MAX_SOCKETS);
 	filter = o->filter;
 	snapshot_open(&snap);
+	bpf_load_report();
 	privs_drop();
 	err = snapshot_collect(&snap, &l, REPORT_MAX_SOCKETS);
 	if (err) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "bpf_load.h"
 #include "cgroups.h"
 #include "clock.h"
 #include "emit.h"
@@ -554,6 +555,8 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	if (sink.ops == &emit_text_ops)
 		emit_text_header(&em);
 	outbuf_flush(&out);
+	bpf_load_report();
+	p_info("started in %llu ms", (unsigned long long)clock_since_exec_ms());
 	p_info("tracing; Ctrl-C to stop");
 	if (loop(&t, &out))
 		goto cleanup;

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <math.h>
 #include <time.h>
+#include "bpf_load.h"
 #include "cgroups.h"
 #include "log.h"
 #include "netns.h"
@@ -132,40 +133,84 @@ static uint32_t measure_hz(struct snapshot *s)
 	return (uint32_t)((lo + hi) / 2 + 0.5);
 }
 
+static int snap_configure(struct bpf_load *l, void *skel, void *arg)
+{
+	struct snapshot_bpf *k = skel;
+
+	(void)arg;
+	k->rodata->sock_cookies = sock_id_mode()->cookies;
+	k->rodata->sock_id_key = sock_id_mode()->key;
+	k->rodata->cgroup_ids = cgroups_v2();
+	if (forced("TCPTRAIL_SNAPSHOT", "diag"))
+		bpf_load_off(l, k->progs.dump_tcp, "disabled by TCPTRAIL_SNAPSHOT=diag");
+	if (forced("TCPTRAIL_OWNERS", "proc"))
+		bpf_load_off(l, k->progs.dump_task_files, "disabled by TCPTRAIL_OWNERS=proc");
+	return 0;
+}
+
+static int snap_load(void *skel)
+{
+	return snapshot_bpf__load(skel);
+}
+
+static void *snap_open(void)
+{
+	return snapshot_bpf__open();
+}
+
+static void snap_destroy(void *skel)
+{
+	snapshot_bpf__destroy(skel);
+}
+
+static struct bpf_object *snap_object(void *skel)
+{
+	return ((struct snapshot_bpf *)skel)->obj;
+}
+
+static const struct bpf_load_loss snap_losses[] = {
+	{ "dump_tcp", "sockets are read through sock_diag, without SYN queue lengths or "
+		      "SYN cookie times" },
+	{ "dump_task_files", "the processes holding sockets are found through /proc" },
+	{ NULL, NULL },
+};
+
 void snapshot_open(struct snapshot *s)
 {
-	int err = 0;
+	struct bpf_load l = {
+		.what = "the socket snapshot",
+		.open = snap_open,
+		.destroy = snap_destroy,
+		.object = snap_object,
+		.load = snap_load,
+		.configure = snap_configure,
+		.losses = snap_losses,
+	};
+	void *skel = NULL;
+	int err;
 
 	memset(s, 0, sizeof(*s));
-	s->skel = snapshot_bpf__open();
-	if (s->skel) {
-		s->skel->rodata->sock_cookies = sock_id_mode()->cookies;
-		s->skel->rodata->sock_id_key = sock_id_mode()->key;
-		s->skel->rodata->cgroup_ids = cgroups_v2();
-		err = snapshot_bpf__load(s->skel);
-		if (err) {
-			snapshot_bpf__destroy(s->skel);
-			s->skel = NULL;
-		}
-	} else {
-		err = -errno;
-	}
-	if (s->skel && !forced("TCPTRAIL_SNAPSHOT", "diag")) {
-		s->link = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
-		if (!s->link)
-			err = -errno;
-	}
-	if (s->skel && !forced("TCPTRAIL_OWNERS", "proc")) {
-		s->files_link = bpf_program__attach_iter(s->skel->progs.dump_task_files, NULL);
-		if (!s->files_link)
-			err = -errno;
-	}
-	s->via_diag = !s->link;
-	s->files_via_proc = !s->files_link;
+	err = bpf_load_run(&l, &skel);
+	s->skel = skel;
 	if (err)
 		p_warn("the BPF socket iterators cannot load here (%s): sockets are read "
 		       "through sock_diag, without SYN queue lengths or SYN cookie times, "
 		       "and owners through /proc", strerror(-err));
+	if (s->skel && bpf_program__autoload(s->skel->progs.dump_tcp)) {
+		s->link = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
+		if (!s->link)
+			p_warn("failed to attach iter/tcp (%s): sockets are read through "
+			       "sock_diag, without SYN queue lengths or SYN cookie times",
+			       strerror(errno));
+	}
+	if (s->skel && bpf_program__autoload(s->skel->progs.dump_task_files)) {
+		s->files_link = bpf_program__attach_iter(s->skel->progs.dump_task_files, NULL);
+		if (!s->files_link)
+			p_warn("failed to attach iter/task_file (%s): the processes holding "
+			       "sockets are found through /proc", strerror(errno));
+	}
+	s->via_diag = !s->link;
+	s->files_via_proc = !s->files_link;
 	if (s->via_diag && !sock_id_mode()->cookies) {
 		/* its ids could never match the tracer's */
 		s->no_sockets = true;

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "bpf_load.h"
 #include "cgroups.h"
 #include "log.h"
 #include "sock_id.h"
@@ -24,6 +25,8 @@ struct tracer {
 	uint64_t *percpu;	/* scratch for reading the per-CPU counter */
 	struct tt_nest *nest; /* scratch for reading the nesting counters */
 	struct rst_reasons rst;
+	uint32_t ring_mb;
+	bool syscalls_off;	/* TCPTRAIL_SYSCALLS=off */
 };
 
 /* Number of parameters of a tracepoint's BTF prototype, counting the
@@ -158,12 +161,11 @@ static bool syscall_tp_exists(const char *name)
 	return tracefs_lists(name);
 }
 
-/* Decide which optional programs load on this kernel. */
+/* Decide which optional programs this kernel can run. */
 static int probe_features(struct tracer *t)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
-	struct tcptrail_bpf *s = t->skel;
-	bool syscalls;
+	const char *sys = getenv("TCPTRAIL_SYSCALLS");
 	int arity;
 
 	if (!btf) {
@@ -190,34 +192,135 @@ static int probe_features(struct tracer *t)
 	/* TCPTRAIL_SYSCALLS=off: as on a kernel without syscall tracepoints
 	 * (tests, and the benchmark's measure of what the hooks cost)
 	 */
-	syscalls = !getenv("TCPTRAIL_SYSCALLS") || strcmp(getenv("TCPTRAIL_SYSCALLS"), "off");
-	t->feat.accept = syscalls && syscall_tp_exists("sys_exit_accept4") &&
+	t->syscalls_off = sys && !strcmp(sys, "off");
+	t->feat.accept = !t->syscalls_off && syscall_tp_exists("sys_exit_accept4") &&
 			 syscall_tp_exists("sys_exit_accept");
-	t->feat.shutdown = syscalls && syscall_tp_exists("sys_enter_shutdown") &&
+	t->feat.shutdown = !t->syscalls_off && syscall_tp_exists("sys_enter_shutdown") &&
 			   syscall_tp_exists("sys_exit_shutdown");
+	return 0;
+}
 
-	bpf_program__set_autoload(s->progs.handle_synack_retransmit, t->feat.synack);
-	bpf_program__set_autoload(s->progs.handle_send_reset,
-				  t->feat.send_reset && !t->feat.send_reset_reason);
-	bpf_program__set_autoload(s->progs.handle_send_reset_reason, t->feat.send_reset_reason);
-	bpf_program__set_autoload(s->progs.handle_receive_reset, t->feat.receive_reset);
-	bpf_program__set_autoload(s->progs.handle_kfree_skb, t->feat.listen_overflow);
-	bpf_program__set_autoload(s->progs.handle_accept4, t->feat.accept);
-	bpf_program__set_autoload(s->progs.handle_accept, t->feat.accept);
-	bpf_program__set_autoload(s->progs.handle_shutdown_enter, t->feat.shutdown);
-	bpf_program__set_autoload(s->progs.handle_shutdown_exit, t->feat.shutdown);
+/* Leave p out unless the kernel has what it hooks. */
+static void want(struct bpf_load *l, struct bpf_program *p, bool have, const char *feature)
+{
+	if (!have)
+		bpf_load_off(l, p, "the kernel lacks %s", feature);
+}
 
-	if (!t->feat.synack)
+static void want_syscalls(struct tracer *t, struct bpf_load *l, struct bpf_program *p,
+			  bool have)
+{
+	if (t->syscalls_off)
+		bpf_load_off(l, p, "disabled by TCPTRAIL_SYSCALLS=off");
+	else
+		want(l, p, have, "syscall_tracepoints");
+}
+
+/* A freshly opened skeleton, set for this kernel and these options. */
+static int configure(struct bpf_load *l, void *skel, void *arg)
+{
+	struct tracer *t = arg;
+	struct tcptrail_bpf *s = skel;
+	int err;
+
+	s->rodata->sock_cookies = sock_id_mode()->cookies;
+	s->rodata->sock_id_key = sock_id_mode()->key;
+	s->rodata->cgroup_ids = cgroups_v2();
+	s->rodata->shutdown_hooked = t->feat.shutdown;
+	/* Wake the reader once an eighth of the ring is waiting. */
+	s->rodata->wakeup_bytes = ((uint64_t)t->ring_mb << 20) / 8;
+	err = bpf_map__set_max_entries(s->maps.events, t->ring_mb << 20);
+	if (err) {
+		p_err("failed to size the ring buffer: %s", strerror(-err));
+		return err;
+	}
+	want(l, s->progs.handle_synack_retransmit, t->feat.synack, "tcp_retransmit_synack");
+	want(l, s->progs.handle_send_reset_reason, t->feat.send_reset_reason,
+	     "tcp_send_reset_reason");
+	if (t->feat.send_reset_reason)
+		bpf_load_off(l, s->progs.handle_send_reset,
+			     "superseded by handle_send_reset_reason");
+	else
+		want(l, s->progs.handle_send_reset, t->feat.send_reset, "tcp_send_reset");
+	want(l, s->progs.handle_receive_reset, t->feat.receive_reset, "tcp_receive_reset");
+	want(l, s->progs.handle_kfree_skb, t->feat.listen_overflow, "listen_overflow_reason");
+	want_syscalls(t, l, s->progs.handle_accept4, t->feat.accept);
+	want_syscalls(t, l, s->progs.handle_accept, t->feat.accept);
+	want_syscalls(t, l, s->progs.handle_shutdown_enter, t->feat.shutdown);
+	want_syscalls(t, l, s->progs.handle_shutdown_exit, t->feat.shutdown);
+	return 0;
+}
+
+static int skel_load(void *skel)
+{
+	return tcptrail_bpf__load(skel);
+}
+
+static void *skel_open(void)
+{
+	return tcptrail_bpf__open();
+}
+
+static void skel_destroy(void *skel)
+{
+	tcptrail_bpf__destroy(skel);
+}
+
+static struct bpf_object *skel_object(void *skel)
+{
+	return ((struct tcptrail_bpf *)skel)->obj;
+}
+
+static const char *const required_progs[] = { "handle_set_state", NULL };
+
+static const struct bpf_load_loss tracer_losses[] = {
+	{ "handle_set_state_nested",
+	  "state changes nested in another on one CPU are counted as lost, not recorded" },
+	{ "handle_synack_retransmit", "SYN-ACK retransmits are not reported" },
+	{ "handle_send_reset", "resets sent are not told apart" },
+	{ "handle_send_reset_reason", "resets sent are not told apart" },
+	{ "handle_receive_reset", "resets received are not told apart" },
+	{ "handle_kfree_skb", "accept-queue overflows are not reported per connection" },
+	{ "handle_accept4", "accept-queue wait and accepted_by are not reported" },
+	{ "handle_accept", "accept-queue wait and accepted_by are not reported" },
+	{ "handle_shutdown_enter", "fin_by is not reported" },
+	{ "handle_shutdown_exit", "fin_by is not reported" },
+	{ NULL, NULL },
+};
+
+/* What this kernel lacks, said once each (a refusal was said as it
+ * happened); what is on, with -v.
+ */
+static void say_features(struct tracer *t)
+{
+	struct tracer_features lacks = {
+		.synack = !t->feat.synack,
+		.send_reset = !t->feat.send_reset || !t->feat.receive_reset,
+		.listen_overflow = !t->feat.listen_overflow,
+		.accept = !t->feat.accept && !t->syscalls_off,
+		.shutdown = !t->feat.shutdown && !t->syscalls_off,
+	};
+
+	t->feat.synack = bpf_load_loaded("handle_synack_retransmit");
+	t->feat.send_reset = bpf_load_loaded("handle_send_reset") ||
+			     bpf_load_loaded("handle_send_reset_reason");
+	t->feat.send_reset_reason = bpf_load_loaded("handle_send_reset_reason");
+	t->feat.receive_reset = bpf_load_loaded("handle_receive_reset");
+	t->feat.listen_overflow = bpf_load_loaded("handle_kfree_skb");
+	t->feat.accept = bpf_load_loaded("handle_accept4") && bpf_load_loaded("handle_accept");
+	t->feat.shutdown = bpf_load_loaded("handle_shutdown_enter") &&
+			   bpf_load_loaded("handle_shutdown_exit");
+	if (lacks.synack)
 		p_warn("no tcp:tcp_retransmit_synack tracepoint: SYN-ACK retransmits not reported");
-	if (!t->feat.send_reset || !t->feat.receive_reset)
+	if (lacks.send_reset)
 		p_warn("no tcp reset tracepoints: histories cannot tell resets apart");
-	if (!t->feat.listen_overflow)
+	if (lacks.listen_overflow)
 		p_warn("this kernel has no TCP_LISTEN_OVERFLOW drop reason: "
 		       "accept-queue overflows are not reported per connection");
-	if (!t->feat.accept)
+	if (lacks.accept)
 		p_warn("no syscall tracepoints for accept() (tracefs, CONFIG_FTRACE_SYSCALLS): "
 		       "accept-queue wait and accepted_by are not reported");
-	if (!t->feat.shutdown)
+	if (lacks.shutdown)
 		p_warn("no syscall tracepoints for shutdown(): fin_by is not reported");
 	p_info("kernel features: ids=%s synack_retransmit=%s resets=%s reset_reasons=%s "
 	       "listen_overflow=%s accept=%s shutdown=%s",
@@ -226,7 +329,6 @@ static int probe_features(struct tracer *t)
 	       t->feat.send_reset && t->feat.receive_reset ? "yes" : "no",
 	       t->feat.send_reset_reason ? "yes" : "no", t->feat.listen_overflow ? "yes" : "no",
 	       t->feat.accept ? "yes" : "no", t->feat.shutdown ? "yes" : "no");
-	return 0;
 }
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -257,7 +359,18 @@ static void explain_load_error(int err)
 
 int tracer_open(struct tracer **out, const struct tracer_config *cfg)
 {
+	struct bpf_load l = {
+		.what = "the tracer",
+		.open = skel_open,
+		.destroy = skel_destroy,
+		.object = skel_object,
+		.load = skel_load,
+		.configure = configure,
+		.required = required_progs,
+		.losses = tracer_losses,
+	};
 	struct tracer *t;
+	void *skel;
 	int err;
 
 	t = calloc(1, sizeof(*t));
@@ -265,6 +378,7 @@ int tracer_open(struct tracer **out, const struct tracer_config *cfg)
 		return -ENOMEM;
 	t->on_event = cfg->on_event;
 	t->arg = cfg->arg;
+	t->ring_mb = cfg->ring_mb;
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		err = t->ncpus ? t->ncpus : -EINVAL;
@@ -273,31 +387,23 @@ int tracer_open(struct tracer **out, const struct tracer_config *cfg)
 	}
 	t->percpu = calloc((size_t)t->ncpus, sizeof(uint64_t));
 	t->nest = calloc((size_t)t->ncpus, sizeof(*t->nest));
-	t->skel = tcptrail_bpf__open();
-	if (!t->percpu || !t->nest || !t->skel) {
+	if (!t->percpu || !t->nest) {
 		err = -ENOMEM;
-		p_err("failed to open the BPF object: %s", strerror(-err));
+		p_err("out of memory");
 		goto fail;
 	}
 	err = probe_features(t);
 	if (err)
 		goto fail;
-	t->skel->rodata->sock_cookies = sock_id_mode()->cookies;
-	t->skel->rodata->sock_id_key = sock_id_mode()->key;
-	t->skel->rodata->cgroup_ids = cgroups_v2();
-	t->skel->rodata->shutdown_hooked = t->feat.shutdown;
-	err = bpf_map__set_max_entries(t->skel->maps.events, cfg->ring_mb << 20);
+	l.arg = t;
+	err = bpf_load_run(&l, &skel);
 	if (err) {
-		p_err("failed to size the ring buffer: %s", strerror(-err));
+		if (err != BPF_LOAD_SAID)
+			explain_load_error(err);
 		goto fail;
 	}
-	/* Wake the reader once an eighth of the ring is waiting. */
-	t->skel->rodata->wakeup_bytes = ((uint64_t)cfg->ring_mb << 20) / 8;
-	err = tcptrail_bpf__load(t->skel);
-	if (err) {
-		explain_load_error(err);
-		goto fail;
-	}
+	t->skel = skel;
+	say_features(t);
 	err = tcptrail_bpf__attach(t->skel);
 	if (err) {
 		p_err("failed to attach to the TCP tracepoints: %s", strerror(-err));

@@ -10,6 +10,8 @@ import tempfile
 import threading
 import time
 
+from programs import Table
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE_DIR = os.path.dirname(os.path.abspath(__file__))
 TCPTRAIL = os.environ.get("TCPTRAIL", os.path.join(ROOT, "build", "tcptrail"))
@@ -142,6 +144,15 @@ class Tracer:
     def records_of(self, rtype, **match):
         return [r for r in self.parse_json() if r["type"] == rtype
                 and all(r.get(k) == v for k, v in match.items())]
+
+
+def program_table(stderr_lines):
+    """What became of each BPF program, from the -v table: name -> (status,
+    why). Every line must be one the table's format allows."""
+    table = Table(stderr_lines)
+    check(not table.errors, "; ".join(table.errors))
+    check(table.programs, "no program table in: " + " | ".join(stderr_lines[-20:]))
+    return table.programs
 
 
 def one(items, what):

@@ -85,17 +85,18 @@ def kernel_features():
     return {name: bool(f.present()) for name, f in FEATURES.items()}
 
 
-PROGRAM = re.compile(r"tcptrail: program (?P<name>[A-Za-z0-9_]+): (?:(?P<loaded>loaded)"
-                     r"|off \(the kernel lacks (?P<feature>[a-z0-9_]+)\)"
-                     r"|refused by the verifier \((?P<reason>.+)\))")
+PROGRAM = re.compile(r"tcptrail: program (?P<name>[A-Za-z0-9_]+): (?:(?P<state>loaded)"
+                     r"|(?P<state2>off|refused by the verifier) \((?P<why>.+)\))")
 STARTED = re.compile(r"tcptrail: started in (?P<ms>\d+) ms")
+LACKS = "the kernel lacks "
+SUPERSEDED = "superseded by "
 
 
 class Table:
     """tcptrail -v's report of its programs, read from its stderr lines:
-    programs maps each name to ("loaded", None), ("off", FEATURE) or
-    ("refused", REASON); started_ms is its start-up time; errors lists
-    every line that breaks the format."""
+    programs maps each name to ("loaded", None), ("off", WHY) or
+    ("refused", WHY); started_ms is its start-up time; errors lists every
+    line that breaks the format."""
 
     def __init__(self, lines):
         self.programs, self.started_ms, self.errors = {}, None, []
@@ -115,36 +116,42 @@ class Table:
         m = PROGRAM.fullmatch(line)
         if not m:
             self.errors.append("unreadable program line: %r" % line)
-            return
-        name = m.group("name")
-        if name in self.programs:
-            self.errors.append("program %s listed twice" % name)
-        elif m.group("loaded"):
-            self.programs[name] = ("loaded", None)
-        elif m.group("feature"):
-            self.programs[name] = ("off", m.group("feature"))
+        elif m.group("name") in self.programs:
+            self.errors.append("program %s listed twice" % m.group("name"))
+        elif m.group("state"):
+            self.programs[m.group("name")] = ("loaded", None)
         else:
-            self.programs[name] = ("refused", m.group("reason"))
+            self.programs[m.group("name")] = (m.group("state2").split()[0], m.group("why"))
 
     def faults(self, features):
         """What is wrong with this table on a kernel with these features:
-        no table, no start-up time, a refusal, or a program off for a
-        feature the kernel has (or one this test does not know)."""
+        no table, no start-up time, a refusal, or a program off for another
+        reason than a feature this kernel lacks or a loaded program that
+        supersedes it (a feature the kernel has, one this test cannot
+        judge, an environment switch the test did not set)."""
         out = list(self.errors)
         if not self.programs:
             out.append("tcptrail -v printed no program table")
         if self.started_ms is None:
             out.append("tcptrail -v printed no start-up time")
-        for name, (state, detail) in sorted(self.programs.items()):
+        for name, (state, why) in sorted(self.programs.items()):
             if state == "refused":
-                out.append("program %s refused by the verifier (%s)" % (name, detail))
-            elif state == "off" and detail not in features:
-                out.append("program %s is off for %s, a feature this test cannot judge"
-                           % (name, detail))
-            elif state == "off" and features[detail]:
-                out.append("program %s is off (the kernel lacks %s), yet this kernel has it: %s"
-                           % (name, detail, FEATURES[detail].evidence))
+                out.append("program %s refused by the verifier (%s)" % (name, why))
+            elif state == "off":
+                fault = self._off_fault(why, features)
+                if fault:
+                    out.append("program %s is off (%s): %s" % (name, why, fault))
         return out
 
-    def off_features(self):
-        return sorted({d for s, d in self.programs.values() if s == "off"})
+    def _off_fault(self, why, features):
+        if why.startswith(SUPERSEDED):
+            other = self.programs.get(why[len(SUPERSEDED):], ("not listed",))[0]
+            return None if other == "loaded" else "that program is " + other
+        if not why.startswith(LACKS):
+            return "not a feature the kernel lacks"
+        feature = why[len(LACKS):]
+        if feature not in features:
+            return "a feature this test cannot judge"
+        if features[feature]:
+            return "yet this kernel has it (%s)" % FEATURES[feature].evidence
+        return None
