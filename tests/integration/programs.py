@@ -63,7 +63,7 @@ FEATURES = {
         "TCP_LISTEN_OVERFLOW among the drop reasons of tracefs skb/kfree_skb/format"),
     "syscall_tracepoints": Feature(
         "tracepoints on accept(), accept4() and shutdown()",
-        None, "a build option (CONFIG_FTRACE_SYSCALLS), not a release",
+        None, "Built with CONFIG_FTRACE_SYSCALLS (a build option, not a release)",
         lambda: all(_event("syscalls/sys_%s_%s" % (way, call))
                     for way in ("enter", "exit") for call in ("accept", "accept4", "shutdown")),
         "tracefs syscalls/sys_{enter,exit}_{accept,accept4,shutdown}"),

@@ -44,11 +44,12 @@ add_row() { # name arch package=version wall_seconds row.json
 	EOF
 }
 
-# This machine's kernel first: no VM, the same programs test.
+# This machine's kernel first: no VM, the programs test that writes its row
+# (the host suite runs the rest).
 if wanted host && [ -z "${VMTEST_CMD:-}" ]; then
 	start=$(date +%s)
 	TCPTRAIL="$OUT/tcptrail" TCPTRAIL_ROW="$OUT/vmtest-host.json" \
-		python3 tests/integration/run.py programs/ >"$OUT/vmtest-host.log" 2>&1 || rc=1
+		python3 tests/integration/run.py programs/every_program_loads >"$OUT/vmtest-host.log" 2>&1 || rc=1
 	sed -n 's#^\(PASS\|FAIL\|SKIP\) integration/#\1 vm-host/#p' "$OUT/vmtest-host.log"
 	[ -s "$OUT/vmtest-host.json" ] && add_row host "$(dpkg --print-architecture)" - \
 		$(($(date +%s) - start)) "$OUT/vmtest-host.json"

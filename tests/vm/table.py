@@ -54,12 +54,15 @@ def markdown(rows):
         since = "Linux %d.%d, " % f.since if f.since else ""
         lines.append("- `%s`: %s. %s%s. Found by: %s." % (name, f.what, since, f.commit,
                                                           f.evidence))
-    lacking = [(r["name"], [f for f in FEATURES if not r["features"].get(f)]) for r in rows]
-    lines += ["", "### What each kernel lacks", ""]
-    for name, missing in lacking:
-        lines.append("- %s: %s" % (name, ", ".join(
-            "`%s` (%s)" % (f, FEATURES[f].commit.split(" ")[0] if FEATURES[f].since
-                           else "not built in") for f in missing) or "nothing"))
+    lines += ["", "### What each kernel lacks, and the programs left off", ""]
+    for r in rows:
+        missing = ["`%s` (%s)" % (f, FEATURES[f].commit.split(" ")[0] if FEATURES[f].since
+                                  else "not built in")
+                   for f in FEATURES if not r["features"].get(f)]
+        off = ["`%s` (%s)" % (name, why) for name, (state, why) in sorted(r["programs"].items())
+               if state != "loaded"]
+        lines.append("- %s: lacks %s; off: %s" % (r["name"], ", ".join(missing) or "nothing",
+                                                 ", ".join(off) or "none"))
     return "\n".join(lines + ["", END])
 
 
