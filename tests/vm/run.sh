@@ -48,6 +48,7 @@ add_row() { # name arch package=version wall_seconds row.json
 # (the host suite runs the rest).
 if wanted host && [ -z "${VMTEST_CMD:-}" ]; then
 	start=$(date +%s)
+	rm -f "$OUT/vmtest-host.json"
 	TCPTRAIL="$OUT/tcptrail" TCPTRAIL_ROW="$OUT/vmtest-host.json" \
 		python3 tests/integration/run.py programs/every_program_loads >"$OUT/vmtest-host.log" 2>&1 || rc=1
 	sed -n 's#^\(PASS\|FAIL\|SKIP\) integration/#\1 vm-host/#p' "$OUT/vmtest-host.log"
@@ -65,6 +66,7 @@ for arch in amd64 arm64; do
 	amd64) bin=$OUT/tcptrail sel=$SELECT ;;
 	arm64) bin=$OUT_ARM64/tcptrail sel=$SELECT_ARM64 ;;
 	esac
+	rm -f "$OUT/vmtest-$arch.cpio"	# never boot an older image
 	if [ ! -x "$bin" ]; then
 		echo "FAIL vm-$arch: no tcptrail built for $arch at $bin (make vmtest builds it)"
 		rc=1
