@@ -274,7 +274,7 @@ int leaks_main(struct options *o)
 	snapshot_open(&snap);
 	bpf_load_report();
 	privs_drop();
-	err = snapshot_collect(&snap, &l, REPORT_MAX_SOCKETS);
+	err = snapshot_collect(&snap, 1u << TT_TCP_CLOSE_WAIT, &l, REPORT_MAX_SOCKETS);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
 			p_err("reading other network namespaces needs root");

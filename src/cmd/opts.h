@@ -14,6 +14,7 @@ enum tt_mode {
 	MODE_LEAKS,	/* one-shot CLOSE_WAIT report */
 	MODE_REPLAY,	/* reconstruct from a --record file */
 	MODE_TOP,	/* live listener view */
+	MODE_REPORT,	/* HTML page from recordings and JSON logs */
 };
 
 #define OPT_DEFAULT_MAX_CONNS 262144
@@ -43,6 +44,7 @@ struct options {
 	double duration_s;	/* 0: until SIGINT/SIGTERM */
 	struct filter filter;
 	bool states;		/* per-transition records */
+	bool states_explicit;	/* --states or --no-states was given */
 	bool histories;		/* per-connection records */
 	bool snapshot;		/* seed from existing sockets at start */
 	uint32_t max_conns;
@@ -58,6 +60,13 @@ struct options {
 	bool all;		/* leaks: list every socket */
 	uint32_t limit;		/* leaks: sockets listed per process */
 	int verbosity;
+	/* tcptrail report: its inputs (argv entries), time window (ns since
+	 * 1970; INT64_MIN/INT64_MAX when not given) and --listener
+	 */
+	char **report_files;
+	int n_report_files;
+	int64_t since_ns, until_ns;
+	const char *report_listener;
 };
 
 /* Fill o from argv. Returns 0 on success; -1 with a one-line reason in err. */

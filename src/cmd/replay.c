@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include "cgroup_names.h"
 #include "clock.h"
 #include "conn_table.h"
@@ -20,28 +19,12 @@
 
 #define OUTBUF_BYTES (1u << 20)
 
-/* The recorded table size, but no larger than the file could ever fill:
- * every socket it names costs at least one socket record, so a table of
- * that many never evicts, and the output is the same as with the recorded
- * size. A hostile header cannot make replay reserve more than the file is
- * worth.
- */
-static uint32_t table_size(int fd, uint32_t recorded)
-{
-	struct stat st;
-	uint64_t most;
-
-	if (fstat(fd, &st) || st.st_size < 0)
-		return recorded;
-	most = (uint64_t)st.st_size / sizeof(struct tt_sock_record) + 16;
-	return most < recorded ? (uint32_t)most : recorded;
-}
-
 /* Reconstruct from a --record file: the same calls, the same output. */
 int replay_main(struct options *o)
 {
 	struct ingest_config icfg = {
 		.states = o->states,
+		.states_explicit = o->states_explicit,
 		.histories = o->histories,
 		.filter = &o->filter,
 	};
@@ -57,7 +40,7 @@ int replay_main(struct options *o)
 	long frames;
 	int fd = STDOUT_FILENO, ret = 1, rfd;
 
-	tracer_load_rst_reasons(&reasons);
+	kernel_probe_rst_reasons(&reasons, NULL);
 	rfd = open(o->replay, O_RDONLY | O_CLOEXEC);
 	if (rfd < 0) {
 		p_err("cannot open recording '%s': %s", o->replay, strerror(errno));
@@ -67,7 +50,7 @@ int replay_main(struct options *o)
 		p_err("%s: %s", o->replay, err);
 		goto cleanup;
 	}
-	icfg.max_conns = table_size(rfd, h.max_conns);
+	icfg.max_conns = journal_table_size(rfd, h.max_conns);
 	icfg.close_grace_ns = h.close_grace_ns;
 	icfg.leak_after_ns = h.leak_after_ns;
 	fd = outfile_open(o->output);
@@ -116,7 +99,7 @@ int replay_main(struct options *o)
 		p_err("failed to write output: %s", strerror(out.err));
 		goto cleanup;
 	}
-	summary_print(in);
+	summary_print(in, conn_table_count(ingest_table(in)));
 	fprintf(stderr, "tcptrail: replayed %ld frames in %.3f s (%.0f records/s); "
 		"peak memory %ld MiB; table %zu bytes per connection\n", frames,
 		(t1 - t0) / 1e9, ingest_stats(in)->records / ((t1 - t0 + 1) / 1e9),
@@ -129,6 +112,6 @@ cleanup:
 	outfile_close(fd);
 	if (rfd >= 0)
 		close(rfd);
-	tracer_free_rst_reasons(&reasons);
+	kernel_probe_free_rst_reasons(&reasons);
 	return ret;
 }

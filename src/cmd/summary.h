@@ -5,7 +5,7 @@
 #include "ingest.h"
 #include "listen_watch.h"
 
-void summary_print(struct ingest *in);
+void summary_print(struct ingest *in, uint32_t still_open);
 void summary_print_listeners(const struct listen_watch *lw);
 
 /* Peak resident memory of this process image in KiB (VmHWM), -1 if unknown. */

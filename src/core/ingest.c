@@ -10,12 +10,18 @@
 _Static_assert(sizeof(struct tt_event) == 128, "tt_event layout changed");
 _Static_assert(sizeof(struct tt_sock_record) == 104, "tt_sock_record layout changed");
 _Static_assert(sizeof(struct tt_file_record) == 32, "tt_file_record layout changed");
-_Static_assert(sizeof(struct tt_nest) == 24, "tt_nest layout changed");
+_Static_assert(sizeof(struct tt_nest) == 176, "tt_nest layout changed");
+_Static_assert(sizeof(struct tt_history) == 408, "tt_history layout changed");
+_Static_assert(sizeof(struct tt_delivery) == 112, "tt_delivery layout changed");
+_Static_assert(sizeof(struct tt_conn_store) == 136, "tt_conn_store layout changed");
 
-/* A closed history waiting out its grace period. */
+/* A closed history waiting out its grace period, with the delivery facts
+ * of a life the kernel kept (dl.flags 0 otherwise).
+ */
 struct pending_close {
 	uint64_t cookie;
 	uint64_t closed_ns;
+	struct tt_delivery dl;
 };
 
 struct ingest {
@@ -57,6 +63,13 @@ struct ingest *ingest_new(const struct ingest_config *cfg, const struct sink *si
 		return NULL;
 	}
 	return in;
+}
+
+void ingest_set_recorded(struct ingest *in, bool kernel_lives, bool states)
+{
+	in->cfg.kernel_lives = kernel_lives;
+	if (!in->cfg.states_explicit)
+		in->cfg.states = states;
 }
 
 void ingest_free(struct ingest *in)
@@ -106,21 +119,33 @@ static void count_state(struct ingest *in, const struct conn *c, int delta)
 {
 	uint8_t st = c->nstates ? c->states[c->nstates - 1] : 0;
 
-	if (c->nstates && st < TT_TCP_MAX_STATES)
+	/* where the kernel keeps lives, it keeps this count too */
+	if (c->nstates && st < TT_TCP_MAX_STATES && !in->cfg.kernel_lives)
 		in->by_state[st] += delta;
 }
 
-/* Emit c's history (listeners have none) and forget c. */
-static void finish(struct ingest *in, struct conn *c)
+/* Emit c's history (listeners have none) and forget c; dl, when known,
+ * is how it delivered.
+ */
+static void finish_with(struct ingest *in, struct conn *c, const struct tt_delivery *dl)
 {
 	/* A leak still open when its socket is forgotten (vanished, evicted). */
 	if ((c->flags & CONN_LEAK_REPORTED) && c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT)
 		resolve_leak(in, c, close_wait_since(c), in->clock_ns);
 
-	if (c->role != ROLE_LISTENER) {
+	if (c->flags & CONN_WATCHED) {
+		/* Only watched here: its history is the kernel's. Pushed out of
+		 * a full table, it is still open and its leak goes unwatched;
+		 * gone from the kernel's list, its history was lost, and is
+		 * counted so: none is written from what the watch knew.
+		 */
+		if (!(c->flags & CONN_VANISHED))
+			in->stats.unwatched++;
+	} else if (c->role != ROLE_LISTENER) {
 		struct history_summary s;
 
 		history_summarize(c, &s);
+		s.dl = dl && (dl->flags & TT_D_READ) ? dl : NULL;
 		in->stats.histories++;
 		if (!s.complete)
 			in->stats.incomplete++;
@@ -134,6 +159,11 @@ static void finish(struct ingest *in, struct conn *c)
 	}
 	count_state(in, c, -1);
 	conn_table_remove(in->table, c);
+}
+
+static void finish(struct ingest *in, struct conn *c)
+{
+	finish_with(in, c, NULL);
 }
 
 static struct conn *insert_evicting(struct ingest *in, uint64_t cookie)
@@ -155,18 +185,21 @@ static struct conn *insert_evicting(struct ingest *in, uint64_t cookie)
 
 static void pending_pop_finish(struct ingest *in)
 {
-	struct pending_close pc = in->pending[in->pending_head];
+	/* the slot is not reused before the next push, which finishing
+	 * does not make
+	 */
+	const struct pending_close *pc = &in->pending[in->pending_head];
 	struct conn *c;
 
 	in->pending_head = (in->pending_head + 1) % in->pending_cap;
 	in->pending_len--;
-	c = conn_table_find(in->table, pc.cookie);
+	c = conn_table_find(in->table, pc->cookie);
 	/* Skip entries whose socket was evicted or started a new life since. */
-	if (c && (c->flags & CONN_CLOSED) && c->entered[c->nstates - 1] == pc.closed_ns)
-		finish(in, c);
+	if (c && (c->flags & CONN_CLOSED) && c->entered[c->nstates - 1] == pc->closed_ns)
+		finish_with(in, c, &pc->dl);
 }
 
-static void pending_push(struct ingest *in, const struct conn *c)
+static void pending_push(struct ingest *in, const struct conn *c, const struct tt_delivery *dl)
 {
 	uint32_t tail;
 
@@ -177,6 +210,10 @@ static void pending_push(struct ingest *in, const struct conn *c)
 	tail = (in->pending_head + in->pending_len) % in->pending_cap;
 	in->pending[tail].cookie = c->cookie;
 	in->pending[tail].closed_ns = c->entered[c->nstates - 1];
+	if (dl)
+		in->pending[tail].dl = *dl;
+	else
+		in->pending[tail].dl.flags = 0;
 	in->pending_len++;
 }
 
@@ -220,7 +257,88 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 	if (in->cfg.states && in->sink.ops->state && wanted_event(in, e))
 		in->sink.ops->state(in->sink.ctx, e);
 	if (e->newstate == TT_TCP_CLOSE)
-		pending_push(in, c);
+		pending_push(in, c, NULL);
+}
+
+/* Where and when the kept life went from the CLOSE_WAIT entered at since:
+ * the next state (LAST_ACK, or CLOSE on a reset).
+ */
+static void left_close_wait(const struct tt_history *h, uint64_t since, struct tt_event *to)
+{
+	const struct tt_conn_store *st = &h->st;
+
+	*to = h->ev;
+	to->oldstate = TT_TCP_CLOSE_WAIT;
+	for (uint8_t i = 0; i + 1 < st->nstates && i + 1 < TT_HIST_STATES; i++) {
+		if (st->states[i] == TT_TCP_CLOSE_WAIT && st->entered[i + 1] >= since) {
+			to->newstate = st->states[i + 1];
+			to->ts_ns = st->entered[i + 1];
+			return;
+		}
+	}
+}
+
+/* Lives kept by the kernel: a transition record is for the live stream,
+ * and for the CLOSE_WAIT watch (leaks): a socket entering CLOSE_WAIT is
+ * tracked until its history comes.
+ */
+static void on_state_watched(struct ingest *in, const struct tt_event *e)
+{
+	struct conn *c = conn_table_find(in->table, e->cookie);
+
+	if (c && !(c->flags & CONN_CLOSED)) {
+		bool leaking = (c->flags & CONN_LEAK_REPORTED) &&
+			       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
+		uint64_t since = leaking ? close_wait_since(c) : 0;
+
+		history_on_state(c, e);
+		conn_table_touch(in->table, c);
+		if (leaking && e->newstate != TT_TCP_CLOSE_WAIT)
+			resolve_leak(in, c, since, e->ts_ns);
+	} else if (!c && e->newstate == TT_TCP_CLOSE_WAIT) {
+		c = insert_evicting(in, e->cookie);
+		history_start(c, e);
+		c->flags |= CONN_WATCHED;
+	}
+	if (e->type == TT_EV_STATE && in->cfg.states && in->sink.ops->state &&
+	    wanted_event(in, e))
+		in->sink.ops->state(in->sink.ctx, e);
+}
+
+/* A whole life from the kernel. A watched CLOSE_WAIT socket gives way to
+ * it, its leak resolved when it left CLOSE_WAIT.
+ */
+static void on_history(struct ingest *in, const struct tt_history *h)
+{
+	struct conn *c = conn_table_find(in->table, h->ev.cookie);
+	uint32_t leak_pid = 0;
+
+	if (c && (c->flags & CONN_CLOSED)) {
+		/* a new life of a socket still in its grace period */
+		finish(in, c);
+		c = NULL;
+	}
+	if (c) {
+		bool leaking = (c->flags & CONN_LEAK_REPORTED) &&
+			       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
+
+		if (leaking) {
+			uint64_t since = close_wait_since(c);
+			struct tt_event to;
+
+			left_close_wait(h, since, &to);
+			history_on_state(c, &to);
+			resolve_leak(in, c, since, to.ts_ns);
+			leak_pid = c->leak_pid;
+		}
+		conn_table_remove(in->table, c);
+	}
+	c = insert_evicting(in, h->ev.cookie);
+	history_from_kernel(c, h);
+	c->leak_pid = leak_pid;
+	if (c->handshake_ns && in->tap.ops->handshake)
+		in->tap.ops->handshake(in->tap.ctx, c, c->handshake_ns);
+	pending_push(in, c, &h->dl);
 }
 
 void ingest_event(struct ingest *in, const struct tt_event *e)
@@ -230,7 +348,17 @@ void ingest_event(struct ingest *in, const struct tt_event *e)
 		in->clock_ns = e->ts_ns;
 	switch (e->type) {
 	case TT_EV_STATE:
-		on_state(in, e);
+		if (in->cfg.kernel_lives)
+			on_state_watched(in, e);
+		else
+			on_state(in, e);
+		return;
+	case TT_EV_HISTORY:
+		on_history(in, (const struct tt_history *)e);
+		return;
+	case TT_EV_CLOSE_WAIT:
+		if (in->cfg.kernel_lives)
+			on_state_watched(in, e);
 		return;
 	case TT_EV_RESET_SENT:
 	case TT_EV_RESET_RECV:
@@ -280,8 +408,13 @@ static void seed(struct ingest *in, const struct tt_sock_record *r, uint64_t now
 	if (r->state == TT_TCP_TIME_WAIT || r->state == TT_TCP_NEW_SYN_RECV ||
 	    r->state == TT_TCP_CLOSE)
 		return;
+	/* where the kernel keeps lives, only CLOSE_WAIT is watched here */
+	if (in->cfg.kernel_lives && r->state != TT_TCP_CLOSE_WAIT)
+		return;
 	c = insert_evicting(in, r->cookie);
 	history_seed(c, r, now_ns);
+	if (in->cfg.kernel_lives)
+		c->flags |= CONN_WATCHED;
 	count_state(in, c, 1);
 	c->flags |= CONN_SWEEP;	/* it is in the kernel's list: not vanished */
 	if (!initial)

@@ -21,6 +21,9 @@ static inline int digits(uint64_t v)
 		v /= 10000000000ull;
 		n += 10;
 	}
+	/* 2^32 to 10^10 - 1: ten digits, and not a 32-bit value */
+	if (v > UINT32_MAX)
+		return n + 9;
 	uint32_t w = (uint32_t)v;
 
 	return n + (w >= 10) + (w >= 100) + (w >= 1000) + (w >= 10000) + (w >= 100000) +

@@ -177,7 +177,7 @@ int owner_index_scan_all(struct owner_index *ix, struct snapshot *snap, uint8_t 
 
 	/* the fallback matches descriptors by socket inode */
 	if (snap->files_via_proc) {
-		err = snapshot_collect(snap, &l, max_socks);
+		err = snapshot_collect(snap, state ? 1u << state : 0, &l, max_socks);
 		if (err) {
 			snapshot_list_free(&l);
 			ix->n = 0;

@@ -209,11 +209,11 @@ def run_tcptrail(label, env, port, base, args, tmp, threads, progs, idle_cpu, js
     os.unlink(path)
     m = re.search(r"(\d+) records, .* (\d+) lost", err)
     records, lost = (int(m.group(1)), int(m.group(2))) if m else (0, -1)
-    caught = re.search(r"recorded by the second program: (\d+)", err)
+    caught = re.search(r"of which the catcher recorded (\d+)", err)
     cpu = user + system
     idle = idle_cpu[0] + idle_cpu[1]
     per = (lambda c: c / records * 1e6) if records else (lambda c: float("nan"))
-    skipped = sum(r[4] for r in progs[-1][1] if r[0] == "handle_set_state")
+    skipped = sum(r[4] for r in progs[-1][1] if r[0] in ("state_keep", "state_send"))
     # the storm's listener adds CLOSE>LISTEN and LISTEN>CLOSE
     return (label, rate, rate / base, conns,
             "%d/%d" % (states - 2, conns * TRANSITIONS_PER_CONN),
@@ -433,8 +433,8 @@ def print_targets(results, floor, sc):
         return next(r for r in results[threads][0] if r[0] == label)
 
     one, many = sorted(results)
-    st = prog(one, "tcptrail", "handle_set_state")
-    kf = prog(one, "tcptrail", "handle_kfree_skb")
+    st = prog(one, "tcptrail", "state_keep") or prog(one, "tcptrail", "state_send")
+    kf = prog(one, "tcptrail", "listen_overflow")
     cpu = row(one, "tcptrail --json")[8]
     us = float(cpu.split()[0])
     lines = [

@@ -25,6 +25,11 @@ def _format_has(path, pattern):
         return False
 
 
+def _kallsyms_has(symbol):
+    with open("/proc/kallsyms") as f:
+        return re.search(r" %s$" % symbol, f.read(), re.M) is not None
+
+
 class Feature:
     """A kernel facility some program needs: what it is, the mainline
     release and commit that brought it (docs/kernels.md cites them), and how
@@ -70,7 +75,8 @@ FEATURES = {
     "sk_storage_tracing": Feature(
         "socket local storage from tracing programs (bpf_sk_storage_get)",
         (5, 11), "8e4597c627fb (bpf: Allow using bpf_sk_storage in FENTRY/FEXIT/RAW_TP)",
-        lambda: release() >= (5, 11), "the kernel's release"),
+        lambda: release() >= (5, 11) or _kallsyms_has("bpf_sk_storage_tracing_allowed"),
+        "the kernel's release, or that commit's bpf_sk_storage_tracing_allowed in /proc/kallsyms"),
     "socket_cookie_tracing": Feature(
         "socket cookies from tracing programs (bpf_get_socket_cookie)",
         (5, 12), "c5dbb89fc2ac (bpf: Expose bpf_get_socket_cookie to tracing programs)",

@@ -83,7 +83,7 @@ def test_connections_leaks_and_listeners_name_their_container():
     the root cgroup has cgroup "/" and no container_id."""
     with Cgroups() as cg:
         mport = free_port()
-        everything = Tracer("--leak-after", "1", "--interval", "0.3", "--metrics",
+        everything = Tracer("--states", "--leak-after", "1", "--interval", "0.3", "--metrics",
                             "127.0.0.1:%d" % mport)
         only_a = Tracer("--container", ID_A[:12], "--leak-after", "1", "--interval", "0.3")
         only_pod = Tracer("--cgroup", "/tttest.slice/kubepods.slice", "--leak-after", "1",
