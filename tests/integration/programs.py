@@ -61,6 +61,15 @@ FEATURES = {
         "the tcp:tcp_receive_reset tracepoint",
         (4, 15), "the same series as the two above",
         lambda: _event("tcp/tcp_receive_reset"), "tracefs tcp/tcp_receive_reset"),
+    "tcp_retransmit_skb": Feature(
+        "the tcp:tcp_retransmit_skb tracepoint",
+        (4, 15), "e086101b150a (tcp: add a tracepoint for tcp retransmission)",
+        lambda: _event("tcp/tcp_retransmit_skb"), "tracefs tcp/tcp_retransmit_skb"),
+    "tcp_retransmit_skb_err": Feature(
+        "tcp:tcp_retransmit_skb carries the retransmission's error",
+        (6, 17), "ad892e912b84 (tcp: trace retransmit failures in tcp_retransmit_skb)",
+        lambda: _format_has("tcp/tcp_retransmit_skb", r"field:[^;]*\berr;"),
+        "an err field in tracefs tcp/tcp_retransmit_skb/format"),
     "listen_overflow_reason": Feature(
         "skb:kfree_skb names accept-queue overflows (SKB_DROP_REASON_TCP_LISTEN_OVERFLOW)",
         (6, 15), "a11a791ca81e (tcp: add four drop reasons to tcp_check_req())",
