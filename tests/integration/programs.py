@@ -59,7 +59,7 @@ FEATURES = {
         "a reason field in tracefs tcp/tcp_send_reset/format"),
     "tcp_receive_reset": Feature(
         "the tcp:tcp_receive_reset tracepoint",
-        (4, 15), "the same series as the two above",
+        (4, 15), "with tcp_send_reset, in the same series (Song Liu, 2017)",
         lambda: _event("tcp/tcp_receive_reset"), "tracefs tcp/tcp_receive_reset"),
     "tcp_retransmit_skb": Feature(
         "the tcp:tcp_retransmit_skb tracepoint",
