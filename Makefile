@@ -4,7 +4,9 @@
 #   sudo make test                  the whole suite: unit (no root), integration on
 #                                   this kernel, then the kernel matrix under qemu
 #   sudo make test VMTEST=0         the same without the kernel matrix
-#   sudo make vmtest                the kernel matrix alone (5.10, 6.1, 6.12)
+#   sudo make vmtest                the kernel matrix alone (5.10, 6.1, 6.12, 6.18,
+#                                   7.x, and 6.12 on arm64; docs/kernels.md)
+#   make kernels-table              rewrite docs/kernels.md from the last vmtest
 #   make bench                      connection-storm benchmark vs peer tools
 #   make vmlinux                    regenerate vmlinux/$(ARCH)/vmlinux.h
 #   make SANITIZE=1                 build with ASan/UBSan into build-san/
@@ -73,8 +75,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps vmdeps testdeps run test vmtest unit integration bench fuzz vmlinux clean \
-	install uninstall
+.PHONY: all deps vmdeps testdeps vmbuild run test vmtest kernels-table unit integration \
+	bench fuzz vmlinux clean install uninstall
 
 all: $(OUT)/tcptrail
 
@@ -145,8 +147,12 @@ DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
 # Prometheus (and promtool), openssl for the certificates the TLS tests
 # make, htpasswd for bcrypt hashes.
 TEST_PKGS := chromium prometheus openssl apache2-utils
-# The kernel matrix: qemu, and what its initramfs is made of.
-VM_PKGS := qemu-system-x86 busybox-static cpio xz-utils binutils python3 iproute2
+# The kernel matrix: qemu, and what its initramfs is made of; for its arm64
+# VM, tcptrail cross-built through Debian's multiarch packages.
+VM_PKGS := qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils binutils python3 \
+	iproute2 gcc-aarch64-linux-gnu libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 \
+	libmicrohttpd-dev:arm64 libgnutls28-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64
+OUT_ARM64 := build-arm64
 define install_missing
 	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -180,7 +186,17 @@ testdeps:
 		else systemctl disable prometheus.service; fi >/dev/null 2>&1 || true;; \
 	esac
 vmdeps:
+	@dpkg --print-foreign-architectures | grep -qx arm64 || { \
+		if [ "$$(id -u)" != 0 ]; then echo "tcptrail: adding arm64 to dpkg's architectures needs root: run with sudo" >&2; exit 1; fi; \
+		echo "dpkg --add-architecture arm64"; dpkg --add-architecture arm64 && apt-get update -qq; }
 	$(call install_missing,$(VM_PKGS))
+
+# What the kernel matrix boots: this build, and the same for arm64 (never
+# sanitized: the cross toolchain has no arm64 sanitizer runtime here).
+vmbuild:
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 CC=aarch64-linux-gnu-gcc OUT=$(OUT_ARM64) \
+		SANITIZE=0 all
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -189,13 +205,18 @@ run: deps
 BENCH_TOOLS := $(OUT)/storm $(OUT)/gen_journal $(OUT)/bpfprof
 
 VMTEST ?= 1
-test: deps testdeps $(if $(filter 1,$(VMTEST)),vmdeps)
+test: deps testdeps $(if $(filter 1,$(VMTEST)),vmdeps vmbuild)
 	$(Q)$(MAKE) --no-print-directory all $(OUT)/unit_tests $(BENCH_TOOLS)
-	$(Q)OUT=$(OUT) VMTEST=$(VMTEST) bash tests/run.sh
+	$(Q)OUT=$(OUT) OUT_ARM64=$(OUT_ARM64) VMTEST=$(VMTEST) bash tests/run.sh
 
-vmtest: deps vmdeps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)OUT=$(OUT) bash tests/vm/run.sh
+vmtest: deps vmdeps vmbuild
+	$(Q)OUT=$(OUT) OUT_ARM64=$(OUT_ARM64) bash tests/vm/run.sh
+
+# docs/kernels.md from the rows the last make vmtest left (it fails when
+# the committed table no longer matches what the kernels did).
+kernels-table:
+	$(Q)test -s $(OUT)/vmtest-rows.jsonl || { echo "no $(OUT)/vmtest-rows.jsonl: run make vmtest first" >&2; exit 1; }
+	$(Q)python3 tests/vm/table.py $(OUT)/vmtest-rows.jsonl docs/kernels.md
 
 unit: $(OUT)/unit_tests
 	$(Q)$(OUT)/unit_tests
@@ -278,4 +299,4 @@ uninstall:
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz $(OUT_ARM64)

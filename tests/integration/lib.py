@@ -2,7 +2,6 @@
 build network namespaces. Everything here talks to the real kernel."""
 import json
 import os
-import re
 import queue
 import signal
 import socket
@@ -10,6 +9,8 @@ import subprocess
 import tempfile
 import threading
 import time
+
+from programs import Table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -127,6 +128,8 @@ class Tracer:
         self.json_out = json_out
         cmd = (wrap or []) + [binary or TCPTRAIL, "-v", "-o", self.path] + \
             (["--json"] if json_out else []) + list(args)
+        self.exec_at = time.monotonic()  # for the start-up time seen from outside
+        self.ready_at = None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True,
                                      env=dict(os.environ, **(env or {})))
@@ -138,6 +141,7 @@ class Tracer:
             for line in self.proc.stderr:
                 self.stderr.append(line.rstrip("\n"))
                 if line.startswith("tcptrail: tracing;"):
+                    self.ready_at = time.monotonic()
                     ready.set()
             ready.set()
 
@@ -195,24 +199,13 @@ class Tracer:
                 and all(r.get(k) == v for k, v in match.items())]
 
 
-PROGRAM_LINE = re.compile(r"^tcptrail: program (\S+): (loaded|off|refused by the verifier)"
-                          r"(?: \((.*)\))?$")
-
-
 def program_table(stderr_lines):
     """What became of each BPF program, from the -v table: name -> (status,
     why). Every line must be one the table's format allows."""
-    table = {}
-    for line in stderr_lines:
-        if not line.startswith("tcptrail: program "):
-            continue
-        m = PROGRAM_LINE.match(line)
-        check(m, "malformed program line: %r" % line)
-        status = m.group(2).split()[0]
-        check((status == "loaded") == (m.group(3) is None), "reason mismatch: %r" % line)
-        table[m.group(1)] = (status, m.group(3))
-    check(table, "no program table in: " + " | ".join(stderr_lines[-20:]))
-    return table
+    table = Table(stderr_lines)
+    check(not table.errors, "; ".join(table.errors))
+    check(table.programs, "no program table in: " + " | ".join(stderr_lines[-20:]))
+    return table.programs
 
 
 def one(items, what):
