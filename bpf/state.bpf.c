@@ -443,6 +443,10 @@ static __always_inline void keep_state(struct sock *sk, struct tcp_sock *tp, int
 			st->flags |= TT_H_GAP;
 	}
 	note_owner(st, sk);
+	if (oldstate == TT_TCP_ESTABLISHED) {
+		st->data_srtt_us = tp->srtt_us >> 3;
+		st->data_rttvar_us = tp->mdev_us >> 2;
+	}
 	if (newstate == TT_TCP_ESTABLISHED && !(st->flags & TT_H_PREEXISTING)) {
 		struct tt_estab_info h;
 
@@ -538,6 +542,11 @@ static __always_inline void send_history(struct sock *sk, struct tcp_sock *tp, _
 		else
 			__builtin_memset(&h->acc, 0, sizeof(h->acc));
 		fill_delivery(&h->dl, sk, tp);
+		if (h->st.data_srtt_us) {
+			/* the RTT of the data, as ss -ti showed it before close() */
+			h->dl.srtt_us = h->st.data_srtt_us;
+			h->dl.rttvar_us = h->st.data_rttvar_us;
+		}
 		submit_bytes(h, sizeof(*h));
 	}
 	if (acc)

@@ -473,9 +473,11 @@ uint8_t history_limited_by(const struct tt_delivery *dl)
 	 * spans too (tcpi_busy_time)
 	 */
 	if ((dl->flags & TT_D_CHRONO) && dl->busy_ns) {
-		if (dl->rwnd_limited_ns >= dl->busy_ns - dl->busy_ns / 2)
+		uint64_t third = dl->busy_ns / 3 + (dl->busy_ns % 3 != 0);
+
+		if (dl->rwnd_limited_ns >= third && dl->rwnd_limited_ns >= dl->sndbuf_limited_ns)
 			return LIMIT_RECEIVER;
-		if (dl->sndbuf_limited_ns >= dl->busy_ns - dl->busy_ns / 2)
+		if (dl->sndbuf_limited_ns >= third)
 			return LIMIT_SENDER_BUFFER;
 	}
 	if (dl->retrans_segs >= 3 && (uint64_t)dl->retrans_segs * 10 >= dl->data_segs_out)

@@ -113,8 +113,12 @@ void history_summarize(const struct conn *c, struct history_summary *s);
 enum conn_limit {
 	LIMIT_UNKNOWN = 0,	/* no delivery facts, or no time sending data */
 	LIMIT_NONE,		/* nothing held it back most of the time */
-	LIMIT_RECEIVER,		/* the peer's receive window, half the busy time or more */
-	LIMIT_SENDER_BUFFER,	/* our send buffer, half the busy time or more */
+	/* a third of the busy time or more, and more than the other limit:
+	 * BBR's pacing keeps a send-buffer-limited sender "busy" more than
+	 * half the time, so "most" is the largest share, not a majority
+	 */
+	LIMIT_RECEIVER,		/* the peer's receive window */
+	LIMIT_SENDER_BUFFER,	/* our send buffer */
 	LIMIT_LOSS,		/* a tenth of its data segments, and 3 or more, retransmitted */
 };
 

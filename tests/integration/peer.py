@@ -350,13 +350,16 @@ def main():
         srv.close()
         say("done %d" % got)
     elif role == "bulk-send":
-        # Connect (SO_SNDBUF sndbuf first when not 0), send nbytes as fast
-        # as the socket takes them, wait for the reader's "k", say
-        # "drained <local port>", and close when the driver says "close".
+        # Connect (SO_SNDBUF sndbuf first when not 0, and the congestion
+        # control named, if any), send nbytes as fast as the socket takes
+        # them, wait for the reader's "k", say "drained <local port>", and
+        # close when the driver says "close".
         nbytes, sndbuf = int(sys.argv[4]), int(sys.argv[5])
         sock = socket.socket()
         if sndbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        if len(sys.argv) > 6:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, sys.argv[6].encode())
         sock.connect((addr, port))
         block = b"x" * 65536
         left = nbytes

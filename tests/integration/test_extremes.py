@@ -26,8 +26,11 @@ def san_binary():
     up to date); TCPTRAIL_SAN names another."""
     if os.environ.get("TCPTRAIL_SAN"):
         return os.environ["TCPTRAIL_SAN"]
+    # OUT is named outright: the suite exports OUT=build, and the Makefile's
+    # "OUT ?=" would otherwise take it and know no build-san/ target.
     p = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "SANITIZE=1",
-                        "build-san/tcptrail"], capture_output=True, text=True, timeout=900)
+                        "OUT=build-san", "build-san/tcptrail"],
+                       capture_output=True, text=True, timeout=900)
     check(p.returncode == 0, "make SANITIZE=1 failed: %s" % p.stderr[-2000:])
     return os.path.join(SAN_OUT, "tcptrail")
 

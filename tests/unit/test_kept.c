@@ -259,7 +259,9 @@ static void kept_record_counts_bounded(void)
 	ingest_free(ib);
 }
 
-/* The rule at its edges: half the busy time, a tenth of the segments. */
+/* The rule at its edges: a third of the busy time and the larger of the
+ * two limits, a tenth of the segments.
+ */
 static void kept_limited_by_edges(void)
 {
 	struct tt_delivery d = { .flags = TT_D_READ | TT_D_CHRONO, .busy_ns = 1001,
@@ -267,13 +269,23 @@ static void kept_limited_by_edges(void)
 
 	CHECK(history_limited_by(NULL) == LIMIT_UNKNOWN);
 	CHECK(history_limited_by(&d) == LIMIT_NONE);
-	d.rwnd_limited_ns = 500;
+	d.rwnd_limited_ns = 333;	/* 1001 / 3 = 333.67 */
 	CHECK(history_limited_by(&d) == LIMIT_NONE);
-	d.rwnd_limited_ns = 501;
+	d.rwnd_limited_ns = 334;
 	CHECK(history_limited_by(&d) == LIMIT_RECEIVER);
-	d.rwnd_limited_ns = 0;
-	d.sndbuf_limited_ns = 501;
+	d.sndbuf_limited_ns = 334;	/* a tie: the receiver's */
+	CHECK(history_limited_by(&d) == LIMIT_RECEIVER);
+	d.sndbuf_limited_ns = 335;
 	CHECK(history_limited_by(&d) == LIMIT_SENDER_BUFFER);
+	d.rwnd_limited_ns = 0;
+	d.sndbuf_limited_ns = 333;
+	CHECK(history_limited_by(&d) == LIMIT_NONE);
+	d.sndbuf_limited_ns = 334;
+	CHECK(history_limited_by(&d) == LIMIT_SENDER_BUFFER);
+	d.busy_ns = 999;		/* exactly a third: 333 */
+	d.sndbuf_limited_ns = 333;
+	CHECK(history_limited_by(&d) == LIMIT_SENDER_BUFFER);
+	d.busy_ns = 1001;
 	d.sndbuf_limited_ns = 0;
 	d.retrans_segs = 9;
 	CHECK(history_limited_by(&d) == LIMIT_NONE);
@@ -283,7 +295,7 @@ static void kept_limited_by_edges(void)
 	d.retrans_segs = 2;
 	CHECK(history_limited_by(&d) == LIMIT_NONE);	/* too few to call it loss */
 	d.busy_ns = UINT64_MAX;
-	d.rwnd_limited_ns = UINT64_MAX / 2 + 1;
+	d.rwnd_limited_ns = UINT64_MAX / 3 + 1;
 	CHECK(history_limited_by(&d) == LIMIT_RECEIVER);
 	d.flags = TT_D_READ;	/* the tick rate unknown: times unknown */
 	CHECK(history_limited_by(&d) == LIMIT_UNKNOWN);

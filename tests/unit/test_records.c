@@ -319,11 +319,12 @@ static void json_records_follow_schema(void)
 	static const char *const types[] = {
 		"state", "history", "reset", "synack_retransmit", "listen_overflow", "lost",
 		"close_wait_leak", "close_wait_resolved", "listener", "netns", "alert",
+		"retransmit",
 	};
 	char seen[4096] = " ", want[64];
 	struct filter all;
 	FILE *f;
-	int lines = 0, pods = 0, gone = 0;
+	int lines = 0, pods = 0, gone = 0, delivered = 0;
 
 	filter_init(&all);
 	CHECK(schema != NULL && fd >= 0);
@@ -369,8 +370,47 @@ static void json_records_follow_schema(void)
 
 		ingest_event(in, &e);
 	}
+	{
+		/* a live retransmit, with the kernel's result */
+		struct tt_event e = ev_state(1, 6 * MS, 0, TT_TCP_ESTABLISHED, 1);
+
+		e.type = TT_EV_RETRANSMIT;
+		e.oldstate = 4;		/* loss */
+		e.flags |= TT_F_RESULT;
+		e.close.total_retrans = 3;
+		e.close.srtt_us = 250;
+		ingest_event(in, &e);
+	}
 	ingest_flush(in);
 	ingest_batch_end(in);
+	{
+		/* a life the kernel kept, with how it delivered: every key */
+		struct ingest *kept = ingest_new(&cfg, &sink);
+		struct tt_history h;
+
+		CHECK(kept != NULL);
+		memset(&h, 0, sizeof(h));
+		h.ev = ev_close(7, 9 * MS, TT_TCP_LAST_ACK, 0);
+		h.ev.type = TT_EV_HISTORY;
+		h.st.states[0] = TT_TCP_SYN_RECV;
+		h.st.states[1] = TT_TCP_ESTABLISHED;
+		h.st.states[2] = TT_TCP_CLOSE_WAIT;
+		h.st.states[3] = TT_TCP_LAST_ACK;
+		for (int i = 0; i < 4; i++)
+			h.st.entered[i] = (uint64_t)(i + 1) * MS;
+		h.st.nstates = 4;
+		h.dl = (struct tt_delivery){ .flags = TT_D_READ | TT_D_CHRONO, .srtt_us = 250,
+					     .rttvar_us = 40, .rtt_min_us = 180, .cwnd = 10,
+					     .retrans_segs = 3, .data_segs_out = 20, .mss = 1448,
+					     .busy_ns = 4 * MS, .rwnd_limited_ns = 3 * MS,
+					     .rate_delivered = 10, .rate_interval_us = 1000 };
+		if (kept) {
+			ingest_set_recorded(kept, true, true);
+			ingest_event(kept, &h.ev);
+			ingest_flush(kept);
+			ingest_free(kept);
+		}
+	}
 	/* listener, netns, alert: two samples, the second one alerting */
 	for (int k = 0; k < 2; k++) {
 		l.drops += 10;
@@ -391,10 +431,12 @@ static void json_records_follow_schema(void)
 				     "0123456789abcdef0123456789abcdef\",\"pod_uid\":"
 				     "\"0b1c2d3e-1111-2222-3333-444455556666\"") != NULL;
 		gone += strstr(line, "\"cgroup_id\":43,") != NULL;
+		delivered += strstr(line, "\"rtt_us\":250,") && strstr(line, "\"limited_by\":\"receiver\"");
 	}
 	if (f)
 		fclose(f);
 	CHECK(lines >= 12);
+	CHECK(delivered == 1);	/* the kept life, its delivery keys checked above */
 	/* the connection's records and the listener's name the container */
 	CHECK(pods >= 4 && gone >= 1);
 	if (pods < 4 || gone < 1)
