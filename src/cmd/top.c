@@ -9,7 +9,9 @@ int top_main(struct options *o)
 {
 	struct trace_profile p = { TRACE_TOP, true, 0 };
 
-	o->states = o->histories = false;
+	/* histories feed the most limited connections, unprinted */
+	o->states = false;
+	o->histories = true;
 	/* Connections are tracked in full, as when tracing: they feed the
 	 * listener counts, the ports each destination uses and the metrics.
 	 */

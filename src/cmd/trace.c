@@ -231,6 +231,8 @@ static void setup_view(struct tracing *t)
 	t->tv.cgroup_lookup = em->cgroup_lookup;
 	t->tv.cgroup_ctx = em->cgroup_ctx;
 	t->tv.ports = t->ports;
+	t->tv.slow = &t->slow;
+	t->sink = (struct sink){ &top_slow_ops, &t->slow };
 	t->lsink = (struct listen_sink){ &top_view_listen_ops, &t->tv };
 }
 

@@ -85,6 +85,7 @@ struct tracing {
 	struct journal_writer journal;
 	struct emitter em;
 	struct top_view tv;
+	struct top_slow slow;		/* top: the connection lines */
 	struct sink sink;
 	struct ingest_config icfg;
 };

@@ -240,6 +240,7 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 	if (flooded > 3)
 		flooded = 3;
 	budget = tv->rows > 0 ? tv->rows - TOP_FIXED_LINES - (int)nns - tv->nrecent -
+					(tv->slow ? TOP_SLOW_LINES + 1 : 0) -
 					(int)flooded * 3 - destination_lines(tv)
 			      : -1;
 	if (budget >= 0 && (size_t)budget < n)
@@ -282,6 +283,14 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 		     s[LW_SYNACK_RETRIES]);
 	}
 	line(tv, "%s", "(counters: change over the last interval)");
+	if (tv->slow) {
+		char sl[TOP_SLOW_LINES][TOP_SLOW_LINE];
+		unsigned k = top_slow_lines(tv->slow, now_ns, sl);
+
+		line(tv, "%s", "");
+		for (unsigned i = 0; i < k; i++)
+			line(tv, "%s", sl[i]);
+	}
 	for (size_t i = 0, done = 0; i < n && done < flooded; i++) {
 		if (!v[i]->n_top_addrs || !v[i]->alert[LW_SYN_FLOOD].active)
 			continue;

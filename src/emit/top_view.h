@@ -12,6 +12,7 @@
 #include "listen_watch.h"
 #include "outbuf.h"
 #include "sink.h"
+#include "top_slow.h"
 
 #define TOP_RECENT_ALERTS 5
 
@@ -27,6 +28,7 @@ struct top_view {
 	cgroup_lookup_fn cgroup_lookup;	/* NULL: no container column values */
 	void *cgroup_ctx;
 	struct ports *ports;		/* NULL: no destinations shown */
+	struct top_slow *slow;		/* NULL: no connection lines */
 	/* the latest alert starts and clears, newest last */
 	char recent[TOP_RECENT_ALERTS][256];
 	int nrecent;

@@ -9,11 +9,13 @@ The 20 ms path is delayline.py: netem and the fq qdisc (which an
 earliest-departure-time delay needs) are both absent from the kernels the
 suite runs on, so packets cross a userspace wire between two tun devices.
 """
+import os
 import re
 import subprocess
+import tempfile
 import time
 
-from lib import LIVE, Netns, Peer, Tracer, check, netns_inode, one, run
+from lib import LIVE, TCPTRAIL, Netns, Peer, Tracer, check, netns_inode, one, run, wait_until
 
 SERVER, CLIENT = "192.0.2.2", "192.0.2.1"
 # the delay line's ends (a /32 each, point to point)
@@ -212,3 +214,58 @@ def test_rtt_matches_ss():
         rtt_agrees(h, info, 0)
         check(h["rttvar_us"] is not None and h["cwnd"] and h["data_segs_out"] >=
               info["data_segs_out"], "rttvar/cwnd/data_segs_out %r" % h)
+
+
+def top_rows(path, port):
+    """The rows of tcptrail top's most-limited list for the connection from
+    local port port, and the retransmit heading lines, from a top that
+    wrote its frames to path."""
+    lines = open(path, errors="replace").read().splitlines()
+    rows = [l.split() for l in lines if re.match(r"\S+:%d > " % port, l)]
+    heads = [l for l in lines if l.startswith("Retransmits ")]
+    return rows, heads
+
+
+def test_top_lists_the_most_limited():
+    """tcptrail top, beside a slow reader and a flow losing 30% of its
+    segments: the slow reader's writer is listed as limited by the
+    receiver, the lossy one by loss with ss's retransmit count, and the
+    heading counts retransmits."""
+    with Netns("ttto", CLIENT, SERVER) as ns:
+        fd, path = tempfile.mkstemp(prefix="tcptrail-top-")
+        os.close(fd)
+        top = subprocess.Popen([TCPTRAIL, "top", "--interval", "0.5", "-d", "30", "-o", path],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+        LIVE.append(top)
+        try:
+            wait_until(lambda: "NAMESPACE" in open(path).read(), 15, "top's first frame")
+            slow, _, slow_text = flow(ns.a, ns.b, SERVER, 300000, rcvbuf=4096, chunk=4096,
+                                      pause=0.02)
+            for rule in ("add table inet ttto",
+                         "add chain inet ttto in { type filter hook input priority 0 ; }",
+                         "add rule inet ttto in tcp dport %d numgen random mod 100 < 30 drop"
+                         % PORT):
+                run(["ip", "netns", "exec", ns.b, "nft"] + rule.split())
+            lossy, info, text = flow(ns.a, ns.b, SERVER, 1000000)
+            wait_until(lambda: top_rows(path, lossy)[0] and top_rows(path, slow)[0], 10,
+                       "both connections listed by top")
+        finally:
+            top.terminate()
+            top.wait(10)
+        rows, heads = top_rows(path, slow)
+        # CONNECTION(3 words) PROCESS LIFE RTT RETR LIMITED-BY HELD SHARE
+        check(rows[-1][7] == "receiver", "the slow reader's row %r (%s)" % (rows[-1], slow_text))
+        rows, heads = top_rows(path, lossy)
+        # loss, by the documented rule on ss's own figures: a tenth of the
+        # data segments retransmitted
+        check(info["retrans"] * 10 >= info["data_segs_out"] and info["retrans"] >= 3,
+              "the rule dropped too little to test: %s" % text)
+        check(rows[-1][7] == "loss" and
+              info["retrans"] <= int(rows[-1][6]) <= info["retrans"] + 3,
+              "the lossy row %r, ss said %d retransmits before close" % (rows[-1],
+                                                                         info["retrans"]))
+        rates = [re.match(r"Retransmits (\d+)/s", h) for h in heads]
+        check(any(m and int(m.group(1)) > 0 for m in rates),
+              "no retransmit rate in the headings: %r" % heads[-5:])
+        os.unlink(path)
