@@ -280,11 +280,14 @@ struct tt_conn_store {
 	__u32 hs_srtt_us;
 	__u64 synack_us;
 	__u32 hs_retrans;
-	/* the RTT when it left ESTABLISHED: its data's, without the close
-	 * handshake's samples (0: it never left ESTABLISHED but to CLOSE)
+	/* the RTT and the last delivery-rate sample when it left ESTABLISHED:
+	 * its data's, without the close handshake's samples (0: it never left
+	 * ESTABLISHED but to CLOSE)
 	 */
 	__u32 data_srtt_us;
 	__u32 data_rttvar_us;
+	__u32 data_rate_delivered;
+	__u32 data_rate_interval_us;
 	__u32 pad2;
 };
 

@@ -11,9 +11,9 @@ _Static_assert(sizeof(struct tt_event) == 128, "tt_event layout changed");
 _Static_assert(sizeof(struct tt_sock_record) == 104, "tt_sock_record layout changed");
 _Static_assert(sizeof(struct tt_file_record) == 32, "tt_file_record layout changed");
 _Static_assert(sizeof(struct tt_nest) == 176, "tt_nest layout changed");
-_Static_assert(sizeof(struct tt_history) == 416, "tt_history layout changed");
+_Static_assert(sizeof(struct tt_history) == 424, "tt_history layout changed");
 _Static_assert(sizeof(struct tt_delivery) == 112, "tt_delivery layout changed");
-_Static_assert(sizeof(struct tt_conn_store) == 144, "tt_conn_store layout changed");
+_Static_assert(sizeof(struct tt_conn_store) == 152, "tt_conn_store layout changed");
 
 /* A closed history waiting out its grace period. */
 struct pending_close {

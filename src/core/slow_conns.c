@@ -35,6 +35,7 @@ static void fill(struct slow_conn *r, const struct conn *c, const struct history
 	r->sndbuf_limited_ns = dl->sndbuf_limited_ns;
 	r->rtt_us = dl->srtt_us ? dl->srtt_us : UINT32_MAX;
 	r->retrans_segs = dl->retrans_segs;
+	r->data_segs_out = dl->data_segs_out;
 	r->pid = c->pid;
 	r->lport = c->lport;
 	r->rport = c->rport;

@@ -20,7 +20,7 @@ struct slow_conn {
 	uint64_t duration_ns;
 	uint64_t busy_ns, rwnd_limited_ns, sndbuf_limited_ns;
 	uint32_t rtt_us;	/* UINT32_MAX: not known */
-	uint32_t retrans_segs;
+	uint32_t retrans_segs, data_segs_out;
 	uint32_t pid;
 	uint16_t lport, rport;
 	uint8_t laddr[16], raddr[16];

@@ -1,5 +1,6 @@
 /* The connection lines of `tcptrail top`. One frame a sample: snprintf. */
 #include <stdio.h>
+#include <string.h>
 #include "fmt.h"
 #include "tcp_names.h"
 #include "top_slow.h"
@@ -34,12 +35,13 @@ static void share(char *buf, size_t len, uint64_t part, uint64_t whole)
 	if (!whole)
 		snprintf(buf, len, "-");
 	else
-		snprintf(buf, len, "%llu%%", (unsigned long long)(part * 100 / whole));
+		snprintf(buf, len, "%llu%%",
+			 (unsigned long long)((unsigned __int128)part * 100 / whole));
 }
 
 static void row(char *buf, const struct slow_conn *r)
 {
-	char conn[128], *p = conn, who[40], dur[32], rtt[32], held[32], pct[8];
+	char conn[128], *p = conn, who[40], dur[32], rtt[32], held[32], pct[32];
 	char comm[4 * sizeof(r->comm) + 1];
 
 	p = fmt_endpoint(p, r->family, r->laddr, r->lport);
@@ -51,19 +53,29 @@ static void row(char *buf, const struct slow_conn *r)
 		int digits = snprintf(NULL, 0, "%u", r->pid);
 
 		snprintf(who, sizeof(who), "%.*s/%u", digits < 14 ? 14 - digits : 0, comm, r->pid);
-	}
-	else
+	} else {
 		snprintf(who, sizeof(who), "%s", "?");
+	}
 	duration(dur, sizeof(dur), r->duration_ns);
 	if (r->rtt_us == UINT32_MAX)
 		snprintf(rtt, sizeof(rtt), "?");
 	else
 		duration(rtt, sizeof(rtt), (uint64_t)r->rtt_us * 1000);
-	/* loss: its busy time, a share of nothing else */
-	duration(held, sizeof(held), r->held_ns > 1 ? r->held_ns : 0);
-	share(pct, sizeof(pct), r->held_ns > 1 ? r->held_ns : 0, r->busy_ns);
-	snprintf(buf, TOP_SLOW_LINE, "%-39s %-15s %7s %7s %4u %-13s %s %s", conn, who, dur,
-		 rtt, r->retrans_segs, conn_limit_name(r->limited_by), held, pct);
+	/* a limit's time and its share of the busy time; loss has no time of
+	 * its own: the share of data segments sent again
+	 */
+	if (r->limited_by == LIMIT_LOSS) {
+		held[0] = '\0';
+		share(pct, sizeof(pct), r->retrans_segs, r->data_segs_out);
+		if (strcmp(pct, "-"))
+			strcat(pct, " sent again");
+	} else {
+		duration(held, sizeof(held), r->held_ns);
+		share(pct, sizeof(pct), r->held_ns, r->busy_ns);
+	}
+	snprintf(buf, TOP_SLOW_LINE, "%-39s %-15s %7s %7s %4u %-13s %s%s%s", conn, who, dur,
+		 rtt, r->retrans_segs, conn_limit_name(r->limited_by), held,
+		 held[0] ? " " : "", pct);
 }
 
 unsigned top_slow_lines(struct top_slow *ts, uint64_t now_ns,

@@ -12,6 +12,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptrail.h"
 #include "core_fixes.bpf.h"
+#include "delivery_read.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -218,7 +219,7 @@ int BPF_PROG(p_atomic_pair, struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
-/* The 408-byte history reservation, as at each CLOSE. */
+/* The history record's reservation, as at each CLOSE. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(p_ring_history, struct sock *sk, int oldstate, int newstate)
 {
@@ -229,5 +230,47 @@ int BPF_PROG(p_ring_history, struct sock *sk, int oldstate, int newstate)
 	h = bpf_ringbuf_reserve(&ring, sizeof(*h), 0);
 	if (h)
 		bpf_ringbuf_discard(h, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* What a CLOSE costs before its delivery facts: the typed socket and the
+ * record's memory (the floor the next part is read against).
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_close_floor, struct sock *sk, int oldstate, int newstate)
+{
+	struct tcp_sock *tp;
+	struct tt_event *e;
+
+	if (newstate != TT_TCP_CLOSE || !(tp = bpf_skc_to_tcp_sock(sk)) || !(e = out()))
+		return 0;
+	e->ts_ns = tp->snd_cwnd;
+	return 0;
+}
+
+/* The delivery facts as state.bpf.c reads them at each CLOSE (the same
+ * code); its cost per close is its time less p_close_floor's, over the
+ * CLOSE transitions.
+ */
+__u32 prof_hz = 250;	/* any rate: the arithmetic is what is priced */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_delivery);
+} delivery_scratch SEC(".maps");
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_close_delivery, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_delivery *d;
+	struct tcp_sock *tp;
+	__u32 zero = 0;
+
+	if (newstate != TT_TCP_CLOSE || !(tp = bpf_skc_to_tcp_sock(sk)) ||
+	    !(d = bpf_map_lookup_elem(&delivery_scratch, &zero)))
+		return 0;
+	fill_delivery(d, sk, tp, prof_hz);
 	return 0;
 }

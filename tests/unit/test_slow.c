@@ -82,6 +82,14 @@ static void slow_loss_and_unknowns(void)
 	CHECK(slow_conns_top(&sc, 6 * S, top) == 1);
 	CHECK(top[0].limited_by == LIMIT_LOSS && top[0].held_ns == 2 * S);
 	CHECK(top[0].rtt_us == UINT32_MAX);
+	{
+		static struct top_slow ts;
+		char lines[TOP_SLOW_LINES][TOP_SLOW_LINE];
+
+		ts.sc = sc;
+		CHECK(top_slow_lines(&ts, 6 * S, lines) == 3);
+		CHECK(strstr(lines[2], " loss          10% sent again") != NULL);
+	}
 	CHECK(sc.retrans_segs == 10);
 	d.flags = TT_D_READ;				/* no chrono: last, but listed */
 	CHECK(slow_conns_held_ns(&d) == 1);
@@ -134,6 +142,7 @@ static void slow_lines_fit_and_say_unknowns(void)
 	CHECK(n == 3);
 	CHECK(strchr(lines[2], '\033') == NULL);
 	CHECK(strstr(lines[2], "/4294967295 ") != NULL);	/* the pid whole */
+	CHECK(strstr(lines[2], " 100%") != NULL);		/* no overflow at 2^63 */
 	CHECK(strlen(lines[2]) < TOP_SLOW_LINE - 1);
 }
 

@@ -18,13 +18,15 @@ OUT_ARM64=${OUT_ARM64:-build-arm64}
 # the core suite, a leak with its owner, the one-shot report, listener
 # records and an accept-queue alert, and the containers scenario (the
 # socket's cgroup layout differs before 5.15), and the accept-wait and
-# keepalive scenarios (syscall tracepoints, socket timers).
+# keepalive scenarios (syscall tracepoints, socket timers), and a slow
+# reader's delivery facts against ss (tcp_sock's fields and chrono counters).
 DEFAULT_SELECT="programs/ core/client_closes_first core/ipv6_loopback core/server_closes_first
 core/rst_abort core/connection_refused core/simultaneous_close core/handshake_timeout
 core/connection_before_start leaks/leaky_server_named_with_fds leaks/leak_found_by_snapshot
 listen/accept_queue_overflow_matches_listen_drops
 containers/connections_leaks_and_listeners_name_their_container
-phases/accept_wait_names_the_acceptor phases/keepalive_detects_a_vanished_peer"
+phases/accept_wait_names_the_acceptor phases/keepalive_detects_a_vanished_peer
+delivery/slow_reader_is_receiver_limited"
 SELECT=${VMTEST_SELECT:-$DEFAULT_SELECT}
 SELECT_ARM64=${VMTEST_SELECT_ARM64:-$SELECT}
 rows=$OUT/vmtest-rows.jsonl
