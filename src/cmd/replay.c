@@ -13,6 +13,7 @@
 #include "log.h"
 #include "outbuf.h"
 #include "outfile.h"
+#include "privs.h"
 #include "replay.h"
 #include "summary.h"
 #include "tracer.h"
@@ -46,13 +47,6 @@ int replay_main(struct options *o)
 		p_err("cannot open recording '%s': %s", o->replay, strerror(errno));
 		goto cleanup;
 	}
-	if (journal_read_header(rfd, &h, err, sizeof(err))) {
-		p_err("%s: %s", o->replay, err);
-		goto cleanup;
-	}
-	icfg.max_conns = journal_table_size(rfd, h.max_conns);
-	icfg.close_grace_ns = h.close_grace_ns;
-	icfg.leak_after_ns = h.leak_after_ns;
 	fd = outfile_open(o->output);
 	if (fd < 0)
 		goto cleanup;
@@ -61,6 +55,20 @@ int replay_main(struct options *o)
 		      o->replay);
 		goto cleanup;
 	}
+	/* The recording may come from a stranger: its files open, replay
+	 * reads it with no capability at all, whoever runs it.
+	 */
+	if (privs_drop_all()) {
+		p_err("refusing to read a recording with privileges replay does not need");
+		goto cleanup;
+	}
+	if (journal_read_header(rfd, &h, err, sizeof(err))) {
+		p_err("%s: %s", o->replay, err);
+		goto cleanup;
+	}
+	icfg.max_conns = journal_table_size(rfd, h.max_conns);
+	icfg.close_grace_ns = h.close_grace_ns;
+	icfg.leak_after_ns = h.leak_after_ns;
 	if (outbuf_init(&out, fd, OUTBUF_BYTES)) {
 		p_err("out of memory");
 		goto cleanup;
