@@ -661,6 +661,7 @@ static void json_ports_alert(void *ctx, const struct ports_alert *a, const struc
 	} else {
 		p = key_u64(p, "duration_ms", (a->ts_ns - a->d->alert_since_ns) / 1000000);
 		p = key_u64(p, "peak_used", a->d->peak_used);
+		p = key_bool(p, "netns_gone", a->gone);
 	}
 	end(em, p);
 }
