@@ -9,6 +9,7 @@ import subprocess
 import time
 
 from lib import (TCPTRAIL, Peer, Tracer, check, free_port, leaking_server, one, wait_until)
+from test_metrics import scrape
 
 ID_A = "a1" * 32
 ID_B = "b2" * 32
@@ -77,6 +78,24 @@ class Cgroups:
         self.cleanup()
 
 
+def serve_and_connect(cg, server_cg, client_cg):
+    """A loopback server in one cgroup, a client in another: one connection,
+    each side shutting down in turn. Returns the server's port."""
+    port = free_port()
+    server = Peer(None, "serve", "127.0.0.1", str(port), wrap=cg.wrap(server_cg))
+    server.expect("ready")
+    client = Peer(None, "connect", "127.0.0.1", str(port), wrap=cg.wrap(client_cg))
+    client.expect("connected")
+    server.expect("accepted")
+    client.send("shutdown")
+    client.expect("shut")
+    server.send("shutdown")
+    server.expect("shut")
+    client.expect("done")
+    server.expect("done")
+    return port
+
+
 def in_root_cgroup(mount, cmd):
     """Run cmd from the root cgroup."""
     return subprocess.run(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', mount] + cmd,
@@ -97,18 +116,7 @@ def test_connections_leaks_and_listeners_name_their_container():
         only_a = Tracer("--container", ID_A[:12], "--leak-after", "1", "--interval", "0.3")
         only_pod = Tracer("--cgroup", "/kubepods.slice", "--leak-after", "1",
                           "--interval", "0.3")
-        port = free_port()
-        server = Peer(None, "serve", "127.0.0.1", str(port), wrap=cg.wrap(cg.a))
-        server.expect("ready")
-        client = Peer(None, "connect", "127.0.0.1", str(port), wrap=cg.wrap(cg.b))
-        client.expect("connected")
-        server.expect("accepted")
-        client.send("shutdown")
-        client.expect("shut")
-        server.send("shutdown")
-        server.expect("shut")
-        client.expect("done")
-        server.expect("done")
+        port = serve_and_connect(cg, cg.a, cg.b)
         # a leaking server in A, its clients in the root cgroup
         lport = free_port()
         leaker = Peer(None, "leak-serve", "127.0.0.1", str(lport), "2", wrap=cg.wrap(cg.a))
@@ -140,9 +148,7 @@ def test_connections_leaks_and_listeners_name_their_container():
             peer.send("exit")
             peer.close()
         time.sleep(0.5)
-        with socket.create_connection(("127.0.0.1", mport), timeout=5) as conn:
-            conn.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
-            page = conn.makefile().read()
+        _, _, page = scrape(mport)
         for t in (everything, only_a, only_pod):
             t.stop()
 
@@ -222,18 +228,7 @@ def test_names_outside_the_runtimes_places_name_no_container():
         mport = free_port()
         everything = Tracer("--leak-after", "1", "--metrics", "127.0.0.1:%d" % mport)
         only_c = Tracer("--container", ID_C[:12])
-        port = free_port()
-        server = Peer(None, "serve", "127.0.0.1", str(port), wrap=cg.wrap(user))
-        server.expect("ready")
-        client = Peer(None, "connect", "127.0.0.1", str(port), wrap=cg.wrap(fake))
-        client.expect("connected")
-        server.expect("accepted")
-        client.send("shutdown")
-        client.expect("shut")
-        server.send("shutdown")
-        server.expect("shut")
-        client.expect("done")
-        server.expect("done")
+        port = serve_and_connect(cg, user, fake)
         lport = free_port()
         leaker = Peer(None, "leak-serve", "127.0.0.1", str(lport), "2", wrap=cg.wrap(user))
         leaker.expect("ready")
@@ -248,9 +243,7 @@ def test_names_outside_the_runtimes_places_name_no_container():
         leaker.send("exit")
         leaker.close()
         time.sleep(0.5)
-        with socket.create_connection(("127.0.0.1", mport), timeout=5) as conn:
-            conn.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
-            page = conn.makefile().read()
+        _, _, page = scrape(mport)
         for t in (everything, only_c):
             t.stop()
     srv = one(everything.histories(lport=port), "server history")

@@ -97,30 +97,41 @@ def nft(ns, *args):
     run(["ip", "netns", "exec", ns, "nft"] + list(args))
 
 
+def half_close_with_drops(ns, listen_addr, port, hook, match, env=None):
+    """A stream-serve server on listen_addr in ns.b and a half-close client
+    in ns.a, while an nftables rule in ns.b drops what match selects at hook
+    ("in" or "out") for the first 0.5 s. Returns the stopped tracer and the
+    rule's table as it was just before it went (its counter)."""
+    table = ns.b + "drop"
+    tracer = Tracer(env=env)
+    server = Peer(ns.b, "stream-serve", listen_addr, str(port), "0")
+    server.expect("ready")
+    nft(ns.b, "add", "table", "inet", table)
+    nft(ns.b, "add", "chain", "inet", table, hook,
+        "{ type filter hook %s priority 0; }" % ("input" if hook == "in" else "output"))
+    nft(*([ns.b, "add", "rule", "inet", table, hook] + match + ["counter", "drop"]))
+    client = Peer(ns.a, "half-close", SERVER, str(port), "close")
+    time.sleep(0.5)
+    dropped = run(["ip", "netns", "exec", ns.b, "nft", "list", "table", "inet", table]).stdout
+    nft(ns.b, "delete", "table", "inet", table)
+    client.expect("done", timeout=10)
+    client.close()
+    server.expect("done")
+    server.send("exit")
+    server.close()
+    time.sleep(0.2)
+    tracer.stop()
+    return tracer, dropped
+
+
 def test_lost_first_syn():
     """An nftables rule in the server's namespace drops SYNs for 0.5 s: the
     client's first SYN is lost and retransmitted after its 1 s initial RTO,
     so its handshake takes about 1 s; the server's own handshake is normal."""
     with Netns("ttls", CLIENT, SERVER) as ns:
-        nft(ns.b, "add", "table", "inet", "ttls")
-        nft(ns.b, "add", "chain", "inet", "ttls", "in",
-            "{ type filter hook input priority 0; }")
-        nft(ns.b, "add", "rule", "inet", "ttls", "in", "tcp", "dport", "7403",
-            "tcp", "flags", "&", "(syn|ack)", "==", "syn", "counter", "drop")
-        tracer = Tracer()
-        server = Peer(ns.b, "stream-serve", SERVER, "7403", "0")
-        server.expect("ready")
-        client = Peer(ns.a, "half-close", SERVER, "7403", "close")
-        time.sleep(0.5)
-        dropped = run(["ip", "netns", "exec", ns.b, "nft", "list", "table", "inet", "ttls"]).stdout
-        nft(ns.b, "delete", "table", "inet", "ttls")
-        client.expect("done", timeout=10)
-        client.close()
-        server.expect("done")
-        server.send("exit")
-        server.close()
-        time.sleep(0.2)
-        tracer.stop()
+        tracer, dropped = half_close_with_drops(
+            ns, SERVER, 7403, "in", ["tcp", "dport", "7403", "tcp", "flags", "&", "(syn|ack)",
+                                     "==", "syn"])
         check("packets 1 " in dropped, "the rule did not drop one SYN: %s" % dropped)
         c = one(tracer.histories(role="active", rport=7403), "client history")
         near(c["handshake_ns"], 1e9, 0.25e9, "client handshake")
@@ -140,26 +151,9 @@ def lost_first_synack(prefix, port, env=None):
     comes from when the first one left, keyed by the request the child was
     cloned from."""
     with Netns(prefix, CLIENT, SERVER) as ns:
-        nft(ns.b, "add", "table", "inet", prefix)
-        nft(ns.b, "add", "chain", "inet", prefix, "out",
-            "{ type filter hook output priority 0; }")
-        nft(ns.b, "add", "rule", "inet", prefix, "out", "tcp", "sport", str(port),
-            "tcp", "flags", "&", "(syn|ack)", "==", "syn|ack", "counter", "drop")
-        tracer = Tracer(env=env)
-        server = Peer(ns.b, "stream-serve", "::", str(port), "0")
-        server.expect("ready")
-        client = Peer(ns.a, "half-close", SERVER, str(port), "close")
-        time.sleep(0.5)
-        dropped = run(["ip", "netns", "exec", ns.b, "nft", "list", "table", "inet",
-                       prefix]).stdout
-        nft(ns.b, "delete", "table", "inet", prefix)
-        client.expect("done", timeout=10)
-        client.close()
-        server.expect("done")
-        server.send("exit")
-        server.close()
-        time.sleep(0.2)
-        tracer.stop()
+        tracer, dropped = half_close_with_drops(
+            ns, "::", port, "out", ["tcp", "sport", str(port), "tcp", "flags", "&",
+                                    "(syn|ack)", "==", "syn|ack"], env)
     check("packets 1 " in dropped, "the rule did not drop one SYN-ACK: %s" % dropped)
     s = one(passive(tracer, port), "server history")
     check(s["family"] == "ipv6" and s["laddr"] == "::ffff:" + SERVER and

@@ -85,9 +85,6 @@ def test_periodic_reconcile_takes_nothing_twice():
         for _, t in tracers:
             t.stop()
     finally:
-        for _, t in tracers:
-            if t.proc.poll() is None:
-                t.proc.kill()
         leaker.send("exit")
         leaker.close()
         ns.cleanup()
