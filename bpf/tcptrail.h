@@ -37,6 +37,11 @@ enum tt_event_type {
 				     * TT_EV_STATE, sent for the leak watch when
 				     * the live stream is off: not shown
 				     */
+	TT_EV_RETRANSMIT = 9,	    /* tcp:tcp_retransmit_skb: newstate the socket's
+				     * state, oldstate its congestion state
+				     * (icsk_ca_state), reason the kernel's error
+				     * (6.x kernels that pass one; 0 otherwise)
+				     */
 };
 
 /* Why records were lost in the kernel: the index of the per-CPU counters in
@@ -86,6 +91,8 @@ enum tt_event_flags {
 	TT_F_UNSENT = 1 << 4,	    /* data queued but not sent (zero window) */
 	TT_F_KEEPALIVE = 1 << 5,    /* SO_KEEPALIVE was on */
 	TT_F_USER_TIMEOUT = 1 << 6, /* TCP_USER_TIMEOUT was set */
+	/* TT_EV_RETRANSMIT: the kernel said how the retransmit went (reason). */
+	TT_F_RESULT = 1 << 7,
 };
 
 /* Which call sent the FIN, in the 'reason' of a -> FIN_WAIT1 record. */
@@ -279,6 +286,11 @@ struct tt_conn_store {
 	__u32 hs_srtt_us;
 	__u64 synack_us;
 	__u32 hs_retrans;
+	/* the RTT when it left ESTABLISHED: its data's, without the close
+	 * handshake's samples (0: it never left ESTABLISHED but to CLOSE)
+	 */
+	__u32 data_srtt_us;
+	__u32 data_rttvar_us;
 	__u32 pad2;
 };
 
@@ -290,13 +302,53 @@ struct tt_accept_info {
 	char comm[TT_COMM_LEN];
 };
 
+/* How the connection delivered, read once at its CLOSE from tcp_sock: the
+ * facts `ss -ti` shows while a socket lives.
+ */
+enum tt_delivery_flags {
+	TT_D_READ = 1 << 0,	    /* the facts below were read */
+	TT_D_CHRONO = 1 << 1,	    /* busy/rwnd/sndbuf times known (the tick rate is) */
+};
+
+struct tt_delivery {
+	__u32 srtt_us;		/* smoothed RTT */
+	__u32 rttvar_us;	/* its mean deviation */
+	__u32 rtt_min_us;	/* the windowed minimum */
+	__u32 cwnd;		/* congestion window, segments */
+	__u32 retrans_segs;	/* total_retrans */
+	__u32 dsack_dups;
+	__u32 reord_seen;
+	__u32 ooo_packets;	/* rcv_ooopack: received out of order */
+	__u64 bytes_retrans;
+	__u64 bytes_sent;	/* payload sent, retransmits included */
+	/* time sending data, limited by the peer's receive window, limited by
+	 * our send buffer (the chrono counters; busy includes the other two,
+	 * as tcpi_busy_time does)
+	 */
+	__u64 busy_ns;
+	__u64 rwnd_limited_ns;
+	__u64 sndbuf_limited_ns;
+	__u32 rcvbuf;		/* final, autotuned */
+	__u32 sndbuf;
+	__u32 data_segs_in;
+	__u32 data_segs_out;
+	__u32 rate_delivered;	/* the last delivery-rate sample: segments... */
+	__u32 rate_interval_us;	/* ...over this interval */
+	__u32 mss;
+	__u32 probes;		/* icsk_probes_out: window or keepalive probes unanswered */
+	__u32 flags;		/* enum tt_delivery_flags */
+	__u32 pad;
+};
+
 /* TT_EV_HISTORY: the CLOSE transition, as a TT_EV_STATE record would carry
- * it (tuple, close counters, flags), then the life before it.
+ * it (tuple, close counters, flags), then the life before it, the accept,
+ * and the delivery facts.
  */
 struct tt_history {
 	struct tt_event ev;
 	struct tt_conn_store st;
 	struct tt_accept_info acc;
+	struct tt_delivery dl;
 };
 
 /* Ports in use per destination (connects holding a local port for it),
@@ -316,6 +368,14 @@ struct tt_file_record {
 	__u32 pid;	    /* tgid: the process holding the descriptor */
 	__u32 fd;
 	char comm[TT_COMM_LEN];
+};
+
+/* Per CPU: the live retransmit records' budget for the current second. */
+struct tt_retrans_budget {
+	__u64 second;		/* bpf_ktime_get_ns() / 1e9 */
+	__u32 sent;		/* records written this second */
+	__u32 pad;
+	__u64 suppressed;	/* records not written, over the budget, since load */
 };
 
 /* Handshakes completed and connections accepted per listener, counted by

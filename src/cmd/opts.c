@@ -58,11 +58,16 @@ static const char usage[] =
 "      --max-listeners N   listeners watched at once (default 4096)\n"
 "      --max-destinations N  destinations whose ephemeral ports are watched\n"
 "                          (default 4096; the quietest is dropped when full)\n"
+"      --retransmits-per-s N  live retransmit records a second at most (default\n"
+"                          1000; 0: none); the rest are counted, not written\n"
 "Metrics (tracing and tcptrail top):\n"
 "      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 "                          (ADDR: IPv4, [IPv6] or localhost; none: every address)\n"
 "      --metrics-linger SECONDS  keep a closed listener's series this long\n"
 "                          (default 300)\n"
+"      --web-config FILE   TLS, client certificates and basic auth for\n"
+"                          --metrics, in the Prometheus exporters' web\n"
+"                          configuration format (reread on SIGHUP)\n"
 "Limits:\n"
 "      --max-conns N       sockets tracked at once (default 262144); when full,\n"
 "                          the least recently active is reported and dropped\n"
@@ -104,9 +109,11 @@ enum {
 	OPT_NO_LISTENERS,
 	OPT_MAX_LISTENERS,
 	OPT_MAX_DESTINATIONS,
+	OPT_RETRANSMITS_PER_S,
 	OPT_METRICS,
 	OPT_METRICS_LINGER,
 	OPT_STATES,
+	OPT_WEB_CONFIG,
 	OPT_NETNS,
 	OPT_CGROUP,
 	OPT_CONTAINER,
@@ -137,6 +144,7 @@ static const struct option long_opts[] = {
 	{ "no-listeners", no_argument, NULL, OPT_NO_LISTENERS },
 	{ "max-listeners", required_argument, NULL, OPT_MAX_LISTENERS },
 	{ "max-destinations", required_argument, NULL, OPT_MAX_DESTINATIONS },
+	{ "retransmits-per-s", required_argument, NULL, OPT_RETRANSMITS_PER_S },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -145,6 +153,7 @@ static const struct option long_opts[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "listener", required_argument, NULL, OPT_LISTENER },
+	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -184,6 +193,7 @@ static void set_defaults(struct options *o)
 	o->listeners = true;
 	o->interval_s = OPT_DEFAULT_INTERVAL_S;
 	o->max_listeners = OPT_DEFAULT_MAX_LISTENERS;
+	o->retransmits_per_s = OPT_DEFAULT_RETRANSMITS_PER_S;
 	o->max_destinations = OPT_DEFAULT_MAX_DESTINATIONS;
 	o->metrics_linger_s = OPT_DEFAULT_METRICS_LINGER_S;
 	o->since_ns = INT64_MIN;
@@ -269,8 +279,8 @@ static bool applies(enum tt_mode mode, int c)
 	case OPT_STATES: case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
 		return mode == MODE_TRACE || mode == MODE_REPLAY;
 	case 'd': case OPT_INTERVAL: case OPT_MAX_LISTENERS: case OPT_METRICS:
-	case OPT_MAX_DESTINATIONS:
-	case OPT_METRICS_LINGER:
+	case OPT_MAX_DESTINATIONS: case OPT_RETRANSMITS_PER_S:
+	case OPT_METRICS_LINGER: case OPT_WEB_CONFIG:
 		return mode == MODE_TRACE || mode == MODE_TOP;
 	default:	/* the kernel-facing and reconstruction settings */
 		return mode == MODE_TRACE;
@@ -437,6 +447,11 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 				      errlen))
 				return -1;
 			break;
+		case OPT_RETRANSMITS_PER_S:
+			if (parse_u32("--retransmits-per-s", optarg, 0, 1000000, &o->retransmits_per_s,
+				      err, errlen))
+				return -1;
+			break;
 		case OPT_MAX_DESTINATIONS:
 			if (parse_u32("--max-destinations", optarg, 1, 1u << 20,
 				      &o->max_destinations, err, errlen))
@@ -475,6 +490,13 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			if (parse_seconds("--metrics-linger", optarg, true, &o->metrics_linger_s, err,
 					  errlen))
 				return -1;
+			break;
+		case OPT_WEB_CONFIG:
+			if (!*optarg) {
+				snprintf(err, errlen, "--web-config: empty file name");
+				return -1;
+			}
+			o->web_config = optarg;
 			break;
 		case OPT_NO_SNAPSHOT:
 			o->snapshot = false;
@@ -530,6 +552,11 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		return -1;
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->web_config && !o->metrics) {
+		snprintf(err, errlen, "--web-config configures the --metrics endpoint; give "
+			 "--metrics too");
 		return -1;
 	}
 	if (only4 && only6) {

@@ -25,6 +25,7 @@ enum tt_mode {
 #define OPT_DEFAULT_INTERVAL_S 1.0
 #define OPT_MIN_INTERVAL_S 0.1
 #define OPT_DEFAULT_MAX_LISTENERS 4096
+#define OPT_DEFAULT_RETRANSMITS_PER_S 1000
 #define OPT_DEFAULT_MAX_DESTINATIONS 4096
 #define OPT_DEFAULT_METRICS_LINGER_S 300
 /* Bounds that keep every setting meaningful: the largest table a machine
@@ -54,8 +55,10 @@ struct options {
 	bool listeners;		/* sample listen queues; alerts */
 	double interval_s;	/* listener sampling period */
 	uint32_t max_listeners;
+	uint32_t retransmits_per_s;	/* live retransmit records, all CPUs; 0: none */
 	uint32_t max_destinations;
 	const char *metrics;	/* --metrics [ADDR:]PORT; NULL: no endpoint */
+	const char *web_config;	/* --web-config FILE: TLS, auth; NULL: plain HTTP */
 	double metrics_linger_s;	/* a closed listener's series kept this long */
 	bool all;		/* leaks: list every socket */
 	uint32_t limit;		/* leaks: sockets listed per process */

@@ -4,7 +4,11 @@
 
 void summary_print(struct ingest *in, uint32_t still_open)
 {
-	const struct ingest_stats *st = ingest_stats(in);
+	summary_print_stats(ingest_stats(in), still_open);
+}
+
+void summary_print_stats(const struct ingest_stats *st, uint32_t still_open)
+{
 	const uint64_t *by = st->lost_by_cause;
 
 	fprintf(stderr,

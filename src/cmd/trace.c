@@ -24,6 +24,8 @@
 #define POLL_MS 100
 /* Half-open requests one listener sample tallies by source at most. */
 #define LISTEN_REQUESTS_MAX (1u << 18)
+/* How often the kernel's loss counters are read (and at the end). */
+#define LOSS_CHECK_NS 100000000ull
 /* How often the metrics scrapes see are brought up to date. */
 #define METRICS_PUBLISH_NS 100000000ull
 
@@ -44,7 +46,7 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);	/* reopen -o (log rotation) */
+	sigaction(SIGHUP, &sa, NULL);	/* reopen -o (log rotation), reread --web-config */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);	/* a closed reader shows as EPIPE */
 }
@@ -110,14 +112,20 @@ static int loop(struct tracing *t)
 			return -1;
 		}
 		now = clock_mono_ns();
-		trace_account_losses(t);
+		/* a dozen syscalls: not for every wakeup of a busy ring */
+		if (now - t->losses_ns >= LOSS_CHECK_NS) {
+			trace_account_losses(t);
+			t->losses_ns = now;
+		}
 		timers_run(&t->timers, now);
 		feed_expire(&t->feed, now);
 		feed_batch_end(&t->feed);
 		if (flush_outputs(t))
 			return -1;
-		if (reopen)
+		if (reopen) {
 			reopen_output(t);
+			metrics_http_reload(t->http);	/* certificates renewed */
+		}
 		if (now - t->published_ns >= METRICS_PUBLISH_NS)
 			publish_metrics(t, now);
 	}
@@ -145,7 +153,7 @@ static int setup_taps(struct tracing *t)
 
 	t->tap.a.ops = t->tap.b.ops = &none;
 	if (o->metrics) {
-		t->http = metrics_http_bind(o->metrics, max_series);
+		t->http = metrics_http_bind(o->metrics, o->web_config, max_series);
 		if (!t->http)
 			return -1;
 		if (metrics_init(&t->metrics, max_series, (uint64_t)(o->metrics_linger_s * 1e9))) {
@@ -287,6 +295,7 @@ static int start_kernel(struct tracing *t)
 		.count_ports = t->ports != NULL,
 		.max_destinations = o->max_destinations,
 		.max_listeners = o->max_listeners,
+		.retransmits_per_s = o->retransmits_per_s,
 		.sockets_at_start = snapshot_tcp_allocated(),
 		.on_event = feed_event,
 		.arg = &t->feed,
@@ -347,6 +356,9 @@ static void print_summary(struct tracing *t)
 		}
 		summary_print(t->feed.in, open);
 	}
+	if (t->retrans_unwritten)
+		p_info("%llu live retransmit records over --retransmits-per-s not written",
+		       (unsigned long long)t->retrans_unwritten);
 	p_info("state changes the first program skipped: %llu, of which the catcher recorded %llu",
 	       (unsigned long long)t->lost.missed, (unsigned long long)t->lost.caught);
 	if (t->feed.lw)

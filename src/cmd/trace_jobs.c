@@ -160,6 +160,15 @@ bool trace_account_losses(struct tracing *t)
 		feed_lost(f, now, sk.filter - seen->filter, LOST_FILTER_SKIPPED);
 		seen->filter = sk.filter;
 	}
+	if (t->o->retransmits_per_s) {
+		uint64_t over = tracer_retransmits_unwritten(t->tr);
+
+		if (over && !t->retrans_unwritten)
+			p_warn("more than %u retransmits a second: the rest are counted, not "
+			       "written (histories count them all; --retransmits-per-s)",
+			       t->o->retransmits_per_s);
+		t->retrans_unwritten = over;
+	}
 	if (any && t->p->connections) {
 		t->lost_since_reconcile = true;
 		timers_pull(&t->timers, t->reconcile_timer, now + RECONCILE_AFTER_LOSS_NS);

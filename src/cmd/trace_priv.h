@@ -27,7 +27,7 @@
  * descriptors of CLOSE_WAIT sockets one check indexes at most.
  */
 #define TRACE_LEAK_BATCH_MAX 65536
-#define TRACE_LEAK_OWNERS_MAX (4u << 20)
+#define TRACE_LEAK_OWNERS_MAX OWNER_INDEX_MAX
 
 /* Losses reported so far, per source (cumulative kernel counts). */
 struct loss_seen {
@@ -56,9 +56,11 @@ struct tracing {
 	struct sink_tee tap;		/* ingest's tap: metrics and ports */
 	struct sink tap_sink;
 	uint64_t published_ns;
+	uint64_t losses_ns;	/* when the loss counters were last read */
 	struct timers timers;
 	int reconcile_timer;
 	struct loss_seen lost;
+	uint64_t retrans_unwritten;	/* live retransmit records past the limit */
 	bool lost_since_reconcile;
 	/* the kernel keeps the lives: histories come whole, the table here
 	 * watches CLOSE_WAIT only, and the count by state is the kernel's

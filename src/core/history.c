@@ -480,6 +480,56 @@ void history_summarize(const struct conn *c, struct history_summary *s)
 	summarize_phases(c, s);
 }
 
+uint8_t history_limited_by(const struct tt_delivery *dl)
+{
+	if (!dl || !(dl->flags & TT_D_READ))
+		return LIMIT_UNKNOWN;
+	/* time-based where the times are known; busy counts the limited
+	 * spans too (tcpi_busy_time)
+	 */
+	if ((dl->flags & TT_D_CHRONO) && dl->busy_ns) {
+		uint64_t third = dl->busy_ns / 3 + (dl->busy_ns % 3 != 0);
+
+		if (dl->rwnd_limited_ns >= third && dl->rwnd_limited_ns >= dl->sndbuf_limited_ns)
+			return LIMIT_RECEIVER;
+		if (dl->sndbuf_limited_ns >= third)
+			return LIMIT_SENDER_BUFFER;
+	}
+	if (dl->retrans_segs >= 3 && (uint64_t)dl->retrans_segs * 10 >= dl->data_segs_out)
+		return LIMIT_LOSS;
+	if (!(dl->flags & TT_D_CHRONO) || !dl->busy_ns)
+		return dl->data_segs_out ? LIMIT_UNKNOWN : LIMIT_NONE;
+	return LIMIT_NONE;
+}
+
+uint64_t history_delivery_rate_bps(const struct tt_delivery *dl)
+{
+	unsigned __int128 bits;
+
+	if (!dl || !(dl->flags & TT_D_READ) || !dl->rate_interval_us)
+		return DURATION_UNKNOWN;
+	/* tcp_get_info(): delivered segments times the MSS over the interval */
+	bits = (unsigned __int128)dl->rate_delivered * dl->mss * 8 * 1000000u /
+	       dl->rate_interval_us;
+	return bits >= DURATION_UNKNOWN ? DURATION_UNKNOWN - 1 : (uint64_t)bits;
+}
+
+const char *conn_limit_name(uint8_t limit)
+{
+	switch (limit) {
+	case LIMIT_NONE:
+		return "none";
+	case LIMIT_RECEIVER:
+		return "receiver";
+	case LIMIT_SENDER_BUFFER:
+		return "sender_buffer";
+	case LIMIT_LOSS:
+		return "loss";
+	default:
+		return NULL;
+	}
+}
+
 const char *conn_role_name(uint8_t role)
 {
 	switch (role) {

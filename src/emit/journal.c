@@ -238,7 +238,7 @@ int journal_read_header(int fd, struct journal_header *h, char *err, size_t errl
 			 (unsigned long long)h->close_grace_ns);
 		return -1;
 	}
-	if (h->mono_to_real_ns < 0 || (uint64_t)h->mono_to_real_ns > JOURNAL_MAX_NS) {
+	if (h->mono_to_real_ns < 0 || (uint64_t)h->mono_to_real_ns >= JOURNAL_MAX_NS) {
 		snprintf(err, errlen, "recording header is corrupt (a clock offset of %lld ns)",
 			 (long long)h->mono_to_real_ns);
 		return -1;
@@ -253,8 +253,8 @@ static bool history_record_sane(const struct tt_history *h)
 {
 	const struct tt_conn_store *st = &h->st;
 
-	if (h->ev.ts_ns > JOURNAL_MAX_NS || st->nstates > TT_HIST_STATES ||
-	    h->acc.ts_ns > JOURNAL_MAX_NS)
+	if (h->ev.ts_ns >= JOURNAL_MAX_NS || st->nstates > TT_HIST_STATES ||
+	    h->acc.ts_ns >= JOURNAL_MAX_NS)
 		return false;
 	for (uint8_t i = 0; i < st->nstates; i++)
 		if (st->entered[i] > h->ev.ts_ns || (i && st->entered[i] < st->entered[i - 1]) ||
@@ -393,7 +393,7 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			if (fr.len != sizeof(e))
 				goto bad;
 			memcpy(&e, p, sizeof(e));	/* the buffer guarantees no alignment */
-			if (e.ts_ns > JOURNAL_MAX_NS || e.type == TT_EV_HISTORY ||
+			if (e.ts_ns >= JOURNAL_MAX_NS || e.type == TT_EV_HISTORY ||
 			    (e.type == TT_EV_CLOSE_WAIT && h->version < 7))
 				goto bad;
 			ingest_event(in, &e);
@@ -432,8 +432,15 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			memcpy(&initial, p + 8, 4);
 			memcpy(&n, p + 12, 4);
 			if (fr.len != 16 + (uint64_t)n * sizeof(struct tt_sock_record) ||
-			    started > JOURNAL_MAX_NS)
+			    started >= JOURNAL_MAX_NS)
 				goto bad;
+			/* the tracer reads at most its table's size of sockets */
+			if (n > h->max_conns) {
+				snprintf(err, errlen, "corrupt frame after %ld frames: a reconcile of %u "
+					 "sockets, more than the %u the recording's table holds",
+					 frames, n, h->max_conns);
+				goto fail;
+			}
 			v2 = malloc(n ? n * sizeof(*v2) : 1);
 			if (!v2) {
 				snprintf(err, errlen, "out of memory");
@@ -450,7 +457,7 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 				goto bad;
 			v[2] = LOST_RING_FULL;
 			memcpy(v, p, fr.len);
-			if (v[2] >= LOST_N_CAUSES || v[0] > JOURNAL_MAX_NS)
+			if (v[2] >= LOST_N_CAUSES || v[0] >= JOURNAL_MAX_NS)
 				goto bad;
 			ingest_lost(in, v[0], v[1], (uint8_t)v[2]);
 			break;
@@ -483,7 +490,7 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			if (fr.len != 8)
 				goto bad;
 			memcpy(v, p, 8);
-			if (v[0] > JOURNAL_MAX_NS)
+			if (v[0] >= JOURNAL_MAX_NS)
 				goto bad;
 			ingest_expire(in, v[0]);
 			break;
@@ -495,8 +502,14 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 				goto bad;
 			memcpy(v, p, 16);
 			memcpy(&n, p + 16, 4);
-			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner) || v[1] > JOURNAL_MAX_NS)
+			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner) || v[1] >= JOURNAL_MAX_NS)
 				goto bad;
+			if (n > OWNER_INDEX_MAX) {
+				snprintf(err, errlen, "corrupt frame after %ld frames: a leak held by %u "
+					 "descriptors, more than the %u tcptrail records", frames, n,
+					 OWNER_INDEX_MAX);
+				goto fail;
+			}
 			o = malloc(n ? n * sizeof(*o) : 1);
 			if (!o) {
 				snprintf(err, errlen, "out of memory");

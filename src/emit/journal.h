@@ -46,7 +46,7 @@
 #define JOURNAL_OLDEST_VERSION 5
 /* What the recorder could have written: its --max-conns and
  * --close-grace-ms maxima, and monotonic times and clock offsets below
- * 2^62 ns (146 years), so that wall time never overflows.
+ * 2^62 ns (146 years), so that wall time (their sum) stays below 2^63.
  */
 #define JOURNAL_MAX_CONNS (1u << 24)
 #define JOURNAL_MAX_GRACE_NS (10000ull * 1000000ull)

@@ -165,7 +165,8 @@ int owner_index_scan(struct owner_index *ix, struct snapshot *snap, uint8_t stat
 		ix->n = 0;	/* a partial walk names owners it may not have */
 		return err;
 	}
-	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_owner);
+	if (ix->n)
+		qsort(ix->v, ix->n, sizeof(*ix->v), cmp_owner);
 	return 0;
 }
 

@@ -75,11 +75,12 @@ static int iter_read(struct bpf_link *link, size_t rec_size,
 	return 0;
 }
 
-static bool ignore_rec(const void *rec, void *arg)
+/* Calibration stops at the first record. */
+static bool first_rec(const void *rec, void *arg)
 {
 	(void)rec;
 	(void)arg;
-	return true;
+	return false;
 }
 
 static uint64_t now_ns(void)
@@ -112,7 +113,7 @@ static uint32_t measure_hz(struct snapshot *s)
 
 	b->calibrate = 1;
 	while (now_ns() < deadline) {
-		if (iter_read(s->link, sizeof(struct tt_sock_record), ignore_rec, NULL))
+		if (iter_read(s->link, sizeof(struct tt_sock_record), first_rec, NULL))
 			break;
 		if (prev_ns && b->cal_jiffies != prev_j) {
 			struct tick_edge e = { b->cal_jiffies, prev_ns, b->cal_ns };

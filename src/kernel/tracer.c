@@ -73,6 +73,9 @@ static int probe_features(struct tracer *t)
 	t->feat.send_reset = arity >= 0;
 	t->feat.send_reset_reason = arity >= 4;
 	t->feat.receive_reset = kernel_probe_tp_arity(btf, "tcp_receive_reset") >= 0;
+	arity = kernel_probe_tp_arity(btf, "tcp_retransmit_skb");
+	t->feat.retransmit = arity >= 0;
+	t->feat.retransmit_err = arity >= 4;
 	t->feat.listen_overflow = kernel_probe_tp_arity(btf, "kfree_skb") >= 4 &&
 		kernel_probe_enum_has(btf, "skb_drop_reason", "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW");
 	kernel_probe_rst_reasons(&t->rst, btf);
@@ -193,6 +196,20 @@ static int configure(struct bpf_load *l, void *skel, void *arg)
 	else
 		want(l, s->progs.reset_sent, t->feat.send_reset, "tcp_send_reset");
 	want(l, s->progs.reset_recv, t->feat.receive_reset, "tcp_receive_reset");
+	if (!t->cfg.retransmits_per_s) {
+		bpf_load_off(l, s->progs.retransmit_err, "--retransmits-per-s 0");
+		bpf_load_off(l, s->progs.retransmit, "--retransmits-per-s 0");
+	} else {
+		want(l, s->progs.retransmit_err, t->feat.retransmit_err,
+		     "tcp_retransmit_skb_err");
+		if (t->feat.retransmit_err)
+			bpf_load_off(l, s->progs.retransmit, "superseded by retransmit_err");
+		else
+			want(l, s->progs.retransmit, t->feat.retransmit, "tcp_retransmit_skb");
+	}
+	s->rodata->retrans_per_s = t->cfg.retransmits_per_s / (uint32_t)t->ncpus;
+	if (!s->rodata->retrans_per_s && t->cfg.retransmits_per_s)
+		s->rodata->retrans_per_s = 1;
 	want(l, s->progs.listen_overflow, t->feat.listen_overflow, "listen_overflow_reason");
 	want_syscalls(t, l, s->progs.accept4_exit, t->feat.accept);
 	want_syscalls(t, l, s->progs.accept_exit, t->feat.accept);
@@ -233,6 +250,8 @@ static const struct bpf_load_loss tracer_losses[] = {
 	{ "reset_sent_why", "resets sent are not told apart" },
 	{ "reset_recv", "resets received are not told apart" },
 	{ "listen_overflow", "accept-queue overflows are not reported per connection" },
+	{ "retransmit", "retransmits are not reported live (histories still count them)" },
+	{ "retransmit_err", "retransmits are not reported live (histories still count them)" },
 	{ "accept4_exit", "accept-queue wait and accepted_by are not reported" },
 	{ "accept_exit", "accept-queue wait and accepted_by are not reported" },
 	{ "shutdown_enter", "fin_by is not reported" },
@@ -260,6 +279,7 @@ static void say_features(struct tracer *t)
 	t->feat.send_reset_reason = bpf_load_loaded("reset_sent_why");
 	t->feat.receive_reset = bpf_load_loaded("reset_recv");
 	t->feat.listen_overflow = bpf_load_loaded("listen_overflow");
+	t->feat.retransmit = bpf_load_loaded("retransmit") || bpf_load_loaded("retransmit_err");
 	t->feat.accept = bpf_load_loaded("accept4_exit") && bpf_load_loaded("accept_exit");
 	t->feat.shutdown = bpf_load_loaded("shutdown_enter") &&
 			   bpf_load_loaded("shutdown_exit");
@@ -498,7 +518,8 @@ void tracer_skips(struct tracer *t, struct tracer_skips *s)
 		     prog_misses(k->progs.reset_sent_why) +
 		     prog_misses(k->progs.reset_recv) +
 		     prog_misses(k->progs.accept4_exit) + prog_misses(k->progs.accept_exit) +
-		     prog_misses(k->progs.shutdown_enter);
+		     prog_misses(k->progs.shutdown_enter) + prog_misses(k->progs.retransmit) +
+		     prog_misses(k->progs.retransmit_err);
 	s->filter = prog_misses(k->progs.listen_overflow);
 }
 
@@ -588,6 +609,21 @@ int tracer_dest_use(struct tracer *t, tracer_dest_fn fn, void *arg)
 	memcpy(t->idle, t->idle_next, nnext * sizeof(*t->idle));
 	t->nidle = nnext;
 	return n;
+}
+
+uint64_t tracer_retransmits_unwritten(struct tracer *t)
+{
+	struct tt_retrans_budget *b = (struct tt_retrans_budget *)t->nest;
+	uint32_t zero = 0;
+	uint64_t sum = 0;
+
+	/* the scratch for the per-CPU state is larger than this per-CPU value */
+	_Static_assert(sizeof(struct tt_retrans_budget) <= sizeof(struct tt_nest), "scratch");
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.retrans_budget), &zero, b))
+		return 0;
+	for (int i = 0; i < t->ncpus; i++)
+		sum += b[i].suppressed;
+	return sum;
 }
 
 int tracer_listen_counts(struct tracer *t, tracer_listen_fn fn, void *arg)

@@ -28,6 +28,7 @@ struct tracer_config {
 	bool count_ports;	/* ports in use per destination are wanted */
 	uint32_t max_destinations;
 	uint32_t max_listeners;
+	uint32_t retransmits_per_s;	/* live retransmit records, all CPUs */
 	/* sockets the machine held at start: sizes what is kept per accepted
 	 * connection until its history
 	 */
@@ -43,6 +44,8 @@ struct tracer_features {
 	bool send_reset;	/* tcp:tcp_send_reset */
 	bool send_reset_reason;	/* ... with its reason argument (v6.10+) */
 	bool receive_reset;	/* tcp:tcp_receive_reset */
+	bool retransmit;	/* tcp:tcp_retransmit_skb */
+	bool retransmit_err;	/* ... with the retransmit's result (6.x) */
 	bool listen_overflow;	/* skb:kfree_skb with TCP_LISTEN_OVERFLOW */
 	bool accept;		/* syscalls:sys_exit_accept4 and sys_exit_accept */
 	bool shutdown;		/* syscalls:sys_enter/exit_shutdown */
@@ -106,6 +109,9 @@ void tracer_state_deltas(struct tracer *t, int64_t deltas[TT_TCP_MAX_STATES]);
  */
 typedef void (*tracer_dest_fn)(const struct tt_dest_key *k, int64_t in_use, void *arg);
 int tracer_dest_use(struct tracer *t, tracer_dest_fn fn, void *arg);
+
+/* Retransmit records not written, over the per-second budget, since load. */
+uint64_t tracer_retransmits_unwritten(struct tracer *t);
 
 /* Handshakes and accepts per listener end, as the kernel counts them
  * (kept lives only). Returns entries read, or negative errno.

@@ -38,6 +38,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from lib import ndjson_stream  # noqa: E402  every JSON line read is checked
 OUT = os.environ.get("OUT", "build")
 TCPTRAIL = os.path.join(ROOT, OUT, "tcptrail")
 STORM = os.path.join(ROOT, OUT, "storm")
@@ -197,10 +199,13 @@ def run_tcptrail(label, env, port, base, args, tmp, threads, progs, idle_cpu, js
     progs.append((label.replace(" --json", ""), stats.read()))
     _, err = stop(proc)
     if json_out:
-        mine = r'"(l|r)port":%d,' % port
-        states = count_lines(path, r'"type":"state".*' + mine)
-        hist = count_lines(path, r'"type":"history".*' + mine)
-        complete = count_lines(path, r'"type":"history".*' + mine + r'.*"complete":true')
+        states = hist = complete = 0
+        for r in ndjson_stream(path):
+            if port not in (r.get("lport"), r.get("rport")):
+                continue
+            states += r["type"] == "state"
+            hist += r["type"] == "history"
+            complete += r["type"] == "history" and r["complete"] is True
     else:
         mine = r':%d\s' % port
         states = count_lines(path, r'^\S+ +state .*' + mine)

@@ -10,7 +10,7 @@ import time
 
 from lib import (COOKIE_IDS, TCPTRAIL, Netns, Peer, Tracer, TestFailure, check,
                  check_id_semantics, expect_history, free_port, kernel_at_least, listener,
-                 netns_inode, netstat, one, run)
+                 ndjson, netns_inode, netstat, one, run)
 
 FULL_ACTIVE_CLOSE = ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"]
 FULL_PASSIVE_CLOSE_ACCEPTED = ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"]
@@ -454,5 +454,6 @@ def test_duration_stops_by_itself():
                        timeout=30)
     took = time.time() - start
     check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    ndjson(p.stdout, "the JSON on standard output")
     check(took < 15, "took %.1f s" % took)
     check("histories" in p.stderr, "no summary: %r" % p.stderr)
