@@ -243,7 +243,7 @@ def test_names_outside_the_runtimes_places_name_no_container():
     leaks = everything.records_of("close_wait_leak", lport=lport)
     check(len(leaks) == 2 and all(r["cgroup"] == user and "container_id" not in r
                                   for r in leaks), "leaks: %s" % leaks)
-    mine = [r for r in map(json.loads, report.stdout.splitlines()) if r.get("lport") == lport]
+    mine = [r for r in ndjson(report.stdout, "leaks --json") if r.get("lport") == lport]
     check(len(mine) == 2 and all(r["cgroup"] == user and "container_id" not in r
                                  for r in mine), "leaks --json: %s" % mine)
     check(not only_c.histories(), "--container %s kept %s" % (ID_C[:12], only_c.histories()))

@@ -1,7 +1,6 @@
 """tcptrail as root among hostile paths and files: planted links and FIFOs,
 two names for one file, a full disk, recordings from strangers, and the
 capabilities it keeps while tracing."""
-import json
 import os
 import random
 import re
@@ -210,7 +209,7 @@ def test_replay_reads_with_no_capability():
             proc.wait()
         os.unlink(rec)
     check(proc.returncode == 0, "replay: %s" % err.decode()[-500:])
-    hist = [json.loads(l) for l in out.decode().splitlines()]
+    hist = ndjson(out, "replay --json")
     check(sum(r["type"] == "history" for r in hist) == 20000,
           "%d histories" % sum(r["type"] == "history" for r in hist))
 
