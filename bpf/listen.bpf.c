@@ -89,18 +89,23 @@ static __always_inline int fill_from_incoming_skb(struct tt_event *e,
 	return 0;
 }
 
-/* A reset on a full socket whose life is kept: say so in it (a reset sent
- * after CLOSE finds no storage; userspace joins that one to the history).
+/* A reset on a full socket whose life is kept: say so in it, with the
+ * state it was in (a reset sent after CLOSE finds no storage; userspace
+ * joins that one to the history). Whether it ended the life is userspace's
+ * to say.
  */
-static __always_inline void mark_reset(void *sk, __u16 flag)
+static __always_inline void mark_reset(struct tcp_sock *tp, __u16 flag)
 {
 	struct tt_conn_store *st;
 
 	if (!keep_lives)
 		return;
-	st = bpf_sk_storage_get(&conns, sk, 0, 0);
-	if (st)
-		st->flags |= flag;
+	st = bpf_sk_storage_get(&conns, tp, 0, 0);
+	if (!st)
+		return;
+	st->flags |= flag;
+	if (flag == TT_H_RST_SENT)
+		st->rst_sent_in = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
 }
 
 static __always_inline int record_reset_sent(const struct sock *sk,

@@ -264,7 +264,9 @@ enum tt_hist_flags {
 	TT_H_PORT_COUNTED = 1 << 5, /* counted in its destination's ports in use */
 	TT_H_FIN_CALL = 1 << 6,	    /* fin_call says which call sent our FIN */
 	TT_H_RST_RECV = 1 << 7,	    /* a reset arrived */
-	TT_H_RST_SENT = 1 << 8,	    /* we sent a reset before CLOSE (a timer gave up) */
+	TT_H_RST_SENT = 1 << 8,	    /* we sent a reset before CLOSE (a timer gave
+				     * up), in state rst_sent_in
+				     */
 };
 
 struct tt_conn_store {
@@ -273,7 +275,11 @@ struct tt_conn_store {
 	__u8 nstates;
 	__u8 fin_call;		/* enum tt_fin_call */
 	__u16 flags;		/* enum tt_hist_flags */
-	__u16 pad;
+	/* the state the last reset we sent left from (TT_H_RST_SENT); 0 in
+	 * recordings before it was kept
+	 */
+	__u8 rst_sent_in;
+	__u8 pad;
 	__u32 owner_pid;	/* the last task that held the socket's lock */
 	char owner_comm[TT_COMM_LEN];
 	/* the handshake, as struct tt_estab_info has it */

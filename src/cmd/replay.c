@@ -8,6 +8,7 @@
 #include "journal.h"
 #include "log.h"
 #include "outfile.h"
+#include "privs.h"
 #include "replay.h"
 #include "replay_stream.h"
 #include "summary.h"
@@ -38,16 +39,23 @@ int replay_main(struct options *o)
 		p_err("cannot open recording '%s': %s", o->replay, strerror(errno));
 		goto cleanup;
 	}
-	if (journal_read_header(rfd, &h, err, sizeof(err))) {
-		p_err("%s: %s", o->replay, err);
-		goto cleanup;
-	}
 	fd = outfile_open(o->output);
 	if (fd < 0)
 		goto cleanup;
 	if (outfile_same(rfd, fd)) {
 		p_err("the recording '%s' is also the output: it would read what it writes",
 		      o->replay);
+		goto cleanup;
+	}
+	/* The recording may come from a stranger: its files open, replay
+	 * reads it with no capability at all, whoever runs it.
+	 */
+	if (privs_drop_all()) {
+		p_err("refusing to read a recording with privileges replay does not need");
+		goto cleanup;
+	}
+	if (journal_read_header(rfd, &h, err, sizeof(err))) {
+		p_err("%s: %s", o->replay, err);
 		goto cleanup;
 	}
 	if (replay_stream(rfd, &h, fd, &setup, &r, err, sizeof(err))) {

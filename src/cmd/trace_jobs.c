@@ -247,19 +247,30 @@ void trace_listen_counts(struct listen_watch *lw, void *arg)
 static void job_sample(void *arg, uint64_t now)
 {
 	struct tracing *t = arg;
-	int err = listen_sampler_run(&t->sampler, now, on_alert, t);
+	int err;
 
+	/* The destinations first: the walk of the namespaces reads the
+	 * limits of theirs, new ones included, before the alert is
+	 * evaluated; and says which namespaces are gone.
+	 */
+	if (t->ports && t->kept) {
+		ports_in_use_begin(t->ports);
+		tracer_dest_use(t->tr, on_dest, t);
+	} else if (t->ports) {
+		ports_count_table(t->ports, ingest_table(t->feed.in), now);
+	}
+	if (t->ports)
+		ports_netns_begin(t->ports);
+	err = listen_sampler_run(&t->sampler, now, on_alert, t);
 	/* the same failure every interval is said once */
 	if (err && err != t->sample_err)
 		p_warn("failed to sample listeners: %s", strerror(-err));
 	t->sample_err = err;
-	/* the destinations first: the view draws them under the listeners */
-	if (t->ports && t->kept) {
-		ports_in_use_begin(t->ports);
-		tracer_dest_use(t->tr, on_dest, t);
-		ports_interval(t->ports, NULL, now, on_ports_alert, t);
-	} else if (t->ports) {
-		ports_interval(t->ports, ingest_table(t->feed.in), now, on_ports_alert, t);
+	/* the destinations before the listeners: the view draws them under */
+	if (t->ports) {
+		ports_netns_end(t->ports, !err && t->sampler.walk_complete, now, on_ports_alert,
+				t);
+		ports_interval(t->ports, now, on_ports_alert, t);
 	}
 	if (!err && t->lsink.ops->sample)
 		t->lsink.ops->sample(t->lsink.ctx, t->feed.lw, now, &t->filter);

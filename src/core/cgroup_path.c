@@ -58,34 +58,81 @@ static bool pod_uid(const char *c, size_t n, char out[CGROUP_POD_UID_LEN + 1])
 	return true;
 }
 
+/* The leading components of a path that the placement rule looks at. */
+#define PLACES 5
+
+struct comp {
+	const char *s;
+	size_t n;
+};
+
+static size_t split(const char *path, struct comp *c, size_t max)
+{
+	size_t k = 0;
+
+	while (*path && k < max) {
+		while (*path == '/')
+			path++;
+		if (!*path)
+			break;
+		c[k].s = path;
+		c[k].n = strcspn(path, "/");
+		path += c[k].n;
+		k++;
+	}
+	return k;
+}
+
+static bool named(const struct comp *c, const char *name)
+{
+	return c->n == strlen(name) && !strncmp(c->s, name, c->n);
+}
+
+/* A runtime's own scope: <runtime>-<64 hex>.scope. */
+static bool runtime_scope(const struct comp *c, char out[CGROUP_CONTAINER_ID_LEN + 1])
+{
+	static const char *const runtimes[] = { "docker-", "cri-containerd-", "crio-",
+						 "libpod-" };
+
+	for (size_t k = 0; k < sizeof(runtimes) / sizeof(runtimes[0]); k++)
+		if (wrapped_id(c->s, c->n, runtimes[k], ".scope", out))
+			return true;
+	return false;
+}
+
+/* Under the kubelet's root: a pod, directly (Guaranteed) or under its QoS
+ * class, and the pod's container right below it, as the systemd driver
+ * (a runtime scope) or the cgroupfs driver (the bare id) names it.
+ */
+static void kubepods(const struct comp *c, size_t n, struct cgroup_ids *ids)
+{
+	for (size_t i = 1; i <= 2 && i < n; i++) {
+		if (!pod_uid(c[i].s, c[i].n, ids->pod_uid))
+			continue;
+		if (i + 1 < n && !runtime_scope(&c[i + 1], ids->container_id))
+			wrapped_id(c[i + 1].s, c[i + 1].n, "", "", ids->container_id);
+		return;
+	}
+	ids->pod_uid[0] = '\0';
+}
+
+/* Runtimes make their cgroups in places only root controls: a name alone
+ * proves nothing, since whoever has a delegated subtree (a user's
+ * user@UID.service, a container's own) may name a cgroup anything. So a
+ * path is read only where the runtimes put theirs, anchored at the root.
+ */
 void cgroup_path_parse(const char *path, struct cgroup_ids *ids)
 {
-	static const char *const scopes[] = { "docker-", "cri-containerd-", "crio-", "libpod-" };
-	bool kube = strstr(path, "kubepods") != NULL;
-	const char *prev = NULL, *c = path;
-	size_t prev_n = 0;
+	struct comp c[PLACES];
+	size_t n = split(path, c, PLACES);
 
 	memset(ids, 0, sizeof(*ids));
-	while (*c) {
-		size_t n;
-
-		while (*c == '/')
-			c++;
-		n = strcspn(c, "/");
-		if (!n)
-			break;
-		for (size_t k = 0; k < sizeof(scopes) / sizeof(scopes[0]); k++)
-			wrapped_id(c, n, scopes[k], ".scope", ids->container_id);
-		/* a bare id: /docker/<id> (cgroupfs driver), /kubepods/…/pod<uid>/<id> */
-		if (prev && ((prev_n == 6 && !strncmp(prev, "docker", 6)) ||
-			     (kube && !strncmp(prev, "pod", 3))))
-			wrapped_id(c, n, "", "", ids->container_id);
-		if (kube)
-			pod_uid(c, n, ids->pod_uid);
-		prev = c;
-		prev_n = n;
-		c += n;
-	}
+	if (n >= 2 && (named(&c[0], "system.slice") || named(&c[0], "machine.slice")))
+		runtime_scope(&c[1], ids->container_id);
+	else if (n >= 2 && named(&c[0], "docker"))
+		wrapped_id(c[1].s, c[1].n, "", "", ids->container_id);
+	else if (n >= 2 && (named(&c[0], "kubepods") || named(&c[0], "kubepods.slice")))
+		kubepods(c, n, ids);
 	/* a uid matched in bad shape may have left a partial copy */
 	if (strlen(ids->pod_uid) != CGROUP_POD_UID_LEN)
 		ids->pod_uid[0] = '\0';

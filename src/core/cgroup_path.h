@@ -30,12 +30,17 @@ struct cgroup_info {
  */
 typedef const struct cgroup_info *(*cgroup_lookup_fn)(void *ctx, uint64_t id);
 
-/* The container id in path: the 64 hex digits of a docker-<id>.scope,
- * cri-containerd-<id>.scope, crio-<id>.scope or libpod-<id>.scope
- * component, or of a bare <id> component under /docker/ or a kubepods pod;
- * and the pod UID of a pod<uid> component (kubepods-…-pod<uid>.slice with
- * underscores, as the systemd driver writes it, or pod<uid> with dashes)
- * under a kubepods path. The innermost match wins.
+/* The container id and pod UID in path, read only where the runtimes put
+ * their cgroups, anchored at the cgroup root (docs/containers.md):
+ *   /system.slice/ or /machine.slice/ then docker-<id>.scope,
+ *     cri-containerd-<id>.scope, crio-<id>.scope or libpod-<id>.scope;
+ *   /docker/<id> (docker's cgroupfs driver);
+ *   /kubepods[.slice]/[<qos>/]<pod>/<container>: the pod's UID from
+ *     pod<uid> (dashes) or kubepods-…-pod<uid>.slice (underscores), the
+ *     container a runtime scope or a bare <id>.
+ * <id> is 64 lowercase hex digits. Anything below such a cgroup is inside
+ * that container; the same names anywhere else (a user's delegated
+ * subtree) name none.
  */
 void cgroup_path_parse(const char *path, struct cgroup_ids *ids);
 

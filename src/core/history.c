@@ -251,7 +251,7 @@ void history_from_kernel(struct conn *c, const struct tt_history *h)
 		c->flags |= CONN_GAP;
 	if (st->flags & TT_H_RST_RECV)
 		c->flags |= CONN_RST_RECV;
-	if (st->flags & TT_H_RST_SENT)
+	if ((st->flags & TT_H_RST_SENT) && history_reset_sent_ends(st->rst_sent_in))
 		c->flags |= CONN_RST_SENT;
 	for (uint8_t i = 0; i < n; i++) {
 		if (i) {
@@ -283,9 +283,17 @@ void history_from_kernel(struct conn *c, const struct tt_history *h)
 	history_on_state(c, &h->ev);
 }
 
+bool history_reset_sent_ends(uint8_t state)
+{
+	return state != TT_TCP_SYN_SENT;
+}
+
 void history_on_reset(struct conn *c, const struct tt_event *e)
 {
-	c->flags |= e->type == TT_EV_RESET_SENT ? CONN_RST_SENT : CONN_RST_RECV;
+	if (e->type == TT_EV_RESET_RECV)
+		c->flags |= CONN_RST_RECV;
+	else if (history_reset_sent_ends(e->newstate))
+		c->flags |= CONN_RST_SENT;
 	note_owner(c, e);
 }
 
@@ -347,6 +355,13 @@ static uint8_t end_of_closed(const struct conn *c, uint8_t before)
 
 	if (c->flags & CONN_RST_RECV)
 		return before == TT_TCP_SYN_SENT ? END_REFUSED : END_RST_RECEIVED;
+	/* tcp_v4_connect()/tcp_v6_connect(): inet_hash_connect() found no
+	 * port, so the socket went back to CLOSE without one, and without an
+	 * error of its own (connect() returned it)
+	 */
+	if (before == TT_TCP_SYN_SENT && c->role == ROLE_ACTIVE && !c->lport &&
+	    !(c->flags & CONN_RST_SENT) && !c->close.sk_err)
+		return END_NO_LOCAL_PORT;
 	/* the keepalive timer resets the connection as it gives up */
 	if ((c->flags & CONN_RST_SENT) && c->close.sk_err != ETIMEDOUT)
 		return END_RST_SENT;
@@ -564,6 +579,7 @@ const char *conn_end_name(uint8_t end)
 		[END_KEEPALIVE_TIMEOUT] = "keepalive_timeout",
 		[END_USER_TIMEOUT] = "user_timeout",
 		[END_ZERO_WINDOW_TIMEOUT] = "zero_window_timeout",
+		[END_NO_LOCAL_PORT] = "no_local_port",
 	};
 
 	return end < sizeof(names) / sizeof(names[0]) ? names[end] : "unknown";

@@ -25,6 +25,10 @@ enum conn_end {
 	END_KEEPALIVE_TIMEOUT,	/* keepalive probes unanswered */
 	END_USER_TIMEOUT,	/* TCP_USER_TIMEOUT set: it decided */
 	END_ZERO_WINDOW_TIMEOUT,/* window probes unanswered (data waiting) */
+	/* connect() found no free local port (EADDRNOTAVAIL): SYN_SENT, then
+	 * CLOSE, no packet sent; the port watch counts these per destination
+	 */
+	END_NO_LOCAL_PORT,
 	END_N,
 };
 
@@ -91,6 +95,14 @@ uint64_t history_established_at(const struct conn *c);
 
 /* Note a reset sent or received on this socket. */
 void history_on_reset(struct conn *c, const struct tt_event *e);
+
+/* Does a reset we sent in state end the connection's life? Not one sent
+ * in SYN_SENT: that answers an ACK for none of our SYNs (as a challenge
+ * ACK from the peer's older socket on the same ports), and the socket goes
+ * on connecting (tcp_rcv_synsent_state_process(), reset_and_undo). A state
+ * of 0 (not known) counts.
+ */
+bool history_reset_sent_ends(uint8_t state);
 
 /* The kernel reports the socket in 'state' although no record said so:
  * records were lost. Appends the state, marks the gap.

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include "history.h"
 #include "ports.h"
+#include "tuple_set.h"
 
 #define NS_PER_S 1000000000ull
 #define DEFAULT_CLEAR_AFTER_NS (10 * NS_PER_S)
@@ -15,11 +16,6 @@
 #define DEFAULT_HI 60999
 #define RING (PORTS_TW_SECONDS + 1)
 
-struct limits_entry {
-	uint32_t inum;
-	struct ports_limits lim;
-};
-
 struct ports {
 	struct ports_config cfg;
 	struct ports_dest *d;		/* max_dests slots; netns 0: free */
@@ -27,10 +23,14 @@ struct ports {
 	uint32_t free_head;		/* free slots chained by next; index + 1 */
 	uint32_t *index;		/* hash heads: index + 1 */
 	uint32_t index_mask;
-	struct limits_entry *limits;
-	uint32_t nlimits;
+	struct ports_ns ns;		/* the namespaces' limits */
 	const struct ports_dest **hot;
 	size_t nhot;
+	/* the last reconcile: when its snapshot began, and the timewait
+	 * sockets it counted
+	 */
+	uint64_t recount_ns;
+	struct tuple_set counted;
 	struct ports_stats stats;
 };
 
@@ -49,9 +49,8 @@ struct ports *ports_new(const struct ports_config *cfg)
 	p->index_mask = size - 1;
 	p->d = calloc(cfg->max_dests, sizeof(*p->d));
 	p->index = calloc(size, sizeof(*p->index));
-	p->limits = calloc(LIMITS_MAX, sizeof(*p->limits));
 	p->hot = calloc(cfg->max_dests, sizeof(*p->hot));
-	if (p->d && p->index && p->limits && p->hot)
+	if (p->d && p->index && !ports_ns_init(&p->ns, LIMITS_MAX) && p->hot)
 		return p;
 fail:
 	ports_free(p);
@@ -64,8 +63,9 @@ void ports_free(struct ports *p)
 		return;
 	free(p->d);
 	free(p->index);
-	free(p->limits);
+	ports_ns_free(&p->ns);
 	free(p->hot);
+	tuple_set_free(&p->counted);
 	free(p);
 }
 
@@ -232,18 +232,10 @@ static void note_failure(struct ports_dest *d, const struct conn *c)
 	d->ntop++;
 }
 
-/* A connect that found no local port: SYN_SENT, then CLOSE, never a port. */
-static bool no_port(const struct conn *c)
-{
-	return (c->flags & CONN_CLOSED) && !(c->flags & CONN_PREEXISTING) && !c->lport &&
-	       c->nstates == 2 && c->states[0] == TT_TCP_SYN_SENT &&
-	       c->states[1] == TT_TCP_CLOSE;
-}
-
 static void on_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
 	struct ports *p = ctx;
-	bool failed = c->role == ROLE_ACTIVE && no_port(c);
+	bool failed = s->end == END_NO_LOCAL_PORT;
 	bool tw = c->role == ROLE_ACTIVE && s->nstates &&
 		  s->states[s->nstates - 1] == TT_TCP_TIME_WAIT;
 	struct ports_dest *d;
@@ -259,6 +251,13 @@ static void on_history(void *ctx, const struct conn *c, const struct history_sum
 		p->stats.failures++;
 		return;
 	}
+	/* the history waited out its grace period: the last recount may have
+	 * had its timewait socket already
+	 */
+	if (s->end_ns < p->recount_ns ||
+	    tuple_set_has(&p->counted, tuple_fingerprint(c->netns, c->family, c->laddr,
+							 c->lport, c->raddr, c->rport)))
+		return;
 	tw_advance(d, s->end_ns / NS_PER_S);
 	tw_add(d, s->end_ns / NS_PER_S + PORTS_TW_SECONDS);
 }
@@ -267,32 +266,55 @@ const struct sink_ops ports_sink_ops = {
 	.history = on_history,
 };
 
-static struct limits_entry *limits_entry(const struct ports *p, uint32_t inum)
-{
-	for (uint32_t i = 0; i < p->nlimits; i++)
-		if (p->limits[i].inum == inum)
-			return &p->limits[i];
-	return NULL;
-}
-
 const struct ports_limits *ports_limits_of(const struct ports *p, uint32_t inum)
 {
-	struct limits_entry *e = limits_entry(p, inum);
-
-	return e ? &e->lim : NULL;
+	return ports_ns_limits(&p->ns, inum);
 }
 
 void ports_set_limits(struct ports *p, uint32_t inum, const struct ports_limits *lim)
 {
-	struct limits_entry *e = limits_entry(p, inum);
+	ports_ns_set(&p->ns, inum, lim);
+}
 
-	if (!e) {
-		if (p->nlimits == LIMITS_MAX)
-			return;
-		e = &p->limits[p->nlimits++];
-		e->inum = inum;
+void ports_netns_begin(struct ports *p)
+{
+	ports_ns_begin(&p->ns);
+}
+
+struct forget_ctx {
+	struct ports *p;
+	uint64_t now_ns;
+	ports_alert_fn fn;
+	void *arg;
+};
+
+/* Forget the destinations of the namespace inum, clearing their alerts. */
+static void forget_netns(uint32_t inum, void *arg)
+{
+	struct forget_ctx *f = arg;
+	struct ports *p = f->p;
+
+	for (uint32_t i = 0; i < p->n; i++) {
+		struct ports_dest *d = &p->d[i];
+		struct ports_alert a = { .gone = true, .ts_ns = f->now_ns, .d = d,
+					 .lim = ports_limits_of(p, inum),
+					 .range = ports_range(p, d),
+					 .tw_reusable = ports_tw_reusable(p, d) };
+
+		if (d->netns != inum)
+			continue;
+		if (d->alert && f->fn)
+			f->fn(&a, f->arg);
+		unlink_dest(p, d);
 	}
-	e->lim = *lim;
+}
+
+void ports_netns_end(struct ports *p, bool complete, uint64_t now_ns, ports_alert_fn fn,
+		     void *arg)
+{
+	struct forget_ctx f = { p, now_ns, fn, arg };
+
+	ports_ns_end(&p->ns, complete, forget_netns, &f);
 }
 
 bool ports_wants_netns(const struct ports *p, uint32_t inum)
@@ -359,10 +381,18 @@ void ports_reconcile(struct ports *p, const struct tt_sock_record *v, size_t n,
 		     uint64_t now_ns)
 {
 	uint64_t now_s = now_ns / NS_PER_S;
+	size_t ntw = 0;
 
 	for (uint32_t i = 0; i < p->n; i++)
 		if (p->d[i].netns)
 			tw_reset(&p->d[i], now_ns);
+	for (size_t i = 0; i < n; i++)
+		ntw += v[i].state == TT_TCP_TIME_WAIT;
+	/* short of memory, a history closed during the walk may count its
+	 * TIME_WAIT twice until the next recount
+	 */
+	tuple_set_reset(&p->counted, ntw);
+	p->recount_ns = now_ns;
 	for (size_t i = 0; i < n; i++) {
 		const struct tt_sock_record *r = &v[i];
 		const struct ports_limits *l;
@@ -380,6 +410,8 @@ void ports_reconcile(struct ports *p, const struct tt_sock_record *v, size_t n,
 		d = find(p, r->netns, r->family, r->saddr, r->daddr, r->dport, now_ns, true);
 		if (!d)
 			continue;
+		tuple_set_add(&p->counted, tuple_fingerprint(r->netns, r->family, r->saddr,
+							     r->sport, r->daddr, r->dport));
 		tw_add(d, r->tw_left_ms == ~0u ? now_s + PORTS_TW_SECONDS
 					       : now_s + (r->tw_left_ms + 999) / 1000);
 	}
@@ -435,7 +467,8 @@ static void evaluate(struct ports *p, struct ports_dest *d, uint64_t now,
 		d->alert_since_ns = now;
 		d->calm_since_ns = 0;
 		d->peak_used = used;
-		d->failed_once = d->d_failures > 0;
+		/* a range near full is the cause, failures its effect */
+		d->failed_once = !ports_rule_starts(used, range, 0);
 		p->stats.alerts++;
 		a.start = true;
 		if (fn)
@@ -477,15 +510,16 @@ void ports_in_use(struct ports *p, const struct tt_dest_key *k, uint32_t n, uint
 	}
 }
 
-void ports_interval(struct ports *p, struct conn_table *t, uint64_t now_ns,
-		    ports_alert_fn fn, void *arg)
+void ports_count_table(struct ports *p, struct conn_table *t, uint64_t now_ns)
 {
 	struct count_ctx cc = { p, now_ns };
 
-	if (t) {
-		ports_in_use_begin(p);
-		conn_table_foreach(t, count_conn, &cc);
-	}
+	ports_in_use_begin(p);
+	conn_table_foreach(t, count_conn, &cc);
+}
+
+void ports_interval(struct ports *p, uint64_t now_ns, ports_alert_fn fn, void *arg)
+{
 	p->nhot = 0;
 	for (uint32_t i = 0; i < p->n; i++) {
 		struct ports_dest *d = &p->d[i];

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "conn_table.h"
+#include "ports_ns.h"
 #include "sink.h"
 #include "tcptrail.h"
 
@@ -61,22 +62,18 @@ struct ports_dest {
 	uint32_t next;		/* hash chain: index + 1 */
 };
 
-/* A namespace's port limits (-1: unknown). */
-struct ports_limits {
-	int32_t lo, hi;		/* net.ipv4.ip_local_port_range */
-	int32_t reserved;	/* ip_local_reserved_ports inside that range */
-	int32_t tw_reuse;	/* net.ipv4.tcp_tw_reuse: 0, 1, 2 (loopback only) */
-};
-
 /* A start or clear of the ephemeral_ports alert. */
 struct ports_alert {
 	bool start;
+	bool gone;		/* a clear because the namespace is gone */
 	uint64_t ts_ns;
 	const struct ports_dest *d;
 	const struct ports_limits *lim;
 	uint32_t range;		/* usable ports */
 	bool tw_reusable;	/* TIME_WAIT ports can be reused here */
 };
+
+typedef void (*ports_alert_fn)(const struct ports_alert *a, void *arg);
 
 struct ports_config {
 	uint32_t max_dests;
@@ -97,9 +94,11 @@ void ports_free(struct ports *p);
 /* A sink for ingest's tap: histories (TIME_WAIT, failed connects). */
 extern const struct sink_ops ports_sink_ops;
 
-/* The kernel's sockets (a reconcile's snapshot, taken at now_ns): the
+/* The kernel's sockets (a reconcile's snapshot, begun at now_ns): the
  * TIME_WAIT counts are rebuilt from its timewait sockets whose local port
- * is in their namespace's ephemeral range.
+ * is in their namespace's ephemeral range. A history that comes later
+ * adds nothing for a TIME_WAIT the recount had: one closed before now_ns,
+ * or one whose timewait socket the snapshot listed.
  */
 void ports_reconcile(struct ports *p, const struct tt_sock_record *v, size_t n,
 		     uint64_t now_ns);
@@ -108,8 +107,21 @@ void ports_reconcile(struct ports *p, const struct tt_sock_record *v, size_t n,
  * wanted)?
  */
 bool ports_wants_netns(const struct ports *p, uint32_t inum);
+/* The namespace inum is there now, with these limits. A namespace whose
+ * inode number now names another (its cookie changed) is gone.
+ */
 void ports_set_limits(struct ports *p, uint32_t inum, const struct ports_limits *lim);
 const struct ports_limits *ports_limits_of(const struct ports *p, uint32_t inum);
+
+/* A walk of every namespace begins, and ends: whole (complete), every
+ * namespace whose limits were known and that was not met again is gone.
+ * A gone namespace's destinations are forgotten, each alert cleared (fn,
+ * gone set): its sockets went with it, and its inode number may name the
+ * next namespace made.
+ */
+void ports_netns_begin(struct ports *p);
+void ports_netns_end(struct ports *p, bool complete, uint64_t now_ns, ports_alert_fn fn,
+		     void *arg);
 
 /* Usable ports of a destination's namespace (0: not known), and whether
  * its TIME_WAIT ports may be reused for new connects.
@@ -119,21 +131,23 @@ bool ports_tw_reusable(const struct ports *p, const struct ports_dest *d);
 /* The share of the range in use by the rule above, in per mille. */
 uint32_t ports_used_permille(const struct ports *p, const struct ports_dest *d);
 
-typedef void (*ports_alert_fn)(const struct ports_alert *a, void *arg);
-
 /* Where the kernel counts the connects per destination: begin, then each
  * destination's count, before ports_interval() with no table.
  */
 void ports_in_use_begin(struct ports *p);
 void ports_in_use(struct ports *p, const struct tt_dest_key *k, uint32_t n, uint64_t now_ns);
 
-/* One interval ends at now_ns: count the sockets in use from the tracked
- * connections (t; NULL where ports_in_use() said), expire timewait
- * sockets, evaluate the alert (fn for each start and clear). Then
- * ports_hot() lists the destinations to report.
+/* Where userspace tracks the connections: count the sockets in use from
+ * the table (in place of ports_in_use()).
  */
-void ports_interval(struct ports *p, struct conn_table *t, uint64_t now_ns,
-		    ports_alert_fn fn, void *arg);
+void ports_count_table(struct ports *p, struct conn_table *t, uint64_t now_ns);
+
+/* One interval ends at now_ns, the sockets in use counted (and the
+ * namespaces of new destinations read): expire timewait sockets, evaluate
+ * the alert (fn for each start and clear). Then ports_hot() lists the
+ * destinations to report.
+ */
+void ports_interval(struct ports *p, uint64_t now_ns, ports_alert_fn fn, void *arg);
 
 /* Destinations above half their range, alerted, or with failures in the
  * interval, most used first; valid until the next call into p.

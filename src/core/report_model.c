@@ -19,7 +19,7 @@ const char *const rm_type_names[RT_N] = {
 const char *const rm_end_names[RM_N_ENDS] = {
 	"orderly", "rst_sent", "rst_received", "refused", "handshake_timeout", "timeout",
 	"retransmit_timeout", "keepalive_timeout", "user_timeout", "zero_window_timeout",
-	"closed", "unknown", "open", "other",
+	"closed", "no_local_port", "unknown", "open", "other",
 };
 
 const char *const rm_role_names[RM_N_ROLES] = { "active", "passive", "unknown" };

@@ -42,7 +42,7 @@ extern const char *const rm_type_names[RT_N];
 /* How a connection ended (the history's "end"); RM_END_OTHER for a name
  * this version does not know.
  */
-#define RM_N_ENDS 14
+#define RM_N_ENDS 15
 #define RM_END_OTHER (RM_N_ENDS - 1)
 extern const char *const rm_end_names[RM_N_ENDS];
 

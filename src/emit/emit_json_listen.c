@@ -302,6 +302,7 @@ static void json_ports_alert(void *ctx, const struct ports_alert *a, const struc
 	} else {
 		p = rec_u64(p, "duration_ms", (a->ts_ns - a->d->alert_since_ns) / 1000000);
 		p = rec_u64(p, "peak_used", a->d->peak_used);
+		p = rec_bool(p, "netns_gone", a->gone);
 	}
 	rec_end(em, p);
 }

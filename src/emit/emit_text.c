@@ -542,6 +542,8 @@ static void text_ports_alert(void *ctx, const struct ports_alert *a, const struc
 		p = fmt_lit(p, " connect-failed+");
 		p = fmt_u64(p, d->d_failures);
 	}
+	if (!a->start && a->gone)
+		p = fmt_lit(p, " (namespace gone)");
 	finish(em, where_note(em, p, d->netns, who ? who->cgroup : 0));
 }
 

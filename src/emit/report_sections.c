@@ -302,7 +302,7 @@ static void connections(FILE *f, const struct report_model *m)
 {
 	static const char *const end_colors[RM_N_ENDS] = {
 		"#4e9f3d", "#e07a5f", "#d1495b", "#8e7cc3", "#f2a541", "#b5651d", "#c0392b",
-		"#7f8c8d", "#16a085", "#2c3e50", "#3f6fd1", "#999", "#ccc", "#555",
+		"#7f8c8d", "#16a085", "#2c3e50", "#3f6fd1", "#a0522d", "#999", "#ccc", "#555",
 	};
 	struct svg_series ends[RM_N_ENDS];
 	struct rm_conn sorted[RM_WATERFALL];

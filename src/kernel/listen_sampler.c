@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include "listen_sampler.h"
 #include "netstat.h"
 #include "log.h"
@@ -121,6 +122,24 @@ static int32_t reserved_in(const char *list, int32_t lo, int32_t hi)
 	return n;
 }
 
+/* Which namespace this thread is in, beyond its inode number (which the
+ * next namespace made may get once this one is gone): the kernel's cookie
+ * of it, asked of a socket made here (5.14 on; 0 before).
+ */
+static uint64_t netns_cookie(void)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) || len != sizeof(cookie))
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
+
 /* The namespace's ephemeral-port limits, for the port watch. */
 static void read_port_limits(struct listen_sampler *ls, uint32_t inum)
 {
@@ -132,6 +151,7 @@ static void read_port_limits(struct listen_sampler *ls, uint32_t inum)
 	if (lim.lo >= 0 && read_text(ls, "/proc/sys/net/ipv4/ip_local_reserved_ports") >= 0)
 		lim.reserved = reserved_in(ls->text, lim.lo, lim.hi);
 	lim.tw_reuse = (int32_t)read_sysctl(ls, "/proc/sys/net/ipv4/tcp_tw_reuse");
+	lim.cookie = netns_cookie();
 	ports_set_limits(ls->ports, inum, &lim);
 }
 
@@ -216,7 +236,7 @@ int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, 
 	int n;
 
 	listen_watch_sample_begin(ls->lw);
-	n = netns_for_each(sample_here, &v);
+	n = netns_for_each(sample_here, &v, &ls->walk_complete);
 	if (ls->counts)
 		ls->counts(ls->lw, ls->counts_arg);
 	/* what was read is kept, even when a namespace failed */

@@ -25,6 +25,8 @@ struct listen_sampler {
 	 * here too
 	 */
 	struct ports *ports;
+	/* the last sample's walk met every reachable namespace */
+	bool walk_complete;
 	/* NULL, or called after each sample's sockets are read, before its
 	 * figures are final (the kernel's per-listener counts go in there)
 	 */

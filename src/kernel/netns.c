@@ -121,13 +121,15 @@ static int call_in(void *p)
 	return c->fn(c->inum, c->arg);
 }
 
-int netns_for_each(int (*fn)(uint32_t inum, void *arg), void *arg)
+int netns_for_each(int (*fn)(uint32_t inum, void *arg), void *arg, bool *complete)
 {
 	static struct netns_entry ns[NETNS_MAX];
 	static bool warned;
 	size_t skipped;
 	int n = netns_collect(ns, NETNS_MAX, &skipped), visited = 0;
 
+	if (complete)
+		*complete = false;
 	if (n < 0)
 		return n;
 	/* once: the listener sampler walks every second */
@@ -146,5 +148,7 @@ int netns_for_each(int (*fn)(uint32_t inum, void *arg), void *arg)
 			return err;
 		visited++;
 	}
+	if (complete)
+		*complete = !skipped;
 	return visited;
 }

@@ -5,6 +5,7 @@
 #ifndef TT_NETNS_H
 #define TT_NETNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,8 +29,10 @@ uint32_t netns_self(void);
 /* Run fn inside every reachable namespace in turn, ours first (without
  * entering it). A namespace that vanishes meanwhile is skipped. Returns how
  * many were visited, or the first negative errno from fn or from entering.
+ * *complete (if not NULL): every reachable namespace was visited (none
+ * left out past NETNS_MAX, no error).
  */
-int netns_for_each(int (*fn)(uint32_t inum, void *arg), void *arg);
+int netns_for_each(int (*fn)(uint32_t inum, void *arg), void *arg, bool *complete);
 
 /* Run fn inside the namespace at path, then return to our own.
  * Returns fn's result or negative errno when the namespace cannot be entered.

@@ -35,15 +35,18 @@ static int last_cap(void)
 	return last;
 }
 
-static int kept(int cap)
+static int kept(const int *keep, size_t nkeep, int cap)
 {
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+	for (size_t i = 0; i < nkeep; i++)
 		if (keep[i] == cap)
 			return 1;
 	return 0;
 }
 
-int privs_drop(void)
+/* Keep only keep[] (nothing when nkeep is 0) in every set, the bounding
+ * set included, and set no_new_privs.
+ */
+static int narrow(const int *keep, size_t nkeep)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
@@ -64,13 +67,13 @@ int privs_drop(void)
 	 * hold.
 	 */
 	for (int cap = 0; cap <= last; cap++)
-		if (!kept(cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL &&
-		    errno != EPERM && !err)
+		if (!kept(keep, nkeep, cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) &&
+		    errno != EINVAL && errno != EPERM && !err)
 			err = -errno;
 	for (int i = 0; i < 2; i++) {
 		uint32_t mask = 0;
 
-		for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+		for (size_t k = 0; k < nkeep; k++)
 			if (keep[k] / 32 == i)
 				mask |= 1u << (keep[k] % 32);
 		data[i].effective &= mask;
@@ -81,8 +84,24 @@ int privs_drop(void)
 		err = -errno;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) && !err)
 		err = -errno;
+	return err;
+}
+
+int privs_drop(void)
+{
+	int err = narrow(keep, sizeof(keep) / sizeof(keep[0]));
+
 	if (err)
 		p_warn("cannot drop the capabilities tracing no longer needs: %s",
 		       strerror(-err));
+	return err;
+}
+
+int privs_drop_all(void)
+{
+	int err = narrow(NULL, 0);
+
+	if (err)
+		p_warn("cannot drop this process's capabilities: %s", strerror(-err));
 	return err;
 }

@@ -310,7 +310,16 @@ int snapshot_files(struct snapshot *s, uint8_t state, snapshot_file_fn fn, void 
 	return iter_read(s->files_link, sizeof(struct tt_file_record), file_rec, &v);
 }
 
-/* sock_diag: the same facts from an INET_DIAG dump (no SYN queue length). */
+/* inet_twsk_diag_fill() marks a timewait socket by its timer. */
+#define DIAG_TIMER_TIMEWAIT 3
+
+/* sock_diag: the same facts from an INET_DIAG dump (no SYN queue length).
+ * A timewait socket is TIME_WAIT whatever its substate: sock_diag reports
+ * tw_substate, which is FIN_WAIT2 for a socket closed in FIN_WAIT2 and
+ * handed to a timewait socket to wait for the peer's FIN
+ * (tcp_time_wait(sk, TCP_FIN_WAIT2, tmo)), as iter/tcp's skc_state never
+ * does. The connection it was is over.
+ */
 static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32_t drops,
 			   uint32_t idle_ms, struct tt_sock_record *r)
 {
@@ -318,7 +327,7 @@ static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32
 	r->cookie = m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
 	r->inode = m->idiag_inode;
 	r->family = m->idiag_family;
-	r->state = m->idiag_state;
+	r->state = m->idiag_timer == DIAG_TIMER_TIMEWAIT ? TT_TCP_TIME_WAIT : m->idiag_state;
 	r->uid = m->idiag_uid;
 	r->netns = netns;
 	r->sport = ntohs(m->id.idiag_sport);
@@ -337,6 +346,21 @@ static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32
 	}
 }
 
+/* sock_diag's state bits are the same (1 << state), but it selects a
+ * timewait socket by its substate (inet_diag_dump_icsk()) and reports
+ * request sockets under SYN_RECV's bit: what to ask for the states wanted.
+ */
+static uint32_t diag_states(uint32_t states)
+{
+	if (!states)
+		return ~0u;
+	if (states & (1u << TT_TCP_NEW_SYN_RECV))
+		states |= 1u << TT_TCP_SYN_RECV;
+	if (states & (1u << TT_TCP_TIME_WAIT))
+		states |= 1u << TT_TCP_FIN_WAIT2;
+	return states;
+}
+
 static int diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn, void *arg)
 {
 	struct {
@@ -351,7 +375,7 @@ static int diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn
 		.req = {
 			.sdiag_family = (__u8)family,
 			.sdiag_protocol = IPPROTO_TCP,
-			.idiag_states = states ? states : ~0u,
+			.idiag_states = diag_states(states),
 			.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1) | 1 << (INET_DIAG_INFO - 1),
 		},
 	};
@@ -402,22 +426,16 @@ static int diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn
 					/* the same rcv_tstamp the iterator reads */
 					idle_ms = ((struct tcp_info *)RTA_DATA(a))->tcpi_last_ack_recv;
 			diag_to_record(m, netns, drops, idle_ms, &r);
+			/* asked for more than wanted (diag_states()) */
+			if (states && !(states & (1u << (r.state & 31))) &&
+			    !(r.state == TT_TCP_SYN_RECV && (states & (1u << TT_TCP_NEW_SYN_RECV))))
+				continue;
 			fn(&r, arg);
 		}
 	}
 cleanup:
 	close(fd);
 	return ret;
-}
-
-/* sock_diag's state bits are the same (1 << state); it reports request
- * sockets under SYN_RECV's bit.
- */
-static uint32_t diag_states(uint32_t states)
-{
-	if (states & (1u << TT_TCP_NEW_SYN_RECV))
-		states |= 1u << TT_TCP_SYN_RECV;
-	return states;
 }
 
 static int here(struct snapshot *s, uint32_t states, bool stop_past_listeners,
@@ -429,9 +447,9 @@ static int here(struct snapshot *s, uint32_t states, bool stop_past_listeners,
 		return -EOPNOTSUPP;
 	if (!s->via_diag)
 		return iter_here(s, states, stop_past_listeners, fn, arg);
-	err = diag_dump(AF_INET, netns_self(), diag_states(states), fn, arg);
+	err = diag_dump(AF_INET, netns_self(), states, fn, arg);
 	if (!err)
-		err = diag_dump(AF_INET6, netns_self(), diag_states(states), fn, arg);
+		err = diag_dump(AF_INET6, netns_self(), states, fn, arg);
 	return err;
 }
 
@@ -477,7 +495,7 @@ int snapshot_all(struct snapshot *s, uint32_t states, snapshot_fn fn, void *arg,
 		 size_t *visited)
 {
 	struct visit_args v = { s, states, fn, arg };
-	int n = netns_for_each(visit_one, &v);
+	int n = netns_for_each(visit_one, &v, NULL);
 
 	*visited = n > 0 ? (size_t)n : 0;
 	return n < 0 ? n : 0;

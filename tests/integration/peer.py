@@ -24,7 +24,13 @@ def drain_and_close(sock):
 
 
 def listening(addr, port, backlog):
-    srv = socket.socket()
+    """A listener; an IPv6 address makes a dual-stack one ("::" takes IPv4
+    clients too, as v4-mapped addresses)."""
+    if ":" in addr:
+        srv = socket.socket(socket.AF_INET6)
+        srv.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    else:
+        srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((addr, port))
     srv.listen(backlog)
@@ -401,6 +407,58 @@ def main():
             time.sleep(max(0, 1.0 / rate - (time.time() - start)))
         say("done ok=%d failed=%d first_fail=%s" % (ok, failed,
                                                    "%.6f" % first if first else "none"))
+    elif role == "leak-first":
+        # Hold the first connection open forever (it sits in CLOSE_WAIT once
+        # its client closes); read the second to its EOF and close it.
+        srv = listening(addr, port, 16)
+        say("ready")
+        held, _ = srv.accept()
+        say("held")
+        conn, _ = srv.accept()
+        drain_and_close(conn)
+        say("done")
+        wait_for("exit")
+        held.close()
+        srv.close()
+    elif role == "reuse-port":
+        # Two connections from the namespace's one local port: the first
+        # closed at once (the server holds its end), the second made once
+        # the first's own end is gone, then closed in order.
+        import time
+        first = socket.create_connection((addr, port), timeout=10)
+        lport1 = first.getsockname()[1]
+        first.close()
+        time.sleep(float(sys.argv[4]))
+        start = time.time()
+        second = socket.create_connection((addr, port), timeout=10)
+        took = time.time() - start
+        lport2 = second.getsockname()[1]
+        second.shutdown(socket.SHUT_WR)
+        drain_and_close(second)
+        say("done %d %d %.3f" % (lport1, lport2, took))
+    elif role == "hold-many":
+        # count connects as fast as they go, each held open; those that
+        # find no local port (EADDRNOTAVAIL) are counted. Closed on "exit".
+        import errno
+        import time
+        count = int(sys.argv[4])
+        held, failed, first = [], 0, None
+        for _ in range(count):
+            sock = socket.socket()
+            try:
+                sock.connect((addr, port))
+                held.append(sock)
+            except OSError as err:
+                if err.errno != errno.EADDRNOTAVAIL:
+                    raise
+                failed += 1
+                first = first or time.time()
+                sock.close()
+        say("done ok=%d failed=%d first_fail=%s" % (len(held), failed,
+                                                   "%.6f" % first if first else "none"))
+        wait_for("exit")
+        for sock in held:
+            sock.close()
     else:
         sys.exit("unknown role " + role)
 

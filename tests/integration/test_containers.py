@@ -9,9 +9,11 @@ import time
 
 from lib import (TCPTRAIL, Peer, Tracer, check, free_port, leaking_server, ndjson, one,
                  remove_cgroups, wait_until)
+from test_metrics import scrape
 
 ID_A = "a1" * 32
 ID_B = "b2" * 32
+ID_C = "c4" * 32
 POD = "0b1c2d3e-1111-2222-3333-444455556666"
 
 
@@ -25,32 +27,62 @@ def cgroup2_mount():
 
 
 class Cgroups:
-    """The test's cgroups; processes left in them are killed, the cgroups
-    removed, on exit."""
+    """The test's cgroups, made where the runtimes make theirs (anchored at
+    the cgroup2 root: docs/containers.md); processes left in them are
+    killed, and the directories this made removed, on exit."""
 
-    def __init__(self):
+    def __init__(self, paths=None):
         self.mount = cgroup2_mount()
         check(self.mount, "no cgroup2 mount")
-        self.a = "/tttest.slice/docker-%s.scope" % ID_A
-        self.b = ("/tttest.slice/kubepods.slice/kubepods-besteffort.slice/"
+        self.a = "/system.slice/docker-%s.scope" % ID_A
+        self.b = ("/kubepods.slice/kubepods-besteffort.slice/"
                   "kubepods-besteffort-pod%s.slice/cri-containerd-%s.scope"
                   % (POD.replace("-", "_"), ID_B))
-        self.cleanup()
-        for path in (self.a, self.b):
-            os.makedirs(self.mount + path)
+        self.made = []
+        for path in paths or (self.a, self.b):
+            self.make(path)
+
+    def make(self, path):
+        """mkdir -p, remembering what did not exist before."""
+        parts = path.strip("/").split("/")
+        for i in range(1, len(parts) + 1):
+            d = os.path.join(self.mount, *parts[:i])
+            if not os.path.isdir(d):
+                os.mkdir(d)
+                self.made.append(d)
 
     def wrap(self, path):
         """A command prefix that runs the rest inside cgroup path."""
         return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self.mount + path]
 
     def cleanup(self):
-        remove_cgroups(os.path.join(self.mount, "tttest.slice"))
+        for d in reversed(self.made):
+            remove_cgroups(d)
+        self.made = []
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.cleanup()
+
+
+def serve_and_connect(cg, server_cg, client_cg):
+    """A loopback server in one cgroup, a client in another: one connection,
+    each side shutting down in turn. Returns the server's port."""
+    port = free_port()
+    server = Peer(None, "serve", "127.0.0.1", str(port), wrap=cg.wrap(server_cg))
+    server.expect("ready")
+    client = Peer(None, "connect", "127.0.0.1", str(port), wrap=cg.wrap(client_cg))
+    client.expect("connected")
+    server.expect("accepted")
+    client.send("shutdown")
+    client.expect("shut")
+    server.send("shutdown")
+    server.expect("shut")
+    client.expect("done")
+    server.expect("done")
+    return port
 
 
 def in_root_cgroup(mount, cmd):
@@ -71,20 +103,9 @@ def test_connections_leaks_and_listeners_name_their_container():
         everything = Tracer("--states", "--leak-after", "1", "--interval", "0.3", "--metrics",
                             "127.0.0.1:%d" % mport)
         only_a = Tracer("--container", ID_A[:12], "--leak-after", "1", "--interval", "0.3")
-        only_pod = Tracer("--cgroup", "/tttest.slice/kubepods.slice", "--leak-after", "1",
+        only_pod = Tracer("--cgroup", "/kubepods.slice", "--leak-after", "1",
                           "--interval", "0.3")
-        port = free_port()
-        server = Peer(None, "serve", "127.0.0.1", str(port), wrap=cg.wrap(cg.a))
-        server.expect("ready")
-        client = Peer(None, "connect", "127.0.0.1", str(port), wrap=cg.wrap(cg.b))
-        client.expect("connected")
-        server.expect("accepted")
-        client.send("shutdown")
-        client.expect("shut")
-        server.send("shutdown")
-        server.expect("shut")
-        client.expect("done")
-        server.expect("done")
+        port = serve_and_connect(cg, cg.a, cg.b)
         # a leaking server in A, its clients in the root cgroup
         lport = free_port()
         leaker = Peer(None, "leak-serve", "127.0.0.1", str(lport), "2", wrap=cg.wrap(cg.a))
@@ -116,9 +137,7 @@ def test_connections_leaks_and_listeners_name_their_container():
             peer.send("exit")
             peer.close()
         time.sleep(0.5)
-        with socket.create_connection(("127.0.0.1", mport), timeout=5) as conn:
-            conn.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
-            page = conn.makefile().read()
+        _, _, page = scrape(mport)
         for t in (everything, only_a, only_pod):
             t.stop()
 
@@ -180,6 +199,56 @@ def test_connections_leaks_and_listeners_name_their_container():
           "no closed_total series for container B")
     check('lport="%d",container="%s"}' % (qport, ID_A[:12]) in page,
           "no listener series for container A")
+
+
+def test_names_outside_the_runtimes_places_name_no_container():
+    """The runtimes' names made where a user with a delegated subtree could
+    make them: a docker scope under a user's user@.service, and a kubepods
+    pod with a containerd scope under a slice of its own. A server, a
+    client and a leaking server in them: their histories, the leak live
+    and in tcptrail leaks --json, --container and the metrics name the
+    cgroup, and no container and no pod."""
+    user = ("/user.slice/user-1000.slice/user@1000.service/app.slice/docker-%s.scope"
+            % ID_C)
+    fake = ("/tttest.slice/kubepods.slice/kubepods-besteffort.slice/"
+            "kubepods-besteffort-pod%s.slice/cri-containerd-%s.scope"
+            % (POD.replace("-", "_"), ID_C))
+    with Cgroups([user, fake]) as cg:
+        mport = free_port()
+        everything = Tracer("--leak-after", "1", "--metrics", "127.0.0.1:%d" % mport)
+        only_c = Tracer("--container", ID_C[:12])
+        port = serve_and_connect(cg, user, fake)
+        lport = free_port()
+        leaker = Peer(None, "leak-serve", "127.0.0.1", str(lport), "2", wrap=cg.wrap(user))
+        leaker.expect("ready")
+        for _ in range(2):
+            socket.create_connection(("127.0.0.1", lport)).close()
+        leaker.expect("held")
+        wait_until(lambda: len(everything.live_records("close_wait_leak", lport=lport)) == 2,
+                   6, "the leak reports")
+        report = subprocess.run([TCPTRAIL, "leaks", "--json"], capture_output=True,
+                                text=True, timeout=30)
+        check(report.returncode == 0, "leaks: %s" % report.stderr)
+        leaker.send("exit")
+        leaker.close()
+        time.sleep(0.5)
+        _, _, page = scrape(mport)
+        for t in (everything, only_c):
+            t.stop()
+    srv = one(everything.histories(lport=port), "server history")
+    cli = one(everything.histories(rport=port), "client history")
+    for h, path in ((srv, user), (cli, fake)):
+        check(h["cgroup"] == path and "container_id" not in h and "pod_uid" not in h,
+              "history in %s: %s" % (path, h))
+    leaks = everything.records_of("close_wait_leak", lport=lport)
+    check(len(leaks) == 2 and all(r["cgroup"] == user and "container_id" not in r
+                                  for r in leaks), "leaks: %s" % leaks)
+    mine = [r for r in ndjson(report.stdout, "leaks --json") if r.get("lport") == lport]
+    check(len(mine) == 2 and all(r["cgroup"] == user and "container_id" not in r
+                                 for r in mine), "leaks --json: %s" % mine)
+    check(not only_c.histories(), "--container %s kept %s" % (ID_C[:12], only_c.histories()))
+    check(ID_C[:12] not in page, "a metrics series names %s" % ID_C[:12])
+    check('end="orderly",container=""}' in page, "no closed_total series without container")
 
 
 def v1_hierarchy():

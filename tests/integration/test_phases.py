@@ -6,7 +6,7 @@ computes."""
 import subprocess
 import time
 
-from lib import Netns, Peer, Tracer, check, netns_inode, one, run
+from lib import Netns, Peer, Tracer, check, kernel_at_least, netns_inode, one, run
 
 SERVER, CLIENT = "192.0.2.2", "192.0.2.1"
 
@@ -97,30 +97,41 @@ def nft(ns, *args):
     run(["ip", "netns", "exec", ns, "nft"] + list(args))
 
 
+def half_close_with_drops(ns, listen_addr, port, hook, match, env=None):
+    """A stream-serve server on listen_addr in ns.b and a half-close client
+    in ns.a, while an nftables rule in ns.b drops what match selects at hook
+    ("in" or "out") for the first 0.5 s. Returns the stopped tracer and the
+    rule's table as it was just before it went (its counter)."""
+    table = ns.b + "drop"
+    tracer = Tracer(env=env)
+    server = Peer(ns.b, "stream-serve", listen_addr, str(port), "0")
+    server.expect("ready")
+    nft(ns.b, "add", "table", "inet", table)
+    nft(ns.b, "add", "chain", "inet", table, hook,
+        "{ type filter hook %s priority 0; }" % ("input" if hook == "in" else "output"))
+    nft(*([ns.b, "add", "rule", "inet", table, hook] + match + ["counter", "drop"]))
+    client = Peer(ns.a, "half-close", SERVER, str(port), "close")
+    time.sleep(0.5)
+    dropped = run(["ip", "netns", "exec", ns.b, "nft", "list", "table", "inet", table]).stdout
+    nft(ns.b, "delete", "table", "inet", table)
+    client.expect("done", timeout=10)
+    client.close()
+    server.expect("done")
+    server.send("exit")
+    server.close()
+    time.sleep(0.2)
+    tracer.stop()
+    return tracer, dropped
+
+
 def test_lost_first_syn():
     """An nftables rule in the server's namespace drops SYNs for 0.5 s: the
     client's first SYN is lost and retransmitted after its 1 s initial RTO,
     so its handshake takes about 1 s; the server's own handshake is normal."""
     with Netns("ttls", CLIENT, SERVER) as ns:
-        nft(ns.b, "add", "table", "inet", "ttls")
-        nft(ns.b, "add", "chain", "inet", "ttls", "in",
-            "{ type filter hook input priority 0; }")
-        nft(ns.b, "add", "rule", "inet", "ttls", "in", "tcp", "dport", "7403",
-            "tcp", "flags", "&", "(syn|ack)", "==", "syn", "counter", "drop")
-        tracer = Tracer()
-        server = Peer(ns.b, "stream-serve", SERVER, "7403", "0")
-        server.expect("ready")
-        client = Peer(ns.a, "half-close", SERVER, "7403", "close")
-        time.sleep(0.5)
-        dropped = run(["ip", "netns", "exec", ns.b, "nft", "list", "table", "inet", "ttls"]).stdout
-        nft(ns.b, "delete", "table", "inet", "ttls")
-        client.expect("done", timeout=10)
-        client.close()
-        server.expect("done")
-        server.send("exit")
-        server.close()
-        time.sleep(0.2)
-        tracer.stop()
+        tracer, dropped = half_close_with_drops(
+            ns, SERVER, 7403, "in", ["tcp", "dport", "7403", "tcp", "flags", "&", "(syn|ack)",
+                                     "==", "syn"])
         check("packets 1 " in dropped, "the rule did not drop one SYN: %s" % dropped)
         c = one(tracer.histories(role="active", rport=7403), "client history")
         near(c["handshake_ns"], 1e9, 0.25e9, "client handshake")
@@ -128,6 +139,94 @@ def test_lost_first_syn():
         s = one(passive(tracer, 7403), "server history")
         check(0 < s["handshake_ns"] < 50e6, "server handshake %r" % s["handshake_ns"])
         check(s["synack_retransmits"] == 0, "synack_retransmits %r" % s["synack_retransmits"])
+
+
+def lost_first_synack(prefix, port, env=None):
+    """A dual-stack [::] listener and an IPv4 client: an nftables rule in the
+    server's namespace drops the SYN-ACKs it sends for 0.5 s, so the first
+    is lost and the server retransmits it after its 1 s initial RTO (the
+    client's own SYN retransmit, due then too, makes it do the same). The
+    passive child's handshake, first SYN-ACK to completing ACK, takes about
+    1 s; the kernel takes no RTT sample from a retransmitted SYN-ACK, so it
+    comes from when the first one left, keyed by the request the child was
+    cloned from."""
+    with Netns(prefix, CLIENT, SERVER) as ns:
+        tracer, dropped = half_close_with_drops(
+            ns, "::", port, "out", ["tcp", "sport", str(port), "tcp", "flags", "&",
+                                    "(syn|ack)", "==", "syn|ack"], env)
+    check("packets 1 " in dropped, "the rule did not drop one SYN-ACK: %s" % dropped)
+    s = one(passive(tracer, port), "server history")
+    check(s["family"] == "ipv6" and s["laddr"] == "::ffff:" + SERVER and
+          s["raddr"] == "::ffff:" + CLIENT, "not a v4-mapped child: %r" % s)
+    check(s["synack_retransmits"] >= 1, "synack_retransmits %r" % s["synack_retransmits"])
+    near(s["handshake_ns"], 1e9, 0.25e9, "server handshake")
+    c = one(tracer.histories(role="active", rport=port), "client history")
+    near(c["handshake_ns"], 1e9, 0.25e9, "client handshake")
+    return tracer
+
+
+def test_lost_first_synack_dual_stack():
+    """Lives kept in the kernel: the first SYN-ACK's time from its request."""
+    t = lost_first_synack("ttsk", 7405)
+    check(any("lives=kernel" in l for l in t.stderr), "not the kernel-kept path")
+
+
+def test_lost_first_synack_dual_stack_userspace():
+    """The same with every transition a record (TCPTRAIL_HISTORIES=userspace)."""
+    t = lost_first_synack("ttsu", 7406, {"TCPTRAIL_HISTORIES": "userspace"})
+    check(any("lives=userspace" in l for l in t.stderr), "not the per-transition path")
+
+
+def test_reset_of_an_old_connection_is_not_the_end():
+    """A client namespace with one local port (and a 1 s FIN_WAIT2
+    timeout), a server that leaks its first connection in CLOSE_WAIT. The
+    client's second connect reuses the port: the server's old socket
+    answers its SYN with a challenge ACK, the client resets it from
+    SYN_SENT (TCP_INVALID_ACK_SEQUENCE), its SYN is sent again at once
+    (tcp_rcv_synsent_state_process re-arms the retransmit timer at
+    TCP_TIMEOUT_MIN, 2 jiffies, not the 1 s initial RTO), and the
+    connection opens and closes in order. Its history must
+    end orderly: the reset it sent did not end it. The server's old socket
+    ends rst_received. On both paths."""
+    for prefix, env in (("ttrk", None), ("ttru", {"TCPTRAIL_HISTORIES": "userspace"})):
+        with Netns(prefix, CLIENT, SERVER) as ns:
+            for kv in ("net.ipv4.ip_local_port_range=40000 40000", "net.ipv4.tcp_fin_timeout=1"):
+                run(["ip", "netns", "exec", ns.a, "sysctl", "-qw", kv])
+            tracer = Tracer("--states", env=env)
+            server = Peer(ns.b, "leak-first", SERVER, "7407")
+            server.expect("ready")
+            client = Peer(ns.a, "reuse-port", SERVER, "7407", "2.5")
+            server.expect("held")
+            _, lport1, lport2, took = client.expect("done", timeout=20).split()
+            server.expect("done")
+            client.close()
+            server.send("exit")
+            server.close()
+            time.sleep(0.2)
+            tracer.stop()
+        check(lport1 == lport2 == "40000", "ports %s %s" % (lport1, lport2))
+        resets = tracer.records_of("reset", direction="sent", lport=40000, rport=7407)
+        check(len(resets) == 1 and resets[0]["state"] == "SYN_SENT",
+              "%s: the client's resets: %r" % (prefix, resets))
+        if kernel_at_least(6, 10):  # reset reasons are in the tracepoint since 6.10
+            check(resets[0]["reason"] == "TCP_INVALID_ACK_SEQUENCE", "reason %r" % resets[0])
+        first, second = sorted(tracer.histories(role="active", rport=7407),
+                               key=lambda h: h["start"])
+        check(second["states"] == ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
+                                   "TIME_WAIT"] and second["end"] == "orderly" and
+              second["closed_by"] == "local" and second["complete"],
+              "%s: the second connection's history: %r" % (prefix, second))
+        # one SYN again, after 2 jiffies (2-8 ms) and well before the RTO;
+        # the connect that waited for it took at least as long
+        check(second["syn_retransmits"] == 1 and 2e6 <= second["handshake_ns"] < 0.5e9 and
+              float(took) * 1e9 >= second["handshake_ns"] - 1e6,
+              "%s: the second handshake: %r, its connect took %s s" % (prefix, second, took))
+        check(first["end"] == "orderly", "%s: the first: %r" % (prefix, first))
+        server_side = sorted(passive(tracer, 7407), key=lambda h: h["start"])
+        check(len(server_side) == 2 and
+              server_side[0]["states"] == ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "CLOSE"] and
+              server_side[0]["end"] == "rst_received" and server_side[1]["end"] == "orderly",
+              "%s: the server's sockets: %r" % (prefix, server_side))
 
 
 def test_shutdown_then_read_is_a_half_close():

@@ -115,3 +115,107 @@ def test_server_closing_first_raises_nothing():
               "a destination reported as hot: %r" % tracer.live_records("ports"))
     finally:
         finish(ns, tracer, server, client)
+
+
+PATHS = (("kernel", {}), ("userspace", {"TCPTRAIL_HISTORIES": "userspace"}))
+
+
+def test_squeeze_in_a_new_namespace_alerts_on_the_range():
+    """A namespace made just now, with 100 local ports, and a job that
+    opens 120 connections to one destination as fast as it can and holds
+    them: the range is full before the first interval ends, and 20 connects
+    fail. The alert (default 1 s interval) must start on the range, its
+    limits read in the same interval that first sees the destination:
+    cause ports_used, range 100, in_use 100, not a range unknown and a
+    cause of connect_failures. Each failed connect has a history that says
+    so: end no_local_port, no local port, closed by nobody."""
+    ns = Netns("ttpn", CLIENT, SERVER)
+    try:
+        run(["ip", "netns", "exec", ns.a, "sysctl", "-qw",
+             "net.ipv4.ip_local_port_range=40000 40099"])
+        tracers = [(name, Tracer("--no-states", env=env)) for name, env in PATHS]
+        server = Peer(ns.b, "listen-only", SERVER, "7503", "256")
+        server.expect("ready")
+        client = Peer(ns.a, "hold-many", SERVER, "7503", "120", comm="squeezer")
+        got = dict(kv.split("=") for kv in client.expect("done", timeout=30).split()[1:])
+        time.sleep(2.5)  # two intervals
+        client.send("exit")
+        client.close()
+        server.send("exit")
+        server.close()
+        time.sleep(0.3)
+        for _, t in tracers:
+            t.stop()
+    finally:
+        ns.cleanup()
+    check(got["ok"] == "100" and got["failed"] == "20", "the client said %r" % got)
+    for name, t in tracers:
+        starts = [a for a in t.records_of("alert", alert="ephemeral_ports", rport=7503)
+                  if a["state"] == "start"]
+        check(len(starts) == 1, "%s: %d alert starts" % (name, len(starts)))
+        a = starts[0]
+        check(a["cause"] == "ports_used" and a["range"] == 100 and a["in_use"] == 100,
+              "%s: the alert started on %r, range %r, in_use %r" % (name, a["cause"],
+                                                                  a["range"], a["in_use"]))
+        failed = t.histories(rport=7503, end="no_local_port")
+        check(len(failed) == 20, "%s: %d no_local_port histories, the client failed 20 times"
+              % (name, len(failed)))
+        for h in failed:
+            check(h["lport"] == 0 and h["role"] == "active" and h["closed_by"] is None and
+                  h["states"] == ["SYN_SENT", "CLOSE"] and h["comm"] == "squeezer",
+                  "%s: a failed connect's history: %r" % (name, h))
+        check(not t.histories(rport=7503, end="closed"), "%s: connects ended 'closed'" % name)
+
+
+def test_a_deleted_namespace_takes_its_destinations_with_it():
+    """A squeezed namespace's destination is alerted; then both namespaces
+    are deleted, and a new one made at once, which the kernel gives the
+    freed inode number. At the next interval the alert clears as gone
+    (netns_gone) and the destination is no longer reported: never with the
+    new namespace's default range (28232), never past the clear."""
+    ns = Netns("ttpg", CLIENT, SERVER)
+    fresh = "ttpgnew"
+    subprocess.run(["ip", "netns", "del", fresh], capture_output=True)
+    tracers = []
+    try:
+        run(["ip", "netns", "exec", ns.a, "sysctl", "-qw",
+             "net.ipv4.ip_local_port_range=40000 40099"])
+        tracers = [(name, Tracer("--no-states", "--interval", "0.2", env=env))
+                   for name, env in PATHS]
+        server = Peer(ns.b, "drain-serve", SERVER, "7504")
+        server.expect("ready")
+        client = Peer(ns.a, "churn", SERVER, "7504", "95", "100", "client-first")
+        client.expect("done", timeout=30)
+        client.close()
+        inum = netns_inode(ns.a)
+        wait_until(lambda: all(t.live_records("alert", alert="ephemeral_ports", rport=7504)
+                               for _, t in tracers), 5, "the alerts")
+        server.send("exit")
+        server.close()
+        gone_at = time.time()
+        ns.cleanup()
+        for _ in range(50):  # the freed number is given out once the old netns is freed
+            run(["ip", "netns", "add", fresh])
+            if netns_inode(fresh) == inum:
+                break
+            run(["ip", "netns", "del", fresh])
+            time.sleep(0.1)
+        reused = netns_inode(fresh) == inum
+        time.sleep(2)
+        for _, t in tracers:
+            t.stop()
+    finally:
+        ns.cleanup()
+        subprocess.run(["ip", "netns", "del", fresh], capture_output=True)
+    for name, t in tracers:
+        alerts = t.records_of("alert", alert="ephemeral_ports", rport=7504)
+        clears = [a for a in alerts if a["state"] == "clear"]
+        check(len(clears) == 1 and clears[0].get("netns_gone") is True,
+              "%s: clears %r (the number %s reused)" % (name, clears, reused))
+        cleared = wall(clears[0]["ts"])
+        check(cleared - gone_at < 1.5, "%s: cleared %.1f s after the namespace went"
+              % (name, cleared - gone_at))
+        later = [r for r in t.records_of("ports", rport=7504) if wall(r["ts"]) > cleared]
+        check(not later, "%s: reported after its namespace went: %r" % (name, later[:1]))
+        wrong = [r for r in t.records_of("ports", rport=7504) + alerts if r["range"] != 100]
+        check(not wrong, "%s: a record with range %r" % (name, wrong[:1]))

@@ -472,6 +472,7 @@ static void check_ports(struct case_check *ck, struct case_sizes *z)
 	} else {
 		want_u64(ck, r, "duration_ms", (k->ts - d->alert_since_ns) / 1000000);
 		want_u64(ck, r, "peak_used", d->peak_used);
+		want_bool(ck, r, "netns_gone", k->gone);
 	}
 }
 

@@ -93,6 +93,8 @@ void case_check_text(struct case_check *ck, const char *s, size_t n)
 		break;
 	case CASE_PORTS_ALERT:
 		owner_columns(ck, s, n, who && who->pid, who ? who->pid : 0, who ? who->comm : "");
+		if (!memmem(s, n, " (namespace gone)", 17) != !(k->gone && !k->start))
+			case_fail(ck, "text: namespace gone %d: %.200s", k->gone && !k->start, s);
 		break;
 	case CASE_LEAK:
 		leak_line(ck, s, n, k->nowners ? k->owners[0].pid : 0,

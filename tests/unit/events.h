@@ -53,6 +53,26 @@ static inline struct tt_event ev_reset(uint64_t cookie, uint64_t ts, int sent, u
 	return e;
 }
 
+/* A life the kernel kept, sent at its CLOSE from the last of states[]
+ * (each entered 1 ms after the one before, from ts).
+ */
+static inline struct tt_history ev_history(uint64_t cookie, uint64_t ts, const uint8_t *states,
+					   int n, uint16_t flags, int sk_err)
+{
+	struct tt_history h;
+
+	memset(&h, 0, sizeof(h));
+	h.ev = ev_close(cookie, ts + (uint64_t)n * 1000000ull, states[n - 1], sk_err);
+	h.ev.type = TT_EV_HISTORY;
+	for (int i = 0; i < n && i < TT_HIST_STATES; i++) {
+		h.st.states[i] = states[i];
+		h.st.entered[i] = ts + (uint64_t)i * 1000000ull;
+	}
+	h.st.nstates = (uint8_t)n;
+	h.st.flags = flags;
+	return h;
+}
+
 /* A listener's sample record. */
 static inline struct tt_sock_record listener_rec(uint64_t cookie, uint16_t port, uint32_t acc,
 						 uint32_t max, uint32_t synq, uint32_t drops)

@@ -1,6 +1,7 @@
 /* Cgroup paths: container ids and pod UIDs as runtimes name them, the
  * cgroup2 mount in mountinfo, subtrees.
  */
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -10,6 +11,9 @@
 #include "harness.h"
 
 #define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define ID64B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define UID "0b1c2d3e-1111-2222-3333-444455556666"
+#define UIDU "0b1c2d3e_1111_2222_3333_444455556666"
 
 static void container_ids_from_paths(void)
 {
@@ -36,6 +40,43 @@ static void container_ids_from_paths(void)
 		{ "/docker/0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", "", "" },
 		{ "/srv/" ID64, "", "" },
 		{ "/kubepods/pod0b1c2d3e-1111-2222-3333-44445555666/x", "", "" },
+		/* inside a container: its id, whatever it names below */
+		{ "/system.slice/docker-" ID64 ".scope/x/docker-" ID64B ".scope", ID64, "" },
+		{ "/docker/" ID64 "/kubepods/besteffort/pod" UID "/" ID64B, ID64, "" },
+		{ "/kubepods.slice/kubepods-pod" UIDU ".slice/cri-containerd-" ID64 ".scope/"
+		  "docker-" ID64B ".scope", ID64, UID },
+		{ "/kubepods/besteffort/pod" UID, "", UID },
+		/* hostile: the runtimes' names where only a delegated user (or a
+		 * container) could have made them
+		 */
+		{ "/user.slice/user-1000.slice/user@1000.service/app.slice/docker-" ID64 ".scope",
+		  "", "" },
+		{ "/user.slice/user-1000.slice/user@1000.service/system.slice/docker-" ID64
+		  ".scope", "", "" },
+		{ "/user.slice/user-1000.slice/user@1000.service/docker/" ID64, "", "" },
+		{ "/user.slice/user-1000.slice/user@1000.service/kubepods.slice/kubepods-pod" UIDU
+		  ".slice/cri-containerd-" ID64 ".scope", "", "" },
+		{ "/user.slice/user-1000.slice/user@1000.service/libpod-" ID64 ".scope", "", "" },
+		{ "/tttest.slice/docker-" ID64 ".scope", "", "" },
+		{ "/tttest.slice/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
+		  UIDU ".slice/cri-containerd-" ID64 ".scope", "", "" },
+		{ "/system.slice/x.service/docker-" ID64 ".scope", "", "" },
+		{ "/system.slice.d/docker-" ID64 ".scope", "", "" },
+		{ "/xsystem.slice/docker-" ID64 ".scope", "", "" },
+		{ "/system.slic/docker-" ID64 ".scope", "", "" },
+		{ "/dockerx/" ID64, "", "" },
+		{ "/srv/docker/" ID64, "", "" },
+		{ "/kubepods-x/pod" UID "/" ID64, "", "" },
+		{ "/kubepods/a/b/pod" UID "/" ID64, "", "" },
+		{ "/system.slice/docker-" ID64 ".scopex", "", "" },
+		{ "/system.slice/docker-" ID64 ".scop", "", "" },
+		{ "/system.slice/docker--" ID64 ".scope", "", "" },
+		{ "/system.slice/Docker-" ID64 ".scope", "", "" },
+		{ "/system.slice/docker-" ID64 "/.scope", "", "" },
+		{ "system.slice/docker-" ID64 ".scope", ID64, "" },	/* relative: the same place */
+		{ "//system.slice//docker-" ID64 ".scope", ID64, "" },
+		{ "", "", "" },
+		{ "////", "", "" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -44,6 +85,9 @@ static void container_ids_from_paths(void)
 		cgroup_path_parse(cases[i].path, &ids);
 		CHECK_STR(ids.container_id, cases[i].container);
 		CHECK_STR(ids.pod_uid, cases[i].pod);
+		if (strcmp(ids.container_id, cases[i].container) ||
+		    strcmp(ids.pod_uid, cases[i].pod))
+			fprintf(stderr, "  case %zu: %s\n", i, cases[i].path);
 	}
 }
 

@@ -166,6 +166,102 @@ static void refused_and_timeout(void)
 	ingest_free(in);
 }
 
+/* A connect that reuses a port the peer still holds in CLOSE_WAIT: the
+ * peer's old socket answers the SYN with a challenge ACK, the client resets
+ * it from SYN_SENT (TCP_INVALID_ACK_SEQUENCE), retransmits its SYN, and
+ * the connection opens and ends in order. The reset did not end it.
+ */
+static void reset_in_syn_sent_is_not_the_end(void)
+{
+	struct capture cap;
+	struct ingest *in = capture_ingest(&cap, 64);
+	const struct tt_event ev[] = {
+		ev_state(8, 1 * MS, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1),
+		ev_reset(8, 2 * MS, 1, TT_TCP_SYN_SENT),
+		ev_state(8, 1001 * MS, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED, 0),
+		ev_state(8, 1005 * MS, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1, 1),
+		ev_state(8, 1006 * MS, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2, 0),
+		ev_close(8, 1009 * MS, TT_TCP_FIN_WAIT2, 0),
+		/* a reset sent in ESTABLISHED, then CLOSE: an abort */
+		ev_state(9, 2000 * MS, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1),
+		ev_state(9, 2001 * MS, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED, 0),
+		ev_reset(9, 2002 * MS, 1, TT_TCP_ESTABLISHED),
+		ev_close(9, 2002 * MS, TT_TCP_ESTABLISHED, 0),
+	};
+
+	feed(in, ev, 10);
+	CHECK(cap.nhist == 2);
+	CHECK(cap.hist[0].sum.end == END_ORDERLY && cap.hist[0].sum.tw_inferred);
+	CHECK(!(cap.hist[0].conn.flags & CONN_RST_SENT));
+	CHECK(cap.hist[1].sum.end == END_RST_SENT);
+	ingest_free(in);
+}
+
+/* The same facts where the kernel keeps the life: the reset's state is in
+ * the life; a recording made before it was kept (state 0) counts it.
+ */
+static void kept_reset_in_syn_sent_is_not_the_end(void)
+{
+	static const uint8_t orderly[] = { TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED,
+					   TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2 };
+	static const uint8_t abort_[] = { TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED };
+	struct capture cap;
+	struct ingest *in = capture_ingest(&cap, 64);
+	struct tt_history h[3] = {
+		ev_history(10, 1 * MS, orderly, 4, TT_H_RST_SENT, 0),
+		ev_history(11, 10 * MS, abort_, 2, TT_H_RST_SENT, 0),
+		ev_history(12, 20 * MS, orderly, 4, TT_H_RST_SENT, 0),
+	};
+
+	ingest_set_recorded(in, true, false);
+	h[0].st.rst_sent_in = TT_TCP_SYN_SENT;
+	h[1].st.rst_sent_in = TT_TCP_ESTABLISHED;
+	for (int i = 0; i < 3; i++)
+		ingest_event(in, &h[i].ev);
+	ingest_expire(in, 1000 * MS);
+	CHECK(cap.nhist == 3);
+	CHECK(cap.hist[0].sum.end == END_ORDERLY && cap.hist[0].sum.tw_inferred);
+	CHECK(cap.hist[1].sum.end == END_RST_SENT);
+	CHECK(cap.hist[2].sum.end == END_RST_SENT);
+	ingest_free(in);
+}
+
+/* connect() that found no free local port (EADDRNOTAVAIL): SYN_SENT, then
+ * CLOSE, never a port, no error on the socket. Its own ending, closed by
+ * nobody; a connect closed while it was connecting (a port, then CLOSE) is
+ * not one.
+ */
+static void no_local_port(void)
+{
+	static const uint8_t syn_sent[] = { TT_TCP_SYN_SENT };
+	struct capture cap, kept;
+	struct ingest *in = capture_ingest(&cap, 64), *kin = capture_ingest(&kept, 64);
+	struct tt_event ev[] = {
+		ev_state(13, 1 * MS, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1),
+		ev_close(13, 1 * MS + 5000, TT_TCP_SYN_SENT, 0),
+		ev_state(14, 2 * MS, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1),
+		ev_close(14, 3 * MS, TT_TCP_SYN_SENT, 0),
+	};
+	struct tt_history h = ev_history(15, 5 * MS, syn_sent, 1, 0, 0);
+
+	ev[0].sport = ev[1].sport = ev[2].sport = 0;
+	h.ev.sport = 0;
+	feed(in, ev, 4);
+	ingest_expire(in, 2000 * MS);
+	/* the same where the kernel keeps the life */
+	ingest_set_recorded(kin, true, false);
+	ingest_event(kin, &h.ev);
+	ingest_expire(kin, 2000 * MS);
+	CHECK(cap.nhist == 2 && kept.nhist == 1);
+	CHECK(cap.hist[0].sum.end == END_NO_LOCAL_PORT && cap.hist[0].conn.lport == 0);
+	CHECK(cap.hist[0].sum.closer == CLOSER_NONE);
+	CHECK_STR(conn_end_name(cap.hist[0].sum.end), "no_local_port");
+	CHECK(cap.hist[1].sum.end == END_CLOSED && cap.hist[1].conn.lport == 40000);
+	CHECK(kept.hist[0].sum.end == END_NO_LOCAL_PORT && kept.hist[0].sum.closer == CLOSER_NONE);
+	ingest_free(kin);
+	ingest_free(in);
+}
+
 /* The first record seen leaves a state other than CLOSE/LISTEN: the
  * connection was open before tracing began.
  */
@@ -282,5 +378,8 @@ TEST_LIST(history_tests) = {
 	TEST_ENTRY(restart_same_socket),
 	TEST_ENTRY(listener_has_no_history),
 	TEST_ENTRY(long_life_is_truncated),
+	TEST_ENTRY(reset_in_syn_sent_is_not_the_end),
+	TEST_ENTRY(kept_reset_in_syn_sent_is_not_the_end),
+	TEST_ENTRY(no_local_port),
 	{ 0 },
 };

@@ -350,7 +350,7 @@ static void ports_gauge_is_bounded(void)
 			x->tw_left_ms = 30000;
 		}
 	ports_reconcile(p, r, n, 100 * SEC);
-	ports_interval(p, NULL, 100 * SEC, NULL, NULL);
+	ports_interval(p, 100 * SEC, NULL, NULL);
 	metrics_ports(&m, p);
 	CHECK(m.ndests == METRICS_DESTS && m.dests_dropped == 80 - METRICS_DESTS);
 	text = render(&m);
