@@ -121,7 +121,7 @@ $(OUT)/storm: tests/bench/storm.c | $(OUT)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread
 
 # The parts of a state-change record, priced one by one (make bench).
-$(OUT)/prof.bpf.o: tests/bench/prof.bpf.c bpf/tcptrail.h bpf/core_fixes.bpf.h bpf/delivery_read.bpf.h $(VMLINUX) | $(OUT)
+$(OUT)/prof.bpf.o: tests/bench/prof.bpf.c bpf/tcptrail.h bpf/core_fixes.bpf.h bpf/close_read.bpf.h $(VMLINUX) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

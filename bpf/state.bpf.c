@@ -4,13 +4,12 @@
  * at its CLOSE: one record per socket instead of one per transition; the
  * per-transition stream is sent only when asked for (and the entry into
  * CLOSE_WAIT, for leak detection). Elsewhere every transition is a record
- * and userspace rebuilds the life.
- *
- * This file owns the maps the others share (common.bpf.h).
+ * and userspace rebuilds the life. This file owns the maps the others
+ * share (common.bpf.h).
  */
 #define TT_MAPS_OWNER
 #include "common.bpf.h"
-#include "delivery_read.bpf.h"
+#include "close_read.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -154,53 +153,6 @@ static __always_inline void fill_estab(struct tt_estab_info *h, struct sock *sk,
 		h->synack_us = take_synack_first(&sk->__sk_common, tp);
 }
 
-#define TT_ETIMEDOUT 110	/* errno: the same number on every architecture Linux
-				 * has BTF for but alpha, mips, parisc, sparc
-				 */
-
-static __always_inline void fill_close(struct tt_event *e, const struct sock *sk,
-				       const struct tcp_sock *tp)
-{
-	const struct inet_connection_sock *icsk = &tp->inet_conn;
-	unsigned long flags = sk->__sk_common.skc_flags;
-
-	__builtin_memset(&e->close, 0, sizeof(e->close));
-	e->close.bytes_acked = tp->bytes_acked;
-	e->close.bytes_received = tp->bytes_received;
-	e->close.total_retrans = tp->total_retrans;
-	e->close.srtt_us = tp->srtt_us >> 3;
-	e->close.sk_err = sk->sk_err;
-	e->close.ack_idle_ms = ~0u;
-	/* Never grafted onto a struct socket (inet_accept()) and not orphaned
-	 * by a close either: it never left the accept queue.
-	 */
-	if (!sk->sk_socket &&
-	    !(flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DEAD))))
-		e->flags |= TT_F_UNACCEPTED;
-	if (e->close.sk_err != TT_ETIMEDOUT)
-		return;
-	/* tcp_write_err() purged the write queue (packets_out is 0 now), but
-	 * the sequence numbers still say what was outstanding.
-	 */
-	__u32 una = tp->snd_una, nxt = tp->snd_nxt;
-
-	if (una != nxt)
-		e->flags |= TT_F_UNACKED;
-	if (tp->write_seq != nxt)
-		e->flags |= TT_F_UNSENT;
-	if (flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_KEEPOPEN)))
-		e->flags |= TT_F_KEEPALIVE;
-	if (icsk->icsk_user_timeout)
-		e->flags |= TT_F_USER_TIMEOUT;
-	e->close.probes = icsk->icsk_probes_out;
-	e->close.rto_retrans = icsk->icsk_retransmits;
-	if (hz) {
-		__u32 ticks = (__u32)bpf_jiffies64() - tp->rcv_tstamp;
-
-		e->close.ack_idle_ms = (__u32)((__u64)ticks * 1000 / hz);
-	}
-}
-
 /* Which call sent our FIN: a marker up for this thread, set no longer ago
  * than a shutdown() could take, says shutdown().
  */
@@ -291,7 +243,7 @@ static __always_inline void emit_state(struct sock *sk, struct tcp_sock *tp, __u
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	if (newstate == TT_TCP_CLOSE)
-		fill_close(e, sk, tp);
+		fill_close(e, sk, tp, hz);
 	else if (newstate == TT_TCP_ESTABLISHED)
 		fill_estab(&e->estab, sk, tp, oldstate);
 	else
@@ -484,7 +436,7 @@ static __always_inline void send_history(struct sock *sk, struct tcp_sock *tp, _
 		fill_tcp_sock(&h->ev, sk, tp);
 		h->ev.oldstate = oldstate;
 		h->ev.newstate = TT_TCP_CLOSE;
-		fill_close(&h->ev, sk, tp);
+		fill_close(&h->ev, sk, tp, hz);
 		if (st) {
 			__builtin_memcpy(&h->st, st, sizeof(h->st));
 		} else {

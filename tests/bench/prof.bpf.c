@@ -12,7 +12,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptrail.h"
 #include "core_fixes.bpf.h"
-#include "delivery_read.bpf.h"
+#include "close_read.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

@@ -9,6 +9,7 @@ The 20 ms path is delayline.py: netem and the fq qdisc (which an
 earliest-departure-time delay needs) are both absent from the kernels the
 suite runs on, so packets cross a userspace wire between two tun devices.
 """
+import json
 import os
 import re
 import subprocess
@@ -23,6 +24,14 @@ SERVER, CLIENT = "192.0.2.2", "192.0.2.1"
 D_SERVER, D_CLIENT = "198.51.100.2", "198.51.100.1"
 PORT = 7501
 DELAYLINE = __file__.rsplit("/", 1)[0] + "/delayline.py"
+WHY_SLOW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                        "why-slow.md")
+
+
+def doc_blocks(lang=""):
+    """The fenced blocks of docs/why-slow.md (of one language, or plain)."""
+    text = open(WHY_SLOW).read()
+    return re.findall(r"^```%s\n(.*?)^```$" % lang, text, re.S | re.M)
 
 
 def snmp_tcp(ns):
@@ -151,6 +160,12 @@ def test_retransmits_match_ss_and_the_namespace():
                 check(r["retransmits"] <= h["retrans_segs"], "live total past the history's")
         for h in tracer.histories(netns=netns_inode(ns.a)):
             total += h["retrans_segs"] or 0
+        # the doc's JSON example is a real history's delivery part: the same
+        # keys, in the order the writer puts them
+        doc = json.loads(doc_blocks("json")[0])
+        keys = [k for k in h if k in DELIVERY_KEYS]
+        check(list(doc) == keys == list(DELIVERY_KEYS),
+              "docs/why-slow.md's keys %s, a history's %s" % (list(doc), keys))
         check(total == after - before,
               "histories of the namespace retransmitted %d segments, TcpRetransSegs rose %d"
               % (total, after - before))
@@ -284,6 +299,9 @@ def test_top_lists_the_most_limited():
               info["retrans"] <= int(rows[-1][6]) <= info["retrans"] + 3,
               "the lossy row %r, ss said %d retransmits before close" % (rows[-1],
                                                                          info["retrans"]))
+        header = [l for l in open(path).read().splitlines() if l.startswith("CONNECTION (")]
+        doc = [l for b in doc_blocks() for l in b.splitlines() if l.startswith("CONNECTION (")]
+        check(header and doc == header[-1:], "top's header %r, the doc's %r" % (header[-1:], doc))
         rates = [re.match(r"Retransmits (\d+)/s", h) for h in heads]
         check(any(m and int(m.group(1)) > 0 for m in rates),
               "no retransmit rate in the headings: %r" % heads[-5:])
