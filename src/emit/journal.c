@@ -329,15 +329,206 @@ static const char *need_frame(struct reader *r, size_t n, long frames, bool *cle
 	return p;
 }
 
+/* What replaying one frame needs besides the frame. */
+struct replay {
+	const struct journal_header *h;
+	struct ingest *in;
+	journal_cgroup_fn on_cgroup;
+	void *cgroup_ctx;
+	long frames;		/* before this one */
+	char *err;
+	size_t errlen;
+};
+
+enum frame_verdict { FRAME_OK, FRAME_BAD, FRAME_FAILED, FRAME_END };
+
+static enum frame_verdict replay_reconcile(struct replay *rp, const struct journal_frame *fr,
+					   const char *p)
+{
+	struct tt_sock_record *v2;
+	uint64_t started;
+	uint32_t initial, n;
+
+	if (fr->len < 16)
+		return FRAME_BAD;
+	memcpy(&started, p, 8);
+	memcpy(&initial, p + 8, 4);
+	memcpy(&n, p + 12, 4);
+	if (fr->len != 16 + (uint64_t)n * sizeof(struct tt_sock_record) ||
+	    started >= JOURNAL_MAX_NS)
+		return FRAME_BAD;
+	/* the tracer reads at most its table's size of sockets */
+	if (n > rp->h->max_conns) {
+		snprintf(rp->err, rp->errlen, "corrupt frame after %ld frames: a reconcile of %u "
+			 "sockets, more than the %u the recording's table holds",
+			 rp->frames, n, rp->h->max_conns);
+		return FRAME_FAILED;
+	}
+	v2 = malloc(n ? n * sizeof(*v2) : 1);
+	if (!v2) {
+		snprintf(rp->err, rp->errlen, "out of memory");
+		return FRAME_FAILED;
+	}
+	memcpy(v2, p + 16, n * sizeof(*v2));
+	ingest_reconcile(rp->in, v2, n, started, initial);
+	free(v2);
+	return FRAME_OK;
+}
+
+static enum frame_verdict replay_leak(struct replay *rp, const struct journal_frame *fr,
+				      const char *p)
+{
+	struct owner *o;
+	uint64_t v[2];
+	uint32_t n;
+
+	if (fr->len < 24)
+		return FRAME_BAD;
+	memcpy(v, p, 16);
+	memcpy(&n, p + 16, 4);
+	if (fr->len != 24 + (uint64_t)n * sizeof(struct owner) || v[1] >= JOURNAL_MAX_NS)
+		return FRAME_BAD;
+	if (n > OWNER_INDEX_MAX) {
+		snprintf(rp->err, rp->errlen, "corrupt frame after %ld frames: a leak held by %u "
+			 "descriptors, more than the %u tcptrail records", rp->frames, n,
+			 OWNER_INDEX_MAX);
+		return FRAME_FAILED;
+	}
+	o = malloc(n ? n * sizeof(*o) : 1);
+	if (!o) {
+		snprintf(rp->err, rp->errlen, "out of memory");
+		return FRAME_FAILED;
+	}
+	memcpy(o, p + 24, n * sizeof(*o));
+	ingest_report_leak(rp->in, v[0], v[1], o, n);
+	free(o);
+	return FRAME_OK;
+}
+
+static enum frame_verdict replay_cgroup(struct replay *rp, const struct journal_frame *fr,
+					const char *p)
+{
+	char path[JOURNAL_MAX_CGROUP_PATH + 1];
+	size_t n = fr->len - 8;
+	uint64_t id;
+
+	if (fr->len < 8 || n > JOURNAL_MAX_CGROUP_PATH)
+		return FRAME_BAD;
+	memcpy(&id, p, 8);
+	memcpy(path, p + 8, n);
+	path[n] = '\0';
+	/* a path is text without NUL; gone is empty */
+	if (strlen(path) != n || (n && path[0] != '/'))
+		return FRAME_BAD;
+	if (rp->on_cgroup)
+		rp->on_cgroup(rp->cgroup_ctx, id, n ? path : NULL);
+	return FRAME_OK;
+}
+
+/* The records of one frame into ingest; crc is the checksum of the frames
+ * before it, for the end frame to match.
+ */
+static enum frame_verdict replay_frame(struct replay *rp, const struct journal_frame *fr,
+				       const char *p, uint32_t crc)
+{
+	const struct journal_header *h = rp->h;
+	uint64_t v[3];
+
+	switch (fr->type) {
+	case JF_EVENT: {
+		struct tt_event e;
+
+		if (fr->len != sizeof(e))
+			return FRAME_BAD;
+		memcpy(&e, p, sizeof(e));	/* the buffer guarantees no alignment */
+		if (e.ts_ns >= JOURNAL_MAX_NS || e.type == TT_EV_HISTORY ||
+		    (e.type == TT_EV_CLOSE_WAIT && h->version < 7))
+			return FRAME_BAD;
+		ingest_event(rp->in, &e);
+		return FRAME_OK;
+	}
+	case JF_HISTORY: {
+		struct tt_history hist;
+
+		if (fr->len != sizeof(hist) || h->version < 7)
+			return FRAME_BAD;
+		memcpy(&hist, p, sizeof(hist));
+		if (hist.ev.type != TT_EV_HISTORY || !history_record_sane(&hist))
+			return FRAME_BAD;
+		ingest_event(rp->in, &hist.ev);
+		return FRAME_OK;
+	}
+	case JF_SETTINGS: {
+		uint32_t set[2];
+
+		if (fr->len != sizeof(set) || rp->frames > 0 || h->version < 7)
+			return FRAME_BAD;
+		memcpy(set, p, sizeof(set));
+		if (set[0] > 1 || set[1] > 1)
+			return FRAME_BAD;
+		ingest_set_recorded(rp->in, set[0], set[1]);
+		return FRAME_OK;
+	}
+	case JF_RECONCILE:
+		return replay_reconcile(rp, fr, p);
+	case JF_LOST:
+		/* version 2 frames have no cause: the ring was full */
+		if (fr->len != 16 && fr->len != 24)
+			return FRAME_BAD;
+		v[2] = LOST_RING_FULL;
+		memcpy(v, p, fr->len);
+		if (v[2] >= LOST_N_CAUSES || v[0] >= JOURNAL_MAX_NS)
+			return FRAME_BAD;
+		ingest_lost(rp->in, v[0], v[1], (uint8_t)v[2]);
+		return FRAME_OK;
+	case JF_MARK_LOST:
+		if (fr->len != 8)
+			return FRAME_BAD;
+		memcpy(v, p, 8);
+		ingest_mark_lost(rp->in, v[0]);
+		return FRAME_OK;
+	case JF_MARK_ALL:
+		ingest_mark_all_lost(rp->in);
+		return FRAME_OK;
+	case JF_CGROUP:
+		return replay_cgroup(rp, fr, p);
+	case JF_EXPIRE:
+		if (fr->len != 8)
+			return FRAME_BAD;
+		memcpy(v, p, 8);
+		if (v[0] >= JOURNAL_MAX_NS)
+			return FRAME_BAD;
+		ingest_expire(rp->in, v[0]);
+		return FRAME_OK;
+	case JF_LEAK:
+		return replay_leak(rp, fr, p);
+	case JF_BATCH_END:
+		ingest_batch_end(rp->in);
+		return FRAME_OK;
+	case JF_END:
+		if (fr->len != 16)
+			return FRAME_BAD;
+		memcpy(v, p, 16);
+		if (v[0] != (uint64_t)rp->frames || v[1] != crc) {
+			snprintf(rp->err, rp->errlen, "recording is corrupt: its end does not "
+				 "match the %ld frames before it (altered or damaged)", rp->frames);
+			return FRAME_FAILED;
+		}
+		return FRAME_END;
+	default:
+		return FRAME_OK;	/* a newer frame type: skip it */
+	}
+}
+
 long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 		    journal_cgroup_fn on_cgroup, void *cgroup_ctx, char *err, size_t errlen)
 {
+	struct replay rp = { h, in, on_cgroup, cgroup_ctx, 0, err, errlen };
 	struct reader r = { .fd = fd, .cap = 4u << 20 };
+	enum frame_verdict verdict = FRAME_OK;
 	struct journal_frame fr;
 	struct stat st;
-	bool ended = false;
 	uint32_t crc = 0;
-	long frames = 0;
 
 	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(*h)) {
 		snprintf(err, errlen, "cannot tell the recording's size");
@@ -349,10 +540,9 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (;;) {
+	for (;; rp.frames++) {
 		bool clean;
-		const char *p = need_frame(&r, sizeof(fr), frames, &clean, err, errlen);
-		uint64_t v[3];
+		const char *p = need_frame(&r, sizeof(fr), rp.frames, &clean, err, errlen);
 
 		if (!p && clean)
 			break;
@@ -364,193 +554,45 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 		 */
 		if (fr.len > JOURNAL_MAX_FRAME) {
 			snprintf(err, errlen, "corrupt frame of %u bytes after %ld frames",
-				 fr.len, frames);
+				 fr.len, rp.frames);
 			goto fail;
 		}
 		if (r.left < sizeof(fr) || fr.len > r.left - sizeof(fr)) {
 			snprintf(err, errlen, "recording ends inside a frame after %ld frames",
-				 frames);
+				 rp.frames);
 			goto fail;
 		}
-		p = need_frame(&r, sizeof(fr) + fr.len, frames, &clean, err, errlen);
+		p = need_frame(&r, sizeof(fr) + fr.len, rp.frames, &clean, err, errlen);
 		if (!p) {
 			if (clean)	/* a header with no payload after it */
 				snprintf(err, errlen,
-					 "recording ends inside a frame after %ld frames", frames);
+					 "recording ends inside a frame after %ld frames", rp.frames);
 			goto fail;
 		}
 		if (fr.type != JF_END)
 			crc = h->version >= 6 ? crc32c(crc, p, sizeof(fr) + fr.len)
 					      : (uint32_t)crc32(crc, (const Bytef *)p,
 								(uInt)(sizeof(fr) + fr.len));
-		p += sizeof(fr);
 		r.pos += sizeof(fr) + fr.len;
 		r.left -= sizeof(fr) + fr.len;
-		switch (fr.type) {
-		case JF_EVENT: {
-			struct tt_event e;
-
-			if (fr.len != sizeof(e))
-				goto bad;
-			memcpy(&e, p, sizeof(e));	/* the buffer guarantees no alignment */
-			if (e.ts_ns >= JOURNAL_MAX_NS || e.type == TT_EV_HISTORY ||
-			    (e.type == TT_EV_CLOSE_WAIT && h->version < 7))
-				goto bad;
-			ingest_event(in, &e);
-			break;
+		verdict = replay_frame(&rp, &fr, p + sizeof(fr), crc);
+		if (verdict == FRAME_BAD) {
+			snprintf(err, errlen, "corrupt frame (type %u, %u bytes) after %ld frames",
+				 fr.type, fr.len, rp.frames);
+			goto fail;
 		}
-		case JF_HISTORY: {
-			struct tt_history hist;
-
-			if (fr.len != sizeof(hist) || h->version < 7)
-				goto bad;
-			memcpy(&hist, p, sizeof(hist));
-			if (hist.ev.type != TT_EV_HISTORY || !history_record_sane(&hist))
-				goto bad;
-			ingest_event(in, &hist.ev);
-			break;
-		}
-		case JF_SETTINGS: {
-			uint32_t set[2];
-
-			if (fr.len != sizeof(set) || frames > 0 || h->version < 7)
-				goto bad;
-			memcpy(set, p, sizeof(set));
-			if (set[0] > 1 || set[1] > 1)
-				goto bad;
-			ingest_set_recorded(in, set[0], set[1]);
-			break;
-		}
-		case JF_RECONCILE: {
-			struct tt_sock_record *v2;
-			uint64_t started;
-			uint32_t initial, n;
-
-			if (fr.len < 16)
-				goto bad;
-			memcpy(&started, p, 8);
-			memcpy(&initial, p + 8, 4);
-			memcpy(&n, p + 12, 4);
-			if (fr.len != 16 + (uint64_t)n * sizeof(struct tt_sock_record) ||
-			    started >= JOURNAL_MAX_NS)
-				goto bad;
-			/* the tracer reads at most its table's size of sockets */
-			if (n > h->max_conns) {
-				snprintf(err, errlen, "corrupt frame after %ld frames: a reconcile of %u "
-					 "sockets, more than the %u the recording's table holds",
-					 frames, n, h->max_conns);
-				goto fail;
-			}
-			v2 = malloc(n ? n * sizeof(*v2) : 1);
-			if (!v2) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			memcpy(v2, p + 16, n * sizeof(*v2));
-			ingest_reconcile(in, v2, n, started, initial);
-			free(v2);
-			break;
-		}
-		case JF_LOST:
-			/* version 2 frames have no cause: the ring was full */
-			if (fr.len != 16 && fr.len != 24)
-				goto bad;
-			v[2] = LOST_RING_FULL;
-			memcpy(v, p, fr.len);
-			if (v[2] >= LOST_N_CAUSES || v[0] >= JOURNAL_MAX_NS)
-				goto bad;
-			ingest_lost(in, v[0], v[1], (uint8_t)v[2]);
-			break;
-		case JF_MARK_LOST:
-			if (fr.len != 8)
-				goto bad;
-			memcpy(v, p, 8);
-			ingest_mark_lost(in, v[0]);
-			break;
-		case JF_MARK_ALL:
-			ingest_mark_all_lost(in);
-			break;
-		case JF_CGROUP: {
-			char path[JOURNAL_MAX_CGROUP_PATH + 1];
-			size_t n = fr.len - 8;
-
-			if (fr.len < 8 || n > JOURNAL_MAX_CGROUP_PATH)
-				goto bad;
-			memcpy(v, p, 8);
-			memcpy(path, p + 8, n);
-			path[n] = '\0';
-			/* a path is text without NUL; gone is empty */
-			if (strlen(path) != n || (n && path[0] != '/'))
-				goto bad;
-			if (on_cgroup)
-				on_cgroup(cgroup_ctx, v[0], n ? path : NULL);
-			break;
-		}
-		case JF_EXPIRE:
-			if (fr.len != 8)
-				goto bad;
-			memcpy(v, p, 8);
-			if (v[0] >= JOURNAL_MAX_NS)
-				goto bad;
-			ingest_expire(in, v[0]);
-			break;
-		case JF_LEAK: {
-			struct owner *o;
-			uint32_t n;
-
-			if (fr.len < 24)
-				goto bad;
-			memcpy(v, p, 16);
-			memcpy(&n, p + 16, 4);
-			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner) || v[1] >= JOURNAL_MAX_NS)
-				goto bad;
-			if (n > OWNER_INDEX_MAX) {
-				snprintf(err, errlen, "corrupt frame after %ld frames: a leak held by %u "
-					 "descriptors, more than the %u tcptrail records", frames, n,
-					 OWNER_INDEX_MAX);
-				goto fail;
-			}
-			o = malloc(n ? n * sizeof(*o) : 1);
-			if (!o) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			memcpy(o, p + 24, n * sizeof(*o));
-			ingest_report_leak(in, v[0], v[1], o, n);
-			free(o);
-			break;
-		}
-		case JF_BATCH_END:
-			ingest_batch_end(in);
-			break;
-		case JF_END:
-			if (fr.len != 16)
-				goto bad;
-			memcpy(v, p, 16);
-			if (v[0] != (uint64_t)frames || v[1] != crc) {
-				snprintf(err, errlen, "recording is corrupt: its end does not match "
-					 "the %ld frames before it (altered or damaged)", frames);
-				goto fail;
-			}
-			ended = true;
-			break;
-		default:
-			break;	/* a newer frame type: skip it */
-		}
-		if (ended)
+		if (verdict == FRAME_FAILED)
+			goto fail;
+		if (verdict == FRAME_END)
 			break;	/* whatever follows the end is not the tracer's */
-		frames++;
 	}
 	free(r.buf);
-	if (!ended && h->version >= 4) {
+	if (verdict != FRAME_END && h->version >= 4) {
 		snprintf(err, errlen, "recording ends early (%ld frames): the tracer did not exit "
-			 "cleanly", frames);
+			 "cleanly", rp.frames);
 		return -1;
 	}
-	return frames;
-bad:
-	snprintf(err, errlen, "corrupt frame (type %u, %u bytes) after %ld frames", fr.type,
-		 fr.len, frames);
+	return rp.frames;
 fail:
 	free(r.buf);
 	return -1;
