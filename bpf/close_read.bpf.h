@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* What a closing socket says, read at its CLOSE by state.bpf.c (the
  * delivery facts also priced alone by tests/bench/prof.bpf.c). hz: the
- * kernel's tick rate (0: not known, and times in ticks are left out).
+ * kernel's tick rate (0: not known, and the ACK's age is left out).
  */
 #ifndef TT_CLOSE_READ_BPF_H
 #define TT_CLOSE_READ_BPF_H
@@ -56,12 +56,27 @@ static __always_inline void fill_close(struct tt_event *e, const struct sock *sk
 	}
 }
 
-/* How the connection delivered, as tcp_get_info() reports it. */
+/* How the connection delivered, as tcp_get_info() reports it: every field
+ * written (no memset), and the chrono times in ticks (TT_D_TICKS), which the
+ * tracer turns into ns in userspace.
+ */
 static __always_inline void fill_delivery(struct tt_delivery *d, const struct sock *sk,
-					  const struct tcp_sock *tp, __u32 hz)
+					  const struct tcp_sock *tp)
 {
-	__builtin_memset(d, 0, sizeof(*d));
-	d->flags = TT_D_READ;
+	/* tcp_get_info_chrono_stats(): the running one counts up to now */
+	__u32 type = BPF_CORE_READ_BITFIELD(tp, chrono_type);
+	/* after an orderly close nothing is in flight and no chrono runs: the
+	 * clock is read only when one does
+	 */
+	__u32 running = type ? (__u32)bpf_jiffies64() - tp->chrono_start : 0;
+	__u64 busy = tp->chrono_stat[0], rwnd = tp->chrono_stat[1];
+	__u64 sndbuf = tp->chrono_stat[2];
+
+	busy += type == 1 ? running : 0;
+	rwnd += type == 2 ? running : 0;
+	sndbuf += type == 3 ? running : 0;
+	d->flags = TT_D_READ | TT_D_CHRONO | TT_D_TICKS;
+	d->pad = 0;
 	/* stored scaled (tcp_rtt_estimator()): srtt << 3, mdev << 2 */
 	d->srtt_us = tp->srtt_us >> 3;
 	d->rttvar_us = tp->mdev_us >> 2;
@@ -73,6 +88,9 @@ static __always_inline void fill_delivery(struct tt_delivery *d, const struct so
 	d->ooo_packets = tp->rcv_ooopack;
 	d->bytes_retrans = tp->bytes_retrans;
 	d->bytes_sent = tp->bytes_sent;
+	d->busy_ns = busy + rwnd + sndbuf;
+	d->rwnd_limited_ns = rwnd;
+	d->sndbuf_limited_ns = sndbuf;
 	d->rcvbuf = sk->sk_rcvbuf;
 	d->sndbuf = sk->sk_sndbuf;
 	d->data_segs_in = tp->data_segs_in;
@@ -81,22 +99,6 @@ static __always_inline void fill_delivery(struct tt_delivery *d, const struct so
 	d->rate_interval_us = tp->rate_interval_us;
 	d->mss = tp->mss_cache;
 	d->probes = tp->inet_conn.icsk_probes_out;
-	if (hz) {
-		/* tcp_get_info_chrono_stats(): the running one counts up to now */
-		__u32 type = BPF_CORE_READ_BITFIELD(tp, chrono_type);
-		__u64 t[3];
-
-		for (int i = 0; i < 3; i++) {
-			t[i] = tp->chrono_stat[i];
-			if (type == (__u32)i + 1)
-				t[i] += (__u32)bpf_jiffies64() - tp->chrono_start;
-			t[i] = t[i] * 1000000000ull / hz;
-		}
-		d->busy_ns = t[0] + t[1] + t[2];
-		d->rwnd_limited_ns = t[1];
-		d->sndbuf_limited_ns = t[2];
-		d->flags |= TT_D_CHRONO;
-	}
 }
 
 #endif

@@ -453,7 +453,7 @@ static __always_inline void send_history(struct sock *sk, struct tcp_sock *tp, _
 			__builtin_memcpy(&h->acc, acc, sizeof(h->acc));
 		else
 			__builtin_memset(&h->acc, 0, sizeof(h->acc));
-		fill_delivery(&h->dl, sk, tp, hz);
+		fill_delivery(&h->dl, sk, tp);
 		if (h->st.data_srtt_us) {
 			/* the RTT of the data, as ss -ti showed it before close() */
 			h->dl.srtt_us = h->st.data_srtt_us;

@@ -311,6 +311,11 @@ struct tt_accept_info {
 enum tt_delivery_flags {
 	TT_D_READ = 1 << 0,	    /* the facts below were read */
 	TT_D_CHRONO = 1 << 1,	    /* busy/rwnd/sndbuf times known (the tick rate is) */
+	/* the three times are in ticks, as the kernel sends them: the tracer
+	 * turns them into ns (or clears TT_D_CHRONO) before anything reads
+	 * them, so no division is done at a CLOSE
+	 */
+	TT_D_TICKS = 1 << 2,
 };
 
 struct tt_delivery {

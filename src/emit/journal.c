@@ -253,8 +253,9 @@ static bool history_record_sane(const struct tt_history *h)
 {
 	const struct tt_conn_store *st = &h->st;
 
+	/* the tracer records chrono times in ns, never the kernel's ticks */
 	if (h->ev.ts_ns >= JOURNAL_MAX_NS || st->nstates > TT_HIST_STATES ||
-	    h->acc.ts_ns >= JOURNAL_MAX_NS)
+	    h->acc.ts_ns >= JOURNAL_MAX_NS || (h->dl.flags & TT_D_TICKS))
 		return false;
 	for (uint8_t i = 0; i < st->nstates; i++)
 		if (st->entered[i] > h->ev.ts_ns || (i && st->entered[i] < st->entered[i - 1]) ||

@@ -14,6 +14,30 @@
 /* Lost-record attributions moved out per call at most (the map's size). */
 #define LOST_COOKIES_MAX 16384
 
+/* A history's chrono times, sent in ticks (no division at a CLOSE), in ns
+ * before anything reads them; unknown while the tick rate is.
+ */
+static const struct tt_event *history_in_ns(const struct tracer *t, const struct tt_history *in,
+					    struct tt_history *out)
+{
+	struct tt_delivery *d = &out->dl;
+
+	if (!(in->dl.flags & TT_D_TICKS))
+		return &in->ev;
+	*out = *in;	/* the ring's pages are read-only here */
+	d->flags &= ~TT_D_TICKS;
+	if (!t->hz) {
+		d->flags &= ~TT_D_CHRONO;
+		d->busy_ns = d->rwnd_limited_ns = d->sndbuf_limited_ns = 0;
+		return &out->ev;
+	}
+	d->busy_ns = (uint64_t)((unsigned __int128)d->busy_ns * 1000000000u / t->hz);
+	d->rwnd_limited_ns = (uint64_t)((unsigned __int128)d->rwnd_limited_ns * 1000000000u / t->hz);
+	d->sndbuf_limited_ns =
+		(uint64_t)((unsigned __int128)d->sndbuf_limited_ns * 1000000000u / t->hz);
+	return &out->ev;
+}
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
@@ -22,6 +46,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e) ||
 	    (e->type == TT_EV_HISTORY && size < sizeof(struct tt_history)))
 		return 0;
+	if (e->type == TT_EV_HISTORY)
+		e = history_in_ns(t, data, &t->history);
 	t->cfg.on_event(e, t->cfg.arg);
 	return 0;
 }
@@ -132,6 +158,7 @@ void tracer_close(struct tracer *t)
 void tracer_set_hz(struct tracer *t, uint32_t hz)
 {
 	t->skel->bss->hz = hz;
+	t->hz = hz;
 }
 
 const struct tracer_features *tracer_features(const struct tracer *t)

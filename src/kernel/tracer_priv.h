@@ -23,6 +23,8 @@ struct tracer {
 	struct tt_dest_key *idle, *idle_next;
 	uint32_t nidle;
 	struct rst_reasons rst;
+	uint32_t hz;		/* the kernel's tick rate; 0: not known */
+	struct tt_history history;	/* a history being put in ns */
 	bool syscalls_off;	/* TCPTRAIL_SYSCALLS=off */
 	bool userspace_lives;	/* TCPTRAIL_HISTORIES=userspace */
 	bool storage_in_kernel;	/* tracing programs may keep socket storage */

@@ -252,8 +252,6 @@ int BPF_PROG(p_close_floor, struct sock *sk, int oldstate, int newstate)
  * code); its cost per close is its time less p_close_floor's, over the
  * CLOSE transitions.
  */
-__u32 prof_hz = 250;	/* any rate: the arithmetic is what is priced */
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -271,6 +269,6 @@ int BPF_PROG(p_close_delivery, struct sock *sk, int oldstate, int newstate)
 	if (newstate != TT_TCP_CLOSE || !(tp = bpf_skc_to_tcp_sock(sk)) ||
 	    !(d = bpf_map_lookup_elem(&delivery_scratch, &zero)))
 		return 0;
-	fill_delivery(d, sk, tp, prof_hz);
+	fill_delivery(d, sk, tp);
 	return 0;
 }

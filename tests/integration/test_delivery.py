@@ -29,9 +29,20 @@ WHY_SLOW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", 
 
 
 def doc_blocks(lang=""):
-    """The fenced blocks of docs/why-slow.md (of one language, or plain)."""
-    text = open(WHY_SLOW).read()
-    return re.findall(r"^```%s\n(.*?)^```$" % lang, text, re.S | re.M)
+    """The fenced blocks of docs/why-slow.md of one language ("" for plain
+    ones), fence by fence."""
+    blocks, cur, kind = [], None, None
+    for line in open(WHY_SLOW).read().splitlines():
+        if line.startswith("```"):
+            if cur is None:
+                cur, kind = [], line[3:].strip()
+            else:
+                if kind == lang:
+                    blocks.append("\n".join(cur) + "\n")
+                cur = None
+        elif cur is not None:
+            cur.append(line)
+    return blocks
 
 
 def snmp_tcp(ns):
