@@ -114,6 +114,53 @@ static void role_label(FILE *f, const void *arg)
 	fprintf(f, "role=\"%s\"", conn_role_name(*(const int *)arg));
 }
 
+/* How finished connections delivered: RTT, retransmits, limited time. */
+static void delivery(const struct metrics *m, FILE *f)
+{
+	header(f, "tcptrail_rtt_seconds", "histogram",
+	       "Smoothed round-trip time of finished connections over their data, read "
+	       "when they closed.");
+	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
+		latency_histogram(f, "tcptrail_rtt_seconds", &m->rtt[r], role_label, &r);
+
+	header(f, "tcptrail_retransmitted_segments_total", "counter",
+	       "Segments finished connections retransmitted, counted when they closed.");
+	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
+		fprintf(f, "tcptrail_retransmitted_segments_total{role=\"%s\"} %llu\n",
+			conn_role_name(r), (unsigned long long)m->retrans_segs[r]);
+
+	header(f, "tcptrail_limited_seconds_total", "counter",
+	       "Time finished connections spent sending (busy), and the parts of it limited "
+	       "by the peer's receive window (receiver) or their own send buffer "
+	       "(sender_buffer).");
+	for (int l = 0; l < METRICS_LIMS; l++)
+		fprintf(f, "tcptrail_limited_seconds_total{by=\"%s\"} %.9g\n",
+			l == METRICS_LIM_BUSY ? "busy"
+			: l == METRICS_LIM_RECEIVER ? "receiver" : "sender_buffer",
+			m->limited_s[l]);
+}
+
+/* The CLOSE_WAIT leaks still open, by process. */
+static void leaked(const struct metrics *m, FILE *f)
+{
+	header(f, "tcptrail_close_wait_leaked_sockets", "gauge",
+	       "Sockets reported as CLOSE_WAIT leaks and not resolved, by the process "
+	       "holding them (the names with most leaks, the rest as other).");
+	for (uint32_t i = 0; i < m->ncomms; i++) {
+		const struct metrics_comm *c = &m->comms[i];
+		bool other = i == METRICS_COMMS;
+
+		fputs("tcptrail_close_wait_leaked_sockets{comm=", f);
+		if (other)
+			fputs("\"other\"", f);
+		else if (!c->comm[0])
+			fputs("\"unowned\"", f);
+		else
+			label_value(f, c->comm, TT_COMM_LEN);
+		fprintf(f, "} %u\n", c->leaked);
+	}
+}
+
 static void connections(const struct metrics *m, FILE *f)
 {
 	header(f, "tcptrail_connections_closed_total", "counter",
@@ -142,26 +189,7 @@ static void connections(const struct metrics *m, FILE *f)
 	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
 		latency_histogram(f, "tcptrail_handshake_seconds", &m->handshake[r], role_label, &r);
 
-	header(f, "tcptrail_rtt_seconds", "histogram",
-	       "Smoothed round-trip time of finished connections, read when they closed.");
-	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
-		latency_histogram(f, "tcptrail_rtt_seconds", &m->rtt[r], role_label, &r);
-
-	header(f, "tcptrail_retransmitted_segments_total", "counter",
-	       "Segments finished connections retransmitted, counted when they closed.");
-	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
-		fprintf(f, "tcptrail_retransmitted_segments_total{role=\"%s\"} %llu\n",
-			conn_role_name(r), (unsigned long long)m->retrans_segs[r]);
-
-	header(f, "tcptrail_limited_seconds_total", "counter",
-	       "Time finished connections spent sending (busy), and the parts of it limited "
-	       "by the peer's receive window (receiver) or their own send buffer "
-	       "(sender_buffer).");
-	for (int l = 0; l < METRICS_LIMS; l++)
-		fprintf(f, "tcptrail_limited_seconds_total{by=\"%s\"} %.9g\n",
-			l == METRICS_LIM_BUSY ? "busy"
-			: l == METRICS_LIM_RECEIVER ? "receiver" : "sender_buffer",
-			m->limited_s[l]);
+	delivery(m, f);
 
 	header(f, "tcptrail_connections_tracked", "gauge",
 	       "Sockets tracked now, by current state.");
@@ -179,22 +207,7 @@ static void connections(const struct metrics *m, FILE *f)
 			k->container, (unsigned long long)k->resets[METRICS_RST_RECEIVED]);
 	}
 
-	header(f, "tcptrail_close_wait_leaked_sockets", "gauge",
-	       "Sockets reported as CLOSE_WAIT leaks and not resolved, by the process "
-	       "holding them (the names with most leaks, the rest as other).");
-	for (uint32_t i = 0; i < m->ncomms; i++) {
-		const struct metrics_comm *c = &m->comms[i];
-		bool other = i == METRICS_COMMS;
-
-		fputs("tcptrail_close_wait_leaked_sockets{comm=", f);
-		if (other)
-			fputs("\"other\"", f);
-		else if (!c->comm[0])
-			fputs("\"unowned\"", f);
-		else
-			label_value(f, c->comm, TT_COMM_LEN);
-		fprintf(f, "} %u\n", c->leaked);
-	}
+	leaked(m, f);
 
 	header(f, "tcptrail_records_lost_total", "counter",
 	       "Kernel records lost, by cause; the histories they touched are marked incomplete.");
