@@ -105,7 +105,7 @@ $(OUT)/%.o: src/%.c | $(OUT) $(patsubst src/%,$(OUT)/%,$(SRC_DIRS))
 
 # Only the objects that include a skeleton wait for it; -MMD keeps the
 # rest of their dependencies exact.
-$(OUT)/kernel/tracer.o: $(OUT)/tcptrail.skel.h
+$(OUT)/kernel/tracer.o $(OUT)/kernel/tracer_setup.o: $(OUT)/tcptrail.skel.h
 $(OUT)/kernel/snapshot.o: $(OUT)/snapshot.skel.h
 
 $(OUT)/unit/%.o: tests/unit/%.c | $(OUT)/unit

@@ -94,6 +94,45 @@ static __always_inline void fill_addrs(struct tt_sock_record *r,
 	}
 }
 
+/* What the socket's kind has: a timewait socket its time left; a full
+ * socket its owner's inode, cgroup, idle time, and a listener its queues.
+ */
+static __always_inline void fill_timers_and_queues(struct tt_sock_record *r,
+						   struct sock_common *skc)
+{
+	struct tcp_sock *tp;
+
+	r->tw_left_ms = ~0u;
+	if (r->state == TT_TCP_TIME_WAIT) {
+		const struct inet_timewait_sock *tw = (const struct inet_timewait_sock *)skc;
+		long ticks = (long)(BPF_CORE_READ(tw, tw_timer.expires) - bpf_jiffies64());
+
+		if (hz)
+			r->tw_left_ms = ticks > 0 ? (__u32)((__u64)ticks * 1000 / hz) : 0;
+	}
+	/* Timewait and request sockets have no struct sock behind them. */
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (tp) {
+		const struct sock *sk = (const struct sock *)tp;
+		struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+
+		r->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		r->cgroup = tt_sk_cgroup(sk);
+		if (sock)
+			r->inode = BPF_CORE_READ(sock, file, f_inode, i_ino);
+		r->rcv_idle_ms = jiffies_ago_ms(BPF_CORE_READ(tp, rcv_tstamp));
+		r->cookie_idle_ms = ~0u;
+		if (r->state == TT_TCP_LISTEN) {
+			r->cookie_idle_ms = syncookie_idle_ms(sk, tp);
+			r->acceptq_len = BPF_CORE_READ(sk, sk_ack_backlog);
+			r->acceptq_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+			r->synq_len = BPF_CORE_READ(&tp->inet_conn,
+						   icsk_accept_queue.qlen.counter);
+			r->drops = tt_sk_drops(sk);
+		}
+	}
+}
+
 SEC("iter/tcp")
 int dump_tcp(struct bpf_iter__tcp *ctx)
 {
@@ -101,7 +140,6 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 	struct sock_common *skc = ctx->sk_common;
 	struct seq_file *seq = ctx->meta->seq;
 	struct tt_sock_record r = {};
-	struct tcp_sock *tp;
 
 	if (calibrate) {
 		cal_jiffies = bpf_jiffies64();
@@ -146,35 +184,7 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 		}
 		r.req_retrans = BPF_CORE_READ(req, num_retrans);
 	}
-	r.tw_left_ms = ~0u;
-	if (r.state == TT_TCP_TIME_WAIT) {
-		const struct inet_timewait_sock *tw = (const struct inet_timewait_sock *)skc;
-		long ticks = (long)(BPF_CORE_READ(tw, tw_timer.expires) - bpf_jiffies64());
-
-		if (hz)
-			r.tw_left_ms = ticks > 0 ? (__u32)((__u64)ticks * 1000 / hz) : 0;
-	}
-	/* Timewait and request sockets have no struct sock behind them. */
-	tp = bpf_skc_to_tcp_sock(skc);
-	if (tp) {
-		const struct sock *sk = (const struct sock *)tp;
-		struct socket *sock = BPF_CORE_READ(sk, sk_socket);
-
-		r.sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-		r.cgroup = tt_sk_cgroup(sk);
-		if (sock)
-			r.inode = BPF_CORE_READ(sock, file, f_inode, i_ino);
-		r.rcv_idle_ms = jiffies_ago_ms(BPF_CORE_READ(tp, rcv_tstamp));
-		r.cookie_idle_ms = ~0u;
-		if (r.state == TT_TCP_LISTEN) {
-			r.cookie_idle_ms = syncookie_idle_ms(sk, tp);
-			r.acceptq_len = BPF_CORE_READ(sk, sk_ack_backlog);
-			r.acceptq_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
-			r.synq_len = BPF_CORE_READ(&tp->inet_conn,
-						   icsk_accept_queue.qlen.counter);
-			r.drops = tt_sk_drops(sk);
-		}
-	}
+	fill_timers_and_queues(&r, skc);
 	bpf_seq_write(seq, &r, sizeof(r));
 	return 0;
 }
