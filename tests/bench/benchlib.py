@@ -289,9 +289,12 @@ def history_check(hs, expected, lossy=lambda h: True):
     for h in incomplete:
         for c in h.get("incomplete") or ["?"]:
             causes[c] = causes.get(c, 0) + 1
+    roles = {}
+    for h in hs:
+        roles[h.get("role")] = roles.get(h.get("role"), 0) + 1
     return {"written": len(hs), "expected": expected, "missing": max(0, expected - len(hs)),
             "extra": max(0, len(hs) - expected), "incomplete": len(incomplete),
-            "incomplete_causes": causes}
+            "incomplete_causes": causes, "roles": roles}
 
 
 # --- The storm --------------------------------------------------------------
@@ -353,13 +356,18 @@ def traced_storm(binary, port, seconds, threads, out_path, args=("--no-states",)
     }
 
 
-def storm_losses(r):
-    """What a traced storm lost, in one number: records lost by any cause,
-    histories missing, histories marked incomplete by a loss, and lines that
-    were not JSON. None when the tracer did not say what it lost."""
-    if r["lost"] is None:
-        return None
-    return r["lost"] + r["hist"]["missing"] + r["hist"]["incomplete"] + r["bad_lines"]
+def idle_cpu(binary, seconds, args=("--no-states",)):
+    """CPU seconds (user + system) a tracer spends with no traffic over
+    seconds after its tracing line: its own periodic work."""
+    tr = Tracer(binary, ["-v", "--json", "-o", os.devnull] + list(args))
+    try:
+        c0 = proc_cpu(tr.pid)
+        time.sleep(seconds)
+        c1 = proc_cpu(tr.pid)
+        tr.stop()
+    finally:
+        tr.kill()
+    return sum(c1) - sum(c0)
 
 
 def median_of(xs):

@@ -255,6 +255,7 @@ class Tally:
         self.port = port
         self.hist = self.hist_mine = self.whole = self.lost = 0
         self.causes = {}
+        self.examples = {}	# the first history not whole, per cause
 
     def __call__(self, r):
         t = r.get("type")
@@ -272,21 +273,42 @@ class Tally:
         for c in causes - WHOLE_CAUSES or ([] if r.get("end") == "orderly"
                                              else ["end " + str(r.get("end"))]):
             self.causes[c] = self.causes.get(c, 0) + 1
+            if c not in self.examples:
+                self.examples[c] = r
 
 
-def wait_quiet(path, quiet=3.0, limit=600):
-    """Waits until the file has not grown for quiet seconds; returns when
-    it last grew."""
-    size, t_grew = -1, time.time()
-    end = time.time() + limit
-    while time.time() < end:
-        s = os.path.getsize(path)
-        if s != size:
-            size, t_grew = s, time.time()
-        elif time.time() - t_grew >= quiet:
-            break
-        time.sleep(0.5)
-    return t_grew
+class HistoryCount:
+    """Counts the history lines of the fleet's port as the tracer appends
+    them, reading only what is new (the listener records keep the file
+    growing every interval, so its size says nothing)."""
+
+    def __init__(self, path, port):
+        self.f = open(path, "rb")
+        self.rest = b""
+        self.count = 0
+        self.marks = (b'"lport":%d,' % port, b'"rport":%d,' % port)
+
+    def poll(self):
+        data = self.rest + self.f.read()
+        lines = data.split(b"\n")
+        self.rest = lines.pop()
+        for line in lines:
+            if b'"type":"history"' in line and any(m in line for m in self.marks):
+                self.count += 1
+        return self.count
+
+    def wait(self, want, quiet=5.0, limit=600):
+        """Until want histories are there, or none came for quiet seconds:
+        when the last one came."""
+        t_last, seen = time.time(), self.poll()
+        end = time.time() + limit
+        while seen < want and time.time() < end and time.time() - t_last < quiet:
+            time.sleep(0.2)
+            n = self.poll()
+            if n != seen:
+                seen, t_last = n, time.time()
+        self.f.close()
+        return t_last
 
 
 def run(n, binary, idle=60.0, port=21000, with_top=True, log=print):
@@ -352,16 +374,18 @@ def measure(res, tr, fleet, out, mport, binary, idle, with_top, slab_before, log
     res["leaks"] = leaks_report(binary, fleet, each)
     log("leaks: %(found)d of %(expected)d found in %(seconds).1f s, %(wrong)d owners wrong"
         % res["leaks"])
+    counter = HistoryCount(out, fleet.port)
+    counter.poll()
     t_close = time.time()
     res["close_s"] = fleet.close()
-    t_grew = wait_quiet(out)
-    res["drain_s"] = t_grew - t_close
+    res["drain_s"] = counter.wait(2 * n) - t_close
     summary = tr.stop(timeout=600)
     res["summary"] = summary
     log("closed in %.1f s; %s" % (res["close_s"], summary["summary"]))
     tally = Tally(fleet.port)
     res["lines"], res["bad"] = benchlib.scan_ndjson(out, tally)
     res["hist_mine"], res["whole"], res["causes"] = tally.hist_mine, tally.whole, tally.causes
+    res["examples"] = tally.examples
     res["lost_lines"] = tally.lost
     os.unlink(out)
 
@@ -435,6 +459,10 @@ def report(res):
         "%s %.0f B" % (k, d / n) for k, d in res["slab_top"]))
     if res["warnings"]:
         print("Warnings: " + " | ".join(res["warnings"]))
+    for cause, h in res["examples"].items():
+        print("A history not whole (%s): %s" % (cause, benchlib.json.dumps(h)[:1500]))
+    for line in benchlib.BAD_LINES:
+        print("Not JSON: " + line)
     print()
     print("| figure (%d connections, %d sockets, %d holders) | target | this run | met |"
           % (n, 2 * n, res["holders"]))

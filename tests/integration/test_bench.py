@@ -34,7 +34,7 @@ def test_bench_quick():
     lossy = False
     for r in traced:
         written, expected = map(int, r[7].split("/"))
-        missing, incomplete = int(r[8]), int(r[9].split()[0])
+        missing, incomplete = int(r[8].split()[0]), int(r[9].split()[0])
         check(written + missing >= expected, "row %s: %d written + %d missing < %d"
               % (r, written, missing, expected))
         check(r[10] != "?" and "ring_full" in r[11], "row %s: no loss reported" % r)

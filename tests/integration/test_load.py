@@ -100,8 +100,10 @@ def test_one_thread_storm_three_times_lossless():
         h = r["hist"]
         if r["lost"] or h["missing"] or h["extra"] or h["incomplete"] or r["bad_lines"]:
             bad.append("storm %d at %.0f conn/s: %d records lost (%s), %d of %d histories "
-                       "written (%d missing, %d extra), %d incomplete %s, %d lines not JSON"
+                       "written (%d missing, %d extra; by role %s), %d incomplete %s, %d lines "
+                       "not JSON; the kernel skipped %d runs of its programs; it said: %s"
                        % (i + 1, r["rate"], r["lost"], benchlib.fmt_causes(r["summary"]),
-                          h["written"], h["expected"], h["missing"], h["extra"],
-                          h["incomplete"], h["incomplete_causes"], r["bad_lines"]))
+                          h["written"], h["expected"], h["missing"], h["extra"], h["roles"],
+                          h["incomplete"], h["incomplete_causes"], r["bad_lines"], r["misses"],
+                          r["summary"]["summary"]))
     check(not bad, "; ".join(bad))
