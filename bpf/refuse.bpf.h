@@ -7,7 +7,7 @@
 #ifndef REFUSE_BPF_H
 #define REFUSE_BPF_H
 
-const volatile __u64 refuse_mask;
+const volatile __u64 refuse_mask __weak;
 
 /* Dereferencing a plain number is refused by every verifier. */
 #define TT_REFUSE_IF(bit)                                                         \

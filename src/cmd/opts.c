@@ -8,13 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hostport.h"
+#include "jsonl.h"
 #include "opts.h"
+#include "report_model.h"
 
 static const char usage[] =
 "Usage: tcptrail [OPTIONS]          trace live\n"
 "       tcptrail leaks [OPTIONS]    report CLOSE_WAIT sockets now, then exit\n"
 "       tcptrail top [OPTIONS]      live view of every listener's queues\n"
 "       tcptrail replay FILE [OPTIONS]  reconstruct offline from a --record file\n"
+"       tcptrail report [OPTIONS] FILE... -o report.html\n"
+"                                   one HTML page from recordings and JSON logs\n"
 "Trace every TCP connection's lifecycle live: state transitions, complete\n"
 "histories, resets, SYN-ACK retransmits and accept-queue overflows; watch\n"
 "every listener's SYN and accept queues and flag SYN floods and full accept\n"
@@ -24,6 +28,8 @@ static const char usage[] =
 "  -j, --json              newline-delimited JSON instead of the text view\n"
 "  -o, --output FILE       append output to FILE (a regular file, reopened\n"
 "                          on SIGHUP; - for standard output)\n"
+"      --states            each transition as a record too (the default in\n"
+"                          the text view and replay; --json: histories only)\n"
 "      --no-states         omit per-transition records (histories only)\n"
 "      --no-histories      omit per-connection histories (transitions only)\n"
 "Filters (output only; every socket is still tracked):\n"
@@ -52,11 +58,16 @@ static const char usage[] =
 "      --max-listeners N   listeners watched at once (default 4096)\n"
 "      --max-destinations N  destinations whose ephemeral ports are watched\n"
 "                          (default 4096; the quietest is dropped when full)\n"
+"      --retransmits-per-s N  live retransmit records a second at most (default\n"
+"                          1000; 0: none); the rest are counted, not written\n"
 "Metrics (tracing and tcptrail top):\n"
 "      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 "                          (ADDR: IPv4, [IPv6] or localhost; none: every address)\n"
 "      --metrics-linger SECONDS  keep a closed listener's series this long\n"
 "                          (default 300)\n"
+"      --web-config FILE   TLS, client certificates and basic auth for\n"
+"                          --metrics, in the Prometheus exporters' web\n"
+"                          configuration format (reread on SIGHUP)\n"
 "Limits:\n"
 "      --max-conns N       sockets tracked at once (default 262144); when full,\n"
 "                          the least recently active is reported and dropped\n"
@@ -69,6 +80,12 @@ static const char usage[] =
 "Leak report (tcptrail leaks): -j, -o, --netns, --cgroup, --container as above,\n"
 "  and\n"
 "      --all               list every socket (default: the 10 oldest per process)\n"
+"Report (tcptrail report): -o (a new page, replaced whole), and\n"
+"      --since TIME        only records at or after TIME (RFC 3339, e.g.\n"
+"                          2026-11-21T10:00:00Z)\n"
+"      --until TIME        only records at or before TIME\n"
+"      --listener ADDR:PORT  only this listener and connections to it (ADDR:\n"
+"                          IPv4, [IPv6] or * for any address)\n"
 "  -v, --verbose           more diagnostics on stderr (twice: libbpf's too)\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n";
@@ -92,16 +109,23 @@ enum {
 	OPT_NO_LISTENERS,
 	OPT_MAX_LISTENERS,
 	OPT_MAX_DESTINATIONS,
+	OPT_RETRANSMITS_PER_S,
 	OPT_METRICS,
 	OPT_METRICS_LINGER,
+	OPT_STATES,
+	OPT_WEB_CONFIG,
 	OPT_NETNS,
 	OPT_CGROUP,
 	OPT_CONTAINER,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_LISTENER,
 };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "states", no_argument, NULL, OPT_STATES },
 	{ "no-states", no_argument, NULL, OPT_NO_STATES },
 	{ "no-histories", no_argument, NULL, OPT_NO_HISTORIES },
 	{ "ipv4", no_argument, NULL, '4' },
@@ -120,11 +144,16 @@ static const struct option long_opts[] = {
 	{ "no-listeners", no_argument, NULL, OPT_NO_LISTENERS },
 	{ "max-listeners", required_argument, NULL, OPT_MAX_LISTENERS },
 	{ "max-destinations", required_argument, NULL, OPT_MAX_DESTINATIONS },
+	{ "retransmits-per-s", required_argument, NULL, OPT_RETRANSMITS_PER_S },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "container", required_argument, NULL, OPT_CONTAINER },
 	{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "listener", required_argument, NULL, OPT_LISTENER },
+	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -164,8 +193,11 @@ static void set_defaults(struct options *o)
 	o->listeners = true;
 	o->interval_s = OPT_DEFAULT_INTERVAL_S;
 	o->max_listeners = OPT_DEFAULT_MAX_LISTENERS;
+	o->retransmits_per_s = OPT_DEFAULT_RETRANSMITS_PER_S;
 	o->max_destinations = OPT_DEFAULT_MAX_DESTINATIONS;
 	o->metrics_linger_s = OPT_DEFAULT_METRICS_LINGER_S;
+	o->since_ns = INT64_MIN;
+	o->until_ns = INT64_MAX;
 }
 
 /* A non-negative number of seconds (fractions allowed); zero only if
@@ -228,9 +260,14 @@ static void unknown_option(const char *arg, int optopt_c, char *err, size_t errl
 /* Whether option c means something in this mode. */
 static bool applies(enum tt_mode mode, int c)
 {
+	if (mode == MODE_REPORT)
+		return c == 'o' || c == 'v' || c == 'h' || c == 'V' || c == OPT_SINCE ||
+		       c == OPT_UNTIL || c == OPT_LISTENER;
 	switch (c) {
 	case 'j': case 'o': case 'v': case 'h': case 'V':
 		return true;
+	case OPT_SINCE: case OPT_UNTIL: case OPT_LISTENER:
+		return false;
 	case OPT_ALL:
 		return mode == MODE_LEAKS;
 	case OPT_NETNS:
@@ -239,11 +276,11 @@ static bool applies(enum tt_mode mode, int c)
 		return mode != MODE_REPLAY;
 	case '4': case '6': case 'l':
 		return mode != MODE_LEAKS;
-	case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
+	case OPT_STATES: case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
 		return mode == MODE_TRACE || mode == MODE_REPLAY;
 	case 'd': case OPT_INTERVAL: case OPT_MAX_LISTENERS: case OPT_METRICS:
-	case OPT_MAX_DESTINATIONS:
-	case OPT_METRICS_LINGER:
+	case OPT_MAX_DESTINATIONS: case OPT_RETRANSMITS_PER_S:
+	case OPT_METRICS_LINGER: case OPT_WEB_CONFIG:
 		return mode == MODE_TRACE || mode == MODE_TOP;
 	default:	/* the kernel-facing and reconstruction settings */
 		return mode == MODE_TRACE;
@@ -259,9 +296,51 @@ static const char *mode_name(enum tt_mode mode)
 		return "tcptrail replay";
 	case MODE_TOP:
 		return "tcptrail top";
+	case MODE_REPORT:
+		return "tcptrail report";
 	default:
 		return "tracing";
 	}
+}
+
+/* tcptrail report's own options: the time window and the listener. */
+static int report_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	struct rm_config lcfg;
+	char perr[160];
+
+	if (c == OPT_LISTENER) {
+		if (rm_parse_listener(arg, &lcfg, perr, sizeof(perr))) {
+			snprintf(err, errlen, "--listener: %s", perr);
+			return -1;
+		}
+		o->report_listener = arg;
+		return 0;
+	}
+	if (jsonl_rfc3339(arg, c == OPT_SINCE ? &o->since_ns : &o->until_ns)) {
+		snprintf(err, errlen, "--%s: '%.80s' is not an RFC 3339 time such as "
+			 "2026-11-21T10:00:00Z", c == OPT_SINCE ? "since" : "until", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The report's inputs: every argument left (getopt moved them last). */
+static int report_inputs(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	if (optind >= argc) {
+		snprintf(err, errlen, "report needs at least one input: a recording or a "
+			 "JSON log (tcptrail report FILE... -o report.html)");
+		return -1;
+	}
+	o->report_files = argv + optind;
+	o->n_report_files = argc - optind;
+	optind = argc;
+	if (o->since_ns > o->until_ns) {
+		snprintf(err, errlen, "--since is after --until: no record would be shown");
+		return -1;
+	}
+	return 0;
 }
 
 int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
@@ -277,6 +356,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		o->mode = MODE_REPLAY;
 	else if (argc > 1 && strcmp(argv[1], "top") == 0)
 		o->mode = MODE_TOP;
+	else if (argc > 1 && strcmp(argv[1], "report") == 0)
+		o->mode = MODE_REPORT;
 	if (o->mode != MODE_TRACE) {
 		argc--;
 		argv++;
@@ -303,8 +384,10 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			}
 			o->output = optarg;
 			break;
+		case OPT_STATES:
 		case OPT_NO_STATES:
-			o->states = false;
+			o->states = c == OPT_STATES;
+			o->states_explicit = true;
 			break;
 		case OPT_NO_HISTORIES:
 			o->histories = false;
@@ -364,6 +447,11 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 				      errlen))
 				return -1;
 			break;
+		case OPT_RETRANSMITS_PER_S:
+			if (parse_u32("--retransmits-per-s", optarg, 0, 1000000, &o->retransmits_per_s,
+				      err, errlen))
+				return -1;
+			break;
 		case OPT_MAX_DESTINATIONS:
 			if (parse_u32("--max-destinations", optarg, 1, 1u << 20,
 				      &o->max_destinations, err, errlen))
@@ -403,8 +491,21 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 					  errlen))
 				return -1;
 			break;
+		case OPT_WEB_CONFIG:
+			if (!*optarg) {
+				snprintf(err, errlen, "--web-config: empty file name");
+				return -1;
+			}
+			o->web_config = optarg;
+			break;
 		case OPT_NO_SNAPSHOT:
 			o->snapshot = false;
+			break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+		case OPT_LISTENER:
+			if (report_option(o, c, optarg, err, errlen))
+				return -1;
 			break;
 		case OPT_MAX_CONNS:
 			if (parse_u32("--max-conns", optarg, 16, OPT_MAX_MAX_CONNS, &o->max_conns, err,
@@ -447,14 +548,26 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		}
 		o->replay = argv[optind++];
 	}
+	if (o->mode == MODE_REPORT && report_inputs(o, argc, argv, err, errlen))
+		return -1;
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->web_config && !o->metrics) {
+		snprintf(err, errlen, "--web-config configures the --metrics endpoint; give "
+			 "--metrics too");
 		return -1;
 	}
 	if (only4 && only6) {
 		snprintf(err, errlen, "-4 and -6 together would show nothing; give one or neither");
 		return -1;
 	}
+	/* JSON goes where histories are wanted: each transition as a record
+	 * costs the kernel a record per state change (--states asks for it)
+	 */
+	if (o->mode == MODE_TRACE && o->json && !o->states_explicit)
+		o->states = false;
 	if (only4)
 		o->filter.ipv6 = false;
 	if (only6)

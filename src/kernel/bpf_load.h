@@ -41,7 +41,7 @@ struct bpf_load {
 };
 
 /* Leave p out of this load because of reason ("the kernel lacks
- * tcp_send_reset_reason", "superseded by handle_send_reset_reason", ...).
+ * tcp_send_reset_reason", "superseded by reset_sent_why", ...).
  */
 void bpf_load_off(struct bpf_load *l, struct bpf_program *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

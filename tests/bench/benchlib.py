@@ -41,12 +41,14 @@ def parse_summary(lines):
     histories, incomplete, lost, evicted, vanished, ...) and after the
     colon the causes ("ring_full N, ..."). Any part a version lacks is
     absent, never guessed: callers print "?" for it. -v adds the count of
-    nested transitions the second program recorded (repaired) and the
+    skipped state changes the catcher recorded (repaired) and the
     start-up time."""
     out = {"counts": {}, "by_cause": {}, "repaired": None, "started_ms": None,
            "summary": None}
     for line in lines:
-        m = re.search(r"nested state changes recorded by the second program: (\d+)", line)
+        # the catcher's line as main says it, and as earlier versions did
+        m = re.search(r"(?:of which the catcher recorded|"
+                      r"nested state changes recorded by the second program:) (\d+)", line)
         if m:
             out["repaired"] = int(m.group(1))
         m = re.search(r"started in (\d+) ms", line)
