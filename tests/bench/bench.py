@@ -139,10 +139,11 @@ def run_row(storm_name, r):
     unrep = r["summary"]["by_cause"].get("kernel_skipped")
     missing = str(h["missing"])
     if h["missing"] or h["extra"]:	# which ends, and what the tracer still held open
-        missing += " (%s; %s still open%s)" % (
+        missing += " (%s; %s still open%s; open in the kernel at stop: %s)" % (
             ", ".join("%s %d" % (k, v) for k, v in sorted(h["roles"].items(), key=str)),
             r["summary"]["counts"].get("still open", "?"),
-            ", %d extra" % h["extra"] if h["extra"] else "")
+            ", %d extra" % h["extra"] if h["extra"] else "",
+            " ".join(r.get("open_at_stop") or []) or "none")
     return ("| %s | %d | %s | %s | %.0f | %.2f | %d | %d/%d | %s | %d%s | %s | %s | %d | %s | %s "
             "| %d | %s |" % (
                 storm_name, r["rep"], r["version"], r["output"], r["rate"], r["ratio"],

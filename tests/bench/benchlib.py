@@ -334,6 +334,10 @@ def traced_storm(binary, port, seconds, threads, out_path, args=("--no-states",)
         time.sleep(settle)
         cpu1 = proc_cpu(tr.pid)
         progs = stats.read()
+        # A socket of the storm the kernel has not yet closed (a FIN lost
+        # to a full backlog and retransmitted after its RTO) has no history
+        # yet: wait for the kernel, and say what was still open at the stop.
+        open_at_stop = kernel_open(port, 5.0)
         summary = tr.stop()
     finally:
         tr.kill()
@@ -355,7 +359,23 @@ def traced_storm(binary, port, seconds, threads, out_path, args=("--no-states",)
         "misses": sum(p["misses"] for p in progs),
         "cpu": (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]),
         "startup_ms": summary["started_ms"], "startup_wall_s": tr.startup_s(),
+        "open_at_stop": open_at_stop,
     }
+
+
+def kernel_open(port, timeout):
+    """The states of the sockets of port the kernel still holds, other than
+    TIME_WAIT and LISTEN, once none is left or timeout seconds have passed
+    (ss's own view, not the tracer's)."""
+    end = time.time() + timeout
+    while True:
+        p = subprocess.run(["ss", "-Htan", "exclude", "time-wait", "exclude", "listening",
+                            "( sport = :%d or dport = :%d )" % (port, port)],
+                           capture_output=True, text=True)
+        states = [l.split()[0] for l in p.stdout.splitlines() if l.strip()]
+        if not states or time.time() >= end:
+            return states
+        time.sleep(0.1)
 
 
 def idle_cpu(binary, seconds, args=("--no-states",)):
