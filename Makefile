@@ -7,7 +7,10 @@
 #   sudo make vmtest                the kernel matrix alone (5.10, 6.1, 6.12, 6.18,
 #                                   7.x, and 6.12 on arm64; docs/kernels.md)
 #   make kernels-table              rewrite docs/kernels.md from the last vmtest
-#   make bench                      connection-storm benchmark vs peer tools
+#   make bench [BASE=<rev>]         storms, nginx and per-connection cost vs peer
+#                                   tools (BASE: that commit too, interleaved)
+#   make bench-scale [N=1000000]    N real established connections: start, idle,
+#                                   leaks, metrics, top, mass close
 #   make vmlinux                    regenerate vmlinux/$(ARCH)/vmlinux.h
 #   make SANITIZE=1                 build with ASan/UBSan into build-san/
 #   sudo make install               binary, man page, systemd unit, logrotate
@@ -75,8 +78,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps vmdeps testdeps vmbuild run test vmtest kernels-table unit integration \
-	bench fuzz vmlinux clean install uninstall
+.PHONY: all deps vmdeps testdeps vmbuild benchdeps benchdeps-install run test vmtest \
+	kernels-table unit integration bench bench-scale fuzz vmlinux clean install uninstall
 
 all: $(OUT)/tcptrail
 
@@ -119,6 +122,10 @@ $(OUT)/tcptrail: $(CORE_OBJS) $(KERNEL_OBJS)
 $(OUT)/storm: tests/bench/storm.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread
+
+$(OUT)/holder: tests/bench/holder.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 # The parts of a state-change record, priced one by one (make bench).
 $(OUT)/prof.bpf.o: tests/bench/prof.bpf.c bpf/tcptrail.h bpf/core_fixes.bpf.h bpf/close_read.bpf.h $(VMLINUX) | $(OUT)
@@ -190,6 +197,17 @@ vmdeps:
 		if [ "$$(id -u)" != 0 ]; then echo "tcptrail: adding arm64 to dpkg's architectures needs root: run with sudo" >&2; exit 1; fi; \
 		echo "dpkg --add-architecture arm64"; dpkg --add-architecture arm64 && apt-get update -qq; }
 	$(call install_missing,$(VM_PKGS))
+# The real server and load generator of make bench. A package's install
+# must not start nginx as a system service: where no policy-rc.d forbids
+# service starts, one does for the length of the install.
+BENCH_PKGS := nginx-light wrk curl
+benchdeps: deps
+	@if [ -e /usr/sbin/policy-rc.d ]; then :; else \
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && \
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT; \
+	fi; $(MAKE) --no-print-directory benchdeps-install
+benchdeps-install:
+	$(call install_missing,$(BENCH_PKGS))
 
 # What the kernel matrix boots: this build, and the same for arm64 (never
 # sanitized: the cross toolchain has no arm64 sanitizer runtime here).
@@ -202,7 +220,7 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(OUT)/tcptrail $(ARGS)
 
-BENCH_TOOLS := $(OUT)/storm $(OUT)/gen_journal $(OUT)/bpfprof
+BENCH_TOOLS := $(OUT)/storm $(OUT)/holder $(OUT)/gen_journal $(OUT)/bpfprof
 
 VMTEST ?= 1
 test: deps testdeps $(if $(filter 1,$(VMTEST)),vmdeps vmbuild)
@@ -221,9 +239,16 @@ kernels-table:
 unit: $(OUT)/unit_tests
 	$(Q)$(OUT)/unit_tests
 
-bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
-	$(Q)python3 tests/bench/bench.py $(BENCH_ARGS)
+# Both benchmarks read the tracer only through its command line and
+# outputs, so BASE can be any earlier commit.
+bench: benchdeps
+	$(Q)$(MAKE) --no-print-directory all $(OUT)/storm
+	$(Q)OUT=$(OUT) python3 tests/bench/bench.py $(if $(BASE),--base $(BASE)) $(BENCH_ARGS)
+
+N ?= 1000000
+bench-scale: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUT)/holder
+	$(Q)OUT=$(OUT) python3 tests/bench/scale.py $(N) $(BENCH_ARGS)
 
 # Fuzzing under libFuzzer, with ASan and UBSan, from seeds made here:
 # the recording reader (through replay's own code), the command line, and

@@ -49,7 +49,12 @@ static int iter_read(struct bpf_link *link, size_t rec_size,
 		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
 		size_t off = 0;
 
-		if (n < 0 && errno == EINTR)
+		/* EAGAIN: bpf_seq_read() (kernel/bpf/bpf_iter.c) gives up a
+		 * read() that visited MAX_ITER_OBJECTS (a million) objects
+		 * without output, keeping its place: a filtered walk of more
+		 * sockets or descriptors than that goes on where it stopped.
+		 */
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {
 			int err = -errno;
@@ -393,7 +398,12 @@ static int diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 		struct nlmsghdr *h;
 
-		if (n < 0 && errno == EINTR)
+		/* EAGAIN: bpf_seq_read() (kernel/bpf/bpf_iter.c) gives up a
+		 * read() that visited MAX_ITER_OBJECTS (a million) objects
+		 * without output, keeping its place: a filtered walk of more
+		 * sockets or descriptors than that goes on where it stopped.
+		 */
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
 			ret = n < 0 ? -errno : -EIO;

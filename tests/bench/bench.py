@@ -1,469 +1,416 @@
 #!/usr/bin/env python3
-"""tcptrail benchmark, one run, one machine, figures printed by the run itself.
+"""tcptrail benchmark (make bench): one run, one machine, every figure
+printed by the run itself, ending with a table of targets and, on the last
+line, the regression verdict.
 
-0. This machine's price of memory touched for the first time (a file
-   written, then rewritten), and the price of each part of a state-change
-   record: tests/bench/bpfprof.c runs each part alone in a program on the
-   same tracepoint during a storm, the kernel accounting each; the empty
-   program is the floor (dispatch plus the accounting itself), which every
-   program's figure includes. Then one traced storm whose figures are not
-   kept, so that the measured runs reuse pages as a long-running tracer does.
-1. Connection storm on loopback (tests/bench/storm.c: client threads
-   connect, send a byte, close; as many server threads accept, read, close),
-   untraced, then traced by tcptrail (full JSON: transitions and histories to
-   a file), by libbpf-tools tcpstates and by tcplife (each to a file). Twice:
-   one client thread, then client threads at twice the CPU count (saturated:
-   softirqs interrupt the tracers' programs, and the kernel skips nested
-   runs). For each: connections/s, records captured versus expected, records
-   lost as the tool reports them, the kernel's own count of skipped runs of
-   the tool's programs, the kernel's ns per run of each program
-   (kernel.bpf_stats_enabled: the mean, and the median of half-second
-   windows), and for tcptrail its own CPU per record, user and system, with
-   full JSON and with the text view.
-2. Scale: a synthetic recording of N concurrent connections replayed offline
-   (no kernel): records/s through the reconstruction on one core, memory per
-   tracked connection.
-3. Each target of the cost work, against this run's figures.
+1. Connection storms on loopback (tests/bench/storm.c: client threads
+   connect, send a byte and close; as many server threads accept, read and
+   close), one client thread and client threads at twice the CPU count
+   (saturated: softirqs interrupt the tracer's programs and the kernel
+   skips nested runs). Each storm is repeated --runs times; each repetition
+   runs untraced, then under tcptrail writing JSON histories to a file
+   (--no-states), then with the per-transition stream too. Per run: records
+   lost by cause and incomplete or missing histories (tcptrail's exit
+   summary and its output file), the kernel's skipped runs of tcptrail's
+   programs (recursion_misses) against those tcptrail repaired, and the
+   kernel's run_time_ns of every program (kernel.bpf_stats_enabled).
+   libbpf-tools tcpstates and tcplife run once per storm beside it.
+2. With BASE=<rev> (--base), that commit is built in a temporary worktree
+   under build-base/ and its runs are interleaved with the current ones.
+   Loss of even one record where the base lost none at the same storm is a
+   regression. Without a base, any loss is measured against the loss-free
+   expectation.
+3. A real server: Debian's nginx driven by wrk until the CPUs are saturated
+   (tests/bench/webserver.py), Connection: close and keep-alive, untraced,
+   tcptrail, tcplife and tcpstates, interleaved rounds.
+4. Cost per connection (both ends of a loopback connection count as one):
+   the kernel's run_time_ns summed over all of tcptrail's programs, and the
+   tracer's user+system CPU from /proc/PID/stat, each over the one-thread
+   storm, divided by its connections. Start-up: exec to the tracing line.
 
-Usage: bench.py [--seconds S] [--scale N] [--quick]
+--parts adds tests/bench/bpfprof's price of each part of a state-change
+record (a program of its own per part on the same tracepoint; it is built
+from the BPF side's headers, so it follows the tracer's internals).
+
+Usage: bench.py [--seconds S] [--runs N] [--base REV] [--quick] [--strict] [--parts]
 """
 import argparse
-import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from lib import ndjson_stream  # noqa: E402  every JSON line read is checked
-OUT = os.environ.get("OUT", "build")
-TCPTRAIL = os.path.join(ROOT, OUT, "tcptrail")
-STORM = os.path.join(ROOT, OUT, "storm")
-GEN = os.path.join(ROOT, OUT, "gen_journal")
-BPFPROF = os.path.join(ROOT, OUT, "bpfprof")
-# Per connection, both ends: client CLOSE>SYN_SENT>ESTABLISHED>FIN_WAIT1>
-# FIN_WAIT2>CLOSE, server LISTEN>SYN_RECV>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+import webserver  # noqa: E402
+from benchlib import ROOT, median_of, storm, traced_storm  # noqa: E402
+
+# The two outputs of tcptrail each storm runs under: histories alone (the
+# cost targets' subject), and with the per-transition stream, priced apart.
+OUTPUTS = (("histories", ["--no-states"]), ("histories+transitions", []))
 TRANSITIONS_PER_CONN = 10
-# Seconds after a storm for the tracer to drain its last records.
-SETTLE = 0.5
-HISTORIES_PER_CONN = 2
+TARGET_KERNEL_NS = 1500
+TARGET_CPU_US = 1.0
 
 
-def storm(port, seconds, threads=1):
-    out = subprocess.run([STORM, str(port), str(seconds), str(threads)], capture_output=True,
-                         text=True, check=True).stdout
-    m = re.search(r"connections (\d+) failed (\d+) seconds ([\d.]+) rate (\d+)", out)
-    return int(m.group(1)), int(m.group(2)), float(m.group(4))
+class Version:
+    def __init__(self, name, binary):
+        self.name, self.binary = name, binary
 
 
-def bpf_progs():
-    """Every loaded BPF program, by id, as bpftool reports it."""
-    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
-                         check=True).stdout
-    return {p["id"]: p for p in json.loads(out)}
+def build_base(rev):
+    """The tracer of commit rev, built in a temporary worktree under
+    build-base/ and kept there as build-base/tcptrail-<commit> (a second run
+    reuses it). Our storm drives both: only the tracer differs."""
+    sha = subprocess.run(["git", "-C", ROOT, "rev-parse", "--verify", rev + "^{commit}"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    keep = os.path.join(ROOT, "build-base", "tcptrail-" + sha[:12])
+    if os.path.exists(keep):
+        return sha, keep
+    tree = os.path.join(ROOT, "build-base", sha[:12])
+    os.makedirs(os.path.dirname(tree), exist_ok=True)
+    subprocess.run(["git", "-C", ROOT, "worktree", "add", "--force", "--detach", tree, sha],
+                   capture_output=True, check=True)
+    try:
+        p = subprocess.run(["make", "-C", tree, "-j%d" % os.cpu_count(), "all"],
+                           capture_output=True, text=True)
+        if p.returncode:
+            raise RuntimeError("building %s failed: %s" % (rev, p.stderr[-1500:]))
+        os.replace(os.path.join(tree, "build", "tcptrail"), keep)
+    finally:
+        subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", tree],
+                       capture_output=True)
+    return sha, keep
 
 
-class ProgStats:
-    """The programs a tool loaded (those not there before it started), read
-    from the kernel while it runs: ns per run and skipped runs. sample()
-    during the storm adds a window; the median over windows of each
-    program's ns per run is reported beside the whole storm's mean."""
-
-    def __init__(self):
-        self.before = set(bpf_progs())
-        self.at_start = None
-        self.samples = []
-
-    def mark(self):
-        self.at_start = {i: p for i, p in bpf_progs().items() if i not in self.before}
-        self.samples = [self.at_start]
-
-    def sample(self):
-        self.samples.append({i: p for i, p in bpf_progs().items() if i in self.at_start})
-
-    def read(self):
-        self.sample()
-        now = self.samples[-1]
-        rows = []
-        for i, p in sorted(now.items()):
-            s0 = self.at_start[i]
-            runs = p.get("run_cnt", 0) - s0.get("run_cnt", 0)
-            ns = p.get("run_time_ns", 0) - s0.get("run_time_ns", 0)
-            misses = p.get("recursion_misses", 0) - s0.get("recursion_misses", 0)
-            windows = []
-            for a, b in zip(self.samples, self.samples[1:]):
-                r = b[i].get("run_cnt", 0) - a[i].get("run_cnt", 0)
-                if r >= 1000:
-                    windows.append((b[i].get("run_time_ns", 0) - a[i].get("run_time_ns", 0)) / r)
-            windows.sort()
-            median = windows[len(windows) // 2] if windows else (ns / runs if runs else 0.0)
-            rows.append((p.get("name", "?"), runs, ns / runs if runs else 0.0, median, misses))
-        return rows
-
-
-def storm_sampled(port, seconds, threads, stats):
-    """storm() while sampling the programs' counters every half second."""
-    proc = subprocess.Popen([STORM, str(port), str(seconds), str(threads)],
-                            stdout=subprocess.PIPE, text=True)
-    while proc.poll() is None:
-        time.sleep(0.5)
-        stats.sample()
-    out = proc.stdout.read()
-    m = re.search(r"connections (\d+) failed (\d+) seconds ([\d.]+) rate (\d+)", out)
-    return int(m.group(1)), int(m.group(2)), float(m.group(4))
-
-
-def start(cmd, ready_word=None, out_path=None, env=None):
-    out = open(out_path, "w") if out_path else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, **(env or {})))
-    if ready_word:
-        end = time.time() + 30
-        while time.time() < end:
-            line = proc.stderr.readline()
-            if not line or ready_word in line:
-                break
-    else:
-        time.sleep(2.0)  # the peer tools print nothing when ready
-    return proc
-
-
-def proc_cpu(pid):
-    """A process's CPU time so far, all threads, in seconds: (user, system)
-    from /proc/PID/task/*/stat (clock ticks)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    user = system = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            fields = open("/proc/%d/task/%s/stat" % (pid, tid)).read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        user += int(fields[11])
-        system += int(fields[12])
-    return user / tick, system / tick
-
-
-def stop(proc):
-    """SIGINT, then the child's own CPU time from wait4(): (user, system)."""
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    _, status, ru = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read()
-    return (ru.ru_utime, ru.ru_stime), err
-
-
-def count_lines(path, pattern):
-    rx = re.compile(pattern)
-    with open(path, errors="replace") as f:
-        return sum(1 for line in f if rx.search(line))
-
-
-def run_peer_tool(tool, per_conn, port, base, seconds, tmp, threads, progs):
-    """A libbpf-tools tracer writing to a file during a storm: its row."""
+def peer_storm(tool, port, seconds, threads, tmp):
+    """A libbpf-tools tracer writing to a file during a storm."""
     path = os.path.join(tmp, tool + ".txt")
-    stats = ProgStats()
-    proc = start([tool], None, path)
-    stats.mark()
-    conns, _, rate = storm_sampled(port, seconds, threads, stats)
-    progs.append(("libbpf-tools " + tool, stats.read()))
-    _, err = stop(proc)
-    got = "%d/%d" % (count_lines(path, r"\s%d\s" % port), conns * per_conn)
-    lost = re.findall(r"[Ll]ost (\d+)", err + open(path, errors="replace").read())
-    lost = str(sum(map(int, lost))) if lost else "not reported"
-    skipped = sum(r[4] for r in progs[-1][1])
-    if tool == "tcpstates":  # one line per transition
-        return ("libbpf-tools tcpstates", rate, rate / base, conns, got, "-", lost, skipped,
-                "-")
-    return ("libbpf-tools tcplife", rate, rate / base, conns, "-",
-            got + " (one line per end)", lost, skipped, "-")
-
-
-def run_tcptrail(label, env, port, base, args, tmp, threads, progs, idle_cpu, json_out=True):
-    """tcptrail during a storm, everything traced, unfiltered: its row.
-    Records of the storm are those with its port at either end."""
-    path = os.path.join(tmp, "tcptrail.json")
-    stats = ProgStats()
-    proc = start([TCPTRAIL, "-v", "--no-snapshot", "-o", path] + (["--json"] if json_out else []),
-                 "tcptrail: tracing;", env=env)
-    stats.mark()
-    cpu0 = proc_cpu(proc.pid)
-    conns, failed, rate = storm_sampled(port, args.seconds, threads, stats)
-    time.sleep(SETTLE)	# the last records drained
-    cpu1 = proc_cpu(proc.pid)
-    user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
-    progs.append((label.replace(" --json", ""), stats.read()))
-    _, err = stop(proc)
-    if json_out:
-        states = hist = complete = 0
-        for r in ndjson_stream(path):
-            if port not in (r.get("lport"), r.get("rport")):
-                continue
-            states += r["type"] == "state"
-            hist += r["type"] == "history"
-            complete += r["type"] == "history" and r["complete"] is True
-    else:
-        mine = r':%d\s' % port
-        states = count_lines(path, r'^\S+ +state .*' + mine)
-        hist = count_lines(path, r'^\S+ +history .*' + mine)
-        complete = hist - count_lines(path, r'^\S+ +history .*' + mine + r'.*incomplete')
+    stats = benchlib.ProgStats()
+    with open(path, "w") as out:
+        proc = subprocess.Popen([tool], stdout=out, stderr=subprocess.PIPE, text=True)
+    try:
+        if not benchlib.wait_loaded(stats):
+            raise RuntimeError(tool + " loaded no program")
+        stats.mark()
+        conns, _, rate = storm(port, seconds, threads, stats.sample)
+        progs = stats.read()
+    finally:
+        time.sleep(0.5)
+        proc.send_signal(2)
+        err = proc.communicate(timeout=30)[1]
+    with open(path, errors="replace") as f:
+        text = f.read()
     os.unlink(path)
-    m = re.search(r"(\d+) records, .* (\d+) lost", err)
-    records, lost = (int(m.group(1)), int(m.group(2))) if m else (0, -1)
-    caught = re.search(r"of which the catcher recorded (\d+)", err)
-    cpu = user + system
-    idle = idle_cpu[0] + idle_cpu[1]
-    per = (lambda c: c / records * 1e6) if records else (lambda c: float("nan"))
-    skipped = sum(r[4] for r in progs[-1][1] if r[0] in ("state_keep", "state_send"))
-    # the storm's listener adds CLOSE>LISTEN and LISTEN>CLOSE
-    return (label, rate, rate / base, conns,
-            "%d/%d" % (states - 2, conns * TRANSITIONS_PER_CONN),
-            "%d/%d (%d complete)" % (hist, conns * HISTORIES_PER_CONN, complete),
-            str(lost), "%d (%s caught)" % (skipped, caught.group(1) if caught else "?"),
-            "%.3f us/record: user %.3f, system %.3f (%.2f s during the storm for %d records, "
-            "less %.2f s idle)"
-            % (per(cpu - idle), per(user - idle_cpu[0]), per(system - idle_cpu[1]), cpu,
-               records, idle))
+    lines = len(re.findall(r"\s%d\s" % port, text))
+    lost = re.findall(r"[Ll]ost (\d+)", err + text)
+    per = TRANSITIONS_PER_CONN if tool == "tcpstates" else benchlib.HISTORIES_PER_CONN
+    return {"tool": tool, "rate": rate, "conns": conns, "lines": lines,
+            "expected": conns * per, "lost": sum(map(int, lost)) if lost else None,
+            "misses": sum(p["misses"] for p in progs), "progs": progs}
 
 
-def run_storm(args, tmp, threads, progs):
+def parts(seconds):
+    """tests/bench/bpfprof during a one-thread storm: | part | runs | ns |."""
+    subprocess.run(["make", "-C", ROOT, "--no-print-directory",
+                    os.path.relpath(benchlib.OUT, ROOT) + "/bpfprof"], check=True)
+    out = subprocess.run([os.path.join(benchlib.OUT, "bpfprof"), benchlib.STORM, "19400",
+                          str(seconds), "1"], capture_output=True, text=True, check=True).stdout
+    print()
+    print("Parts of a state-change record, each alone in a program, one-thread storm:")
+    print()
+    print("| part | runs | ns per run |")
+    print("|---|---|---|")
+    print(out.rstrip())
+
+
+def lossy(r):
+    """Did a traced run lose anything? Unknown (no summary) counts as lost."""
+    h = r["hist"]
+    return (r["lost"] is None or r["lost"] > 0 or h["missing"] or h["incomplete"]
+            or r["bad_lines"])
+
+
+def run_row(storm_name, r):
+    h = r["hist"]
+    rep = r["summary"]["repaired"]
+    unrep = r["summary"]["by_cause"].get("kernel_skipped")
+    missing = str(h["missing"])
+    if h["missing"] or h["extra"]:	# which ends, and what the tracer still held open
+        missing += " (%s; %s still open%s; open in the kernel at stop: %s)" % (
+            ", ".join("%s %d" % (k, v) for k, v in sorted(h["roles"].items(), key=str)),
+            r["summary"]["counts"].get("still open", "?"),
+            ", %d extra" % h["extra"] if h["extra"] else "",
+            " ".join(r.get("open_at_stop") or []) or "none")
+    return ("| %s | %d | %s | %s | %.0f | %.2f | %d | %d/%d | %s | %d%s | %s | %s | %d | %s | %s "
+            "| %d | %s |" % (
+                storm_name, r["rep"], r["version"], r["output"], r["rate"], r["ratio"],
+                r["conns"], h["written"], h["expected"], missing, h["incomplete"],
+                " (%s)" % ", ".join("%s %d" % kv for kv in h["incomplete_causes"].items())
+                if h["incomplete"] else "", "?" if r["lost"] is None else r["lost"],
+                benchlib.fmt_causes(r["summary"]), r["misses"], "?" if rep is None else rep,
+                "?" if unrep is None else unrep, r["bad_lines"],
+                "%s ms" % r["startup_ms"] if r["startup_ms"] is not None
+                else "%.0f ms (wall)" % (1000 * r["startup_wall_s"])))
+
+
+RUN_HEAD = ("| storm | run | version | output | conn/s | vs untraced | connections | "
+            "histories | missing | incomplete | records lost | lost by cause | "
+            "runs the kernel skipped (all programs) | repaired | unrepaired (kernel_skipped) | not JSON | "
+            "start-up |\n|" + "---|" * 17)
+
+
+def storm_section(args, versions, threads, tmp):
+    """Every repetition of one storm, printed as it runs."""
     port = 19500 + threads
+    name = "%d thread%s" % (threads, "s" if threads > 1 else "")
+    print()
+    print("Storm, %s, %g s, %d runs:" % (name, args.seconds, args.runs))
+    print()
+    print(RUN_HEAD, flush=True)
+    runs = []
+    # what each version spends idle over a run's span, printed beside its
+    # CPU per connection
+    idle = {v.name: benchlib.idle_cpu(v.binary, args.seconds + 0.5) for v in versions}
+    for rep in range(args.runs):
+        conns, _, base = storm(port, args.seconds, threads)
+        print("| %s | %d | untraced | - | %.0f | 1.00 | %d |%s" % (name, rep + 1, base, conns,
+                                                                  " - |" * 10), flush=True)
+        order = versions if rep % 2 == 0 else versions[::-1]
+        for output, extra in OUTPUTS:
+            for v in order:
+                r = traced_storm(v.binary, port, args.seconds, threads,
+                                 os.path.join(tmp, "trail.json"), extra)
+                r.update(rep=rep + 1, version=v.name, output=output, ratio=r["rate"] / base,
+                         threads=threads, idle_cpu=idle[v.name])
+                runs.append(r)
+                print(run_row(name, r), flush=True)
+    peers = [peer_storm(t, port, args.seconds, threads, tmp) for t in ("tcpstates", "tcplife")]
+    print()
+    print("| peer tool, %s | conn/s | connections | lines (with the storm's port) | lost "
+          "(reported) | runs the kernel skipped |" % name)
+    print("|---|---|---|---|---|---|")
+    for p in peers:
+        print("| libbpf-tools %s | %.0f | %d | %d/%d | %s | %d |" % (
+            p["tool"], p["rate"], p["conns"], p["lines"], p["expected"],
+            "not reported" if p["lost"] is None else p["lost"], p["misses"]))
+    print_programs(name, runs, peers)
+    return runs, peers
+
+
+def print_programs(name, runs, peers):
+    """The kernel's accounting per program, summed over the repetitions."""
+    print()
+    print("| %s: tool | program | runs | ns per run (mean) | median of 0.5 s windows "
+          "(median over runs) | skipped runs |" % name)
+    print("|---|---|---|---|---|---|")
+    groups = {}
+    for r in runs:
+        for p in r["progs"]:
+            groups.setdefault(("tcptrail %s, %s" % (r["version"], r["output"]), p["name"]),
+                              []).append(p)
+    for p in peers:
+        for q in p["progs"]:
+            groups.setdefault(("libbpf-tools " + p["tool"], q["name"]), []).append(q)
+    for (tool, prog), ps in groups.items():
+        runs_ = sum(p["runs"] for p in ps)
+        ns = sum(p["ns"] for p in ps)
+        print("| %s | %s | %d | %.0f | %.0f | %d |" % (
+            tool, prog, runs_, ns / runs_ if runs_ else 0, median_of([p["median"] for p in ps]),
+            sum(p["misses"] for p in ps)))
+
+
+def cost_section(runs):
+    """Per connection, from the same runs: the kernel's run_time_ns of every
+    tcptrail program and the tracer's CPU, divided by connections."""
+    print()
+    print("Cost per connection (both ends of a loopback connection are one connection), "
+          "median over the runs:")
+    print()
+    print("| version | storm | output | kernel ns per connection (all programs) | "
+          "kernel ns per transition | tracer CPU per connection: user + system | "
+          "less an idle tracer's CPU over the same span | tracer CPU per record |")
+    print("|---|---|---|---|---|---|---|---|")
+    cost = {}
+    keys = []
+    for r in runs:
+        k = (r["version"], r["threads"], r["output"])
+        if k not in cost:
+            keys.append(k)
+        cost.setdefault(k, []).append(r)
+    out = {}
+    for k in keys:
+        rs = cost[k]
+        kns = median_of([r["kernel_ns"] / r["conns"] for r in rs])
+        user = median_of([r["cpu"][0] / r["conns"] * 1e6 for r in rs])
+        system = median_of([r["cpu"][1] / r["conns"] * 1e6 for r in rs])
+        cpu = median_of([sum(r["cpu"]) / r["conns"] * 1e6 for r in rs])
+        busy = median_of([(sum(r["cpu"]) - r["idle_cpu"]) / r["conns"] * 1e6 for r in rs])
+        recs = [sum(r["cpu"]) / r["summary"]["counts"]["records"] * 1e6 for r in rs
+                if r["summary"]["counts"].get("records")]
+        out[k] = (kns, cpu, busy)
+        print("| %s | %d thread%s | %s | %.0f | %.0f | %.3f us: %.3f + %.3f | %.3f us | %s |" % (
+            k[0], k[1], "s" if k[1] > 1 else "", k[2], kns, kns / TRANSITIONS_PER_CONN, cpu,
+            user, system, busy, "%.3f us" % median_of(recs) if recs else "?"))
+    return out
+
+
+def repaired_share(rs):
+    """Skipped runs tcptrail repaired, against those it repaired or reported
+    lost (kernel_skipped), summed over runs. The kernel's recursion_misses
+    of all programs is printed beside it: a skipped run of a program that
+    only repairs loses nothing, so the two need not agree."""
+    repaired = sum(r["summary"]["repaired"] or 0 for r in rs)
+    unrepaired = sum(r["summary"]["by_cause"].get("kernel_skipped", 0) for r in rs)
+    return repaired, repaired + unrepaired, sum(r["misses"] for r in rs)
+
+
+def targets(runs, one, many, web, cost, versions):
+    """(figure, target, this run, met) for the current version."""
+    cur = [r for r in runs if r["version"] == "current" and r["output"] == "histories"]
+    c1 = [r for r in cur if r["threads"] == one]
+    cm = [r for r in cur if r["threads"] == many]
     rows = []
-    conns, failed, base = storm(port, args.seconds, threads)
-    rows.append(("untraced", base, 1.0, conns, "-", "-", "-", "-", "-"))
-
-    # The tracer's CPU is read from the kernel just before the storm and
-    # just after it (and its last records) ended; what an idle tracer spends
-    # in a window of that length (timers, listener samples) is subtracted.
-    proc = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o", os.devnull],
-                 "tcptrail: tracing;")
-    cpu0 = proc_cpu(proc.pid)
-    time.sleep(args.seconds + SETTLE)
-    cpu1 = proc_cpu(proc.pid)
-    idle_cpu = (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1])
-    stop(proc)
-
-    rows.append(run_tcptrail("tcptrail --json", {}, port, base, args, tmp, threads, progs,
-                             idle_cpu))
-    # The syscall hooks (accept, shutdown) make every syscall of every task
-    # take the kernel's tracing path: their cost, as the rate without them.
-    rows.append(run_tcptrail("tcptrail --json, no syscall hooks", {"TCPTRAIL_SYSCALLS": "off"},
-                             port, base, args, tmp, threads, progs, idle_cpu))
-    rows.append(run_tcptrail("tcptrail, text view", {}, port, base, args, tmp, threads, progs,
-                             idle_cpu, json_out=False))
-
-    for tool, per_conn in (("tcpstates", TRANSITIONS_PER_CONN), ("tcplife", HISTORIES_PER_CONN)):
-        rows.append(run_peer_tool(tool, per_conn, port, base, args.seconds, tmp, threads,
-                                  progs))
+    lossless = sum(1 for r in c1 if not lossy(r))
+    rows.append(("one-thread storm: runs with 0 records lost, 0 incomplete, 0 missing",
+                 "every run", "%d/%d" % (lossless, len(c1)), lossless == len(c1)))
+    lossless = sum(1 for r in cm if not lossy(r))
+    rows.append(("saturated storm (%d threads): runs with 0 lost, 0 incomplete, 0 missing"
+                 % many, "every run", "%d/%d" % (lossless, len(cm)), lossless == len(cm)))
+    rep, skip, misses = repaired_share(cm)
+    rows.append(("saturated storm: skipped runs repaired (of those repaired or reported lost)",
+                 ">= 95%", "%d of %d%s; the kernel counted %d skipped runs of all programs" % (
+                     rep, skip, " (%.0f%%)" % (100.0 * rep / skip) if skip else "", misses),
+                 skip == 0 or rep >= 0.95 * skip))
+    missing = sum(r["hist"]["missing"] for r in cm)
+    rows.append(("saturated storm: histories written (complete or marked with a cause)",
+                 "all", "%d missing" % missing, missing == 0))
+    for rs, want, label in ((c1, 0.99, "one-thread"), (cm, 0.95, "saturated")):
+        m = median_of([r["ratio"] for r in rs])
+        rows.append(("%s storm rate traced (median)" % label, ">= %.2f x untraced" % want,
+                     "%.2f" % m, m >= want))
+    for mode, res in web.items():
+        m = median_of([w["ratio"] for w in res["tcptrail"]])
+        rows.append(("nginx, %s: tcptrail throughput (median)" % mode, ">= 0.95 x untraced",
+                     "%.2f" % m, m >= 0.95))
+    kns, cpu, busy = cost[("current", one, "histories")]
+    rows.append(("kernel per connection, all programs, JSON histories",
+                 "<= %.1f us" % (TARGET_KERNEL_NS / 1000), "%.2f us" % (kns / 1000),
+                 kns <= TARGET_KERNEL_NS))
+    rows.append(("tracer CPU per connection, JSON histories (its idle work included)",
+                 "<= %.1f us" % TARGET_CPU_US, "%.2f us (%.2f less an idle tracer's)"
+                 % (cpu, busy), cpu <= TARGET_CPU_US))
+    starts = [r["startup_ms"] for r in runs if r["version"] == "current"
+              and r["startup_ms"] is not None]
+    walls = [r["startup_wall_s"] for r in runs if r["version"] == "current"]
+    st = median_of(starts) / 1000 if starts else median_of(walls)
+    rows.append(("start-up, exec to the tracing line (median; few sockets)", "<= 10 s",
+                 "%.0f ms%s" % (st * 1000, "" if starts else " (wall)"), st <= 10))
     return rows
 
 
-def print_storm(title, rows, progs, floor):
-    print()
-    print(title)
-    print()
-    print("| run | conn/s | vs untraced | connections | transitions captured | "
-          "histories/lines | lost (reported) | runs skipped by the kernel | tracer CPU |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print("| %s | %.0f | %.2f | %d | %s | %s | %s | %s | %s |" % r)
-    print()
-    print("| tool | program | runs | ns per run (mean) | median of 0.5 s windows | "
-          "median less the floor (%.0f ns) | skipped runs |" % floor)
-    print("|---|---|---|---|---|---|---|")
-    for tool, rows in progs:
-        for name, runs, ns, median, misses in rows:
-            print("| %s | %s | %d | %.0f | %.0f | %s | %d |"
-                  % (tool, name, runs, ns, median,
-                     "%.0f" % (median - floor) if runs else "-", misses))
-
-
-def run_scale(n, tmp):
-    big = os.path.join(tmp, "scale.rec")
-    small = os.path.join(tmp, "small.rec")
-    subprocess.run([GEN, str(n), big], check=True)
-    subprocess.run([GEN, "1000", small], check=True)
-
-    def replay(path, *extra):
-        p = subprocess.run([TCPTRAIL, "replay", path, "-o", "/dev/null"] + list(extra),
-                           capture_output=True, text=True, check=True)
-        m = re.search(r"replayed \d+ frames in ([\d.]+) s \((\d+) records/s\); peak memory "
-                      r"(\d+) MiB; table (\d+) bytes", p.stderr)
-        return float(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))
-
-    _, _, base_mib, _ = replay(small, "--no-states", "--no-histories")
-    secs, rate, mib, reserved = replay(big, "--no-states", "--no-histories")
-    _, rate_json, _, _ = replay(big, "--json")
-    os.unlink(big)
-    os.unlink(small)
-    return {
-        "connections": n,
-        "records": n * 5,
-        "reconstruct_rate": rate,
-        "json_rate": rate_json,
-        "bytes_per_conn": (mib - base_mib) * 1024 * 1024 / n,
-        "peak_mib": mib,
-        "base_mib": base_mib,
-        "reserved_per_conn": reserved,
-    }
-
-
-def page_touch_rates(tmp, mib=512):
-    """This machine's cost of memory it has not touched before: a file
-    written to fresh page-cache pages, then rewritten into the same pages.
-    A virtual machine whose host backs guest memory lazily pays a fault to
-    the host on every first touch; the tracer's output file and table pay
-    it too, until the pages are reused."""
-    path = os.path.join(tmp, "touch")
-    block = b"\0" * (1 << 20)
-    rates = []
-    for _ in range(2):
-        t0 = time.time()
-        with open(path, "wb") as f:
-            for _ in range(mib):
-                f.write(block)
-        rates.append(mib / (time.time() - t0))
-    os.unlink(path)
-    return rates
-
-
-def profile_parts(seconds):
-    """tests/bench/bpfprof: each part of a state-change record alone in a
-    program of its own, priced by the kernel during a one-thread storm."""
-    out = subprocess.run([BPFPROF, STORM, "19400", str(seconds), "1"], capture_output=True,
-                         text=True, check=True).stdout
-    parts = {}
-    for line in out.splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        parts[cells[0]] = (int(cells[1]), float(cells[2]))
-    return parts
-
-
-PART_NAMES = {
-    "p_floor": "an empty program: dispatch and the accounting itself (the floor)",
-    "p_percpu_lookup": "per-CPU scratch lookup",
-    "p_ktime": "bpf_ktime_get_ns()",
-    "p_pid_tgid": "bpf_get_current_pid_tgid()",
-    "p_comm": "bpf_get_current_comm()",
-    "p_cookie_helper": "bpf_get_socket_cookie()",
-    "p_ring_reserve_submit": "ring buffer reserve + submit, 128 bytes",
-    "p_ring_query": "bpf_ringbuf_query() (no longer used)",
-    "p_sock_probe_read": "tuple, netns, owner bit, protocol: probe-read helpers (before)",
-    "p_sock_direct": "the same: direct BTF loads + bpf_skc_to_tcp_sock() (now)",
-    "p_cgroup_probe_read": "socket cgroup id: probe-read helpers (before)",
-    "p_cgroup_direct": "socket cgroup id: direct BTF loads (now)",
-}
+def verdict(runs, web, base):
+    """The regression verdict, one line."""
+    problems = []
+    groups = {}
+    for r in runs:
+        groups.setdefault((r["threads"], r["output"]), {}).setdefault(r["version"], []).append(r)
+    for (threads, output), byv in groups.items():
+        bad = [r for r in byv["current"] if lossy(r)]
+        if not bad:
+            continue
+        what = "%d-thread storm (%s): %d of %d runs lost (records %s, incomplete %d, missing %d)" % (
+            threads, output, len(bad), len(byv["current"]),
+            "+".join("?" if r["lost"] is None else str(r["lost"]) for r in bad),
+            sum(r["hist"]["incomplete"] for r in bad), sum(r["hist"]["missing"] for r in bad))
+        if base is None:
+            problems.append(what)
+        elif not any(lossy(r) for r in byv[base]):
+            problems.append(what + " where %s lost nothing in %d runs at %.0f conn/s" % (
+                base, len(byv[base]), median_of([r["rate"] for r in byv[base]])))
+    for mode, res in web.items():
+        def bad_rounds(name):
+            return [w for w in res.get(name, []) if w["lost"] is None or w["lost"] or
+                    w["incomplete"] or w["missing"] or w["bad_lines"]]
+        bad = bad_rounds("tcptrail")
+        if bad and (base is None or ("tcptrail " + base in res
+                                     and not bad_rounds("tcptrail " + base))):
+            problems.append("nginx %s: %d of %d rounds lost" % (mode, len(bad),
+                                                                 len(res["tcptrail"])))
+    against = base or "the loss-free expectation (no BASE given)"
+    if problems:
+        return "verdict: REGRESSION against %s: %s" % (against, "; ".join(problems))
+    if base:
+        return "verdict: no regression against %s: no loss where it lost nothing" % base
+    return "verdict: no regression: no record lost in any run (no BASE given: compared " \
+        "with the loss-free expectation)"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seconds", type=float, default=5.0)
-    ap.add_argument("--scale", type=int, default=1000000)
-    ap.add_argument("--quick", action="store_true", help="CI smoke run: 1 s, 100 000 conns")
+    ap.add_argument("--seconds", type=float, default=4.0, help="per storm (default 4)")
+    ap.add_argument("--runs", type=int, default=5, help="repetitions of each storm (>= 5)")
+    ap.add_argument("--base", help="a commit to compare with, built here")
+    ap.add_argument("--web-seconds", type=float, default=5.0)
+    ap.add_argument("--web-rounds", type=int, default=3)
+    ap.add_argument("--tracer", default=benchlib.default_tracer())
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 1 s storms, 1 run each, 1 s nginx rounds")
+    ap.add_argument("--strict", action="store_true", help="exit 1 on a regression")
+    ap.add_argument("--parts", action="store_true", help="price each part of a record")
     args = ap.parse_args()
     if args.quick:
-        args.seconds, args.scale = 1.0, 100000
+        args.seconds, args.runs, args.web_seconds, args.web_rounds = 1.0, 1, 1.0, 1
     if os.geteuid() != 0:
         sys.exit("bench: tracing needs root: run 'sudo make bench'")
+    versions = [Version("current", args.tracer)]
+    base = None
+    if args.base:
+        sha, binary = build_base(args.base)
+        base = "base %s" % sha[:12]
+        versions.append(Version(base, binary))
+    one, many = 1, 2 * os.cpu_count()
+    print("tcptrail benchmark: %s, %d CPUs, kernel %s; storms of %g s, %d runs each%s" % (
+        time.strftime("%Y-%m-%d %H:%M"), os.cpu_count(), os.uname().release, args.seconds,
+        args.runs, "; base %s (%s)" % (args.base, base) if base else ""), flush=True)
     with tempfile.TemporaryDirectory(prefix="tcptrail-bench-") as tmp:
-        print("tcptrail benchmark: %s, %d CPUs, kernel %s; storm %.0f s per run"
-              % (time.strftime("%Y-%m-%d"), os.cpu_count(), os.uname().release, args.seconds))
-        first, again = page_touch_rates(tmp, 64 if args.quick else 1024)
+        with benchlib.BpfStats(on=True):
+            if args.parts:
+                parts(args.seconds)
+            # a traced storm not kept: the output file's pages are reused after
+            traced_storm(args.tracer, 19399, args.seconds, 1, os.path.join(tmp, "warm.json"))
+            runs = []
+            for threads in (one, many):
+                runs += storm_section(args, versions, threads, tmp)[0]
+        configs = [{"name": "untraced", "kind": "untraced"}]
+        configs += [{"name": "tcptrail" + ("" if v.name == "current" else " " + v.name),
+                     "kind": "tcptrail", "binary": v.binary} for v in versions]
+        configs += [{"name": "libbpf-tools " + t, "kind": "peer", "binary": t}
+                    for t in ("tcplife", "tcpstates")]
         print()
-        print("Memory this machine had not touched: written at %.0f MB/s, rewritten at %.0f MB/s."
-              % (first, again))
-        stats_was = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
-        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-            f.write("1")
-        results = {}
-        try:
-            parts = profile_parts(args.seconds)
-            floor = parts["p_floor"][1]
-            print()
-            print("Parts of a state-change record, each alone in a program on "
-                  "inet_sock_set_state, one-thread storm:")
-            print()
-            print("| part | runs | ns per run | less the floor |")
-            print("|---|---|---|---|")
-            for name, (runs, ns) in parts.items():
-                print("| %s | %d | %.0f | %.0f |" % (PART_NAMES.get(name, name), runs, ns,
-                                                     ns - floor))
-            # A traced storm whose figures are not kept: the tracer's output
-            # file and memory then reuse pages, as a long-running tracer's do.
-            warm = start([TCPTRAIL, "-v", "--json", "--no-snapshot", "-o",
-                          os.path.join(tmp, "warm.json")], "tcptrail: tracing;")
-            storm(19399, args.seconds, 1)
-            stop(warm)
-            os.unlink(os.path.join(tmp, "warm.json"))
-            for threads in (1, 2 * os.cpu_count()):
-                progs = []
-                rows = run_storm(args, tmp, threads, progs)
-                print_storm("Storm, %d client thread%s:" % (threads, "s" if threads > 1 else ""),
-                            rows, progs, floor)
-                results[threads] = (rows, progs)
-        finally:
-            with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
-                f.write(stats_was)
-        sc = run_scale(args.scale, tmp)
-        print()
-        print("| scale (replayed, one core) | value |")
-        print("|---|---|")
-        print("| concurrent connections | %d |" % sc["connections"])
-        print("| records | %d |" % sc["records"])
-        print("| reconstruction only | %d records/s |" % sc["reconstruct_rate"])
-        print("| reconstruction + full JSON | %d records/s |" % sc["json_rate"])
-        print("| memory per tracked connection (RSS growth) | %.0f bytes (peak %d MiB, "
-              "%d MiB with 1000 connections) |" % (sc["bytes_per_conn"], sc["peak_mib"],
-                                                   sc["base_mib"]))
-        print("| memory per tracked connection (table layout) | %d bytes |"
-              % sc["reserved_per_conn"])
-        print_targets(results, floor, sc)
-
-
-def print_targets(results, floor, sc):
-    """Each target of the cost work against this run's figures."""
-    def prog(threads, tool, name):
-        for t, rows in results[threads][1]:
-            if t == tool:
-                for r in rows:
-                    if r[0] == name:
-                        return r
-        return None
-
-    def row(threads, label):
-        return next(r for r in results[threads][0] if r[0] == label)
-
-    one, many = sorted(results)
-    st = prog(one, "tcptrail", "state_keep") or prog(one, "tcptrail", "state_send")
-    kf = prog(one, "tcptrail", "listen_overflow")
-    cpu = row(one, "tcptrail --json")[8]
-    us = float(cpu.split()[0])
-    lines = [
-        ("kernel per state event, handle_set_state (median, less the floor)", "<= 150 ns",
-         "%.0f ns (%.0f with the floor)" % (st[3] - floor, st[3]), st[3] - floor <= 150),
-        ("drop-reason filter, handle_kfree_skb (median, less the floor)", "<= 25 ns",
-         "%.0f ns (%.0f with the floor)" % (kf[3] - floor, kf[3]) if kf and kf[1] else "no runs",
-         bool(kf and kf[1] and kf[3] - floor <= 25)),
-        ("tracer CPU per record, full JSON to a file", "<= 0.3 us", "%.3f us" % us, us <= 0.3),
-        ("memory per tracked connection at %d (RSS growth)" % sc["connections"], "<= 128 bytes",
-         "%.0f bytes" % sc["bytes_per_conn"], sc["bytes_per_conn"] <= 128),
-        ("reconstruction alone, one core", ">= 5000000 records/s",
-         "%d records/s" % sc["reconstruct_rate"], sc["reconstruct_rate"] >= 5000000),
-        ("storm rate traced, 1 client thread", ">= 0.99 x untraced",
-         "%.2f" % row(one, "tcptrail --json")[2], row(one, "tcptrail --json")[2] >= 0.99),
-        ("storm rate traced, %d client threads" % many, ">= 0.95 x untraced",
-         "%.2f" % row(many, "tcptrail --json")[2], row(many, "tcptrail --json")[2] >= 0.95),
-    ]
+        print("nginx rounds (%g s each, %d rounds, order rotating):" % (args.web_seconds,
+                                                                     args.web_rounds),
+              flush=True)
+        web = webserver.run(configs, 18080, args.web_seconds, args.web_rounds, tmp,
+                            lambda s: print(s, flush=True))
+    for line in webserver.table(web):
+        print(line)
+    for line in benchlib.BAD_LINES:
+        print("Not JSON: " + line)
+    cost = cost_section(runs)
+    rows = targets(runs, one, many, web, cost, versions)
     print()
-    print("| target | wanted | this run | met |")
+    print("| figure | target | this run | met |")
     print("|---|---|---|---|")
-    for what, want, got, ok in lines:
-        print("| %s | %s | %s | %s |" % (what, want, got, "yes" if ok else "no"))
+    for figure, target, got, ok in rows:
+        print("| %s | %s | %s | %s |" % (figure, target, got, "yes" if ok else "no"))
+    line = verdict(runs, web, base)
+    print()
+    print(line)
+    return 1 if args.strict and "REGRESSION" in line else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

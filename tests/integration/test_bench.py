@@ -1,5 +1,7 @@
 """A short run of the benchmark (make bench) as a smoke test: it must run end
-to end and account for every record. No timing is asserted."""
+to end, account for every connection in every run, price the connection,
+end with its table of targets and, on the last line, a verdict that agrees
+with the runs it printed. No timing is asserted."""
 import os
 import re
 import subprocess
@@ -7,43 +9,54 @@ import sys
 
 from lib import ROOT, check
 
+TARGETS = ("one-thread storm: runs with 0 records lost", "saturated storm (",
+           "saturated storm: skipped runs repaired", "saturated storm: histories written",
+           "one-thread storm rate traced", "saturated storm rate traced",
+           "nginx, Connection: close: tcptrail", "nginx, keep-alive: tcptrail",
+           "kernel per connection", "tracer CPU per connection", "start-up")
+CONFIGS = ("untraced", "tcptrail", "libbpf-tools tcplife", "libbpf-tools tcpstates")
+
+
+def cells(line):
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
 
 def test_bench_quick():
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "bench", "bench.py"),
-                        "--quick"], capture_output=True, text=True, timeout=600,
+                        "--quick"], capture_output=True, text=True, timeout=900,
                        env=dict(os.environ, OUT=os.environ.get("OUT", "build")))
     check(p.returncode == 0, "bench exited %d: %s" % (p.returncode, p.stderr[-2000:]))
-    rows = {}	# by first cell; the first row of a name (a run before its programs)
-    for l in p.stdout.splitlines():
-        if l.startswith("| ") and not l.startswith("|---"):
-            rows.setdefault(l.split("|")[1].strip(), [c.strip() for c in l.split("|")[2:-1]])
-    for name in ("untraced", "tcptrail --json", "libbpf-tools tcpstates",
-                 "libbpf-tools tcplife", "concurrent connections",
-                 "reconstruction only", "memory per tracked connection (table layout)"):
-        check(name in rows, "bench printed no row %r:\n%s" % (name, p.stdout))
-    trail = rows["tcptrail --json"]
-    # --json writes histories (no transition records unless asked)
-    got, expected = map(int, trail[4].split()[0].split("/"))
-    lost = int(trail[5])
-    check(got + lost >= expected, "tcptrail saw %d and lost %d of %d histories"
-          % (got, lost, expected))
-    check(int(rows["concurrent connections"][0]) == 100000, "scale row %s"
-          % rows["concurrent connections"])
-    layout = int(re.match(r"\d+", rows["memory per tracked connection (table layout)"][0])
-                 .group(0))
-    check(layout <= 256, "table layout %d bytes per connection" % layout)
-    # the parts of a record, each priced by the kernel during a storm
-    floor = rows.get("an empty program: dispatch and the accounting itself (the floor)")
-    check(floor and int(floor[0]) > 1000, "no priced floor: %s" % floor)
-    for part in ("bpf_ktime_get_ns()", "ring buffer reserve + submit, 128 bytes",
-                 "the same: direct BTF loads + bpf_skc_to_tcp_sock() (now)"):
-        check(part in rows and int(rows[part][0]) == int(floor[0]),
-              "part %r not priced over the same runs as the floor" % part)
-    text = rows.get("tcptrail, text view")
-    check(text, "no text-view row")
-    got, expected = map(int, text[3].split("/"))
-    check(got + int(text[5]) >= expected, "text view saw %d of %d transitions" % (got, expected))
-    targets = [l for l in p.stdout.splitlines()
-               if l.startswith("| ") and l.rstrip().endswith(("| yes |", "| no |"))]
-    check(len(targets) == 7, "the targets table has %d rows, not 7:\n%s"
-          % (len(targets), "\n".join(targets)))
+    lines = p.stdout.splitlines()
+    runs = [cells(l) for l in lines if l.startswith(("| 1 thread |", "| %d threads |"
+                                                     % (2 * os.cpu_count())))]
+    traced = [r for r in runs if r[2] == "current"]
+    check(len(traced) == 4, "%d traced storm rows, expected 4:\n%s" % (len(traced), p.stdout))
+    lossy = False
+    for r in traced:
+        written, expected = map(int, r[7].split("/"))
+        missing, incomplete = int(r[8].split()[0]), int(r[9].split()[0])
+        check(written + missing >= expected, "row %s: %d written + %d missing < %d"
+              % (r, written, missing, expected))
+        check(r[10] != "?" and "ring_full" in r[11], "row %s: no loss reported" % r)
+        lossy = lossy or int(r[10]) or missing or incomplete or int(r[15])
+    for l in lines:	# the nginx rounds under tcptrail
+        m = re.match(r"  .*, round \d+, tcptrail: .*; lost (\S+) .* (\d+) incomplete, "
+                     r"(\d+) missing, (\d+) not JSON", l)
+        if m:
+            lossy = lossy or m.group(1) != "0" or any(int(g) for g in m.groups()[1:])
+    for mode in ("Connection: close", "keep-alive"):
+        i = lines.index("nginx, 2 workers, wrk 64 connections, %s:" % mode)
+        names = [cells(l)[0] for l in lines[i + 4:i + 8]]
+        check(names == list(CONFIGS), "nginx %s rows %s" % (mode, names))
+    cost = [cells(l) for l in lines if l.startswith("| current | 1 thread | histories |")]
+    check(cost and float(cost[0][3]) > 0, "no kernel cost per connection: %s" % cost)
+    i = lines.index("| figure | target | this run | met |")
+    table = [cells(l) for l in lines[i + 2:] if l.startswith("| ")]
+    check(len(table) == len(TARGETS), "the targets table has %d rows, not %d:\n%s"
+          % (len(table), len(TARGETS), "\n".join(lines[i:])))
+    for row, want in zip(table, TARGETS):
+        check(row[0].startswith(want) and row[3] in ("yes", "no"), "target row %s" % row)
+    last = lines[-1]
+    check(last.startswith("verdict: "), "the last line is not the verdict: %r" % last)
+    check(("REGRESSION" in last) == bool(lossy),
+          "verdict %r, yet the runs %s loss" % (last, "showed" if lossy else "showed no"))
