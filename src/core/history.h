@@ -119,8 +119,8 @@ bool history_begins_life(const struct tt_event *e);
 /* Compute the finished story. Valid for open histories too (END_OPEN). */
 void history_summarize(const struct conn *c, struct history_summary *s);
 
-/* What held a connection back, from how it delivered (the README's "Why
- * was it slow" gives the rule).
+/* What held a connection back, from how it delivered (docs/why-slow.md, "The
+ * diagnosis" gives the rule).
  */
 enum conn_limit {
 	LIMIT_UNKNOWN = 0,	/* no delivery facts, or no time sending data */

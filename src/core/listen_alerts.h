@@ -1,4 +1,4 @@
-/* Listener alert rules (the thresholds are in README.md, "Detection"). */
+/* Listener alert rules (the thresholds are in docs/listen-queues.md, "Detection"). */
 #ifndef TT_LISTEN_ALERTS_H
 #define TT_LISTEN_ALERTS_H
 

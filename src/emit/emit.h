@@ -64,7 +64,7 @@ void emitter_init(struct emitter *em, struct outbuf *out);
 extern const struct sink_ops emit_json_ops;
 extern const struct sink_ops emit_text_ops;
 /* Listener output, with an emitter as ctx: JSON listener, netns and alert
- * records (the schema in README.md); the text view shows alerts only
+ * records (the schema in docs/schema.md); the text view shows alerts only
  * (tcptrail top shows the rest).
  */
 extern const struct listen_sink_ops emit_json_listen_ops;

@@ -1,5 +1,5 @@
 /* Newline-delimited JSON records of connections; the schema is documented in
- * README.md, the byte budget in rec.h.
+ * docs/schema.md, the byte budget in rec.h.
  */
 #include <string.h>
 #include <sys/socket.h>

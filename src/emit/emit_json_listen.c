@@ -1,7 +1,7 @@
 /* Newline-delimited JSON records of listeners, namespaces and destinations:
  * "listener" and "netns" records each interval, "alert" records as
  * conditions start and clear, "ports" records of hot destinations. The
- * schema is documented in README.md, the byte budget in rec.h.
+ * schema is documented in docs/schema.md, the byte budget in rec.h.
  */
 #include <sys/socket.h>
 #include "emit.h"

@@ -1,5 +1,5 @@
 /* Least privilege: once the BPF programs are loaded and attached, keep only
- * the capabilities the running tracer still uses (README.md, "Privileges"),
+ * the capabilities the running tracer still uses (docs/security.md),
  * shrink the bounding set to them, and set no_new_privs.
  */
 #ifndef TT_PRIVS_H

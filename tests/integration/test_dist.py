@@ -240,12 +240,15 @@ def test_logrotate_under_traffic_loses_nothing():
 
 
 def test_docs_name_every_option_and_metric():
-    """The README's option block is --help word for word, and every metric a
-    live scrape serves is described in the README and the man page."""
+    """docs/options.md's block is --help word for word, and every metric a
+    live scrape serves is described in docs/metrics.md and the man page."""
     helptext = run([TCPTRAIL, "--help"]).stdout
-    readme = open(os.path.join(ROOT, "README.md")).read()
-    block = readme.split("## Options\n\n```\n", 1)[1].split("```", 1)[0]
-    check(block == helptext, "README's options differ from --help")
+    options = open(os.path.join(ROOT, "docs", "options.md")).read()
+    head = "## tcptrail --help\n\n```\n"
+    check(head in options, "docs/options.md has no %r" % head.strip())
+    block = options.split(head, 1)[-1].split("```", 1)[0]
+    check(block == helptext, "docs/options.md differs from --help")
+    metrics = open(os.path.join(ROOT, "docs", "metrics.md")).read()
     man = re.sub(r".\x08", "", run(["mandoc", "-T", "ascii",
                                     os.path.join(ROOT, "dist", "tcptrail.8")]).stdout)
     mport = free_port()
@@ -267,5 +270,45 @@ def test_docs_name_every_option_and_metric():
     for name in sorted(names):
         # tables abbreviate a family as its first member then _suffix
         short = "_" + name.split("tcptrail_listener")[-1].lstrip("_")
-        check(name in readme or short in readme, "README does not describe " + name)
+        check(name in metrics or short in metrics, "docs/metrics.md does not describe " + name)
         check(name in man or short in man, "the man page does not describe " + name)
+
+
+def heading_anchors(text):
+    """The anchors GitHub gives a Markdown file's headings (outside code)."""
+    anchors, seen, fenced = set(), {}, False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        m = None if fenced else re.match(r"#{1,6} (.*)", line)
+        if not m:
+            continue
+        slug = re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        anchors.add(slug if n == 0 else "%s-%d" % (slug, n))
+    return anchors
+
+
+def test_docs_links_resolve():
+    """Every relative link of README.md and docs/*.md, outside code, names a
+    file that exists and, with #anchor, a heading of that file."""
+    files = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
+    bad, count = [], 0
+    for path in files:
+        text = open(path).read()
+        prose = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+        prose = re.sub(r"`[^`\n]*`", "", prose)
+        for target in re.findall(r"\]\(([^)\s]+)\)", prose):
+            if re.match(r"[a-z]+:", target):
+                continue
+            count += 1
+            name, _, anchor = target.partition("#")
+            dest = os.path.normpath(os.path.join(os.path.dirname(path), name)) if name else path
+            where = "%s: %s" % (os.path.relpath(path, ROOT), target)
+            if not os.path.exists(dest):
+                bad.append(where + " (no such file)")
+            elif anchor and anchor not in heading_anchors(open(dest).read()):
+                bad.append(where + " (no such heading)")
+    check(count >= 40, "only %d relative links found" % count)
+    check(not bad, "links that do not resolve: %s" % "; ".join(bad))

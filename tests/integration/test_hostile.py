@@ -141,10 +141,10 @@ def test_full_disk_leaves_whole_lines():
         os.rmdir(d)
 
 
-def readme_capabilities():
-    """The capabilities README.md says a tracing tcptrail keeps."""
-    text = open(os.path.join(ROOT, "README.md")).read()
-    section = text.split("## Privileges", 1)[1].split("\n## ", 1)[0]
+def docs_capabilities():
+    """The capabilities docs/security.md says a tracing tcptrail keeps."""
+    text = open(os.path.join(ROOT, "docs", "security.md")).read()
+    section = text.split("# Privileges", 1)[1].split("\n## ", 1)[0]
     return sorted(set(re.findall(r"`(CAP_[A-Z_]+)`", section.split("Kept:", 1)[1]
                                  .split("\n\n", 1)[0])))
 
@@ -154,8 +154,8 @@ CAP_NUMBERS = {"CAP_DAC_READ_SEARCH": 2, "CAP_SYS_PTRACE": 19, "CAP_SYS_ADMIN": 
 
 
 def test_only_listed_capabilities_while_tracing():
-    listed = readme_capabilities()
-    check(listed, "README lists no capabilities")
+    listed = docs_capabilities()
+    check(listed, "docs/security.md lists no capabilities")
     want = sum(1 << CAP_NUMBERS[c] for c in listed)
     for args in ([], ["top", "-o", os.devnull]):
         tracer = Tracer(*args) if not args else None
@@ -169,7 +169,7 @@ def test_only_listed_capabilities_while_tracing():
         status = open("/proc/%d/status" % pid).read()
         fields = dict(l.split(":\t", 1) for l in status.splitlines() if ":\t" in l)
         for key in ("CapEff", "CapPrm", "CapBnd"):
-            check(int(fields[key], 16) == want, "%s %s %s, README lists %s"
+            check(int(fields[key], 16) == want, "%s %s %s, docs/security.md lists %s"
                   % (args or "trace", key, fields[key].strip(), listed))
         check(fields["CapInh"].strip("0\n") == "" and fields["NoNewPrivs"].strip() == "1",
               "inheritable %s, no_new_privs %s" % (fields["CapInh"], fields["NoNewPrivs"]))

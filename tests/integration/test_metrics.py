@@ -46,9 +46,9 @@ def sample_value(text, name, **labels):
     return None
 
 
-def readme_promql():
-    """The queries of the README's promql block."""
-    with open(os.path.join(ROOT, "README.md")) as f:
+def docs_promql():
+    """The queries of docs/metrics.md's promql block."""
+    with open(os.path.join(ROOT, "docs", "metrics.md")) as f:
         text = f.read()
     block = text.split("```promql\n", 1)[1].split("```", 1)[0]
     return [l for l in block.splitlines() if l.strip() and not l.startswith("#")]
@@ -176,9 +176,9 @@ def test_prometheus_scrapes_match_records_and_kernel():
                   % (rose, drops))
             check(prom.value('tcptrail_close_wait_leaked_sockets{comm="ttleakd"}') == 3,
                   "leak gauge: %s" % prom.query("tcptrail_close_wait_leaked_sockets"))
-            # the README's PromQL, each valid; the leak one finds ttleakd
-            examples = readme_promql()
-            check(len(examples) >= 6, "README PromQL examples: %s" % examples)
+            # docs/metrics.md's PromQL, each valid; the leak one finds ttleakd
+            examples = docs_promql()
+            check(len(examples) >= 6, "docs/metrics.md PromQL examples: %s" % examples)
             for expr in examples:
                 res = prom.query(expr)
                 if "leaked" in expr:
