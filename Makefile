@@ -42,11 +42,12 @@ BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES))
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
+CMD_CORE_SRCS := src/cmd/opts.c src/cmd/opts_help.c
 CORE_SRCS := $(filter-out src/emit/metrics_http.c,$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
-	src/cmd/opts.c src/kernel/netstat.c
+	$(CMD_CORE_SRCS) src/kernel/netstat.c
 # Modules that talk to the kernel or the network, and the commands.
-KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) $(filter-out src/cmd/opts.c,$(wildcard src/cmd/*.c)) \
-	src/emit/metrics_http.c src/main.c
+KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) \
+	$(filter-out $(CMD_CORE_SRCS),$(wildcard src/cmd/*.c)) src/emit/metrics_http.c src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)

@@ -50,7 +50,8 @@ int replay_main(struct options *o)
 	struct journal_header h;
 	struct ingest *in = NULL;
 	struct cgroup_names *names = cgroup_names_new();
-	struct emitter em;
+	static struct text_order order;
+	static struct emitter em;	/* 16 KiB of line buffers */
 	struct sink sink;
 	char err[200];
 	uint64_t t0, t1;
@@ -96,6 +97,14 @@ int replay_main(struct options *o)
 	em.n_rst_reasons = reasons.n;
 	sink.ops = o->json ? &emit_json_ops : &emit_text_ops;
 	sink.ctx = &em;
+	em.wide = o->wide;
+	/* in time order as live, against the recording's own clock */
+	if (!o->json && text_order_init(&order, icfg.close_grace_ns + EMIT_TEXT_HOLD_SLACK_NS,
+					EMIT_TEXT_HOLD_BYTES, EMIT_TEXT_HOLD_LINES)) {
+		p_err("out of memory");
+		goto cleanup;
+	}
+	em.order = o->json ? NULL : &order;
 	in = ingest_new(&icfg, &sink);
 	if (!in) {
 		p_err("cannot reserve a table for %u connections", icfg.max_conns);
@@ -111,6 +120,7 @@ int replay_main(struct options *o)
 	}
 	ingest_flush(in);
 	ingest_batch_end(in);
+	emit_text_flush(&em);
 	t1 = clock_mono_ns();
 	if (outbuf_flush(&out)) {
 		p_err("failed to write output: %s", strerror(out.err));
@@ -130,5 +140,6 @@ cleanup:
 	if (rfd >= 0)
 		close(rfd);
 	tracer_free_rst_reasons(&reasons);
+	text_order_free(&order);
 	return ret;
 }

@@ -9,8 +9,10 @@
 #include "clock.h"
 #include "emit.h"
 #include "feed.h"
+#include "filter_check.h"
 #include "ingest.h"
 #include "journal.h"
+#include "keys.h"
 #include "listen_sampler.h"
 #include "listen_watch.h"
 #include "log.h"
@@ -107,6 +109,8 @@ struct tracing {
 	bool seeded;
 	bool stop;
 	int sample_err;		/* the last sample's failure, said once */
+	struct keys keys;	/* top's: q quits */
+	struct emitter *em;	/* the text view's, to flush its held lines; or NULL */
 };
 
 /* Read every socket of every namespace, ingest everything queued meanwhile,
@@ -247,8 +251,7 @@ static void on_alert(const struct lw_alert *a, void *arg)
 	struct tracing *t = arg;
 
 	if (t->lsink.ops->alert &&
-	    filter_match_listener(t->filter, a->l->family, a->l->port, a->l->netns,
-				  a->l->cgroup))
+	    listen_sink_wanted(t->filter, a->l))
 		t->lsink.ops->alert(t->lsink.ctx, a);
 }
 
@@ -257,7 +260,8 @@ static void on_ports_alert(const struct ports_alert *a, void *arg)
 	struct tracing *t = arg;
 
 	if (t->lsink.ops->ports_alert &&
-	    filter_match_destination(t->filter, a->d->family, a->d->rport, a->d->netns))
+	    filter_match_destination(t->filter, a->d->family, a->d->raddr, a->d->rport,
+				     a->d->netns))
 		t->lsink.ops->ports_alert(t->lsink.ctx, a, t->ports);
 }
 
@@ -292,6 +296,18 @@ static void job_stop(void *arg, uint64_t now)
 	((struct tracing *)arg)->stop = true;
 }
 
+/* Keys typed at the view are looked at this often. */
+#define KEYS_NS 100000000ull
+
+static void job_keys(void *arg, uint64_t now)
+{
+	struct tracing *t = arg;
+
+	(void)now;
+	if (keys_quit(&t->keys))
+		t->stop = true;
+}
+
 /* Register the periodic jobs this profile needs. */
 static int add_jobs(struct tracing *t, uint64_t now)
 {
@@ -309,6 +325,8 @@ static int add_jobs(struct tracing *t, uint64_t now)
 		err |= timers_add(&t->timers, now, LEAK_CHECK_NS, job_leaks, t);
 	if (o->duration_s > 0)
 		err |= timers_add(&t->timers, now + (uint64_t)(o->duration_s * 1e9), 0, job_stop, t);
+	if (t->keys.fd >= 0)
+		err |= timers_add(&t->timers, now, KEYS_NS, job_keys, t);
 	return err < 0 ? -ENOSPC : 0;
 }
 
@@ -396,6 +414,8 @@ static int loop(struct tracing *t, struct outbuf *out)
 	/* replay ends with the same flush when its file ends */
 	ingest_flush(t->feed.in);
 	ingest_batch_end(t->feed.in);
+	if (t->em)
+		emit_text_flush(t->em);
 	publish_metrics(t, clock_mono_ns());
 	return flush_outputs(t, out);
 }
@@ -414,7 +434,7 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	};
 	static const struct sink_ops none;
 	struct tracing t = { .o = o, .p = p, .reconcile_timer = -1, .seeded = o->snapshot,
-			     .sampler = { .text = NULL } };
+			     .sampler = { .text = NULL }, .keys = { .fd = -1 } };
 	struct sink tap = { &sink_tee_ops, &t.tap };
 	struct tracer_config tcfg = { .ring_mb = o->ring_mb, .on_event = feed_event };
 	struct lw_config lcfg = { .max_listeners = o->max_listeners,
@@ -422,7 +442,8 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	struct journal_writer journal = { .out = { .buf = NULL } };
 	struct outbuf out = { .buf = NULL };
 	struct top_view tv;
-	struct emitter em;
+	static struct text_order order;
+	static struct emitter em;	/* 16 KiB of line buffers */
 	struct sink sink;
 	/* closed listeners' series linger beside the live ones */
 	uint32_t max_series = 2 * o->max_listeners;
@@ -483,6 +504,7 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	em.cgroup_ctx = t.cgroups;
 	filter.lookup = em.cgroup_lookup;
 	filter.lookup_ctx = t.cgroups;
+	filter_check_exists(&filter);
 	t.metrics.cgroup_lookup = em.cgroup_lookup;
 	t.metrics.cgroup_ctx = t.cgroups;
 	t.filter = &filter;
@@ -499,8 +521,22 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 			tv.cgroup_lookup = em.cgroup_lookup;
 			tv.cgroup_ctx = em.cgroup_ctx;
 			tv.ports = t.ports;
+			tv.wide = o->wide;
+			tv.netns_name = netns_name;
+			keys_open(&t.keys);
 			t.lsink = (struct listen_sink){ &top_view_listen_ops, &tv };
 		}
+	}
+	em.wide = o->wide;
+	if (sink.ops == &emit_text_ops) {
+		if (text_order_init(&order, icfg.close_grace_ns + EMIT_TEXT_HOLD_SLACK_NS,
+				    EMIT_TEXT_HOLD_BYTES, EMIT_TEXT_HOLD_LINES)) {
+			p_err("out of memory");
+			goto cleanup;
+		}
+		em.order = &order;
+		em.now = clock_mono_ns;
+		t.em = &em;
 	}
 	t.feed.in = ingest_new(&icfg, &sink);
 	if (!t.feed.in) {
@@ -573,8 +609,11 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	}
 	if (t.feed.journal)
 		journal_end(t.feed.journal);	/* a whole recording, not a cut one */
+	if (filter_active(&filter) && !em.shown && p->view != TRACE_TOP)
+		p_warn("the filters matched nothing: no record was shown");
 	ret = 0;
 cleanup:
+	keys_close(&t.keys);
 	err = journal_close(&journal);
 	if (err) {
 		p_err("failed to write the recording: %s", strerror(-err));
@@ -595,6 +634,7 @@ cleanup:
 	outfile_close(out.buf ? out.fd : fd);
 	outbuf_free(&out);
 	outfile_close(rfd);
+	text_order_free(&order);
 	return ret;
 }
 

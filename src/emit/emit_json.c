@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include "emit.h"
 #include "history.h"
+#include "payload.h"
 #include "ports.h"
 #include "tcp_names.h"
 
@@ -22,6 +23,7 @@ INLINE char *begin(struct emitter *em, const char *type, uint64_t ts_ns)
 {
 	char *p = outbuf_begin(em->out);
 
+	em->shown++;
 	p = fmt_lit(p, "{\"type\":\"");
 	p = fmt_str(p, type);
 	p = fmt_lit(p, "\",\"ts\":\"");
@@ -154,6 +156,15 @@ static void json_state(void *ctx, const struct tt_event *e)
 	end(em, p);
 }
 
+/* ,"key":null */
+INLINE char *key_null(char *p, const char *key)
+{
+	*p++ = ',';
+	*p++ = '"';
+	p = fmt_str(p, key);
+	return fmt_lit(p, "\":null");
+}
+
 INLINE char *key_dur(char *p, const char *key, uint64_t ns)
 {
 	if (ns != DURATION_UNKNOWN)
@@ -204,6 +215,30 @@ static char *phases(char *p, const struct conn *c, const struct history_summary 
 	return key_count(p, "timeout_attempts", s->timeout_attempts);
 }
 
+/* The counters the socket had as it closed, null without its CLOSE record:
+ * payload, then the kernel's own sequence-space counts (SYN and FIN one
+ * each), named so.
+ */
+static char *close_counters(char *p, const struct conn *c, const struct history_summary *s)
+{
+	struct payload pl;
+
+	payload_of(c, s, &pl);
+	if (!pl.known) {
+		p = fmt_lit(p, ",\"payload_acked\":null,\"payload_received\":null");
+		p = fmt_lit(p, ",\"seq_acked\":null,\"seq_received\":null");
+		return fmt_lit(p, ",\"retransmits\":null,\"srtt_us\":null,\"sk_err\":null");
+	}
+	p = pl.acked_known ? key_u64(p, "payload_acked", pl.acked) : key_null(p, "payload_acked");
+	p = key_u64(p, "payload_received", pl.received);
+	p = key_u64(p, "seq_acked", c->close.bytes_acked);
+	p = key_u64(p, "seq_received", c->close.bytes_received);
+	p = key_u64(p, "retransmits", c->close.total_retrans);
+	p = key_u64(p, "srtt_us", c->close.srtt_us);
+	p = fmt_lit(p, ",\"sk_err\":");
+	return fmt_i64(p, c->close.sk_err);
+}
+
 static void json_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
 	static const struct bit_name why[] = {
@@ -247,12 +282,7 @@ static void json_history(void *ctx, const struct conn *c, const struct history_s
 		p = fmt_lit(p, ",\"closed_by\":null");
 	p = key_str(p, "end", conn_end_name(s->end));
 	p = key_bool(p, "tw_inferred", s->tw_inferred);
-	p = key_u64(p, "bytes_acked", c->close.bytes_acked);
-	p = key_u64(p, "bytes_received", c->close.bytes_received);
-	p = key_u64(p, "retransmits", c->close.total_retrans);
-	p = key_u64(p, "srtt_us", c->close.srtt_us);
-	p = fmt_lit(p, ",\"sk_err\":");
-	p = fmt_i64(p, c->close.sk_err);
+	p = close_counters(p, c, s);
 	p = phases(p, c, s);
 	if (c->flags & CONN_OWNER_SEEN)
 		p = owner(p, c->pid, c->comm);
@@ -435,14 +465,51 @@ static char *sources(char *p, const char *key, const struct lw_source *v, size_t
 	return p;
 }
 
+/* A figure of the interval: null on a listener's first sample, which is
+ * only the baseline.
+ */
+INLINE char *key_delta(char *p, const struct lw_listener *l, const char *key, uint64_t v)
+{
+	return l->have_deltas ? key_u64(p, key, v) : key_null(p, key);
+}
+
 /* The interval's accepts and how long they waited (listener and alert). */
 static char *accepts(char *p, const struct lw_listener *l)
 {
 	p = key_u64(p, "accepted", l->accepted);
-	p = key_u64(p, "accepted_delta", l->d_accepted);
+	p = key_delta(p, l, "accepted_delta", l->d_accepted);
 	p = key_dur(p, "accept_wait_p50_ns", l->aw_n ? l->aw_p50_ns : DURATION_UNKNOWN);
 	p = key_dur(p, "accept_wait_p99_ns", l->aw_n ? l->aw_p99_ns : DURATION_UNKNOWN);
 	return key_dur(p, "accept_wait_max_ns", l->aw_n ? l->aw_max_ns : DURATION_UNKNOWN);
+}
+
+/* The queues now, each null where the sample's source cannot tell. */
+static char *queues(char *p, const struct lw_listener *l)
+{
+	p = key_u64(p, "acceptq_len", l->acceptq_len);
+	p = key_u64(p, "acceptq_max", l->acceptq_max);
+	p = l->synq_known ? key_u64(p, "synq_len", l->synq_len) : key_null(p, "synq_len");
+	return key_u64(p, "synq_max", l->synq_max);
+}
+
+/* The interval's SYNs, its drops by the listener's own counter, and the
+ * events counted between samples.
+ */
+static char *interval_figures(char *p, const struct lw_listener *l)
+{
+	p = key_delta(p, l, "syns_delta", l->d_syns);
+	p = key_delta(p, l, "syn_rate", l->syn_rate);
+	p = key_u64(p, "syn_rate_baseline", (uint64_t)(l->syn_baseline + 0.5));
+	p = key_delta(p, l, "sk_drops_delta", l->d_drops);
+	p = key_delta(p, l, "synack_retrans_delta", l->d_synack_retrans);
+	p = key_delta(p, l, "overflows_delta", l->d_overflows);
+	return key_delta(p, l, "handshakes_delta", l->d_handshakes);
+}
+
+static char *cookies(char *p, const struct lw_listener *l)
+{
+	return l->cookies_known ? key_bool(p, "syncookies", l->cookies_active)
+				: key_null(p, "syncookies");
 }
 
 static void json_listener(struct emitter *em, const struct lw_listener *l, uint64_t ts_ns)
@@ -452,22 +519,16 @@ static void json_listener(struct emitter *em, const struct lw_listener *l, uint6
 	uint32_t active = 0;
 
 	p = listener_id(em, p, l);
-	p = key_u64(p, "acceptq_len", l->acceptq_len);
-	p = key_u64(p, "acceptq_max", l->acceptq_max);
-	p = key_u64(p, "synq_len", l->synq_len);
-	p = key_u64(p, "synq_max", l->synq_max);
-	p = key_u64(p, "drops", l->drops);
-	p = key_u64(p, "drops_delta", l->d_drops);
+	p = queues(p, l);
+	p = key_u64(p, "sk_drops", l->drops);
 	p = key_u64(p, "synack_retrans", l->synack_retrans);
-	p = key_u64(p, "synack_retrans_delta", l->d_synack_retrans);
 	p = key_u64(p, "overflows", l->overflows);
 	p = key_u64(p, "handshakes", l->handshakes);
-	p = key_u64(p, "handshakes_delta", l->d_handshakes);
+	p = interval_figures(p, l);
 	p = key_u64(p, "synq_retransmitted", l->synq_retrans);
-	p = key_u64(p, "overflows_delta", l->d_overflows);
 	p = accepts(p, l);
-	p = key_bool(p, "syncookies", l->cookies_active);
-	p = key_u64(p, "interval_ms", l->interval_ns / 1000000);
+	p = cookies(p, l);
+	p = key_delta(p, l, "interval_ms", l->interval_ns / 1000000);
 	p = key_bool(p, "complete", !l->events_incomplete);
 	for (int k = 0; k < LW_N_ALERTS; k++) {
 		alerts[k] = (struct bit_name){ 1u << k, lw_alert_names[k] };
@@ -526,6 +587,13 @@ static const struct bit_name cause_names[] = {
 	{ LW_CAUSE_SYNACK_RETRANS, "synack_retransmits" },
 	{ LW_CAUSE_SYNCOOKIES, "syncookies" },
 	{ LW_CAUSE_ACCEPTQ_AT_LIMIT, "acceptq_at_limit" },
+	{ LW_CAUSE_SYN_RATE, "syn_rate" },
+};
+
+static const char *const evidence_names[] = {
+	[LW_EVIDENCE_LISTENER] = "listener_requests",
+	[LW_EVIDENCE_NAMESPACE] = "namespace_cookies",
+	[LW_EVIDENCE_SYN_RATE] = "syn_rate",
 };
 
 static void json_alert(void *ctx, const struct lw_alert *a)
@@ -539,30 +607,27 @@ static void json_alert(void *ctx, const struct lw_alert *a)
 	p = listener_id(em, p, l);
 	p = key_bit_names(p, "causes", a->st->causes, cause_names,
 			  sizeof(cause_names) / sizeof(cause_names[0]));
-	p = key_u64(p, "acceptq_len", l->acceptq_len);
-	p = key_u64(p, "acceptq_max", l->acceptq_max);
-	p = key_u64(p, "synq_len", l->synq_len);
-	p = key_u64(p, "synq_max", l->synq_max);
-	p = key_u64(p, "drops_delta", l->d_drops);
-	p = key_u64(p, "synack_retrans_delta", l->d_synack_retrans);
-	p = key_u64(p, "overflows_delta", l->d_overflows);
+	p = queues(p, l);
+	p = interval_figures(p, l);
 	p = accepts(p, l);
-	p = key_bool(p, "syncookies", l->cookies_active);
+	p = cookies(p, l);
 	if (a->st->evidence) {
-		p = key_str(p, "evidence", a->st->evidence == LW_EVIDENCE_NAMESPACE
-						   ? "namespace_cookies" : "listener_requests");
-		p = key_u64(p, "handshakes_delta", l->d_handshakes);
+		p = key_str(p, "evidence", evidence_names[a->st->evidence]);
 		p = key_u64(p, "synq_retransmitted", l->synq_retrans);
 		if (a->ns && a->ns->sampled) {
 			p = key_u64(p, "cookies_sent_delta", a->ns->delta[LW_SYNCOOKIES_SENT]);
 			p = key_u64(p, "cookies_recv_delta", a->ns->delta[LW_SYNCOOKIES_RECV]);
 		}
 	}
+	if (a->start && (a->st->causes & LW_CAUSE_SYN_RATE))
+		p = key_u64(p, "syn_rate_threshold", a->syn_threshold);
 	if (!a->start) {
 		p = key_u64(p, "duration_ms", (a->ts_ns - a->st->since_ns) / 1000000);
 		p = key_u64(p, "peak_synq", a->st->peak_synq);
 		p = key_u64(p, "peak_acceptq", a->st->peak_acceptq);
-		p = key_u64(p, "total_drops", a->st->drops);
+		p = key_u64(p, "peak_syn_rate", a->st->peak_syn_rate);
+		p = key_u64(p, "total_syns", a->st->syns);
+		p = key_u64(p, "total_sk_drops", a->st->drops);
 		p = key_u64(p, "total_synack_retrans", a->st->synack_retrans);
 		p = key_u64(p, "total_overflows", a->st->overflows);
 		p = key_bool(p, "listener_closed", a->gone);
@@ -584,7 +649,7 @@ static void json_sample(void *ctx, const struct listen_watch *lw, uint64_t now_n
 	size_t n = listen_watch_listeners(lw, &l);
 
 	for (size_t i = 0; i < n; i++)
-		if (filter_match_listener(f, l[i]->family, l[i]->port, l[i]->netns, l[i]->cgroup))
+		if (listen_sink_wanted(f, l[i]))
 			json_listener(em, l[i], now_ns);
 	n = listen_watch_namespaces(lw, &ns);
 	for (size_t i = 0; i < n; i++)
@@ -674,7 +739,8 @@ static void json_ports(void *ctx, struct ports *ports, uint64_t now_ns, const st
 	for (size_t i = 0; i < n; i++) {
 		char *p;
 
-		if (f && !filter_match_destination(f, v[i]->family, v[i]->rport, v[i]->netns))
+		if (f && !filter_match_destination(f, v[i]->family, v[i]->raddr, v[i]->rport,
+						   v[i]->netns))
 			continue;
 		p = begin(em, "ports", now_ns);
 		p = destination(p, v[i]);

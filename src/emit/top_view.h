@@ -27,6 +27,9 @@ struct top_view {
 	cgroup_lookup_fn cgroup_lookup;	/* NULL: no container column values */
 	void *cgroup_ctx;
 	struct ports *ports;		/* NULL: no destinations shown */
+	bool wide;			/* every column, lines not cut */
+	/* the name `ip netns` gave a namespace, or NULL (none: numbers) */
+	const char *(*netns_name)(uint32_t inum);
 	/* the latest alert starts and clears, newest last */
 	char recent[TOP_RECENT_ALERTS][256];
 	int nrecent;

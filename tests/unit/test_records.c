@@ -310,7 +310,7 @@ static void json_records_follow_schema(void)
 	/* listener, netns, alert: two samples, the second one alerting */
 	for (int k = 0; k < 2; k++) {
 		l.drops += 10;
-		listen_watch_sample_begin(lw);
+		listen_watch_sample_begin(lw, LW_KNOWN_ALL);
 		listen_watch_sample_sock(lw, &l);
 		listen_watch_sample_sock(lw, &req);
 		listen_watch_sample_netns(lw, l.netns, true, counters, sysctls);
