@@ -1,6 +1,8 @@
 # tcptrail build: BPF objects -> skeletons -> userspace binary, all in build/.
 #
-#   sudo make run [ARGS="--json"]   install missing packages, build, trace live
+#   make && sudo build/tcptrail     build, then trace live (packages: BUILD_PKGS)
+#   sudo make run [ARGS="--json"]   install what building and running need, build,
+#                                   trace live
 #   sudo make test                  the whole suite: unit (no root), integration on
 #                                   this kernel, then the kernel matrix under qemu
 #   sudo make test VMTEST=0         the same without the kernel matrix
@@ -62,7 +64,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps vmdeps run test vmtest unit integration bench fuzz vmlinux clean \
+.PHONY: all deps test-deps vmdeps run test vmtest unit integration bench fuzz vmlinux clean \
 	install uninstall
 
 all: $(OUT)/tcptrail
@@ -123,11 +125,19 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 -include $(wildcard $(OUT)/*.d $(OUT)/*/*.d)
 
 # Install what a fresh Debian/Ubuntu machine lacks. Cheap when all is there.
-DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
-	iproute2 python3 libbpf-tools tmux hping3 nftables jq libclang-rt-dev libmicrohttpd-dev \
+# Each list names what one purpose needs; a feature adds its own tools to
+# the list of the purpose that needs them, never to BUILD_PKGS for a test.
+#   BUILD_PKGS  building and running tcptrail (make, make run)
+#   TEST_PKGS   the test suite and benchmarks (make test, bench, fuzz): peer
+#               tools, traffic generators, terminals, linters, servers
+#   VM_PKGS     the kernel matrix (make vmtest): qemu and the initramfs
+BUILD_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc libmicrohttpd-dev
+TEST_PKGS := python3 iproute2 libbpf-tools tmux hping3 nftables jq libclang-rt-dev \
 	prometheus mandoc logrotate systemd
-# The kernel matrix: qemu, and what its initramfs is made of.
 VM_PKGS := qemu-system-x86 busybox-static cpio xz-utils binutils python3 iproute2
+# $(1): packages; $(2): an installer to run apt-get through (the test
+# packages' goes through tests/install-quietly.sh: no service they bring
+# may start or stay enabled).
 define install_missing
 	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -135,11 +145,13 @@ define install_missing
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" != 0 ]; then echo "tcptrail: installing packages needs root: run with sudo" >&2; exit 1; fi; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(2) apt-get install -y -qq $$missing >/dev/null || exit 1; \
 	fi
 endef
 deps:
-	$(call install_missing,$(DEB_PKGS))
+	$(call install_missing,$(BUILD_PKGS))
+test-deps: deps
+	$(call install_missing,$(TEST_PKGS),sh tests/install-quietly.sh)
 vmdeps:
 	$(call install_missing,$(VM_PKGS))
 
@@ -150,18 +162,18 @@ run: deps
 BENCH_TOOLS := $(OUT)/storm $(OUT)/gen_journal $(OUT)/bpfprof
 
 VMTEST ?= 1
-test: deps $(if $(filter 1,$(VMTEST)),vmdeps)
+test: test-deps $(if $(filter 1,$(VMTEST)),vmdeps)
 	$(Q)$(MAKE) --no-print-directory all $(OUT)/unit_tests $(BENCH_TOOLS)
 	$(Q)OUT=$(OUT) VMTEST=$(VMTEST) bash tests/run.sh
 
-vmtest: deps vmdeps
+vmtest: test-deps vmdeps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUT=$(OUT) bash tests/vm/run.sh
 
 unit: $(OUT)/unit_tests
 	$(Q)$(OUT)/unit_tests
 
-bench: deps
+bench: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
 	$(Q)python3 tests/bench/bench.py $(BENCH_ARGS)
 
@@ -173,7 +185,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefin
 	-fno-sanitize-recover=undefined -Ibpf $(addprefix -I,$(SRC_DIRS))
 FUZZ_LIB_SRCS := $(CORE_SRCS)
 FUZZ_TARGETS := replay opts
-fuzz: deps
+fuzz: test-deps
 	$(Q)mkdir -p $(FUZZ_OUT)/corpus-replay $(FUZZ_OUT)/corpus-opts
 	$(Q)$(MAKE) --no-print-directory $(OUT)/gen_journal
 	$(Q)for t in $(FUZZ_TARGETS); do \
