@@ -54,7 +54,8 @@ def test_install_layout_lint_and_uninstall():
               "mandoc: %s%s" % (lint.stdout, lint.stderr))
         rendered = run(["mandoc", "-T", "ascii", man]).stdout
         rendered = re.sub(r".\x08", "", rendered)
-        helptext = run([TCPTRAIL, "--help"]).stdout
+        helptext = "".join(run([TCPTRAIL] + cmd + ["--help"]).stdout
+                           for cmd in ([], ["top"], ["leaks"], ["replay", "f"]))
         missing = long_options(helptext) - long_options(rendered)
         check(not missing, "options --help lists but the man page does not: %s" % sorted(missing))
         rot = subprocess.run(["logrotate", "-d", os.path.join(dest, "etc/logrotate.d/tcptrail")],
@@ -234,12 +235,17 @@ def test_logrotate_under_traffic_loses_nothing():
 
 
 def test_docs_name_every_option_and_metric():
-    """The README's option block is --help word for word, and every metric a
-    live scrape serves is described in the README and the man page."""
-    helptext = run([TCPTRAIL, "--help"]).stdout
+    """docs/options.md holds each command's --help word for word, and every
+    metric a live scrape serves is described in the README and the man
+    page."""
+    options = open(os.path.join(ROOT, "docs", "options.md")).read()
+    for cmd in ("", " top", " leaks", " replay"):
+        helptext = run([TCPTRAIL] + cmd.split() + ["--help"]).stdout
+        head = "## tcptrail%s --help\n\n```\n" % cmd
+        check(head in options, "docs/options.md has no %r" % head.strip())
+        block = options.split(head, 1)[1].split("```", 1)[0]
+        check(block == helptext, "docs/options.md differs from 'tcptrail%s --help'" % cmd)
     readme = open(os.path.join(ROOT, "README.md")).read()
-    block = readme.split("## Options\n\n```\n", 1)[1].split("```", 1)[0]
-    check(block == helptext, "README's options differ from --help")
     man = re.sub(r".\x08", "", run(["mandoc", "-T", "ascii",
                                     os.path.join(ROOT, "dist", "tcptrail.8")]).stdout)
     mport = free_port()
