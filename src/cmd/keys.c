@@ -6,12 +6,13 @@
 #include <unistd.h>
 #include "keys.h"
 
-void keys_open(struct keys *k)
+void keys_open(struct keys *k, bool *quit)
 {
 	struct termios t;
 
 	k->fd = -1;
 	k->raw = false;
+	k->quit = quit;
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &k->saved))
 		return;
 	t = k->saved;
@@ -40,6 +41,15 @@ bool keys_quit(struct keys *k)
 		return false;
 	k->fd = -1;	/* the terminal went away: no more keys */
 	return false;
+}
+
+void keys_job(void *arg, uint64_t now_ns)
+{
+	struct keys *k = arg;
+
+	(void)now_ns;
+	if (keys_quit(k) && k->quit)
+		*k->quit = true;
 }
 
 void keys_close(struct keys *k)

@@ -99,12 +99,10 @@ int replay_main(struct options *o)
 	sink.ctx = &em;
 	em.wide = o->wide;
 	/* in time order as live, against the recording's own clock */
-	if (!o->json && text_order_init(&order, icfg.close_grace_ns + EMIT_TEXT_HOLD_SLACK_NS,
-					EMIT_TEXT_HOLD_BYTES, EMIT_TEXT_HOLD_LINES)) {
+	if (!o->json && emit_text_hold(&em, &order, icfg.close_grace_ns, NULL)) {
 		p_err("out of memory");
 		goto cleanup;
 	}
-	em.order = o->json ? NULL : &order;
 	in = ingest_new(&icfg, &sink);
 	if (!in) {
 		p_err("cannot reserve a table for %u connections", icfg.max_conns);

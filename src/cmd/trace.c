@@ -1,6 +1,5 @@
 /* The tracing loop: kernel records in, reconstruction, output. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "privs.h"
 #include "owners.h"
 #include "ports.h"
+#include "signals.h"
 #include "sink_tee.h"
 #include "snapshot.h"
 #include "summary.h"
@@ -52,28 +52,6 @@
 #define LEAK_OWNERS_MAX (4u << 20)
 /* How often the metrics scrapes see are brought up to date. */
 #define METRICS_PUBLISH_NS 100000000ull
-
-static volatile sig_atomic_t exiting, reopen;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reopen = 1;
-	else
-		exiting = 1;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);	/* reopen -o (log rotation) */
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);	/* a closed reader shows as EPIPE */
-}
 
 /* Losses reported so far, per source (cumulative kernel counts). */
 struct loss_seen {
@@ -296,17 +274,6 @@ static void job_stop(void *arg, uint64_t now)
 	((struct tracing *)arg)->stop = true;
 }
 
-/* Keys typed at the view are looked at this often. */
-#define KEYS_NS 100000000ull
-
-static void job_keys(void *arg, uint64_t now)
-{
-	struct tracing *t = arg;
-
-	(void)now;
-	if (keys_quit(&t->keys))
-		t->stop = true;
-}
 
 /* Register the periodic jobs this profile needs. */
 static int add_jobs(struct tracing *t, uint64_t now)
@@ -326,7 +293,7 @@ static int add_jobs(struct tracing *t, uint64_t now)
 	if (o->duration_s > 0)
 		err |= timers_add(&t->timers, now + (uint64_t)(o->duration_s * 1e9), 0, job_stop, t);
 	if (t->keys.fd >= 0)
-		err |= timers_add(&t->timers, now, KEYS_NS, job_keys, t);
+		err |= timers_add(&t->timers, now, KEYS_PERIOD_NS, keys_job, &t->keys);
 	return err < 0 ? -ENOSPC : 0;
 }
 
@@ -358,32 +325,9 @@ static void publish_metrics(struct tracing *t, uint64_t now)
 	t->published_ns = now;
 }
 
-/* SIGHUP: write on in a new file under the -o name (logrotate has renamed
- * the old one). Everything before is flushed to the old file, whole lines
- * only, so no record is split or lost. Standard output is left alone.
- */
-static void reopen_output(struct tracing *t, struct outbuf *out)
-{
-	const char *path = t->o->output;
-	int fd;
-
-	reopen = 0;
-	if (!path || !strcmp(path, "-"))
-		return;
-	fd = outfile_open(path);
-	if (fd < 0) {
-		p_warn("still writing to the old '%s'", path);
-		return;
-	}
-	outfile_close(out->fd);
-	out->fd = fd;
-	out->regular = -1;
-	p_info("reopened '%s'", path);
-}
-
 static int loop(struct tracing *t, struct outbuf *out)
 {
-	while (!exiting && !t->stop) {
+	while (!signals_exiting() && !t->stop) {
 		uint64_t now = clock_mono_ns();
 		int err = tracer_poll(t->tr, timers_timeout_ms(&t->timers, now, POLL_MS));
 
@@ -401,8 +345,9 @@ static int loop(struct tracing *t, struct outbuf *out)
 		feed_batch_end(&t->feed);
 		if (flush_outputs(t, out))
 			return -1;
-		if (reopen)
-			reopen_output(t, out);
+		/* SIGHUP: logrotate renamed -o; everything before went to it */
+		if (signals_take_reopen())
+			outbuf_reopen(out, t->o->output);
 		if (now - t->published_ns >= METRICS_PUBLISH_NS)
 			publish_metrics(t, now);
 	}
@@ -523,19 +468,16 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 			tv.ports = t.ports;
 			tv.wide = o->wide;
 			tv.netns_name = netns_name;
-			keys_open(&t.keys);
+			keys_open(&t.keys, &t.stop);
 			t.lsink = (struct listen_sink){ &top_view_listen_ops, &tv };
 		}
 	}
 	em.wide = o->wide;
 	if (sink.ops == &emit_text_ops) {
-		if (text_order_init(&order, icfg.close_grace_ns + EMIT_TEXT_HOLD_SLACK_NS,
-				    EMIT_TEXT_HOLD_BYTES, EMIT_TEXT_HOLD_LINES)) {
+		if (emit_text_hold(&em, &order, icfg.close_grace_ns, clock_mono_ns)) {
 			p_err("out of memory");
 			goto cleanup;
 		}
-		em.order = &order;
-		em.now = clock_mono_ns;
 		t.em = &em;
 	}
 	t.feed.in = ingest_new(&icfg, &sink);
@@ -566,7 +508,7 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 		cgroups_observe(t.cgroups, record_cgroup, &journal);
 	}
 	tcfg.arg = &t.feed;
-	install_signals();
+	signals_install();
 	if (tracer_open(&t.tr, &tcfg))
 		goto cleanup;
 	em.rst_reasons = tracer_rst_reasons(t.tr)->names;

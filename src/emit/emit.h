@@ -102,6 +102,13 @@ const char *emit_rst_reason(const struct emitter *em, uint16_t reason);
  */
 void emit_text_header(struct emitter *em);
 
+/* Hold the text view's lines back for time order (order is the caller's
+ * to free): a history's grace period and some more, against now (NULL:
+ * the newest line's time, as in replay). Returns 0 or -1 (out of memory).
+ */
+int emit_text_hold(struct emitter *em, struct text_order *order, uint64_t grace_ns,
+		   uint64_t (*now)(void));
+
 /* Print every text line still held back (at the end of a run). */
 void emit_text_flush(struct emitter *em);
 

@@ -170,3 +170,14 @@ void emit_text_flush(struct emitter *em)
 	if (em->order)
 		text_order_release_all(em->order, em->out);
 }
+
+int emit_text_hold(struct emitter *em, struct text_order *order, uint64_t grace_ns,
+		   uint64_t (*now)(void))
+{
+	if (text_order_init(order, grace_ns + EMIT_TEXT_HOLD_SLACK_NS, EMIT_TEXT_HOLD_BYTES,
+			    EMIT_TEXT_HOLD_LINES))
+		return -1;
+	em->order = order;
+	em->now = now;
+	return 0;
+}
