@@ -160,6 +160,28 @@ def expect_history(h, states, end, closed_by, role, tw_inferred=False, complete=
           "bad durations %s" % h["durations_ns"])
 
 
+def recv_all(sock, n):
+    """Exactly n bytes from sock."""
+    got = b""
+    while len(got) < n:
+        chunk = sock.recv(n - len(got))
+        check(chunk, "peer closed early")
+        got += chunk
+    return got
+
+
+def text_records(text):
+    """The text view's records: a record's indented continuation lines
+    (details past 160 characters) joined to it."""
+    records = []
+    for line in text.splitlines():
+        if line.startswith(" " * 13) and records:
+            records[-1] += " " + line.strip()
+        else:
+            records.append(line)
+    return records
+
+
 def kernel_at_least(major, minor):
     """The running kernel's version, from uname: what the test expects of
     the kernel is decided here, never from what tcptrail says of itself."""

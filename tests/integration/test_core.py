@@ -10,19 +10,10 @@ import time
 
 from lib import (COOKIE_IDS, TCPTRAIL, Netns, Peer, Tracer, TestFailure, check,
                  check_id_semantics, expect_history, free_port, kernel_at_least, listener,
-                 netns_inode, netstat, one, run)
+                 netns_inode, netstat, one, run, recv_all, text_records)
 
 FULL_ACTIVE_CLOSE = ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"]
 FULL_PASSIVE_CLOSE_ACCEPTED = ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"]
-
-
-def recv_all(sock, n):
-    got = b""
-    while len(got) < n:
-        chunk = sock.recv(n - len(got))
-        check(chunk, "peer closed early")
-        got += chunk
-    return got
 
 
 def wait_eof(sock):
@@ -344,13 +335,7 @@ def test_text_view():
                                      "DETAIL"], "header %r" % raw[:1])
     check(all(len(l) <= 160 for l in raw), "lines over 160 characters: %s"
           % [l for l in raw if len(l) > 160][:2])
-    # a record's details may go on indented lines below it
-    lines = []
-    for l in raw:
-        if l.startswith(" " * 13) and lines:
-            lines[-1] += " " + l.strip()
-        else:
-            lines.append(l)
+    lines = text_records(tracer.text)  # details may go on indented lines
     remote = "127.0.0.1:%d" % port
     hist = [l for l in lines if " history " in l and remote in l and "active" in l]
     check(len(hist) == 1, "no active history line for %s: %s" % (remote, lines))

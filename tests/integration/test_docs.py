@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 
 from lib import (LIVE, ROOT, TCPTRAIL, Netns, Peer, check, free_port, leaking_server,
-                 listener, run, wait_until)
+                 listener, run, text_records, wait_until)
 from test_listen import ts_seconds
 
 PROMPT = re.compile(r"^[#$] (.+)$")
@@ -66,16 +66,6 @@ class Running:
         return out, err
 
 
-def joined(text):
-    lines = []
-    for l in text.splitlines():
-        if l.startswith(" " * 13) and lines:
-            lines[-1] += " " + l.strip()
-        else:
-            lines.append(l)
-    return lines
-
-
 def talk(ns_client, addr, port, up=b"", comm=None):
     """One connection from a namespace (None: here) to addr:port, sending up."""
     code = ("import socket,sys\n"
@@ -88,28 +78,36 @@ def talk(ns_client, addr, port, up=b"", comm=None):
     run(prefix + ["python3", "-c", code], env=env)
 
 
+def traced(cmd, servers, talks):
+    """Run the example cmd while servers ((ns, addr, port) each) take the
+    connections talks make ((ns, addr, port, data, comm) each); returns its
+    standard output."""
+    peers = [Peer(ns, "accept-all", addr, str(port), "8") for ns, addr, port in servers]
+    for p in peers:
+        p.expect("ready")
+    tracer = Running(cmd)
+    for ns, addr, port, data, comm in talks:
+        talk(ns, addr, port, data, comm)
+    time.sleep(0.8)
+    out, _ = tracer.stop()
+    for p in peers:
+        p.send("exit")
+        p.close()
+    return out
+
+
 def scenario_port_443():
     """--port 443: the connection to 443 shows from both ends (the client's
     remote port and the server's local port); one to 80 does not."""
     with Netns("ttdp", "192.0.2.1", "192.0.2.2") as ns:
-        srv443 = Peer(ns.b, "accept-all", "192.0.2.2", "443", "8")
-        srv80 = Peer(ns.b, "accept-all", "192.0.2.2", "80", "8")
-        srv443.expect("ready")
-        srv80.expect("ready")
-        tracer = Running("tcptrail --port 443")
-        talk(ns.a, "192.0.2.2", 443)
-        talk(ns.a, "192.0.2.2", 80)
-        time.sleep(0.8)
-        out, _ = tracer.stop()
-        lines = joined(out)
-        hist = [l for l in lines if " history " in l]
-        check(any(" active " in l and "192.0.2.2:443 " in l for l in hist) and
-              any(" passive " in l and l.split()[4] == "192.0.2.2:443" for l in hist),
-              "both ends of the :443 connection: %s" % hist)
-        check(not any(":80 " in l for l in lines), "port 80 shown:\n" + out)
-        for p in (srv443, srv80):
-            p.send("exit")
-            p.close()
+        out = traced("tcptrail --port 443", [(ns.b, "192.0.2.2", 443), (ns.b, "192.0.2.2", 80)],
+                     [(ns.a, "192.0.2.2", 443, b"", None), (ns.a, "192.0.2.2", 80, b"", None)])
+    lines = text_records(out)
+    hist = [l for l in lines if " history " in l]
+    check(any(" active " in l and "192.0.2.2:443 " in l for l in hist) and
+          any(" passive " in l and l.split()[4] == "192.0.2.2:443" for l in hist),
+          "both ends of the :443 connection: %s" % hist)
+    check(not any(":80 " in l for l in lines), "port 80 shown:\n" + out)
 
 
 def scenario_json_metrics_and_promql():
@@ -228,45 +226,26 @@ def scenario_record_replay():
 def scenario_comm_and_rport():
     """-c psql -D 5432: psql's connections to 5432 only."""
     with Netns("ttdc", "192.0.2.1", "192.0.2.2") as ns:
-        db = Peer(ns.b, "accept-all", "192.0.2.2", "5432", "8")
-        web = Peer(ns.b, "accept-all", "192.0.2.2", "5433", "8")
-        db.expect("ready")
-        web.expect("ready")
-        tracer = Running("tcptrail --json --no-states -c psql -D 5432")
-        talk(ns.a, "192.0.2.2", 5432, b"q", comm="psql")
-        talk(ns.a, "192.0.2.2", 5432, b"q", comm="other")
-        talk(ns.a, "192.0.2.2", 5433, b"q", comm="psql")
-        time.sleep(0.8)
-        out, _ = tracer.stop()
-        recs = [json.loads(l) for l in out.splitlines()]
-        hist = [r for r in recs if r["type"] == "history"]
-        check(len(hist) == 1 and hist[0]["comm"] == "psql" and hist[0]["rport"] == 5432 and
-              hist[0]["role"] == "active", "histories: %s" % hist)
-        for p in (db, web):
-            p.send("exit")
-            p.close()
+        out = traced("tcptrail --json --no-states -c psql -D 5432",
+                     [(ns.b, "192.0.2.2", 5432), (ns.b, "192.0.2.2", 5433)],
+                     [(ns.a, "192.0.2.2", 5432, b"q", "psql"), (ns.a, "192.0.2.2", 5432, b"q", "other"),
+                      (ns.a, "192.0.2.2", 5433, b"q", "psql")])
+    hist = [r for r in map(json.loads, out.splitlines()) if r["type"] == "history"]
+    check(len(hist) == 1 and hist[0]["comm"] == "psql" and hist[0]["rport"] == 5432 and
+          hist[0]["role"] == "active", "histories: %s" % hist)
 
 
 def scenario_addr():
     """--addr 198.51.100.0/24: connections of that subnet, not others."""
     with Netns("ttda", "198.51.100.1", "198.51.100.2") as a, \
             Netns("ttdb", "192.0.2.1", "192.0.2.2") as b:
-        srv_a = Peer(a.b, "accept-all", "198.51.100.2", "7400", "8")
-        srv_b = Peer(b.b, "accept-all", "192.0.2.2", "7400", "8")
-        srv_a.expect("ready")
-        srv_b.expect("ready")
-        tracer = Running("tcptrail --addr 198.51.100.0/24")
-        talk(a.a, "198.51.100.2", 7400)
-        talk(b.a, "192.0.2.2", 7400)
-        time.sleep(0.8)
-        out, _ = tracer.stop()
-        lines = joined(out)[1:]
-        check(any(" history " in l and "198.51.100.2:7400" in l for l in lines),
-              "the subnet's connection is missing:\n" + out)
-        check(not any("192.0.2." in l for l in lines), "another subnet shown:\n" + out)
-        for p in (srv_a, srv_b):
-            p.send("exit")
-            p.close()
+        out = traced("tcptrail --addr 198.51.100.0/24",
+                     [(a.b, "198.51.100.2", 7400), (b.b, "192.0.2.2", 7400)],
+                     [(a.a, "198.51.100.2", 7400, b"", None), (b.a, "192.0.2.2", 7400, b"", None)])
+    lines = text_records(out)[1:]
+    check(any(" history " in l and "198.51.100.2:7400" in l for l in lines),
+          "the subnet's connection is missing:\n" + out)
+    check(not any("192.0.2." in l for l in lines), "another subnet shown:\n" + out)
 
 
 def scenario_no_such_cgroup():

@@ -8,16 +8,8 @@ import subprocess
 import threading
 import time
 
-from lib import Tracer, check, free_port, leaking_server, listener, one, run
-
-
-def recv_n(sock, n):
-    got = b""
-    while len(got) < n:
-        chunk = sock.recv(n - len(got))
-        check(chunk, "peer closed early")
-        got += chunk
-    return got
+from lib import (Tracer, check, free_port, leaking_server, listener, one, recv_all, run,
+                 text_records)
 
 
 def ss_bytes(lport, rport):
@@ -31,17 +23,6 @@ def ss_bytes(lport, rport):
     return int(acked.group(1)) if acked else 0, int(received.group(1)) if received else 0
 
 
-def joined(text):
-    """Text view lines with their indented continuations joined."""
-    lines = []
-    for l in text.splitlines():
-        if l.startswith(" " * 13) and lines:
-            lines[-1] += " " + l.strip()
-        else:
-            lines.append(l)
-    return lines
-
-
 def exchange(up, down, ending):
     """One loopback connection: the client sends up bytes, the server down;
     ending is who closes first ('client', 'server') or 'reset' (the client
@@ -52,10 +33,10 @@ def exchange(up, down, ending):
     conn, _ = srv.accept()
     if up:
         cli.sendall(b"u" * up)
-        recv_n(conn, up)
+        recv_all(conn, up)
     if down:
         conn.sendall(b"d" * down)
-        recv_n(cli, down)
+        recv_all(cli, down)
     time.sleep(0.05)  # the last data's ACKs
     cport = cli.getsockname()[1]
     seen = {"client": ss_bytes(cport, port), "server": ss_bytes(port, cport)}
@@ -94,7 +75,7 @@ def test_payload_is_what_was_sent():
     time.sleep(0.5)
     json_tracer.stop()
     text_tracer.stop()
-    lines = joined(text_tracer.text)
+    lines = text_records(text_tracer.text)
     for (up, down, ending), (port, cport, seen) in zip(CASES, runs):
         what = "%d up, %d down, %s" % (up, down, ending)
         client = one(json_tracer.histories(rport=port, lport=cport), "client history " + what)
@@ -182,7 +163,7 @@ def test_leak_lines_in_the_columns():
     time.sleep(1.5)
     tracer.stop()
     header = tracer.text.splitlines()[0]
-    leak = [l for l in joined(tracer.text) if l[13:].startswith("leak ")]
+    leak = [l for l in text_records(tracer.text) if l[13:].startswith("leak ")]
     check(leak, "no leak line:\n" + tracer.text)
     clients = {int(x.split(":")[1]) for x in held.split()[1:]}
     total = 0
