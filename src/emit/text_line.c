@@ -95,9 +95,9 @@ static size_t span(const char *s, const char *end, bool whole)
 }
 
 /* DETAIL (from d to end) refilled into out after the columns: a part
- * between breaks starts a new line if it does not fit on this one but would
- * on a fresh one; a word that does not fit starts a new line. Returns the
- * end of out, or NULL if it would pass limit.
+ * between breaks that does not fit on this line starts a new one; a word
+ * that does not fit starts a new line. Returns the end of out, or NULL if
+ * it would pass limit.
  */
 static char *refill(char *out, const char *limit, size_t col, const char *d, const char *end)
 {
@@ -112,8 +112,7 @@ static char *refill(char *out, const char *limit, size_t col, const char *d, con
 		w = span(d, end, part);
 		if (out + w + TEXT_INDENT + 2 > limit)
 			return NULL;
-		if (part && col + 1 + w > TEXT_WIDTH && TEXT_INDENT + w <= TEXT_WIDTH &&
-		    col > TEXT_INDENT)
+		if (part && col + 1 + w > TEXT_WIDTH && col > TEXT_INDENT)
 			out = indent(out, &col);
 		w = span(d, end, false);
 		if (!w)
