@@ -14,8 +14,8 @@ import time
 import urllib.parse
 import urllib.request
 
-from lib import (LIVE, ROOT, TCPTRAIL, Netns, Peer, check, free_port, leaking_server,
-                 listener, run, text_records, wait_until)
+from lib import (LIVE, ROOT, TCPTRAIL, Netns, Peer, check, free_port, kill_leftovers,
+                 leaking_server, listener, run, text_records, wait_until)
 from test_listen import ts_seconds
 
 PROMPT = re.compile(r"^[#$] (.+)$")
@@ -206,6 +206,7 @@ def scenario_record_replay():
     work = tempfile.mkdtemp(prefix="tcptrail-doc-")
     rec = Running("tcptrail --record incident.ttr -d 60", cwd=work)
     srv, port = listener()
+    srv.settimeout(5)
     for _ in range(3):
         talk(None, "127.0.0.1", port, b"hello")
         conn, _ = srv.accept()
@@ -264,10 +265,16 @@ def scenario_text(cmd):
     """--no-states: histories only, with the payload sent; -w: one line each."""
     srv, port = listener()
     tracer = Running(cmd)
-    talk(None, "127.0.0.1", port, b"x" * 18)
+    srv.settimeout(5)
+    cli = socket.create_connection(("127.0.0.1", port), timeout=5)
     conn, _ = srv.accept()
+    cli.sendall(b"x" * 18)
+    conn.settimeout(5)
     conn.recv(100)
     conn.sendall(b"y" * 24)
+    cli.recv(100)
+    cli.close()
+    conn.recv(100)
     conn.close()
     time.sleep(0.8)
     out, _ = tracer.stop()
@@ -378,8 +385,12 @@ def test_every_example_has_a_scenario():
 def test_examples_print_what_they_claim():
     failures = []
     for cmds, fn in SCENARIOS:
+        start = time.time()
         try:
             fn()
         except Exception as err:  # every scenario runs; all failures are said
             failures.append("%s: %s" % (sorted(cmds)[0], err))
+        finally:
+            kill_leftovers()  # what a failed scenario left running
+        print("  docs example %r: %.1fs" % (sorted(cmds)[0], time.time() - start), flush=True)
     check(not failures, "; ".join(failures))
