@@ -86,6 +86,9 @@ def test_answering_flood_alert_in_json():
                                                                        kernel[name]))
         check(len(tracer.records_of("alert", alert="syn_flood", lport=PORT)) == 2,
               "syn_flood flapped: %s" % tracer.records_of("alert", lport=PORT))
+        print("  flagged after %.2f s; peak %d SYN/s; EmbryonicRsts +%d = sk_drops d%d..d%d; "
+              "ListenDrops +%d" % (delay, peak, kernel["EmbryonicRsts"], drops_before,
+                                   drops_after, kernel["ListenDrops"]), flush=True)
         check(recs[0]["sk_drops_delta"] is None and recs[0]["syn_rate"] is None,
               "a first record has no interval, yet figures for one: %s" % recs[0])
         server.send("exit")
@@ -129,6 +132,7 @@ def test_answering_flood_in_top():
         flood.wait(10)
         check(found["when"] - start <= 3.0, "shown %.2f s after the flood began"
               % (found["when"] - start))
+        print("  top showed SYN-FLOOD after %.2f s" % (found["when"] - start), flush=True)
         top.wait(20)
         text = open(out).read()
         os.unlink(out)
