@@ -65,6 +65,10 @@ struct listen_watch {
 	size_t nreq;
 	uint64_t gen;			/* sample number */
 	unsigned known;			/* this sample's enum lw_known */
+	/* the last request matched by its local end, and that end */
+	struct lw_listener *last_match;
+	uint16_t last_match_family;
+	uint8_t last_match_addr[TT_ADDR_LEN];
 	uint64_t last_sample_ns;
 	struct lw_stats stats;
 };
@@ -187,6 +191,25 @@ static struct lw_listener *match_tuple(struct listen_watch *lw, uint32_t netns, 
 	return wildcard;
 }
 
+/* A request sock_diag listed, matched to its listener by its local end.
+ * A flood's requests share one: the last answer is kept, so that matching
+ * does not scan every listener for every request.
+ */
+static struct lw_listener *match_request(struct listen_watch *lw, const struct tt_sock_record *r)
+{
+	struct lw_listener *l = lw->last_match;
+
+	if (l && l->netns == r->netns && l->port == r->sport && l->seen_gen == lw->gen &&
+	    lw->last_match_family == r->family &&
+	    !memcmp(lw->last_match_addr, r->saddr, sizeof(r->saddr)))
+		return l;
+	l = match_tuple(lw, r->netns, r->family, r->saddr, r->sport);
+	lw->last_match = l;
+	lw->last_match_family = r->family;
+	memcpy(lw->last_match_addr, r->saddr, sizeof(r->saddr));
+	return l;
+}
+
 static struct lw_listener *match_listener(struct listen_watch *lw, const struct tt_event *e)
 {
 	return match_tuple(lw, e->netns, e->family, e->saddr, e->sport);
@@ -253,6 +276,7 @@ void listen_watch_sample_begin(struct listen_watch *lw, unsigned known)
 
 	lw->gen++;
 	lw->known = known;
+	lw->last_match = NULL;
 	lw->nreq = 0;
 	lw->prev = lw->ns;
 	lw->nprev = lw->nns;
@@ -304,8 +328,7 @@ void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_reco
 		lw->stats.requests_dropped++;
 		return;
 	}
-	l = r->listener ? find_listener(lw, r->listener)
-			: match_tuple(lw, r->netns, r->family, r->saddr, r->sport);
+	l = r->listener ? find_listener(lw, r->listener) : match_request(lw, r);
 	if (l && r->req_retrans)
 		l->synq_retrans++;
 	q = &lw->req[lw->nreq++];

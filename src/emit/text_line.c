@@ -1,5 +1,6 @@
 /* The text view's line mechanics: columns, wrapping, time order. */
 #include <string.h>
+#include "log.h"
 #include "text_line.h"
 
 #define COL_EVENT 13
@@ -166,8 +167,14 @@ void text_line_end(struct emitter *em, char *p)
 
 void emit_text_flush(struct emitter *em)
 {
-	if (em->order)
-		text_order_release_all(em->order, em->out);
+	if (!em->order)
+		return;
+	text_order_release_all(em->order, em->out);
+	if (em->order->early || em->order->late)
+		p_warn("%llu text lines were printed out of time order (%llu late, marked; %llu "
+		       "early, the hold buffer full)",
+		       (unsigned long long)(em->order->early + em->order->late),
+		       (unsigned long long)em->order->late, (unsigned long long)em->order->early);
 }
 
 int emit_text_hold(struct emitter *em, struct text_order *order, uint64_t grace_ns,

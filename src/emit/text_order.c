@@ -104,8 +104,10 @@ void text_order_add(struct text_order *o, uint64_t ts, const char *line, size_t 
 		return;
 	}
 	while (o->n && (o->n == o->max || o->cap - o->len < len)) {
-		o->early++;
-		release_first(o, o->n < 64 ? o->n : 64, out);
+		size_t k = o->n < 64 ? o->n : 64;
+
+		o->early += k;
+		release_first(o, k, out);
 	}
 	if (o->n == o->max || o->cap - o->len < len) {
 		write_line(out, line, len, false);	/* longer than the whole arena */

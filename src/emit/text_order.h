@@ -27,7 +27,7 @@ struct text_order {
 	uint64_t seq;
 	uint64_t newest_ts;	/* the newest line added */
 	uint64_t released_ts;	/* the newest line printed */
-	uint64_t early;		/* printed before their time: the buffer was full */
+	uint64_t early;		/* lines printed before their time: the buffer was full */
 	uint64_t late;		/* came after a later line was printed (marked) */
 };
 
