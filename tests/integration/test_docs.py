@@ -14,8 +14,8 @@ import time
 import urllib.parse
 import urllib.request
 
-from lib import (LIVE, ROOT, TCPTRAIL, Netns, Peer, check, free_port, kill_leftovers,
-                 leaking_server, listener, run, text_records, wait_until)
+from lib import (LIVE, ROOT, TCPTRAIL, Netns, Peer, TestFailure, check, free_port,
+                 kill_leftovers, leaking_server, listener, run, text_records, wait_until)
 from test_listen import ts_seconds
 
 PROMPT = re.compile(r"^[#$] (.+)$")
@@ -57,7 +57,8 @@ class Running:
                                      stdin=subprocess.DEVNULL, text=True, cwd=cwd)
         LIVE.append(self.proc)
         time.sleep(settle)  # attached, and past the first sample
-        check(self.proc.poll() is None, "%s exited: %s" % (cmd, self.proc.stderr.read()))
+        if self.proc.poll() is not None:
+            raise TestFailure("%s exited: %s" % (cmd, self.proc.stderr.read()))
 
     def stop(self):
         self.proc.send_signal(signal.SIGINT)
