@@ -6,7 +6,9 @@
 #   sudo make test                  the whole suite: unit (no root), integration on
 #                                   this kernel, then the kernel matrix under qemu
 #   sudo make test VMTEST=0         the same without the kernel matrix
-#   sudo make vmtest                the kernel matrix alone (5.10, 6.1, 6.12)
+#   sudo make vmtest                the kernel matrix alone (5.10, 6.1, 6.12, 6.18,
+#                                   7.x, and 6.12 on arm64; docs/kernels.md)
+#   make kernels-table              rewrite docs/kernels.md from the last vmtest
 #   make bench                      connection-storm benchmark vs peer tools
 #   make vmlinux                    regenerate vmlinux/$(ARCH)/vmlinux.h
 #   make SANITIZE=1                 build with ASan/UBSan into build-san/
@@ -22,9 +24,14 @@ CC ?= gcc
 ifeq ($(SANITIZE),1)
 OUT ?= build-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+# GCC's flow warnings see the sanitizers' instrumentation and report bounds
+# the code never reaches (GCC's manual advises against -Werror with
+# sanitizers); the plain build keeps them as errors.
+SAN_WARN := -Wno-array-bounds -Wno-stringop-overflow -Wno-maybe-uninitialized
 else
 OUT ?= build
 SAN_FLAGS :=
+SAN_WARN :=
 endif
 
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
@@ -35,21 +42,27 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 # shared by all.
 SRC_DIRS := src/base src/core src/emit src/kernel src/cmd
 CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	-Wno-missing-field-initializers -I$(OUT) -Ibpf $(addprefix -I,$(SRC_DIRS)) $(SAN_FLAGS)
-LDLIBS := -lbpf -lelf -lz -lm -lmicrohttpd -lpthread
+	-Wno-missing-field-initializers -I$(OUT) -Ibpf $(addprefix -I,$(SRC_DIRS)) $(SAN_FLAGS) \
+	$(SAN_WARN)
+LDLIBS := -lbpf -lelf -lz -lm -lmicrohttpd -lgnutls -lyaml -lcrypt -lpthread
 LDFLAGS := $(SAN_FLAGS)
 
+# The tracer's programs, by concern, linked into one object (they share
+# maps); the socket iterators are an object of their own.
+TRACER_BPF := state listen syscalls delivery
 BPF_NAMES := tcptrail snapshot
-BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES))
+BPF_PARTS := $(patsubst %,$(OUT)/%.bpf.o,$(TRACER_BPF))
+BPF_OBJS := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_NAMES)) $(BPF_PARTS)
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
-CMD_CORE_SRCS := src/cmd/opts.c src/cmd/opts_help.c
-CORE_SRCS := $(filter-out src/emit/metrics_http.c,$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
+HTTP_SRCS := src/emit/metrics_http.c src/emit/http_server.c
+CMD_CORE_SRCS := src/cmd/opts.c src/cmd/opts_help.c src/cmd/replay_stream.c
+CORE_SRCS := $(filter-out $(HTTP_SRCS),$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
 	$(CMD_CORE_SRCS) src/kernel/netstat.c
 # Modules that talk to the kernel or the network, and the commands.
 KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) \
-	$(filter-out $(CMD_CORE_SRCS),$(wildcard src/cmd/*.c)) src/emit/metrics_http.c src/main.c
+	$(filter-out $(CMD_CORE_SRCS),$(wildcard src/cmd/*.c)) $(HTTP_SRCS) src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -64,17 +77,21 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps vmdeps run test vmtest unit integration bench fuzz vmlinux clean \
-	install uninstall
+.PHONY: all deps test-deps testdeps vmdeps vmbuild run test vmtest kernels-table unit \
+	integration bench fuzz vmlinux clean install uninstall
 
 all: $(OUT)/tcptrail
 
 $(OUT) $(OUT)/unit $(patsubst src/%,$(OUT)/%,$(SRC_DIRS)):
 	$(Q)mkdir -p $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/tcptrail.h bpf/core_fixes.bpf.h $(VMLINUX) | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(VMLINUX) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/tcptrail.bpf.o: $(BPF_PARTS)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -129,15 +146,23 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 # the list of the purpose that needs them, never to BUILD_PKGS for a test.
 #   BUILD_PKGS  building and running tcptrail (make, make run)
 #   TEST_PKGS   the test suite and benchmarks (make test, bench, fuzz): peer
-#               tools, traffic generators, terminals, linters, servers
-#   VM_PKGS     the kernel matrix (make vmtest): qemu and the initramfs
-BUILD_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc libmicrohttpd-dev
+#               tools, traffic generators, terminals, linters, a browser for
+#               the report's page, a real Prometheus (and promtool), openssl
+#               for the TLS tests' certificates, htpasswd for bcrypt hashes
+#   VM_PKGS     the kernel matrix (make vmtest): qemu and the initramfs; for
+#               its arm64 VM, tcptrail cross-built through Debian's multiarch
+BUILD_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc libmicrohttpd-dev \
+	libgnutls28-dev libyaml-dev libcrypt-dev
 TEST_PKGS := python3 iproute2 libbpf-tools tmux hping3 nftables jq libclang-rt-dev \
-	prometheus mandoc logrotate systemd
-VM_PKGS := qemu-system-x86 busybox-static cpio xz-utils binutils python3 iproute2
-# $(1): packages; $(2): an installer to run apt-get through (the test
-# packages' goes through tests/install-quietly.sh: no service they bring
-# may start or stay enabled).
+	prometheus mandoc logrotate systemd chromium openssl apache2-utils
+VM_PKGS := qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils binutils python3 \
+	iproute2 gcc-aarch64-linux-gnu libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 \
+	libmicrohttpd-dev:arm64 libgnutls28-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64
+OUT_ARM64 := build-arm64
+# $(1): packages; $(2): an installer to run apt-get through; $(3): apt-get's
+# options. The test packages go through tests/install-quietly.sh (no service
+# they bring may start or stay enabled) without Recommends (prometheus would
+# bring node_exporter's service along).
 define install_missing
 	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -145,15 +170,26 @@ define install_missing
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" != 0 ]; then echo "tcptrail: installing packages needs root: run with sudo" >&2; exit 1; fi; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(2) apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(2) apt-get install -y -qq $(3) $$missing >/dev/null || exit 1; \
 	fi
 endef
 deps:
 	$(call install_missing,$(BUILD_PKGS))
 test-deps: deps
-	$(call install_missing,$(TEST_PKGS),sh tests/install-quietly.sh)
+	$(call install_missing,$(TEST_PKGS),sh tests/install-quietly.sh,--no-install-recommends)
+testdeps: test-deps  # its former name
 vmdeps:
+	@dpkg --print-foreign-architectures | grep -qx arm64 || { \
+		if [ "$$(id -u)" != 0 ]; then echo "tcptrail: adding arm64 to dpkg's architectures needs root: run with sudo" >&2; exit 1; fi; \
+		echo "dpkg --add-architecture arm64"; dpkg --add-architecture arm64 && apt-get update -qq; }
 	$(call install_missing,$(VM_PKGS))
+
+# What the kernel matrix boots: this build, and the same for arm64 (never
+# sanitized: the cross toolchain has no arm64 sanitizer runtime here).
+vmbuild:
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 CC=aarch64-linux-gnu-gcc OUT=$(OUT_ARM64) \
+		SANITIZE=0 all
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -162,13 +198,18 @@ run: deps
 BENCH_TOOLS := $(OUT)/storm $(OUT)/gen_journal $(OUT)/bpfprof
 
 VMTEST ?= 1
-test: test-deps $(if $(filter 1,$(VMTEST)),vmdeps)
+test: test-deps $(if $(filter 1,$(VMTEST)),vmdeps vmbuild)
 	$(Q)$(MAKE) --no-print-directory all $(OUT)/unit_tests $(BENCH_TOOLS)
-	$(Q)OUT=$(OUT) VMTEST=$(VMTEST) bash tests/run.sh
+	$(Q)OUT=$(OUT) OUT_ARM64=$(OUT_ARM64) VMTEST=$(VMTEST) bash tests/run.sh
 
-vmtest: test-deps vmdeps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)OUT=$(OUT) bash tests/vm/run.sh
+vmtest: test-deps vmdeps vmbuild
+	$(Q)OUT=$(OUT) OUT_ARM64=$(OUT_ARM64) bash tests/vm/run.sh
+
+# docs/kernels.md from the rows the last make vmtest left (it fails when
+# the committed table no longer matches what the kernels did).
+kernels-table:
+	$(Q)test -s $(OUT)/vmtest-rows.jsonl || { echo "no $(OUT)/vmtest-rows.jsonl: run make vmtest first" >&2; exit 1; }
+	$(Q)python3 tests/vm/table.py $(OUT)/vmtest-rows.jsonl docs/kernels.md
 
 unit: $(OUT)/unit_tests
 	$(Q)$(OUT)/unit_tests
@@ -177,28 +218,47 @@ bench: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
 	$(Q)python3 tests/bench/bench.py $(BENCH_ARGS)
 
-# Fuzzing: the recording reader and the command line under libFuzzer, with
-# ASan and UBSan, from seeds made here. FUZZ_SECONDS per target.
+# Fuzzing under libFuzzer, with ASan and UBSan, from seeds made here:
+# the recording reader (through replay's own code), the command line, and
+# the writers (random records through both views, read back by the unit
+# tests' oracle). FUZZ_SECONDS per target.
 FUZZ_OUT := build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -Ibpf $(addprefix -I,$(SRC_DIRS))
+	-fno-sanitize-recover=undefined -Ibpf $(addprefix -I,$(SRC_DIRS)) -Itests/unit
 FUZZ_LIB_SRCS := $(CORE_SRCS)
-FUZZ_TARGETS := replay opts
+FUZZ_TARGETS := replay opts emit report webconfig
+FUZZ_EXTRA_emit := tests/unit/emit_cases.c tests/unit/emit_cases_json.c \
+	tests/unit/emit_cases_text.c tests/unit/want.c tests/unit/json_check.c
 fuzz: test-deps
-	$(Q)mkdir -p $(FUZZ_OUT)/corpus-replay $(FUZZ_OUT)/corpus-opts
-	$(Q)$(MAKE) --no-print-directory $(OUT)/gen_journal
+	$(Q)mkdir -p $(patsubst %,$(FUZZ_OUT)/corpus-%,$(FUZZ_TARGETS))
+	$(Q)$(MAKE) --no-print-directory $(OUT)/gen_journal $(OUT)/tcptrail
 	$(Q)for t in $(FUZZ_TARGETS); do \
-		$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_$$t.c $(FUZZ_LIB_SRCS) $(LDLIBS) \
+		case $$t in emit) extra="$(FUZZ_EXTRA_emit)";; *) extra="";; esac; \
+		$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_$$t.c $$extra $(FUZZ_LIB_SRCS) $(LDLIBS) \
 			-o $(FUZZ_OUT)/fuzz_$$t || exit 1; \
 	done
 	$(Q)for n in 1 3 40; do $(OUT)/gen_journal $$n $(FUZZ_OUT)/corpus-replay/gen$$n.rec; done
+	$(Q)cp tests/golden/v5.rec $(FUZZ_OUT)/corpus-replay/golden-v5.rec
 	$(Q)printf -- '--json\0-o\0x.json\0--lport\0 80,443' > $(FUZZ_OUT)/corpus-opts/trace
 	$(Q)printf -- 'leaks\0--json\0--all' > $(FUZZ_OUT)/corpus-opts/leaks
 	$(Q)printf -- 'replay\0f.rec\0--json' > $(FUZZ_OUT)/corpus-opts/replay
+	$(Q)printf -- 'report\0--since\0002026-11-21T10:00:00Z\0x.json' > $(FUZZ_OUT)/corpus-opts/report
+	$(Q)$(OUT)/gen_journal 3 $(FUZZ_OUT)/gen3.rec && $(OUT)/tcptrail replay $(FUZZ_OUT)/gen3.rec \
+		--json > $(FUZZ_OUT)/corpus-report/gen3.json 2>/dev/null
+	$(Q)cp tests/golden/v5.json $(FUZZ_OUT)/corpus-report/
+	$(Q){ sed -n 's/^\t{ "\([a-z0-9-]*\)",.*/"--\1"/p' src/cmd/opts.c; \
+		printf '"%s"\n' leaks replay top -j -o -4 -6 -l -r -d -v -h -V; } > $(FUZZ_OUT)/opts.dict
+	$(Q)for k in 0 1 2 3 4 5 6 7 8 9 10 11 12 13; do \
+		{ printf "\\$$(printf %03o $$k)"; head -c 4096 /dev/zero | tr '\0' '\377'; } \
+			> $(FUZZ_OUT)/corpus-emit/kind$$k; \
+	done
+	$(Q)sed -n '/^```yaml web-config-/,/^```$$/p' docs/metrics.md | grep -v '^```' \
+		> $(FUZZ_OUT)/corpus-webconfig/docs.yml
 	$(Q)for t in $(FUZZ_TARGETS); do \
+		case $$t in opts) dict=-dict=$(FUZZ_OUT)/opts.dict;; *) dict="";; esac; \
 		$(FUZZ_OUT)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
-			-max_len=65536 -print_final_stats=1 $(FUZZ_OUT)/corpus-$$t \
+			-max_len=65536 -print_final_stats=1 $$dict $(FUZZ_OUT)/corpus-$$t \
 			2>$(FUZZ_OUT)/fuzz_$$t.log || { tail -40 $(FUZZ_OUT)/fuzz_$$t.log; exit 1; }; \
 		echo "fuzz_$$t: $$(grep -o 'stat::number_of_executed_units: [0-9]*' $(FUZZ_OUT)/fuzz_$$t.log | cut -d' ' -f2) runs in $(FUZZ_SECONDS) s, no finding"; \
 	done
@@ -232,4 +292,4 @@ uninstall:
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz $(OUT_ARM64)

@@ -82,8 +82,8 @@ static __always_inline int tt_listen_overflow_reason(void)
  * sock_cookies is resolved at load, so the verifier never sees the helper
  * call on kernels that lack it.
  */
-const volatile bool sock_cookies = true;
-const volatile __u64 sock_id_key;
+const volatile bool sock_cookies __weak = true;
+const volatile __u64 sock_id_key __weak;
 
 static __always_inline __u64 tt_addr_id(const void *sk)
 {
@@ -130,8 +130,10 @@ static __always_inline __u64 tt_sock_id_read(const struct sock *sk)
 
 /* Before v5.15 (commit 8520e224f547 "bpf, cgroups: Fix cgroup v2 fallback on
  * v1/v2 mixed mode") sock_cgroup_data was a union: val held either a struct
- * cgroup pointer or, with bit 0 set, net_prio/net_cls data, in which case
- * the socket belongs to the default hierarchy's root.
+ * cgroup pointer or flags in its low two bits (is_data: net_prio/net_cls data;
+ * no_refcnt, since "cgroup: fix cgroup_sk_alloc() for sk_clone_lock()"), in
+ * which case, as when it is NULL, sock_cgroup_ptr() names the default
+ * hierarchy's root.
  */
 struct sock_cgroup_data___old {
 	__u64 val;
@@ -148,7 +150,7 @@ struct sock_cgroup_data___old {
 /* False on hosts without a cgroup2 hierarchy, where every socket would
  * name the root: userspace attributes by owner there instead.
  */
-const volatile bool cgroup_ids = true;
+const volatile bool cgroup_ids __weak = true;
 
 static __always_inline __u64 tt_sk_cgroup(const struct sock *sk)
 {
@@ -159,7 +161,7 @@ static __always_inline __u64 tt_sk_cgroup(const struct sock *sk)
 	if (bpf_core_field_exists(struct sock_cgroup_data___old, val)) {
 		__u64 v = BPF_CORE_READ((struct sock_cgroup_data___old *)&sk->sk_cgrp_data, val);
 
-		if (v & 1)
+		if ((v & 3) || !v)
 			return TT_CGROUP_ROOT_ID;
 		cg = (struct cgroup *)v;
 	} else if (bpf_core_field_exists(struct sock_cgroup_data, cgroup)) {

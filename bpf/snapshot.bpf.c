@@ -9,6 +9,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptrail.h"
 #include "core_fixes.bpf.h"
+#include "refuse.bpf.h"
 
 #define AF_INET6 10
 
@@ -21,10 +22,21 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * state (0: all).
  */
 __u32 want_state;
-/* Set by userspace before each iter/tcp walk: report only listeners and
- * their request sockets (the listener sampler's view).
+/* Set by userspace before each iter/tcp walk: report only sockets whose
+ * state's bit is set (0: all)...
  */
-__u32 listeners_only;
+__u32 want_states;
+/* ...and, when set, end the walk at the first socket past the listeners:
+ * the iterator visits the listening hash first, and a reader that sees
+ * this end record stops reading, so the established hash is not walked.
+ */
+__u32 stop_past_listeners;
+/* When set, every socket walked is also counted by state here (the gauge's
+ * baseline), whether or not its record is wanted.
+ */
+__u32 count_states;
+__u64 state_counts[16];
+
 /* The kernel's tick rate, measured by userspace (see snapshot_open()): no
  * kernel config file is needed. 0 while unknown.
  */
@@ -85,6 +97,7 @@ static __always_inline void fill_addrs(struct tt_sock_record *r,
 SEC("iter/tcp")
 int dump_tcp(struct bpf_iter__tcp *ctx)
 {
+	TT_REFUSE_IF(0);
 	struct sock_common *skc = ctx->sk_common;
 	struct seq_file *seq = ctx->meta->seq;
 	struct tt_sock_record r = {};
@@ -93,12 +106,27 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 	if (calibrate) {
 		cal_jiffies = bpf_jiffies64();
 		cal_ns = bpf_ktime_get_ns();
+		/* one socket is enough: the reader stops here, and a
+		 * machine of a million sockets is not walked for a clock
+		 */
+		r.state = TT_SNAP_END;
+		bpf_seq_write(seq, &r, sizeof(r));
 		return 0;
 	}
 	if (!skc)
 		return 0;
 	r.state = skc->skc_state;
-	if (listeners_only && r.state != TT_TCP_LISTEN && r.state != TT_TCP_NEW_SYN_RECV)
+	if (count_states)
+		__sync_fetch_and_add(&state_counts[r.state & 15], 1);
+	if (stop_past_listeners && r.state != TT_TCP_LISTEN) {
+		/* one end record per socket from here: the reader's buffer
+		 * fills after a few hundred, and it stops
+		 */
+		r.state = TT_SNAP_END;
+		bpf_seq_write(seq, &r, sizeof(r));
+		return 0;
+	}
+	if (want_states && !(want_states & (1u << (r.state & 31))))
 		return 0;
 	r.cookie = tt_sock_id(skc);
 	r.uid = ctx->uid;
@@ -154,6 +182,7 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 SEC("iter/task_file")
 int dump_task_files(struct bpf_iter__task_file *ctx)
 {
+	TT_REFUSE_IF(1);
 	struct file *file = ctx->file;
 	struct task_struct *task = ctx->task;
 	struct tt_file_record r = {};

@@ -29,6 +29,48 @@ enum tt_event_type {
 				     * Since format 6 without a tuple (family 0):
 				     * its history has it
 				     */
+	TT_EV_HISTORY = 7,	    /* a connection's whole life, sent once at its
+				     * CLOSE: a struct tt_history (kernels where
+				     * tracing programs keep socket storage)
+				     */
+	TT_EV_CLOSE_WAIT = 8,	    /* a transition into CLOSE_WAIT, laid out as
+				     * TT_EV_STATE, sent for the leak watch when
+				     * the live stream is off: not shown
+				     */
+	TT_EV_RETRANSMIT = 9,	    /* tcp:tcp_retransmit_skb: newstate the socket's
+				     * state, oldstate its congestion state
+				     * (icsk_ca_state), reason the kernel's error
+				     * (6.x kernels that pass one; 0 otherwise)
+				     */
+};
+
+/* Why records were lost in the kernel: the index of the per-CPU counters in
+ * the lost_events map. Values are part of the --record format (the LOST
+ * frame's cause): append, never renumber.
+ */
+enum tt_lost_cause {
+	TT_LOST_RING_FULL = 0,	    /* the ring buffer had no room */
+	TT_LOST_KERNEL_SKIPPED = 1, /* a program run skipped, not repaired (userspace) */
+	TT_LOST_FILTER_SKIPPED = 2, /* the drop-reason filter skipped (userspace) */
+	TT_LOST_NO_STORAGE = 3,	    /* the kernel could not give a socket its storage */
+	TT_LOST_CHILD_START = 4,    /* a passive child's first record found no room
+				     * to wait for its identity
+				     */
+	TT_LOST_NO_TUPLE = 5,	    /* a reset or overflow whose packet could not be read */
+	TT_LOST_UNNAMED_ACCEPT = 6, /* accept() of a socket no transition had named */
+	TT_LOST_SHUTDOWN_MARK = 7,  /* a shutdown() marker gone before its exit:
+				     * that call's fin_by may read close
+				     */
+	TT_LOST_ACCEPT_INFO = 8,    /* an accept's facts found no room to wait
+				     * for its history
+				     */
+	TT_LOST_PORT_COUNT = 9,	    /* a connect not counted for its destination
+				     * (the ports table full)
+				     */
+	TT_LOST_LISTEN_COUNT = 10,  /* a handshake or accept not counted for its
+				     * listener (the listeners table full)
+				     */
+	TT_LOST_N_CAUSES
 };
 
 enum tt_event_flags {
@@ -49,6 +91,8 @@ enum tt_event_flags {
 	TT_F_UNSENT = 1 << 4,	    /* data queued but not sent (zero window) */
 	TT_F_KEEPALIVE = 1 << 5,    /* SO_KEEPALIVE was on */
 	TT_F_USER_TIMEOUT = 1 << 6, /* TCP_USER_TIMEOUT was set */
+	/* TT_EV_RETRANSMIT: the kernel said how the retransmit went (reason). */
+	TT_F_RESULT = 1 << 7,
 };
 
 /* Which call sent the FIN, in the 'reason' of a -> FIN_WAIT1 record. */
@@ -141,6 +185,9 @@ struct tt_event {
 			     */
 };
 
+/* The state of a snapshot record that ends a listeners-only walk. */
+#define TT_SNAP_END 0xff
+
 /* One socket seen by the iter/tcp snapshot. */
 struct tt_sock_record {
 	__u64 cookie;
@@ -182,17 +229,131 @@ struct tt_sock_record {
 	__u64 cgroup;	    /* cgroup v2 id (request sockets: the listener's); 0: none */
 };
 
-/* Per-CPU state of the programs: nesting of the state-change programs
- * (tcptrail.bpf.c explains it; userspace sums deferred and caught over the
- * CPUs) and the records not yet announced to the reader.
+/* Per-CPU state of the programs: the transitions state_send finished
+ * and the catcher has not yet confirmed (state.bpf.c explains it), and the
+ * bytes not yet announced to the reader.
  */
+#define TT_NEST_MARKS 4
 struct tt_nest {
-	__u32 depth;	/* 1: handle_set_state is busy on this CPU; 2: so is the catcher */
-	__u32 unwoken;	/* records submitted since this CPU last woke the reader */
-	__u64 deferred;	/* nested runs of handle_set_state that left the transition
-			 * to the catcher
-			 */
+	__u64 marks[TT_NEST_MARKS];
+	__u32 nmarks;
+	__u32 unwoken;	/* bytes submitted since this CPU last woke the reader */
 	__u64 caught;	/* transitions the catcher recorded */
+	/* sockets entering minus leaving each state on this CPU since load
+	 * (the gauge of connections by state: userspace adds the start-up
+	 * snapshot's counts)
+	 */
+	__s64 by_state[16];
+};
+
+/* A connection's life as the kernel keeps it, in the socket's own BPF
+ * storage (BPF_MAP_TYPE_SK_STORAGE, freed with the socket), and sent whole
+ * at its CLOSE. The states before CLOSE, each with when it began.
+ */
+#define TT_HIST_STATES 10
+
+enum tt_hist_flags {
+	/* the life began before tracing: its first state began no later than
+	 * entered[0], the trace's start
+	 */
+	TT_H_PREEXISTING = 1 << 0,
+	TT_H_TRUNCATED = 1 << 1,    /* more states than fit: the first and the last kept */
+	TT_H_GAP = 1 << 2,	    /* a transition did not follow from the last state */
+	TT_H_OWNER_SEEN = 1 << 3,   /* owner_pid/comm: a task holding the socket's lock */
+	TT_H_HS_SEEN = 1 << 4,	    /* the handshake's figures are kept */
+	TT_H_PORT_COUNTED = 1 << 5, /* counted in its destination's ports in use */
+	TT_H_FIN_CALL = 1 << 6,	    /* fin_call says which call sent our FIN */
+	TT_H_RST_RECV = 1 << 7,	    /* a reset arrived */
+	TT_H_RST_SENT = 1 << 8,	    /* we sent a reset before CLOSE (a timer gave up) */
+};
+
+struct tt_conn_store {
+	__u64 entered[TT_HIST_STATES];	/* CLOCK_MONOTONIC ns */
+	__u8 states[TT_HIST_STATES];
+	__u8 nstates;
+	__u8 fin_call;		/* enum tt_fin_call */
+	__u16 flags;		/* enum tt_hist_flags */
+	__u16 pad;
+	__u32 owner_pid;	/* the last task that held the socket's lock */
+	char owner_comm[TT_COMM_LEN];
+	/* the handshake, as struct tt_estab_info has it */
+	__u32 hs_srtt_us;
+	__u64 synack_us;
+	__u32 hs_retrans;
+	/* the RTT when it left ESTABLISHED: its data's, without the close
+	 * handshake's samples (0: it never left ESTABLISHED but to CLOSE)
+	 */
+	__u32 data_srtt_us;
+	__u32 data_rttvar_us;
+	__u32 pad2;
+};
+
+/* What accept() said of a passive socket, kept by cookie until its history. */
+struct tt_accept_info {
+	__u64 ts_ns;		/* 0: never accepted (or not seen) */
+	__u32 pid;
+	__u32 pad;
+	char comm[TT_COMM_LEN];
+};
+
+/* How the connection delivered, read once at its CLOSE from tcp_sock: the
+ * facts `ss -ti` shows while a socket lives.
+ */
+enum tt_delivery_flags {
+	TT_D_READ = 1 << 0,	    /* the facts below were read */
+	TT_D_CHRONO = 1 << 1,	    /* busy/rwnd/sndbuf times known (the tick rate is) */
+};
+
+struct tt_delivery {
+	__u32 srtt_us;		/* smoothed RTT */
+	__u32 rttvar_us;	/* its mean deviation */
+	__u32 rtt_min_us;	/* the windowed minimum */
+	__u32 cwnd;		/* congestion window, segments */
+	__u32 retrans_segs;	/* total_retrans */
+	__u32 dsack_dups;
+	__u32 reord_seen;
+	__u32 ooo_packets;	/* rcv_ooopack: received out of order */
+	__u64 bytes_retrans;
+	__u64 bytes_sent;	/* payload sent, retransmits included */
+	/* time sending data, limited by the peer's receive window, limited by
+	 * our send buffer (the chrono counters; busy includes the other two,
+	 * as tcpi_busy_time does)
+	 */
+	__u64 busy_ns;
+	__u64 rwnd_limited_ns;
+	__u64 sndbuf_limited_ns;
+	__u32 rcvbuf;		/* final, autotuned */
+	__u32 sndbuf;
+	__u32 data_segs_in;
+	__u32 data_segs_out;
+	__u32 rate_delivered;	/* the last delivery-rate sample: segments... */
+	__u32 rate_interval_us;	/* ...over this interval */
+	__u32 mss;
+	__u32 probes;		/* icsk_probes_out: window or keepalive probes unanswered */
+	__u32 flags;		/* enum tt_delivery_flags */
+	__u32 pad;
+};
+
+/* TT_EV_HISTORY: the CLOSE transition, as a TT_EV_STATE record would carry
+ * it (tuple, close counters, flags), then the life before it, the accept,
+ * and the delivery facts.
+ */
+struct tt_history {
+	struct tt_event ev;
+	struct tt_conn_store st;
+	struct tt_accept_info acc;
+	struct tt_delivery dl;
+};
+
+/* Ports in use per destination (connects holding a local port for it),
+ * counted by the kernel where sockets keep storage.
+ */
+struct tt_dest_key {
+	__u8 laddr[TT_ADDR_LEN];
+	__u8 raddr[TT_ADDR_LEN];
+	__u32 netns;
+	__u16 rport;
+	__u16 family;
 };
 
 /* One open descriptor of a TCP socket, from the iter/task_file walk. */
@@ -201,6 +362,30 @@ struct tt_file_record {
 	__u32 pid;	    /* tgid: the process holding the descriptor */
 	__u32 fd;
 	char comm[TT_COMM_LEN];
+};
+
+/* Per CPU: the live retransmit records' budget for the current second. */
+struct tt_retrans_budget {
+	__u64 second;		/* bpf_ktime_get_ns() / 1e9 */
+	__u32 sent;		/* records written this second */
+	__u32 pad;
+	__u64 suppressed;	/* records not written, over the budget, since load */
+};
+
+/* Handshakes completed and connections accepted per listener, counted by
+ * the kernel where sockets keep storage (elsewhere userspace counts them
+ * from records). The key is the listener's end as its children see it.
+ */
+struct tt_listen_key {
+	__u8 laddr[TT_ADDR_LEN];
+	__u32 netns;
+	__u16 lport;
+	__u16 family;
+};
+
+struct tt_listen_counts {
+	__u64 handshakes;	/* children made: handshakes completed */
+	__u64 accepts;		/* children accept() took */
 };
 
 #endif /* TCPTRAIL_H */

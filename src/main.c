@@ -6,6 +6,7 @@
 #include "log.h"
 #include "opts.h"
 #include "replay.h"
+#include "report.h"
 #include "top.h"
 #include "trace.h"
 #include "version.h"
@@ -41,6 +42,7 @@ static const struct cmd {
 	{ MODE_TOP, top_main, false },
 	{ MODE_LEAKS, leaks_main, false },
 	{ MODE_REPLAY, replay_main, false },
+	{ MODE_REPORT, report_main, false },
 };
 
 int main(int argc, char **argv)

@@ -17,8 +17,8 @@ trap 'rm -f "$log"' EXIT
 [ "${PIPESTATUS[0]}" -eq 0 ] || unit_rc=1
 TCPTRAIL="$OUT/tcptrail" python3 tests/integration/run.py "$@" 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || integration_rc=1
-# A short fuzzing pass over the recording reader and the command line
-# (make fuzz runs longer ones).
+# A short fuzzing pass over the recording reader, the command line and the
+# writers (make fuzz runs longer ones).
 if [ "${FUZZ:-1}" != 0 ] && [ $# -eq 0 ]; then
 	fuzzlog=$(mktemp)
 	if make --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" >"$fuzzlog" 2>&1; then

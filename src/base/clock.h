@@ -5,5 +5,7 @@
 #include <stdint.h>
 
 uint64_t clock_mono_ns(void);
+/* Milliseconds since this process was exec'd (10 ms steps); 0 unknown. */
+uint64_t clock_since_exec_ms(void);
 
 #endif

@@ -1,10 +1,13 @@
-/* Parsing and printing listen addresses. */
+/* Parsing and printing listen addresses, and listening on them. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "hostport.h"
+#include "log.h"
 
 static int parse_port(const char *s, in_port_t *port, char *err, size_t errlen)
 {
@@ -90,4 +93,43 @@ void hostport_format(const struct sockaddr_storage *ss, char *buf, size_t buflen
 			snprintf(buf, buflen, "[%s]:%u", a, ntohs(s6->sin6_port));
 		}
 	}
+}
+
+int hostport_listen(const char *spec, int backlog, char *where, size_t wlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[160];
+	int fd, one = 1, zero = 0;
+
+	if (hostport_parse(spec, &ss, &len, err, sizeof(err))) {
+		p_err("--metrics: %s", err);
+		return -1;
+	}
+	hostport_format(&ss, where, wlen);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 && ss.ss_family == AF_INET6 && !strchr(spec, ':')) {
+		/* no IPv6 here: every IPv4 address, then */
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		in_port_t port = ((struct sockaddr_in6 *)&ss)->sin6_port;
+
+		memset(&ss, 0, sizeof(ss));
+		s4->sin_family = AF_INET;
+		s4->sin_port = port;
+		len = sizeof(*s4);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	}
+	if (fd < 0) {
+		p_err("cannot serve metrics on %s: %s", where, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, backlog)) {
+		p_err("cannot serve metrics on %s: %s", where, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

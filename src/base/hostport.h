@@ -15,4 +15,10 @@ int hostport_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len
 /* The address as spec wrote it: "127.0.0.1:9100", "[::1]:9100", "*:9100". */
 void hostport_format(const struct sockaddr_storage *ss, char *buf, size_t buflen);
 
+/* A non-blocking listening socket bound to spec (no address: every
+ * address, IPv4 alone where the machine has no IPv6), its address written
+ * to where. -1 after saying why in one sentence.
+ */
+int hostport_listen(const char *spec, int backlog, char *where, size_t wlen);
+
 #endif

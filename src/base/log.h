@@ -18,4 +18,11 @@ void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void log_route_libbpf(void);
 
+/* While set, each of libbpf's warnings is also given to fn, whole (a failed
+ * program load names the program and ends with the verifier's log). NULL
+ * stops it. libbpf must have been routed here first.
+ */
+typedef void (*log_capture_fn)(bool warn, const char *msg, void *arg);
+void log_capture_libbpf(log_capture_fn fn, void *arg);
+
 #endif

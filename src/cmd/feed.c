@@ -1,28 +1,57 @@
 /* The tee of reconstruction inputs: ingest, listener watch, recording. */
+#include <string.h>
 #include "feed.h"
+
+/* Where the kernel keeps lives, a passive history brings its accept:
+ * how long it waited, from its handshake's end (ESTABLISHED) to accept().
+ */
+static void accept_wait_of(struct listen_watch *lw, const struct tt_history *h)
+{
+	const struct tt_conn_store *st = &h->st;
+	uint64_t est = 0;
+
+	if (!h->acc.ts_ns || !st->nstates || st->states[0] != TT_TCP_SYN_RECV ||
+	    (st->flags & TT_H_PREEXISTING))
+		return;
+	for (uint8_t i = 0; i < st->nstates && i < TT_HIST_STATES; i++)
+		if (st->states[i] == TT_TCP_ESTABLISHED) {
+			est = st->entered[i];
+			break;
+		}
+	if (est)
+		listen_watch_accept_wait(lw, &h->ev, h->acc.ts_ns > est ? h->acc.ts_ns - est : 0);
+}
 
 void feed_event(const struct tt_event *e, void *arg)
 {
 	struct feed *f = arg;
-	struct tt_event owned;
+	union {
+		struct tt_event e;
+		struct tt_history h;
+	} owned;
 
 	if (f->by_owner && (e->flags & TT_F_OWNER_CTX)) {
-		owned = *e;
-		owned.cgroup = cgroups_of_pid(f->by_owner, e->pid, e->ts_ns);
-		e = &owned;
+		memcpy(&owned, e, e->type == TT_EV_HISTORY ? sizeof(owned.h) : sizeof(owned.e));
+		owned.e.cgroup = cgroups_of_pid(f->by_owner, e->pid, e->ts_ns);
+		e = &owned.e;
 	}
 	if (f->journal) {
 		cgroups_lookup(f->names, e->cgroup);
 		journal_event(f->journal, e);
 	}
-	if (f->lw && e->type == TT_EV_ACCEPT) {
+	if (f->lw && e->type == TT_EV_HISTORY)
+		accept_wait_of(f->lw, (const struct tt_history *)e);
+	else if (f->lw && e->type == TT_EV_ACCEPT) {
 		struct tt_event acc = *e;
 		uint64_t wait = 0;
 		bool waited = ingest_accept_wait(f->in, &acc, &wait);
 
 		listen_watch_accept(f->lw, &acc, waited, wait);
-	} else if (f->lw) {
-		listen_watch_event(f->lw, e);	/* takes the listener records, ignores the rest */
+	} else if (f->lw && !(f->kernel_counts && e->type == TT_EV_STATE)) {
+		/* takes the listener records, ignores the rest; where the
+		 * kernel counts handshakes, a child's first record is not one
+		 */
+		listen_watch_event(f->lw, e);
 	}
 	ingest_event(f->in, e);
 }

@@ -29,6 +29,8 @@ struct feed {
 	 * name them are written, so their names come first in the file
 	 */
 	struct cgroups *names;
+	/* the kernel counts handshakes and accepts per listener */
+	bool kernel_counts;
 };
 
 /* A kernel record (the tracer's callback: arg is the feed). */

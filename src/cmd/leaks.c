@@ -15,6 +15,7 @@
 #include "history.h"
 #include "leaks.h"
 #include "clock.h"
+#include "bpf_load.h"
 #include "log.h"
 #include "outfile.h"
 #include "privs.h"
@@ -23,6 +24,8 @@
 #include "snapshot.h"
 
 #define REPORT_MAX_SOCKETS (4u << 20)
+/* Holders besides the first that a socket's text line names. */
+#define OTHER_OWNERS_SHOWN 7
 
 struct item {
 	const struct tt_sock_record *r;
@@ -188,11 +191,16 @@ static void text_report(struct outbuf *out, const struct item *items, size_t nit
 				p = fmt_lit(p, "  netns=");
 				p = fmt_u64(p, s->r->netns);
 			}
-			for (size_t x = 1; x < s->nowners && x < 8; x++) {
+			for (size_t x = 1; x < s->nowners && x < OTHER_OWNERS_SHOWN + 1; x++) {
 				p = fmt_str(p, x == 1 ? "  also pid " : ",");
 				p = fmt_u64(p, s->owners[x].pid);
 				p = fmt_lit(p, " fd ");
 				p = fmt_u64(p, s->owners[x].fd);
+			}
+			if (s->nowners > OTHER_OWNERS_SHOWN + 1) {
+				p = fmt_lit(p, " and ");
+				p = fmt_u64(p, s->nowners - OTHER_OWNERS_SHOWN - 1);
+				p = fmt_lit(p, " more");
 			}
 			*p++ = '\n';
 			outbuf_commit(out, p);
@@ -218,7 +226,6 @@ static void json_report(struct outbuf *out, const struct item *items, const stru
 	em.cgroup_ctx = cgroups;
 	for (size_t i = 0; i < ngroups; i++) {
 		const struct item *it = &items[g[i].first];
-		char *p;
 
 		for (size_t k = 0; k < g[i].count; k++) {
 			const struct tt_sock_record *r = it[k].r;
@@ -232,27 +239,10 @@ static void json_report(struct outbuf *out, const struct item *items, const stru
 					   r->rcv_idle_ms == ~0u ? 0 : now - c.entered[0], true,
 					   it[k].owners, it[k].nowners, (uint32_t)g[i].count);
 		}
-		p = outbuf_begin(out);
-		p = fmt_lit(p, "{\"type\":\"leak_process\",\"ts\":\"");
-		p = fmt_rfc3339(p, &em.clock, now);
-		p = fmt_lit(p, "\",\"pid\":");
-		p = fmt_u64(p, it->pid);
-		if (it->nowners) {
-			p = fmt_lit(p, ",\"comm\":");
-			p = fmt_json_str(p, it->owners[0].comm, TT_COMM_LEN);
-		}
-		if (it->container[0]) {
-			p = fmt_lit(p, ",\"container_id\":\"");
-			p = fmt_str(p, it->container);
-			*p++ = '"';
-		}
-		p = fmt_lit(p, ",\"sockets\":");
-		p = fmt_u64(p, g[i].count);
-		p = fmt_lit(p, ",\"oldest_ns_min\":");
-		p = g[i].oldest_ms == ~0u ? fmt_lit(p, "null")
-					  : fmt_u64(p, (uint64_t)g[i].oldest_ms * 1000000ull);
-		p = fmt_lit(p, "}\n");
-		outbuf_commit(out, p);
+		emit_json_leak_process(&em, now, it->pid, it->nowners ? it->owners[0].comm : NULL,
+				       it->container, g[i].count,
+				       g[i].oldest_ms == ~0u ? DURATION_UNKNOWN
+							     : (uint64_t)g[i].oldest_ms * 1000000ull);
 	}
 }
 
@@ -285,8 +275,9 @@ int leaks_main(struct options *o)
 	filter = o->filter;
 	snapshot_open(&snap);
 	filter_check_exists(&filter);
+	bpf_load_report();
 	privs_drop();
-	err = snapshot_collect(&snap, &l, REPORT_MAX_SOCKETS);
+	err = snapshot_collect(&snap, 1u << TT_TCP_CLOSE_WAIT, &l, REPORT_MAX_SOCKETS);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
 			p_err("reading other network namespaces needs root");

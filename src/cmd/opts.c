@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hostport.h"
+#include "jsonl.h"
 #include "opts.h"
 #include "opts_table.h"
+#include "report_model.h"
 
 /* getopt's view of the table: built once per parse. */
 #define MAX_OPTS 64
@@ -68,8 +70,11 @@ static void set_defaults(struct options *o)
 	o->listeners = true;
 	o->interval_s = OPT_DEFAULT_INTERVAL_S;
 	o->max_listeners = OPT_DEFAULT_MAX_LISTENERS;
+	o->retransmits_per_s = OPT_DEFAULT_RETRANSMITS_PER_S;
 	o->max_destinations = OPT_DEFAULT_MAX_DESTINATIONS;
 	o->metrics_linger_s = OPT_DEFAULT_METRICS_LINGER_S;
+	o->since_ns = INT64_MIN;
+	o->until_ns = INT64_MAX;
 }
 
 /* A non-negative number of seconds (fractions allowed); zero only if
@@ -140,6 +145,46 @@ static bool applies(enum tt_mode mode, int c)
 
 static int take_limit(struct options *o, int c, const char *arg, char *err, size_t errlen);
 
+/* tcptrail report's own options: the time window and the listener. */
+static int report_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	struct rm_config lcfg;
+	char perr[160];
+
+	if (c == OPT_LISTENER) {
+		if (rm_parse_listener(arg, &lcfg, perr, sizeof(perr))) {
+			snprintf(err, errlen, "--listener: %s", perr);
+			return -1;
+		}
+		o->report_listener = arg;
+		return 0;
+	}
+	if (jsonl_rfc3339(arg, c == OPT_SINCE ? &o->since_ns : &o->until_ns)) {
+		snprintf(err, errlen, "--%s: '%.80s' is not an RFC 3339 time such as "
+			 "2026-11-21T10:00:00Z", c == OPT_SINCE ? "since" : "until", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The report's inputs: every argument left (getopt moved them last). */
+static int report_inputs(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	if (optind >= argc) {
+		snprintf(err, errlen, "report needs at least one input: a recording or a "
+			 "JSON log (tcptrail report FILE... -o report.html)");
+		return -1;
+	}
+	o->report_files = argv + optind;
+	o->n_report_files = argc - optind;
+	optind = argc;
+	if (o->since_ns > o->until_ns) {
+		snprintf(err, errlen, "--since is after --until: no record would be shown");
+		return -1;
+	}
+	return 0;
+}
+
 static const char *mode_name(enum tt_mode mode)
 {
 	switch (mode) {
@@ -149,6 +194,8 @@ static const char *mode_name(enum tt_mode mode)
 		return "tcptrail replay";
 	case MODE_TOP:
 		return "tcptrail top";
+	case MODE_REPORT:
+		return "tcptrail report";
 	default:
 		return "tracing";
 	}
@@ -230,8 +277,10 @@ static int take_setting(struct options *o, int c, const char *arg, char *err, si
 		}
 		o->output = arg;
 		return 0;
+	case OPT_STATES:
 	case OPT_NO_STATES:
-		o->states = false;
+		o->states = c == OPT_STATES;
+		o->states_explicit = true;
 		return 0;
 	case OPT_NO_HISTORIES:
 		o->histories = false;
@@ -260,6 +309,17 @@ static int take_setting(struct options *o, int c, const char *arg, char *err, si
 	case OPT_NO_SNAPSHOT:
 		o->snapshot = false;
 		return 0;
+	case OPT_WEB_CONFIG:
+		if (!*arg) {
+			snprintf(err, errlen, "--web-config: empty file name");
+			return -1;
+		}
+		o->web_config = arg;
+		return 0;
+	case OPT_SINCE:
+	case OPT_UNTIL:
+	case OPT_LISTENER:
+		return report_option(o, c, arg, err, errlen);
 	case 'v':
 		o->verbosity++;
 		return 0;
@@ -286,6 +346,9 @@ static int take_limit(struct options *o, int c, const char *arg, char *err, size
 		return 0;
 	case OPT_MAX_LISTENERS:
 		return parse_u32("--max-listeners", arg, 1, 1u << 20, &o->max_listeners, err, errlen);
+	case OPT_RETRANSMITS_PER_S:
+		return parse_u32("--retransmits-per-s", arg, 0, 1000000, &o->retransmits_per_s, err,
+				 errlen);
 	case OPT_MAX_DESTINATIONS:
 		return parse_u32("--max-destinations", arg, 1, 1u << 20, &o->max_destinations, err,
 				 errlen);
@@ -324,10 +387,20 @@ static int take_limit(struct options *o, int c, const char *arg, char *err, size
 /* What the whole command line says once every option is read. */
 static int check_whole(struct options *o, bool only4, bool only6, char *err, size_t errlen)
 {
+	if (o->web_config && !o->metrics) {
+		snprintf(err, errlen, "--web-config configures the --metrics endpoint; give "
+			 "--metrics too");
+		return -1;
+	}
 	if (only4 && only6) {
 		snprintf(err, errlen, "-4 and -6 together would show nothing; give one or neither");
 		return -1;
 	}
+	/* JSON goes where histories are wanted: each transition as a record
+	 * costs the kernel a record per state change (--states asks for it)
+	 */
+	if (o->mode == MODE_TRACE && o->json && !o->states_explicit)
+		o->states = false;
 	if (only4)
 		o->filter.ipv6 = false;
 	if (only6)
@@ -346,7 +419,8 @@ static enum tt_mode command_of(const char *arg)
 	static const struct {
 		const char *name;
 		enum tt_mode mode;
-	} commands[] = { { "leaks", MODE_LEAKS }, { "replay", MODE_REPLAY }, { "top", MODE_TOP } };
+	} commands[] = { { "leaks", MODE_LEAKS }, { "replay", MODE_REPLAY }, { "top", MODE_TOP },
+			 { "report", MODE_REPORT } };
 
 	for (size_t i = 0; arg && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(arg, commands[i].name))
@@ -412,6 +486,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		}
 		o->replay = argv[optind++];
 	}
+	if (o->mode == MODE_REPORT && report_inputs(o, argc, argv, err, errlen))
+		return -1;
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%.80s'", argv[optind]);
 		return -1;

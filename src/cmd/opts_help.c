@@ -13,24 +13,27 @@
 const struct opt_def opt_defs[] = {
 	{ "json", 'j', 0, NULL, M_ANY, G_OUTPUT,
 	  "newline-delimited JSON instead of the text view",
-	  "the listener, namespace and alert records as\nnewline-delimited JSON instead of the view" },
-	{ "output", 'o', 0, "FILE", M_ANY, G_OUTPUT,
-	  "append output to FILE (a regular file, reopened\non SIGHUP; - for standard output)" },
+	  M_TOP, "the listener, namespace and alert records as\nnewline-delimited JSON instead of the view" },
+	{ "output", 'o', 0, "FILE", M_ANY | M_REPORT, G_OUTPUT,
+	  "append output to FILE (a regular file, reopened\non SIGHUP; - for standard output)",
+	  M_REPORT, "write the page to FILE (a new page, replaced\nwhole)" },
+	{ "states", OPT_STATES, 0, NULL, M_TRACE | M_REPLAY, G_OUTPUT,
+	  "each transition as a record too (the default in\nthe text view and replay; --json: histories only)" },
 	{ "no-states", OPT_NO_STATES, 0, NULL, M_TRACE | M_REPLAY, G_OUTPUT,
 	  "omit per-transition records (histories only)" },
 	{ "no-histories", OPT_NO_HISTORIES, 0, NULL, M_TRACE | M_REPLAY, G_OUTPUT,
 	  "omit per-connection histories (transitions only)" },
 	{ "wide", 'w', 0, NULL, M_TRACE | M_TOP | M_REPLAY, G_OUTPUT,
 	  "each record on one line, however long",
-	  "every column, lines not cut to the terminal (or\nto 100 columns when not one)" },
+	  M_TOP, "every column, lines not cut to the terminal (or\nto 100 columns when not one)" },
 	{ "time", 'T', 0, NULL, M_TRACE | M_REPLAY, G_OUTPUT,
 	  "the TIME column, as in tcplife and tcpstates (the\ntext view always has it)" },
 	{ "pid", 'p', 0, "PID", M_ANY, G_FILTERS,
 	  "only sockets of process PID (their owner: the\nprocess that connected, accepted or listens)",
-	  "only listeners of process PID" },
+	  M_TOP, "only listeners of process PID" },
 	{ "comm", 'c', 0, "NAME", M_ANY, G_FILTERS,
 	  "only sockets of processes named NAME (as in\n/proc/PID/comm; at most 15 characters)",
-	  "only listeners of processes named NAME" },
+	  M_TOP, "only listeners of processes named NAME" },
 	{ "ipv4", '4', 0, NULL, M_TRACE | M_TOP | M_REPLAY, G_FILTERS, "only IPv4" },
 	{ "ipv6", '6', 0, NULL, M_TRACE | M_TOP | M_REPLAY, G_FILTERS, "only IPv6" },
 	{ "lport", 'L', 'l', "PORTS", M_TRACE | M_TOP | M_REPLAY, G_FILTERS,
@@ -69,21 +72,31 @@ const struct opt_def opt_defs[] = {
 	  "listeners watched at once (default 4096)" },
 	{ "max-destinations", OPT_MAX_DESTINATIONS, 0, "N", M_TRACE | M_TOP, G_LISTENERS,
 	  "destinations whose ephemeral ports are watched\n(default 4096; the quietest is dropped when full)" },
+	{ "retransmits-per-s", OPT_RETRANSMITS_PER_S, 0, "N", M_TRACE | M_TOP, G_LISTENERS,
+	  "live retransmit records a second at most\n(default 1000; 0: none); the rest are counted,\nnot written" },
 	{ "metrics", OPT_METRICS, 0, "[ADDR:]PORT", M_TRACE | M_TOP, G_METRICS,
 	  "serve Prometheus metrics at\nhttp://ADDR:PORT/metrics (ADDR: IPv4, [IPv6] or\nlocalhost; none: every address)" },
 	{ "metrics-linger", OPT_METRICS_LINGER, 0, "SECONDS", M_TRACE | M_TOP, G_METRICS,
 	  "keep a closed listener's series this long\n(default 300)" },
+	{ "web-config", OPT_WEB_CONFIG, 0, "FILE", M_TRACE | M_TOP, G_METRICS,
+	  "TLS, client certificates and basic auth for\n--metrics, in the Prometheus exporters' web\nconfiguration format (reread on SIGHUP)" },
 	{ "max-conns", OPT_MAX_CONNS, 0, "N", M_TRACE, G_LIMITS,
 	  "sockets tracked at once (default 262144); when\nfull, the least recently active is reported and\ndropped" },
 	{ "ring-mb", OPT_RING_MB, 0, "N", M_TRACE, G_LIMITS,
 	  "kernel ring buffer size in MiB, a power of 2\n(default 8)" },
 	{ "close-grace-ms", OPT_GRACE_MS, 0, "N", M_TRACE, G_LIMITS,
 	  "wait this long after CLOSE for a reset record\nbefore finishing a history (default 20)" },
-	{ "verbose", 'v', 0, NULL, M_ANY, G_OTHER,
+	{ "since", OPT_SINCE, 0, "TIME", M_REPORT, G_REPORT,
+	  "only records at or after TIME (RFC 3339, e.g.\n2026-11-21T10:00:00Z)" },
+	{ "until", OPT_UNTIL, 0, "TIME", M_REPORT, G_REPORT,
+	  "only records at or before TIME" },
+	{ "listener", OPT_LISTENER, 0, "ADDR:PORT", M_REPORT, G_REPORT,
+	  "only this listener and connections to it (ADDR:\nIPv4, [IPv6] or * for any address)" },
+	{ "verbose", 'v', 0, NULL, M_ANY | M_REPORT, G_OTHER,
 	  "more diagnostics on stderr (twice: libbpf's too)" },
-	{ "help", 'h', 0, NULL, M_ANY, G_OTHER, "this text" },
-	{ "version", 'V', 0, NULL, M_ANY, G_OTHER, "version" },
-	{ NULL, 0, 0, NULL, 0, 0, NULL },
+	{ "help", 'h', 0, NULL, M_ANY | M_REPORT, G_OTHER, "this text" },
+	{ "version", 'V', 0, NULL, M_ANY | M_REPORT, G_OTHER, "version" },
+	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL },
 };
 
 const struct opt_def *opt_def_of(int c)
@@ -97,7 +110,7 @@ const struct opt_def *opt_def_of(int c)
 static const char *const group_names[G_N] = {
 	[G_OUTPUT] = "Output", [G_FILTERS] = "Filters (options of one kind are ORed, kinds ANDed)",
 	[G_RUNNING] = "Running", [G_LISTENERS] = "Listeners", [G_METRICS] = "Metrics",
-	[G_LIMITS] = "Limits", [G_OTHER] = "Other",
+	[G_LIMITS] = "Limits", [G_REPORT] = "Report", [G_OTHER] = "Other",
 };
 
 static const struct {
@@ -109,6 +122,8 @@ static const struct {
 	  "       tcptrail top [OPTIONS]          live view of every listener's queues\n"
 	  "       tcptrail leaks [OPTIONS]        report CLOSE_WAIT sockets now, then exit\n"
 	  "       tcptrail replay FILE [OPTIONS]  reconstruct offline from a --record file\n"
+	  "       tcptrail report [OPTIONS] FILE... -o report.html\n"
+	  "                                       one HTML page of recordings and logs\n"
 	  "Trace every TCP connection's lifecycle live: state transitions, complete\n"
 	  "histories, resets, SYN-ACK retransmits and accept-queue overflows; watch\n"
 	  "every listener's SYN and accept queues and flag SYN floods and full accept\n"
@@ -126,6 +141,10 @@ static const struct {
 	  "Usage: tcptrail replay FILE [OPTIONS]\n"
 	  "Rebuild the histories of a recording made with --record, with the same\n"
 	  "filters and output as live tracing.\n" },
+	{ MODE_REPORT,
+	  "Usage: tcptrail report [OPTIONS] FILE... -o report.html\n"
+	  "One self-contained HTML page from recordings and JSON logs (plain or gzip,\n"
+	  "rotated, in any order).\n" },
 };
 
 #define NAME_COL 26
@@ -151,7 +170,7 @@ static void option_lines(const struct opt_def *d, enum tt_mode mode, char *buf, 
 			 size_t *off)
 {
 	char name[64];
-	const char *h = mode == MODE_TOP && d->help_top ? d->help_top : d->help;
+	const char *h = d->help_alt && (d->alt_modes & (1u << mode)) ? d->help_alt : d->help;
 	size_t n = 0;
 
 	if (d->val < 256 && d->alias)

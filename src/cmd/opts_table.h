@@ -28,6 +28,12 @@ enum opt_id {
 	OPT_CONTAINER,
 	OPT_LADDR,
 	OPT_RADDR,
+	OPT_STATES,
+	OPT_RETRANSMITS_PER_S,
+	OPT_WEB_CONFIG,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_LISTENER,
 };
 
 /* The commands an option applies to (bits of 1 << enum tt_mode). */
@@ -35,11 +41,13 @@ enum opt_id {
 #define M_TOP (1u << MODE_TOP)
 #define M_LEAKS (1u << MODE_LEAKS)
 #define M_REPLAY (1u << MODE_REPLAY)
+#define M_REPORT (1u << MODE_REPORT)
+/* the commands that read connections (report reads files, not sockets) */
 #define M_ANY (M_TRACE | M_TOP | M_LEAKS | M_REPLAY)
 
 /* --help's sections, in order. */
-enum opt_group { G_OUTPUT, G_FILTERS, G_RUNNING, G_LISTENERS, G_METRICS, G_LIMITS, G_OTHER,
-		 G_N };
+enum opt_group { G_OUTPUT, G_FILTERS, G_RUNNING, G_LISTENERS, G_METRICS, G_LIMITS, G_REPORT,
+		 G_OTHER, G_N };
 
 struct opt_def {
 	const char *name;	/* the long name; NULL ends the table */
@@ -49,7 +57,9 @@ struct opt_def {
 	unsigned modes;		/* M_ bits */
 	unsigned char group;	/* enum opt_group */
 	const char *help;	/* lines of at most 52 characters */
-	const char *help_top;	/* what it means to tcptrail top, if that differs */
+	/* what it means to the commands of alt_modes, if that differs */
+	unsigned alt_modes;
+	const char *help_alt;
 };
 
 extern const struct opt_def opt_defs[];

@@ -6,7 +6,8 @@
 
 #include <stdbool.h>
 
-/* SIGINT and SIGTERM finish, SIGHUP asks to reopen -o, SIGPIPE is ignored
+/* SIGINT and SIGTERM finish, SIGHUP asks to reopen -o and reread
+ * --web-config, SIGPIPE is ignored
  * (a closed reader shows as EPIPE).
  */
 void signals_install(void);

@@ -2,24 +2,30 @@
 #include <stdio.h>
 #include "summary.h"
 
-void summary_print(struct ingest *in)
+void summary_print(struct ingest *in, uint32_t still_open)
 {
-	const struct ingest_stats *st = ingest_stats(in);
+	summary_print_stats(ingest_stats(in), still_open);
+}
+
+void summary_print_stats(const struct ingest_stats *st, uint32_t still_open)
+{
 	const uint64_t *by = st->lost_by_cause;
 
 	fprintf(stderr,
 		"tcptrail: %llu records, %llu histories (%llu incomplete), %llu lost, "
 		"%llu evicted, %llu vanished, %u still open, %llu CLOSE_WAIT leaks "
-		"(%llu resolved); lost by cause: ring_full %llu, kernel_skipped %llu, "
-		"filter_skipped %llu\n",
+		"(%llu resolved); lost by cause:",
 		(unsigned long long)st->records, (unsigned long long)st->histories,
 		(unsigned long long)st->incomplete, (unsigned long long)st->lost,
-		(unsigned long long)st->evicted, (unsigned long long)st->vanished,
-		conn_table_count(ingest_table(in)), (unsigned long long)st->leaks,
-		(unsigned long long)st->leaks_resolved,
-		(unsigned long long)by[LOST_RING_FULL],
-		(unsigned long long)by[LOST_KERNEL_SKIPPED],
-		(unsigned long long)by[LOST_FILTER_SKIPPED]);
+		(unsigned long long)st->evicted, (unsigned long long)st->vanished, still_open,
+		(unsigned long long)st->leaks, (unsigned long long)st->leaks_resolved);
+	for (uint8_t c = 0; c < LOST_N_CAUSES; c++)
+		fprintf(stderr, "%s %s %llu", c ? "," : "", lost_cause_name(c),
+			(unsigned long long)by[c]);
+	fputc('\n', stderr);
+	if (st->unwatched)
+		fprintf(stderr, "tcptrail: %llu CLOSE_WAIT sockets went unwatched: the table "
+			"(--max-conns) was full\n", (unsigned long long)st->unwatched);
 }
 
 /* Peak resident memory of this process image in KiB (VmHWM). Unlike

@@ -18,7 +18,9 @@ void cgroup_names_free(struct cgroup_names *t);
 /* id is called path (NULL: it was gone); a later call for id replaces it. */
 void cgroup_names_set(void *t, uint64_t id, const char *path);
 
-/* A cgroup_lookup_fn (ctx: the table); NULL for ids never set. */
+/* A cgroup_lookup_fn (ctx: the table); NULL for ids never set. What it
+ * returns stays valid until the next cgroup_names_set().
+ */
 const struct cgroup_info *cgroup_names_lookup(void *t, uint64_t id);
 
 #endif

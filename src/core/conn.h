@@ -40,6 +40,7 @@ enum conn_flags {
 	CONN_LEAK_REPORTED = 1 << 11, /* reported as a CLOSE_WAIT leak, not resolved */
 	CONN_REFERENCED = 1 << 12, /* conn_table's: used since it last passed the eviction hand */
 	CONN_HS_SEEN = 1 << 13,	   /* its handshake's completion was recorded */
+	CONN_WATCHED = 1 << 14,	   /* only watched in CLOSE_WAIT: the kernel keeps its life */
 };
 
 /* Did the application take a passive connection from the accept queue? */

@@ -119,17 +119,16 @@ void history_seed(struct conn *c, const struct tt_sock_record *r, uint64_t now_n
 
 /* The handshake's length: the client's from its own transitions; a passive
  * child's from the kernel's SYN-ACK figures, since its first transition
- * comes only with the completing ACK.
+ * comes only with the completing ACK. last is the state it left, at ts.
  */
-static void note_handshake(struct conn *c, const struct tt_event *e, uint8_t last)
+static void note_handshake(struct conn *c, const struct tt_estab_info *h, uint8_t last,
+			   uint64_t ts)
 {
-	const struct tt_estab_info *h = &e->estab;
-
 	if (c->nstates == 0 || (c->flags & CONN_PREEXISTING))
 		return;
 	c->hs_retrans = h->retrans > UINT8_MAX ? UINT8_MAX : (uint8_t)h->retrans;
 	if (last == TT_TCP_SYN_SENT && c->role == ROLE_ACTIVE) {
-		c->handshake_ns = e->ts_ns - c->entered[c->nstates - 1];
+		c->handshake_ns = ts - c->entered[c->nstates - 1];
 	} else if (last == TT_TCP_SYN_RECV && c->role == ROLE_PASSIVE) {
 		/* With a retransmitted SYN-ACK the kernel takes no RTT sample
 		 * from it (tcp_synack_rtt_meas()): the first one's send time
@@ -137,10 +136,39 @@ static void note_handshake(struct conn *c, const struct tt_event *e, uint8_t las
 		 */
 		if (!h->retrans && h->srtt_us)
 			c->handshake_ns = (uint64_t)h->srtt_us * 1000;
-		else if (h->retrans && h->synack_us && h->synack_us * 1000 < e->ts_ns)
-			c->handshake_ns = e->ts_ns - h->synack_us * 1000;
+		else if (h->retrans && h->synack_us && h->synack_us * 1000 < ts)
+			c->handshake_ns = ts - h->synack_us * 1000;
 	}
 	c->flags |= CONN_HS_SEEN;
+}
+
+/* What entering newstate from oldstate says of who closed. */
+static void note_closer(struct conn *c, uint8_t oldstate, uint8_t newstate)
+{
+	switch (newstate) {
+	case TT_TCP_FIN_WAIT1:
+		if (c->closer == CLOSER_NONE)
+			c->closer = CLOSER_LOCAL;
+		break;
+	case TT_TCP_CLOSE_WAIT:
+		if (c->closer == CLOSER_NONE)
+			c->closer = CLOSER_PEER;
+		break;
+	case TT_TCP_CLOSING:
+		/* Our FIN was unacknowledged when the peer's arrived. */
+		if (oldstate == TT_TCP_FIN_WAIT1)
+			c->closer = CLOSER_SIMULTANEOUS;
+		break;
+	default:
+		break;
+	}
+}
+
+static uint8_t fin_by_of(uint16_t call)
+{
+	return call == TT_FIN_CALL_SHUTDOWN ? FIN_BY_SHUTDOWN
+	       : call == TT_FIN_CALL_CLOSE  ? FIN_BY_CLOSE
+					    : FIN_BY_UNKNOWN;
 }
 
 void history_on_accept(struct conn *c, const struct tt_event *e)
@@ -179,25 +207,12 @@ void history_on_state(struct conn *c, const struct tt_event *e)
 	 */
 	if (c->nstates && e->oldstate != last)
 		c->flags |= CONN_GAP;
-
+	note_closer(c, e->oldstate, e->newstate);
 	switch (e->newstate) {
 	case TT_TCP_FIN_WAIT1:
-		if (c->closer == CLOSER_NONE)
-			c->closer = CLOSER_LOCAL;
 		/* only the owner's own call moves a socket to FIN_WAIT1 */
 		if (e->flags & TT_F_OWNER_CTX)
-			c->fin_by = e->reason == TT_FIN_CALL_SHUTDOWN ? FIN_BY_SHUTDOWN
-				    : e->reason == TT_FIN_CALL_CLOSE  ? FIN_BY_CLOSE
-								      : FIN_BY_UNKNOWN;
-		break;
-	case TT_TCP_CLOSE_WAIT:
-		if (c->closer == CLOSER_NONE)
-			c->closer = CLOSER_PEER;
-		break;
-	case TT_TCP_CLOSING:
-		/* Our FIN was unacknowledged when the peer's arrived. */
-		if (e->oldstate == TT_TCP_FIN_WAIT1)
-			c->closer = CLOSER_SIMULTANEOUS;
+			c->fin_by = fin_by_of(e->reason);
 		break;
 	case TT_TCP_CLOSE:
 		c->close = e->close;
@@ -208,12 +223,64 @@ void history_on_state(struct conn *c, const struct tt_event *e)
 			c->accepted = ACCEPT_NO;
 		break;
 	case TT_TCP_ESTABLISHED:
-		note_handshake(c, e, last);
+		note_handshake(c, &e->estab, last, e->ts_ns);
 		break;
 	default:
 		break;
 	}
 	append_state(c, e->newstate, e->ts_ns);
+}
+
+/* The life the kernel kept, state by state, as the transitions would have
+ * told it; then the accept and the CLOSE transition itself.
+ */
+void history_from_kernel(struct conn *c, const struct tt_history *h)
+{
+	const struct tt_conn_store *st = &h->st;
+	uint8_t n = st->nstates < TT_HIST_STATES ? st->nstates : TT_HIST_STATES;
+
+	copy_identity(c, &h->ev);
+	c->cgroup = h->ev.cgroup;
+	if (st->flags & TT_H_PREEXISTING)
+		c->flags |= CONN_PREEXISTING;
+	else if (n)
+		c->role = role_of(st->states[0]);
+	if (st->flags & TT_H_TRUNCATED)
+		c->flags |= CONN_TRUNCATED;
+	if (st->flags & TT_H_GAP)
+		c->flags |= CONN_GAP;
+	if (st->flags & TT_H_RST_RECV)
+		c->flags |= CONN_RST_RECV;
+	if (st->flags & TT_H_RST_SENT)
+		c->flags |= CONN_RST_SENT;
+	for (uint8_t i = 0; i < n; i++) {
+		if (i) {
+			note_closer(c, st->states[i - 1], st->states[i]);
+			if (st->states[i] == TT_TCP_ESTABLISHED && (st->flags & TT_H_HS_SEEN)) {
+				struct tt_estab_info hs = { .synack_us = st->synack_us,
+							    .srtt_us = st->hs_srtt_us,
+							    .retrans = st->hs_retrans };
+
+				note_handshake(c, &hs, st->states[i - 1], st->entered[i]);
+			}
+		}
+		append_state(c, st->states[i], st->entered[i]);
+	}
+	if (st->flags & TT_H_FIN_CALL)
+		c->fin_by = fin_by_of(st->fin_call);
+	if (st->flags & TT_H_OWNER_SEEN) {
+		c->pid = st->owner_pid;
+		memcpy(c->comm, st->owner_comm, sizeof(c->comm));
+		c->flags |= CONN_OWNER_SEEN;
+	}
+	if (h->acc.ts_ns && c->role == ROLE_PASSIVE) {
+		struct tt_event acc = { .ts_ns = h->acc.ts_ns, .pid = h->acc.pid,
+					.flags = TT_F_OWNER_CTX };
+
+		memcpy(acc.comm, h->acc.comm, sizeof(acc.comm));
+		history_on_accept(c, &acc);
+	}
+	history_on_state(c, &h->ev);
 }
 
 void history_on_reset(struct conn *c, const struct tt_event *e)
@@ -396,6 +463,56 @@ void history_summarize(const struct conn *c, struct history_summary *s)
 	s->complete = !(c->flags & (CONN_PREEXISTING | CONN_LOST | CONN_GAP |
 				    CONN_TRUNCATED | CONN_EVICTED | CONN_VANISHED));
 	summarize_phases(c, s);
+}
+
+uint8_t history_limited_by(const struct tt_delivery *dl)
+{
+	if (!dl || !(dl->flags & TT_D_READ))
+		return LIMIT_UNKNOWN;
+	/* time-based where the times are known; busy counts the limited
+	 * spans too (tcpi_busy_time)
+	 */
+	if ((dl->flags & TT_D_CHRONO) && dl->busy_ns) {
+		uint64_t third = dl->busy_ns / 3 + (dl->busy_ns % 3 != 0);
+
+		if (dl->rwnd_limited_ns >= third && dl->rwnd_limited_ns >= dl->sndbuf_limited_ns)
+			return LIMIT_RECEIVER;
+		if (dl->sndbuf_limited_ns >= third)
+			return LIMIT_SENDER_BUFFER;
+	}
+	if (dl->retrans_segs >= 3 && (uint64_t)dl->retrans_segs * 10 >= dl->data_segs_out)
+		return LIMIT_LOSS;
+	if (!(dl->flags & TT_D_CHRONO) || !dl->busy_ns)
+		return dl->data_segs_out ? LIMIT_UNKNOWN : LIMIT_NONE;
+	return LIMIT_NONE;
+}
+
+uint64_t history_delivery_rate_bps(const struct tt_delivery *dl)
+{
+	unsigned __int128 bits;
+
+	if (!dl || !(dl->flags & TT_D_READ) || !dl->rate_interval_us)
+		return DURATION_UNKNOWN;
+	/* tcp_get_info(): delivered segments times the MSS over the interval */
+	bits = (unsigned __int128)dl->rate_delivered * dl->mss * 8 * 1000000u /
+	       dl->rate_interval_us;
+	return bits >= DURATION_UNKNOWN ? DURATION_UNKNOWN - 1 : (uint64_t)bits;
+}
+
+const char *conn_limit_name(uint8_t limit)
+{
+	switch (limit) {
+	case LIMIT_NONE:
+		return "none";
+	case LIMIT_RECEIVER:
+		return "receiver";
+	case LIMIT_SENDER_BUFFER:
+		return "sender_buffer";
+	case LIMIT_LOSS:
+		return "loss";
+	default:
+		return NULL;
+	}
 }
 
 const char *conn_role_name(uint8_t role)

@@ -58,6 +58,8 @@ struct history_summary {
 	 */
 	uint64_t last_ack_age_ns;
 	int16_t timeout_attempts;
+	/* how it delivered (lives the kernel kept); NULL: not known */
+	const struct tt_delivery *dl;
 };
 
 /* Start c (zeroed but for its cookie) from the first record seen for it.
@@ -73,6 +75,11 @@ void history_seed(struct conn *c, const struct tt_sock_record *r, uint64_t now_n
 
 /* Apply a state transition to a started history. */
 void history_on_state(struct conn *c, const struct tt_event *e);
+
+/* Start c (zeroed but for its cookie) from a whole life the kernel kept
+ * (a TT_EV_HISTORY record): it ends closed.
+ */
+void history_from_kernel(struct conn *c, const struct tt_history *h);
 
 /* accept() returned this socket (a TT_EV_ACCEPT record). */
 void history_on_accept(struct conn *c, const struct tt_event *e);
@@ -99,6 +106,28 @@ bool history_begins_life(const struct tt_event *e);
 
 /* Compute the finished story. Valid for open histories too (END_OPEN). */
 void history_summarize(const struct conn *c, struct history_summary *s);
+
+/* What held a connection back, from how it delivered (the README's "Why
+ * was it slow" gives the rule).
+ */
+enum conn_limit {
+	LIMIT_UNKNOWN = 0,	/* no delivery facts, or no time sending data */
+	LIMIT_NONE,		/* nothing held it back most of the time */
+	/* a third of the busy time or more, and more than the other limit:
+	 * BBR's pacing keeps a send-buffer-limited sender "busy" more than
+	 * half the time, so "most" is the largest share, not a majority
+	 */
+	LIMIT_RECEIVER,		/* the peer's receive window */
+	LIMIT_SENDER_BUFFER,	/* our send buffer */
+	LIMIT_LOSS,		/* a tenth of its data segments, and 3 or more, retransmitted */
+};
+
+uint8_t history_limited_by(const struct tt_delivery *dl);
+/* The last delivery-rate sample in bits per second, as ss -ti prints it;
+ * DURATION_UNKNOWN when there is none.
+ */
+uint64_t history_delivery_rate_bps(const struct tt_delivery *dl);
+const char *conn_limit_name(uint8_t limit);	/* NULL for LIMIT_UNKNOWN */
 
 const char *conn_role_name(uint8_t role);
 const char *conn_closer_name(uint8_t closer); /* NULL for CLOSER_NONE */

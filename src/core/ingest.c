@@ -10,13 +10,31 @@
 _Static_assert(sizeof(struct tt_event) == 128, "tt_event layout changed");
 _Static_assert(sizeof(struct tt_sock_record) == 104, "tt_sock_record layout changed");
 _Static_assert(sizeof(struct tt_file_record) == 32, "tt_file_record layout changed");
-_Static_assert(sizeof(struct tt_nest) == 24, "tt_nest layout changed");
+_Static_assert(sizeof(struct tt_nest) == 176, "tt_nest layout changed");
+_Static_assert(sizeof(struct tt_history) == 416, "tt_history layout changed");
+_Static_assert(sizeof(struct tt_delivery) == 112, "tt_delivery layout changed");
+_Static_assert(sizeof(struct tt_conn_store) == 144, "tt_conn_store layout changed");
 
 /* A closed history waiting out its grace period. */
 struct pending_close {
 	uint64_t cookie;
 	uint64_t closed_ns;
 };
+
+/* Where the kernel keeps lives, a closed history waits out its grace
+ * period whole, outside the table: the table is for the CLOSE_WAIT watch,
+ * and a close costs no table work.
+ */
+struct kept_close {
+	struct conn c;
+	struct tt_delivery dl;
+};
+
+/* A reset sent after CLOSE (tcp_disconnect(), __tcp_close()) comes right
+ * behind its history in the ring: it is looked for among this many of the
+ * latest closes.
+ */
+#define KEPT_RESET_SCAN 256
 
 struct ingest {
 	struct ingest_config cfg;
@@ -25,6 +43,8 @@ struct ingest {
 	struct conn_table *table;
 	struct pending_close *pending;	/* FIFO ring, in close order */
 	uint32_t pending_cap, pending_head, pending_len;
+	struct kept_close *kept;	/* the same for kept lives (cap pending_cap) */
+	uint32_t kept_head, kept_len;
 	uint64_t clock_ns;	/* latest time seen: records or expiry */
 	bool seeded;		/* the start-up snapshot has been reconciled */
 	struct ingest_stats stats;
@@ -59,12 +79,23 @@ struct ingest *ingest_new(const struct ingest_config *cfg, const struct sink *si
 	return in;
 }
 
+void ingest_set_recorded(struct ingest *in, bool kernel_lives, bool states)
+{
+	in->cfg.kernel_lives = kernel_lives;
+	if (!in->cfg.states_explicit)
+		in->cfg.states = states;
+	/* pages are touched as closes fill it */
+	if (kernel_lives && !in->kept)
+		in->kept = calloc(in->pending_cap ? in->pending_cap : 1, sizeof(*in->kept));
+}
+
 void ingest_free(struct ingest *in)
 {
 	if (!in)
 		return;
 	conn_table_free(in->table);
 	free(in->pending);
+	free(in->kept);
 	free(in);
 }
 
@@ -132,8 +163,27 @@ static void count_state(struct ingest *in, const struct conn *c, int delta)
 {
 	uint8_t st = c->nstates ? c->states[c->nstates - 1] : 0;
 
-	if (c->nstates && st < TT_TCP_MAX_STATES)
+	/* where the kernel keeps lives, it keeps this count too */
+	if (c->nstates && st < TT_TCP_MAX_STATES && !in->cfg.kernel_lives)
 		in->by_state[st] += delta;
+}
+
+/* Write c's history; dl, when known, is how it delivered. */
+static void emit_history(struct ingest *in, const struct conn *c, const struct tt_delivery *dl)
+{
+	struct history_summary s;
+
+	history_summarize(c, &s);
+	s.dl = dl && (dl->flags & TT_D_READ) ? dl : NULL;
+	in->stats.histories++;
+	if (!s.complete)
+		in->stats.incomplete++;
+	if (c->flags & CONN_GAP)
+		in->stats.gaps++;
+	if (in->tap.ops->history)
+		in->tap.ops->history(in->tap.ctx, c, &s);
+	if (in->cfg.histories && in->sink.ops->history && wanted_conn(in, c))
+		in->sink.ops->history(in->sink.ctx, c, &s);
 }
 
 /* Emit c's history (listeners have none) and forget c. */
@@ -143,20 +193,16 @@ static void finish(struct ingest *in, struct conn *c)
 	if ((c->flags & CONN_LEAK_REPORTED) && c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT)
 		resolve_leak(in, c, close_wait_since(c), in->clock_ns);
 
-	if (c->role != ROLE_LISTENER) {
-		struct history_summary s;
-
-		history_summarize(c, &s);
-		in->stats.histories++;
-		if (!s.complete)
-			in->stats.incomplete++;
-		if (c->flags & CONN_GAP)
-			in->stats.gaps++;
-		if (in->tap.ops->history)
-			in->tap.ops->history(in->tap.ctx, c, &s);
-		if (in->cfg.histories && in->sink.ops->history &&
-		    wanted_conn(in, c))
-			in->sink.ops->history(in->sink.ctx, c, &s);
+	if (c->flags & CONN_WATCHED) {
+		/* Only watched here: its history is the kernel's. Pushed out of
+		 * a full table, it is still open and its leak goes unwatched;
+		 * gone from the kernel's list, its history was lost, and is
+		 * counted so: none is written from what the watch knew.
+		 */
+		if (!(c->flags & CONN_VANISHED))
+			in->stats.unwatched++;
+	} else if (c->role != ROLE_LISTENER) {
+		emit_history(in, c, NULL);
 	}
 	count_state(in, c, -1);
 	conn_table_remove(in->table, c);
@@ -181,14 +227,14 @@ static struct conn *insert_evicting(struct ingest *in, uint64_t cookie)
 
 static void pending_pop_finish(struct ingest *in)
 {
-	struct pending_close pc = in->pending[in->pending_head];
+	const struct pending_close *pc = &in->pending[in->pending_head];
 	struct conn *c;
 
 	in->pending_head = (in->pending_head + 1) % in->pending_cap;
 	in->pending_len--;
-	c = conn_table_find(in->table, pc.cookie);
+	c = conn_table_find(in->table, pc->cookie);
 	/* Skip entries whose socket was evicted or started a new life since. */
-	if (c && (c->flags & CONN_CLOSED) && c->entered[c->nstates - 1] == pc.closed_ns)
+	if (c && (c->flags & CONN_CLOSED) && c->entered[c->nstates - 1] == pc->closed_ns)
 		finish(in, c);
 }
 
@@ -249,6 +295,115 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 		pending_push(in, c);
 }
 
+/* Where and when the kept life went from the CLOSE_WAIT entered at since:
+ * the next state (LAST_ACK, or CLOSE on a reset).
+ */
+static void left_close_wait(const struct tt_history *h, uint64_t since, struct tt_event *to)
+{
+	const struct tt_conn_store *st = &h->st;
+
+	*to = h->ev;
+	to->oldstate = TT_TCP_CLOSE_WAIT;
+	for (uint8_t i = 0; i + 1 < st->nstates && i + 1 < TT_HIST_STATES; i++) {
+		if (st->states[i] == TT_TCP_CLOSE_WAIT && st->entered[i + 1] >= since) {
+			to->newstate = st->states[i + 1];
+			to->ts_ns = st->entered[i + 1];
+			return;
+		}
+	}
+}
+
+/* Lives kept by the kernel: a transition record is for the live stream,
+ * and for the CLOSE_WAIT watch (leaks): a socket entering CLOSE_WAIT is
+ * tracked until its history comes.
+ */
+static void on_state_watched(struct ingest *in, const struct tt_event *e)
+{
+	struct conn *c = conn_table_find(in->table, e->cookie);
+
+	if (c && !(c->flags & CONN_CLOSED)) {
+		bool leaking = (c->flags & CONN_LEAK_REPORTED) &&
+			       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
+		uint64_t since = leaking ? close_wait_since(c) : 0;
+
+		history_on_state(c, e);
+		conn_table_touch(in->table, c);
+		if (leaking && e->newstate != TT_TCP_CLOSE_WAIT)
+			resolve_leak(in, c, since, e->ts_ns);
+	} else if (!c && e->newstate == TT_TCP_CLOSE_WAIT) {
+		c = insert_evicting(in, e->cookie);
+		history_start(c, e);
+		c->flags |= CONN_WATCHED;
+	}
+	if (e->type == TT_EV_STATE && in->cfg.states && in->sink.ops->state &&
+	    wanted_event(in, e))
+		in->sink.ops->state(in->sink.ctx, e);
+}
+
+/* The oldest kept close: its grace is over. */
+static void kept_pop(struct ingest *in)
+{
+	struct kept_close *k = &in->kept[in->kept_head];
+
+	in->kept_head = (in->kept_head + 1) % in->pending_cap;
+	in->kept_len--;
+	emit_history(in, &k->c, &k->dl);
+}
+
+/* The latest close of this socket, among the last few. */
+static struct conn *kept_find(struct ingest *in, uint64_t cookie)
+{
+	for (uint32_t i = 0; i < in->kept_len && i < KEPT_RESET_SCAN; i++) {
+		struct kept_close *k =
+			&in->kept[(in->kept_head + in->kept_len - 1 - i) % in->pending_cap];
+
+		if (k->c.cookie == cookie)
+			return &k->c;
+	}
+	return NULL;
+}
+
+/* A whole life from the kernel. A watched CLOSE_WAIT socket gives way to
+ * it, its leak resolved when it left CLOSE_WAIT.
+ */
+static void on_history(struct ingest *in, const struct tt_history *h)
+{
+	struct conn *c = conn_table_find(in->table, h->ev.cookie);
+	uint32_t leak_pid = 0;
+	struct kept_close *k;
+
+	if (!in->kept)
+		return;		/* a recording that never said so: not ours to read */
+	if (c) {
+		bool leaking = (c->flags & CONN_LEAK_REPORTED) &&
+			       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
+
+		if (leaking) {
+			uint64_t since = close_wait_since(c);
+			struct tt_event to;
+
+			left_close_wait(h, since, &to);
+			history_on_state(c, &to);
+			resolve_leak(in, c, since, to.ts_ns);
+			leak_pid = c->leak_pid;
+		}
+		conn_table_remove(in->table, c);
+	}
+	if (in->kept_len == in->pending_cap) {
+		kept_pop(in);
+		in->stats.forced++;
+	}
+	k = &in->kept[(in->kept_head + in->kept_len) % in->pending_cap];
+	in->kept_len++;
+	memset(&k->c, 0, sizeof(k->c));
+	k->c.cookie = h->ev.cookie;
+	history_from_kernel(&k->c, h);
+	k->c.leak_pid = leak_pid;
+	k->dl = h->dl;
+	if (k->c.handshake_ns && in->tap.ops->handshake)
+		in->tap.ops->handshake(in->tap.ctx, &k->c, k->c.handshake_ns);
+}
+
 void ingest_event(struct ingest *in, const struct tt_event *e)
 {
 	in->stats.records++;
@@ -256,19 +411,32 @@ void ingest_event(struct ingest *in, const struct tt_event *e)
 		in->clock_ns = e->ts_ns;
 	switch (e->type) {
 	case TT_EV_STATE:
-		on_state(in, e);
+		if (in->cfg.kernel_lives)
+			on_state_watched(in, e);
+		else
+			on_state(in, e);
+		return;
+	case TT_EV_HISTORY:
+		on_history(in, (const struct tt_history *)e);
+		return;
+	case TT_EV_CLOSE_WAIT:
+		if (in->cfg.kernel_lives)
+			on_state_watched(in, e);
 		return;
 	case TT_EV_RESET_SENT:
 	case TT_EV_RESET_RECV:
 		if (e->cookie) {
 			struct conn *c = conn_table_find(in->table, e->cookie);
 
+			if (!c && in->kept)
+				c = kept_find(in, e->cookie);
 			if (c)
 				history_on_reset(c, e);
 		}
 		break;
 	case TT_EV_SYNACK_RETRANS:
 	case TT_EV_LISTEN_OVERFLOW:
+	case TT_EV_RETRANSMIT:
 		break;
 	case TT_EV_ACCEPT: {
 		/* folded into the history; no record of its own */
@@ -306,8 +474,13 @@ static void seed(struct ingest *in, const struct tt_sock_record *r, uint64_t now
 	if (r->state == TT_TCP_TIME_WAIT || r->state == TT_TCP_NEW_SYN_RECV ||
 	    r->state == TT_TCP_CLOSE)
 		return;
+	/* where the kernel keeps lives, only CLOSE_WAIT is watched here */
+	if (in->cfg.kernel_lives && r->state != TT_TCP_CLOSE_WAIT)
+		return;
 	c = insert_evicting(in, r->cookie);
 	history_seed(c, r, now_ns);
+	if (in->cfg.kernel_lives)
+		c->flags |= CONN_WATCHED;
 	count_state(in, c, 1);
 	c->flags |= CONN_SWEEP;	/* it is in the kernel's list: not vanished */
 	if (!initial)
@@ -413,12 +586,21 @@ void ingest_expire(struct ingest *in, uint64_t now_ns)
 			break;
 		pending_pop_finish(in);
 	}
+	while (in->kept_len) {
+		const struct conn *c = &in->kept[in->kept_head].c;
+
+		if (c->entered[c->nstates - 1] + in->cfg.close_grace_ns > now_ns)
+			break;
+		kept_pop(in);
+	}
 }
 
 void ingest_flush(struct ingest *in)
 {
 	while (in->pending_len)
 		pending_pop_finish(in);
+	while (in->kept_len)
+		kept_pop(in);
 }
 
 struct leak_scan {

@@ -19,6 +19,7 @@ struct ingest_config {
 	uint32_t max_conns;
 	uint64_t close_grace_ns;
 	bool states;		/* emit each state transition */
+	bool states_explicit;	/* states was chosen, not a default (replay) */
 	bool histories;		/* emit each finished history */
 	const struct filter *filter; /* NULL: everything */
 	uint64_t leak_after_ns;	/* CLOSE_WAIT this long is a leak; 0: off */
@@ -26,6 +27,11 @@ struct ingest_config {
 	 * whatever the filter and the states/histories switches (metrics).
 	 */
 	const struct sink *tap;
+	/* Lives come whole from the kernel (TT_EV_HISTORY): the table holds
+	 * only sockets in CLOSE_WAIT (for leaks) and closes waiting out the
+	 * grace period, and the count by state is the kernel's.
+	 */
+	bool kernel_lives;
 };
 
 struct ingest_stats {
@@ -42,6 +48,7 @@ struct ingest_stats {
 	uint64_t leaks;		/* CLOSE_WAIT leaks reported */
 	uint64_t leaks_resolved;
 	uint64_t accepts_unmatched; /* accept() of a socket not tracked */
+	uint64_t unwatched;	/* CLOSE_WAIT sockets pushed out of a full table */
 };
 
 struct ingest;
@@ -49,6 +56,11 @@ struct ingest;
 /* NULL on allocation failure or a zero max_conns. */
 struct ingest *ingest_new(const struct ingest_config *cfg, const struct sink *sink);
 void ingest_free(struct ingest *in);
+/* What a recording says of its live run (before any record): the kernel
+ * kept the lives, and whether transitions were shown (the default unless
+ * states_explicit).
+ */
+void ingest_set_recorded(struct ingest *in, bool kernel_lives, bool states);
 
 /* One kernel record, in ring-buffer order. */
 void ingest_event(struct ingest *in, const struct tt_event *e);

@@ -31,11 +31,22 @@ double listen_alerts_pressure(const struct lw_listener *l)
 	return a > s ? a : s;
 }
 
+/* A rate as a count: converting a double at or past 2^64 is undefined. */
+static uint64_t rate_u64(double v)
+{
+	return v >= 18446744073709551616.0 ? UINT64_MAX : v > 0 ? (uint64_t)v : 0;
+}
+
 uint64_t listen_alerts_syn_threshold(const struct lw_config *cfg, const struct lw_listener *l)
 {
 	double base = l->syn_baseline * cfg->syn_rate_factor;
 
-	return base > cfg->syn_rate_floor ? (uint64_t)base : cfg->syn_rate_floor;
+	return base > cfg->syn_rate_floor ? rate_u64(base) : cfg->syn_rate_floor;
+}
+
+uint64_t listen_alerts_baseline(const struct lw_listener *l)
+{
+	return rate_u64(l->syn_baseline + 0.5);
 }
 
 /* Most of the interval's SYNs did not become connections. */

@@ -16,6 +16,9 @@ double listen_alerts_pressure(const struct lw_listener *l);
  */
 uint64_t listen_alerts_syn_threshold(const struct lw_config *cfg, const struct lw_listener *l);
 
+/* l's usual SYNs a second, rounded (at most 2^64-1). */
+uint64_t listen_alerts_baseline(const struct lw_listener *l);
+
 /* Alerts of l now active. */
 int listen_alerts_active(const struct lw_listener *l);
 

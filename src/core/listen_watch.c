@@ -244,6 +244,16 @@ void listen_watch_event(struct listen_watch *lw, const struct tt_event *e)
 	lw->stats.unmatched_events++;
 }
 
+static void add_accept_wait(struct listen_watch *lw, struct lw_listener *l, uint64_t wait_ns)
+{
+	if (!l->acc && !(l->acc = calloc(1, sizeof(*l->acc)))) {
+		lw->stats.accepts_untimed++;
+		return;
+	}
+	latency_add(&l->acc->interval, wait_ns);
+	latency_series_add(&l->acc->pending, wait_ns);
+}
+
 void listen_watch_accept(struct listen_watch *lw, const struct tt_event *e, bool waited,
 			 uint64_t wait_ns)
 {
@@ -254,14 +264,40 @@ void listen_watch_accept(struct listen_watch *lw, const struct tt_event *e, bool
 		return;
 	}
 	l->accepted++;
-	if (!waited)
+	if (waited)
+		add_accept_wait(lw, l, wait_ns);
+}
+
+void listen_watch_accept_wait(struct listen_watch *lw, const struct tt_event *e,
+			      uint64_t wait_ns)
+{
+	struct lw_listener *l = match_listener(lw, e);
+
+	if (l)
+		add_accept_wait(lw, l, wait_ns);
+	else
+		lw->stats.unmatched_events++;
+}
+
+void listen_watch_set_counts(struct listen_watch *lw, const struct tt_listen_key *k,
+			     const struct tt_listen_counts *c)
+{
+	struct tt_event e = { .netns = k->netns, .sport = k->lport, .family = k->family };
+	struct lw_listener *l;
+
+	memcpy(e.saddr, k->laddr, sizeof(e.saddr));
+	l = match_listener(lw, &e);
+	if (!l)
 		return;
-	if (!l->acc && !(l->acc = calloc(1, sizeof(*l->acc)))) {
-		lw->stats.accepts_untimed++;
-		return;
+	/* one listener may be the end of several keys (a wildcard's
+	 * addresses): the first key of a sample sets, the others add
+	 */
+	if (l->counts_gen != lw->gen) {
+		l->counts_gen = lw->gen;
+		l->handshakes = l->accepted = 0;
 	}
-	latency_add(&l->acc->interval, wait_ns);
-	latency_series_add(&l->acc->pending, wait_ns);
+	l->handshakes += c->handshakes;
+	l->accepted += c->accepts;
 }
 
 void listen_watch_mark_lost(struct listen_watch *lw)

@@ -178,6 +178,7 @@ struct lw_listener {
 	uint64_t owner_next_ns, owner_backoff_ns;
 	bool owner_not_visible;		/* searched, held by no process we can see */
 	uint64_t seen_gen;
+	uint64_t counts_gen;	/* the sample whose kernel counts were set */
 };
 
 struct lw_netns {
@@ -241,6 +242,16 @@ void listen_watch_event(struct listen_watch *lw, const struct tt_event *e);
  */
 void listen_watch_accept(struct listen_watch *lw, const struct tt_event *e, bool waited,
 			 uint64_t wait_ns);
+/* Where the kernel counts per listener: e's listener waited wait_ns to be
+ * accepted (counted already).
+ */
+void listen_watch_accept_wait(struct listen_watch *lw, const struct tt_event *e,
+			      uint64_t wait_ns);
+/* The kernel's counts since load for the listener end k (between a
+ * sample's begin and end).
+ */
+void listen_watch_set_counts(struct listen_watch *lw, const struct tt_listen_key *k,
+			     const struct tt_listen_counts *c);
 
 /* Events were lost: every listener's event counts may be short. */
 void listen_watch_mark_lost(struct listen_watch *lw);

@@ -75,6 +75,50 @@ static struct metrics_conns *conns_of(struct metrics *m, uint64_t cgroup)
 	return c;
 }
 
+/* The listener series a passive connection came through: its port in its
+ * namespace, bound to its address or to any. Only connections that
+ * retransmitted look (a scan of the series).
+ */
+static struct metrics_listener *listener_of(struct metrics *m, const struct conn *c)
+{
+	static const uint8_t any[TT_ADDR_LEN];
+	struct metrics_listener *wild = NULL;
+
+	for (uint32_t i = 0; i < m->nlisteners; i++) {
+		struct metrics_listener *s = &m->listeners[i];
+
+		if (s->netns != c->netns || s->port != c->lport)
+			continue;
+		if (s->family == c->family && !memcmp(s->addr, c->laddr, TT_ADDR_LEN))
+			return s;
+		if (!memcmp(s->addr, any, TT_ADDR_LEN))
+			wild = s;
+	}
+	return wild;
+}
+
+/* How the connection delivered: RTT, retransmits, limited time. */
+static void delivery(struct metrics *m, const struct conn *c, const struct tt_delivery *d,
+		     uint8_t role)
+{
+	if (!d || !(d->flags & TT_D_READ))
+		return;
+	if (d->srtt_us)
+		latency_series_add(&m->rtt[role], (uint64_t)d->srtt_us * 1000);
+	m->retrans_segs[role] += d->retrans_segs;
+	if (d->retrans_segs && c->role == ROLE_PASSIVE) {
+		struct metrics_listener *s = listener_of(m, c);
+
+		if (s)
+			s->retrans_segs += d->retrans_segs;
+	}
+	if (d->flags & TT_D_CHRONO) {
+		m->limited_s[METRICS_LIM_BUSY] += d->busy_ns / 1e9;
+		m->limited_s[METRICS_LIM_RECEIVER] += d->rwnd_limited_ns / 1e9;
+		m->limited_s[METRICS_LIM_SENDER_BUFFER] += d->sndbuf_limited_ns / 1e9;
+	}
+}
+
 static void on_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
 	struct metrics *m = ctx;
@@ -84,6 +128,7 @@ static void on_history(void *ctx, const struct conn *c, const struct history_sum
 	int b = 0;
 
 	k->closed[role][s->end < METRICS_ENDS ? s->end : END_UNKNOWN]++;
+	delivery(m, c, s->dl, role);
 	/* a life begun before tracing has no known length */
 	if (c->flags & CONN_PREEXISTING)
 		return;
@@ -252,6 +297,7 @@ static uint32_t merge_equal(struct metrics_listener *v, uint32_t n)
 			d->drops += v[i].drops;
 			d->synack_retrans += v[i].synack_retrans;
 			d->overflows += v[i].overflows;
+			d->retrans_segs += v[i].retrans_segs;
 			latency_series_merge(&d->accept_wait, &v[i].accept_wait);
 			d->alerts |= v[i].alerts;
 			continue;

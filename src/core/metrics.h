@@ -39,6 +39,14 @@
 /* Upper bounds (seconds) of the duration histogram's buckets, then +Inf. */
 extern const double metrics_duration_bounds[METRICS_BUCKETS];
 
+/* Time spent sending, and the parts of it a limit held back. */
+enum metrics_limit {
+	METRICS_LIM_BUSY,
+	METRICS_LIM_RECEIVER,
+	METRICS_LIM_SENDER_BUFFER,
+	METRICS_LIMS,
+};
+
 enum metrics_reset_dir {
 	METRICS_RST_SENT,
 	METRICS_RST_RECEIVED,
@@ -57,6 +65,10 @@ struct metrics_listener {
 	uint32_t synq, synq_limit;
 	/* since tcptrail first saw each member (drops: since the socket began) */
 	uint64_t drops, synack_retrans, overflows;
+	/* segments retransmitted by the connections it accepted, counted when
+	 * they closed (since tcptrail first saw the series)
+	 */
+	uint64_t retrans_segs;
 	uint8_t alerts;		/* bit (1 << enum lw_alert_kind): active */
 	struct latency_series accept_wait;	/* since tcptrail first saw it */
 	char container[CGROUP_SHORT_ID_LEN + 1];
@@ -98,6 +110,10 @@ struct metrics {
 	uint32_t last_slot;
 	uint64_t lost[LOST_N_CAUSES];
 	struct latency_series handshake[METRICS_ROLES];
+	/* from histories' delivery facts, at close */
+	struct latency_series rtt[METRICS_ROLES];
+	uint64_t retrans_segs[METRICS_ROLES];
+	double limited_s[METRICS_LIMS];
 	uint32_t tracked[TT_TCP_MAX_STATES];
 	/* leaks by process name, most first; comms[ncomms - 1] may be "other" */
 	struct metrics_comm comms[METRICS_COMMS + 1];

@@ -458,15 +458,34 @@ static void evaluate(struct ports *p, struct ports_dest *d, uint64_t now,
 	d->alert = false;
 }
 
+void ports_in_use_begin(struct ports *p)
+{
+	for (uint32_t i = 0; i < p->n; i++)
+		p->d[i].in_use = 0;
+}
+
+void ports_in_use(struct ports *p, const struct tt_dest_key *k, uint32_t n, uint64_t now_ns)
+{
+	struct ports_dest *d;
+
+	if (!n)
+		return;
+	d = find(p, k->netns, k->family, k->laddr, k->raddr, k->rport, now_ns, true);
+	if (d) {
+		d->in_use = n;
+		d->last_active_ns = now_ns;
+	}
+}
+
 void ports_interval(struct ports *p, struct conn_table *t, uint64_t now_ns,
 		    ports_alert_fn fn, void *arg)
 {
 	struct count_ctx cc = { p, now_ns };
 
-	for (uint32_t i = 0; i < p->n; i++)
-		p->d[i].in_use = 0;
-	if (t)
+	if (t) {
+		ports_in_use_begin(p);
 		conn_table_foreach(t, count_conn, &cc);
+	}
 	p->nhot = 0;
 	for (uint32_t i = 0; i < p->n; i++) {
 		struct ports_dest *d = &p->d[i];

@@ -121,9 +121,16 @@ uint32_t ports_used_permille(const struct ports *p, const struct ports_dest *d);
 
 typedef void (*ports_alert_fn)(const struct ports_alert *a, void *arg);
 
+/* Where the kernel counts the connects per destination: begin, then each
+ * destination's count, before ports_interval() with no table.
+ */
+void ports_in_use_begin(struct ports *p);
+void ports_in_use(struct ports *p, const struct tt_dest_key *k, uint32_t n, uint64_t now_ns);
+
 /* One interval ends at now_ns: count the sockets in use from the tracked
- * connections, expire timewait sockets, evaluate the alert (fn for each
- * start and clear). Then ports_hot() lists the destinations to report.
+ * connections (t; NULL where ports_in_use() said), expire timewait
+ * sockets, evaluate the alert (fn for each start and clear). Then
+ * ports_hot() lists the destinations to report.
  */
 void ports_interval(struct ports *p, struct conn_table *t, uint64_t now_ns,
 		    ports_alert_fn fn, void *arg);

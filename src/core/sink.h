@@ -17,16 +17,22 @@
 struct ports;
 struct ports_alert;
 
-/* Why kernel records were lost. Values are part of the --record format. */
+/* Why kernel records were lost: enum tt_lost_cause, shared with the BPF
+ * programs (values are part of the --record format).
+ */
 enum lost_cause {
-	LOST_RING_FULL = 0,	/* the ring buffer had no room */
-	LOST_KERNEL_SKIPPED = 1, /* the kernel skipped a program run (nested on
-				  * its CPU) and nothing repaired it
-				  */
-	LOST_FILTER_SKIPPED = 2, /* skipped runs of the drop-reason filter: each
-				  * may or may not have been a listen overflow
-				  */
-	LOST_N_CAUSES
+	LOST_RING_FULL = TT_LOST_RING_FULL,
+	LOST_KERNEL_SKIPPED = TT_LOST_KERNEL_SKIPPED,
+	LOST_FILTER_SKIPPED = TT_LOST_FILTER_SKIPPED,
+	LOST_NO_STORAGE = TT_LOST_NO_STORAGE,
+	LOST_CHILD_START = TT_LOST_CHILD_START,
+	LOST_NO_TUPLE = TT_LOST_NO_TUPLE,
+	LOST_UNNAMED_ACCEPT = TT_LOST_UNNAMED_ACCEPT,
+	LOST_SHUTDOWN_MARK = TT_LOST_SHUTDOWN_MARK,
+	LOST_ACCEPT_INFO = TT_LOST_ACCEPT_INFO,
+	LOST_PORT_COUNT = TT_LOST_PORT_COUNT,
+	LOST_LISTEN_COUNT = TT_LOST_LISTEN_COUNT,
+	LOST_N_CAUSES = TT_LOST_N_CAUSES
 };
 
 static inline const char *lost_cause_name(uint8_t cause)
@@ -35,6 +41,14 @@ static inline const char *lost_cause_name(uint8_t cause)
 		[LOST_RING_FULL] = "ring_full",
 		[LOST_KERNEL_SKIPPED] = "kernel_skipped",
 		[LOST_FILTER_SKIPPED] = "filter_skipped",
+		[LOST_NO_STORAGE] = "no_storage",
+		[LOST_CHILD_START] = "child_start",
+		[LOST_NO_TUPLE] = "no_tuple",
+		[LOST_UNNAMED_ACCEPT] = "unnamed_accept",
+		[LOST_SHUTDOWN_MARK] = "shutdown_mark",
+		[LOST_ACCEPT_INFO] = "accept_info",
+		[LOST_PORT_COUNT] = "port_count",
+		[LOST_LISTEN_COUNT] = "listen_count",
 	};
 
 	return cause < LOST_N_CAUSES ? names[cause] : "unknown";

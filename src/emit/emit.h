@@ -11,14 +11,16 @@
 #include "sink.h"
 #include "text_order.h"
 
-/* Owners listed in one leak record; a record must stay under
- * OUTBUF_MAX_RECORD bytes.
+/* Owners listed in one leak record ("owners_truncated" counts the rest);
+ * rec.h makes the record's byte budget hold them all.
  */
 #define EMIT_MAX_OWNERS 64
 /* Processes the text view aggregates per batch before saying "and N more". */
 #define EMIT_AGG_MAX 32
 /* Bytes of a cgroup path a record shows at most. */
 #define EMIT_MAX_CGROUP_PATH 512
+/* Bytes of a reset reason's name (from the kernel's BTF) shown at most. */
+#define EMIT_MAX_REASON 64
 #define EMIT_AGG_FDS 8
 
 /* The text view holds its lines back a history's grace period and this
@@ -80,6 +82,8 @@ struct emitter {
 	uint32_t nagg;
 	uint32_t agg_overflow;	/* records past EMIT_AGG_MAX processes */
 	uint64_t agg_ts;
+	/* the JSON record being written: bytes its lists may still use (rec.h) */
+	size_t rec_lists_left;
 };
 
 void emitter_init(struct emitter *em, struct outbuf *out);
@@ -92,6 +96,23 @@ extern const struct sink_ops emit_text_ops;
  */
 extern const struct listen_sink_ops emit_json_listen_ops;
 extern const struct listen_sink_ops emit_text_listen_ops;
+
+/* The records those write, one at a time: a listener's, a namespace's, a
+ * destination's ports record.
+ */
+void emit_json_listen_listener(struct emitter *em, const struct lw_listener *l, uint64_t ts_ns);
+void emit_json_listen_netns(struct emitter *em, const struct lw_netns *ns, uint64_t ts_ns);
+struct ports;
+struct ports_dest;
+void emit_json_listen_ports(struct emitter *em, const struct ports *ports,
+			    const struct ports_dest *d, uint64_t now_ns);
+
+/* tcptrail leaks' summary of one process: pid (0: none), comm (NULL: not
+ * known), container_id ("" for none), its sockets, and the oldest one's
+ * age (DURATION_UNKNOWN: not known).
+ */
+void emit_json_leak_process(struct emitter *em, uint64_t ts_ns, uint32_t pid, const char *comm,
+			    const char *container_id, uint64_t sockets, uint64_t oldest_ns);
 
 /* Name of a reset reason, or NULL when the kernel's BTF did not say. */
 const char *emit_rst_reason(const struct emitter *em, uint16_t reason);

@@ -26,7 +26,8 @@ static char *where_note(struct emitter *em, char *p, uint32_t netns, uint64_t cg
 	}
 	if (cg && cg->ids.container_id[0]) {
 		p = fmt_lit(p, " ctr=");
-		p = fmt_mem(p, cg->ids.container_id, CGROUP_SHORT_ID_LEN);
+		/* hex digits by cgroup_path_parse(); made safe all the same */
+		p = fmt_text_safe(p, cg->ids.container_id, CGROUP_SHORT_ID_LEN);
 	}
 	return p;
 }
@@ -72,7 +73,7 @@ static char *phase_notes(char *p, const struct conn *c, const struct history_sum
 	p = dur_note(p, " accept-wait=", s->accept_wait_ns);
 	if (s->accepted == ACCEPT_YES) {
 		p = fmt_lit(p, " accepted-by=");
-		p = fmt_text_safe(p, c->comm, TT_COMM_LEN);
+		p = text_line_comm(p, c->comm);
 		p = fmt_lit(p, "[");
 		p = fmt_u64(p, c->pid);
 		p = fmt_lit(p, "]");
@@ -90,6 +91,48 @@ static char *phase_notes(char *p, const struct conn *c, const struct history_sum
 	return p;
 }
 
+/* key=N% of whole, when N is 1 or more (at most 100). */
+static char *share_note(char *p, const char *key, uint64_t part, uint64_t whole)
+{
+	uint64_t pct = (uint64_t)((unsigned __int128)(part < whole ? part : whole) * 100 / whole);
+
+	if (!pct)
+		return p;
+	p = fmt_str(p, key);
+	p = fmt_u64(p, pct);
+	*p++ = '%';
+	return p;
+}
+
+/* Why it was slow, short: RTT and its variation, the limited shares of
+ * the time spent sending, and the diagnosis when there is one.
+ */
+static char *delivery_notes(char *p, const struct history_summary *s)
+{
+	const struct tt_delivery *d = s->dl;
+	const char *limit;
+
+	if (!d || !(d->flags & TT_D_READ))
+		return p;
+	if (d->srtt_us) {
+		p = fmt_lit(p, " rtt=");
+		p = fmt_duration(p, (uint64_t)d->srtt_us * 1000);
+		*p++ = '/';
+		p = fmt_duration(p, (uint64_t)d->rttvar_us * 1000);
+	}
+	if ((d->flags & TT_D_CHRONO) && d->busy_ns) {
+		p = share_note(p, " rwnd-limited=", d->rwnd_limited_ns, d->busy_ns);
+		p = share_note(p, " sndbuf-limited=", d->sndbuf_limited_ns, d->busy_ns);
+	}
+	limit = conn_limit_name(history_limited_by(d));
+	if (limit && history_limited_by(d) != LIMIT_NONE) {
+		p = fmt_lit(p, " limited-by=");
+		p = fmt_str(p, limit);
+	}
+	return p;
+}
+
+
 /* n=bytes, or n=? when not known. */
 static char *bytes_note(char *p, const char *key, bool known, uint64_t v)
 {
@@ -104,6 +147,7 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 {
 	struct emitter *em = ctx;
 	const char *closer = conn_closer_name(s->closer);
+	uint8_t n = s->nstates < CONN_MAX_STATES ? s->nstates : CONN_MAX_STATES;
 	char *p = line_start(em, s->end_ns, "history", c->flags & CONN_OWNER_SEEN, c->pid,
 			     c->comm, c->family, c->laddr, c->lport, c->raddr, c->rport);
 	struct payload pl;
@@ -122,17 +166,18 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 	p = bytes_note(p, "tx=", pl.acked_known, pl.acked);
 	p = bytes_note(p, " rx=", pl.known, pl.received);
 	p = bytes_note(p, " retrans=", pl.known, c->close.total_retrans);
-	for (uint8_t i = 0; i < s->nstates; i++) {
+	for (uint8_t i = 0; i < n; i++) {
 		p = fmt_str(p, i ? " > " : " ");
 		p = fmt_str(p, tcp_state_name(s->states[i]));
-		if (i + 1 == s->nstates && s->tw_inferred)
+		if (i + 1 == n && s->tw_inferred)
 			p = fmt_lit(p, "(inferred)");
-		if (s->durations_ns[i] != DURATION_UNKNOWN && i + 1 < s->nstates) {
+		if (s->durations_ns[i] != DURATION_UNKNOWN && i + 1 < n) {
 			*p++ = ' ';
 			p = fmt_duration(p, s->durations_ns[i]);
 		}
 	}
 	*p++ = TEXT_BREAK;
+	p = delivery_notes(p, s);
 	p = phase_notes(p, c, s);
 	if (!s->complete)
 		p = fmt_lit(p, " [incomplete]");
@@ -158,6 +203,9 @@ static void text_event(void *ctx, const struct tt_event *e)
 	case TT_EV_LISTEN_OVERFLOW:
 		what = "overflow";
 		break;
+	case TT_EV_RETRANSMIT:
+		what = "retrans";
+		break;
 	default:
 		return;
 	}
@@ -172,7 +220,7 @@ static void text_event(void *ctx, const struct tt_event *e)
 			p = fmt_lit(p, "no socket");
 		if (e->type == TT_EV_RESET_SENT && emit_rst_reason(em, e->reason)) {
 			p = fmt_lit(p, " reason=");
-			p = fmt_str(p, emit_rst_reason(em, e->reason));
+			p = fmt_text_safe(p, emit_rst_reason(em, e->reason), EMIT_MAX_REASON);
 		}
 		break;
 	case TT_EV_SYNACK_RETRANS:
@@ -185,6 +233,22 @@ static void text_event(void *ctx, const struct tt_event *e)
 		p = fmt_lit(p, " drops=");
 		p = fmt_u64(p, e->queue.drops);
 		break;
+	case TT_EV_RETRANSMIT: {
+		char buf[8];
+
+		p = fmt_str(p, tcp_state_name(e->newstate));
+		p = fmt_lit(p, " ca=");
+		p = fmt_str(p, tcp_ca_state_name(e->oldstate));
+		p = fmt_lit(p, " total=");
+		p = fmt_u64(p, e->close.total_retrans);
+		p = fmt_lit(p, " rtt=");
+		p = fmt_duration(p, (uint64_t)e->close.srtt_us * 1000);
+		if ((e->flags & TT_F_RESULT) && e->reason) {
+			p = fmt_lit(p, " result=");
+			p = fmt_str(p, tcp_result_name(e->reason, buf));
+		}
+		break;
+	}
 	default:
 		p = fmt_lit(p, "accept queue full: handshake ACK dropped");
 		break;
@@ -206,7 +270,14 @@ static void text_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total,
 
 	p = fmt_lit(p, "LOST ");
 	p = fmt_u64(p, count);
-	p = fmt_str(p, why[cause < LOST_N_CAUSES ? cause : LOST_RING_FULL]);
+	if (cause < LOST_N_CAUSES && why[cause]) {
+		p = fmt_str(p, why[cause]);
+	} else {
+		/* the causes the kept lives brought: their JSON name */
+		p = fmt_lit(p, " kernel records (");
+		p = fmt_str(p, lost_cause_name(cause));
+		p = fmt_lit(p, "; ");
+	}
 	p = fmt_u64(p, total);
 	p = fmt_lit(p, " in all): affected histories are marked incomplete");
 	finish(em, p);

@@ -18,9 +18,14 @@ static inline int digits(uint64_t v)
 	int n = 1;
 
 	if (v >= 10000000000ull) {
-		v /= 10000000000ull;
+		v /= 10000000000ull;	/* at most 1844674407: fits 32 bits */
 		n += 10;
+	} else if (v > UINT32_MAX) {
+		return 10;	/* 2^32 to 10^10 - 1: the low 32 bits would not tell */
 	}
+	/* 2^32 to 10^10 - 1: ten digits, and not a 32-bit value */
+	if (v > UINT32_MAX)
+		return n + 9;
 	uint32_t w = (uint32_t)v;
 
 	return n + (w >= 10) + (w >= 100) + (w >= 1000) + (w >= 10000) + (w >= 100000) +
@@ -130,6 +135,31 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* The next unit of s (left bytes, the first not NUL) in a JSON string:
+ * how many bytes it takes (*in) and how many it is written as: a byte as
+ * is (1), a UTF-8 sequence as is (its length, *in too), or an escape (2 for
+ * one byte: a quote or backslash behind a backslash; 6: \u00XX).
+ */
+static inline size_t json_unit(const unsigned char *s, size_t left, size_t *in)
+{
+	unsigned char ch = s[0];
+	size_t len;
+
+	*in = 1;
+	if (ch == '"' || ch == '\\')
+		return 2;
+	if (ch >= 0x20 && ch < 0x7f)
+		return 1;
+	/* the sequence may not run past a NUL: utf8_seq_len rejects 0x00 as
+	 * a continuation byte
+	 */
+	if (ch >= 0x80 && (len = utf8_seq_len(s, left))) {
+		*in = len;
+		return len;
+	}
+	return 6;
+}
+
 char *fmt_json_str(char *p, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -137,32 +167,37 @@ char *fmt_json_str(char *p, const char *str, size_t n)
 
 	*p++ = '"';
 	while (i < n && s[i]) {
-		unsigned char ch = s[i];
-		size_t len;
+		size_t in, out = json_unit(s + i, n - i, &in);
 
-		if (ch == '"' || ch == '\\') {
+		if (out == 2 && in == 1) {
 			*p++ = '\\';
-			*p++ = (char)ch;
-			i++;
-		} else if (ch >= 0x20 && ch < 0x7f) {
-			*p++ = (char)ch;
-			i++;
-		} else if (ch >= 0x80 && (len = utf8_seq_len(s + i, n - i))) {
-			/* the sequence may not run past a NUL: utf8_seq_len
-			 * rejects 0x00 as a continuation byte
-			 */
-			memcpy(p, s + i, len);
-			p += len;
-			i += len;
+			*p++ = (char)s[i];
+		} else if (out == 6) {
+			p = fmt_lit(p, "\\u00");
+			*p++ = hexdig[s[i] >> 4];
+			*p++ = hexdig[s[i] & 15];
 		} else {
-			p = fmt_str(p, "\\u00");
-			*p++ = hexdig[ch >> 4];
-			*p++ = hexdig[ch & 15];
-			i++;
+			memcpy(p, s + i, out);
+			p += out;
 		}
+		i += in;
 	}
 	*p++ = '"';
 	return p;
+}
+
+size_t fmt_json_len(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, len = 2;
+
+	while (i < n && s[i]) {
+		size_t in;
+
+		len += json_unit(s + i, n - i, &in);
+		i += in;
+	}
+	return len;
 }
 
 char *fmt_text_safe(char *p, const char *str, size_t n)
@@ -194,8 +229,9 @@ void fmt_clock_set(struct fmt_clock *m, int64_t mono_to_real_ns)
 {
 	memset(m, 0, sizeof(*m));
 	m->mono_to_real_ns = mono_to_real_ns;
-	m->cached_sec = -1;
-	m->cached_local_sec = -1;
+	/* no wall time is that many seconds (it is INT64_MIN nanoseconds) */
+	m->cached_sec = INT64_MIN;
+	m->cached_local_sec = INT64_MIN;
 }
 
 void fmt_clock_init(struct fmt_clock *m)
@@ -208,18 +244,35 @@ void fmt_clock_init(struct fmt_clock *m)
 	fmt_clock_set(m, r - (a + (b - a) / 2));
 }
 
+/* Wall time of a monotonic time, in whole seconds and nanoseconds (0 to
+ * 10^9 - 1). Wrapping arithmetic: no input is undefined behaviour, and the
+ * values tcptrail reads (below 2^62 each) never wrap.
+ */
+static void wall(const struct fmt_clock *m, uint64_t mono_ns, int64_t *sec, int64_t *nsec)
+{
+	int64_t real = (int64_t)(mono_ns + (uint64_t)m->mono_to_real_ns);
+
+	*sec = real / 1000000000;
+	*nsec = real % 1000000000;
+	if (*nsec < 0) {
+		*nsec += 1000000000;
+		(*sec)--;
+	}
+}
+
 char *fmt_rfc3339(char *p, struct fmt_clock *m, uint64_t mono_ns)
 {
-	int64_t real = (int64_t)mono_ns + m->mono_to_real_ns;
-	int64_t sec = real / 1000000000, nsec = real % 1000000000;
+	int64_t sec, nsec;
 
+	wall(m, mono_ns, &sec, &nsec);
 	if (sec != m->cached_sec) {
 		time_t t = (time_t)sec;
 		struct tm tm;
 
-		gmtime_r(&t, &tm);
-		m->cached_len = (int)strftime(m->cached_prefix, sizeof(m->cached_prefix),
-					      "%Y-%m-%dT%H:%M:%S", &tm);
+		/* a year strftime cannot write in the cache leaves it empty */
+		m->cached_len = gmtime_r(&t, &tm)
+			? (int)strftime(m->cached_prefix, sizeof(m->cached_prefix),
+					"%Y-%m-%dT%H:%M:%S", &tm) : 0;
 		m->cached_sec = sec;
 	}
 	if (m->cached_len == 19) {	/* every year 1000-9999: a copy of known size */
@@ -236,15 +289,16 @@ char *fmt_rfc3339(char *p, struct fmt_clock *m, uint64_t mono_ns)
 
 char *fmt_clock_ms(char *p, struct fmt_clock *m, uint64_t mono_ns)
 {
-	int64_t real = (int64_t)mono_ns + m->mono_to_real_ns;
-	int64_t sec = real / 1000000000, nsec = real % 1000000000;
+	int64_t sec, nsec;
 
+	wall(m, mono_ns, &sec, &nsec);
 	if (sec != m->cached_local_sec) {
 		time_t t = (time_t)sec;
 		struct tm tm;
 
-		localtime_r(&t, &tm);
-		strftime(m->cached_local, sizeof(m->cached_local), "%H:%M:%S", &tm);
+		if (!localtime_r(&t, &tm) ||
+		    !strftime(m->cached_local, sizeof(m->cached_local), "%H:%M:%S", &tm))
+			strcpy(m->cached_local, "??:??:??");
 		m->cached_local_sec = sec;
 	}
 	p = fmt_str(p, m->cached_local);
@@ -268,13 +322,16 @@ char *fmt_duration(char *p, uint64_t ns)
 	char tmp[32];
 	int n;
 
+	/* each unit up to where its rounded figure would reach the next
+	 * one's: 999.96 ms is 1.0s, not 1000.0ms
+	 */
 	if (ns < 1000000)
 		n = snprintf(tmp, sizeof(tmp), "%.3fms", ns / 1e6);
-	else if (ns < 1000000000ull)
+	else if (ns < 999950000ull)
 		n = snprintf(tmp, sizeof(tmp), "%.1fms", ns / 1e6);
-	else if (ns < 120000000000ull)
+	else if (ns < 119950000000ull)
 		n = snprintf(tmp, sizeof(tmp), "%.1fs", ns / 1e9);
-	else if (ns < 7200000000000ull)
+	else if (ns < 7197000000000ull)
 		n = snprintf(tmp, sizeof(tmp), "%.1fm", ns / 6e10);
 	else
 		n = snprintf(tmp, sizeof(tmp), "%.1fh", ns / 3.6e12);

@@ -1,6 +1,7 @@
 /* Allocation-free formatting primitives for the output hot path. Each
- * appends at p and returns the new end; the caller guarantees room
- * (outbuf_begin() reserves OUTBUF_MAX_RECORD).
+ * appends at p and returns the new end; the caller guarantees room: at most
+ * the FMT_*_MAX bytes below (tests/unit/test_fmt.c checks each at its
+ * extremes), which the emitters' record budgets are made of.
  */
 #ifndef TT_FMT_H
 #define TT_FMT_H
@@ -23,11 +24,24 @@ static inline char *fmt_str(char *p, const char *s)
 	return p + n;
 }
 
+/* The most bytes each formatter writes. */
+#define FMT_U64_MAX 20		/* 18446744073709551615 */
+#define FMT_I64_MAX 20		/* -9223372036854775808 */
+#define FMT_ADDR_MAX 45		/* INET6_ADDRSTRLEN less its NUL */
+#define FMT_ENDPOINT_MAX (FMT_ADDR_MAX + 8)	/* [addr]:65535 */
+#define FMT_DURATION_MAX 12	/* 5124095.6h for 2^64-1 ns */
+#define FMT_RFC3339_MAX 40	/* years beyond 9999 included */
+#define FMT_CLOCK_MS_MAX 16	/* HH:MM:SS.mmm */
+/* A JSON string of n bytes: each byte at worst \u00XX, and the quotes. */
+#define FMT_JSON_STR_MAX(n) (6 * (n) + 2)
+/* fmt_text_safe() of n bytes: each at worst \xNN. */
+#define FMT_TEXT_SAFE_MAX(n) (4 * (n))
+
 /* A string literal: its length is known when compiling, no strlen. */
 #define fmt_lit(p, lit) fmt_mem((p), "" lit, sizeof(lit) - 1)
 char *fmt_u64(char *p, uint64_t v);
 char *fmt_i64(char *p, int64_t v);
-/* Zero-padded to width digits. */
+/* Zero-padded to width digits (1 to 20): the low width digits of v. */
 char *fmt_u64_pad(char *p, uint64_t v, int width);
 
 /* Address in the usual text form; family is AF_INET or AF_INET6. */
@@ -44,6 +58,8 @@ char *fmt_duration(char *p, uint64_t ns);
  * are not valid UTF-8 become \u00XX so the output is always valid JSON.
  */
 char *fmt_json_str(char *p, const char *s, size_t n);
+/* The bytes fmt_json_str(p, s, n) writes, without writing them. */
+size_t fmt_json_len(const char *s, size_t n);
 
 /* s made safe for a terminal: non-printable bytes as \xNN; at most n bytes
  * read, stopping at NUL.

@@ -98,7 +98,17 @@ static void raw(struct journal_writer *w, const void *data, size_t len)
 
 void journal_event(struct journal_writer *w, const struct tt_event *e)
 {
-	frame(w, JF_EVENT, e, sizeof(*e), NULL, 0);
+	if (e->type == TT_EV_HISTORY)
+		frame(w, JF_HISTORY, e, sizeof(struct tt_history), NULL, 0);
+	else
+		frame(w, JF_EVENT, e, sizeof(*e), NULL, 0);
+}
+
+void journal_settings(struct journal_writer *w, bool kernel_lives, bool states)
+{
+	uint32_t v[2] = { kernel_lives, states };
+
+	frame(w, JF_SETTINGS, v, sizeof(v), NULL, 0);
 }
 
 void journal_reconcile(struct journal_writer *w, const struct tt_sock_record *v, size_t n,
@@ -173,6 +183,17 @@ void journal_end(struct journal_writer *w)
 		frame(w, JF_END, v, sizeof(v), NULL, 0);
 }
 
+uint32_t journal_table_size(int fd, uint32_t recorded)
+{
+	struct stat st;
+	uint64_t most;
+
+	if (fstat(fd, &st) || st.st_size < 0)
+		return recorded;
+	most = (uint64_t)st.st_size / sizeof(struct tt_sock_record) + 16;
+	return most < recorded ? (uint32_t)most : recorded;
+}
+
 /* Whole reads: short only at end of file. */
 static ssize_t read_full(int fd, void *buf, size_t len)
 {
@@ -217,12 +238,29 @@ int journal_read_header(int fd, struct journal_header *h, char *err, size_t errl
 			 (unsigned long long)h->close_grace_ns);
 		return -1;
 	}
-	if (h->mono_to_real_ns < 0 || (uint64_t)h->mono_to_real_ns > JOURNAL_MAX_NS) {
+	if (h->mono_to_real_ns < 0 || (uint64_t)h->mono_to_real_ns >= JOURNAL_MAX_NS) {
 		snprintf(err, errlen, "recording header is corrupt (a clock offset of %lld ns)",
 			 (long long)h->mono_to_real_ns);
 		return -1;
 	}
 	return 0;
+}
+
+/* A kept life from a file: its times within what the output can show and
+ * in order, its counts within their arrays.
+ */
+static bool history_record_sane(const struct tt_history *h)
+{
+	const struct tt_conn_store *st = &h->st;
+
+	if (h->ev.ts_ns >= JOURNAL_MAX_NS || st->nstates > TT_HIST_STATES ||
+	    h->acc.ts_ns >= JOURNAL_MAX_NS)
+		return false;
+	for (uint8_t i = 0; i < st->nstates; i++)
+		if (st->entered[i] > h->ev.ts_ns || (i && st->entered[i] < st->entered[i - 1]) ||
+		    st->states[i] >= TT_TCP_MAX_STATES)
+			return false;
+	return true;
 }
 
 /* A window onto the file: frames are parsed where they lie in the buffer. */
@@ -355,9 +393,32 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			if (fr.len != sizeof(e))
 				goto bad;
 			memcpy(&e, p, sizeof(e));	/* the buffer guarantees no alignment */
-			if (e.ts_ns > JOURNAL_MAX_NS)
+			if (e.ts_ns >= JOURNAL_MAX_NS || e.type == TT_EV_HISTORY ||
+			    (e.type == TT_EV_CLOSE_WAIT && h->version < 7))
 				goto bad;
 			ingest_event(in, &e);
+			break;
+		}
+		case JF_HISTORY: {
+			struct tt_history hist;
+
+			if (fr.len != sizeof(hist) || h->version < 7)
+				goto bad;
+			memcpy(&hist, p, sizeof(hist));
+			if (hist.ev.type != TT_EV_HISTORY || !history_record_sane(&hist))
+				goto bad;
+			ingest_event(in, &hist.ev);
+			break;
+		}
+		case JF_SETTINGS: {
+			uint32_t set[2];
+
+			if (fr.len != sizeof(set) || frames > 0 || h->version < 7)
+				goto bad;
+			memcpy(set, p, sizeof(set));
+			if (set[0] > 1 || set[1] > 1)
+				goto bad;
+			ingest_set_recorded(in, set[0], set[1]);
 			break;
 		}
 		case JF_RECONCILE: {
@@ -371,8 +432,15 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			memcpy(&initial, p + 8, 4);
 			memcpy(&n, p + 12, 4);
 			if (fr.len != 16 + (uint64_t)n * sizeof(struct tt_sock_record) ||
-			    started > JOURNAL_MAX_NS)
+			    started >= JOURNAL_MAX_NS)
 				goto bad;
+			/* the tracer reads at most its table's size of sockets */
+			if (n > h->max_conns) {
+				snprintf(err, errlen, "corrupt frame after %ld frames: a reconcile of %u "
+					 "sockets, more than the %u the recording's table holds",
+					 frames, n, h->max_conns);
+				goto fail;
+			}
 			v2 = malloc(n ? n * sizeof(*v2) : 1);
 			if (!v2) {
 				snprintf(err, errlen, "out of memory");
@@ -389,7 +457,7 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 				goto bad;
 			v[2] = LOST_RING_FULL;
 			memcpy(v, p, fr.len);
-			if (v[2] >= LOST_N_CAUSES || v[0] > JOURNAL_MAX_NS)
+			if (v[2] >= LOST_N_CAUSES || v[0] >= JOURNAL_MAX_NS)
 				goto bad;
 			ingest_lost(in, v[0], v[1], (uint8_t)v[2]);
 			break;
@@ -422,7 +490,7 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 			if (fr.len != 8)
 				goto bad;
 			memcpy(v, p, 8);
-			if (v[0] > JOURNAL_MAX_NS)
+			if (v[0] >= JOURNAL_MAX_NS)
 				goto bad;
 			ingest_expire(in, v[0]);
 			break;
@@ -434,8 +502,14 @@ long journal_replay(int fd, const struct journal_header *h, struct ingest *in,
 				goto bad;
 			memcpy(v, p, 16);
 			memcpy(&n, p + 16, 4);
-			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner) || v[1] > JOURNAL_MAX_NS)
+			if (fr.len != 24 + (uint64_t)n * sizeof(struct owner) || v[1] >= JOURNAL_MAX_NS)
 				goto bad;
+			if (n > OWNER_INDEX_MAX) {
+				snprintf(err, errlen, "corrupt frame after %ld frames: a leak held by %u "
+					 "descriptors, more than the %u tcptrail records", frames, n,
+					 OWNER_INDEX_MAX);
+				goto fail;
+			}
 			o = malloc(n ? n * sizeof(*o) : 1);
 			if (!o) {
 				snprintf(err, errlen, "out of memory");

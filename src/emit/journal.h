@@ -12,6 +12,10 @@
  *     EXPIRE     u64 now_ns
  *     LEAK       u64 cookie, u64 now_ns, u32 n, u32 pad, n struct owner
  *     BATCH_END  (empty)
+ *     HISTORY    one struct tt_history (version 7 on)
+ *     SETTINGS   u32 kernel_lives, u32 states: the live run's, as the first
+ *                frame (version 7 on): whole histories from the kernel,
+ *                and whether transitions were shown
  *     END        u64 frames before it, u64 CRC-32C of their bytes (CRC-32
  *                up to version 5): written at a clean exit only (version 4
  *                on), so a cut or altered recording is told from a whole one
@@ -35,13 +39,14 @@
 #define JOURNAL_MAGIC "TCPTRAIL"
 /* 3: lost frames carry their cause; 4: the END frame; 5: records carry the
  * socket's cgroup id (larger records: older files are refused by version);
- * 6: the END frame's checksum is CRC-32C (version 5's is zlib's CRC-32).
+ * 6: the END frame's checksum is CRC-32C (version 5's is zlib's CRC-32);
+ * 7: histories kept by the kernel (HISTORY, KERNEL_LIVES), more loss causes.
  */
-#define JOURNAL_VERSION 6
+#define JOURNAL_VERSION 7
 #define JOURNAL_OLDEST_VERSION 5
 /* What the recorder could have written: its --max-conns and
  * --close-grace-ms maxima, and monotonic times and clock offsets below
- * 2^62 ns (146 years), so that wall time never overflows.
+ * 2^62 ns (146 years), so that wall time (their sum) stays below 2^63.
  */
 #define JOURNAL_MAX_CONNS (1u << 24)
 #define JOURNAL_MAX_GRACE_NS (10000ull * 1000000ull)
@@ -58,6 +63,8 @@ enum journal_frame_type {
 	JF_BATCH_END = 8,
 	JF_END = 9,
 	JF_CGROUP = 10,		/* a cgroup id's path, before the first record naming it */
+	JF_HISTORY = 11,
+	JF_SETTINGS = 12,
 };
 
 /* The longest cgroup path a recording holds. */
@@ -103,7 +110,10 @@ int journal_create(struct journal_writer *w, int fd, const struct journal_header
 void journal_end(struct journal_writer *w);
 int journal_close(struct journal_writer *w);
 
+/* A record; a TT_EV_HISTORY one is a whole struct tt_history. */
 void journal_event(struct journal_writer *w, const struct tt_event *e);
+/* The live run's settings replay follows: written first. */
+void journal_settings(struct journal_writer *w, bool kernel_lives, bool states);
 void journal_reconcile(struct journal_writer *w, const struct tt_sock_record *v, size_t n,
 		       uint64_t started_ns, bool initial);
 void journal_lost(struct journal_writer *w, uint64_t ts_ns, uint64_t count, uint8_t cause);
@@ -122,6 +132,14 @@ void journal_cgroup(struct journal_writer *w, uint64_t id, const char *path);
  * record sizes. On failure returns -1 with a sentence in err.
  */
 int journal_read_header(int fd, struct journal_header *h, char *err, size_t errlen);
+
+/* The connection table to replay the recording at fd with: the recorded
+ * size, but no larger than the file could ever fill (every socket it names
+ * costs at least one socket record), so a table of that many never evicts
+ * and the output is the same as with the recorded size. A hostile header
+ * cannot make a reader reserve more than the file is worth.
+ */
+uint32_t journal_table_size(int fd, uint32_t recorded);
 
 /* Feed every frame after the header h (read from fd) to in, and cgroup
  * names to on_cgroup (may be NULL), reading fd in large blocks. Returns frames replayed, or -1 with a sentence in err: a

@@ -142,6 +142,27 @@ static void connections(const struct metrics *m, FILE *f)
 	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
 		latency_histogram(f, "tcptrail_handshake_seconds", &m->handshake[r], role_label, &r);
 
+	header(f, "tcptrail_rtt_seconds", "histogram",
+	       "Smoothed round-trip time of finished connections, read when they closed.");
+	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
+		latency_histogram(f, "tcptrail_rtt_seconds", &m->rtt[r], role_label, &r);
+
+	header(f, "tcptrail_retransmitted_segments_total", "counter",
+	       "Segments finished connections retransmitted, counted when they closed.");
+	for (int r = ROLE_ACTIVE; r <= ROLE_PASSIVE; r++)
+		fprintf(f, "tcptrail_retransmitted_segments_total{role=\"%s\"} %llu\n",
+			conn_role_name(r), (unsigned long long)m->retrans_segs[r]);
+
+	header(f, "tcptrail_limited_seconds_total", "counter",
+	       "Time finished connections spent sending (busy), and the parts of it limited "
+	       "by the peer's receive window (receiver) or their own send buffer "
+	       "(sender_buffer).");
+	for (int l = 0; l < METRICS_LIMS; l++)
+		fprintf(f, "tcptrail_limited_seconds_total{by=\"%s\"} %.9g\n",
+			l == METRICS_LIM_BUSY ? "busy"
+			: l == METRICS_LIM_RECEIVER ? "receiver" : "sender_buffer",
+			m->limited_s[l]);
+
 	header(f, "tcptrail_connections_tracked", "gauge",
 	       "Sockets tracked now, by current state.");
 	for (int s = TT_TCP_ESTABLISHED; s < TT_TCP_NEW_SYN_RECV; s++)
@@ -205,6 +226,8 @@ static const struct listener_metric listener_metrics[] = {
 	LM("drops_total", "counter", drops,
 	   "Segments the listener dropped: its sk_drops, as ss -ltnm shows it (SYNs and ACKs turned away, and the resets that ended half-open requests)."),
 	LM("synack_retransmits_total", "counter", synack_retrans, "SYN-ACKs retransmitted."),
+	LM("retransmitted_segments_total", "counter", retrans_segs,
+	   "Segments retransmitted by the connections it accepted, counted when they closed."),
 	LM("overflows_total", "counter", overflows,
 	   "Handshake-completing ACKs dropped because the accept queue was full (drop reason TCP_LISTEN_OVERFLOW, on kernels that have it)."),
 };
@@ -266,6 +289,66 @@ static void destinations(const struct metrics *m, FILE *f)
 	header(f, "tcptrail_ephemeral_ports_series_dropped", "gauge",
 	       "Destinations past half their range not given a series now (more than 64).");
 	fprintf(f, "tcptrail_ephemeral_ports_series_dropped %u\n", m->dests_dropped);
+}
+
+static const char *const refusal_names[HTTP_REFUSALS] = {
+	[HTTP_REFUSED_PER_ADDRESS] = "per_address",
+	[HTTP_REFUSED_EVICTED] = "evicted",
+	[HTTP_REFUSED_TIMEOUT] = "timeout",
+	[HTTP_REFUSED_TOO_LARGE] = "too_large",
+	[HTTP_REFUSED_BAD_REQUEST] = "bad_request",
+	[HTTP_REFUSED_UNAUTHORIZED] = "unauthorized",
+};
+
+const double http_scrape_bounds[HTTP_SCRAPE_BUCKETS] = {
+	0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5,
+};
+
+void http_stats_scrape(struct http_stats *s, double d)
+{
+	int b = 0;
+
+	while (b < HTTP_SCRAPE_BUCKETS && d > http_scrape_bounds[b])
+		b++;
+	s->scrape_bucket[b]++;
+	s->scrape_sum_s += d;
+}
+
+int metrics_text_endpoint(const struct http_stats *s, FILE *f)
+{
+	uint64_t sum = 0;
+
+	header(f, "tcptrail_scrape_duration_seconds", "histogram",
+	       "Scrapes of this endpoint answered, from the request line to the last byte of "
+	       "the answer sent (the scrape being answered is not counted yet).");
+	for (int b = 0; b <= HTTP_SCRAPE_BUCKETS; b++) {
+		sum += s->scrape_bucket[b];
+		if (b < HTTP_SCRAPE_BUCKETS)
+			fprintf(f, "tcptrail_scrape_duration_seconds_bucket{le=\"%g\"} %llu\n",
+				http_scrape_bounds[b], (unsigned long long)sum);
+		else
+			fprintf(f, "tcptrail_scrape_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+				(unsigned long long)sum);
+	}
+	fprintf(f, "tcptrail_scrape_duration_seconds_sum %.9g\n", s->scrape_sum_s);
+	fprintf(f, "tcptrail_scrape_duration_seconds_count %llu\n", (unsigned long long)sum);
+	header(f, "tcptrail_http_refused_total", "counter",
+	       "Connections and requests this endpoint turned away, by reason.");
+	for (int r = 0; r < HTTP_REFUSALS; r++)
+		fprintf(f, "tcptrail_http_refused_total{reason=\"%s\"} %llu\n", refusal_names[r],
+			(unsigned long long)s->refused[r]);
+	if (s->tls) {
+		header(f, "tcptrail_http_tls_handshake_failures_total", "counter",
+		       "TLS connections that ended before their handshake completed, other than "
+		       "those the endpoint closed itself, by reason.");
+		fprintf(f, "tcptrail_http_tls_handshake_failures_total{reason=\"client_certificate\"}"
+			" %llu\n", (unsigned long long)s->tls_failures[HTTP_TLS_CLIENT_CERT]);
+		fprintf(f, "tcptrail_http_tls_handshake_failures_total{reason=\"other\"} %llu\n",
+			(unsigned long long)s->tls_failures[HTTP_TLS_OTHER]);
+	}
+	header(f, "tcptrail_http_connections", "gauge", "Connections open to this endpoint now.");
+	fprintf(f, "tcptrail_http_connections %u\n", s->open);
+	return fflush(f) || ferror(f) ? -1 : 0;
 }
 
 int metrics_text(const struct metrics *m, FILE *f)

@@ -3,6 +3,7 @@
 #define TT_METRICS_TEXT_H
 
 #include <stdio.h>
+#include "http_stats.h"
 #include "metrics.h"
 
 #define METRICS_TEXT_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -11,5 +12,8 @@
  * failed.
  */
 int metrics_text(const struct metrics *m, FILE *f);
+
+/* The endpoint's own health: scrape durations, refusals, TLS failures. */
+int metrics_text_endpoint(const struct http_stats *s, FILE *f);
 
 #endif

@@ -7,8 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest single record any formatter may produce. */
-#define OUTBUF_MAX_RECORD 8192
+/* Largest single record any formatter may produce: a leak record with 64
+ * owners named by 15 escaped control characters each and a long cgroup
+ * path fits whole (src/emit/rec.h).
+ */
+#define OUTBUF_MAX_RECORD 16384
 
 struct outbuf {
 	int fd;

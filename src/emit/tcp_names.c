@@ -1,4 +1,6 @@
 /* TCP state names, indexed by the kernel's TCP_* numbers (include/net/tcp_states.h). */
+#include <stdio.h>
+#include <string.h>
 #include "tcptrail.h"
 #include "tcp_names.h"
 
@@ -22,4 +24,25 @@ const char *tcp_state_name(uint8_t state)
 	if (state < TT_TCP_MAX_STATES && state_names[state])
 		return state_names[state];
 	return "UNKNOWN";
+}
+
+const char *tcp_ca_state_name(uint8_t ca_state)
+{
+	/* enum tcp_ca_state: a UAPI enum (linux/tcp.h), stable */
+	static const char *const names[] = { "open", "disorder", "cwr", "recovery", "loss" };
+
+	return ca_state < sizeof(names) / sizeof(names[0]) ? names[ca_state] : "unknown";
+}
+
+const char *tcp_result_name(uint16_t err, char buf[8])
+{
+	const char *name;
+
+	if (!err)
+		return "sent";
+	name = strerrorname_np(err);
+	if (name)
+		return name;
+	snprintf(buf, 8, "E%u", err);
+	return buf;
 }

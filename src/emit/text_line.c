@@ -38,6 +38,11 @@ void emit_text_header(struct emitter *em)
 	outbuf_commit(em->out, p);
 }
 
+char *text_line_comm(char *p, const char *comm)
+{
+	return comm[0] ? fmt_text_safe(p, comm, TT_COMM_LEN) : fmt_lit(p, "-");
+}
+
 char *text_line_bare(struct emitter *em, uint64_t ts)
 {
 	char *p;
@@ -63,7 +68,7 @@ char *text_line_start(struct emitter *em, uint64_t ts, const char *what, bool ow
 	col = p;
 	p = pad_to(owner ? fmt_u64(p, pid) : fmt_lit(p, "-"), col, COL_PID);
 	col = p;
-	p = pad_to(owner ? fmt_text_safe(p, comm, TT_COMM_LEN) : fmt_lit(p, "-"), col,
+	p = pad_to(owner ? text_line_comm(p, comm) : fmt_lit(p, "-"), col,
 		   COL_COMM);
 	col = p;
 	p = pad_to(fmt_endpoint(p, family, laddr, lport), col, COL_ADDR);

@@ -23,6 +23,11 @@ char *text_line_start(struct emitter *em, uint64_t ts, const char *what, bool ow
 		      uint32_t pid, const char *comm, int family, const uint8_t *laddr,
 		      uint16_t lport, const uint8_t *raddr, uint16_t rport);
 
+/* A process name made safe for a terminal; an empty one (prctl can set
+ * it) as "-", so that the columns stay apart.
+ */
+char *text_line_comm(char *p, const char *comm);
+
 /* TIME, then free text (a line outside the columns). */
 char *text_line_bare(struct emitter *em, uint64_t ts);
 

@@ -73,14 +73,17 @@ static ssize_t read_text(struct listen_sampler *ls, const char *path)
 struct ns_visit {
 	struct listen_sampler *ls;
 	uint32_t listeners;
+	uint32_t half_open;	/* requests the listeners say they hold */
 };
 
 static void on_sock(const struct tt_sock_record *r, void *arg)
 {
 	struct ns_visit *v = arg;
 
-	if (r->state == TT_TCP_LISTEN)
+	if (r->state == TT_TCP_LISTEN) {
 		v->listeners++;
+		v->half_open += r->synq_len;
+	}
 	listen_watch_sample_sock(v->ls->lw, r);
 }
 
@@ -146,8 +149,15 @@ static int sample_here(uint32_t inum, void *arg)
 
 	if (ls->ports && ports_wants_netns(ls->ports, inum))
 		read_port_limits(ls, inum);
-	v->listeners = 0;
-	err = snapshot_listeners_here(ls->snap, on_sock, v);
+	v->listeners = v->half_open = 0;
+	/* The listening hash alone; the established hash, where requests
+	 * live, only when a listener holds some: the walk that costs a
+	 * second of CPU on a million connections is made under SYN pressure
+	 * only.
+	 */
+	err = snapshot_listeners_here(ls->snap, false, on_sock, v);
+	if (!err && v->half_open && !snapshot_via_diag(ls->snap))
+		err = snapshot_requests_here(ls->snap, on_sock, v);
 	if (err == -EOPNOTSUPP)
 		return 0;	/* no socket source: said once already */
 	if (err || !v->listeners)
@@ -208,6 +218,8 @@ int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, 
 	/* sock_diag knows neither SYN queue lengths nor SYN cookie stamps */
 	listen_watch_sample_begin(ls->lw, snapshot_via_diag(ls->snap) ? 0 : LW_KNOWN_ALL);
 	n = netns_for_each(sample_here, &v);
+	if (ls->counts)
+		ls->counts(ls->lw, ls->counts_arg);
 	/* what was read is kept, even when a namespace failed */
 	listen_watch_sample_end(ls->lw, now, fn, arg);
 	if (n < 0)

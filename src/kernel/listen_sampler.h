@@ -25,6 +25,11 @@ struct listen_sampler {
 	 * here too
 	 */
 	struct ports *ports;
+	/* NULL, or called after each sample's sockets are read, before its
+	 * figures are final (the kernel's per-listener counts go in there)
+	 */
+	void (*counts)(struct listen_watch *lw, void *arg);
+	void *counts_arg;
 };
 
 /* Returns 0 or -ENOMEM. */

@@ -165,7 +165,8 @@ int owner_index_scan(struct owner_index *ix, struct snapshot *snap, uint8_t stat
 		ix->n = 0;	/* a partial walk names owners it may not have */
 		return err;
 	}
-	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_owner);
+	if (ix->n)
+		qsort(ix->v, ix->n, sizeof(*ix->v), cmp_owner);
 	return 0;
 }
 
@@ -177,7 +178,7 @@ int owner_index_scan_all(struct owner_index *ix, struct snapshot *snap, uint8_t 
 
 	/* the fallback matches descriptors by socket inode */
 	if (snap->files_via_proc) {
-		err = snapshot_collect(snap, &l, max_socks);
+		err = snapshot_collect(snap, state ? 1u << state : 0, &l, max_socks);
 		if (err) {
 			snapshot_list_free(&l);
 			ix->n = 0;

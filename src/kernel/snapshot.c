@@ -14,7 +14,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <math.h>
+#include <stdio.h>
 #include <time.h>
+#include "bpf_load.h"
 #include "cgroups.h"
 #include "log.h"
 #include "netns.h"
@@ -29,9 +31,11 @@ static bool forced(const char *var, const char *value)
 	return v && strcmp(v, value) == 0;
 }
 
-/* Read fixed-size records from an iterator link, calling fn on each. */
+/* Read fixed-size records from an iterator link, calling fn on each until
+ * it returns false (the rest of the walk is not read, so not made).
+ */
 static int iter_read(struct bpf_link *link, size_t rec_size,
-		     void (*fn)(const void *rec, void *arg), void *arg)
+		     bool (*fn)(const void *rec, void *arg), void *arg)
 {
 	/* read() may split records, so a partial tail is carried over. */
 	static char buf[64 * 1024];
@@ -58,8 +62,11 @@ static int iter_read(struct bpf_link *link, size_t rec_size,
 		have += (size_t)n;
 		while (have - off >= rec_size) {
 			memcpy(rec, buf + off, rec_size);
-			fn(rec, arg);
 			off += rec_size;
+			if (!fn(rec, arg)) {
+				close(fd);
+				return 0;
+			}
 		}
 		memmove(buf, buf + off, have - off);
 		have -= off;
@@ -68,10 +75,12 @@ static int iter_read(struct bpf_link *link, size_t rec_size,
 	return 0;
 }
 
-static void ignore_rec(const void *rec, void *arg)
+/* Calibration stops at the first record. */
+static bool first_rec(const void *rec, void *arg)
 {
 	(void)rec;
 	(void)arg;
+	return false;
 }
 
 static uint64_t now_ns(void)
@@ -104,7 +113,7 @@ static uint32_t measure_hz(struct snapshot *s)
 
 	b->calibrate = 1;
 	while (now_ns() < deadline) {
-		if (iter_read(s->link, sizeof(struct tt_sock_record), ignore_rec, NULL))
+		if (iter_read(s->link, sizeof(struct tt_sock_record), first_rec, NULL))
 			break;
 		if (prev_ns && b->cal_jiffies != prev_j) {
 			struct tick_edge e = { b->cal_jiffies, prev_ns, b->cal_ns };
@@ -132,40 +141,84 @@ static uint32_t measure_hz(struct snapshot *s)
 	return (uint32_t)((lo + hi) / 2 + 0.5);
 }
 
+static int snap_configure(struct bpf_load *l, void *skel, void *arg)
+{
+	struct snapshot_bpf *k = skel;
+
+	(void)arg;
+	k->rodata->sock_cookies = sock_id_mode()->cookies;
+	k->rodata->sock_id_key = sock_id_mode()->key;
+	k->rodata->cgroup_ids = cgroups_v2();
+	if (forced("TCPTRAIL_SNAPSHOT", "diag"))
+		bpf_load_off(l, k->progs.dump_tcp, "disabled by TCPTRAIL_SNAPSHOT=diag");
+	if (forced("TCPTRAIL_OWNERS", "proc"))
+		bpf_load_off(l, k->progs.dump_task_files, "disabled by TCPTRAIL_OWNERS=proc");
+	return 0;
+}
+
+static int snap_load(void *skel)
+{
+	return snapshot_bpf__load(skel);
+}
+
+static void *snap_open(void)
+{
+	return snapshot_bpf__open();
+}
+
+static void snap_destroy(void *skel)
+{
+	snapshot_bpf__destroy(skel);
+}
+
+static struct bpf_object *snap_object(void *skel)
+{
+	return ((struct snapshot_bpf *)skel)->obj;
+}
+
+static const struct bpf_load_loss snap_losses[] = {
+	{ "dump_tcp", "sockets are read through sock_diag, without SYN queue lengths or "
+		      "SYN cookie times" },
+	{ "dump_task_files", "the processes holding sockets are found through /proc" },
+	{ NULL, NULL },
+};
+
 void snapshot_open(struct snapshot *s)
 {
-	int err = 0;
+	struct bpf_load l = {
+		.what = "the socket snapshot",
+		.open = snap_open,
+		.destroy = snap_destroy,
+		.object = snap_object,
+		.load = snap_load,
+		.configure = snap_configure,
+		.losses = snap_losses,
+	};
+	void *skel = NULL;
+	int err;
 
 	memset(s, 0, sizeof(*s));
-	s->skel = snapshot_bpf__open();
-	if (s->skel) {
-		s->skel->rodata->sock_cookies = sock_id_mode()->cookies;
-		s->skel->rodata->sock_id_key = sock_id_mode()->key;
-		s->skel->rodata->cgroup_ids = cgroups_v2();
-		err = snapshot_bpf__load(s->skel);
-		if (err) {
-			snapshot_bpf__destroy(s->skel);
-			s->skel = NULL;
-		}
-	} else {
-		err = -errno;
-	}
-	if (s->skel && !forced("TCPTRAIL_SNAPSHOT", "diag")) {
-		s->link = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
-		if (!s->link)
-			err = -errno;
-	}
-	if (s->skel && !forced("TCPTRAIL_OWNERS", "proc")) {
-		s->files_link = bpf_program__attach_iter(s->skel->progs.dump_task_files, NULL);
-		if (!s->files_link)
-			err = -errno;
-	}
-	s->via_diag = !s->link;
-	s->files_via_proc = !s->files_link;
+	err = bpf_load_run(&l, &skel);
+	s->skel = skel;
 	if (err)
 		p_warn("the BPF socket iterators cannot load here (%s): sockets are read "
 		       "through sock_diag, without SYN queue lengths or SYN cookie times, "
 		       "and owners through /proc", strerror(-err));
+	if (s->skel && bpf_program__autoload(s->skel->progs.dump_tcp)) {
+		s->link = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
+		if (!s->link)
+			p_warn("failed to attach iter/tcp (%s): sockets are read through "
+			       "sock_diag, without SYN queue lengths or SYN cookie times",
+			       strerror(errno));
+	}
+	if (s->skel && bpf_program__autoload(s->skel->progs.dump_task_files)) {
+		s->files_link = bpf_program__attach_iter(s->skel->progs.dump_task_files, NULL);
+		if (!s->files_link)
+			p_warn("failed to attach iter/task_file (%s): the processes holding "
+			       "sockets are found through /proc", strerror(errno));
+	}
+	s->via_diag = !s->link;
+	s->files_via_proc = !s->files_link;
 	if (s->via_diag && !sock_id_mode()->cookies) {
 		/* its ids could never match the tracer's */
 		s->no_sockets = true;
@@ -208,18 +261,30 @@ struct sock_visit {
 	void *arg;
 };
 
-static void sock_rec(const void *rec, void *arg)
+static bool sock_rec(const void *rec, void *arg)
 {
+	const struct tt_sock_record *r = rec;
 	struct sock_visit *v = arg;
 
-	v->fn(rec, v->arg);
+	if (r->state == TT_SNAP_END)
+		return false;
+	if (v->fn)
+		v->fn(r, v->arg);
+	return true;
 }
 
-static int iter_here(struct snapshot *s, snapshot_fn fn, void *arg)
+static int iter_here(struct snapshot *s, uint32_t states, bool stop_past_listeners,
+		     snapshot_fn fn, void *arg)
 {
 	struct sock_visit v = { fn, arg };
+	int err;
 
-	return iter_read(s->link, sizeof(struct tt_sock_record), sock_rec, &v);
+	s->skel->bss->want_states = states;
+	s->skel->bss->stop_past_listeners = stop_past_listeners;
+	err = iter_read(s->link, sizeof(struct tt_sock_record), sock_rec, &v);
+	s->skel->bss->want_states = 0;
+	s->skel->bss->stop_past_listeners = 0;
+	return err;
 }
 
 struct file_visit {
@@ -227,11 +292,12 @@ struct file_visit {
 	void *arg;
 };
 
-static void file_rec(const void *rec, void *arg)
+static bool file_rec(const void *rec, void *arg)
 {
 	struct file_visit *v = arg;
 
 	v->fn(rec, v->arg);
+	return true;
 }
 
 int snapshot_files(struct snapshot *s, uint8_t state, snapshot_file_fn fn, void *arg)
@@ -280,7 +346,7 @@ static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32
 	}
 }
 
-static int diag_dump(int family, uint32_t netns, snapshot_fn fn, void *arg)
+static int diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn, void *arg)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -294,7 +360,7 @@ static int diag_dump(int family, uint32_t netns, snapshot_fn fn, void *arg)
 		.req = {
 			.sdiag_family = (__u8)family,
 			.sdiag_protocol = IPPROTO_TCP,
-			.idiag_states = ~0u,
+			.idiag_states = states ? states : ~0u,
 			.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1) | 1 << (INET_DIAG_INFO - 1),
 		},
 	};
@@ -356,34 +422,57 @@ cleanup:
 	return ret;
 }
 
-int snapshot_here(struct snapshot *s, snapshot_fn fn, void *arg)
+/* sock_diag's state bits are the same (1 << state); it reports request
+ * sockets under SYN_RECV's bit.
+ */
+static uint32_t diag_states(uint32_t states)
+{
+	if (states & (1u << TT_TCP_NEW_SYN_RECV))
+		states |= 1u << TT_TCP_SYN_RECV;
+	return states;
+}
+
+static int here(struct snapshot *s, uint32_t states, bool stop_past_listeners,
+		snapshot_fn fn, void *arg)
 {
 	int err;
 
 	if (s->no_sockets)
 		return -EOPNOTSUPP;
 	if (!s->via_diag)
-		return iter_here(s, fn, arg);
-	err = diag_dump(AF_INET, netns_self(), fn, arg);
+		return iter_here(s, states, stop_past_listeners, fn, arg);
+	err = diag_dump(AF_INET, netns_self(), diag_states(states), fn, arg);
 	if (!err)
-		err = diag_dump(AF_INET6, netns_self(), fn, arg);
+		err = diag_dump(AF_INET6, netns_self(), diag_states(states), fn, arg);
 	return err;
 }
 
-int snapshot_listeners_here(struct snapshot *s, snapshot_fn fn, void *arg)
+int snapshot_here(struct snapshot *s, snapshot_fn fn, void *arg)
 {
-	int err;
+	return here(s, 0, false, fn, arg);
+}
 
+int snapshot_listeners_here(struct snapshot *s, bool requests, snapshot_fn fn, void *arg)
+{
+	/* sock_diag walks only the listening hash when asked for LISTEN
+	 * alone (inet_diag_dump_icsk()); it gives no SYN queue length, so
+	 * requests are always read there
+	 */
 	if (s->via_diag)
-		return snapshot_here(s, fn, arg);
-	s->skel->bss->listeners_only = 1;
-	err = iter_here(s, fn, arg);
-	s->skel->bss->listeners_only = 0;
-	return err;
+		return here(s, 1u << TT_TCP_LISTEN | 1u << TT_TCP_NEW_SYN_RECV, false, fn, arg);
+	if (!requests)
+		return here(s, 1u << TT_TCP_LISTEN, true, fn, arg);
+	return here(s, 1u << TT_TCP_LISTEN | 1u << TT_TCP_NEW_SYN_RECV, false, fn, arg);
+}
+
+int snapshot_requests_here(struct snapshot *s, snapshot_fn fn, void *arg)
+{
+	return here(s, 1u << TT_TCP_NEW_SYN_RECV, false, fn, arg);
 }
 
 struct visit_args {
 	struct snapshot *s;
+	uint32_t states;
 	snapshot_fn fn;
 	void *arg;
 };
@@ -393,12 +482,13 @@ static int visit_one(uint32_t inum, void *p)
 	struct visit_args *v = p;
 
 	(void)inum;
-	return snapshot_here(v->s, v->fn, v->arg);
+	return here(v->s, v->states, false, v->fn, v->arg);
 }
 
-int snapshot_all(struct snapshot *s, snapshot_fn fn, void *arg, size_t *visited)
+int snapshot_all(struct snapshot *s, uint32_t states, snapshot_fn fn, void *arg,
+		 size_t *visited)
 {
-	struct visit_args v = { s, fn, arg };
+	struct visit_args v = { s, states, fn, arg };
 	int n = netns_for_each(visit_one, &v);
 
 	*visited = n > 0 ? (size_t)n : 0;
@@ -413,17 +503,75 @@ static void collect_one(const struct tt_sock_record *r, void *arg)
 		l->dropped++;
 		return;
 	}
+	if (l->n == l->alloc) {
+		size_t alloc = l->alloc ? l->alloc * 2 : 1024;
+		struct tt_sock_record *v;
+
+		if (alloc > l->cap)
+			alloc = l->cap;
+		v = realloc(l->v, alloc * sizeof(*v));
+		if (!v) {
+			l->dropped++;
+			l->nomem = true;
+			return;
+		}
+		l->v = v;
+		l->alloc = alloc;
+	}
 	l->v[l->n++] = *r;
 }
 
-int snapshot_collect(struct snapshot *s, struct snapshot_list *l, size_t cap)
+static void count_one(const struct tt_sock_record *r, void *arg)
+{
+	((uint64_t *)arg)[r->state & 15]++;
+}
+
+int snapshot_count_states(struct snapshot *s, uint64_t counts[16])
+{
+	size_t visited;
+	int err;
+
+	memset(counts, 0, 16 * sizeof(counts[0]));
+	/* sock_diag: every socket comes to be counted here */
+	if (!s->link)
+		return snapshot_all(s, 0, count_one, counts, &visited);
+	memset(s->skel->bss->state_counts, 0, sizeof(s->skel->bss->state_counts));
+	s->skel->bss->count_states = 1;
+	/* no state wanted: the walk counts and copies nothing */
+	err = snapshot_all(s, 1u << 31, NULL, NULL, &visited);
+	s->skel->bss->count_states = 0;
+	memcpy(counts, s->skel->bss->state_counts, 16 * sizeof(counts[0]));
+	return err;
+}
+
+uint64_t snapshot_tcp_allocated(void)
+{
+	char line[256];
+	unsigned long long inuse, orphan, tw, alloc;
+	uint64_t n = 0;
+	FILE *f = fopen("/proc/net/sockstat", "re");
+
+	if (!f)
+		return 0;
+	/* "TCP: inuse N orphan N tw N alloc N mem N": alloc is every full
+	 * TCP socket of every namespace (tcp_sockets_allocated)
+	 */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "TCP: inuse %llu orphan %llu tw %llu alloc %llu", &inuse, &orphan,
+			   &tw, &alloc) == 4)
+			n = alloc + tw;
+	fclose(f);
+	return n;
+}
+
+int snapshot_collect(struct snapshot *s, uint32_t states, struct snapshot_list *l, size_t cap)
 {
 	memset(l, 0, sizeof(*l));
 	l->cap = cap;
-	l->v = calloc(cap ? cap : 1, sizeof(*l->v));
-	if (!l->v)
-		return -ENOMEM;
-	return snapshot_all(s, collect_one, l, &l->namespaces);
+	/* grown as sockets come: a cap sized for the worst case is not
+	 * reserved up front
+	 */
+	return snapshot_all(s, states, collect_one, l, &l->namespaces);
 }
 
 void snapshot_list_free(struct snapshot_list *l)

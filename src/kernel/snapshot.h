@@ -44,30 +44,51 @@ bool snapshot_via_diag(const struct snapshot *s);
  */
 int snapshot_here(struct snapshot *s, snapshot_fn fn, void *arg);
 
-/* Visit the listeners and request sockets of the calling thread's namespace
- * (others may be visited too, through sock_diag).
+/* Visit the listeners of the calling thread's namespace, and their request
+ * sockets when asked (or where only sock_diag is there). Without requests
+ * the iterator stops at the end of the listening hash: a machine holding a
+ * million connections is not walked for its listeners.
  */
-int snapshot_listeners_here(struct snapshot *s, snapshot_fn fn, void *arg);
+int snapshot_listeners_here(struct snapshot *s, bool requests, snapshot_fn fn, void *arg);
 
-/* Visit every socket of every namespace; *visited gets how many namespaces
- * were read. Returns 0 or negative errno (a namespace that vanishes meanwhile
- * is not an error).
+/* Visit the request sockets (SYN queues) of the calling thread's namespace:
+ * the whole established hash is walked.
  */
-int snapshot_all(struct snapshot *s, snapshot_fn fn, void *arg, size_t *visited);
+int snapshot_requests_here(struct snapshot *s, snapshot_fn fn, void *arg);
 
-/* Every socket of every namespace, in one list. */
+/* Visit every socket of every namespace whose state's bit (1 << state) is
+ * in states (0: all); *visited gets how many namespaces were read. The
+ * kernel filters, so few are copied. Returns 0 or negative errno (a
+ * namespace that vanishes meanwhile is not an error).
+ */
+int snapshot_all(struct snapshot *s, uint32_t states, snapshot_fn fn, void *arg,
+		 size_t *visited);
+
+/* Sockets of every namespace, in one list. */
 struct snapshot_list {
 	struct tt_sock_record *v;
-	size_t n, cap;
-	size_t dropped;		/* sockets beyond cap */
+	size_t n, cap, alloc;
+	size_t dropped;		/* sockets beyond cap (or memory) */
+	bool nomem;		/* some were dropped for want of memory */
 	size_t namespaces;	/* namespaces read */
 };
 
-/* Fill l with at most cap sockets (the rest counted in l->dropped).
- * Returns 0 or negative errno; free l with snapshot_list_free() either way.
+/* Fill l with at most cap sockets in states (as snapshot_all()), the rest
+ * counted in l->dropped. Returns 0 or negative errno; free l with
+ * snapshot_list_free() either way.
  */
-int snapshot_collect(struct snapshot *s, struct snapshot_list *l, size_t cap);
+int snapshot_collect(struct snapshot *s, uint32_t states, struct snapshot_list *l, size_t cap);
 void snapshot_list_free(struct snapshot_list *l);
+
+/* Every TCP socket of every namespace, counted by state: in the kernel
+ * (nothing copied) with the iterator, else through sock_diag.
+ */
+int snapshot_count_states(struct snapshot *s, uint64_t counts[16]);
+
+/* Full and timewait TCP sockets of the whole machine, from /proc/net/sockstat
+ * (cheap: no walk); 0 if unknown.
+ */
+uint64_t snapshot_tcp_allocated(void);
 
 typedef void (*snapshot_file_fn)(const struct tt_file_record *r, void *arg);
 

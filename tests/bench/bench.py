@@ -38,6 +38,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from lib import ndjson_stream  # noqa: E402  every JSON line read is checked
 OUT = os.environ.get("OUT", "build")
 TCPTRAIL = os.path.join(ROOT, OUT, "tcptrail")
 STORM = os.path.join(ROOT, OUT, "storm")
@@ -197,10 +199,13 @@ def run_tcptrail(label, env, port, base, args, tmp, threads, progs, idle_cpu, js
     progs.append((label.replace(" --json", ""), stats.read()))
     _, err = stop(proc)
     if json_out:
-        mine = r'"(l|r)port":%d,' % port
-        states = count_lines(path, r'"type":"state".*' + mine)
-        hist = count_lines(path, r'"type":"history".*' + mine)
-        complete = count_lines(path, r'"type":"history".*' + mine + r'.*"complete":true')
+        states = hist = complete = 0
+        for r in ndjson_stream(path):
+            if port not in (r.get("lport"), r.get("rport")):
+                continue
+            states += r["type"] == "state"
+            hist += r["type"] == "history"
+            complete += r["type"] == "history" and r["complete"] is True
     else:
         mine = r':%d\s' % port
         states = count_lines(path, r'^\S+ +state .*' + mine)
@@ -209,11 +214,11 @@ def run_tcptrail(label, env, port, base, args, tmp, threads, progs, idle_cpu, js
     os.unlink(path)
     m = re.search(r"(\d+) records, .* (\d+) lost", err)
     records, lost = (int(m.group(1)), int(m.group(2))) if m else (0, -1)
-    caught = re.search(r"recorded by the second program: (\d+)", err)
+    caught = re.search(r"of which the catcher recorded (\d+)", err)
     cpu = user + system
     idle = idle_cpu[0] + idle_cpu[1]
     per = (lambda c: c / records * 1e6) if records else (lambda c: float("nan"))
-    skipped = sum(r[4] for r in progs[-1][1] if r[0] == "handle_set_state")
+    skipped = sum(r[4] for r in progs[-1][1] if r[0] in ("state_keep", "state_send"))
     # the storm's listener adds CLOSE>LISTEN and LISTEN>CLOSE
     return (label, rate, rate / base, conns,
             "%d/%d" % (states - 2, conns * TRANSITIONS_PER_CONN),
@@ -433,8 +438,8 @@ def print_targets(results, floor, sc):
         return next(r for r in results[threads][0] if r[0] == label)
 
     one, many = sorted(results)
-    st = prog(one, "tcptrail", "handle_set_state")
-    kf = prog(one, "tcptrail", "handle_kfree_skb")
+    st = prog(one, "tcptrail", "state_keep") or prog(one, "tcptrail", "state_send")
+    kf = prog(one, "tcptrail", "listen_overflow")
     cpu = row(one, "tcptrail --json")[8]
     us = float(cpu.split()[0])
     lines = [

@@ -177,3 +177,57 @@ int BPF_PROG(p_cgroup_direct, struct sock *sk, int oldstate, int newstate)
 	e->cgroup = cg ? cg->kn->id : 0;
 	return 0;
 }
+
+/* Socket storage as state.bpf.c uses it: made at a life's first
+ * transition, found at the others, deleted at its CLOSE.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tt_conn_store);
+} prof_store SEC(".maps");
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_storage_life, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_conn_store *st;
+
+	if (!bpf_skc_to_tcp_sock(sk))
+		return 0;
+	if (newstate == TT_TCP_CLOSE) {
+		bpf_sk_storage_delete(&prof_store, sk);
+		return 0;
+	}
+	st = bpf_sk_storage_get(&prof_store, sk, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (st)
+		st->nstates++;
+	return 0;
+}
+
+/* Two atomic adds on per-CPU memory, as the count by state makes them. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_atomic_pair, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_event *e = out();
+
+	if (!e)
+		return 0;
+	__sync_fetch_and_add(&e->ts_ns, 1);
+	__sync_fetch_and_add(&e->cookie, 1);
+	return 0;
+}
+
+/* The 408-byte history reservation, as at each CLOSE. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_ring_history, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_history *h;
+
+	if (newstate != TT_TCP_CLOSE)
+		return 0;
+	h = bpf_ringbuf_reserve(&ring, sizeof(*h), 0);
+	if (h)
+		bpf_ringbuf_discard(h, BPF_RB_NO_WAKEUP);
+	return 0;
+}

@@ -10,6 +10,8 @@ import tempfile
 import threading
 import time
 
+from programs import Table
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE_DIR = os.path.dirname(os.path.abspath(__file__))
 TCPTRAIL = os.environ.get("TCPTRAIL", os.path.join(ROOT, "build", "tcptrail"))
@@ -23,6 +25,62 @@ class TestFailure(Exception):
 def check(cond, msg):
     if not cond:
         raise TestFailure(msg)
+
+
+def _unique_members(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate member in %s" % keys)
+    return dict(pairs)
+
+
+def _no_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+def _record(line, n, what):
+    """Line n of tcptrail's JSON output, checked (see ndjson)."""
+    try:
+        rec = json.loads(line, object_pairs_hook=_unique_members, parse_constant=_no_constant)
+    except ValueError as err:
+        raise TestFailure("%s: line %d is not JSON (%s): %r" % (what, n, err, line[:300]))
+    check(isinstance(rec, dict) and isinstance(rec.get("type"), str)
+          and isinstance(rec.get("ts"), str),
+          "%s: line %d is not a record with type and ts: %r" % (what, n, line[:300]))
+    return rec
+
+
+def ndjson(data, what="tcptrail's JSON output"):
+    """The one reader of tcptrail's JSON output in the tests: data (bytes or
+    text) must be whole lines, each one strict JSON (valid UTF-8, no
+    duplicate members, no NaN or Infinity) making an object with "type" and
+    "ts". Any other line fails the test, whatever the test was looking for.
+    Returns the records."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise TestFailure("%s is not UTF-8 (%s): %r" % (what, err, data[:200]))
+    check(data.endswith("\n") or not data, "%s ends mid-line: %r" % (what, data[-200:]))
+    return [_record(line, n, what) for n, line in enumerate(data.split("\n")[:-1], 1)]
+
+
+def ndjson_file(path, what=None):
+    with open(path, "rb") as f:
+        return ndjson(f.read(), what or path)
+
+
+def ndjson_stream(path):
+    """ndjson() of a file too large to hold parsed, one record at a time."""
+    with open(path, "rb") as f:
+        n = 0
+        for n, raw in enumerate(f, 1):
+            check(raw.endswith(b"\n"), "%s ends mid-line: %r" % (path, raw[-200:]))
+            try:
+                line = raw[:-1].decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise TestFailure("%s: line %d is not UTF-8 (%s)" % (path, n, err))
+            yield _record(line, n, path)
 
 
 def wait_until(pred, timeout, what):
@@ -58,17 +116,20 @@ class Tracer:
     """The real tcptrail, writing JSON to a file, started and stopped around
     a scenario. Readiness is its own "tracing" line on stderr."""
 
-    def __init__(self, *args, json_out=True, env=None, wrap=None, out=None):
+    def __init__(self, *args, json_out=True, env=None, wrap=None, out=None, binary=None):
         """wrap: a command that runs the tracer as its child (unshare ...);
         signals then go to the tracer itself. out: the -o file (default: a
-        new temporary one)."""
+        new temporary one). binary: another build of tcptrail."""
         if out:
             self.path = out
         else:
             fd, self.path = tempfile.mkstemp(prefix="tcptrail-", suffix=".out")
             os.close(fd)
-        cmd = (wrap or []) + [TCPTRAIL, "-v", "-o", self.path] + \
+        self.json_out = json_out
+        cmd = (wrap or []) + [binary or TCPTRAIL, "-v", "-o", self.path] + \
             (["--json"] if json_out else []) + list(args)
+        self.exec_at = time.monotonic()  # for the start-up time seen from outside
+        self.ready_at = None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True,
                                      env=dict(os.environ, **(env or {})))
@@ -80,6 +141,7 @@ class Tracer:
             for line in self.proc.stderr:
                 self.stderr.append(line.rstrip("\n"))
                 if line.startswith("tcptrail: tracing;"):
+                    self.ready_at = time.monotonic()
                     ready.set()
             ready.set()
 
@@ -95,11 +157,12 @@ class Tracer:
         self.text = None
 
     def live_records(self, rtype, **match):
-        """Records written so far (the tracer flushes whole lines)."""
+        """Records written so far: the whole lines (the tracer flushes whole
+        lines; a write may be under way past the last one), every one
+        checked."""
         with open(self.path, "rb") as f:
             data = f.read()
-        lines = data.decode("utf-8").split("\n")[:-1]
-        recs = (json.loads(line) for line in lines)
+        recs = ndjson(data[:data.rfind(b"\n") + 1], "live output")
         return [r for r in recs if r["type"] == rtype
                 and all(r.get(k) == v for k, v in match.items())]
 
@@ -116,20 +179,15 @@ class Tracer:
         with open(self.path, "rb") as f:
             data = f.read()
         os.unlink(self.path)
+        # JSON is checked here, whatever the test reads of it afterwards
+        if self.json_out:
+            self.records = ndjson(data, "the tracer's output")
         self.text = data.decode("utf-8")
         return self
 
     def parse_json(self):
-        """Every line must be one whole JSON object with type and ts."""
-        check(self.text.endswith("\n") or not self.text, "output ends mid-line")
-        self.records = []
-        for n, line in enumerate(self.text.splitlines(), 1):
-            try:
-                rec = json.loads(line)
-            except ValueError as err:
-                raise TestFailure("line %d is not JSON (%s): %r" % (n, err, line[:200]))
-            check("type" in rec and "ts" in rec, "line %d lacks type/ts" % n)
-            self.records.append(rec)
+        """The records, every line checked when the tracer stopped."""
+        check(self.json_out, "the text view has no records")
         return self.records
 
     def histories(self, **match):
@@ -139,6 +197,15 @@ class Tracer:
     def records_of(self, rtype, **match):
         return [r for r in self.parse_json() if r["type"] == rtype
                 and all(r.get(k) == v for k, v in match.items())]
+
+
+def program_table(stderr_lines):
+    """What became of each BPF program, from the -v table: name -> (status,
+    why). Every line must be one the table's format allows."""
+    table = Table(stderr_lines)
+    check(not table.errors, "; ".join(table.errors))
+    check(table.programs, "no program table in: " + " | ".join(stderr_lines[-20:]))
+    return table.programs
 
 
 def one(items, what):
@@ -251,9 +318,14 @@ class Peer:
     already pulled into Python's buffer by an earlier readline()."""
 
     def __init__(self, ns, *args, wrap=None, comm=None):
-        """comm: the process name the peer takes."""
+        """comm: the process name the peer takes (str, or bytes: any but
+        NUL)."""
         prefix = (["ip", "netns", "exec", ns] if ns else []) + (wrap or [])
-        env = dict(os.environ, PEER_COMM=comm) if comm else None
+        env = None
+        if isinstance(comm, bytes):
+            env = dict(os.environ, PEER_COMM_HEX=comm.hex())
+        elif comm:
+            env = dict(os.environ, PEER_COMM=comm)
         self.proc = subprocess.Popen(prefix + ["python3", PEER] + list(args),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env=env)
@@ -286,6 +358,25 @@ class Peer:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def remove_cgroups(top):
+    """Kill what runs in the cgroup tree top and remove it, deepest first."""
+    if not os.path.isdir(top):
+        return
+    for root, _, _ in os.walk(top, topdown=False):
+        try:
+            with open(os.path.join(root, "cgroup.procs")) as f:
+                for pid in f.read().split():
+                    subprocess.run(["kill", "-9", pid], capture_output=True)
+        except OSError:
+            pass
+        for _ in range(50):
+            try:
+                os.rmdir(root)
+                break
+            except OSError:
+                time.sleep(0.05)
 
 
 def leaking_server(port, count, *extra, **peer_kw):

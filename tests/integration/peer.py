@@ -47,16 +47,20 @@ def accept_in_background(srv, handle):
 
 
 def set_comm(name):
-    """Take another process name (what the kernel calls comm)."""
+    """Take another process name (what the kernel calls comm): a str, or
+    bytes (any but NUL)."""
     import ctypes
     PR_SET_NAME = 15
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, name.encode(), 0, 0, 0)
+    raw = name if isinstance(name, bytes) else name.encode()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, ctypes.c_char_p(raw), 0, 0, 0)
 
 
 def main():
     role, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if os.environ.get("PEER_COMM"):
         set_comm(os.environ["PEER_COMM"])
+    if os.environ.get("PEER_COMM_HEX"):
+        set_comm(bytes.fromhex(os.environ["PEER_COMM_HEX"]))
     if role == "serve":
         srv = listening(addr, port, 4)
         say("ready")
@@ -142,6 +146,37 @@ def main():
                 c.close()
             say("closed")
         wait_for("exit")
+    elif role == "hold-shared":
+        # One accepted socket held by count processes: this one and its
+        # forks, which keep its name (the kernel copies comm at fork). Says
+        # "held FD PID..." once every holder is up; the test's client then
+        # closes, and the socket sits in CLOSE_WAIT with count holders.
+        import signal
+        count = int(sys.argv[4])
+        srv = listening(addr, port, 4)
+        say("ready")
+        conn, _ = srv.accept()
+        srv.close()
+        up_r, up_w = os.pipe()
+        kids = []
+        for _ in range(count - 1):
+            pid = os.fork()
+            if pid == 0:
+                os.close(up_r)
+                os.write(up_w, b"x")
+                signal.pause()
+                os._exit(0)
+            kids.append(pid)
+        os.close(up_w)
+        got = 0
+        while got < count - 1:
+            got += len(os.read(up_r, count))
+        say("held %d %s" % (conn.fileno(), " ".join(map(str, [os.getpid()] + kids))))
+        wait_for("exit")
+        for pid in kids:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        say("done")
     elif role == "listen-only":
         # A listener that never accepts: its queues fill and stay full.
         srv = listening(addr, port, int(sys.argv[4]))
@@ -287,6 +322,55 @@ def main():
         say("ready")
         wait_for("exit")
         srv.close()
+    elif role == "bulk-read":
+        # Accept one connection (SO_RCVBUF rcvbuf on the listener when not
+        # 0: the child inherits it), read nbytes in chunk-sized reads with
+        # a pause after each, answer "k", then close at the writer's EOF.
+        import time
+        nbytes, rcvbuf, chunk, pause = (int(sys.argv[4]), int(sys.argv[5]),
+                                        int(sys.argv[6]), float(sys.argv[7]))
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if rcvbuf:
+            srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        srv.bind((addr, port))
+        srv.listen(4)
+        say("ready")
+        conn, _ = srv.accept()
+        got = 0
+        while got < nbytes:
+            data = conn.recv(min(chunk, nbytes - got))
+            if not data:
+                break
+            got += len(data)
+            if pause:
+                time.sleep(pause)
+        conn.sendall(b"k")
+        drain_and_close(conn)
+        srv.close()
+        say("done %d" % got)
+    elif role == "bulk-send":
+        # Connect (SO_SNDBUF sndbuf first when not 0, and the congestion
+        # control named, if any), send nbytes as fast as the socket takes
+        # them, wait for the reader's "k", say "drained <local port>", and
+        # close when the driver says "close".
+        nbytes, sndbuf = int(sys.argv[4]), int(sys.argv[5])
+        sock = socket.socket()
+        if sndbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        if len(sys.argv) > 6:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, sys.argv[6].encode())
+        sock.connect((addr, port))
+        block = b"x" * 65536
+        left = nbytes
+        while left > 0:
+            left -= sock.send(block[:min(left, len(block))])
+        sock.settimeout(60)
+        check = sock.recv(1)
+        say("drained %d %s" % (sock.getsockname()[1], check.decode() or "eof"))
+        wait_for("close")
+        sock.close()
+        say("closed")
     elif role == "churn":
         # count short connections at rate per second, one at a time;
         # "client-first": connect and close; "server-first": connect, wait

@@ -2,13 +2,13 @@
 way container runtimes name them (a docker scope, a kubepods pod with a
 containerd scope), real servers and clients moved into them, and what the
 tracer, its filters and the leak report say about each connection."""
-import json
 import os
 import socket
 import subprocess
 import time
 
-from lib import (TCPTRAIL, Peer, Tracer, check, free_port, leaking_server, one, wait_until)
+from lib import (TCPTRAIL, Peer, Tracer, check, free_port, leaking_server, ndjson, one,
+                 remove_cgroups, wait_until)
 
 ID_A = "a1" * 32
 ID_B = "b2" * 32
@@ -44,22 +44,7 @@ class Cgroups:
         return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self.mount + path]
 
     def cleanup(self):
-        top = os.path.join(self.mount, "tttest.slice")
-        if not os.path.isdir(top):
-            return
-        for root, dirs, _ in os.walk(top, topdown=False):
-            try:
-                with open(os.path.join(root, "cgroup.procs")) as f:
-                    for pid in f.read().split():
-                        subprocess.run(["kill", "-9", pid], capture_output=True)
-            except OSError:
-                pass
-            for _ in range(50):
-                try:
-                    os.rmdir(root)
-                    break
-                except OSError:
-                    time.sleep(0.05)
+        remove_cgroups(os.path.join(self.mount, "tttest.slice"))
 
     def __enter__(self):
         return self
@@ -83,7 +68,7 @@ def test_connections_leaks_and_listeners_name_their_container():
     the root cgroup has cgroup "/" and no container_id."""
     with Cgroups() as cg:
         mport = free_port()
-        everything = Tracer("--leak-after", "1", "--interval", "0.3", "--metrics",
+        everything = Tracer("--states", "--leak-after", "1", "--interval", "0.3", "--metrics",
                             "127.0.0.1:%d" % mport)
         only_a = Tracer("--container", ID_A[:12], "--leak-after", "1", "--interval", "0.3")
         only_pod = Tracer("--cgroup", "/tttest.slice/kubepods.slice", "--leak-after", "1",
@@ -157,13 +142,13 @@ def test_connections_leaks_and_listeners_name_their_container():
     # the leak, live and one-shot
     for r in everything.records_of("close_wait_leak", lport=lport):
         check(r.get("container_id") == ID_A and r["cgroup"] == cg.a, "leak: %s" % r)
-    recs = [json.loads(l) for l in report.stdout.splitlines()]
+    recs = ndjson(report.stdout, "leaks --json")
     mine = [r for r in recs if r["type"] == "close_wait_leak" and r["lport"] == lport]
     check(len(mine) == 2 and all(r.get("container_id") == ID_A for r in mine),
           "leaks --json: %s" % mine)
     procs = [r for r in recs if r["type"] == "leak_process" and r.get("container_id") == ID_A]
     check(len(procs) == 1 and procs[0]["sockets"] == 2, "leak_process: %s" % procs)
-    a_recs = [json.loads(l) for l in leaks_a.stdout.splitlines()]
+    a_recs = ndjson(leaks_a.stdout, "leaks --json --container")
     check(a_recs and all(r.get("container_id") == ID_A for r in a_recs),
           "leaks --container: %s" % a_recs)
     # the listener and its alert
@@ -262,7 +247,7 @@ def test_v1_only_host_attributes_by_owner():
     check("container_id" not in srv, "server history: %s" % srv)
     for r in tracer.records_of("close_wait_leak", lport=lport):
         check(r.get("container_id") == ident, "leak: %s" % r)
-    mine = [json.loads(l) for l in report.stdout.splitlines()]
+    mine = ndjson(report.stdout, "leaks --json")
     mine = [r for r in mine if r.get("lport") == lport]
     check(len(mine) == 2 and all(r.get("container_id") == ident for r in mine),
           "leaks --json: %s" % mine)

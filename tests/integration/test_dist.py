@@ -4,7 +4,6 @@ capability set applied to the real tracer with setpriv), and log rotation
 by the real logrotate, with the shipped snippet, under traffic."""
 import glob
 import gzip
-import json
 import os
 import re
 import shlex
@@ -15,8 +14,8 @@ import tempfile
 import threading
 import time
 
-from lib import (LIVE, ROOT, TCPTRAIL, Peer, Tracer, check, free_port, run, sockets_alive,
-                 wait_until)
+from lib import (LIVE, ROOT, TCPTRAIL, Peer, Tracer, check, free_port, ndjson, ndjson_file, run,
+                 sockets_alive, wait_until)
 
 INSTALLED = ("sbin/tcptrail", "share/man/man8/tcptrail.8", "lib/systemd/system/tcptrail.service")
 
@@ -135,9 +134,7 @@ def test_unit_capabilities_are_enough():
         err = tracer.stderr.read()
         check(rc == 0, "tracer under the unit's capabilities exited %d: %s" % (rc, err))
         check("warning" not in err, "warnings under the unit's capabilities: %s" % err)
-        recs = [json.loads(l) for l in open(out)]
-        check([r for r in recs if r["type"] == "state" and r["lport"] == port
-               and r["new"] == "CLOSE_WAIT"], "the connection was not traced")
+        recs = ndjson_file(out)
         leaks = [r for r in recs if r["type"] == "close_wait_leak" and r["lport"] == port]
         check(len(leaks) == 1 and leaks[0].get("comm") == "unitleak"
               and leaks[0].get("pid") == server.proc.pid, "leak owner not named: %s" % leaks)
@@ -213,9 +210,7 @@ def test_logrotate_under_traffic_loses_nothing():
                 texts.append(f.read())
         hist = []
         for text in texts:
-            check(text == "" or text.endswith("\n"), "a file ends mid-line")
-            for line in text.splitlines():
-                hist.append(json.loads(line))
+            hist += ndjson(text, "a rotated file")
         mine = [r for r in hist if r["type"] == "history" and port in (r["lport"], r["rport"])]
         ids = [r["id"] for r in mine]
         roles = {}

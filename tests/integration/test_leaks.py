@@ -1,14 +1,13 @@
 """CLOSE_WAIT leak diagnosis on the real kernel with real processes: the
 tracer must name the process and descriptor holding each leaked socket."""
-import json
 import os
 import re
 import socket
 import subprocess
 import time
 
-from lib import (TCPTRAIL, Netns, Peer, Tracer, check, free_port, listener, netns_inode, one,
-                 text_records)
+from lib import (TCPTRAIL, Netns, Peer, Tracer, check, free_port, listener, ndjson, netns_inode,
+                 one, text_records)
 
 
 def held_map(line):
@@ -39,7 +38,7 @@ def leaks_report(port):
     report = subprocess.run([TCPTRAIL, "leaks", "--json"], capture_output=True, text=True,
                             timeout=120)
     check(report.returncode == 0, "leaks exited %d: %s" % (report.returncode, report.stderr))
-    recs = [json.loads(l) for l in report.stdout.splitlines()]
+    recs = ndjson(report.stdout, "leaks --json")
     return [r for r in recs if r["type"] == "close_wait_leak" and r["lport"] == port], recs
 
 

@@ -59,12 +59,20 @@ class Prometheus:
     keep-alive connection carries every query, so the queries add no TCP
     connections (and no histories) of their own."""
 
-    def __init__(self, target_port):
+    def __init__(self, target_port, job="", files=None, scrape=None):
+        """job: more of the scrape job's settings (YAML at its indent:
+        scheme, tls_config, basic_auth); files: {name: text} written beside
+        the configuration, which names them relative to it; scrape: a whole
+        scrape_configs section instead."""
         self.dir = tempfile.mkdtemp(prefix="tcptrail-prom-")
         self.port = free_port()
+        for name, text in (files or {}).items():
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write(text)
         with open(os.path.join(self.dir, "prometheus.yml"), "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
-                    "scrape_configs:\n  - job_name: tcptrail\n    static_configs:\n"
+            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n")
+            f.write(scrape or "scrape_configs:\n  - job_name: tcptrail\n" + job +
+                    "    static_configs:\n"
                     "      - targets: ['127.0.0.1:%d']\n" % target_port)
         self.log = open(os.path.join(self.dir, "log"), "w")
         self.proc = subprocess.Popen(

@@ -20,9 +20,17 @@ exit 1
 # enable its unit, and try to start it through policy-rc.d
 FAKE_APT = """#!/bin/sh
 [ "$1" = update ] && exit 0
-shift 3
-echo "install $*" >> "$FAKE_LOG"
-for p in "$@"; do
+pkgs="" opts=""
+for a in "$@"; do
+	case "$a" in
+	install) ;;
+	-*) opts="$opts $a" ;;
+	*) pkgs="$pkgs $a" ;;
+	esac
+done
+echo "install$pkgs" >> "$FAKE_LOG"
+echo "options$opts" >> "$FAKE_LOG"
+for p in $pkgs; do
 	if [ "$p" = prometheus ]; then
 		mkdir -p "$TT_SYSTEMD_DIR/multi-user.target.wants"
 		ln -sf /lib/systemd/system/prometheus.service \\
@@ -89,6 +97,9 @@ def test_make_test_installs_quietly():
         lines = [l for l in log.splitlines() if l.startswith("install")]
         check(len(lines) == 2, "installs %s" % lines)
         check(set(lines[1].split()[1:]) == test, "test packages asked: %s" % lines[1])
+        opts = [l.split()[1:] for l in log.splitlines() if l.startswith("options")]
+        check("--no-install-recommends" in opts[1] and "--no-install-recommends" not in opts[0],
+              "apt-get's options: %s" % opts)
         check("policy-rc.d start prometheus: 101" in log,
               "a service could start while test packages installed:\n" + log)
         wants = os.path.join(work, "systemd", "multi-user.target.wants")

@@ -3,6 +3,8 @@
  */
 #include <string.h>
 #include <sys/socket.h>
+#include <stdio.h>
+#include "cgroup_names.h"
 #include "cgroup_path.h"
 #include "filter.h"
 #include "harness.h"
@@ -112,7 +114,40 @@ static void filters_by_place(void)
 	CHECK(filter_parse_container(&f, "012", err, sizeof(err)) == -1);
 }
 
+/* A recording's cgroup names: the table grows from nothing past its first
+ * sizes, keeps every id, replaces a renamed one, and stops at its bound.
+ */
+static void recorded_names_grow(void)
+{
+	struct cgroup_names *t = cgroup_names_new();
+	char path[32];
+	uint32_t n = CGROUP_NAMES_MAX + 10, found = 0;
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK(cgroup_names_lookup(t, 5) == NULL);
+	for (uint32_t i = 1; i <= n; i++) {
+		snprintf(path, sizeof(path), "/g%u", i);
+		cgroup_names_set(t, (uint64_t)i << 32 | i, path);
+	}
+	for (uint32_t i = 1; i <= n; i++) {
+		const struct cgroup_info *c = cgroup_names_lookup(t, (uint64_t)i << 32 | i);
+
+		snprintf(path, sizeof(path), "/g%u", i);
+		if (c && c->path && !strcmp(c->path, path))
+			found++;
+	}
+	CHECK(found == CGROUP_NAMES_MAX);
+	cgroup_names_set(t, 1ull << 32 | 1, "/docker/" ID64);
+	CHECK(!strcmp(cgroup_names_lookup(t, 1ull << 32 | 1)->ids.container_id, ID64));
+	cgroup_names_set(t, 2ull << 32 | 2, NULL);
+	CHECK(cgroup_names_lookup(t, 2ull << 32 | 2)->path == NULL);
+	cgroup_names_free(t);
+}
+
 TEST_LIST(cgroup_tests) = {
+	TEST_ENTRY(recorded_names_grow),
 	TEST_ENTRY(filters_by_place),
 	TEST_ENTRY(container_ids_from_paths),
 	TEST_ENTRY(cgroup2_mount_and_subtrees),

@@ -434,6 +434,59 @@ static void series_by_container(void)
 	metrics_free(&m);
 }
 
+/* Delivery facts at close: RTT by role, retransmits by role and on the
+ * listener series the connection came through (bound to any address),
+ * limited time by what limited it; a history without facts adds none.
+ */
+static void delivery_series(void)
+{
+	struct lw_config cfg = { .max_listeners = 8, .max_requests = 8 };
+	struct listen_watch *lw = listen_watch_new(&cfg);
+	struct tt_sock_record r = listener_rec(1, 8080, 0, 128, 0, 0);
+	struct tt_delivery d = { .flags = TT_D_READ | TT_D_CHRONO, .srtt_us = 300,
+				 .retrans_segs = 7, .busy_ns = 2 * SEC, .rwnd_limited_ns = SEC,
+				 .sndbuf_limited_ns = SEC / 2 };
+	struct history_summary s = { .end = END_ORDERLY, .end_ns = MS, .dl = &d };
+	struct metrics m;
+	struct conn c;
+	char *text;
+
+	CHECK(metrics_init(&m, 4, 10 * SEC) == 0);
+	sample_listeners(lw, SEC, &r, 1);
+	metrics_listeners(&m, lw, SEC);
+	memset(&c, 0, sizeof(c));
+	c.role = ROLE_PASSIVE;
+	c.family = AF_INET;
+	c.netns = LISTEN_NETNS;
+	c.lport = 8080;
+	inet_pton(AF_INET, "127.0.0.1", c.laddr);
+	metrics_sink_ops.history(&m, &c, &s);
+	c.lport = 8081;		/* no such listener: the role's count only */
+	metrics_sink_ops.history(&m, &c, &s);
+	c.role = ROLE_ACTIVE;
+	d.srtt_us = 20000;
+	d.retrans_segs = 2;
+	metrics_sink_ops.history(&m, &c, &s);
+	s.dl = NULL;
+	metrics_sink_ops.history(&m, &c, &s);
+	text = render(&m);
+	CHECK(has_line(text, "tcptrail_rtt_seconds_bucket{role=\"passive\",le=\"0.00025\"} 0"));
+	CHECK(has_line(text, "tcptrail_rtt_seconds_bucket{role=\"passive\",le=\"0.0005\"} 2"));
+	CHECK(has_line(text, "tcptrail_rtt_seconds_count{role=\"active\"} 1"));
+	CHECK(has_line(text, "tcptrail_rtt_seconds_bucket{role=\"active\",le=\"0.01\"} 0"));
+	CHECK(has_line(text, "tcptrail_rtt_seconds_bucket{role=\"active\",le=\"0.025\"} 1"));
+	CHECK(has_line(text, "tcptrail_retransmitted_segments_total{role=\"passive\"} 14"));
+	CHECK(has_line(text, "tcptrail_retransmitted_segments_total{role=\"active\"} 2"));
+	CHECK(has_line(text, "tcptrail_limited_seconds_total{by=\"busy\"} 6"));
+	CHECK(has_line(text, "tcptrail_limited_seconds_total{by=\"receiver\"} 3"));
+	CHECK(has_line(text, "tcptrail_limited_seconds_total{by=\"sender_buffer\"} 1.5"));
+	CHECK(has_line(text, "tcptrail_listener_retransmitted_segments_total{netns=\"4026532000\","
+			     "laddr=\"0.0.0.0\",lport=\"8080\",container=\"\"} 7"));
+	free(text);
+	listen_watch_free(lw);
+	metrics_free(&m);
+}
+
 static void metrics_addresses(void)
 {
 	struct sockaddr_storage ss;
@@ -473,6 +526,7 @@ TEST_LIST(metrics_tests) = {
 	TEST_ENTRY(ports_gauge_is_bounded),
 	TEST_ENTRY(full_series_table_counts),
 	TEST_ENTRY(series_by_container),
+	TEST_ENTRY(delivery_series),
 	TEST_ENTRY(metrics_addresses),
 	{ 0 },
 };

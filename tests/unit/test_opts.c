@@ -1,4 +1,5 @@
 /* Option parsing: good input accepted, bad input explained. */
+#include <string.h>
 #include "harness.h"
 #include "opts.h"
 
@@ -268,7 +269,35 @@ static void help_per_command(void)
 	CHECK(opts_usage(MODE_TRACE, text, 10) == 9 && strlen(text) == 9);
 }
 
+/* tcptrail report: inputs after the options or among them, the window and
+ * the listener checked here, the live options refused.
+ */
+static void report_options(void)
+{
+	char *argv[] = { "tcptrail", "report", "a.json", "--since", "2026-11-21T10:00:00Z",
+			 "b.rec.gz", "-o", "r.html", "--listener", "[::1]:443", NULL };
+	struct options o;
+	char err[200];
+
+	CHECK(opts_parse(&o, 10, argv, err, sizeof(err)) == 0 && o.mode == MODE_REPORT);
+	CHECK(o.n_report_files == 2 && !strcmp(o.report_files[0], "a.json") &&
+	      !strcmp(o.report_files[1], "b.rec.gz"));
+	CHECK(o.since_ns == 1795255200000000000ll && o.until_ns == INT64_MAX);
+	CHECK_STR(o.output, "r.html");
+	CHECK_STR(o.report_listener, "[::1]:443");
+	CHECK(parse(&o, err, "report", NULL, NULL) == -1 && strstr(err, "at least one input"));
+	CHECK(parse(&o, err, "report", "x", "--json") == -1 && strstr(err, "does not apply"));
+	CHECK(parse(&o, err, "report", "--since", "today") == -1 && strstr(err, "RFC 3339"));
+	CHECK(parse(&o, err, "report", "--listener", "x:1") == -1 && strstr(err, "ADDR:PORT"));
+	CHECK(parse(&o, err, "report", "--listener", "*:0") == -1);
+	CHECK(parse(&o, err, "--since", "2026-11-21T10:00:00Z", NULL) == -1);
+	char *late[] = { "tcptrail", "report", "x", "--since", "2026-11-21T10:00:01Z", "--until",
+			 "2026-11-21T10:00:00Z", NULL };
+	CHECK(opts_parse(&o, 7, late, err, sizeof(err)) == -1 && strstr(err, "after --until"));
+}
+
 TEST_LIST(opts_tests) = {
+	TEST_ENTRY(report_options),
 	TEST_ENTRY(where_options),
 	TEST_ENTRY(libbpf_tools_names),
 	TEST_ENTRY(port_and_address_filters),

@@ -105,6 +105,70 @@ static void recording_round_trip(void)
 	ingest_free(b);
 }
 
+/* A recording whose one frame (after the header) says count of something;
+ * the rest of the frame reads as zeros (a sparse file). Returns the
+ * replay's verdict.
+ */
+static long replay_frame(uint32_t type, const void *head, size_t head_len, uint64_t frame_len,
+			 char *err, size_t errlen)
+{
+	char path[] = "/tmp/tcptrail-unit-XXXXXX";
+	struct journal_header h;
+	struct journal_frame f = { type, (uint32_t)frame_len };
+	struct capture cap;
+	struct ingest *in = capture_ingest(&cap, 64);
+	int fd = mkstemp(path);
+	long frames = -2;
+
+	journal_header_init(&h, 0, 16, 10 * MS, 30000 * MS, 1);
+	if (fd >= 0 && in && write(fd, &h, sizeof(h)) == (ssize_t)sizeof(h) &&
+	    write(fd, &f, sizeof(f)) == (ssize_t)sizeof(f) &&
+	    write(fd, head, head_len) == (ssize_t)head_len &&
+	    !ftruncate(fd, (off_t)(sizeof(h) + sizeof(f) + frame_len)) &&
+	    lseek(fd, 0, SEEK_SET) == 0 && !journal_read_header(fd, &h, err, errlen))
+		frames = journal_replay(fd, &h, in, NULL, NULL, err, errlen);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	ingest_free(in);
+	return frames;
+}
+
+/* Counts past what the tracer could have recorded are refused by name:
+ * a reconcile of more sockets than the recorded table, a leak held by more
+ * descriptors than the tracer indexes.
+ */
+static void replay_refuses_counts_beyond_live_limits(void)
+{
+	struct {
+		uint64_t started;
+		uint32_t initial, n;
+	} rec = { 1, 1, 17 };
+	struct {
+		uint64_t cookie, now;
+		uint32_t n, pad;
+	} leak = { 1, 1, OWNER_INDEX_MAX + 1, 0 };
+	char err[200] = "";
+
+	CHECK(replay_frame(JF_RECONCILE, &rec, sizeof(rec),
+			   sizeof(rec) + 17 * sizeof(struct tt_sock_record), err, sizeof(err)) == -1);
+	CHECK(strstr(err, "a reconcile of 17 sockets, more than the 16 the recording's table "
+			  "holds") != NULL);
+	err[0] = '\0';
+	CHECK(replay_frame(JF_LEAK, &leak, sizeof(leak),
+			   sizeof(leak) + (uint64_t)leak.n * sizeof(struct owner), err,
+			   sizeof(err)) == -1);
+	CHECK(strstr(err, "a leak held by 4194305 descriptors, more than the 4194304") != NULL);
+	/* at the limits themselves: read on (to the missing end) */
+	rec.n = 16;
+	err[0] = '\0';
+	CHECK(replay_frame(JF_RECONCILE, &rec, sizeof(rec),
+			   sizeof(rec) + 16 * sizeof(struct tt_sock_record), err, sizeof(err)) == -1);
+	CHECK(strstr(err, "did not exit cleanly") != NULL);
+	if (!strstr(err, "did not exit cleanly"))
+		fprintf(stderr, "    %s\n", err);
+}
+
 /* The section of file from the heading that starts with head to the next
  * one of the same level, appended to buf (len bytes).
  */
@@ -278,11 +342,12 @@ static void json_records_follow_schema(void)
 	static const char *const types[] = {
 		"state", "history", "reset", "synack_retransmit", "listen_overflow", "lost",
 		"close_wait_leak", "close_wait_resolved", "listener", "netns", "alert",
+		"retransmit",
 	};
 	char seen[4096] = " ", want[64];
 	struct filter all;
 	FILE *f;
-	int lines = 0, pods = 0, gone = 0;
+	int lines = 0, pods = 0, gone = 0, delivered = 0;
 
 	filter_init(&all);
 	CHECK(schema != NULL && fd >= 0);
@@ -328,8 +393,47 @@ static void json_records_follow_schema(void)
 
 		ingest_event(in, &e);
 	}
+	{
+		/* a live retransmit, with the kernel's result */
+		struct tt_event e = ev_state(1, 6 * MS, 0, TT_TCP_ESTABLISHED, 1);
+
+		e.type = TT_EV_RETRANSMIT;
+		e.oldstate = 4;		/* loss */
+		e.flags |= TT_F_RESULT;
+		e.close.total_retrans = 3;
+		e.close.srtt_us = 250;
+		ingest_event(in, &e);
+	}
 	ingest_flush(in);
 	ingest_batch_end(in);
+	{
+		/* a life the kernel kept, with how it delivered: every key */
+		struct ingest *kept = ingest_new(&cfg, &sink);
+		struct tt_history h;
+
+		CHECK(kept != NULL);
+		memset(&h, 0, sizeof(h));
+		h.ev = ev_close(7, 9 * MS, TT_TCP_LAST_ACK, 0);
+		h.ev.type = TT_EV_HISTORY;
+		h.st.states[0] = TT_TCP_SYN_RECV;
+		h.st.states[1] = TT_TCP_ESTABLISHED;
+		h.st.states[2] = TT_TCP_CLOSE_WAIT;
+		h.st.states[3] = TT_TCP_LAST_ACK;
+		for (int i = 0; i < 4; i++)
+			h.st.entered[i] = (uint64_t)(i + 1) * MS;
+		h.st.nstates = 4;
+		h.dl = (struct tt_delivery){ .flags = TT_D_READ | TT_D_CHRONO, .srtt_us = 250,
+					     .rttvar_us = 40, .rtt_min_us = 180, .cwnd = 10,
+					     .retrans_segs = 3, .data_segs_out = 20, .mss = 1448,
+					     .busy_ns = 4 * MS, .rwnd_limited_ns = 3 * MS,
+					     .rate_delivered = 10, .rate_interval_us = 1000 };
+		if (kept) {
+			ingest_set_recorded(kept, true, true);
+			ingest_event(kept, &h.ev);
+			ingest_flush(kept);
+			ingest_free(kept);
+		}
+	}
 	/* listener, netns, alert: two samples, the second one alerting */
 	for (int k = 0; k < 2; k++) {
 		l.drops += 10;
@@ -350,10 +454,12 @@ static void json_records_follow_schema(void)
 				     "0123456789abcdef0123456789abcdef\",\"pod_uid\":"
 				     "\"0b1c2d3e-1111-2222-3333-444455556666\"") != NULL;
 		gone += strstr(line, "\"cgroup_id\":43,") != NULL;
+		delivered += strstr(line, "\"rtt_us\":250,") && strstr(line, "\"limited_by\":\"receiver\"");
 	}
 	if (f)
 		fclose(f);
 	CHECK(lines >= 12);
+	CHECK(delivered == 1);	/* the kept life, its delivery keys checked above */
 	/* the connection's records and the listener's name the container */
 	CHECK(pods >= 4 && gone >= 1);
 	if (pods < 4 || gone < 1)
@@ -374,6 +480,7 @@ static void json_records_follow_schema(void)
 
 TEST_LIST(record_tests) = {
 	TEST_ENTRY(recording_round_trip),
+	TEST_ENTRY(replay_refuses_counts_beyond_live_limits),
 	TEST_ENTRY(json_records_follow_schema),
 	{ NULL, NULL },
 };

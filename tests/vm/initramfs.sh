@@ -1,44 +1,88 @@
 #!/usr/bin/env bash
-# Build the matrix's initramfs: busybox, the built tcptrail, the integration
-# tests and what they run (python3, iproute2), the shared libraries all of
-# those need, and each kernel's modules for veth. One image serves every
-# kernel of the matrix; /init picks the modules of the kernel it runs on.
-# Usage: initramfs.sh OUT BUILD_DIR < kernels   (lines from kernels.sh)
+# Build the matrix's initramfs for one architecture: busybox, a tcptrail
+# built for it, the integration tests and what they run (python3,
+# iproute2), the shared libraries all of those load, and each kernel's
+# modules for veth and sock_diag. One image serves every kernel of that
+# architecture; /init picks the modules of the kernel it runs on.
+# Usage: initramfs.sh ARCH OUT TCPTRAIL < kernels   (kernels.sh lines of ARCH)
 set -euo pipefail
-out=$1 build=$2
+arch=$1 out=$2 tcptrail=$3
 top=$(cd "$(dirname "$0")/../.." && pwd)
+case $arch in
+amd64) triplet=x86_64-linux-gnu ;;
+arm64) triplet=aarch64-linux-gnu ;;
+*) echo "vmtest: no initramfs for $arch" >&2; exit 1 ;;
+esac
+# where that architecture's programs come from: / for this machine's own
+sys=$(bash "$top/tests/vm/userland.sh" "$arch")
+sys=${sys%/}
+py=$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])')
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
-mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,bbin,proc,sys,dev,tmp,run,etc,tcptrail/build}
+mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib/$triplet,usr/lib64,bbin,proc,sys,dev,tmp,run,etc,tcptrail/build}
 for d in bin sbin lib lib64; do ln -s "usr/$d" "$root/$d"; done
 
-# Every shared library f loads, at the paths the loader uses.
+# Every shared library an ELF file loads, found the way the loader would
+# (its multiarch directories, in the unpacked packages first, then this
+# machine's multiarch libraries, which hold what tcptrail was linked
+# against), and installed where the loader looks. Read from the ELF
+# headers, not by running ldd, so that it works for any architecture.
+libdirs="$sys/lib/$triplet $sys/usr/lib/$triplet /lib/$triplet /usr/lib/$triplet"
+# The file a path names, following links inside the unpacked packages
+# (theirs are absolute: /sbin/ip -> /bin/ip).
+real() {
+	local p=$1 t n=0
+	while [ -L "$p" ] && [ $((n += 1)) -lt 40 ]; do
+		t=$(readlink "$p")
+		case $t in /*) p=$sys$t ;; *) p=$(dirname "$p")/$t ;; esac
+	done
+	readlink -f "$p"
+}
 libs_of() {
-	local f=$1 lib
-	for lib in $(ldd "$f" 2>/dev/null | grep -oE '/[^ ]+' || true); do
-		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	local f=$1 lib dir interp
+	interp=$(readelf -l "$f" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
+	if [ -n "$interp" ] && [ ! -e "$root$interp" ]; then
+		install -D -m 0755 "$(real "$sys$interp")" "$root$interp"
+	fi
+	for lib in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		[ -e "$root/usr/lib/$triplet/$lib" ] && continue
+		for dir in $libdirs ''; do [ -e "$dir/$lib" ] && break; done
+		[ -n "$dir" ] || { echo "vmtest: $f needs $lib, not found for $arch" >&2; exit 1; }
+		install -m 0755 "$(real "$dir/$lib")" "$root/usr/lib/$triplet/$lib"
+		libs_of "$dir/$lib"
 	done
 }
 need() {
-	install -D -m 0755 "$1" "$root${2:-$1}"
-	libs_of "$1"
+	local f
+	f=$(real "$1")
+	install -D -m 0755 "$f" "$root$2"
+	libs_of "$f"
+}
+# a program of that architecture, wherever its package put it
+program() {
+	local d
+	for d in usr/sbin usr/bin sbin bin; do
+		[ -f "$sys/$d/$1" ] && { echo "$sys/$d/$1"; return; }
+	done
+	echo "vmtest: no $1 for $arch" >&2
+	exit 1
 }
 
-cp /bin/busybox "$root/bbin/busybox"
-need /usr/bin/python3.11
-ln -s python3.11 "$root/usr/bin/python3"
-for tool in /usr/sbin/ip /usr/bin/ss /usr/bin/nstat; do need "$tool"; done
-need "$build/tcptrail" /tcptrail/build/tcptrail
+need "$(program busybox)" /bbin/busybox
+need "$(program "$py")" "/usr/bin/$py"
+ln -s "$py" "$root/usr/bin/python3"
+for tool in ip ss nstat; do need "$(program "$tool")" "/usr/bin/$tool"; done
+need "$tcptrail" /tcptrail/build/tcptrail
 
 # The standard library without what tests never import.
-(cd /usr/lib && tar --exclude='python3.11/test' --exclude='python3.11/idlelib' \
-	--exclude='python3.11/tkinter' --exclude='python3.11/ensurepip' \
-	--exclude='python3.11/lib2to3' --exclude='python3.11/turtledemo' \
-	--exclude='python3.11/pydoc_data' --exclude='python3.11/distutils' \
-	--exclude='python3.11/config-*' --exclude='python3.11/site-packages' \
-	--exclude='python3.11/dist-packages' -cf - python3.11) | tar -C "$root/usr/lib" -xf -
-for so in "$root"/usr/lib/python3.11/lib-dynload/*.so; do libs_of "$so"; done
+(cd "$sys/usr/lib" && tar --exclude="$py/test" --exclude="$py/idlelib" \
+	--exclude="$py/tkinter" --exclude="$py/ensurepip" \
+	--exclude="$py/lib2to3" --exclude="$py/turtledemo" \
+	--exclude="$py/pydoc_data" --exclude="$py/distutils" \
+	--exclude="$py/config-*" --exclude="$py/site-packages" \
+	--exclude="$py/dist-packages" -cf - "$py") | tar -C "$root/usr/lib" -xf -
+for so in "$root/usr/lib/$py"/lib-dynload/*.so; do libs_of "$so"; done
 
 mkdir -p "$root/tcptrail/tests"
 cp -r "$top/tests/integration" "$root/tcptrail/tests/"
@@ -61,7 +105,7 @@ add_module() {
 	done
 	echo "$name" >> "$dest/load.list"
 }
-while read -r name vmlinuz mods; do
+while read -r name _ vmlinuz mods _; do
 	dest="$root/modules/$(basename "$mods")"
 	mkdir -p "$dest"
 	: > "$dest/load.list"

@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* State changes and histories. Where tracing programs may keep storage in a
+ * socket (5.11 on), each socket's life is kept there and sent once, whole,
+ * at its CLOSE: one record per socket instead of one per transition; the
+ * per-transition stream is sent only when asked for (and the entry into
+ * CLOSE_WAIT, for leak detection). Elsewhere every transition is a record
+ * and userspace rebuilds the life.
+ *
+ * This file owns the maps the others share (common.bpf.h).
+ */
+#define TT_MAPS_OWNER
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Every transition as a record of its own (the live stream). */
+const volatile bool live_states = true;
+/* A record when a socket enters CLOSE_WAIT, for leak detection, also when
+ * the live stream is off.
+ */
+const volatile bool watch_close_wait = true;
+/* Count connects per destination (the ephemeral-port watch). */
+const volatile bool count_ports = true;
+/* When tracing began (set by userspace just before attaching): a life
+ * already under way then began no later.
+ */
+__u64 trace_start_ns;
+/* Ticks per second, measured by userspace (0 until then: ages unknown). */
+__u32 hz;
+
+/* A passive child whose LISTEN -> SYN_RECV record waits for its identity.
+ * inet_csk_clone_lock() in older kernels (6.1, 6.12) sets the child's state
+ * before it copies the request's ports, addresses and cookie, so at that
+ * transition the child still looks like its listener. The record is kept
+ * here, keyed by the child's address, and sent just before the child's next
+ * transition, with its true tuple and id and the original time. Every child
+ * makes a next transition (inet_csk_destroy_sock() wants CLOSE), so entries
+ * do not linger; a full map is counted (TT_LOST_CHILD_START).
+ */
+struct child_start {
+	__u64 ts_ns;
+	__u32 pid;
+	__u32 tid;
+	__u8 flags;
+	char comm[TT_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct child_start);
+} child_starts SEC(".maps");
+
+/* Connects holding a local port, per destination; resized from
+ * --max-destinations. A destination the map has no room for is counted
+ * (TT_LOST_PORT_COUNT) and its connects left out.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tt_dest_key);
+	__type(value, __s64);
+} dest_use SEC(".maps");
+
+/* --- the gauge and the identity of a transition ------------------------ */
+
+static __always_inline void count_states(struct tt_nest *n, int oldstate, int newstate)
+{
+	if (!n)
+		return;
+	if (oldstate != TT_TCP_CLOSE)
+		__sync_fetch_and_add(&n->by_state[oldstate & 15], -1);
+	if (newstate != TT_TCP_CLOSE)
+		__sync_fetch_and_add(&n->by_state[newstate & 15], 1);
+}
+
+/* A transition's mark: the socket's id with the two states in its top
+ * byte (ids are counters far below 2^56, or keyed permutations whose top
+ * byte is as good as random).
+ */
+static __always_inline __u64 mark_of(__u64 id, int oldstate, int newstate)
+{
+	return id ^ ((__u64)((oldstate & 15) << 4 | (newstate & 15)) << 56);
+}
+
+static __always_inline void push_mark(struct tt_nest *n, __u64 mark)
+{
+	__u32 i = n->nmarks;
+
+	if (i >= TT_NEST_MARKS) {
+		/* stale marks (their catcher runs were skipped): drop the oldest */
+		n->marks[0] = n->marks[1];
+		n->marks[1] = n->marks[2];
+		n->marks[2] = n->marks[3];
+		i = TT_NEST_MARKS - 1;
+	}
+	n->marks[i & (TT_NEST_MARKS - 1)] = mark;
+	n->nmarks = i + 1;
+}
+
+/* Was this transition recorded by the first program? Then its mark is taken,
+ * with any above it: those were pushed while this catcher run was pending,
+ * and their own catcher runs were skipped.
+ */
+static __always_inline bool pop_mark(struct tt_nest *n, __u64 mark)
+{
+	__u32 top = n->nmarks;
+
+#pragma unroll
+	for (int j = TT_NEST_MARKS - 1; j >= 0; j--) {
+		if ((__u32)j >= top)
+			continue;
+		if (n->marks[j] == mark) {
+			n->nmarks = j;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --- what a transition says ------------------------------------------- */
+
+/* When a retransmitted SYN-ACK's request first sent one (listen.bpf.c),
+ * found by the child at its handshake's end.
+ */
+static __always_inline __u64 take_synack_first(const struct sock_common *skc,
+						const struct tcp_sock *tp)
+{
+	struct synack_key k;
+	__u64 *us, v = 0;
+
+	synack_key_of_sock(&k, skc, bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport));
+	us = bpf_map_lookup_elem(&synack_first, &k);
+	if (us) {
+		v = *us;
+		bpf_map_delete_elem(&synack_first, &k);
+	}
+	return v;
+}
+
+static __always_inline void fill_estab(struct tt_estab_info *h, struct sock *sk,
+				       const struct tcp_sock *tp, int oldstate)
+{
+	__builtin_memset(h, 0, sizeof(*h));
+	/* srtt_us is stored left-shifted by 3 (tcp_rtt_estimator()) */
+	h->srtt_us = tp->srtt_us >> 3;
+	/* a child starts with its request's num_retrans
+	 * (tcp_create_openreq_child()); a client counts its SYNs
+	 */
+	h->retrans = tp->total_retrans;
+	if (oldstate == TT_TCP_SYN_RECV && h->retrans)
+		h->synack_us = take_synack_first(&sk->__sk_common, tp);
+}
+
+#define TT_ETIMEDOUT 110	/* errno: the same number on every architecture Linux
+				 * has BTF for but alpha, mips, parisc, sparc
+				 */
+
+static __always_inline void fill_close(struct tt_event *e, const struct sock *sk,
+				       const struct tcp_sock *tp)
+{
+	const struct inet_connection_sock *icsk = &tp->inet_conn;
+	unsigned long flags = sk->__sk_common.skc_flags;
+
+	__builtin_memset(&e->close, 0, sizeof(e->close));
+	e->close.bytes_acked = tp->bytes_acked;
+	e->close.bytes_received = tp->bytes_received;
+	e->close.total_retrans = tp->total_retrans;
+	e->close.srtt_us = tp->srtt_us >> 3;
+	e->close.sk_err = sk->sk_err;
+	e->close.ack_idle_ms = ~0u;
+	/* Never grafted onto a struct socket (inet_accept()) and not orphaned
+	 * by a close either: it never left the accept queue.
+	 */
+	if (!sk->sk_socket &&
+	    !(flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DEAD))))
+		e->flags |= TT_F_UNACCEPTED;
+	if (e->close.sk_err != TT_ETIMEDOUT)
+		return;
+	/* tcp_write_err() purged the write queue (packets_out is 0 now), but
+	 * the sequence numbers still say what was outstanding.
+	 */
+	__u32 una = tp->snd_una, nxt = tp->snd_nxt;
+
+	if (una != nxt)
+		e->flags |= TT_F_UNACKED;
+	if (tp->write_seq != nxt)
+		e->flags |= TT_F_UNSENT;
+	if (flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_KEEPOPEN)))
+		e->flags |= TT_F_KEEPALIVE;
+	if (icsk->icsk_user_timeout)
+		e->flags |= TT_F_USER_TIMEOUT;
+	e->close.probes = icsk->icsk_probes_out;
+	e->close.rto_retrans = icsk->icsk_retransmits;
+	if (hz) {
+		__u32 ticks = (__u32)bpf_jiffies64() - tp->rcv_tstamp;
+
+		e->close.ack_idle_ms = (__u32)((__u64)ticks * 1000 / hz);
+	}
+}
+
+/* Which call sent our FIN: a marker up for this thread, set no longer ago
+ * than a shutdown() could take, says shutdown().
+ */
+#define TT_SHUTDOWN_MARK_NS 1000000000ull
+
+static __always_inline __u8 fin_call(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *since;
+
+	if (!shutdown_hooked)
+		return TT_FIN_CALL_UNKNOWN;
+	since = bpf_map_lookup_elem(&shutting_down, &tid);
+	/* bit 0: the call was SHUT_WR or SHUT_RDWR */
+	return since && (*since & 1) && bpf_ktime_get_ns() - *since < TT_SHUTDOWN_MARK_NS
+		       ? TT_FIN_CALL_SHUTDOWN
+		       : TT_FIN_CALL_CLOSE;
+}
+
+/* --- the per-transition record ----------------------------------------- */
+
+/* The child was cloned with its listener's identity: keep its first record
+ * until the identity is set (see child_starts).
+ */
+static __always_inline bool defer_child_start(const struct sock *sk, int oldstate,
+					      int newstate)
+{
+	__u64 key = (__u64)sk, id;
+	struct child_start cs = {};
+
+	if (oldstate != TT_TCP_LISTEN || newstate != TT_TCP_SYN_RECV ||
+	    sk->__sk_common.skc_dport != 0)
+		return false;
+	id = bpf_get_current_pid_tgid();
+	cs.ts_ns = bpf_ktime_get_ns();
+	cs.pid = id >> 32;
+	cs.tid = (__u32)id;
+	if (sk->sk_lock.owned) {
+		cs.flags = TT_F_OWNER_CTX;
+		bpf_get_current_comm(cs.comm, sizeof(cs.comm));
+	}
+	if (bpf_map_update_elem(&child_starts, &key, &cs, BPF_ANY))
+		count_lost_cause(TT_LOST_CHILD_START);
+	return true;
+}
+
+static __always_inline void send_child_start(struct sock *sk, const struct tcp_sock *tp,
+					     __u64 cookie)
+{
+	__u64 key = (__u64)sk;
+	struct child_start *cs = bpf_map_lookup_elem(&child_starts, &key);
+	struct tt_event *e;
+
+	if (!cs)
+		return;
+	e = reserve_event(cookie);
+	if (e) {
+		fill_header(e, TT_EV_STATE, cookie);
+		fill_tcp_sock(e, sk, tp);
+		e->ts_ns = cs->ts_ns;
+		e->pid = cs->pid;
+		e->tid = cs->tid;
+		e->flags = cs->flags;
+		__builtin_memcpy(e->comm, cs->comm, sizeof(e->comm));
+		e->oldstate = TT_TCP_LISTEN;
+		e->newstate = TT_TCP_SYN_RECV;
+		__builtin_memset(&e->close, 0, sizeof(e->close));
+		submit_event(e);
+	}
+	bpf_map_delete_elem(&child_starts, &key);
+}
+
+/* One transition as a TT_EV_STATE record (or type, for the watch). */
+static __always_inline void emit_state(struct sock *sk, struct tcp_sock *tp, __u64 cookie,
+				       int oldstate, int newstate, __u8 type)
+{
+	struct tt_event *e;
+
+	if (defer_child_start(sk, oldstate, newstate))
+		return;
+	if (oldstate == TT_TCP_SYN_RECV)
+		send_child_start(sk, tp, cookie);
+	e = reserve_event(cookie);
+	if (!e)
+		return;
+	fill_header(e, type, cookie);
+	fill_tcp_sock(e, sk, tp);
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	if (newstate == TT_TCP_CLOSE)
+		fill_close(e, sk, tp);
+	else if (newstate == TT_TCP_ESTABLISHED)
+		fill_estab(&e->estab, sk, tp, oldstate);
+	else
+		__builtin_memset(&e->close, 0, sizeof(e->close));
+	if (newstate == TT_TCP_FIN_WAIT1 && shutdown_hooked && sk->sk_lock.owned)
+		e->reason = fin_call();
+	submit_event(e);
+}
+
+/* --- the life kept in the socket --------------------------------------- */
+
+static __always_inline bool begins_life(int oldstate, int newstate)
+{
+	if (newstate == TT_TCP_SYN_SENT)
+		return oldstate == TT_TCP_CLOSE;
+	if (newstate == TT_TCP_SYN_RECV)
+		return oldstate == TT_TCP_LISTEN || oldstate == TT_TCP_CLOSE ||
+		       oldstate == TT_TCP_NEW_SYN_RECV;
+	return false;
+}
+
+static __always_inline void append_state(struct tt_conn_store *st, int state, __u64 ts)
+{
+	__u32 i = st->nstates;
+
+	if (i >= TT_HIST_STATES) {
+		/* keep the beginning and the latest state */
+		st->flags |= TT_H_TRUNCATED;
+		i = TT_HIST_STATES - 1;
+	}
+	/* hidden from the compiler, so that the check the verifier needs
+	 * stays a branch
+	 */
+	barrier_var(i);
+	if (i >= TT_HIST_STATES)
+		return;
+	st->states[i] = state;
+	st->entered[i] = ts;
+	st->nstates = i + 1;
+}
+
+static __always_inline void dest_key_of(struct tt_dest_key *k, const struct sock_common *skc)
+{
+	k->family = skc->skc_family;
+	k->netns = skc->skc_net.net->ns.inum;
+	k->rport = bpf_ntohs(skc->skc_dport);
+	if (k->family == AF_INET6) {
+		__builtin_memcpy(k->laddr, &skc->skc_v6_rcv_saddr, sizeof(k->laddr));
+		__builtin_memcpy(k->raddr, &skc->skc_v6_daddr, sizeof(k->raddr));
+	} else {
+		__builtin_memset(k->laddr, 0, sizeof(k->laddr));
+		__builtin_memset(k->raddr, 0, sizeof(k->raddr));
+		*(__u32 *)k->laddr = skc->skc_rcv_saddr;
+		*(__u32 *)k->raddr = skc->skc_daddr;
+	}
+}
+
+/* A connect holds a local port from SYN_SENT until CLOSE (TIME_WAIT is
+ * counted from its history, in userspace).
+ */
+static __always_inline bool count_port(const struct sock_common *skc, __s64 delta)
+{
+	struct tt_dest_key k;
+	__s64 one = 1, *n;
+
+	dest_key_of(&k, skc);
+	n = bpf_map_lookup_elem(&dest_use, &k);
+	if (n) {
+		__sync_fetch_and_add(n, delta);
+		return true;
+	}
+	if (delta < 0)
+		return false;
+	if (!bpf_map_update_elem(&dest_use, &k, &one, BPF_NOEXIST))
+		return true;
+	/* another CPU inserted it first, or the map is full */
+	n = bpf_map_lookup_elem(&dest_use, &k);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return true;
+	}
+	count_lost_cause(TT_LOST_PORT_COUNT);
+	return false;
+}
+
+static __always_inline void note_owner(struct tt_conn_store *st, struct sock *sk)
+{
+	__u32 pid;
+
+	if (!sk->sk_lock.owned)
+		return;
+	pid = bpf_get_current_pid_tgid() >> 32;
+	/* comm once per owner, not per transition */
+	if (!(st->flags & TT_H_OWNER_SEEN) || st->owner_pid != pid) {
+		st->owner_pid = pid;
+		bpf_get_current_comm(st->owner_comm, sizeof(st->owner_comm));
+		st->flags |= TT_H_OWNER_SEEN;
+	}
+}
+
+/* A listener made a child: the child's own end is the listener's (on older
+ * kernels still its very identity, see child_starts).
+ */
+static __always_inline void count_handshake(const struct sock_common *skc,
+					    const struct tcp_sock *tp)
+{
+	struct tt_listen_key k = {};
+
+	k.family = skc->skc_family;
+	k.netns = skc->skc_net.net->ns.inum;
+	k.lport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	if (k.family == AF_INET6)
+		__builtin_memcpy(k.laddr, &skc->skc_v6_rcv_saddr, sizeof(k.laddr));
+	else
+		*(__u32 *)k.laddr = skc->skc_rcv_saddr;
+	count_listener(&k, false);
+}
+
+/* Keep one transition in the socket's storage. */
+static __always_inline void keep_state(struct sock *sk, struct tcp_sock *tp, int oldstate,
+				       int newstate)
+{
+	struct tt_conn_store *st;
+	__u64 now = bpf_ktime_get_ns();
+
+	st = bpf_sk_storage_get(&conns, sk, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st) {
+		count_lost_cause(TT_LOST_NO_STORAGE);
+		return;
+	}
+	if (!st->nstates) {
+		/* new storage: a life begun now, or one under way before we
+		 * looked (its first state began by the trace's start)
+		 */
+		if (oldstate == TT_TCP_LISTEN && newstate == TT_TCP_SYN_RECV)
+			count_handshake(&sk->__sk_common, tp);
+		if (!begins_life(oldstate, newstate)) {
+			st->flags |= TT_H_PREEXISTING;
+			if (oldstate != TT_TCP_CLOSE)
+				append_state(st, oldstate, trace_start_ns < now ? trace_start_ns : now);
+		} else if (newstate == TT_TCP_SYN_SENT && count_ports &&
+			   count_port(&sk->__sk_common, 1)) {
+			st->flags |= TT_H_PORT_COUNTED;
+		}
+	} else {
+		__u32 last = st->nstates - 1;
+
+		barrier_var(last);
+		if (last < TT_HIST_STATES && st->states[last] != oldstate)
+			st->flags |= TT_H_GAP;
+	}
+	note_owner(st, sk);
+	if (oldstate == TT_TCP_ESTABLISHED) {
+		st->data_srtt_us = tp->srtt_us >> 3;
+		st->data_rttvar_us = tp->mdev_us >> 2;
+	}
+	if (newstate == TT_TCP_ESTABLISHED && !(st->flags & TT_H_PREEXISTING)) {
+		struct tt_estab_info h;
+
+		fill_estab(&h, sk, tp, oldstate);
+		st->synack_us = h.synack_us;
+		st->hs_srtt_us = h.srtt_us;
+		st->hs_retrans = h.retrans;
+		st->flags |= TT_H_HS_SEEN;
+	} else if (newstate == TT_TCP_FIN_WAIT1 && sk->sk_lock.owned && shutdown_hooked) {
+		/* only the owner's own call moves a socket to FIN_WAIT1 */
+		st->fin_call = fin_call();
+		st->flags |= TT_H_FIN_CALL;
+	}
+	append_state(st, newstate, now);
+}
+
+/* How the connection delivered, as tcp_get_info() reports it. */
+static __always_inline void fill_delivery(struct tt_delivery *d, const struct sock *sk,
+					  const struct tcp_sock *tp)
+{
+	__builtin_memset(d, 0, sizeof(*d));
+	d->flags = TT_D_READ;
+	/* stored scaled (tcp_rtt_estimator()): srtt << 3, mdev << 2 */
+	d->srtt_us = tp->srtt_us >> 3;
+	d->rttvar_us = tp->mdev_us >> 2;
+	d->rtt_min_us = tp->rtt_min.s[0].v;
+	d->cwnd = tp->snd_cwnd;
+	d->retrans_segs = tp->total_retrans;
+	d->dsack_dups = tp->dsack_dups;
+	d->reord_seen = tp->reord_seen;
+	d->ooo_packets = tp->rcv_ooopack;
+	d->bytes_retrans = tp->bytes_retrans;
+	d->bytes_sent = tp->bytes_sent;
+	d->rcvbuf = sk->sk_rcvbuf;
+	d->sndbuf = sk->sk_sndbuf;
+	d->data_segs_in = tp->data_segs_in;
+	d->data_segs_out = tp->data_segs_out;
+	d->rate_delivered = tp->rate_delivered;
+	d->rate_interval_us = tp->rate_interval_us;
+	d->mss = tp->mss_cache;
+	d->probes = tp->inet_conn.icsk_probes_out;
+	if (hz) {
+		/* tcp_get_info_chrono_stats(): the running one counts up to now */
+		__u32 type = BPF_CORE_READ_BITFIELD(tp, chrono_type);
+		__u64 t[3];
+
+		for (int i = 0; i < 3; i++) {
+			t[i] = tp->chrono_stat[i];
+			if (type == (__u32)i + 1)
+				t[i] += (__u32)bpf_jiffies64() - tp->chrono_start;
+			t[i] = t[i] * 1000000000ull / hz;
+		}
+		d->busy_ns = t[0] + t[1] + t[2];
+		d->rwnd_limited_ns = t[1];
+		d->sndbuf_limited_ns = t[2];
+		d->flags |= TT_D_CHRONO;
+	}
+}
+
+/* The socket reached CLOSE: send its life, whole, and forget it. */
+static __always_inline void send_history(struct sock *sk, struct tcp_sock *tp, __u64 cookie,
+					 int oldstate)
+{
+	struct tt_conn_store *st = bpf_sk_storage_get(&conns, sk, 0, 0);
+	struct tt_accept_info *acc = NULL;
+	struct tt_history *h;
+
+	if (!st || st->states[0] == TT_TCP_SYN_RECV || oldstate == TT_TCP_SYN_RECV)
+		acc = bpf_map_lookup_elem(&accepts, &cookie);
+	if (st && (st->flags & TT_H_PORT_COUNTED))
+		count_port(&sk->__sk_common, -1);
+	h = reserve_bytes(sizeof(*h), cookie);
+	if (h) {
+		fill_header(&h->ev, TT_EV_HISTORY, cookie);
+		fill_tcp_sock(&h->ev, sk, tp);
+		h->ev.oldstate = oldstate;
+		h->ev.newstate = TT_TCP_CLOSE;
+		fill_close(&h->ev, sk, tp);
+		if (st) {
+			__builtin_memcpy(&h->st, st, sizeof(h->st));
+		} else {
+			/* no storage: its whole traced life is this transition */
+			__builtin_memset(&h->st, 0, sizeof(h->st));
+			if (oldstate != TT_TCP_CLOSE) {
+				h->st.flags = TT_H_PREEXISTING;
+				h->st.states[0] = oldstate;
+				h->st.entered[0] = trace_start_ns;
+				h->st.nstates = 1;
+			}
+		}
+		if (acc)
+			__builtin_memcpy(&h->acc, acc, sizeof(h->acc));
+		else
+			__builtin_memset(&h->acc, 0, sizeof(h->acc));
+		fill_delivery(&h->dl, sk, tp);
+		if (h->st.data_srtt_us) {
+			/* the RTT of the data, as ss -ti showed it before close() */
+			h->dl.srtt_us = h->st.data_srtt_us;
+			h->dl.rttvar_us = h->st.data_rttvar_us;
+		}
+		submit_bytes(h, sizeof(*h));
+	}
+	if (acc)
+		bpf_map_delete_elem(&accepts, &cookie);
+	if (st)
+		bpf_sk_storage_delete(&conns, sk);
+}
+
+/* --- the two ways, and their catchers ---------------------------------- */
+
+static __always_inline bool is_listener_change(int oldstate, int newstate)
+{
+	return newstate == TT_TCP_LISTEN || (oldstate == TT_TCP_LISTEN && newstate == TT_TCP_CLOSE);
+}
+
+/* Storage: the life in the socket, records only when asked for. Returns
+ * the transition's mark, 0 if it was not TCP's.
+ */
+static __always_inline __u64 record_kept(struct sock *sk, int oldstate, int newstate,
+					 struct tt_nest *n)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	__u64 cookie;
+
+	if (!tp)
+		return 0;
+	cookie = tt_sock_id(sk);
+	count_states(n, oldstate, newstate);
+	if (live_states)
+		emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_STATE);
+	else if (newstate == TT_TCP_CLOSE_WAIT && watch_close_wait)
+		emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_CLOSE_WAIT);
+	/* listeners have no history: their life is sampled */
+	if (!is_listener_change(oldstate, newstate)) {
+		if (newstate == TT_TCP_CLOSE)
+			send_history(sk, tp, cookie, oldstate);
+		else
+			keep_state(sk, tp, oldstate, newstate);
+	}
+	return mark_of(cookie, oldstate, newstate);
+}
+
+/* Records: every transition, userspace keeps the life. */
+static __always_inline __u64 record_sent(struct sock *sk, int oldstate, int newstate,
+					 struct tt_nest *n)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	__u64 cookie;
+
+	if (!tp)
+		return 0;
+	cookie = tt_sock_id(sk);
+	count_states(n, oldstate, newstate);
+	emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_STATE);
+	return mark_of(cookie, oldstate, newstate);
+}
+
+/* Nested state changes. The kernel runs a tracing program at most once at a
+ * time per CPU: when a softirq interrupts a run and changes a socket's
+ * state, that nested run is skipped and only counted in the program's
+ * recursion_misses. So each way has a second program on the same
+ * tracepoint, attached after the first (so it runs after it, for every
+ * transition): the first leaves a mark for each transition it recorded;
+ * the catcher takes the mark, or, finding none, records the transition
+ * itself, since the first was skipped. Wherever in the first's run the
+ * softirq lands, the transition it brings is recorded once. On kernels
+ * that re-enter programs (no guard) the nested first run records and marks
+ * it as any other. Userspace compares the first's recursion_misses with the
+ * catcher's count: the difference is what was lost.
+ */
+static __always_inline __u64 id_read(struct sock *sk)
+{
+	return sock_cookies ? ((struct sock_common *)sk)->skc_cookie.counter : tt_addr_id(sk);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_keep, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_nest *n;
+	__u64 mark;
+
+	TT_REFUSE_IF(0);
+	n = nest_here();
+	mark = record_kept(sk, oldstate, newstate, n);
+	if (n && mark)
+		push_mark(n, mark);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_keep_nest, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_nest *n = nest_here();
+	__u64 id;
+
+	TT_REFUSE_IF(1);
+	if (!n)
+		return 0;
+	id = id_read(sk);
+	if (id && pop_mark(n, mark_of(id, oldstate, newstate)))
+		return 0;
+	if (record_kept(sk, oldstate, newstate, n))
+		__sync_fetch_and_add(&n->caught, 1);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_send, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_nest *n;
+	__u64 mark;
+
+	TT_REFUSE_IF(2);
+	n = nest_here();
+	mark = record_sent(sk, oldstate, newstate, n);
+	if (n && mark)
+		push_mark(n, mark);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(state_send_nest, struct sock *sk, int oldstate, int newstate)
+{
+	struct tt_nest *n = nest_here();
+	__u64 id;
+
+	TT_REFUSE_IF(3);
+	if (!n)
+		return 0;
+	id = id_read(sk);
+	if (id && pop_mark(n, mark_of(id, oldstate, newstate)))
+		return 0;
+	if (record_sent(sk, oldstate, newstate, n))
+		__sync_fetch_and_add(&n->caught, 1);
+	return 0;
+}

@@ -1,0 +1,323 @@
+/* The tracing run's periodic jobs: reconcile with the kernel's sockets,
+ * losses, leaks, listener samples, the gauge of connections by state.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "clock.h"
+#include "ingest.h"
+#include "log.h"
+#include "trace_priv.h"
+
+/* Reconcile with the kernel's list of sockets this long after a loss (so the
+ * ring has drained), and at this period regardless, as a safety net for any
+ * path that ends a socket without a CLOSE record.
+ */
+#define RECONCILE_AFTER_LOSS_NS 1000000000ull
+#define RECONCILE_PERIOD_NS (60 * 1000000000ull)
+/* How often CLOSE_WAIT ages are checked, and how many new leaks one check
+ * reports at most (the rest wait for the next).
+ */
+#define LEAK_CHECK_NS 500000000ull
+
+/* Where the kernel keeps lives, a reconcile needs only the sockets the
+ * watches hold here: CLOSE_WAIT (leaks) and TIME_WAIT (ports).
+ */
+#define KEPT_STATES (1u << TT_TCP_CLOSE_WAIT | 1u << TT_TCP_TIME_WAIT)
+
+/* The count by state starts from the kernel's sockets now (kept lives). */
+static void baseline_states(struct tracing *t)
+{
+	int err;
+
+	tracer_state_deltas(t->tr, t->base_deltas);
+	err = snapshot_count_states(&t->snap, t->base_states);
+	if (err)
+		p_warn("failed to count the kernel's sockets by state: %s; the count of "
+		       "connections by state shows changes since start only", strerror(-err));
+}
+
+/* Read the sockets of every namespace, ingest everything queued meanwhile,
+ * then reconcile: records first, so a socket born after the snapshot began
+ * is never mistaken for an old or a vanished one.
+ */
+int trace_reconcile(struct tracing *t, bool initial)
+{
+	struct snapshot_list l;
+	uint64_t started = clock_mono_ns();
+	uint32_t max = t->p->max_conns;
+	int err;
+
+	if (t->kept && initial)
+		baseline_states(t);
+	err = snapshot_collect(&t->snap, t->kept ? KEPT_STATES : 0, &l, max);
+	if (err == -EOPNOTSUPP) {
+		/* snapshot_open() has said why there is no list */
+		snapshot_list_free(&l);
+		return 0;
+	}
+	if (err) {
+		p_warn("failed to read the kernel's sockets: %s%s", strerror(-err),
+		       initial ? "; connections opened before tcptrail started have no history"
+			       : "");
+		snapshot_list_free(&l);
+		return 0;
+	}
+	while (tracer_poll(t->tr, 0) > 0)
+		;
+	/* A truncated list must not make live sockets look vanished. */
+	if (!l.dropped || initial)
+		feed_reconcile(&t->feed, l.v, l.n, started, initial);
+	if (t->ports && !l.dropped)
+		ports_reconcile(t->ports, l.v, l.n, started);
+	if (l.dropped && !t->said_truncated) {
+		p_warn("the kernel has more %s than --max-conns (%u)%s; %zu not read: none of them "
+		       "is taken for closed", t->kept ? "CLOSE_WAIT and TIME_WAIT sockets" :
+		       "TCP sockets", max, l.nomem ? " or memory allows" : "", l.dropped);
+		t->said_truncated = true;
+	}
+	p_info("snapshot: %zu sockets in %zu network namespaces%s", l.n, l.namespaces,
+	       snapshot_via_diag(&t->snap) ? " (sock_diag)" : "");
+	snapshot_list_free(&l);
+	return 0;
+}
+
+static void job_reconcile(void *arg, uint64_t now)
+{
+	struct tracing *t = arg;
+
+	(void)now;
+	if (trace_reconcile(t, !t->seeded))
+		p_warn("out of memory reading the kernel's sockets");
+	t->seeded = true;
+	t->lost_since_reconcile = false;
+}
+
+static void mark_lost_cookie(uint64_t cookie, void *arg)
+{
+	feed_mark_lost(arg, cookie);
+}
+
+static void forget_cookie(uint64_t cookie, void *arg)
+{
+	(void)cookie;
+	(void)arg;
+}
+
+/* Report records lost since the last call and taint what they touched.
+ * Returns true when records of connections may have been lost (a
+ * reconcile then repairs what it can).
+ */
+bool trace_account_losses(struct tracing *t)
+{
+	uint64_t by[TT_LOST_N_CAUSES], now = clock_mono_ns();
+	struct loss_seen *seen = &t->lost;
+	struct feed *f = &t->feed;
+	struct tracer_skips sk;
+	bool any = false;
+
+	tracer_lost(t->tr, by);
+	for (uint8_t c = 0; c < TT_LOST_N_CAUSES; c++) {
+		uint64_t fresh = by[c] - seen->by_cause[c];
+
+		if (by[c] <= seen->by_cause[c])
+			continue;
+		seen->by_cause[c] = by[c];
+		if (c == TT_LOST_RING_FULL) {
+			/* Records lost to a full ring taint the histories they
+			 * named. Where the kernel keeps lives, a lost record was
+			 * a whole history (gone, counted), a watch entry or the
+			 * live stream's: no history here is missing a step. A
+			 * loss that named no socket taints nothing: the
+			 * reconcile it brings finds what it touched.
+			 */
+			tracer_drain_lost_cookies(t->tr, t->kept ? forget_cookie : mark_lost_cookie,
+						  f);
+			feed_mark_listeners_lost(f);
+			any = true;
+		}
+		feed_lost(f, now, fresh, c);
+	}
+	tracer_skips(t->tr, &sk);
+	seen->caught = sk.caught;
+	seen->missed = sk.missed;
+	if (sk.records > seen->skipped) {
+		/* A skipped run names no socket. The histories it touched show
+		 * it themselves: a transition that does not follow the last one
+		 * (missing_transition), a first record in mid-life, or a socket
+		 * gone at the reconcile this triggers (close_not_seen; in
+		 * TIME_WAIT: orderly).
+		 */
+		feed_mark_listeners_lost(f);
+		feed_lost(f, now, sk.records - seen->skipped, LOST_KERNEL_SKIPPED);
+		seen->skipped = sk.records;
+		any = true;
+	}
+	if (sk.filter > seen->filter) {
+		/* maybe a listen overflow: listener figures only */
+		feed_mark_listeners_lost(f);
+		feed_lost(f, now, sk.filter - seen->filter, LOST_FILTER_SKIPPED);
+		seen->filter = sk.filter;
+	}
+	if (t->o->retransmits_per_s) {
+		uint64_t over = tracer_retransmits_unwritten(t->tr);
+
+		if (over && !t->retrans_unwritten)
+			p_warn("more than %u retransmits a second: the rest are counted, not "
+			       "written (histories count them all; --retransmits-per-s)",
+			       t->o->retransmits_per_s);
+		t->retrans_unwritten = over;
+	}
+	if (any && t->p->connections) {
+		t->lost_since_reconcile = true;
+		timers_pull(&t->timers, t->reconcile_timer, now + RECONCILE_AFTER_LOSS_NS);
+	}
+	return any;
+}
+
+/* Report sockets that have sat in CLOSE_WAIT too long, each with the
+ * processes and descriptors holding it now.
+ */
+static void job_leaks(void *arg, uint64_t now)
+{
+	struct tracing *t = arg;
+	struct owner_index *ix = &t->owners;
+	size_t n = ingest_leak_candidates(t->feed.in, now, t->leak_cands, TRACE_LEAK_BATCH_MAX);
+	int err;
+
+	if (!n)
+		return;
+	err = owner_index_scan_all(ix, &t->snap, TT_TCP_CLOSE_WAIT, t->p->max_conns);
+	if (err)
+		p_warn("failed to find the processes holding leaked sockets: %s", strerror(-err));
+	if (owner_index_dropped(ix))
+		p_warn("more than %u descriptors of CLOSE_WAIT sockets; some owners not named",
+		       TRACE_LEAK_OWNERS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const struct owner *first;
+		size_t k = owner_index_find(ix, t->leak_cands[i], &first);
+
+		feed_leak(&t->feed, t->leak_cands[i], now, first, k);
+	}
+}
+
+static void on_alert(const struct lw_alert *a, void *arg)
+{
+	struct tracing *t = arg;
+
+	if (t->lsink.ops->alert &&
+	    listen_sink_wanted(&t->filter, a->l))
+		t->lsink.ops->alert(t->lsink.ctx, a);
+}
+
+static void on_ports_alert(const struct ports_alert *a, void *arg)
+{
+	struct tracing *t = arg;
+
+	if (t->lsink.ops->ports_alert &&
+	    filter_match_destination(&t->filter, a->d->family, a->d->raddr, a->d->rport,
+				     a->d->netns))
+		t->lsink.ops->ports_alert(t->lsink.ctx, a, t->ports);
+}
+
+static void on_dest(const struct tt_dest_key *k, int64_t in_use, void *arg)
+{
+	struct tracing *t = arg;
+
+	ports_in_use(t->ports, k, in_use > UINT32_MAX ? UINT32_MAX : (uint32_t)in_use,
+		     clock_mono_ns());
+}
+
+static void on_listen_counts(const struct tt_listen_key *k, const struct tt_listen_counts *c,
+			     void *arg)
+{
+	listen_watch_set_counts(arg, k, c);
+}
+
+/* Handshakes and accepts per listener, from the kernel (kept lives). */
+void trace_listen_counts(struct listen_watch *lw, void *arg)
+{
+	struct tracing *t = arg;
+
+	tracer_listen_counts(t->tr, on_listen_counts, lw);
+}
+
+static void job_sample(void *arg, uint64_t now)
+{
+	struct tracing *t = arg;
+	int err = listen_sampler_run(&t->sampler, now, on_alert, t);
+
+	/* the same failure every interval is said once */
+	if (err && err != t->sample_err)
+		p_warn("failed to sample listeners: %s", strerror(-err));
+	t->sample_err = err;
+	/* the destinations first: the view draws them under the listeners */
+	if (t->ports && t->kept) {
+		ports_in_use_begin(t->ports);
+		tracer_dest_use(t->tr, on_dest, t);
+		ports_interval(t->ports, NULL, now, on_ports_alert, t);
+	} else if (t->ports) {
+		ports_interval(t->ports, ingest_table(t->feed.in), now, on_ports_alert, t);
+	}
+	if (!err && t->lsink.ops->sample)
+		t->lsink.ops->sample(t->lsink.ctx, t->feed.lw, now, &t->filter);
+	if (t->ports && t->lsink.ops->ports)
+		t->lsink.ops->ports(t->lsink.ctx, t->ports, now, &t->filter);
+	if (!err && t->http)
+		metrics_listeners(&t->metrics, t->feed.lw, now);
+	if (t->ports) {
+		if (t->http)
+			metrics_ports(&t->metrics, t->ports);
+		ports_interval_done(t->ports);
+	}
+}
+
+static void job_stop(void *arg, uint64_t now)
+{
+	(void)now;
+	((struct tracing *)arg)->stop = true;
+}
+
+/* Register the periodic jobs this profile needs. */
+int trace_add_jobs(struct tracing *t, uint64_t now)
+{
+	const struct options *o = t->o;
+	int err = 0;
+
+	if (t->p->connections) {
+		t->reconcile_timer = timers_add(&t->timers, now + RECONCILE_PERIOD_NS,
+						RECONCILE_PERIOD_NS, job_reconcile, t);
+		err |= t->reconcile_timer;
+	}
+	if (t->feed.lw)
+		err |= timers_add(&t->timers, now, (uint64_t)(o->interval_s * 1e9), job_sample, t);
+	if (o->leak_after_s > 0)
+		err |= timers_add(&t->timers, now, LEAK_CHECK_NS, job_leaks, t);
+	if (o->duration_s > 0)
+		err |= timers_add(&t->timers, now + (uint64_t)(o->duration_s * 1e9), 0, job_stop, t);
+	if (t->keys.fd >= 0)
+		err |= timers_add(&t->timers, now, KEYS_PERIOD_NS, keys_job, &t->keys);
+	return err < 0 ? -ENOSPC : 0;
+}
+
+/* Connections by state: ingest's count, or where the kernel keeps lives,
+ * the start-up snapshot's moved by the kernel's deltas since. Timewait and
+ * request sockets make no transitions: they are not in it either way.
+ */
+const uint32_t *trace_tracked_states(struct tracing *t)
+{
+	int64_t d[TT_TCP_MAX_STATES];
+
+	if (!t->kept)
+		return ingest_tracked(t->feed.in);
+	tracer_state_deltas(t->tr, d);
+	for (int s = 0; s < TT_TCP_MAX_STATES; s++) {
+		int64_t v = (int64_t)t->base_states[s] + d[s] - t->base_deltas[s];
+
+		t->gauge[s] = s == TT_TCP_TIME_WAIT || s == TT_TCP_NEW_SYN_RECV || s == TT_TCP_CLOSE ||
+				      v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	}
+	return t->gauge;
+}
+
