@@ -109,7 +109,10 @@ def kill_leftovers():
         proc = LIVE.pop()
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:  # stuck in the kernel: said, not waited on
+                print("  pid %d did not die on SIGKILL" % proc.pid, flush=True)
 
 
 class Tracer:

@@ -234,7 +234,7 @@ def test_docs_name_every_option_and_metric():
     metric a live scrape serves is described in the README and the man
     page."""
     options = open(os.path.join(ROOT, "docs", "options.md")).read()
-    for cmd in ("", " top", " leaks", " replay"):
+    for cmd in ("", " top", " leaks", " replay", " report"):
         helptext = run([TCPTRAIL] + cmd.split() + ["--help"]).stdout
         head = "## tcptrail%s --help\n\n```\n" % cmd
         check(head in options, "docs/options.md has no %r" % head.strip())

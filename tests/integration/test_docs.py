@@ -2,10 +2,12 @@
 written, and must print what the text around it says. An example without a
 scenario below fails the suite, so none can be added untested."""
 import glob
+import gzip
 import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,8 +18,17 @@ import urllib.parse
 import urllib.request
 
 from lib import (LIVE, ROOT, TCPTRAIL, Netns, Peer, TestFailure, check, free_port,
-                 kill_leftovers, leaking_server, listener, run, text_records, wait_until)
+                 kill_leftovers, leaking_server, listener, ndjson, ndjson_file, run, text_records,
+                 wait_until)
 from test_listen import ts_seconds
+from test_metrics_tls import PASSWORD, Pki, bcrypt, get
+
+# Every command a scenario runs ends within this, or fails it.
+CMD_TIMEOUT = 60
+
+
+def sh(cmd, **kw):
+    return run(cmd, timeout=CMD_TIMEOUT, **kw)
 
 PROMPT = re.compile(r"^[#$] (.+)$")
 
@@ -36,9 +47,15 @@ def doc_examples():
                 found.setdefault(PROMPT.match(line).group(1), os.path.basename(path))
     man = open(os.path.join(ROOT, "dist", "tcptrail.8")).read()
     examples = man.split(".Sh EXAMPLES", 1)[1].split("\n.Sh ", 1)[0]
+    cont = ""
     for line in examples.splitlines():
         if line.startswith(".Dl "):
-            cmd = line[4:]
+            # a line ending in \e goes on in the next .Dl, indented by "\ "
+            cmd = cont + line[4:].replace("\\ ", " ").strip()
+            if cmd.endswith("\\e"):
+                cont = cmd[:-2].rstrip() + " "
+                continue
+            cont = ""
             m = PROMPT.match(cmd)
             found.setdefault(m.group(1) if m else cmd, "tcptrail.8")
     return found
@@ -99,7 +116,7 @@ def talk(ns_client, addr, port, up=b"", comm=None):
     prefix = ["ip", "netns", "exec", ns_client] if ns_client else []
     if comm:
         code = ("import ctypes\nctypes.CDLL(None).prctl(15, %r, 0, 0, 0)\n" % comm.encode()) + code
-    run(prefix + ["python3", "-c", code], env=env)
+    sh(prefix + ["python3", "-c", code], env=env)
 
 
 def traced(cmd, servers, talks):
@@ -139,7 +156,8 @@ def scenario_json_metrics_and_promql():
     Prometheus scrapes them and the man page's two queries answer: the
     leaking process by name, the listener dropping connections."""
     work = tempfile.mkdtemp(prefix="tcptrail-doc-")
-    tracer = Running("tcptrail --json --no-states -o tcptrail.json --metrics 9815", cwd=work)
+    tracer = Running("tcptrail --json --no-states -o tcptrail.json --metrics 127.0.0.1:9815",
+                     cwd=work)
     prom_port = free_port()
     conf = os.path.join(work, "prometheus.yml")
     with open(conf, "w") as f:
@@ -175,15 +193,17 @@ def scenario_json_metrics_and_promql():
         got["leaked"], got["dropping"] = query(leaked), query(dropping)
         return got["leaked"] and got["dropping"]
     try:
-        wait_until(answered, 60, "both queries to answer: %s" % got)
+        wait_until(answered, 60, "both queries to answer")
+    except TestFailure as err:  # what they answered, once the wait is over
+        raise TestFailure("%s: %s" % (err, got))
     finally:
         prom.terminate()
         prom.wait(10)
         for c in clients:
             c.close()
     out, _ = tracer.stop()
-    recs = [json.loads(l) for l in open(os.path.join(work, "tcptrail.json"))]
-    subprocess.run(["rm", "-rf", work])
+    recs = ndjson_file(os.path.join(work, "tcptrail.json"))
+    shutil.rmtree(work, ignore_errors=True)
     check(any(r["metric"].get("comm") == "docleaker" and float(r["value"][1]) == 3
               for r in got["leaked"]), "leaked by comm: %s" % got["leaked"])
     check(any(r["metric"].get("lport") == str(full_port) for r in got["dropping"]),
@@ -196,12 +216,100 @@ def scenario_json_metrics_and_promql():
     full.close()
 
 
+def scenario_metrics_tls():
+    """--metrics 9815 with a web configuration as WEB CONFIGURATION shows it
+    (TLS, a bcrypt user): the endpoint listens on every address and answers
+    the user over TLS, and nobody without the password."""
+    work = tempfile.mkdtemp(prefix="tcptrail-doc-")
+    pki = Pki()
+    got = {}
+
+    def answered():
+        try:
+            got["user"] = get(9815, pki=pki, user="prometheus", password=PASSWORD)[:3:2]
+            got["nobody"] = get(9815, pki=pki)[0]
+        except OSError as err:
+            got["error"] = repr(err)
+            return False
+        return True
+    try:
+        path = os.path.join(work, "web-config.yml")
+        with open(path, "w") as f:
+            f.write("tls_server_config:\n  cert_file: %s\n  key_file: %s\n"
+                    "basic_auth_users:\n  prometheus: '%s'\n"
+                    % (pki.path("server.crt"), pki.path("server.key"), bcrypt(PASSWORD)))
+        os.chmod(path, 0o600)
+        tracer = Running("tcptrail --json -o tcptrail.json --metrics 9815 "
+                         "--web-config web-config.yml", cwd=work)
+        bound = sh(["ss", "-Hltn", "sport = :9815"]).stdout.split()
+        try:
+            wait_until(answered, 10, "the endpoint to answer over TLS")
+        except TestFailure as err:
+            raise TestFailure("%s: %s" % (err, got))
+        tracer.stop()
+        ndjson_file(os.path.join(work, "tcptrail.json"))
+    finally:
+        pki.remove()
+        shutil.rmtree(work, ignore_errors=True)
+    check(len(bound) >= 4 and bound[3] in ("0.0.0.0:9815", "*:9815", "[::]:9815"),
+          "not on every address: %s" % bound)
+    status, page = got["user"]
+    check(status == 200 and "# TYPE tcptrail_" in page, "the user's scrape: %d" % status)
+    check(got["nobody"] == 401, "without the password: HTTP %s" % got["nobody"])
+
+
+def scenario_report():
+    """A week's rotated JSON logs (one of them gzipped) and the recording of
+    another run make one page, which lists the four inputs and counts every
+    history they hold: the logs' and the recording's as replay gives them."""
+    work = tempfile.mkdtemp(prefix="tcptrail-doc-")
+    try:
+        for cmd in ("tcptrail --json --no-states -o week.json", "tcptrail --record incident.ttr"):
+            tracer = Running(cmd, cwd=work)
+            srv, port = listener()
+            srv.settimeout(5)
+            for _ in range(4):
+                talk(None, "127.0.0.1", port, b"hello")
+                srv.accept()[0].close()
+            time.sleep(0.8)
+            tracer.stop()
+            srv.close()
+        lines = open(os.path.join(work, "week.json")).read().splitlines(True)
+        third = len(lines) // 3
+        with open(os.path.join(work, "tcptrail.json.2"), "w") as f:
+            f.writelines(lines[:third])
+        with gzip.open(os.path.join(work, "tcptrail.json.1.gz"), "wt") as f:
+            f.writelines(lines[third:2 * third])
+        with open(os.path.join(work, "tcptrail.json"), "w") as f:
+            f.writelines(lines[2 * third:])
+        res = subprocess.run(argv("tcptrail report tcptrail.json tcptrail.json.1.gz "
+                                  "tcptrail.json.2 incident.ttr -o report.html"), cwd=work,
+                             capture_output=True, text=True, timeout=CMD_TIMEOUT)
+        check(res.returncode == 0, "report: %s" % res.stderr)
+        replayed = subprocess.run(argv("tcptrail replay incident.ttr --json"), cwd=work,
+                                  capture_output=True, text=True, timeout=CMD_TIMEOUT)
+        check(replayed.returncode == 0, "replay: %s" % replayed.stderr)
+        page = open(os.path.join(work, "report.html")).read()
+        logged = ndjson("".join(lines), "the week's JSON log")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    want = sum(r["type"] == "history" for r in logged + ndjson(replayed.stdout))
+    shown = re.search(r'id="card-histories" data-n="(\d+)"', page)
+    check(shown and int(shown.group(1)) == want and want >= 16,
+          "histories: page %s, inputs %d" % (shown and shown.group(1), want))
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", page.split('id="inputs"')[1].split("</table>")[0])
+    check(sorted(rows) == [("incident.ttr", "recording"), ("tcptrail.json", "JSON lines"),
+                           ("tcptrail.json.1.gz", "JSON lines, gzip"),
+                           ("tcptrail.json.2", "JSON lines")], "inputs: %s" % rows)
+    check("<script" not in page and "src=\"http" not in page, "the page is not self-contained")
+
+
 def scenario_leaks():
     """tcptrail leaks lists the process holding CLOSE_WAIT sockets."""
     port = free_port()
     server, _ = leaking_server(port, 4, comm="docleaks")
     time.sleep(0.2)
-    out = run(argv("tcptrail leaks")).stdout
+    out = sh(argv("tcptrail leaks")).stdout
     rows = [l for l in out.splitlines() if "docleaks" in l]
     check(rows and str(server.proc.pid) in rows[0] and rows[0].split()[3] == "4",
           "leaks report:\n" + out)
@@ -217,7 +325,8 @@ def scenario_top(wide):
     out, _ = top.stop()
     srv.close()
     frame = out.split("\ntcptrail top ")[-1].splitlines()
-    header = next(l for l in frame if l.startswith("NETNS"))
+    header = next((l for l in frame if l.startswith("NETNS")), None)
+    check(header is not None, "no header:\n" + out)
     check(any("127.0.0.1:%d" % port in l for l in frame), "listener not shown:\n" + out)
     if wide:
         check("CONTAINER" in header and "OVERFLOW/s" in header, "wide header %r" % header)
@@ -240,9 +349,9 @@ def scenario_record_replay():
     srv.close()
     out = subprocess.run(argv("tcptrail replay incident.ttr --json"), cwd=work,
                          capture_output=True, text=True, timeout=60)
-    subprocess.run(["rm", "-rf", work])
+    shutil.rmtree(work, ignore_errors=True)
     check(out.returncode == 0, "replay: %s" % out.stderr)
-    recs = [json.loads(l) for l in out.stdout.splitlines()]
+    recs = ndjson(out.stdout, "the replay's JSON")
     hist = [r for r in recs if r["type"] == "history" and r["rport"] == port]
     check(len(hist) == 3 and all(h["payload_acked"] == 5 for h in hist),
           "replayed client histories: %s" % hist)
@@ -255,7 +364,7 @@ def scenario_comm_and_rport():
                      [(ns.b, "192.0.2.2", 5432), (ns.b, "192.0.2.2", 5433)],
                      [(ns.a, "192.0.2.2", 5432, b"q", "psql"), (ns.a, "192.0.2.2", 5432, b"q", "other"),
                       (ns.a, "192.0.2.2", 5433, b"q", "psql")])
-    hist = [r for r in map(json.loads, out.splitlines()) if r["type"] == "history"]
+    hist = [r for r in ndjson(out) if r["type"] == "history"]
     check(len(hist) == 1 and hist[0]["comm"] == "psql" and hist[0]["rport"] == 5432 and
           hist[0]["role"] == "active", "histories: %s" % hist)
 
@@ -279,7 +388,7 @@ def scenario_no_such_cgroup():
                          text=True, timeout=30)
     check(res.returncode == 0, "exit %d: %s" % (res.returncode, res.stderr))
     # docs/options.md shows it where cgroup2 is mounted at /sys/fs/cgroup
-    mount = run(["findmnt", "-nt", "cgroup2", "-o", "TARGET"]).stdout.split()[0]
+    mount = sh(["findmnt", "-nt", "cgroup2", "-o", "TARGET"]).stdout.split()[0]
     check("tcptrail: warning: --cgroup /no/such: no such cgroup under %s; "
           "nothing matches until it exists" % mount in res.stderr, "stderr %r" % res.stderr)
     check("the filters matched nothing" in res.stderr.splitlines()[-1], "last line %r"
@@ -338,14 +447,14 @@ def scenario_hping_flood():
         flood.wait(10)
         time.sleep(1.5)
         out, _ = tracer.stop()
-        alerts = [json.loads(l) for l in out.splitlines() if '"alert"' in l]
+        alerts = [r for r in ndjson(out) if r["type"] == "alert"]
         starts = [a for a in alerts if a["alert"] == "syn_flood" and a["state"] == "start"]
         check(starts and "syn_rate" in starts[0]["causes"], "alerts %s" % alerts)
         delay = ts_seconds(starts[0]["ts"]) - start
         check(delay <= 3.0, "alert %.2f s after the flood began" % delay)
-        ss = run(argv("ip netns exec server ss -ltnm sport = :8080")).stdout
-        nstat = run(argv("ip netns exec server nstat -az TcpExtEmbryonicRsts "
-                         "TcpExtListenDrops")).stdout
+        ss = sh(argv("ip netns exec server ss -ltnm sport = :8080")).stdout
+        nstat = sh(argv("ip netns exec server nstat -az TcpExtEmbryonicRsts "
+                        "TcpExtListenDrops")).stdout
         d = int(re.search(r"\bd(\d+)\)", ss).group(1))
         counters = dict(re.findall(r"(TcpExt\w+)\s+(\d+)", nstat))
         check(d > 10000 and d == int(counters["TcpExtEmbryonicRsts"]) and
@@ -360,19 +469,19 @@ class NamedPair:
 
     def __enter__(self):
         self.cleanup()
-        run(["ip", "netns", "add", "client"])
-        run(["ip", "netns", "add", "server"])
-        run(["ip", "link", "add", "ttdocc", "netns", "client", "type", "veth", "peer", "name",
+        sh(["ip", "netns", "add", "client"])
+        sh(["ip", "netns", "add", "server"])
+        sh(["ip", "link", "add", "ttdocc", "netns", "client", "type", "veth", "peer", "name",
              "ttdocs", "netns", "server"])
         for ns, dev, addr in (("client", "ttdocc", "192.0.2.1"), ("server", "ttdocs", "192.0.2.2")):
-            run(["ip", "-n", ns, "link", "set", "lo", "up"])
-            run(["ip", "-n", ns, "addr", "add", addr + "/24", "dev", dev])
-            run(["ip", "-n", ns, "link", "set", dev, "up"])
+            sh(["ip", "-n", ns, "link", "set", "lo", "up"])
+            sh(["ip", "-n", ns, "addr", "add", addr + "/24", "dev", dev])
+            sh(["ip", "-n", ns, "link", "set", dev, "up"])
         return self
 
     def cleanup(self):
         for ns in ("client", "server"):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=CMD_TIMEOUT)
 
     def __exit__(self, *exc):
         self.cleanup()
@@ -380,9 +489,13 @@ class NamedPair:
 
 SCENARIOS = [
     ({"tcptrail --port 443"}, scenario_port_443),
-    ({"tcptrail --json --no-states -o tcptrail.json --metrics 9815",
+    ({"tcptrail --json --no-states -o tcptrail.json --metrics 127.0.0.1:9815",
       "sum by (comm) (tcptrail_close_wait_leaked_sockets) > 0",
       "rate(tcptrail_listener_drops_total[5m]) > 0"}, scenario_json_metrics_and_promql),
+    ({"tcptrail --json -o tcptrail.json --metrics 9815 --web-config web-config.yml"},
+     scenario_metrics_tls),
+    ({"tcptrail report tcptrail.json tcptrail.json.1.gz tcptrail.json.2 incident.ttr "
+      "-o report.html"}, scenario_report),
     ({"tcptrail leaks"}, scenario_leaks),
     ({"tcptrail top"}, lambda: scenario_top(False)),
     ({"tcptrail top -w"}, lambda: scenario_top(True)),
