@@ -5,6 +5,7 @@ import calendar
 import os
 import re
 import subprocess
+import tempfile
 import time
 
 from lib import (HERE_DIR, LIVE, TCPTRAIL, Netns, Peer, Tracer, check, netns_inode, netstat,
@@ -304,10 +305,17 @@ def test_top_view_renders_in_place():
 
 def test_top_wide_keeps_every_column():
     """top -w, its output a file: every column, whatever the width."""
-    out = subprocess.run([TCPTRAIL, "top", "-w", "-d", "1.5", "-o", "/dev/stdout"],
-                         capture_output=True, text=True, timeout=30)
-    check(out.returncode == 0, "top -w: %s" % out.stderr)
-    header = next(l for l in out.stdout.splitlines() if l.startswith("NETNS"))
+    fd, path = tempfile.mkstemp(prefix="tcptrail-top-")
+    os.close(fd)
+    try:
+        out = subprocess.run([TCPTRAIL, "top", "-w", "-d", "1.5", "-o", path],
+                             capture_output=True, text=True, timeout=30)
+        check(out.returncode == 0, "top -w: %s" % out.stderr)
+        text = open(path).read()
+    finally:
+        os.unlink(path)
+    header = next((l for l in text.splitlines() if l.startswith("NETNS")), None)
+    check(header is not None, "no header:\n" + text[:2000])
     check(header.split() == ["NETNS", "CONTAINER", "LISTEN", "PROCESS", "ACCEPTQ", "SYNQ",
                              "SYN/s", "SK_DROPS/s", "SYNACK-RTX/s", "OVERFLOW/s", "ACCEPT-P99",
                              "COOKIES", "STATE"], "wide header %r" % header)
