@@ -1,6 +1,8 @@
 # tcptrail build: BPF objects -> skeletons -> userspace binary, all in build/.
 #
-#   sudo make run [ARGS="--json"]   install missing packages, build, trace live
+#   make && sudo build/tcptrail     build, then trace live (packages: BUILD_PKGS)
+#   sudo make run [ARGS="--json"]   install what building and running need, build,
+#                                   trace live
 #   sudo make test                  the whole suite: unit (no root), integration on
 #                                   this kernel, then the kernel matrix under qemu
 #   sudo make test VMTEST=0         the same without the kernel matrix
@@ -58,12 +60,12 @@ SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
 HTTP_SRCS := src/emit/metrics_http.c src/emit/http_server.c
+CMD_CORE_SRCS := src/cmd/opts.c src/cmd/opts_help.c src/cmd/replay_stream.c
 CORE_SRCS := $(filter-out $(HTTP_SRCS),$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
-	src/cmd/opts.c src/cmd/replay_stream.c src/kernel/netstat.c
+	$(CMD_CORE_SRCS) src/kernel/netstat.c
 # Modules that talk to the kernel or the network, and the commands.
 KERNEL_SRCS := $(filter-out src/kernel/netstat.c,$(wildcard src/kernel/*.c)) \
-	$(filter-out src/cmd/opts.c src/cmd/replay_stream.c,$(wildcard src/cmd/*.c)) \
-	$(HTTP_SRCS) src/main.c
+	$(filter-out $(CMD_CORE_SRCS),$(wildcard src/cmd/*.c)) $(HTTP_SRCS) src/main.c
 CORE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CORE_SRCS))
 KERNEL_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(KERNEL_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -78,8 +80,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps vmdeps testdeps vmbuild benchdeps benchdeps-install run test vmtest \
-	kernels-table unit integration bench bench-scale fuzz vmlinux clean install uninstall
+.PHONY: all deps test-deps testdeps benchdeps vmdeps vmbuild run test vmtest kernels-table \
+	unit integration bench bench-scale fuzz vmlinux clean install uninstall
 
 all: $(OUT)/tcptrail
 
@@ -147,19 +149,28 @@ $(OUT)/unit_tests: $(UNIT_OBJS) $(CORE_OBJS)
 -include $(wildcard $(OUT)/*.d $(OUT)/*/*.d)
 
 # Install what a fresh Debian/Ubuntu machine lacks. Cheap when all is there.
-DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
-	iproute2 python3 libbpf-tools tmux hping3 nftables jq libclang-rt-dev libmicrohttpd-dev \
-	libgnutls28-dev libyaml-dev libcrypt-dev mandoc logrotate systemd
-# What only the tests use: a browser for the report's page, a real
-# Prometheus (and promtool), openssl for the certificates the TLS tests
-# make, htpasswd for bcrypt hashes.
-TEST_PKGS := chromium prometheus openssl apache2-utils
-# The kernel matrix: qemu, and what its initramfs is made of; for its arm64
-# VM, tcptrail cross-built through Debian's multiarch packages.
+# Each list names what one purpose needs; a feature adds its own tools to
+# the list of the purpose that needs them, never to BUILD_PKGS for a test.
+#   BUILD_PKGS  building and running tcptrail (make, make run)
+#   TEST_PKGS   the test suite and benchmarks (make test, bench, fuzz): peer
+#               tools, traffic generators, terminals, linters, a browser for
+#               the report's page, a real Prometheus (and promtool), openssl
+#               for the TLS tests' certificates, htpasswd for bcrypt hashes, and
+#               the real server and load generator of make bench (nginx, wrk)
+#   VM_PKGS     the kernel matrix (make vmtest): qemu and the initramfs; for
+#               its arm64 VM, tcptrail cross-built through Debian's multiarch
+BUILD_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc libmicrohttpd-dev \
+	libgnutls28-dev libyaml-dev libcrypt-dev
+TEST_PKGS := python3 iproute2 libbpf-tools tmux hping3 nftables jq libclang-rt-dev \
+	prometheus mandoc logrotate systemd chromium openssl apache2-utils nginx-light wrk curl
 VM_PKGS := qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils binutils python3 \
 	iproute2 gcc-aarch64-linux-gnu libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 \
 	libmicrohttpd-dev:arm64 libgnutls28-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64
 OUT_ARM64 := build-arm64
+# $(1): packages; $(2): an installer to run apt-get through; $(3): apt-get's
+# options. The test packages go through tests/install-quietly.sh (no service
+# they bring may start or stay enabled) without Recommends (prometheus would
+# bring node_exporter's service along).
 define install_missing
 	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -167,47 +178,20 @@ define install_missing
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" != 0 ]; then echo "tcptrail: installing packages needs root: run with sudo" >&2; exit 1; fi; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(2) apt-get install -y -qq $(3) $$missing >/dev/null || exit 1; \
 	fi
 endef
 deps:
-	$(call install_missing,$(DEB_PKGS))
-# Debian's prometheus package enables its service and starts it on install;
-# the tests run a Prometheus of their own and leave none behind. While
-# installing, a policy-rc.d (when the machine has none) keeps services from
-# starting; what was installed here is then disabled and stopped. No
-# Recommends: prometheus would bring node_exporter's service along.
-testdeps:
-	@missing=""; for p in $(TEST_PKGS); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
-	done; \
-	[ -z "$$missing" ] && exit 0; \
-	echo "installing:$$missing"; \
-	if [ "$$(id -u)" != 0 ]; then echo "tcptrail: installing packages needs root: run with sudo" >&2; exit 1; fi; \
-	rc=/usr/sbin/policy-rc.d; \
-	if [ ! -e $$rc ]; then printf '#!/bin/sh\nexit 101\n' > $$rc && chmod 755 $$rc && trap "rm -f $$rc" EXIT; fi; \
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends $$missing >/dev/null || exit 1; \
-	case " $$missing " in *" prometheus "*) \
-		if [ -d /run/systemd/system ]; then systemctl disable --now prometheus.service; \
-		else systemctl disable prometheus.service; fi >/dev/null 2>&1 || true;; \
-	esac
+	$(call install_missing,$(BUILD_PKGS))
+test-deps: deps
+	$(call install_missing,$(TEST_PKGS),sh tests/install-quietly.sh,--no-install-recommends)
+testdeps: test-deps  # its former name
 vmdeps:
 	@dpkg --print-foreign-architectures | grep -qx arm64 || { \
 		if [ "$$(id -u)" != 0 ]; then echo "tcptrail: adding arm64 to dpkg's architectures needs root: run with sudo" >&2; exit 1; fi; \
 		echo "dpkg --add-architecture arm64"; dpkg --add-architecture arm64 && apt-get update -qq; }
 	$(call install_missing,$(VM_PKGS))
-# The real server and load generator of make bench. A package's install
-# must not start nginx as a system service: where no policy-rc.d forbids
-# service starts, one does for the length of the install.
-BENCH_PKGS := nginx-light wrk curl
-benchdeps: deps
-	@if [ -e /usr/sbin/policy-rc.d ]; then :; else \
-		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && \
-		trap 'rm -f /usr/sbin/policy-rc.d' EXIT; \
-	fi; $(MAKE) --no-print-directory benchdeps-install
-benchdeps-install:
-	$(call install_missing,$(BENCH_PKGS))
+benchdeps: test-deps  # its former name
 
 # What the kernel matrix boots: this build, and the same for arm64 (never
 # sanitized: the cross toolchain has no arm64 sanitizer runtime here).
@@ -223,11 +207,11 @@ run: deps
 BENCH_TOOLS := $(OUT)/storm $(OUT)/holder $(OUT)/gen_journal $(OUT)/bpfprof
 
 VMTEST ?= 1
-test: deps testdeps $(if $(filter 1,$(VMTEST)),vmdeps vmbuild)
+test: test-deps $(if $(filter 1,$(VMTEST)),vmdeps vmbuild)
 	$(Q)$(MAKE) --no-print-directory all $(OUT)/unit_tests $(BENCH_TOOLS)
 	$(Q)OUT=$(OUT) OUT_ARM64=$(OUT_ARM64) VMTEST=$(VMTEST) bash tests/run.sh
 
-vmtest: deps vmdeps vmbuild
+vmtest: test-deps vmdeps vmbuild
 	$(Q)OUT=$(OUT) OUT_ARM64=$(OUT_ARM64) bash tests/vm/run.sh
 
 # docs/kernels.md from the rows the last make vmtest left (it fails when
@@ -241,7 +225,7 @@ unit: $(OUT)/unit_tests
 
 # Both benchmarks read the tracer only through its command line and
 # outputs, so BASE can be any earlier commit.
-bench: benchdeps
+bench: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(OUT)/storm
 	$(Q)OUT=$(OUT) python3 tests/bench/bench.py $(if $(BASE),--base $(BASE)) $(BENCH_ARGS)
 
@@ -262,7 +246,7 @@ FUZZ_LIB_SRCS := $(CORE_SRCS)
 FUZZ_TARGETS := replay opts emit report webconfig
 FUZZ_EXTRA_emit := tests/unit/emit_cases.c tests/unit/emit_cases_json.c \
 	tests/unit/emit_cases_text.c tests/unit/want.c tests/unit/json_check.c
-fuzz: deps
+fuzz: test-deps
 	$(Q)mkdir -p $(patsubst %,$(FUZZ_OUT)/corpus-%,$(FUZZ_TARGETS))
 	$(Q)$(MAKE) --no-print-directory $(OUT)/gen_journal $(OUT)/tcptrail
 	$(Q)for t in $(FUZZ_TARGETS); do \

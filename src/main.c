@@ -16,8 +16,10 @@ enum { EXIT_OK = 0, EXIT_USAGE = 2 };
 
 static int help_main(struct options *o)
 {
-	(void)o;
-	fputs(opts_usage(), stdout);
+	static char text[16384];
+
+	opts_usage(o->help_for, text, sizeof(text));
+	fputs(text, stdout);
 	return EXIT_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "cgroups.h"
 #include "emit.h"
+#include "filter_check.h"
 #include "history.h"
 #include "leaks.h"
 #include "clock.h"
@@ -245,6 +246,18 @@ static void json_report(struct outbuf *out, const struct item *items, const stru
 	}
 }
 
+/* The owner filters keep a socket any of whose holders they name. */
+static bool owners_wanted(const struct filter *f, const struct item *it)
+{
+	if (!f->pid && !f->comm[0])
+		return true;
+	for (size_t i = 0; i < it->nowners; i++)
+		if ((!f->pid || it->owners[i].pid == f->pid) &&
+		    (!f->comm[0] || !strncmp(it->owners[i].comm, f->comm, TT_COMM_LEN)))
+			return true;
+	return false;
+}
+
 int leaks_main(struct options *o)
 {
 	struct snapshot snap;
@@ -261,6 +274,7 @@ int leaks_main(struct options *o)
 	owner_index_init(&ix, REPORT_MAX_SOCKETS);
 	filter = o->filter;
 	snapshot_open(&snap);
+	filter_check_exists(&filter);
 	bpf_load_report();
 	privs_drop();
 	err = snapshot_collect(&snap, 1u << TT_TCP_CLOSE_WAIT, &l, REPORT_MAX_SOCKETS);
@@ -301,7 +315,8 @@ int leaks_main(struct options *o)
 		/* v1-only hosts: the socket names no cgroup, its owner does */
 		if (!cgroups_v2() && it->nowners)
 			l.v[i].cgroup = cgroups_of_pid(cgroups, it->pid, clock_mono_ns());
-		if (!filter_match_where(&filter, l.v[i].netns, l.v[i].cgroup))
+		if (!filter_match_where(&filter, l.v[i].netns, l.v[i].cgroup) ||
+		    !owners_wanted(&filter, it))
 			continue;
 		nitems++;
 		cg = cgroups_lookup(cgroups, l.v[i].cgroup);

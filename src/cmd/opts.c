@@ -10,155 +10,32 @@
 #include "hostport.h"
 #include "jsonl.h"
 #include "opts.h"
+#include "opts_table.h"
 #include "report_model.h"
 
-static const char usage[] =
-"Usage: tcptrail [OPTIONS]          trace live\n"
-"       tcptrail leaks [OPTIONS]    report CLOSE_WAIT sockets now, then exit\n"
-"       tcptrail top [OPTIONS]      live view of every listener's queues\n"
-"       tcptrail replay FILE [OPTIONS]  reconstruct offline from a --record file\n"
-"       tcptrail report [OPTIONS] FILE... -o report.html\n"
-"                                   one HTML page from recordings and JSON logs\n"
-"Trace every TCP connection's lifecycle live: state transitions, complete\n"
-"histories, resets, SYN-ACK retransmits and accept-queue overflows; watch\n"
-"every listener's SYN and accept queues and flag SYN floods and full accept\n"
-"queues.\n"
-"\n"
-"Output:\n"
-"  -j, --json              newline-delimited JSON instead of the text view\n"
-"  -o, --output FILE       append output to FILE (a regular file, reopened\n"
-"                          on SIGHUP; - for standard output)\n"
-"      --states            each transition as a record too (the default in\n"
-"                          the text view and replay; --json: histories only)\n"
-"      --no-states         omit per-transition records (histories only)\n"
-"      --no-histories      omit per-connection histories (transitions only)\n"
-"Filters (output only; every socket is still tracked):\n"
-"  -4, --ipv4              only IPv4 connections\n"
-"  -6, --ipv6              only IPv6 connections\n"
-"  -l, --lport PORTS       only these local ports, e.g. 80,443,8000-8100\n"
-"  -r, --rport PORTS       only these remote ports\n"
-"      --netns INODE       only this network namespace (ls -l /proc/PID/ns/net)\n"
-"      --cgroup PATH       only sockets of this cgroup and those below it\n"
-"                          (a cgroup v2 path, e.g. /system.slice/nginx.service)\n"
-"      --container ID      only this container's sockets (4 to 64 hex digits\n"
-"                          of its id)\n"
-"Running:\n"
-"  -d, --duration SECONDS  stop after SECONDS (fractions allowed)\n"
-"      --leak-after SECONDS  report sockets in CLOSE_WAIT this long, with the\n"
-"                          process and fd holding them (default 30; 0: off)\n"
-"      --no-snapshot       do not seed histories from sockets already open\n"
-"      --record FILE       also write every input to FILE, a new file (mode\n"
-"                          0600; compact binary) for\n"
-"                          'tcptrail replay' (connections only)\n"
-"Listeners (tracing and tcptrail top):\n"
-"      --interval SECONDS  sample listen queues this often (default 1, at\n"
-"                          least 0.1); JSON gets a \"listener\" record per\n"
-"                          listener and a \"netns\" record per namespace\n"
-"      --no-listeners      no listener sampling, records or alerts (tracing)\n"
-"      --max-listeners N   listeners watched at once (default 4096)\n"
-"      --max-destinations N  destinations whose ephemeral ports are watched\n"
-"                          (default 4096; the quietest is dropped when full)\n"
-"      --retransmits-per-s N  live retransmit records a second at most (default\n"
-"                          1000; 0: none); the rest are counted, not written\n"
-"Metrics (tracing and tcptrail top):\n"
-"      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-"                          (ADDR: IPv4, [IPv6] or localhost; none: every address)\n"
-"      --metrics-linger SECONDS  keep a closed listener's series this long\n"
-"                          (default 300)\n"
-"      --web-config FILE   TLS, client certificates and basic auth for\n"
-"                          --metrics, in the Prometheus exporters' web\n"
-"                          configuration format (reread on SIGHUP)\n"
-"Limits:\n"
-"      --max-conns N       sockets tracked at once (default 262144); when full,\n"
-"                          the least recently active is reported and dropped\n"
-"      --ring-mb N         kernel ring buffer size in MiB, a power of 2\n"
-"                          (default 8)\n"
-"      --close-grace-ms N  wait this long after CLOSE for a reset record\n"
-"                          before finishing a history (default 20)\n"
-"tcptrail top: -j (the listener records as JSON), -o, -4, -6, -l, -d, --netns,\n"
-"  --cgroup, --container as above\n"
-"Leak report (tcptrail leaks): -j, -o, --netns, --cgroup, --container as above,\n"
-"  and\n"
-"      --all               list every socket (default: the 10 oldest per process)\n"
-"Report (tcptrail report): -o (a new page, replaced whole), and\n"
-"      --since TIME        only records at or after TIME (RFC 3339, e.g.\n"
-"                          2026-11-21T10:00:00Z)\n"
-"      --until TIME        only records at or before TIME\n"
-"      --listener ADDR:PORT  only this listener and connections to it (ADDR:\n"
-"                          IPv4, [IPv6] or * for any address)\n"
-"  -v, --verbose           more diagnostics on stderr (twice: libbpf's too)\n"
-"  -h, --help              this text\n"
-"  -V, --version           version\n";
+/* getopt's view of the table: built once per parse. */
+#define MAX_OPTS 64
+static struct option long_opts[MAX_OPTS];
+static char short_opts[2 * MAX_OPTS];
 
-const char *opts_usage(void)
+static void build_getopt_tables(void)
 {
-	return usage;
+	size_t n = 0, k = 0;
+
+	short_opts[k++] = ':';	/* a missing value is ':' */
+	for (const struct opt_def *d = opt_defs; d->name && n < MAX_OPTS - 1; d++, n++) {
+		long_opts[n] = (struct option){ d->name, d->arg ? required_argument : no_argument,
+						NULL, d->val };
+		for (int c = d->val; c < 256 && k < sizeof(short_opts) - 3;
+		     c = c == d->val && d->alias ? d->alias : 256) {
+			short_opts[k++] = (char)c;
+			if (d->arg)
+				short_opts[k++] = ':';
+		}
+	}
+	long_opts[n] = (struct option){ 0 };
+	short_opts[k] = '\0';
 }
-
-enum {
-	OPT_NO_STATES = 256,
-	OPT_NO_HISTORIES,
-	OPT_NO_SNAPSHOT,
-	OPT_MAX_CONNS,
-	OPT_RING_MB,
-	OPT_GRACE_MS,
-	OPT_LEAK_AFTER,
-	OPT_ALL,
-	OPT_RECORD,
-	OPT_INTERVAL,
-	OPT_NO_LISTENERS,
-	OPT_MAX_LISTENERS,
-	OPT_MAX_DESTINATIONS,
-	OPT_RETRANSMITS_PER_S,
-	OPT_METRICS,
-	OPT_METRICS_LINGER,
-	OPT_STATES,
-	OPT_WEB_CONFIG,
-	OPT_NETNS,
-	OPT_CGROUP,
-	OPT_CONTAINER,
-	OPT_SINCE,
-	OPT_UNTIL,
-	OPT_LISTENER,
-};
-
-static const struct option long_opts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "states", no_argument, NULL, OPT_STATES },
-	{ "no-states", no_argument, NULL, OPT_NO_STATES },
-	{ "no-histories", no_argument, NULL, OPT_NO_HISTORIES },
-	{ "ipv4", no_argument, NULL, '4' },
-	{ "ipv6", no_argument, NULL, '6' },
-	{ "lport", required_argument, NULL, 'l' },
-	{ "rport", required_argument, NULL, 'r' },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
-	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
-	{ "ring-mb", required_argument, NULL, OPT_RING_MB },
-	{ "close-grace-ms", required_argument, NULL, OPT_GRACE_MS },
-	{ "leak-after", required_argument, NULL, OPT_LEAK_AFTER },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "record", required_argument, NULL, OPT_RECORD },
-	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "no-listeners", no_argument, NULL, OPT_NO_LISTENERS },
-	{ "max-listeners", required_argument, NULL, OPT_MAX_LISTENERS },
-	{ "max-destinations", required_argument, NULL, OPT_MAX_DESTINATIONS },
-	{ "retransmits-per-s", required_argument, NULL, OPT_RETRANSMITS_PER_S },
-	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "netns", required_argument, NULL, OPT_NETNS },
-	{ "cgroup", required_argument, NULL, OPT_CGROUP },
-	{ "container", required_argument, NULL, OPT_CONTAINER },
-	{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
-	{ "since", required_argument, NULL, OPT_SINCE },
-	{ "until", required_argument, NULL, OPT_UNTIL },
-	{ "listener", required_argument, NULL, OPT_LISTENER },
-	{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ 0 },
-};
 
 static int parse_u32(const char *name, const char *s, uint32_t min, uint32_t max,
 		     uint32_t *out, char *err, size_t errlen)
@@ -221,18 +98,19 @@ static int parse_seconds(const char *name, const char *s, bool allow_zero, doubl
 	return 0;
 }
 
-/* How the user wrote option c: --name (and -x where it has a short form). */
+/* How the user wrote option c: -x/--name (or --name where it has no short
+ * form).
+ */
 static void opt_name(int c, char *buf, size_t len)
 {
-	for (const struct option *lo = long_opts; lo->name; lo++)
-		if (lo->val == c) {
-			if (c < 256)
-				snprintf(buf, len, "-%c/--%s", c, lo->name);
-			else
-				snprintf(buf, len, "--%s", lo->name);
-			return;
-		}
-	snprintf(buf, len, "-%c", c);
+	const struct opt_def *d = opt_def_of(c);
+
+	if (d && d->val < 256)
+		snprintf(buf, len, "-%c/--%s", c, d->name);
+	else if (d)
+		snprintf(buf, len, "--%s", d->name);
+	else
+		snprintf(buf, len, "-%c", c);
 }
 
 /* The message for getopt's '?': an unknown option, or a known one given a
@@ -260,48 +138,12 @@ static void unknown_option(const char *arg, int optopt_c, char *err, size_t errl
 /* Whether option c means something in this mode. */
 static bool applies(enum tt_mode mode, int c)
 {
-	if (mode == MODE_REPORT)
-		return c == 'o' || c == 'v' || c == 'h' || c == 'V' || c == OPT_SINCE ||
-		       c == OPT_UNTIL || c == OPT_LISTENER;
-	switch (c) {
-	case 'j': case 'o': case 'v': case 'h': case 'V':
-		return true;
-	case OPT_SINCE: case OPT_UNTIL: case OPT_LISTENER:
-		return false;
-	case OPT_ALL:
-		return mode == MODE_LEAKS;
-	case OPT_NETNS:
-		return true;
-	case OPT_CGROUP: case OPT_CONTAINER:	/* paths are live: not in recordings */
-		return mode != MODE_REPLAY;
-	case '4': case '6': case 'l':
-		return mode != MODE_LEAKS;
-	case OPT_STATES: case OPT_NO_STATES: case OPT_NO_HISTORIES: case 'r':
-		return mode == MODE_TRACE || mode == MODE_REPLAY;
-	case 'd': case OPT_INTERVAL: case OPT_MAX_LISTENERS: case OPT_METRICS:
-	case OPT_MAX_DESTINATIONS: case OPT_RETRANSMITS_PER_S:
-	case OPT_METRICS_LINGER: case OPT_WEB_CONFIG:
-		return mode == MODE_TRACE || mode == MODE_TOP;
-	default:	/* the kernel-facing and reconstruction settings */
-		return mode == MODE_TRACE;
-	}
+	const struct opt_def *d = opt_def_of(c);
+
+	return d && (d->modes & (1u << mode));
 }
 
-static const char *mode_name(enum tt_mode mode)
-{
-	switch (mode) {
-	case MODE_LEAKS:
-		return "tcptrail leaks";
-	case MODE_REPLAY:
-		return "tcptrail replay";
-	case MODE_TOP:
-		return "tcptrail top";
-	case MODE_REPORT:
-		return "tcptrail report";
-	default:
-		return "tracing";
-	}
-}
+static int take_limit(struct options *o, int c, const char *arg, char *err, size_t errlen);
 
 /* tcptrail report's own options: the time window and the listener. */
 static int report_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
@@ -343,217 +185,208 @@ static int report_inputs(struct options *o, int argc, char **argv, char *err, si
 	return 0;
 }
 
-int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
+static const char *mode_name(enum tt_mode mode)
 {
-	bool only4 = false, only6 = false;
+	switch (mode) {
+	case MODE_LEAKS:
+		return "tcptrail leaks";
+	case MODE_REPLAY:
+		return "tcptrail replay";
+	case MODE_TOP:
+		return "tcptrail top";
+	case MODE_REPORT:
+		return "tcptrail report";
+	default:
+		return "tracing";
+	}
+}
+
+/* The filter options (-4 and -6 wait for the end: together they are an
+ * error). Returns 0, or -1 with err said.
+ */
+static int take_filter(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	struct filter *f = &o->filter;
+	const struct opt_def *d = opt_def_of(c);
 	char perr[160];
-	int c;
+	int ret = 0;
 
-	set_defaults(o);
-	if (argc > 1 && strcmp(argv[1], "leaks") == 0)
-		o->mode = MODE_LEAKS;
-	else if (argc > 1 && strcmp(argv[1], "replay") == 0)
-		o->mode = MODE_REPLAY;
-	else if (argc > 1 && strcmp(argv[1], "top") == 0)
-		o->mode = MODE_TOP;
-	else if (argc > 1 && strcmp(argv[1], "report") == 0)
-		o->mode = MODE_REPORT;
-	if (o->mode != MODE_TRACE) {
-		argc--;
-		argv++;
+	switch (c) {
+	case 'L': case 'l':
+		ret = filter_parse_ports(&f->lports, arg, perr, sizeof(perr));
+		break;
+	case 'D': case 'r':
+		ret = filter_parse_ports(&f->rports, arg, perr, sizeof(perr));
+		break;
+	case 'P':
+		ret = filter_parse_ports(&f->ports, arg, perr, sizeof(perr));
+		break;
+	case 'a':
+		ret = filter_parse_addrs(&f->addrs, arg, perr, sizeof(perr));
+		break;
+	case OPT_LADDR:
+		ret = filter_parse_addrs(&f->laddrs, arg, perr, sizeof(perr));
+		break;
+	case OPT_RADDR:
+		ret = filter_parse_addrs(&f->raddrs, arg, perr, sizeof(perr));
+		break;
+	case 'p':
+		return parse_u32("--pid", arg, 1, INT32_MAX, &f->pid, err, errlen);
+	case 'c':
+		ret = filter_parse_comm(f, arg, perr, sizeof(perr));
+		break;
+	case OPT_NETNS:
+		return parse_u32("--netns", arg, 1, UINT32_MAX, &f->netns, err, errlen);
+	case OPT_CGROUP:
+		if (arg[0] != '/' || strlen(arg) > 4096) {
+			snprintf(err, errlen, "--cgroup: '%.80s' is not a cgroup path (one "
+				 "starting with /, as in /proc/PID/cgroup)", arg);
+			return -1;
+		}
+		f->cgroup = arg;
+		break;
+	case OPT_CONTAINER:
+		ret = filter_parse_container(f, arg, perr, sizeof(perr));
+		break;
+	default:
+		return 1;	/* not a filter */
 	}
-	optind = 0;	/* full getopt reset: parse may run more than once */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jo:46l:r:d:vhV", long_opts, NULL)) != -1) {
-		if (c != '?' && c != ':' && !applies(o->mode, c)) {
-			char name[48];
+	if (ret)
+		snprintf(err, errlen, "--%s: %s", d ? d->name : "?", perr);
+	return ret;
+}
 
-			opt_name(c, name, sizeof(name));
-			snprintf(err, errlen, "option '%s' does not apply to %s", name,
-				 mode_name(o->mode));
+/* What an output, running or limit option sets. Returns 0, or -1 with err
+ * said.
+ */
+static int take_setting(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case 'j':
+		o->json = true;
+		return 0;
+	case 'w':
+		o->wide = true;
+		return 0;
+	case 'T':	/* the text view always has its TIME column */
+		return 0;
+	case 'o':
+		if (!*arg) {
+			snprintf(err, errlen, "--output: empty file name");
 			return -1;
 		}
-		switch (c) {
-		case 'j':
-			o->json = true;
-			break;
-		case 'o':
-			if (!*optarg) {
-				snprintf(err, errlen, "--output: empty file name");
-				return -1;
-			}
-			o->output = optarg;
-			break;
-		case OPT_STATES:
-		case OPT_NO_STATES:
-			o->states = c == OPT_STATES;
-			o->states_explicit = true;
-			break;
-		case OPT_NO_HISTORIES:
-			o->histories = false;
-			break;
-		case '4':
-			only4 = true;
-			break;
-		case '6':
-			only6 = true;
-			break;
-		case 'l':
-		case 'r':
-			if (filter_parse_ports(c == 'l' ? &o->filter.lports : &o->filter.rports,
-					       optarg, perr, sizeof(perr))) {
-				snprintf(err, errlen, "--%s: %s", c == 'l' ? "lport" : "rport", perr);
-				return -1;
-			}
-			break;
-		case 'd':
-			if (parse_seconds("--duration", optarg, false, &o->duration_s, err, errlen))
-				return -1;
-			break;
-		case OPT_LEAK_AFTER:
-			if (parse_seconds("--leak-after", optarg, true, &o->leak_after_s, err, errlen))
-				return -1;
-			if (o->leak_after_s > 0 && o->leak_after_s < OPT_MIN_LEAK_AFTER_S) {
-				snprintf(err, errlen, "--leak-after: '%s' is below the minimum of %g "
-					 "seconds (0 turns leak reports off)", optarg,
-					 OPT_MIN_LEAK_AFTER_S);
-				return -1;
-			}
-			break;
-		case OPT_ALL:
-			o->all = true;
-			break;
-		case OPT_RECORD:
-			if (!*optarg) {
-				snprintf(err, errlen, "--record: empty file name");
-				return -1;
-			}
-			o->record = optarg;
-			break;
-		case OPT_INTERVAL:
-			if (parse_seconds("--interval", optarg, false, &o->interval_s, err, errlen))
-				return -1;
-			if (o->interval_s < OPT_MIN_INTERVAL_S) {
-				snprintf(err, errlen, "--interval: '%s' is below the minimum of %g seconds",
-					 optarg, OPT_MIN_INTERVAL_S);
-				return -1;
-			}
-			break;
-		case OPT_NO_LISTENERS:
-			o->listeners = false;
-			break;
-		case OPT_MAX_LISTENERS:
-			if (parse_u32("--max-listeners", optarg, 1, 1u << 20, &o->max_listeners, err,
-				      errlen))
-				return -1;
-			break;
-		case OPT_RETRANSMITS_PER_S:
-			if (parse_u32("--retransmits-per-s", optarg, 0, 1000000, &o->retransmits_per_s,
-				      err, errlen))
-				return -1;
-			break;
-		case OPT_MAX_DESTINATIONS:
-			if (parse_u32("--max-destinations", optarg, 1, 1u << 20,
-				      &o->max_destinations, err, errlen))
-				return -1;
-			break;
-		case OPT_NETNS:
-			if (parse_u32("--netns", optarg, 1, UINT32_MAX, &o->filter.netns, err, errlen))
-				return -1;
-			break;
-		case OPT_CGROUP:
-			if (optarg[0] != '/' || strlen(optarg) > 4096) {
-				snprintf(err, errlen, "--cgroup: '%.80s' is not a cgroup path (one "
-					 "starting with /, as in /proc/PID/cgroup)", optarg);
-				return -1;
-			}
-			o->filter.cgroup = optarg;
-			break;
-		case OPT_CONTAINER:
-			if (filter_parse_container(&o->filter, optarg, perr, sizeof(perr))) {
-				snprintf(err, errlen, "--container: %s", perr);
-				return -1;
-			}
-			break;
-		case OPT_METRICS: {
-			struct sockaddr_storage ss;
-			socklen_t len;
+		o->output = arg;
+		return 0;
+	case OPT_STATES:
+	case OPT_NO_STATES:
+		o->states = c == OPT_STATES;
+		o->states_explicit = true;
+		return 0;
+	case OPT_NO_HISTORIES:
+		o->histories = false;
+		return 0;
+	case 'd':
+		return parse_seconds("--duration", arg, false, &o->duration_s, err, errlen);
+	case OPT_LEAK_AFTER:
+		if (parse_seconds("--leak-after", arg, true, &o->leak_after_s, err, errlen))
+			return -1;
+		if (o->leak_after_s > 0 && o->leak_after_s < OPT_MIN_LEAK_AFTER_S) {
+			snprintf(err, errlen, "--leak-after: '%s' is below the minimum of %g "
+				 "seconds (0 turns leak reports off)", arg, OPT_MIN_LEAK_AFTER_S);
+			return -1;
+		}
+		return 0;
+	case OPT_ALL:
+		o->all = true;
+		return 0;
+	case OPT_RECORD:
+		if (!*arg) {
+			snprintf(err, errlen, "--record: empty file name");
+			return -1;
+		}
+		o->record = arg;
+		return 0;
+	case OPT_NO_SNAPSHOT:
+		o->snapshot = false;
+		return 0;
+	case OPT_WEB_CONFIG:
+		if (!*arg) {
+			snprintf(err, errlen, "--web-config: empty file name");
+			return -1;
+		}
+		o->web_config = arg;
+		return 0;
+	case OPT_SINCE:
+	case OPT_UNTIL:
+	case OPT_LISTENER:
+		return report_option(o, c, arg, err, errlen);
+	case 'v':
+		o->verbosity++;
+		return 0;
+	default:
+		return take_limit(o, c, arg, err, errlen);
+	}
+}
 
-			if (hostport_parse(optarg, &ss, &len, perr, sizeof(perr))) {
-				snprintf(err, errlen, "--metrics: %s", perr);
-				return -1;
-			}
-			o->metrics = optarg;
-			break;
-		}
-		case OPT_METRICS_LINGER:
-			if (parse_seconds("--metrics-linger", optarg, true, &o->metrics_linger_s, err,
-					  errlen))
-				return -1;
-			break;
-		case OPT_WEB_CONFIG:
-			if (!*optarg) {
-				snprintf(err, errlen, "--web-config: empty file name");
-				return -1;
-			}
-			o->web_config = optarg;
-			break;
-		case OPT_NO_SNAPSHOT:
-			o->snapshot = false;
-			break;
-		case OPT_SINCE:
-		case OPT_UNTIL:
-		case OPT_LISTENER:
-			if (report_option(o, c, optarg, err, errlen))
-				return -1;
-			break;
-		case OPT_MAX_CONNS:
-			if (parse_u32("--max-conns", optarg, 16, OPT_MAX_MAX_CONNS, &o->max_conns, err,
-				      errlen))
-				return -1;
-			break;
-		case OPT_RING_MB:
-			if (parse_u32("--ring-mb", optarg, 1, 1024, &o->ring_mb, err, errlen))
-				return -1;
-			if (o->ring_mb & (o->ring_mb - 1)) {
-				snprintf(err, errlen, "--ring-mb: %u is not a power of 2", o->ring_mb);
-				return -1;
-			}
-			break;
-		case OPT_GRACE_MS:
-			if (parse_u32("--close-grace-ms", optarg, 0, 10000, &o->grace_ms, err, errlen))
-				return -1;
-			break;
-		case 'v':
-			o->verbosity++;
-			break;
-		case 'h':
-			o->mode = MODE_HELP;
-			return 0;
-		case 'V':
-			o->mode = MODE_VERSION;
-			return 0;
-		case ':':
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+/* Numbers with bounds: listeners, metrics, table and ring sizes. */
+static int take_limit(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_INTERVAL:
+		if (parse_seconds("--interval", arg, false, &o->interval_s, err, errlen))
 			return -1;
-		default:
-			unknown_option(argv[optind - 1], optopt, err, errlen);
+		if (o->interval_s < OPT_MIN_INTERVAL_S) {
+			snprintf(err, errlen, "--interval: '%s' is below the minimum of %g seconds",
+				 arg, OPT_MIN_INTERVAL_S);
 			return -1;
 		}
+		return 0;
+	case OPT_NO_LISTENERS:
+		o->listeners = false;
+		return 0;
+	case OPT_MAX_LISTENERS:
+		return parse_u32("--max-listeners", arg, 1, 1u << 20, &o->max_listeners, err, errlen);
+	case OPT_RETRANSMITS_PER_S:
+		return parse_u32("--retransmits-per-s", arg, 0, 1000000, &o->retransmits_per_s, err,
+				 errlen);
+	case OPT_MAX_DESTINATIONS:
+		return parse_u32("--max-destinations", arg, 1, 1u << 20, &o->max_destinations, err,
+				 errlen);
+	case OPT_METRICS: {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		char perr[160];
+
+		if (hostport_parse(arg, &ss, &len, perr, sizeof(perr))) {
+			snprintf(err, errlen, "--metrics: %s", perr);
+			return -1;
+		}
+		o->metrics = arg;
+		return 0;
 	}
-	if (o->mode == MODE_REPLAY) {
-		if (optind >= argc) {
-			snprintf(err, errlen, "replay needs the recorded file: tcptrail replay FILE");
+	case OPT_METRICS_LINGER:
+		return parse_seconds("--metrics-linger", arg, true, &o->metrics_linger_s, err, errlen);
+	case OPT_MAX_CONNS:
+		return parse_u32("--max-conns", arg, 16, OPT_MAX_MAX_CONNS, &o->max_conns, err, errlen);
+	case OPT_RING_MB:
+		if (parse_u32("--ring-mb", arg, 1, 1024, &o->ring_mb, err, errlen))
+			return -1;
+		if (o->ring_mb & (o->ring_mb - 1)) {
+			snprintf(err, errlen, "--ring-mb: %u is not a power of 2", o->ring_mb);
 			return -1;
 		}
-		o->replay = argv[optind++];
-	}
-	if (o->mode == MODE_REPORT && report_inputs(o, argc, argv, err, errlen))
-		return -1;
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return 0;
+	case OPT_GRACE_MS:
+		return parse_u32("--close-grace-ms", arg, 0, 10000, &o->grace_ms, err, errlen);
+	default:
+		snprintf(err, errlen, "option %d has no handler", c);
 		return -1;
 	}
+}
+
+/* What the whole command line says once every option is read. */
+static int check_whole(struct options *o, bool only4, bool only6, char *err, size_t errlen)
+{
 	if (o->web_config && !o->metrics) {
 		snprintf(err, errlen, "--web-config configures the --metrics endpoint; give "
 			 "--metrics too");
@@ -579,4 +412,85 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		return -1;
 	}
 	return 0;
+}
+
+static enum tt_mode command_of(const char *arg)
+{
+	static const struct {
+		const char *name;
+		enum tt_mode mode;
+	} commands[] = { { "leaks", MODE_LEAKS }, { "replay", MODE_REPLAY }, { "top", MODE_TOP },
+			 { "report", MODE_REPORT } };
+
+	for (size_t i = 0; arg && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(arg, commands[i].name))
+			return commands[i].mode;
+	return MODE_TRACE;
+}
+
+int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	bool only4 = false, only6 = false;
+	int c;
+
+	set_defaults(o);
+	build_getopt_tables();
+	o->mode = command_of(argc > 1 ? argv[1] : NULL);
+	if (o->mode != MODE_TRACE) {
+		argc--;
+		argv++;
+	}
+	optind = 0;	/* full getopt reset: parse may run more than once */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		if (c == 'h' || c == 'V') {
+			o->help_for = o->mode;
+			o->mode = c == 'h' ? MODE_HELP : MODE_VERSION;
+			return 0;
+		}
+		if (c == ':') {
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return -1;
+		}
+		if (c == '?') {
+			unknown_option(argv[optind - 1], optopt, err, errlen);
+			return -1;
+		}
+		if (!applies(o->mode, c)) {
+			char name[48];
+
+			opt_name(c, name, sizeof(name));
+			snprintf(err, errlen, "option '%s' does not apply to %s", name,
+				 mode_name(o->mode));
+			return -1;
+		}
+		if (c == '4' || c == '6') {
+			*(c == '4' ? &only4 : &only6) = true;
+			continue;
+		}
+		switch (take_filter(o, c, optarg, err, errlen)) {
+		case 0:
+			continue;
+		case 1:
+			break;
+		default:
+			return -1;
+		}
+		if (take_setting(o, c, optarg, err, errlen))
+			return -1;
+	}
+	if (o->mode == MODE_REPLAY) {
+		if (optind >= argc) {
+			snprintf(err, errlen, "replay needs the recorded file: tcptrail replay FILE");
+			return -1;
+		}
+		o->replay = argv[optind++];
+	}
+	if (o->mode == MODE_REPORT && report_inputs(o, argc, argv, err, errlen))
+		return -1;
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%.80s'", argv[optind]);
+		return -1;
+	}
+	return check_whole(o, only4, only6, err, errlen);
 }

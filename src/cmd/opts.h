@@ -62,7 +62,9 @@ struct options {
 	double metrics_linger_s;	/* a closed listener's series kept this long */
 	bool all;		/* leaks: list every socket */
 	uint32_t limit;		/* leaks: sockets listed per process */
+	bool wide;		/* top: every column; text view: no wrapped lines */
 	int verbosity;
+	enum tt_mode help_for;	/* MODE_HELP: the command whose options to list */
 	/* tcptrail report: its inputs (argv entries), time window (ns since
 	 * 1970; INT64_MIN/INT64_MAX when not given) and --listener
 	 */
@@ -75,7 +77,9 @@ struct options {
 /* Fill o from argv. Returns 0 on success; -1 with a one-line reason in err. */
 int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen);
 
-/* The --help text. */
-const char *opts_usage(void);
+/* The --help text of one command (MODE_TRACE: tcptrail itself, which also
+ * lists the commands) into buf, cut to len. Returns its length.
+ */
+size_t opts_usage(enum tt_mode mode, char *buf, size_t len);
 
 #endif

@@ -24,6 +24,7 @@ int replay_main(struct options *o)
 		.states_explicit = o->states_explicit,
 		.histories = o->histories,
 		.filter = &o->filter,
+		.wide = o->wide,
 	};
 	struct replay_result r;
 	struct rst_reasons reasons;

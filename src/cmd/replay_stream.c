@@ -7,6 +7,7 @@
 #include "emit.h"
 #include "outbuf.h"
 #include "replay_stream.h"
+#include "text_order.h"
 
 #define OUTBUF_BYTES (1u << 20)
 
@@ -25,6 +26,7 @@ int replay_stream(int rfd, const struct journal_header *h, int out_fd,
 	struct outbuf out = { .buf = NULL };
 	struct cgroup_names *names = cgroup_names_new();
 	struct ingest *in = NULL;
+	struct text_order order = { .arena = NULL };
 	struct emitter em;
 	struct sink sink;
 	char why[200];
@@ -46,6 +48,12 @@ int replay_stream(int rfd, const struct journal_header *h, int out_fd,
 	em.n_rst_reasons = s->n_rst_reasons;
 	sink.ops = s->json ? &emit_json_ops : &emit_text_ops;
 	sink.ctx = &em;
+	em.wide = s->wide;
+	/* in time order as live, against the recording's own clock */
+	if (!s->json && emit_text_hold(&em, &order, icfg.close_grace_ns, NULL)) {
+		snprintf(err, errlen, "out of memory");
+		goto cleanup;
+	}
 	in = ingest_new(&icfg, &sink);
 	if (!in) {
 		snprintf(err, errlen, "cannot reserve a table for %u connections", icfg.max_conns);
@@ -61,6 +69,7 @@ int replay_stream(int rfd, const struct journal_header *h, int out_fd,
 	}
 	ingest_flush(in);
 	ingest_batch_end(in);
+	emit_text_flush(&em);
 	r->ns = clock_mono_ns() - t0;
 	if (outbuf_flush(&out)) {
 		snprintf(err, errlen, "failed to write output: %s", strerror(out.err));
@@ -72,6 +81,7 @@ int replay_stream(int rfd, const struct journal_header *h, int out_fd,
 cleanup:
 	ingest_free(in);
 	outbuf_free(&out);
+	text_order_free(&order);
 	cgroup_names_free(names);
 	return ret;
 }

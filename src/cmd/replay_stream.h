@@ -17,6 +17,7 @@ struct replay_setup {
 	const char *name;	/* the recording, as messages name it */
 	bool json, states, histories;
 	bool states_explicit;	/* states was chosen, not the recording's default */
+	bool wide;		/* text view: one line per record, never wrapped */
 	const struct filter *filter;
 	/* reset reasons' names by value (the running kernel's); NULL: numbers */
 	const char *const *rst_reasons;

@@ -2,7 +2,6 @@
  * reconstruction, output; the periodic jobs are in trace_jobs.c.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +9,14 @@
 #include "bpf_load.h"
 #include "cgroups.h"
 #include "clock.h"
+#include "filter_check.h"
 #include "ingest.h"
 #include "listen_watch.h"
 #include "log.h"
 #include "netns.h"
 #include "outfile.h"
 #include "privs.h"
+#include "signals.h"
 #include "summary.h"
 #include "trace_priv.h"
 
@@ -28,28 +29,6 @@
 #define LOSS_CHECK_NS 100000000ull
 /* How often the metrics scrapes see are brought up to date. */
 #define METRICS_PUBLISH_NS 100000000ull
-
-static volatile sig_atomic_t exiting, reopen;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reopen = 1;
-	else
-		exiting = 1;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);	/* reopen -o (log rotation), reread --web-config */
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);	/* a closed reader shows as EPIPE */
-}
 
 static int flush_outputs(struct tracing *t)
 {
@@ -78,32 +57,9 @@ static void publish_metrics(struct tracing *t, uint64_t now)
 	t->published_ns = now;
 }
 
-/* SIGHUP: write on in a new file under the -o name (logrotate has renamed
- * the old one). Everything before is flushed to the old file, whole lines
- * only, so no record is split or lost. Standard output is left alone.
- */
-static void reopen_output(struct tracing *t)
-{
-	const char *path = t->o->output;
-	int fd;
-
-	reopen = 0;
-	if (!path || !strcmp(path, "-"))
-		return;
-	fd = outfile_open(path);
-	if (fd < 0) {
-		p_warn("still writing to the old '%s'", path);
-		return;
-	}
-	outfile_close(t->out.fd);
-	t->out.fd = fd;
-	t->out.regular = -1;
-	p_info("reopened '%s'", path);
-}
-
 static int loop(struct tracing *t)
 {
-	while (!exiting && !t->stop) {
+	while (!signals_exiting() && !t->stop) {
 		uint64_t now = clock_mono_ns();
 		int err = tracer_poll(t->tr, timers_timeout_ms(&t->timers, now, POLL_MS));
 
@@ -122,9 +78,12 @@ static int loop(struct tracing *t)
 		feed_batch_end(&t->feed);
 		if (flush_outputs(t))
 			return -1;
-		if (reopen) {
-			reopen_output(t);
-			metrics_http_reload(t->http);	/* certificates renewed */
+		/* SIGHUP: logrotate renamed -o (everything before went to it),
+		 * or certificates were renewed
+		 */
+		if (signals_take_reopen()) {
+			outbuf_reopen(&t->out, t->o->output);
+			metrics_http_reload(t->http);
 		}
 		if (now - t->published_ns >= METRICS_PUBLISH_NS)
 			publish_metrics(t, now);
@@ -137,6 +96,7 @@ static int loop(struct tracing *t)
 	/* replay ends with the same flush when its file ends */
 	ingest_flush(t->feed.in);
 	ingest_batch_end(t->feed.in);
+	emit_text_flush(&t->em);
 	publish_metrics(t, clock_mono_ns());
 	return flush_outputs(t);
 }
@@ -199,8 +159,8 @@ static int setup_files(struct tracing *t)
 	return 0;
 }
 
-/* The one place the view is decided. */
-static void setup_view(struct tracing *t)
+/* The one place the view is decided. Returns 0, or -1 (out of memory). */
+static int setup_view(struct tracing *t)
 {
 	static const struct sink_ops none;
 	const struct options *o = t->o;
@@ -215,16 +175,27 @@ static void setup_view(struct tracing *t)
 	em->cgroup_ctx = t->cgroups;
 	t->filter.lookup = em->cgroup_lookup;
 	t->filter.lookup_ctx = t->cgroups;
+	filter_check_exists(&t->filter);
 	t->metrics.cgroup_lookup = em->cgroup_lookup;
 	t->metrics.cgroup_ctx = t->cgroups;
 	t->sink = (struct sink){ o->json ? &emit_json_ops : &emit_text_ops, em };
 	t->lsink = (struct listen_sink){ o->json ? &emit_json_listen_ops : &emit_text_listen_ops,
 					 em };
-	if (t->p->view != TRACE_TOP)
-		return;
+	em->wide = o->wide;
+	if (t->p->view != TRACE_TOP) {
+		if (o->json)
+			return 0;
+		/* in time order: a history prints a grace period after its CLOSE */
+		if (emit_text_hold(em, &t->order, (uint64_t)o->grace_ms * 1000000ull,
+				   clock_mono_ns)) {
+			p_err("out of memory");
+			return -1;
+		}
+		return 0;
+	}
 	t->sink.ops = &none;	/* connections feed the counts, unprinted */
 	if (o->json)
-		return;
+		return 0;
 	top_view_init(&t->tv, &t->out, &em->clock, isatty(t->out.fd),
 		      (uint64_t)(o->interval_s * 1e9), em->own_netns);
 	t->tv.filter = &t->filter;
@@ -233,7 +204,11 @@ static void setup_view(struct tracing *t)
 	t->tv.ports = t->ports;
 	t->tv.slow = &t->slow;
 	t->sink = (struct sink){ &top_slow_ops, &t->slow };
+	t->tv.wide = o->wide;
+	t->tv.netns_name = netns_name;
+	keys_open(&t->keys, &t->stop);
 	t->lsink = (struct listen_sink){ &top_view_listen_ops, &t->tv };
+	return 0;
 }
 
 /* The tables, and the recording's header. */
@@ -383,6 +358,8 @@ static int teardown(struct tracing *t, int ret)
 {
 	int err = journal_close(&t->journal);
 
+	keys_close(&t->keys);
+
 	if (err) {
 		p_err("failed to write the recording: %s", strerror(-err));
 		ret = 1;
@@ -404,6 +381,7 @@ static int teardown(struct tracing *t, int ret)
 	outbuf_free(&t->out);
 	outfile_close(t->fd);
 	outfile_close(t->rfd);
+	text_order_free(&t->order);
 	return ret;
 }
 
@@ -423,11 +401,11 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	t->fd = t->rfd = -1;
 	t->filter = o->filter;
 	owner_index_init(&t->owners, TRACE_LEAK_OWNERS_MAX);
-	install_signals();
+	t->keys.fd = -1;
+	signals_install();
 	if (setup_taps(t) || setup_files(t))
 		goto done;
-	setup_view(t);
-	if (setup_tables(t) || start_kernel(t))
+	if (setup_view(t) || setup_tables(t) || start_kernel(t))
 		goto done;
 	if (t->sink.ops == &emit_text_ops)
 		emit_text_header(&t->em);
@@ -440,6 +418,8 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	print_summary(t);
 	if (t->feed.journal)
 		journal_end(t->feed.journal);	/* a whole recording, not a cut one */
+	if (filter_active(&t->filter) && !t->em.shown && p->view != TRACE_TOP)
+		p_warn("the filters matched nothing: no record was shown");
 	ret = 0;
 done:
 	ret = teardown(t, ret);

@@ -208,8 +208,7 @@ static void on_alert(const struct lw_alert *a, void *arg)
 	struct tracing *t = arg;
 
 	if (t->lsink.ops->alert &&
-	    filter_match_listener(&t->filter, a->l->family, a->l->port, a->l->netns,
-				  a->l->cgroup))
+	    listen_sink_wanted(&t->filter, a->l))
 		t->lsink.ops->alert(t->lsink.ctx, a);
 }
 
@@ -218,7 +217,8 @@ static void on_ports_alert(const struct ports_alert *a, void *arg)
 	struct tracing *t = arg;
 
 	if (t->lsink.ops->ports_alert &&
-	    filter_match_destination(&t->filter, a->d->family, a->d->rport, a->d->netns))
+	    filter_match_destination(&t->filter, a->d->family, a->d->raddr, a->d->rport,
+				     a->d->netns))
 		t->lsink.ops->ports_alert(t->lsink.ctx, a, t->ports);
 }
 
@@ -308,6 +308,8 @@ int trace_add_jobs(struct tracing *t, uint64_t now)
 		err |= timers_add(&t->timers, now, LEAK_CHECK_NS, job_leaks, t);
 	if (o->duration_s > 0)
 		err |= timers_add(&t->timers, now + (uint64_t)(o->duration_s * 1e9), 0, job_stop, t);
+	if (t->keys.fd >= 0)
+		err |= timers_add(&t->timers, now, KEYS_PERIOD_NS, keys_job, &t->keys);
 	return err < 0 ? -ENOSPC : 0;
 }
 

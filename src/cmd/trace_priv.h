@@ -10,6 +10,7 @@
 #include "feed.h"
 #include "filter.h"
 #include "journal.h"
+#include "keys.h"
 #include "listen_sampler.h"
 #include "metrics.h"
 #include "metrics_http.h"
@@ -17,6 +18,7 @@
 #include "owners.h"
 #include "ports.h"
 #include "sink_tee.h"
+#include "text_order.h"
 #include "snapshot.h"
 #include "timers.h"
 #include "top_view.h"
@@ -84,8 +86,10 @@ struct tracing {
 	struct outbuf out;
 	struct journal_writer journal;
 	struct emitter em;
+	struct text_order order;	/* the text view's held lines */
 	struct top_view tv;
 	struct top_slow slow;		/* top: the connection lines */
+	struct keys keys;		/* top's: q quits */
 	struct sink sink;
 	struct ingest_config icfg;
 };

@@ -99,20 +99,46 @@ void ingest_free(struct ingest *in)
 	free(in);
 }
 
-static bool wanted_conn(const struct ingest *in, const struct conn *c)
+/* The filters see a record's socket with its owner as far as known: the
+ * record's own task, else the connection's (a softirq transition of a
+ * connection whose owner was seen earlier).
+ */
+static bool wanted(const struct ingest *in, const struct tt_event *e, const struct conn *c)
 {
 	const struct filter *f = in->cfg.filter;
+	struct filter_subject s;
 
-	return !f || (filter_match(f, c->family, c->lport, c->rport) &&
-		      filter_match_where(f, c->netns, c->cgroup));
+	if (!f)
+		return true;
+	s = (struct filter_subject){ .family = e ? e->family : c->family,
+				     .laddr = e ? e->saddr : c->laddr,
+				     .raddr = e ? e->daddr : c->raddr,
+				     .lport = e ? e->sport : c->lport,
+				     .rport = e ? e->dport : c->rport, .has_rport = true,
+				     .netns = e ? e->netns : c->netns,
+				     .cgroup = e ? e->cgroup : c->cgroup };
+	if (e && (e->flags & TT_F_OWNER_CTX)) {
+		s.pid = e->pid;
+		s.comm = e->comm;
+	} else if (c && (c->flags & CONN_OWNER_SEEN)) {
+		s.pid = c->pid;
+		s.comm = c->comm;
+	}
+	return filter_match_subject(f, &s);
+}
+
+static bool wanted_conn(const struct ingest *in, const struct conn *c)
+{
+	return wanted(in, NULL, c);
 }
 
 static bool wanted_event(const struct ingest *in, const struct tt_event *e)
 {
 	const struct filter *f = in->cfg.filter;
+	/* the owner filters alone need the connection: one lookup less */
+	bool owner = f && (f->pid || f->comm[0]) && !(e->flags & TT_F_OWNER_CTX);
 
-	return !f || (filter_match(f, e->family, e->sport, e->dport) &&
-		      filter_match_where(f, e->netns, e->cgroup));
+	return wanted(in, e, owner && e->cookie ? conn_table_find(in->table, e->cookie) : NULL);
 }
 
 /* When c entered the CLOSE_WAIT it is in (last state). */

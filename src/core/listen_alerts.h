@@ -1,4 +1,4 @@
-/* Listener alert rules (the thresholds are in docs/listen-queues.md, "Detection"). */
+/* Listener alert rules (the thresholds are in docs/listeners.md). */
 #ifndef TT_LISTEN_ALERTS_H
 #define TT_LISTEN_ALERTS_H
 
@@ -10,6 +10,14 @@ uint32_t listen_alerts_synq_limit(const struct lw_listener *l, const struct lw_n
 
 /* How full l's fuller queue is, 0..1 (and above: the kernel admits one more). */
 double listen_alerts_pressure(const struct lw_listener *l);
+
+/* The SYN rate (a second) at which l's rate is a cause of syn_flood: the
+ * floor, or the factor times its baseline if higher.
+ */
+uint64_t listen_alerts_syn_threshold(const struct lw_config *cfg, const struct lw_listener *l);
+
+/* l's usual SYNs a second, rounded (at most 2^64-1). */
+uint64_t listen_alerts_baseline(const struct lw_listener *l);
 
 /* Alerts of l now active. */
 int listen_alerts_active(const struct lw_listener *l);

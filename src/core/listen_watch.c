@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "listen_alerts.h"
+#include "listen_sources.h"
 #include "listen_watch.h"
 
 const char *const lw_counter_names[LW_N_COUNTERS] = {
@@ -15,6 +16,7 @@ const char *const lw_counter_names[LW_N_COUNTERS] = {
 	[LW_SYNCOOKIES_SENT] = "SyncookiesSent",
 	[LW_SYNCOOKIES_RECV] = "SyncookiesRecv",
 	[LW_SYN_RETRANS] = "TCPSynRetrans",
+	[LW_EMBRYONIC_RSTS] = "EmbryonicRsts",
 };
 
 const char *const lw_sysctl_names[LW_N_SYSCTLS] = {
@@ -39,18 +41,17 @@ const char *const lw_alert_names[LW_N_ALERTS] = {
 
 #define DEFAULT_SYNACK_ONSET_PER_S 20
 #define DEFAULT_CLEAR_AFTER_NS 2000000000ull
+/* The SYN-rate rule (listen_alerts.c): 1000 SYNs a second and four times
+ * the listener's own rate, averaged over about a minute.
+ */
+#define DEFAULT_SYN_RATE_FLOOR 1000
+#define DEFAULT_SYN_RATE_FACTOR 4
+#define DEFAULT_SYN_BASELINE_NS (60 * 1000000000ull)
 /* tcp_synq_overflow() refreshes the listener's cookie stamp at most once a
  * second, so "sent a cookie in the last interval" means a stamp younger than
  * the interval plus that second.
  */
 #define COOKIE_STAMP_PERIOD_MS 1000
-
-/* One half-open request seen in a sample. */
-struct lw_request {
-	uint64_t listener;
-	uint8_t addr[TT_ADDR_LEN];
-	uint16_t family;
-};
 
 struct listen_watch {
 	struct lw_config cfg;
@@ -63,6 +64,11 @@ struct listen_watch {
 	struct lw_request *req;
 	size_t nreq;
 	uint64_t gen;			/* sample number */
+	unsigned known;			/* this sample's enum lw_known */
+	/* the last request matched by its local end, and that end */
+	struct lw_listener *last_match;
+	uint16_t last_match_family;
+	uint8_t last_match_addr[TT_ADDR_LEN];
 	uint64_t last_sample_ns;
 	struct lw_stats stats;
 };
@@ -78,6 +84,12 @@ struct listen_watch *listen_watch_new(const struct lw_config *cfg)
 		lw->cfg.synack_onset_per_s = DEFAULT_SYNACK_ONSET_PER_S;
 	if (!lw->cfg.clear_after_ns)
 		lw->cfg.clear_after_ns = DEFAULT_CLEAR_AFTER_NS;
+	if (!lw->cfg.syn_rate_floor)
+		lw->cfg.syn_rate_floor = DEFAULT_SYN_RATE_FLOOR;
+	if (!lw->cfg.syn_rate_factor)
+		lw->cfg.syn_rate_factor = DEFAULT_SYN_RATE_FACTOR;
+	if (!lw->cfg.syn_baseline_ns)
+		lw->cfg.syn_baseline_ns = DEFAULT_SYN_BASELINE_NS;
 	/* Namespaces with listeners are bounded by the listeners themselves. */
 	lw->ns_cap = cfg->max_listeners;
 	lw->tab = calloc(cfg->max_listeners ? cfg->max_listeners : 1, sizeof(*lw->tab));
@@ -142,6 +154,11 @@ static struct lw_listener *find_listener(struct listen_watch *lw, uint64_t cooki
 	return NULL;
 }
 
+static struct lw_listener *find_cb(void *ctx, uint64_t cookie)
+{
+	return find_listener(ctx, cookie);
+}
+
 static bool is_any_addr(const struct lw_listener *l)
 {
 	static const uint8_t zero[TT_ADDR_LEN];
@@ -151,25 +168,51 @@ static bool is_any_addr(const struct lw_listener *l)
 
 /* Listen-overflow records come from the dropped packet, not the listener:
  * match the listener by namespace, port and address. With SO_REUSEPORT
- * several listeners match; the first takes the count.
+ * several listeners match; the first takes the count. A wildcard of the
+ * same family is preferred to a v6 one, which also takes IPv4 (unless
+ * V6ONLY).
  */
-static struct lw_listener *match_listener(struct listen_watch *lw, const struct tt_event *e)
+static struct lw_listener *match_tuple(struct listen_watch *lw, uint32_t netns, uint16_t family,
+				       const uint8_t *addr, uint16_t port)
 {
 	struct lw_listener *wildcard = NULL;
 
 	for (size_t i = 0; i < lw->n; i++) {
 		struct lw_listener *l = &lw->tab[i];
 
-		if (l->netns != e->netns || l->port != e->sport)
+		if (l->netns != netns || l->port != port)
 			continue;
-		if (l->family == e->family &&
-		    !memcmp(l->addr, e->saddr, e->family == AF_INET6 ? 16 : 4))
+		if (l->family == family && !memcmp(l->addr, addr, family == AF_INET6 ? 16 : 4))
 			return l;
-		/* a v6 wildcard listener also takes IPv4 (unless V6ONLY) */
-		if (is_any_addr(l) && (l->family == e->family || l->family == AF_INET6))
-			wildcard = wildcard ? wildcard : l;
+		if (is_any_addr(l) && (l->family == family || l->family == AF_INET6) &&
+		    (!wildcard || (wildcard->family != family && l->family == family)))
+			wildcard = l;
 	}
 	return wildcard;
+}
+
+/* A request sock_diag listed, matched to its listener by its local end.
+ * A flood's requests share one: the last answer is kept, so that matching
+ * does not scan every listener for every request.
+ */
+static struct lw_listener *match_request(struct listen_watch *lw, const struct tt_sock_record *r)
+{
+	struct lw_listener *l = lw->last_match;
+
+	if (l && l->netns == r->netns && l->port == r->sport && l->seen_gen == lw->gen &&
+	    lw->last_match_family == r->family &&
+	    !memcmp(lw->last_match_addr, r->saddr, sizeof(r->saddr)))
+		return l;
+	l = match_tuple(lw, r->netns, r->family, r->saddr, r->sport);
+	lw->last_match = l;
+	lw->last_match_family = r->family;
+	memcpy(lw->last_match_addr, r->saddr, sizeof(r->saddr));
+	return l;
+}
+
+static struct lw_listener *match_listener(struct listen_watch *lw, const struct tt_event *e)
+{
+	return match_tuple(lw, e->netns, e->family, e->saddr, e->sport);
 }
 
 void listen_watch_event(struct listen_watch *lw, const struct tt_event *e)
@@ -263,11 +306,13 @@ void listen_watch_mark_lost(struct listen_watch *lw)
 		lw->tab[i].events_incomplete = true;
 }
 
-void listen_watch_sample_begin(struct listen_watch *lw)
+void listen_watch_sample_begin(struct listen_watch *lw, unsigned known)
 {
 	struct lw_netns *t = lw->prev;
 
 	lw->gen++;
+	lw->known = known;
+	lw->last_match = NULL;
 	lw->nreq = 0;
 	lw->prev = lw->ns;
 	lw->nprev = lw->nns;
@@ -296,7 +341,9 @@ static void sample_listener(struct listen_watch *lw, const struct tt_sock_record
 	l->seen_gen = lw->gen;
 	l->acceptq_len = r->acceptq_len;
 	l->acceptq_max = r->acceptq_max;
-	l->synq_len = r->synq_len;
+	l->synq_known = lw->known & LW_KNOWN_SYNQ;
+	l->cookies_known = lw->known & LW_KNOWN_COOKIES;
+	l->synq_len = l->synq_known ? r->synq_len : 0;
 	l->drops = r->drops;
 	l->cookie_idle_ms = r->cookie_idle_ms;
 	l->synq_retrans = 0;	/* its requests follow it in the walk */
@@ -304,6 +351,7 @@ static void sample_listener(struct listen_watch *lw, const struct tt_sock_record
 
 void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r)
 {
+	struct lw_listener *l;
 	struct lw_request *q;
 
 	if (r->state == TT_TCP_LISTEN) {
@@ -316,14 +364,12 @@ void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_reco
 		lw->stats.requests_dropped++;
 		return;
 	}
-	if (r->req_retrans) {
-		struct lw_listener *l = find_listener(lw, r->listener);
-
-		if (l)
-			l->synq_retrans++;
-	}
+	l = r->listener ? find_listener(lw, r->listener) : match_request(lw, r);
+	if (l && r->req_retrans)
+		l->synq_retrans++;
 	q = &lw->req[lw->nreq++];
-	q->listener = r->listener;
+	q->listener = l ? l->cookie : r->listener;
+	q->cookie = r->cookie;
 	q->family = r->family;
 	memcpy(q->addr, r->daddr, sizeof(q->addr));
 }
@@ -388,84 +434,50 @@ static int cmp_netns(const void *a, const void *b)
 	return cmp_u64(((const struct lw_netns *)a)->inum, ((const struct lw_netns *)b)->inum);
 }
 
-static int cmp_request(const void *a, const void *b)
+/* The interval's changes; the first sample is the baseline. */
+static void listener_deltas(struct lw_listener *l, uint64_t interval)
 {
-	const struct lw_request *x = a, *y = b;
-	int c = cmp_u64(x->listener, y->listener);
-
-	if (c)
-		return c;
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	return memcmp(x->addr, y->addr, sizeof(x->addr));
-}
-
-/* Keep the top LW_TOP_SOURCES by count, larger first. */
-static void top_insert(struct lw_source *top, uint8_t *n, const struct lw_request *q,
-		       uint8_t prefix_len, uint32_t count)
-{
-	int i = *n;
-
-	if (i == LW_TOP_SOURCES && top[i - 1].half_open >= count)
+	l->have_deltas = l->sampled && interval;
+	if (!l->have_deltas) {
+		l->d_drops = 0;
+		l->d_synack_retrans = l->d_overflows = l->d_handshakes = l->d_accepted = 0;
+		l->d_syns = l->syn_rate = 0;
+		l->interval_ns = 0;
 		return;
-	if (i < LW_TOP_SOURCES)
-		(*n)++;
+	}
+	l->d_drops = l->drops - l->prev_drops;	/* wraps like the kernel's */
+	l->d_synack_retrans = l->synack_retrans - l->prev_synack;
+	l->d_overflows = l->overflows - l->prev_overflows;
+	l->d_handshakes = l->handshakes - l->prev_handshakes;
+	l->d_accepted = l->accepted - l->prev_accepted;
+	l->interval_ns = interval;
+	l->d_syns = (uint64_t)l->d_drops + l->d_handshakes;
+	if (l->synq_known && l->synq_len > l->prev_synq)
+		l->d_syns += l->synq_len - l->prev_synq;
+	l->syn_rate = l->d_syns * 1000000000ull / interval;
+}
+
+/* The accept-queue waits of the interval, as percentiles. */
+static void listener_accepts(struct lw_listener *l)
+{
+	l->aw_n = l->aw_p50_ns = l->aw_p99_ns = l->aw_max_ns = 0;
+	if (!l->acc)
+		return;
+	if (l->sampled && l->acc->interval.n) {
+		const struct latency_hist *h = &l->acc->interval;
+
+		l->aw_n = h->n;
+		l->aw_p50_ns = latency_quantile(h, 0.50);
+		l->aw_p99_ns = latency_quantile(h, 0.99);
+		l->aw_max_ns = h->max_ns;
+	}
+	latency_reset(&l->acc->interval);
+	/* the first sample is the baseline here too */
+	if (l->sampled)
+		l->acc->last = l->acc->pending;
 	else
-		i--;
-	while (i > 0 && top[i - 1].half_open < count) {
-		top[i] = top[i - 1];
-		i--;
-	}
-	memcpy(top[i].addr, q->addr, sizeof(top[i].addr));
-	top[i].family = q->family;
-	top[i].prefix_len = prefix_len;
-	top[i].half_open = count;
-}
-
-/* Count runs of equal (listener, address) in the sorted requests. */
-static void tally(struct listen_watch *lw, bool prefixes)
-{
-	struct lw_listener *l = NULL;
-	size_t i = 0;
-
-	qsort(lw->req, lw->nreq, sizeof(*lw->req), cmp_request);
-	while (i < lw->nreq) {
-		const struct lw_request *q = &lw->req[i];
-		size_t j = i + 1;
-
-		while (j < lw->nreq && !cmp_request(q, &lw->req[j]))
-			j++;
-		if (!l || l->cookie != q->listener)
-			l = find_listener(lw, q->listener);
-		if (l) {
-			uint8_t plen = q->family == AF_INET6 ? (prefixes ? 64 : 128)
-							     : (prefixes ? 24 : 32);
-
-			if (prefixes)
-				top_insert(l->top_prefixes, &l->n_top_prefixes, q, plen,
-					   (uint32_t)(j - i));
-			else
-				top_insert(l->top_addrs, &l->n_top_addrs, q, plen,
-					   (uint32_t)(j - i));
-		}
-		i = j;
-	}
-}
-
-static void tally_sources(struct listen_watch *lw)
-{
-	for (size_t i = 0; i < lw->n; i++)
-		lw->tab[i].n_top_addrs = lw->tab[i].n_top_prefixes = 0;
-	tally(lw, false);
-	for (size_t i = 0; i < lw->nreq; i++) {
-		struct lw_request *q = &lw->req[i];
-
-		if (q->family == AF_INET6)
-			memset(q->addr + 8, 0, 8);
-		else
-			memset(q->addr + 3, 0, TT_ADDR_LEN - 3);
-	}
-	tally(lw, true);
+		memset(&l->acc->last, 0, sizeof(l->acc->last));
+	memset(&l->acc->pending, 0, sizeof(l->acc->pending));
 }
 
 static void update_listener(struct listen_watch *lw, struct lw_listener *l,
@@ -476,44 +488,17 @@ static void update_listener(struct listen_watch *lw, struct lw_listener *l,
 	uint64_t per_s, cookie_window_ms;
 
 	l->synq_max = listen_alerts_synq_limit(l, ns);
-	if (l->sampled) {
-		l->d_drops = l->drops - l->prev_drops;	/* wraps like the kernel's */
-		l->d_synack_retrans = l->synack_retrans - l->prev_synack;
-		l->d_overflows = l->overflows - l->prev_overflows;
-		l->d_handshakes = l->handshakes - l->prev_handshakes;
-		l->d_accepted = l->accepted - l->prev_accepted;
-		l->interval_ns = interval;
-	} else {
-		/* the first sample is the baseline */
-		l->d_drops = 0;
-		l->d_synack_retrans = l->d_overflows = l->d_handshakes = l->d_accepted = 0;
-		l->interval_ns = 0;
-	}
-	l->aw_n = l->aw_p50_ns = l->aw_p99_ns = l->aw_max_ns = 0;
-	if (l->acc) {
-		const struct latency_hist *h = &l->acc->interval;
-
-		if (l->sampled && h->n) {
-			l->aw_n = h->n;
-			l->aw_p50_ns = latency_quantile(h, 0.50);
-			l->aw_p99_ns = latency_quantile(h, 0.99);
-			l->aw_max_ns = h->max_ns;
-		}
-		latency_reset(&l->acc->interval);
-		/* the first sample is the baseline here too */
-		if (l->sampled)
-			l->acc->last = l->acc->pending;
-		else
-			memset(&l->acc->last, 0, sizeof(l->acc->last));
-		memset(&l->acc->pending, 0, sizeof(l->acc->pending));
-	}
+	listener_deltas(l, interval);
+	listener_accepts(l);
 	l->prev_accepted = l->accepted;
 	l->prev_drops = l->drops;
+	l->prev_synq = l->synq_len;
 	l->prev_synack = l->synack_retrans;
 	l->prev_overflows = l->overflows;
 	l->prev_handshakes = l->handshakes;
 	cookie_window_ms = COOKIE_STAMP_PERIOD_MS + (interval ? interval : 1000000000ull) / 1000000;
-	l->cookies_active = l->cookie_idle_ms != ~0u && l->cookie_idle_ms <= cookie_window_ms;
+	l->cookies_active = l->cookies_known && l->cookie_idle_ms != ~0u &&
+			    l->cookie_idle_ms <= cookie_window_ms;
 	per_s = interval ? l->d_synack_retrans * 1000000000ull / interval : 0;
 	if (l->sampled)
 		lw->stats.alerts += listen_alerts_evaluate(&lw->cfg, l, ns, now, per_s, fn, arg);
@@ -545,6 +530,9 @@ void listen_watch_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn 
 	size_t kept = 0;
 
 	qsort(lw->ns, lw->nns, sizeof(*lw->ns), cmp_netns);
+	for (size_t i = 0; i < lw->nns; i++)
+		if (lw->ns[i].sampled && lw->last_sample_ns && now > lw->last_sample_ns)
+			lw->ns[i].interval_ns = now - lw->last_sample_ns;
 
 	/* Listeners that closed: clear their alerts, then drop them. */
 	for (size_t i = 0; i < lw->n; i++) {
@@ -571,7 +559,9 @@ void listen_watch_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn 
 	lw->n = lw->nsorted = kept;
 	qsort(lw->tab, lw->n, sizeof(*lw->tab), cmp_listener_cookie);
 	/* sources first: an alert that starts now names them */
-	tally_sources(lw);
+	for (size_t i = 0; i < lw->n; i++)
+		lw->tab[i].n_top_addrs = lw->tab[i].n_top_prefixes = 0;
+	listen_sources_tally(lw->req, lw->nreq, find_cb, lw);
 
 	for (size_t i = 0; i < lw->n; i++) {
 		struct lw_listener *l = &lw->tab[i];

@@ -21,6 +21,10 @@ enum lw_counter {
 	LW_SYNCOOKIES_SENT,
 	LW_SYNCOOKIES_RECV,
 	LW_SYN_RETRANS,
+	/* requests a peer reset before the handshake completed
+	 * (tcp_check_req()): each also counts in the listener's sk_drops
+	 */
+	LW_EMBRYONIC_RSTS,
 	LW_N_COUNTERS,
 };
 
@@ -53,6 +57,7 @@ enum lw_evidence {
 	LW_EVIDENCE_NONE = 0,
 	LW_EVIDENCE_LISTENER,	/* its own handshakes and retransmitted requests */
 	LW_EVIDENCE_NAMESPACE,	/* the namespace's SYN cookies sent and returned */
+	LW_EVIDENCE_SYN_RATE,	/* its SYN rate, and how few SYNs became connections */
 };
 
 extern const char *const lw_alert_names[LW_N_ALERTS];
@@ -63,6 +68,17 @@ enum lw_cause {
 	LW_CAUSE_SYNACK_RETRANS = 1 << 1,
 	LW_CAUSE_SYNCOOKIES = 1 << 2,
 	LW_CAUSE_ACCEPTQ_AT_LIMIT = 1 << 3,
+	/* SYNs a second above the floor and the listener's own baseline,
+	 * most of them not becoming connections
+	 */
+	LW_CAUSE_SYN_RATE = 1 << 4,
+};
+
+/* What a sample's source of sockets can tell (listen_watch_sample_begin). */
+enum lw_known {
+	LW_KNOWN_SYNQ = 1 << 0,		/* a listener's SYN queue length */
+	LW_KNOWN_COOKIES = 1 << 1,	/* when a listener last sent a SYN cookie */
+	LW_KNOWN_ALL = LW_KNOWN_SYNQ | LW_KNOWN_COOKIES,
 };
 
 #define LW_TOP_SOURCES 5
@@ -84,6 +100,7 @@ struct lw_alert_state {
 	/* figures over the alert's life */
 	uint32_t peak_synq, peak_acceptq;
 	uint64_t drops, synack_retrans, overflows;
+	uint64_t syns, peak_syn_rate;
 };
 
 /* A listener's accept() figures, made on its first accept. */
@@ -106,9 +123,18 @@ struct lw_listener {
 	/* the latest sample */
 	uint32_t acceptq_len, acceptq_max;
 	uint32_t synq_len, synq_max;	/* synq_max: the limit the kernel applies */
-	uint32_t drops;			/* sk_drops: cumulative, as the kernel counts */
+	/* sk_drops, cumulative, as the kernel counts (ss -ltnm: d...): SYNs
+	 * and ACKs dropped at the door (ListenDrops) and the RSTs that ended
+	 * requests (EmbryonicRsts) alike
+	 */
+	uint32_t drops;
 	uint32_t cookie_idle_ms;	/* ~0: never sent a cookie */
 	bool cookies_active;		/* sent SYN cookies in the last interval */
+	/* what the sample's source could tell: without it synq_len and
+	 * cookies_active mean nothing (shown as unknown)
+	 */
+	bool synq_known, cookies_known;
+	bool have_deltas;		/* sampled twice: the d_ figures are real */
 	uint32_t synq_retrans;		/* half-open requests with a SYN-ACK retransmitted */
 	/* cumulative since first seen, from live events */
 	uint64_t synack_retrans;
@@ -118,6 +144,18 @@ struct lw_listener {
 	/* change over the last interval */
 	uint32_t d_drops;
 	uint64_t d_synack_retrans, d_overflows, d_handshakes, d_accepted;
+	/* SYNs that reached it, by what became of them: dropped or reset
+	 * (d_drops), a connection (d_handshakes), or still waiting (the SYN
+	 * queue's growth). Cookies never returned and requests that expired
+	 * are not in it (listen_alerts.c).
+	 */
+	uint64_t d_syns;
+	uint64_t syn_rate;		/* d_syns a second */
+	double syn_baseline;		/* its usual SYNs a second (listen_alerts.c) */
+	/* a SYN-queue alert cleared: until then SYN-ACK retransmits of the
+	 * requests it left cannot start one again
+	 */
+	uint64_t rearm_ns;
 	/* accept-queue wait over the last interval: percentiles of the
 	 * accepts whose handshake was seen (aw_n of them; 0: none)
 	 */
@@ -134,7 +172,7 @@ struct lw_listener {
 
 	/* bookkeeping */
 	bool sampled;			/* seen in at least one full sample */
-	uint32_t prev_drops;
+	uint32_t prev_drops, prev_synq;
 	uint64_t prev_synack, prev_overflows, prev_handshakes, prev_accepted;
 	/* owner search: when next, and how long after a miss */
 	uint64_t owner_next_ns, owner_backoff_ns;
@@ -145,6 +183,7 @@ struct lw_listener {
 
 struct lw_netns {
 	uint32_t inum;
+	uint64_t interval_ns;		/* since the previous sample (when sampled) */
 	bool have_counters;
 	bool sampled;			/* counters read at least twice: deltas valid */
 	uint64_t counters[LW_N_COUNTERS];
@@ -162,6 +201,7 @@ struct lw_alert {
 	const struct lw_alert_state *st;/* for a clear: the figures over its life */
 	const struct lw_netns *ns;	/* NULL if its namespace was not read */
 	bool gone;			/* cleared because the listener closed */
+	uint64_t syn_threshold;		/* SYNs a second the rate cause needed */
 };
 
 struct lw_config {
@@ -170,6 +210,9 @@ struct lw_config {
 	/* Alert thresholds; zero picks the default. */
 	uint32_t synack_onset_per_s;	/* SYN-ACK retransmits a second */
 	uint64_t clear_after_ns;	/* calm this long before a clear */
+	uint32_t syn_rate_floor;	/* SYNs a second below which no rate is a flood */
+	uint32_t syn_rate_factor;	/* times the listener's baseline */
+	uint64_t syn_baseline_ns;	/* the baseline's time constant */
 };
 
 typedef void (*lw_alert_fn)(const struct lw_alert *a, void *arg);
@@ -213,16 +256,20 @@ void listen_watch_set_counts(struct listen_watch *lw, const struct tt_listen_key
 /* Events were lost: every listener's event counts may be short. */
 void listen_watch_mark_lost(struct listen_watch *lw);
 
-/* One sample: begin, then every listener and request socket (any order) and
- * every namespace's counters, then end, which computes the deltas, the top
- * sources and the alerts (calling fn for each start and clear).
+/* One sample: begin (saying what the source of sockets can tell: enum
+ * lw_known), then every listener and request socket (a listener before its
+ * requests) and every namespace's counters, then end, which computes the
+ * deltas, the top sources and the alerts (calling fn for each start and
+ * clear). A request without its listener's cookie (sock_diag) is matched
+ * to a listener by namespace, address and port.
  */
-void listen_watch_sample_begin(struct listen_watch *lw);
+void listen_watch_sample_begin(struct listen_watch *lw, unsigned known);
 void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_record *r);
 void listen_watch_sample_netns(struct listen_watch *lw, uint32_t inum, bool have_counters,
 		     const uint64_t counters[LW_N_COUNTERS],
 		     const int64_t sysctls[LW_N_SYSCTLS]);
 void listen_watch_sample_end(struct listen_watch *lw, uint64_t now_ns, lw_alert_fn fn, void *arg);
+
 
 /* Listeners, most pressed first (alerts, then queue fill, then drops). */
 size_t listen_watch_listeners(const struct listen_watch *lw, const struct lw_listener *const **v);

@@ -109,4 +109,11 @@ struct listen_sink {
 	void *ctx;
 };
 
+/* Whether the filters keep listener l (NULL f: every one). */
+static inline bool listen_sink_wanted(const struct filter *f, const struct lw_listener *l)
+{
+	return !f || filter_match_listener(f, l->family, l->addr, l->port, l->netns, l->cgroup,
+					   l->pid, l->comm);
+}
+
 #endif

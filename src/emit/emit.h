@@ -9,6 +9,7 @@
 #include "listen_watch.h"
 #include "outbuf.h"
 #include "sink.h"
+#include "text_order.h"
 
 /* Owners listed in one leak record ("owners_truncated" counts the rest);
  * rec.h makes the record's byte budget hold them all.
@@ -22,11 +23,23 @@
 #define EMIT_MAX_REASON 64
 #define EMIT_AGG_FDS 8
 
+/* The text view holds its lines back a history's grace period and this
+ * much more (the tracing loop's poll period and the ring buffer's wakeup
+ * delay, with room), so that histories print in time order.
+ */
+#define EMIT_TEXT_HOLD_SLACK_NS 250000000ull
+/* At most this much is held; past it the oldest lines go early. */
+#define EMIT_TEXT_HOLD_BYTES (8u << 20)
+#define EMIT_TEXT_HOLD_LINES 65536u
+
 /* Text view: leaks (or resolutions) of one process within one batch. */
 struct leak_agg {
 	uint32_t pid;
 	uint32_t netns;
 	uint64_t cgroup;
+	uint16_t family, lport, rport;
+	uint8_t laddr[TT_ADDR_LEN];
+	uint8_t raddr[TT_ADDR_LEN];	/* the first peer's */
 	uint32_t count;
 	uint32_t held;		/* the process's open leaks after this batch */
 	uint64_t max_age_ns;
@@ -42,6 +55,7 @@ struct emitter {
 	struct fmt_clock clock;
 	uint32_t own_netns;	/* text view names other namespaces only */
 	bool header_done;
+	uint64_t shown;		/* records written (filters left them in) */
 	/* Names of enum sk_rst_reason values, from the running kernel's BTF;
 	 * NULL entries (or none at all) print as numbers.
 	 */
@@ -50,6 +64,19 @@ struct emitter {
 	/* cgroup ids to paths and containers; NULL: ids only */
 	cgroup_lookup_fn cgroup_lookup;
 	void *cgroup_ctx;
+	/* The text view's lines: held back and printed in time order when
+	 * order is set (else written as they come), against now() (NULL: the
+	 * newest line's time, as in replay); wrapped past TEXT_WIDTH unless
+	 * wide.
+	 */
+	struct text_order *order;
+	uint64_t (*now)(void);
+	bool wide;
+	char *line_begin;	/* the line being written */
+	size_t detail_off;	/* where its DETAIL column starts */
+	uint64_t line_ts;
+	char line[OUTBUF_MAX_RECORD];	/* a held line is written here */
+	char wrapped[OUTBUF_MAX_RECORD];
 	/* text view's per-batch leak aggregation */
 	struct leak_agg agg[EMIT_AGG_MAX];
 	uint32_t nagg;
@@ -95,5 +122,15 @@ const char *emit_rst_reason(const struct emitter *em, uint16_t reason);
  * before its first record).
  */
 void emit_text_header(struct emitter *em);
+
+/* Hold the text view's lines back for time order (order is the caller's
+ * to free): a history's grace period and some more, against now (NULL:
+ * the newest line's time, as in replay). Returns 0 or -1 (out of memory).
+ */
+int emit_text_hold(struct emitter *em, struct text_order *order, uint64_t grace_ns,
+		   uint64_t (*now)(void));
+
+/* Print every text line still held back (at the end of a run). */
+void emit_text_flush(struct emitter *em);
 
 #endif

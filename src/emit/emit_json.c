@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include "emit.h"
 #include "history.h"
+#include "payload.h"
 #include "rec.h"
 #include "tcp_names.h"
 
@@ -85,6 +86,29 @@ static char *phases(char *p, const struct conn *c, const struct history_summary 
 	return key_count(p, "timeout_attempts", s->timeout_attempts);
 }
 
+/* The counters the socket had as it closed, null without its CLOSE record:
+ * payload, then the kernel's own sequence-space counts (SYN and FIN one
+ * each), named so.
+ */
+static char *close_counters(char *p, const struct conn *c, const struct history_summary *s)
+{
+	struct payload pl;
+
+	payload_of(c, s, &pl);
+	if (!pl.known) {
+		p = fmt_lit(p, ",\"payload_acked\":null,\"payload_received\":null");
+		p = fmt_lit(p, ",\"seq_acked\":null,\"seq_received\":null");
+		return fmt_lit(p, ",\"retransmits\":null,\"srtt_us\":null,\"sk_err\":null");
+	}
+	p = pl.acked_known ? rec_u64(p, "payload_acked", pl.acked) : rec_null(p, "payload_acked");
+	p = rec_u64(p, "payload_received", pl.received);
+	p = rec_u64(p, "seq_acked", c->close.bytes_acked);
+	p = rec_u64(p, "seq_received", c->close.bytes_received);
+	p = rec_u64(p, "retransmits", c->close.total_retrans);
+	p = rec_u64(p, "srtt_us", c->close.srtt_us);
+	return fmt_i64(rec_key(p, "sk_err"), c->close.sk_err);
+}
+
 /* How it delivered (docs/why-slow.md): every key always there, null where
  * the kernel kept no facts (lives rebuilt from transitions, before 5.11)
  * or has no value.
@@ -97,7 +121,8 @@ static char *delivery(char *p, const struct history_summary *s)
 		"rwnd_limited_ns", "sndbuf_limited_ns", "cwnd", "rcvbuf", "sndbuf",
 		"data_segs_in", "data_segs_out", "delivery_rate_bps",
 	};
-	const struct tt_delivery *d = s->dl;
+	/* facts not read are none, as in the text view (ingest passes none) */
+	const struct tt_delivery *d = s->dl && (s->dl->flags & TT_D_READ) ? s->dl : NULL;
 	const char *limit = conn_limit_name(history_limited_by(d));
 	bool chrono = d && (d->flags & TT_D_CHRONO);
 
@@ -171,12 +196,7 @@ static void json_history(void *ctx, const struct conn *c, const struct history_s
 		p = fmt_lit(p, ",\"closed_by\":null");
 	p = rec_name(p, "end", conn_end_name(s->end));
 	p = rec_bool(p, "tw_inferred", s->tw_inferred);
-	p = rec_u64(p, "bytes_acked", c->close.bytes_acked);
-	p = rec_u64(p, "bytes_received", c->close.bytes_received);
-	p = rec_u64(p, "retransmits", c->close.total_retrans);
-	p = rec_u64(p, "srtt_us", c->close.srtt_us);
-	p = fmt_lit(p, ",\"sk_err\":");
-	p = fmt_i64(p, c->close.sk_err);
+	p = close_counters(p, c, s);
 	p = phases(p, c, s);
 	p = delivery(p, s);
 	if (c->flags & CONN_OWNER_SEEN)

@@ -1,10 +1,12 @@
 /* Newline-delimited JSON records of listeners, namespaces and destinations:
  * "listener" and "netns" records each interval, "alert" records as
  * conditions start and clear, "ports" records of hot destinations. The
- * schema is documented in docs/schema.md, the byte budget in rec.h.
+ * schema is documented in docs/schema.md and docs/listeners.md, the byte
+ * budget in rec.h.
  */
 #include <sys/socket.h>
 #include "emit.h"
+#include "listen_alerts.h"
 #include "ports.h"
 #include "rec.h"
 
@@ -61,14 +63,51 @@ static char *top_sources(struct emitter *em, char *p, const struct lw_listener *
 		       l->n_top_prefixes < LW_TOP_SOURCES ? l->n_top_prefixes : LW_TOP_SOURCES);
 }
 
+/* A figure of the interval: null on a listener's first sample, which is
+ * only the baseline.
+ */
+REC_INLINE char *rec_delta(char *p, const struct lw_listener *l, const char *key, uint64_t v)
+{
+	return l->have_deltas ? rec_u64(p, key, v) : rec_null(p, key);
+}
+
 /* The interval's accepts and how long they waited (listener and alert). */
 static char *accepts(char *p, const struct lw_listener *l)
 {
 	p = rec_u64(p, "accepted", l->accepted);
-	p = rec_u64(p, "accepted_delta", l->d_accepted);
+	p = rec_delta(p, l, "accepted_delta", l->d_accepted);
 	p = rec_dur(p, "accept_wait_p50_ns", l->aw_n ? l->aw_p50_ns : DURATION_UNKNOWN);
 	p = rec_dur(p, "accept_wait_p99_ns", l->aw_n ? l->aw_p99_ns : DURATION_UNKNOWN);
 	return rec_dur(p, "accept_wait_max_ns", l->aw_n ? l->aw_max_ns : DURATION_UNKNOWN);
+}
+
+/* The queues now, each null where the sample's source cannot tell. */
+static char *queues(char *p, const struct lw_listener *l)
+{
+	p = rec_u64(p, "acceptq_len", l->acceptq_len);
+	p = rec_u64(p, "acceptq_max", l->acceptq_max);
+	p = l->synq_known ? rec_u64(p, "synq_len", l->synq_len) : rec_null(p, "synq_len");
+	return rec_u64(p, "synq_max", l->synq_max);
+}
+
+/* The interval's SYNs, its drops by the listener's own counter, and the
+ * events counted between samples.
+ */
+static char *interval_figures(char *p, const struct lw_listener *l)
+{
+	p = rec_delta(p, l, "syns_delta", l->d_syns);
+	p = rec_delta(p, l, "syn_rate", l->syn_rate);
+	p = rec_u64(p, "syn_rate_baseline", listen_alerts_baseline(l));
+	p = rec_delta(p, l, "sk_drops_delta", l->d_drops);
+	p = rec_delta(p, l, "synack_retrans_delta", l->d_synack_retrans);
+	p = rec_delta(p, l, "overflows_delta", l->d_overflows);
+	return rec_delta(p, l, "handshakes_delta", l->d_handshakes);
+}
+
+static char *cookies(char *p, const struct lw_listener *l)
+{
+	return l->cookies_known ? rec_bool(p, "syncookies", l->cookies_active)
+				: rec_null(p, "syncookies");
 }
 
 void emit_json_listen_listener(struct emitter *em, const struct lw_listener *l, uint64_t ts_ns)
@@ -78,22 +117,16 @@ void emit_json_listen_listener(struct emitter *em, const struct lw_listener *l, 
 	uint32_t active = 0;
 
 	p = listener_id(em, p, l);
-	p = rec_u64(p, "acceptq_len", l->acceptq_len);
-	p = rec_u64(p, "acceptq_max", l->acceptq_max);
-	p = rec_u64(p, "synq_len", l->synq_len);
-	p = rec_u64(p, "synq_max", l->synq_max);
-	p = rec_u64(p, "drops", l->drops);
-	p = rec_u64(p, "drops_delta", l->d_drops);
+	p = queues(p, l);
+	p = rec_u64(p, "sk_drops", l->drops);
 	p = rec_u64(p, "synack_retrans", l->synack_retrans);
-	p = rec_u64(p, "synack_retrans_delta", l->d_synack_retrans);
 	p = rec_u64(p, "overflows", l->overflows);
 	p = rec_u64(p, "handshakes", l->handshakes);
-	p = rec_u64(p, "handshakes_delta", l->d_handshakes);
+	p = interval_figures(p, l);
 	p = rec_u64(p, "synq_retransmitted", l->synq_retrans);
-	p = rec_u64(p, "overflows_delta", l->d_overflows);
 	p = accepts(p, l);
-	p = rec_bool(p, "syncookies", l->cookies_active);
-	p = rec_u64(p, "interval_ms", l->interval_ns / 1000000);
+	p = cookies(p, l);
+	p = rec_delta(p, l, "interval_ms", l->interval_ns / 1000000);
 	p = rec_bool(p, "complete", !l->events_incomplete);
 	for (int k = 0; k < LW_N_ALERTS; k++) {
 		alerts[k] = (struct rec_bit_name){ 1u << k, lw_alert_names[k] };
@@ -150,6 +183,13 @@ static const struct rec_bit_name cause_names[] = {
 	{ LW_CAUSE_SYNACK_RETRANS, "synack_retransmits" },
 	{ LW_CAUSE_SYNCOOKIES, "syncookies" },
 	{ LW_CAUSE_ACCEPTQ_AT_LIMIT, "acceptq_at_limit" },
+	{ LW_CAUSE_SYN_RATE, "syn_rate" },
+};
+
+static const char *const evidence_names[] = {
+	[LW_EVIDENCE_LISTENER] = "listener_requests",
+	[LW_EVIDENCE_NAMESPACE] = "namespace_cookies",
+	[LW_EVIDENCE_SYN_RATE] = "syn_rate",
 };
 
 static void json_alert(void *ctx, const struct lw_alert *a)
@@ -163,30 +203,31 @@ static void json_alert(void *ctx, const struct lw_alert *a)
 	p = listener_id(em, p, l);
 	p = rec_bit_names(p, "causes", a->st->causes, cause_names,
 			  sizeof(cause_names) / sizeof(cause_names[0]));
-	p = rec_u64(p, "acceptq_len", l->acceptq_len);
-	p = rec_u64(p, "acceptq_max", l->acceptq_max);
-	p = rec_u64(p, "synq_len", l->synq_len);
-	p = rec_u64(p, "synq_max", l->synq_max);
-	p = rec_u64(p, "drops_delta", l->d_drops);
-	p = rec_u64(p, "synack_retrans_delta", l->d_synack_retrans);
-	p = rec_u64(p, "overflows_delta", l->d_overflows);
+	p = queues(p, l);
+	p = interval_figures(p, l);
 	p = accepts(p, l);
-	p = rec_bool(p, "syncookies", l->cookies_active);
+	p = cookies(p, l);
 	if (a->st->evidence) {
-		p = rec_name(p, "evidence", a->st->evidence == LW_EVIDENCE_NAMESPACE
-						   ? "namespace_cookies" : "listener_requests");
-		p = rec_u64(p, "handshakes_delta", l->d_handshakes);
+		/* any other value as before the SYN rate was evidence */
+		p = rec_name(p, "evidence", a->st->evidence < sizeof(evidence_names) /
+						 sizeof(evidence_names[0])
+						 ? evidence_names[a->st->evidence]
+						 : "listener_requests");
 		p = rec_u64(p, "synq_retransmitted", l->synq_retrans);
 		if (a->ns && a->ns->sampled) {
 			p = rec_u64(p, "cookies_sent_delta", a->ns->delta[LW_SYNCOOKIES_SENT]);
 			p = rec_u64(p, "cookies_recv_delta", a->ns->delta[LW_SYNCOOKIES_RECV]);
 		}
 	}
+	if (a->start && (a->st->causes & LW_CAUSE_SYN_RATE))
+		p = rec_u64(p, "syn_rate_threshold", a->syn_threshold);
 	if (!a->start) {
 		p = rec_u64(p, "duration_ms", (a->ts_ns - a->st->since_ns) / 1000000);
 		p = rec_u64(p, "peak_synq", a->st->peak_synq);
 		p = rec_u64(p, "peak_acceptq", a->st->peak_acceptq);
-		p = rec_u64(p, "total_drops", a->st->drops);
+		p = rec_u64(p, "peak_syn_rate", a->st->peak_syn_rate);
+		p = rec_u64(p, "total_syns", a->st->syns);
+		p = rec_u64(p, "total_sk_drops", a->st->drops);
 		p = rec_u64(p, "total_synack_retrans", a->st->synack_retrans);
 		p = rec_u64(p, "total_overflows", a->st->overflows);
 		p = rec_bool(p, "listener_closed", a->gone);
@@ -207,7 +248,7 @@ static void json_sample(void *ctx, const struct listen_watch *lw, uint64_t now_n
 	size_t n = listen_watch_listeners(lw, &l);
 
 	for (size_t i = 0; i < n; i++)
-		if (filter_match_listener(f, l[i]->family, l[i]->port, l[i]->netns, l[i]->cgroup))
+		if (listen_sink_wanted(f, l[i]))
 			emit_json_listen_listener(em, l[i], now_ns);
 	n = listen_watch_namespaces(lw, &ns);
 	for (size_t i = 0; i < n; i++)
@@ -325,7 +366,8 @@ static void json_ports(void *ctx, struct ports *ports, uint64_t now_ns, const st
 	size_t n = ports_hot(ports, &v);
 
 	for (size_t i = 0; i < n; i++)
-		if (!f || filter_match_destination(f, v[i]->family, v[i]->rport, v[i]->netns))
+		if (!f || filter_match_destination(f, v[i]->family, v[i]->raddr, v[i]->rport,
+						   v[i]->netns))
 			emit_json_listen_ports(em, ports, v[i], now_ns);
 }
 

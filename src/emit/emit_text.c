@@ -1,82 +1,16 @@
-/* The human view: one aligned line per event or finished connection. */
+/* The human view: one aligned line per event or finished connection,
+ * details wrapped onto indented lines past 160 characters, every line in
+ * time order (text_line.c).
+ */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "emit.h"
 #include "history.h"
+#include "payload.h"
 #include "ports.h"
 #include "tcp_names.h"
-
-#define COL_EVENT 13
-#define COL_PID 8
-#define COL_COMM 16
-#define COL_ADDR 26
-
-static char *pad_to(char *p, char *col_start, int width)
-{
-	int used = (int)(p - col_start);
-
-	do {
-		*p++ = ' ';
-	} while (++used < width);
-	return p;
-}
-
-void emit_text_header(struct emitter *em)
-{
-	char *p = outbuf_begin(em->out), *col;
-
-	em->header_done = true;
-	p = fmt_lit(p, "TIME         ");
-	col = p;
-	p = pad_to(fmt_lit(p, "EVENT"), col, COL_EVENT);
-	col = p;
-	p = pad_to(fmt_lit(p, "PID"), col, COL_PID);
-	col = p;
-	p = pad_to(fmt_lit(p, "COMM"), col, COL_COMM);
-	col = p;
-	p = pad_to(fmt_lit(p, "LOCAL"), col, COL_ADDR);
-	col = p;
-	p = pad_to(fmt_lit(p, "REMOTE"), col, COL_ADDR);
-	p = fmt_lit(p, "DETAIL\n");
-	outbuf_commit(em->out, p);
-}
-
-/* A process name made safe for a terminal; an empty one (prctl can set
- * it) as "-", so that the columns stay apart.
- */
-static char *comm_text(char *p, const char *comm)
-{
-	return comm[0] ? fmt_text_safe(p, comm, TT_COMM_LEN) : fmt_lit(p, "-");
-}
-
-/* Columns shared by every line up to DETAIL; no remote end (a listener's
- * line) prints "-".
- */
-static char *line_start(struct emitter *em, uint64_t ts, const char *what, bool owner,
-			uint32_t pid, const char *comm, int family, const uint8_t *laddr,
-			uint16_t lport, const uint8_t *raddr, uint16_t rport)
-{
-	char *p, *col;
-
-	if (!em->header_done)
-		emit_text_header(em);
-	p = outbuf_begin(em->out);
-	p = fmt_clock_ms(p, &em->clock, ts);
-	*p++ = ' ';
-	col = p;
-	p = pad_to(fmt_str(p, what), col, COL_EVENT);
-	col = p;
-	p = pad_to(owner ? fmt_u64(p, pid) : fmt_lit(p, "-"), col, COL_PID);
-	col = p;
-	p = pad_to(owner ? comm_text(p, comm) : fmt_lit(p, "-"), col,
-		   COL_COMM);
-	col = p;
-	p = pad_to(fmt_endpoint(p, family, laddr, lport), col, COL_ADDR);
-	col = p;
-	return pad_to(raddr ? fmt_endpoint(p, family, raddr, rport) : fmt_lit(p, "-"), col,
-		      COL_ADDR);
-}
+#include "text_line.h"
 
 /* Where the socket lives, when it is not simply here: another network
  * namespace, a container (its short id, as docker ps shows it).
@@ -100,9 +34,10 @@ static char *where_note(struct emitter *em, char *p, uint32_t netns, uint64_t cg
 
 static void finish(struct emitter *em, char *p)
 {
-	*p++ = '\n';
-	outbuf_commit(em->out, p);
+	text_line_end(em, p);
 }
+
+#define line_start text_line_start
 
 static void text_state(void *ctx, const struct tt_event *e)
 {
@@ -138,7 +73,7 @@ static char *phase_notes(char *p, const struct conn *c, const struct history_sum
 	p = dur_note(p, " accept-wait=", s->accept_wait_ns);
 	if (s->accepted == ACCEPT_YES) {
 		p = fmt_lit(p, " accepted-by=");
-		p = comm_text(p, c->comm);
+		p = text_line_comm(p, c->comm);
 		p = fmt_lit(p, "[");
 		p = fmt_u64(p, c->pid);
 		p = fmt_lit(p, "]");
@@ -197,6 +132,17 @@ static char *delivery_notes(char *p, const struct history_summary *s)
 	return p;
 }
 
+
+/* n=bytes, or n=? when not known. */
+static char *bytes_note(char *p, const char *key, bool known, uint64_t v)
+{
+	p = fmt_str(p, key);
+	return known ? fmt_u64(p, v) : fmt_lit(p, "?");
+}
+
+/* How it ended; its payload and the states with the time in each (on a
+ * second line when long); where the time went.
+ */
 static void text_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
 	struct emitter *em = ctx;
@@ -204,7 +150,9 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 	uint8_t n = s->nstates < CONN_MAX_STATES ? s->nstates : CONN_MAX_STATES;
 	char *p = line_start(em, s->end_ns, "history", c->flags & CONN_OWNER_SEEN, c->pid,
 			     c->comm, c->family, c->laddr, c->lport, c->raddr, c->rport);
+	struct payload pl;
 
+	payload_of(c, s, &pl);
 	p = fmt_str(p, conn_role_name(c->role));
 	p = fmt_lit(p, " ");
 	p = fmt_str(p, conn_end_name(s->end));
@@ -214,7 +162,10 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 	}
 	p = fmt_lit(p, " ");
 	p = fmt_duration(p, s->end_ns - s->start_ns);
-	p = fmt_lit(p, ":");
+	*p++ = TEXT_BREAK;
+	p = bytes_note(p, "tx=", pl.acked_known, pl.acked);
+	p = bytes_note(p, " rx=", pl.known, pl.received);
+	p = bytes_note(p, " retrans=", pl.known, c->close.total_retrans);
 	for (uint8_t i = 0; i < n; i++) {
 		p = fmt_str(p, i ? " > " : " ");
 		p = fmt_str(p, tcp_state_name(s->states[i]));
@@ -225,12 +176,7 @@ static void text_history(void *ctx, const struct conn *c, const struct history_s
 			p = fmt_duration(p, s->durations_ns[i]);
 		}
 	}
-	p = fmt_lit(p, " tx=");
-	p = fmt_u64(p, c->close.bytes_acked);
-	p = fmt_lit(p, " rx=");
-	p = fmt_u64(p, c->close.bytes_received);
-	p = fmt_lit(p, " retrans=");
-	p = fmt_u64(p, c->close.total_retrans);
+	*p++ = TEXT_BREAK;
 	p = delivery_notes(p, s);
 	p = phase_notes(p, c, s);
 	if (!s->complete)
@@ -320,30 +266,40 @@ static void text_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total,
 					"among them (",
 	};
 	struct emitter *em = ctx;
-	char *p = outbuf_begin(em->out);
+	char *p = text_line_bare(em, ts_ns);
 
-	p = fmt_clock_ms(p, &em->clock, ts_ns);
-	p = fmt_lit(p, " LOST ");
+	p = fmt_lit(p, "LOST ");
 	p = fmt_u64(p, count);
-	p = fmt_str(p, why[cause < LOST_N_CAUSES ? cause : LOST_RING_FULL]);
+	if (cause < LOST_N_CAUSES && why[cause]) {
+		p = fmt_str(p, why[cause]);
+	} else {
+		/* the causes the kept lives brought: their JSON name */
+		p = fmt_lit(p, " kernel records (");
+		p = fmt_str(p, lost_cause_name(cause));
+		p = fmt_lit(p, "; ");
+	}
 	p = fmt_u64(p, total);
 	p = fmt_lit(p, " in all): affected histories are marked incomplete");
 	finish(em, p);
 }
 
 /* Leaks come by the thousand when a server stops closing: one line per
- * process and batch, not per socket.
+ * process, local end and batch, not per socket; REMOTE shows the first
+ * peer.
  */
-static struct leak_agg *agg_slot(struct emitter *em, uint32_t pid, uint32_t netns,
-				 uint64_t cgroup, bool resolved, uint64_t ts)
+static struct leak_agg *agg_slot(struct emitter *em, uint32_t pid, const struct conn *c,
+				 bool resolved, uint64_t ts)
 {
 	struct leak_agg *a;
 
 	em->agg_ts = ts;
-	for (uint32_t i = 0; i < em->nagg; i++)
-		if (em->agg[i].pid == pid && em->agg[i].netns == netns &&
-		    em->agg[i].cgroup == cgroup && em->agg[i].resolved == resolved)
-			return &em->agg[i];
+	for (uint32_t i = 0; i < em->nagg; i++) {
+		a = &em->agg[i];
+		if (a->pid == pid && a->netns == c->netns && a->cgroup == c->cgroup &&
+		    a->resolved == resolved && a->family == c->family && a->lport == c->lport &&
+		    !memcmp(a->laddr, c->laddr, sizeof(a->laddr)))
+			return a;
+	}
 	if (em->nagg == EMIT_AGG_MAX) {
 		em->agg_overflow++;
 		return NULL;
@@ -351,9 +307,14 @@ static struct leak_agg *agg_slot(struct emitter *em, uint32_t pid, uint32_t netn
 	a = &em->agg[em->nagg++];
 	memset(a, 0, sizeof(*a));
 	a->pid = pid;
-	a->netns = netns;
-	a->cgroup = cgroup;
+	a->netns = c->netns;
+	a->cgroup = c->cgroup;
 	a->resolved = resolved;
+	a->family = c->family;
+	memcpy(a->laddr, c->laddr, sizeof(a->laddr));
+	memcpy(a->raddr, c->raddr, sizeof(a->raddr));
+	a->lport = c->lport;
+	a->rport = c->rport;
 	return a;
 }
 
@@ -362,7 +323,7 @@ static void text_leak(void *ctx, const struct conn *c, uint64_t ts_ns, uint64_t 
 		      uint32_t process_leaks)
 {
 	struct emitter *em = ctx;
-	struct leak_agg *a = agg_slot(em, n ? owners[0].pid : 0, c->netns, c->cgroup, false, ts_ns);
+	struct leak_agg *a = agg_slot(em, n ? owners[0].pid : 0, c, false, ts_ns);
 
 	if (!a)
 		return;
@@ -382,7 +343,7 @@ static void text_leak_resolved(void *ctx, const struct conn *c, uint64_t ts_ns,
 			       uint64_t age_ns)
 {
 	struct emitter *em = ctx;
-	struct leak_agg *a = agg_slot(em, c->leak_pid, c->netns, c->cgroup, true, ts_ns);
+	struct leak_agg *a = agg_slot(em, c->leak_pid, c, true, ts_ns);
 
 	if (!a)
 		return;
@@ -393,61 +354,67 @@ static void text_leak_resolved(void *ctx, const struct conn *c, uint64_t ts_ns,
 		memcpy(a->comm, c->comm, sizeof(a->comm));
 }
 
-static void text_batch_end(void *ctx)
+static char *fd_list(char *p, const struct leak_agg *a)
 {
-	struct emitter *em = ctx;
+	p = fmt_lit(p, " fds ");
+	for (uint8_t f = 0; f < a->nfds; f++) {
+		if (f)
+			*p++ = ',';
+		p = fmt_u64(p, a->fds[f]);
+	}
+	return a->count > a->nfds ? fmt_lit(p, ",...") : p;
+}
 
-	for (uint32_t i = 0; i < em->nagg; i++) {
-		const struct leak_agg *a = &em->agg[i];
-		char *p = outbuf_begin(em->out);
+static void leak_line(struct emitter *em, const struct leak_agg *a)
+{
+	char *p = line_start(em, em->agg_ts, a->resolved ? "leak-end" : "leak", a->pid != 0,
+			     a->pid, a->comm, a->family, a->laddr, a->lport, a->raddr, a->rport);
 
-		p = fmt_clock_ms(p, &em->clock, em->agg_ts);
-		p = fmt_str(p, a->resolved ? " LEAK-END " : " LEAK     ");
+	p = fmt_u64(p, a->count);
+	if (a->resolved) {
+		p = fmt_str(p, a->count == 1 ? " leaked socket left" : " leaked sockets left");
+		p = fmt_lit(p, " CLOSE_WAIT, the longest after ");
+		p = fmt_duration(p, a->max_age_ns);
+	} else {
+		p = fmt_str(p, a->count == 1 ? " socket" : " sockets");
+		p = fmt_lit(p, " in CLOSE_WAIT for ");
+		p = fmt_str(p, a->lower_bound ? ">=" : "");
+		p = fmt_duration(p, a->max_age_ns);
+		if (!a->pid)
+			p = fmt_lit(p, ", held by no process");
+		*p++ = TEXT_BREAK;
+		p = fmt_lit(p, "(the peer closed; the process has not)");
+		if (a->nfds)
+			p = fd_list(p, a);
 		if (a->pid) {
-			p = fmt_lit(p, "pid ");
-			p = fmt_u64(p, a->pid);
-			*p++ = ' ';
-			p = comm_text(p, a->comm);
-		} else {
-			p = fmt_lit(p, "no process");
-		}
-		p = fmt_lit(p, ": ");
-		p = fmt_u64(p, a->count);
-		if (a->resolved) {
-			p = fmt_lit(p, " leaked socket(s) left CLOSE_WAIT, the longest after ");
-			p = fmt_duration(p, a->max_age_ns);
-		} else {
-			p = fmt_lit(p, " socket(s) in CLOSE_WAIT for ");
-			p = fmt_str(p, a->lower_bound ? "at least " : "");
-			p = fmt_duration(p, a->max_age_ns);
-			p = fmt_lit(p, " (the peer closed; the process has not)");
-			if (a->nfds) {
-				p = fmt_lit(p, ", fds ");
-				for (uint8_t f = 0; f < a->nfds; f++) {
-					if (f)
-						*p++ = ',';
-					p = fmt_u64(p, a->fds[f]);
-				}
-				if (a->count > a->nfds)
-					p = fmt_lit(p, ",...");
-			}
 			p = fmt_lit(p, "; it holds ");
 			p = fmt_u64(p, a->held);
 			p = fmt_lit(p, " leaked now");
 		}
-		finish(em, where_note(em, p, a->netns, a->cgroup));
 	}
-	if (em->agg_overflow) {
-		char *p = outbuf_begin(em->out);
+	if (a->count > 1)
+		p = fmt_lit(p, " (REMOTE: the first peer)");
+	finish(em, where_note(em, p, a->netns, a->cgroup));
+}
 
-		p = fmt_clock_ms(p, &em->clock, em->agg_ts);
-		p = fmt_lit(p, " LEAK     and ");
+static void text_batch_end(void *ctx)
+{
+	struct emitter *em = ctx;
+
+	for (uint32_t i = 0; i < em->nagg; i++)
+		leak_line(em, &em->agg[i]);
+	if (em->agg_overflow) {
+		char *p = text_line_bare(em, em->agg_ts);
+
+		p = fmt_lit(p, "LEAK and ");
 		p = fmt_u64(p, em->agg_overflow);
 		p = fmt_lit(p, " more leak records from other processes (use --json for all)");
 		finish(em, p);
 	}
 	em->nagg = 0;
 	em->agg_overflow = 0;
+	if (em->order)
+		text_order_release(em->order, em->now ? em->now() : 0, em->out);
 }
 
 const struct sink_ops emit_text_ops = {
@@ -459,6 +426,23 @@ const struct sink_ops emit_text_ops = {
 	.leak_resolved = text_leak_resolved,
 	.batch_end = text_batch_end,
 };
+
+/* key=addr/len(count) for the first of n sources, if any. */
+static char *top_source_note(char *p, const char *key, const struct lw_source *v, uint8_t n)
+{
+	if (!n)
+		return p;
+	p = fmt_str(p, key);
+	p = fmt_addr(p, v[0].family, v[0].addr);
+	if (v[0].prefix_len != (v[0].family == AF_INET6 ? 128 : 32)) {
+		*p++ = '/';
+		p = fmt_u64(p, v[0].prefix_len);
+	}
+	*p++ = '(';
+	p = fmt_u64(p, v[0].half_open);
+	*p++ = ')';
+	return p;
+}
 
 /* An alert's start or clear: the listener in LOCAL, the figures in DETAIL. */
 static void text_alert(void *ctx, const struct lw_alert *a)
@@ -478,31 +462,29 @@ static void text_alert(void *ctx, const struct lw_alert *a)
 	*p++ = '/';
 	p = fmt_u64(p, l->acceptq_max);
 	p = fmt_lit(p, " synq=");
-	p = fmt_u64(p, l->synq_len);
+	p = l->synq_known ? fmt_u64(p, l->synq_len) : fmt_lit(p, "?");
 	*p++ = '/';
 	p = fmt_u64(p, l->synq_max);
 	if (a->start) {
-		p = fmt_lit(p, " drops+");
+		p = fmt_lit(p, " syn/s=");
+		p = fmt_u64(p, l->syn_rate);
+		p = fmt_lit(p, " sk_drops+");
 		p = fmt_u64(p, l->d_drops);
 		p = fmt_lit(p, " synack-rtx+");
 		p = fmt_u64(p, l->d_synack_retrans);
-		if (l->cookies_active)
+		if (!l->cookies_known)
+			p = fmt_lit(p, " syncookies=?");
+		else if (l->cookies_active)
 			p = fmt_lit(p, " syncookies");
-		if (l->n_top_prefixes) {
-			const struct lw_source *top = &l->top_prefixes[0];
-
-			p = fmt_lit(p, " top-prefix=");
-			p = fmt_addr(p, top->family, top->addr);
-			*p++ = '/';
-			p = fmt_u64(p, top->prefix_len);
-			*p++ = '(';
-			p = fmt_u64(p, top->half_open);
-			*p++ = ')';
-		}
+		*p++ = TEXT_BREAK;
+		p = top_source_note(p, "top-source=", l->top_addrs, l->n_top_addrs);
+		p = top_source_note(p, " top-prefix=", l->top_prefixes, l->n_top_prefixes);
 	} else {
 		p = fmt_lit(p, " after ");
 		p = fmt_duration(p, a->ts_ns - a->st->since_ns);
-		p = fmt_lit(p, ": drops ");
+		p = fmt_lit(p, ": peak syn/s ");
+		p = fmt_u64(p, a->st->peak_syn_rate);
+		p = fmt_lit(p, " sk_drops ");
 		p = fmt_u64(p, a->st->drops);
 		p = fmt_lit(p, " synack-rtx ");
 		p = fmt_u64(p, a->st->synack_retrans);

@@ -237,7 +237,7 @@ static const struct listener_metric listener_metrics[] = {
 	LM("syn_queue_limit", "gauge", synq_limit,
 	   "The SYN queue's limit as the kernel applies it."),
 	LM("drops_total", "counter", drops,
-	   "Connections the listener dropped (the kernel's sk_drops: ListenDrops)."),
+	   "Segments the listener dropped: its sk_drops, as ss -ltnm shows it (SYNs and ACKs turned away, and the resets that ended half-open requests)."),
 	LM("synack_retransmits_total", "counter", synack_retrans, "SYN-ACKs retransmitted."),
 	LM("retransmitted_segments_total", "counter", retrans_segs,
 	   "Segments retransmitted by the connections it accepted, counted when they closed."),

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "log.h"
 #include "outbuf.h"
+#include "outfile.h"
 
 int outbuf_init(struct outbuf *ob, int fd, size_t cap)
 {
@@ -79,4 +81,21 @@ int outbuf_flush(struct outbuf *ob)
 	}
 	ob->len = 0;
 	return ob->err ? -ob->err : 0;
+}
+
+void outbuf_reopen(struct outbuf *ob, const char *path)
+{
+	int fd;
+
+	if (!path || !strcmp(path, "-"))
+		return;
+	fd = outfile_open(path);
+	if (fd < 0) {
+		p_warn("still writing to the old '%s'", path);
+		return;
+	}
+	outfile_close(ob->fd);
+	ob->fd = fd;
+	ob->regular = -1;
+	p_info("reopened '%s'", path);
 }

@@ -43,4 +43,11 @@ static inline void outbuf_commit(struct outbuf *ob, char *p)
  */
 int outbuf_flush(struct outbuf *ob);
 
+/* Write on in a new file under path (log rotation renamed the old one),
+ * flushed already so that every record before is whole in the old one.
+ * Standard output (path NULL or "-") is left alone; a file that cannot be
+ * opened leaves the old one in use, said once each time.
+ */
+void outbuf_reopen(struct outbuf *ob, const char *path);
+
 #endif

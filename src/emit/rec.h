@@ -58,6 +58,7 @@ REC_INLINE char *rec_begin(struct emitter *em, const char *type, uint64_t ts_ns)
 	char *p = outbuf_begin(em->out);
 
 	em->rec_lists_left = REC_LISTS_MAX;
+	em->shown++;
 	p = fmt_lit(p, "{\"type\":\"");
 	p = fmt_str(p, type);
 	p = fmt_lit(p, "\",\"ts\":\"");
@@ -111,6 +112,12 @@ REC_INLINE char *rec_name(char *p, const char *key, const char *v)
 REC_INLINE char *rec_bool(char *p, const char *key, bool v)
 {
 	return fmt_str(rec_key(p, key), v ? "true" : "false");
+}
+
+/* ,"key":null: a value this record's source cannot know. */
+REC_INLINE char *rec_null(char *p, const char *key)
+{
+	return fmt_lit(rec_key(p, key), "null");
 }
 
 /* A duration or count, null when DURATION_UNKNOWN. */

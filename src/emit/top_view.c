@@ -1,5 +1,7 @@
 /* The live listener view. Not a hot path: one frame a sample, so plain
- * snprintf keeps it readable.
+ * snprintf keeps it readable. Every table fits the terminal (100 columns
+ * when it is not one) by dropping its least important columns first; wide
+ * mode keeps them all.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,10 +11,13 @@
 #include <sys/ioctl.h>
 #include "listen_alerts.h"
 #include "ports.h"
+#include "top_table.h"
 #include "top_view.h"
 
 /* Lines above and below the listener rows, kept when the terminal is short. */
-#define TOP_FIXED_LINES 8
+#define TOP_FIXED_LINES 10
+/* The width a frame fits when the output is not a terminal. */
+#define TOP_DEFAULT_COLS 100
 
 void top_view_init(struct top_view *tv, struct outbuf *out, struct fmt_clock *clock,
 		   bool ansi, uint64_t interval_ns, uint32_t own_netns)
@@ -25,16 +30,24 @@ void top_view_init(struct top_view *tv, struct outbuf *out, struct fmt_clock *cl
 	tv->own_netns = own_netns;
 }
 
-/* One screen line, cut to the terminal width; in place, it also erases what
- * the previous frame left to its right.
+/* The width rows must fit; 0 in wide mode. */
+static int budget(const struct top_view *tv)
+{
+	if (tv->wide)
+		return 0;
+	return tv->cols > 0 ? tv->cols : TOP_DEFAULT_COLS;
+}
+
+/* One screen line, cut to the width; in place, it also erases what the
+ * previous frame left to its right.
  */
 __attribute__((format(printf, 2, 3)))
 static void line(struct top_view *tv, const char *f, ...)
 {
 	char *p = outbuf_begin(tv->out);
 	size_t room = OUTBUF_MAX_RECORD - 8;
+	int n, width = budget(tv);
 	va_list ap;
-	int n;
 
 	va_start(ap, f);
 	n = vsnprintf(p, room, f, ap);
@@ -43,8 +56,8 @@ static void line(struct top_view *tv, const char *f, ...)
 		n = 0;
 	if ((size_t)n >= room)
 		n = (int)room - 1;
-	if (tv->cols > 0 && n > tv->cols)
-		n = tv->cols;
+	if (width > 0 && n > width)
+		n = width;
 	p += n;
 	if (tv->ansi)
 		p = fmt_lit(p, "\033[K");
@@ -65,9 +78,28 @@ static void text_safe(char *buf, const char *s, size_t n)
 	*fmt_text_safe(buf, s, n) = '\0';
 }
 
-static double per_s(uint64_t delta, uint64_t interval_ns)
+/* A namespace as people name it: "host" for ours, the name `ip netns`
+ * gave it, or its inode number.
+ */
+static void netns_label(const struct top_view *tv, uint32_t inum, char *buf, size_t len)
 {
-	return interval_ns ? delta * 1e9 / interval_ns : 0;
+	const char *name = tv->netns_name ? tv->netns_name(inum) : NULL;
+
+	if (inum == tv->own_netns)
+		snprintf(buf, len, "host");
+	else if (name)
+		*fmt_text_safe(buf, name, len / 4 - 1) = '\0';
+	else
+		snprintf(buf, len, "%u", inum);
+}
+
+/* A rate over the interval, "?" before there is one. */
+static void rate(char *buf, bool known, uint64_t delta, uint64_t interval_ns)
+{
+	if (!known || !interval_ns)
+		snprintf(buf, TOP_CELL, "?");
+	else
+		snprintf(buf, TOP_CELL, "%.0f", delta * 1e9 / interval_ns);
 }
 
 void top_view_alert(struct top_view *tv, const struct lw_alert *a)
@@ -100,40 +132,106 @@ static const char *alert_label(const struct lw_listener *l)
 	return acceptq ? "ACCEPTQ-FULL" : "ok";
 }
 
-static void listener_row(struct top_view *tv, const struct lw_listener *l)
+/* The listener table, in display order; prio says what goes first when the
+ * width is short (docs/top.md).
+ */
+enum { LC_NETNS, LC_CONTAINER, LC_LISTEN, LC_PROCESS, LC_ACCEPTQ, LC_SYNQ, LC_SYN, LC_DROPS,
+       LC_SYNACK, LC_OVFL, LC_WAIT, LC_COOKIES, LC_STATE, LC_N };
+
+static const struct top_col listener_cols[LC_N] = {
+	[LC_NETNS] = { "NETNS", 7, true, 16 },
+	[LC_CONTAINER] = { "CONTAINER", 13, true, 12 },
+	[LC_LISTEN] = { "LISTEN", 1, true, 47 },
+	[LC_PROCESS] = { "PROCESS", 8, true, 24 },
+	[LC_ACCEPTQ] = { "ACCEPTQ", 5, false, 23 },
+	[LC_SYNQ] = { "SYNQ", 6, false, 23 },
+	[LC_SYN] = { "SYN/s", 3, false, 12 },
+	[LC_DROPS] = { "SK_DROPS/s", 4, false, 12 },
+	[LC_SYNACK] = { "SYNACK-RTX/s", 10, false, 12 },
+	[LC_OVFL] = { "OVERFLOW/s", 12, false, 12 },
+	[LC_WAIT] = { "ACCEPT-P99", 11, false, 10 },
+	[LC_COOKIES] = { "COOKIES", 9, true, 7 },
+	[LC_STATE] = { "STATE", 2, true, 40 },
+};
+
+static void listener_cells(const struct top_view *tv, const struct lw_listener *l, top_row c)
 {
-	char ep[80], owner[96], comm[TT_COMM_LEN * 4 + 1], acc[24], syn[24], ns[16], wait[16];
 	const struct cgroup_info *cg = tv->cgroup_lookup && l->cgroup
 					       ? tv->cgroup_lookup(tv->cgroup_ctx, l->cgroup) : NULL;
-	char ctr[CGROUP_SHORT_ID_LEN + 1] = "-";
+	char comm[TT_COMM_LEN * 4 + 1];
+	bool d = l->have_deltas;
 
-	if (cg && cg->ids.container_id[0])
-		snprintf(ctr, sizeof(ctr), "%.12s", cg->ids.container_id);
-	endpoint(ep, sizeof(ep), l->family, l->addr, l->port);
+	netns_label(tv, l->netns, c[LC_NETNS], TOP_CELL);
+	snprintf(c[LC_CONTAINER], TOP_CELL, "%.12s",
+		 cg && cg->ids.container_id[0] ? cg->ids.container_id : "-");
+	endpoint(c[LC_LISTEN], TOP_CELL, l->family, l->addr, l->port);
 	text_safe(comm, l->comm, TT_COMM_LEN);
 	if (l->pid)
-		snprintf(owner, sizeof(owner), "%u/%s", l->pid, comm);
+		snprintf(c[LC_PROCESS], TOP_CELL, "%u/%.40s", l->pid, comm);
 	else
-		snprintf(owner, sizeof(owner), "-");
-	snprintf(acc, sizeof(acc), "%u/%u", l->acceptq_len, l->acceptq_max);
-	snprintf(syn, sizeof(syn), "%u/%u", l->synq_len, l->synq_max);
-	if (l->netns == tv->own_netns)
-		snprintf(ns, sizeof(ns), "host");
+		snprintf(c[LC_PROCESS], TOP_CELL, "-");
+	snprintf(c[LC_ACCEPTQ], TOP_CELL, "%u/%u", l->acceptq_len, l->acceptq_max);
+	if (l->synq_known)
+		snprintf(c[LC_SYNQ], TOP_CELL, "%u/%u", l->synq_len, l->synq_max);
 	else
-		snprintf(ns, sizeof(ns), "%u", l->netns);
+		snprintf(c[LC_SYNQ], TOP_CELL, "?/%u", l->synq_max);
+	rate(c[LC_SYN], d, l->d_syns, l->interval_ns);
+	rate(c[LC_DROPS], d, l->d_drops, l->interval_ns);
+	rate(c[LC_SYNACK], d, l->d_synack_retrans, l->interval_ns);
+	rate(c[LC_OVFL], d, l->d_overflows, l->interval_ns);
 	if (l->aw_n)
-		*fmt_duration(wait, l->aw_p99_ns) = '\0';
+		*fmt_duration(c[LC_WAIT], l->aw_p99_ns) = '\0';
 	else
-		snprintf(wait, sizeof(wait), "-");
-	line(tv, "%-10s %-12s %-24s %-20s %11s %11s %11s %8.0f %10.0f %7.0f %-7s %s%s", ns, ctr,
-	     ep, owner, acc, syn, wait, per_s(l->d_drops, l->interval_ns),
-	     per_s(l->d_synack_retrans, l->interval_ns),
-	     per_s(l->d_overflows, l->interval_ns), l->cookies_active ? "yes" : "no",
-	     alert_label(l), l->events_incomplete ? " (events lost)" : "");
+		snprintf(c[LC_WAIT], TOP_CELL, "-");
+	snprintf(c[LC_COOKIES], TOP_CELL, "%s",
+		 !l->cookies_known ? "?" : l->cookies_active ? "yes" : "no");
+	snprintf(c[LC_STATE], TOP_CELL, "%s%s", alert_label(l),
+		 l->events_incomplete ? " (events lost)" : "");
+}
+
+static void table_line(struct top_view *tv, const struct top_table *t, top_row row)
+{
+	char buf[TOP_MAX_COLS * TOP_CELL];
+
+	top_table_row(t, row, buf, sizeof(buf));
+	line(tv, "%s", buf);
+}
+
+static void listener_rows(struct top_view *tv, const struct lw_listener **v, size_t shown)
+{
+	struct top_table t;
+	top_row row;
+
+	top_table_init(&t, listener_cols, LC_N);
+	for (size_t i = 0; i < shown; i++) {
+		listener_cells(tv, v[i], row);
+		top_table_measure(&t, row);
+	}
+	top_table_fit(&t, budget(tv));
+	table_line(tv, &t, NULL);
+	for (size_t i = 0; i < shown; i++) {
+		listener_cells(tv, v[i], row);
+		table_line(tv, &t, row);
+	}
 }
 
 /* The destinations using most of their ephemeral ports, under the listeners. */
 #define TOP_DESTINATIONS 5
+
+enum { DC_NETNS, DC_FROM, DC_TO, DC_INUSE, DC_TW, DC_RANGE, DC_USED, DC_FAILED, DC_STATE,
+       DC_N };
+
+static const struct top_col dest_cols[DC_N] = {
+	[DC_NETNS] = { "NETNS", 5, true, 16 },
+	[DC_FROM] = { "FROM", 6, true, 39 },
+	[DC_TO] = { "TO", 1, true, 47 },
+	[DC_INUSE] = { "IN-USE", 3, false, 10 },
+	[DC_TW] = { "TIME-WAIT", 4, false, 10 },
+	[DC_RANGE] = { "RANGE", 8, false, 10 },
+	[DC_USED] = { "USED", 7, false, 6 },
+	[DC_FAILED] = { "FAILED", 9, false, 10 },
+	[DC_STATE] = { "STATE", 2, true, 24 },
+};
 
 static int destination_lines(struct top_view *tv)
 {
@@ -143,37 +241,111 @@ static int destination_lines(struct top_view *tv)
 	return n ? 2 + (int)(n < TOP_DESTINATIONS ? n : TOP_DESTINATIONS) : 0;
 }
 
+static bool destination_cells(struct top_view *tv, const struct ports_dest *d, top_row c)
+{
+	uint32_t r = ports_range(tv->ports, d);
+
+	if (tv->filter && !filter_match_destination(tv->filter, d->family, d->raddr, d->rport,
+							   d->netns))
+		return false;
+	netns_label(tv, d->netns, c[DC_NETNS], TOP_CELL);
+	*fmt_addr(c[DC_FROM], d->family, d->laddr) = '\0';
+	endpoint(c[DC_TO], TOP_CELL, d->family, d->raddr, d->rport);
+	snprintf(c[DC_INUSE], TOP_CELL, "%u", d->in_use);
+	snprintf(c[DC_TW], TOP_CELL, "%u", d->time_wait);
+	snprintf(c[DC_RANGE], TOP_CELL, r ? "%u" : "?", r);
+	snprintf(c[DC_USED], TOP_CELL, r ? "%u%%" : "?", ports_used_permille(tv->ports, d) / 10);
+	snprintf(c[DC_FAILED], TOP_CELL, "%u", d->d_failures);
+	snprintf(c[DC_STATE], TOP_CELL, "%s%s", d->alert ? "PORTS-LOW" : "ok",
+		 ports_tw_reusable(tv->ports, d) ? " (tw_reuse)" : "");
+	return true;
+}
+
 static void destination_rows(struct top_view *tv)
 {
 	const struct ports_dest *const *v;
 	size_t n = tv->ports ? ports_hot(tv->ports, &v) : 0, shown = 0;
+	struct top_table t;
+	top_row row;
 
 	if (!n)
 		return;
+	top_table_init(&t, dest_cols, DC_N);
+	for (size_t i = 0; i < n && shown < TOP_DESTINATIONS; i++)
+		if (destination_cells(tv, v[i], row)) {
+			top_table_measure(&t, row);
+			shown++;
+		}
+	top_table_fit(&t, budget(tv));
 	line(tv, "%s", "");
-	line(tv, "%-10s %-20s %-26s %7s %9s %7s %6s %10s %s", "NETNS", "FROM", "TO", "IN-USE",
-	     "TIME-WAIT", "RANGE", "USED", "FAILED", "STATE");
-	for (size_t i = 0; i < n && shown < TOP_DESTINATIONS; i++) {
-		const struct ports_dest *d = v[i];
-		char from[64], to[80], ns[16], range[16], used[16];
-		uint32_t r = ports_range(tv->ports, d);
+	table_line(tv, &t, NULL);
+	for (size_t i = 0, done = 0; i < n && done < shown; i++)
+		if (destination_cells(tv, v[i], row)) {
+			table_line(tv, &t, row);
+			done++;
+		}
+}
 
-		if (tv->filter && !filter_match_destination(tv->filter, d->family, d->rport,
-							   d->netns))
-			continue;
-		*fmt_addr(from, d->family, d->laddr) = '\0';
-		endpoint(to, sizeof(to), d->family, d->raddr, d->rport);
-		if (d->netns == tv->own_netns)
-			snprintf(ns, sizeof(ns), "host");
-		else
-			snprintf(ns, sizeof(ns), "%u", d->netns);
-		snprintf(range, sizeof(range), r ? "%u" : "?", r);
-		snprintf(used, sizeof(used), r ? "%u%%" : "?",
-			 ports_used_permille(tv->ports, d) / 10);
-		line(tv, "%-10s %-20s %-26s %7u %9u %7s %6s %10u %s%s", ns, from, to, d->in_use,
-		     d->time_wait, range, used, d->d_failures, d->alert ? "PORTS-LOW" : "ok",
-		     ports_tw_reusable(tv->ports, d) ? " (tw_reuse)" : "");
-		shown++;
+/* The namespaces' counters (TcpExt, named as nstat names them, a second
+ * over the interval) and, apart from them, their sysctls: no rate sits
+ * beside a setting.
+ */
+static const int ns_counter_order[] = { LW_LISTEN_DROPS, LW_LISTEN_OVERFLOWS, LW_EMBRYONIC_RSTS,
+					LW_REQQ_FULL_DROP, LW_REQQ_FULL_DO_COOKIES,
+					LW_SYNCOOKIES_SENT, LW_SYNCOOKIES_RECV, LW_SYN_RETRANS };
+static const unsigned char ns_counter_prio[] = { 2, 5, 3, 4, 9, 6, 8, 7 };
+#define NS_COUNTERS (sizeof(ns_counter_order) / sizeof(ns_counter_order[0]))
+
+static void namespace_counters(struct top_view *tv, const struct lw_netns *ns, size_t nns)
+{
+	struct top_col cols[1 + NS_COUNTERS] = { { "NAMESPACE", 1, true, 16 } };
+	struct top_table t;
+	top_row row;
+
+	for (size_t k = 0; k < NS_COUNTERS; k++)
+		cols[1 + k] = (struct top_col){ lw_counter_names[ns_counter_order[k]],
+						ns_counter_prio[k], false, 20 };
+	top_table_init(&t, cols, 1 + NS_COUNTERS);
+	top_table_fit(&t, budget(tv));
+	line(tv, "%s", "");
+	line(tv, "NAMESPACE COUNTERS (TcpExt, a second, over the last %.1fs)",
+	     tv->interval_ns / 1e9);
+	table_line(tv, &t, NULL);
+	for (size_t i = 0; i < nns; i++) {
+		uint64_t span = ns[i].interval_ns ? ns[i].interval_ns : tv->interval_ns;
+
+		netns_label(tv, ns[i].inum, row[0], TOP_CELL);
+		for (size_t k = 0; k < NS_COUNTERS; k++)
+			rate(row[1 + k], ns[i].sampled, ns[i].delta[ns_counter_order[k]], span);
+		table_line(tv, &t, row);
+	}
+}
+
+static const struct top_col sysctl_cols[1 + LW_N_SYSCTLS] = {
+	{ "NAMESPACE", 1, true, 16 },
+	{ "somaxconn", 2, false, 12 },
+	{ "tcp_max_syn_backlog", 3, false, 19 },
+	{ "tcp_syncookies", 4, false, 14 },
+	{ "tcp_abort_on_overflow", 6, false, 21 },
+	{ "tcp_synack_retries", 5, false, 18 },
+};
+
+static void namespace_sysctls(struct top_view *tv, const struct lw_netns *ns, size_t nns)
+{
+	struct top_table t;
+	top_row row;
+
+	top_table_init(&t, sysctl_cols, 1 + LW_N_SYSCTLS);
+	top_table_fit(&t, budget(tv));
+	line(tv, "%s", "");
+	line(tv, "%s", "NAMESPACE SYSCTLS (net.core.somaxconn, net.ipv4.*)");
+	table_line(tv, &t, NULL);
+	for (size_t i = 0; i < nns; i++) {
+		netns_label(tv, ns[i].inum, row[0], TOP_CELL);
+		for (int k = 0; k < LW_N_SYSCTLS; k++)
+			snprintf(row[1 + k], TOP_CELL, ns[i].sysctl[k] < 0 ? "?" : "%lld",
+				 (long long)ns[i].sysctl[k]);
+		table_line(tv, &t, row);
 	}
 }
 
@@ -204,27 +376,23 @@ static void sources_lines(struct top_view *tv, const struct lw_listener *l)
 	}
 }
 
-void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_t now_ns)
+/* The listeners the filters keep, in rank order; NULL when out of memory. */
+static const struct lw_listener **kept(const struct top_view *tv, const struct listen_watch *lw,
+				       size_t *n)
 {
 	const struct lw_listener *const *all;
-	const struct lw_listener **v;
-	const struct lw_netns *ns;
-	size_t total = listen_watch_listeners(lw, &all), nns = listen_watch_namespaces(lw, &ns);
-	size_t n = 0, shown, flooded = 0;
-	char when[16];
-	int budget;
+	size_t total = listen_watch_listeners(lw, &all);
+	const struct lw_listener **v = malloc((total ? total : 1) * sizeof(*v));
 
-	/* the listeners the filters keep, in rank order */
-	v = malloc((total ? total : 1) * sizeof(*v));
-	if (!v)
-		return;
-	for (size_t i = 0; i < total; i++)
-		if (!tv->filter || filter_match_listener(tv->filter, all[i]->family, all[i]->port,
-							 all[i]->netns, all[i]->cgroup))
-			v[n++] = all[i];
-	shown = n;
+	*n = 0;
+	for (size_t i = 0; v && i < total; i++)
+		if (listen_sink_wanted(tv->filter, all[i]))
+			v[(*n)++] = all[i];
+	return v;
+}
 
-	*fmt_clock_ms(when, tv->clock, now_ns) = '\0';
+static void frame_start(struct top_view *tv)
+{
 	if (tv->ansi) {
 		char *p = outbuf_begin(tv->out);
 
@@ -235,54 +403,41 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 		line(tv, "%s", "");
 	}
 	tv->drawn = true;
+}
+
+void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_t now_ns)
+{
+	const struct lw_netns *ns;
+	size_t nns = listen_watch_namespaces(lw, &ns), n, shown, flooded = 0;
+	const struct lw_listener **v = kept(tv, lw, &n);
+	char when[16];
+	int room;
+
+	if (!v)
+		return;
+	shown = n;
+	*fmt_clock_ms(when, tv->clock, now_ns) = '\0';
+	frame_start(tv);
 	for (size_t i = 0; i < n; i++)
 		flooded += v[i]->n_top_addrs && v[i]->alert[LW_SYN_FLOOD].active;
 	if (flooded > 3)
 		flooded = 3;
-	budget = tv->rows > 0 ? tv->rows - TOP_FIXED_LINES - (int)nns - tv->nrecent -
-					(tv->slow ? TOP_SLOW_LINES + 1 : 0) -
-					(int)flooded * 3 - destination_lines(tv)
-			      : -1;
-	if (budget >= 0 && (size_t)budget < n)
-		shown = budget > 1 ? (size_t)budget - 1 : 0;
+	room = tv->rows > 0 ? tv->rows - TOP_FIXED_LINES - 2 * (int)nns - tv->nrecent -
+				      (tv->slow ? TOP_SLOW_LINES + 1 : 0) -
+				      (int)flooded * 2 - destination_lines(tv)
+			    : -1;
+	if (room >= 0 && (size_t)room < n)
+		shown = room > 1 ? (size_t)room - 1 : 0;
 
-	line(tv, "tcptrail top  %s  every %.1fs  %zu listeners in %zu namespaces  (Ctrl-C quits)",
+	line(tv, "tcptrail top  %s  every %.1fs  %zu listeners in %zu namespaces  (q quits)",
 	     when, tv->interval_ns / 1e9, n, nns);
 	line(tv, "%s", "");
-	line(tv, "%-10s %-12s %-24s %-20s %11s %11s %11s %8s %10s %7s %-7s %s", "NETNS",
-	     "CONTAINER", "LISTEN", "PROCESS", "ACCEPTQ", "SYNQ", "ACCEPT-P99", "DROPS/s",
-	     "SYNACK-RT/s", "OVFL/s", "COOKIES", "STATE");
-	for (size_t i = 0; i < shown; i++)
-		listener_row(tv, v[i]);
+	listener_rows(tv, v, shown);
 	if (shown < n)
 		line(tv, "... %zu more listeners (a taller terminal shows them)", n - shown);
 	destination_rows(tv);
-	line(tv, "%s", "");
-	line(tv, "%-10s %9s %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s", "NAMESPACE", "ListenOvf",
-	     "ListenDrp", "ReqQDrop", "ReqQCook", "CookSent", "SynRetr", "somaxconn", "syn_blog",
-	     "cookies", "abort_ovf", "synack_rt");
-	for (size_t i = 0; i < nns; i++) {
-		char nsname[16], c[LW_N_COUNTERS][16], s[LW_N_SYSCTLS][16];
-		static const int show[] = { LW_LISTEN_OVERFLOWS, LW_LISTEN_DROPS,
-					    LW_REQQ_FULL_DROP, LW_REQQ_FULL_DO_COOKIES,
-					    LW_SYNCOOKIES_SENT, LW_SYN_RETRANS };
-
-		if (ns[i].inum == tv->own_netns)
-			snprintf(nsname, sizeof(nsname), "host");
-		else
-			snprintf(nsname, sizeof(nsname), "%u", ns[i].inum);
-		for (int k = 0; k < LW_N_COUNTERS; k++)
-			snprintf(c[k], sizeof(c[k]), ns[i].sampled ? "%llu" : "-",
-				 (unsigned long long)ns[i].delta[k]);
-		for (int k = 0; k < LW_N_SYSCTLS; k++)
-			snprintf(s[k], sizeof(s[k]), ns[i].sysctl[k] < 0 ? "?" : "%lld",
-				 (long long)ns[i].sysctl[k]);
-		line(tv, "%-10s %9s %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s", nsname, c[show[0]],
-		     c[show[1]], c[show[2]], c[show[3]], c[show[4]], c[show[5]], s[LW_SOMAXCONN],
-		     s[LW_MAX_SYN_BACKLOG], s[LW_SYNCOOKIES], s[LW_ABORT_ON_OVERFLOW],
-		     s[LW_SYNACK_RETRIES]);
-	}
-	line(tv, "%s", "(counters: change over the last interval)");
+	namespace_counters(tv, ns, nns);
+	namespace_sysctls(tv, ns, nns);
 	if (tv->slow) {
 		char sl[TOP_SLOW_LINES][TOP_SLOW_LINE];
 		unsigned k = top_slow_lines(tv->slow, now_ns, sl);

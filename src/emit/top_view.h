@@ -29,6 +29,9 @@ struct top_view {
 	void *cgroup_ctx;
 	struct ports *ports;		/* NULL: no destinations shown */
 	struct top_slow *slow;		/* NULL: no connection lines */
+	bool wide;			/* every column, lines not cut */
+	/* the name `ip netns` gave a namespace, or NULL (none: numbers) */
+	const char *(*netns_name)(uint32_t inum);
 	/* the latest alert starts and clears, newest last */
 	char recent[TOP_RECENT_ALERTS][256];
 	int nrecent;

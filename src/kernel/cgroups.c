@@ -69,7 +69,7 @@ static char *read_text(const char *path)
 }
 
 /* The cgroup2 mount point, looked up once; NULL when there is none. */
-static const char *cgroup2_mount(void)
+const char *cgroups_mount(void)
 {
 	static char mount[4096];
 	static int found = -1;
@@ -86,12 +86,12 @@ static const char *cgroup2_mount(void)
 
 bool cgroups_v2(void)
 {
-	return cgroup2_mount() != NULL;
+	return cgroups_mount() != NULL;
 }
 
 struct cgroups *cgroups_open(void)
 {
-	const char *mount = cgroup2_mount();
+	const char *mount = cgroups_mount();
 	struct cgroups *cg = calloc(1, sizeof(*cg));
 
 	if (!cg)

@@ -20,6 +20,9 @@ struct cgroups;
  */
 bool cgroups_v2(void);
 
+/* Where the cgroup2 hierarchy is mounted; NULL without one. */
+const char *cgroups_mount(void);
+
 /* NULL when out of memory. Without cgroup2 (a v1-only host) it attributes
  * by owning process instead, and says once that this is partial.
  */

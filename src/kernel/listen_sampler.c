@@ -235,7 +235,8 @@ int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, 
 	struct ns_visit v = { .ls = ls };
 	int n;
 
-	listen_watch_sample_begin(ls->lw);
+	/* sock_diag knows neither SYN queue lengths nor SYN cookie stamps */
+	listen_watch_sample_begin(ls->lw, snapshot_via_diag(ls->snap) ? 0 : LW_KNOWN_ALL);
 	n = netns_for_each(sample_here, &v, &ls->walk_complete);
 	if (ls->counts)
 		ls->counts(ls->lw, ls->counts_arg);

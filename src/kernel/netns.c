@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "clock.h"
 #include "log.h"
 #include "netns.h"
 
@@ -151,4 +152,55 @@ int netns_for_each(int (*fn)(uint32_t inum, void *arg), void *arg, bool *complet
 	if (complete)
 		*complete = !skipped;
 	return visited;
+}
+
+/* Names of /run/netns, re-read at most once a second: top names every
+ * namespace of every frame by them.
+ */
+#define NAMES_MAX 1024
+#define NAMES_TTL_NS 1000000000ull
+
+static struct {
+	uint32_t inum;
+	char name[41];
+} names[NAMES_MAX];
+static size_t nnames;
+static uint64_t names_read_ns;
+
+static void read_names(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/run/netns");
+
+	nnames = 0;
+	if (!dir)
+		return;
+	while ((d = readdir(dir)) && nnames < NAMES_MAX) {
+		char path[64];
+		struct stat st;
+
+		if (d->d_name[0] == '.' || strlen(d->d_name) > 40)
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", d->d_name);
+		if (stat(path, &st))
+			continue;	/* not mounted (yet), or gone */
+		names[nnames].inum = (uint32_t)st.st_ino;
+		snprintf(names[nnames].name, sizeof(names[nnames].name), "%s", d->d_name);
+		nnames++;
+	}
+	closedir(dir);
+}
+
+const char *netns_name(uint32_t inum)
+{
+	uint64_t now = clock_mono_ns();
+
+	if (!names_read_ns || now - names_read_ns >= NAMES_TTL_NS) {
+		read_names();
+		names_read_ns = now;
+	}
+	for (size_t i = 0; i < nnames; i++)
+		if (names[i].inum == inum)
+			return names[i].name;
+	return NULL;
 }

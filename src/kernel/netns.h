@@ -23,6 +23,11 @@ struct netns_entry {
  */
 int netns_collect(struct netns_entry *out, size_t max, size_t *skipped);
 
+/* The name `ip netns` gave namespace inum (its bind mount under
+ * /run/netns), or NULL. The names are re-read at most once a second.
+ */
+const char *netns_name(uint32_t inum);
+
 /* The inode number of our own network namespace (0 if unknown). */
 uint32_t netns_self(void);
 

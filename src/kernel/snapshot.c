@@ -318,15 +318,17 @@ int snapshot_files(struct snapshot *s, uint8_t state, snapshot_file_fn fn, void 
 /* inet_twsk_diag_fill() marks a timewait socket by its timer. */
 #define DIAG_TIMER_TIMEWAIT 3
 
-/* sock_diag: the same facts from an INET_DIAG dump (no SYN queue length).
- * A timewait socket is TIME_WAIT whatever its substate: sock_diag reports
- * tw_substate, which is FIN_WAIT2 for a socket closed in FIN_WAIT2 and
- * handed to a timewait socket to wait for the peer's FIN
- * (tcp_time_wait(sk, TCP_FIN_WAIT2, tmo)), as iter/tcp's skc_state never
- * does. The connection it was is over.
+/* sock_diag: the same facts from an INET_DIAG dump (no SYN queue length,
+ * no SYN cookie stamp). A request socket comes as SYN_RECV without the
+ * tcp_info a full socket has (inet_req_diag_fill()); its listener is named
+ * by address and port, not by cookie. A timewait socket is TIME_WAIT
+ * whatever its substate: sock_diag reports tw_substate, which is FIN_WAIT2
+ * for a socket closed in FIN_WAIT2 and handed to a timewait socket to wait
+ * for the peer's FIN (tcp_time_wait(sk, TCP_FIN_WAIT2, tmo)), as iter/tcp's
+ * skc_state never does. The connection it was is over.
  */
 static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32_t drops,
-			   uint32_t idle_ms, struct tt_sock_record *r)
+			   uint32_t idle_ms, bool full, struct tt_sock_record *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->cookie = m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
@@ -343,6 +345,11 @@ static void diag_to_record(const struct inet_diag_msg *m, uint32_t netns, uint32
 	r->cookie_idle_ms = ~0u;	/* not in sock_diag */
 	/* a timewait socket's timer, in ms (inet_diag's twsk expiry) */
 	r->tw_left_ms = r->state == TT_TCP_TIME_WAIT ? m->idiag_expires : ~0u;
+	if (r->state == TT_TCP_SYN_RECV && !full) {
+		r->state = TT_TCP_NEW_SYN_RECV;
+		r->listener = 0;
+		r->req_retrans = m->idiag_retrans;
+	}
 	if (r->state == TT_TCP_LISTEN) {
 		/* inet_diag reports the accept queue as rqueue/wqueue */
 		r->acceptq_len = m->idiag_rqueue;
@@ -414,6 +421,7 @@ static int diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn
 			struct tt_sock_record r;
 			struct rtattr *a;
 			uint32_t drops = 0, idle_ms = ~0u;
+			bool full = false;
 			int alen;
 
 			if (h->nlmsg_type == NLMSG_DONE)
@@ -432,10 +440,12 @@ static int diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn
 				else if (a->rta_type == INET_DIAG_INFO &&
 					 RTA_PAYLOAD(a) >= (int)(offsetof(struct tcp_info,
 									   tcpi_last_ack_recv) +
-								  sizeof(uint32_t)))
+								  sizeof(uint32_t))) {
 					/* the same rcv_tstamp the iterator reads */
 					idle_ms = ((struct tcp_info *)RTA_DATA(a))->tcpi_last_ack_recv;
-			diag_to_record(m, netns, drops, idle_ms, &r);
+					full = true;
+				}
+			diag_to_record(m, netns, drops, idle_ms, full, &r);
 			/* asked for more than wanted (diag_states()) */
 			if (states && !(states & (1u << (r.state & 31))) &&
 			    !(r.state == TT_TCP_SYN_RECV && (states & (1u << TT_TCP_NEW_SYN_RECV))))

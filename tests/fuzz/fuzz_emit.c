@@ -122,6 +122,10 @@ static void fill_listen(struct emit_case *k, struct bytes *b)
 	BOOL(k->l.events_incomplete);
 	BOOL(k->l.sampled);
 	BOOL(k->l.owner_not_visible);
+	BOOL(k->l.synq_known);
+	BOOL(k->l.cookies_known);
+	BOOL(k->l.have_deltas);
+	/* syn_baseline stays any double: NaN, negative, past 2^64 */
 	for (int i = 0; i < LW_N_ALERTS; i++)
 		BOOL(k->l.alert[i].active);
 	for (int i = 0; i < LW_TOP_SOURCES; i++) {
@@ -137,6 +141,7 @@ static void fill_listen(struct emit_case *k, struct bytes *b)
 	k->start = bits & 1;
 	k->gone = bits & 2;
 	k->with_ns = bits & 4;
+	take(b, &k->syn_threshold, sizeof(k->syn_threshold));
 	take(b, &k->d, sizeof(k->d));
 	k->d.family = family(b);
 	BOOL(k->d.alert);

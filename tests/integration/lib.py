@@ -109,7 +109,10 @@ def kill_leftovers():
         proc = LIVE.pop()
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:  # stuck in the kernel: said, not waited on
+                print("  pid %d did not die on SIGKILL" % proc.pid, flush=True)
 
 
 class Tracer:
@@ -225,6 +228,28 @@ def expect_history(h, states, end, closed_by, role, tw_inferred=False, complete=
     check(h["durations_ns"][-1] is None, "last state has a duration")
     check(all(isinstance(d, int) and d >= 0 for d in h["durations_ns"][:-1]),
           "bad durations %s" % h["durations_ns"])
+
+
+def recv_all(sock, n):
+    """Exactly n bytes from sock."""
+    got = b""
+    while len(got) < n:
+        chunk = sock.recv(n - len(got))
+        check(chunk, "peer closed early")
+        got += chunk
+    return got
+
+
+def text_records(text):
+    """The text view's records: a record's indented continuation lines
+    (details past 160 characters) joined to it."""
+    records = []
+    for line in text.splitlines():
+        if line.startswith(" " * 13) and records:
+            records[-1] += " " + line.strip()
+        else:
+            records.append(line)
+    return records
 
 
 def kernel_at_least(major, minor):

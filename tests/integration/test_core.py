@@ -10,19 +10,10 @@ import time
 
 from lib import (COOKIE_IDS, TCPTRAIL, Netns, Peer, Tracer, TestFailure, check,
                  check_id_semantics, expect_history, free_port, kernel_at_least, listener,
-                 ndjson, netns_inode, netstat, one, run)
+                 ndjson, netns_inode, netstat, one, run, recv_all, text_records)
 
 FULL_ACTIVE_CLOSE = ["SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"]
 FULL_PASSIVE_CLOSE_ACCEPTED = ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"]
-
-
-def recv_all(sock, n):
-    got = b""
-    while len(got) < n:
-        chunk = sock.recv(n - len(got))
-        check(chunk, "peer closed early")
-        got += chunk
-    return got
 
 
 def wait_eof(sock):
@@ -61,9 +52,12 @@ def check_client_closes_first(tracer, port, family_name, addr):
         check(h["laddr"] == addr and h["raddr"] == addr, "addresses %s %s" % (h["laddr"], h["raddr"]))
         check(h["netns"] == os.stat("/proc/self/ns/net").st_ino, "netns %s" % h["netns"])
     check(client["lport"] == server["rport"], "the two ends disagree on the client port")
-    # SYN and FIN take one sequence number each in the kernel's counters
-    check(client["bytes_acked"] == 1002, "client bytes_acked %d" % client["bytes_acked"])
-    check(server["bytes_received"] == 1001, "server bytes_received %d" % server["bytes_received"])
+    # SYN and FIN take one sequence number each in the kernel's counters;
+    # the payload is what was sent
+    check(client["seq_acked"] == 1002, "client seq_acked %d" % client["seq_acked"])
+    check(server["seq_received"] == 1001, "server seq_received %d" % server["seq_received"])
+    check(client["payload_acked"] == server["payload_received"] == 1000,
+          "payload %s %s" % (client["payload_acked"], server["payload_received"]))
     # The owner is named from records in its own context only.
     check(client.get("pid") == os.getpid() and client.get("comm", "").startswith("python"),
           "client owner %s/%s" % (client.get("pid"), client.get("comm")))
@@ -336,14 +330,17 @@ def test_text_view():
     srv.close()
     time.sleep(0.1)
     tracer.stop()
-    lines = tracer.text.splitlines()
-    check(lines and lines[0].split() == ["TIME", "EVENT", "PID", "COMM", "LOCAL", "REMOTE",
-                                         "DETAIL"], "header %r" % lines[:1])
+    raw = tracer.text.splitlines()
+    check(raw and raw[0].split() == ["TIME", "EVENT", "PID", "COMM", "LOCAL", "REMOTE",
+                                     "DETAIL"], "header %r" % raw[:1])
+    check(all(len(l) <= 160 for l in raw), "lines over 160 characters: %s"
+          % [l for l in raw if len(l) > 160][:2])
+    lines = text_records(tracer.text)  # details may go on indented lines
     remote = "127.0.0.1:%d" % port
     hist = [l for l in lines if " history " in l and remote in l and "active" in l]
     check(len(hist) == 1, "no active history line for %s: %s" % (remote, lines))
-    check(re.search(r"active orderly closed_by=local .*SYN_SENT .* > TIME_WAIT\(inferred\)",
-                    hist[0]), "history line %r" % hist[0])
+    check(re.search(r"active orderly closed_by=local .* tx=0 rx=0 .*SYN_SENT .* > "
+                    r"TIME_WAIT\(inferred\)", hist[0]), "history line %r" % hist[0])
     check(hist[0].index(remote) == lines[0].index("REMOTE"), "REMOTE column misaligned")
     check(any("SYN_SENT -> ESTABLISHED" in l and remote in l for l in lines),
           "no SYN_SENT -> ESTABLISHED line")

@@ -54,7 +54,8 @@ def test_install_layout_lint_and_uninstall():
               "mandoc: %s%s" % (lint.stdout, lint.stderr))
         rendered = run(["mandoc", "-T", "ascii", man]).stdout
         rendered = re.sub(r".\x08", "", rendered)
-        helptext = run([TCPTRAIL, "--help"]).stdout
+        helptext = "".join(run([TCPTRAIL] + cmd + ["--help"]).stdout
+                           for cmd in ([], ["top"], ["leaks"], ["replay", "f"]))
         missing = long_options(helptext) - long_options(rendered)
         check(not missing, "options --help lists but the man page does not: %s" % sorted(missing))
         rot = subprocess.run(["logrotate", "-d", os.path.join(dest, "etc/logrotate.d/tcptrail")],
@@ -240,14 +241,16 @@ def test_logrotate_under_traffic_loses_nothing():
 
 
 def test_docs_name_every_option_and_metric():
-    """docs/options.md's block is --help word for word, and every metric a
-    live scrape serves is described in docs/metrics.md and the man page."""
-    helptext = run([TCPTRAIL, "--help"]).stdout
+    """docs/options.md holds each command's --help word for word, and every
+    metric a live scrape serves is described in docs/metrics.md and the man
+    page."""
     options = open(os.path.join(ROOT, "docs", "options.md")).read()
-    head = "## tcptrail --help\n\n```\n"
-    check(head in options, "docs/options.md has no %r" % head.strip())
-    block = options.split(head, 1)[-1].split("```", 1)[0]
-    check(block == helptext, "docs/options.md differs from --help")
+    for cmd in ("", " top", " leaks", " replay", " report"):
+        helptext = run([TCPTRAIL] + cmd.split() + ["--help"]).stdout
+        head = "## tcptrail%s --help\n\n```\n" % cmd
+        check(head in options, "docs/options.md has no %r" % head.strip())
+        block = options.split(head, 1)[1].split("```", 1)[0]
+        check(block == helptext, "docs/options.md differs from 'tcptrail%s --help'" % cmd)
     metrics = open(os.path.join(ROOT, "docs", "metrics.md")).read()
     man = re.sub(r".\x08", "", run(["mandoc", "-T", "ascii",
                                     os.path.join(ROOT, "dist", "tcptrail.8")]).stdout)

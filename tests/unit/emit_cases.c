@@ -104,7 +104,7 @@ static bool emit(struct emitter *em, const struct emit_case *k, struct ports *po
 {
 	const struct sink_ops *ops = json ? &emit_json_ops : &emit_text_ops;
 	struct lw_alert a = { (enum lw_alert_kind)k->alert_kind, k->start, k->ts, &k->l, &k->st,
-			      k->with_ns ? &k->ns : NULL, k->gone };
+			      k->with_ns ? &k->ns : NULL, k->gone, k->syn_threshold };
 	struct ports_alert pa = { .start = k->start, .gone = k->gone, .ts_ns = k->ts, .d = &k->d,
 				  .lim = ports_limits_of(ports, k->d.netns),
 				  .range = ports_range(ports, &k->d),

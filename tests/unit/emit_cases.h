@@ -71,6 +71,7 @@ struct emit_case {
 	struct lw_alert_state st;
 	uint8_t alert_kind;		/* enum lw_alert_kind */
 	bool start, gone, with_ns;
+	uint64_t syn_threshold;		/* what the alert's SYN-rate cause needed */
 	/* ports, ports alert */
 	struct ports_dest d;
 	struct ports_limits lim;

@@ -138,6 +138,22 @@ static void check_phases(struct case_check *ck)
 }
 
 /* How it delivered: each key, or null without the facts. */
+/* A payload count from a sequence-space one: seq less at most up_to (the
+ * SYN and FIN), or null when not known.
+ */
+static void want_payload(struct case_check *ck, const char *key, uint64_t seq, unsigned up_to,
+			 bool known)
+{
+	node_t *v = json_check_get(ck->r, key);
+
+	if (!known) {
+		want_dur(ck, ck->r, key, DURATION_UNKNOWN);
+		return;
+	}
+	if (!v || !v->integer || v->negative || v->magnitude > seq || seq - v->magnitude > up_to)
+		case_fail(ck, "%s: want %llu less at most %u", key, (unsigned long long)seq, up_to);
+}
+
 static void check_delivery(struct case_check *ck)
 {
 	const struct emit_case *k = ck->k;
@@ -201,11 +217,27 @@ static void check_history(struct case_check *ck)
 	want_u64(ck, r, "duration_ns", s->end_ns - s->start_ns);
 	want_string(ck, r, "end");
 	want_bool(ck, r, "tw_inferred", s->tw_inferred);
-	want_u64(ck, r, "bytes_acked", c->close.bytes_acked);
-	want_u64(ck, r, "bytes_received", c->close.bytes_received);
-	want_u64(ck, r, "retransmits", c->close.total_retrans);
-	want_u64(ck, r, "srtt_us", c->close.srtt_us);
-	want_i64(ck, r, "sk_err", c->close.sk_err);
+	if (c->flags & CONN_CLOSED) {
+		/* the kernel's counters, and the payload in them: less the SYN
+		 * and FIN at most (test_text_view.c tests which are counted)
+		 */
+		want_u64(ck, r, "seq_acked", c->close.bytes_acked);
+		want_u64(ck, r, "seq_received", c->close.bytes_received);
+		want_payload(ck, "payload_acked", c->close.bytes_acked, 2,
+			     c->role == ROLE_ACTIVE || c->role == ROLE_PASSIVE);
+		want_payload(ck, "payload_received", c->close.bytes_received, 1, true);
+		want_u64(ck, r, "retransmits", c->close.total_retrans);
+		want_u64(ck, r, "srtt_us", c->close.srtt_us);
+		want_i64(ck, r, "sk_err", c->close.sk_err);
+	} else {
+		static const char *const unknown[] = { "payload_acked", "payload_received",
+						       "seq_acked", "seq_received", "retransmits",
+						       "srtt_us", "sk_err" };
+
+		for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+			want_dur(ck, r, unknown[i], DURATION_UNKNOWN);
+	}
+	want_absent(ck, r, "bytes_acked");
 	check_phases(ck);
 	check_delivery(ck);
 	want_owner(ck, r, c->flags & CONN_OWNER_SEEN, c->pid, c->comm);
@@ -264,6 +296,14 @@ static void check_listener_id(struct case_check *ck)
 		case_fail(ck, "owner: want not_visible");
 }
 
+static void want_delta(struct case_check *ck, const char *key, uint64_t v)
+{
+	if (ck->k->l.have_deltas)
+		want_u64(ck, ck->r, key, v);
+	else
+		want_dur(ck, ck->r, key, DURATION_UNKNOWN);
+}
+
 static void check_queues(struct case_check *ck)
 {
 	const struct lw_listener *l = &ck->k->l;
@@ -271,14 +311,35 @@ static void check_queues(struct case_check *ck)
 
 	want_u64(ck, r, "acceptq_len", l->acceptq_len);
 	want_u64(ck, r, "acceptq_max", l->acceptq_max);
-	want_u64(ck, r, "synq_len", l->synq_len);
+	want_dur(ck, r, "synq_len", l->synq_known ? l->synq_len : DURATION_UNKNOWN);
 	want_u64(ck, r, "synq_max", l->synq_max);
 	want_u64(ck, r, "accepted", l->accepted);
-	want_u64(ck, r, "accepted_delta", l->d_accepted);
+	want_delta(ck, "accepted_delta", l->d_accepted);
 	want_dur(ck, r, "accept_wait_p50_ns", l->aw_n ? l->aw_p50_ns : DURATION_UNKNOWN);
 	want_dur(ck, r, "accept_wait_p99_ns", l->aw_n ? l->aw_p99_ns : DURATION_UNKNOWN);
 	want_dur(ck, r, "accept_wait_max_ns", l->aw_n ? l->aw_max_ns : DURATION_UNKNOWN);
-	want_bool(ck, r, "syncookies", l->cookies_active);
+	if (l->cookies_known)
+		want_bool(ck, r, "syncookies", l->cookies_active);
+	else
+		want_dur(ck, r, "syncookies", DURATION_UNKNOWN);
+}
+
+/* The interval's SYNs and events, null on a first sample (a baseline). */
+static void check_interval(struct case_check *ck)
+{
+	const struct lw_listener *l = &ck->k->l;
+	double base = l->syn_baseline + 0.5;
+
+	want_delta(ck, "syns_delta", l->d_syns);
+	want_delta(ck, "syn_rate", l->syn_rate);
+	/* rounded, from 0 to 2^64-1 whatever the average (NaN: 0) */
+	want_u64(ck, ck->r, "syn_rate_baseline", base >= 0x1p64 ? UINT64_MAX
+						 : base > 0 ? (uint64_t)base : 0);
+	want_delta(ck, "sk_drops_delta", l->d_drops);
+	want_delta(ck, "synack_retrans_delta", l->d_synack_retrans);
+	want_delta(ck, "overflows_delta", l->d_overflows);
+	want_delta(ck, "handshakes_delta", l->d_handshakes);
+	want_absent(ck, ck->r, "drops_delta");
 }
 
 static void check_sources(struct case_check *ck, struct case_sizes *z, bool shown)
@@ -324,16 +385,14 @@ static void check_listener(struct case_check *ck, struct case_sizes *z)
 		active |= (uint32_t)l->alert[i].active << i;
 	check_listener_id(ck);
 	check_queues(ck);
-	want_u64(ck, r, "drops", l->drops);
-	want_u64(ck, r, "drops_delta", l->d_drops);
+	want_u64(ck, r, "sk_drops", l->drops);
+	want_absent(ck, r, "drops");
 	want_u64(ck, r, "synack_retrans", l->synack_retrans);
-	want_u64(ck, r, "synack_retrans_delta", l->d_synack_retrans);
 	want_u64(ck, r, "overflows", l->overflows);
-	want_u64(ck, r, "overflows_delta", l->d_overflows);
 	want_u64(ck, r, "handshakes", l->handshakes);
-	want_u64(ck, r, "handshakes_delta", l->d_handshakes);
+	check_interval(ck);
 	want_u64(ck, r, "synq_retransmitted", l->synq_retrans);
-	want_u64(ck, r, "interval_ms", l->interval_ns / 1000000);
+	want_delta(ck, "interval_ms", l->interval_ns / 1000000);
 	want_bool(ck, r, "complete", !l->events_incomplete);
 	want_names(ck, "alerts", popcount(active));
 	check_sources(ck, z, true);
@@ -366,16 +425,20 @@ static void check_alert(struct case_check *ck, struct case_sizes *z)
 	if (!json_check_str_is(r, "state", k->start ? "start" : "clear", 5))
 		case_fail(ck, "state: want %s", k->start ? "start" : "clear");
 	check_listener_id(ck);
-	want_names(ck, "causes", popcount(st->causes & 15));
+	/* the five causes: queue, SYN-ACK retransmits, cookies, accept
+	 * queue, SYN rate
+	 */
+	want_names(ck, "causes", popcount(st->causes & 31));
 	check_queues(ck);
-	want_u64(ck, r, "drops_delta", l->d_drops);
-	want_u64(ck, r, "synack_retrans_delta", l->d_synack_retrans);
-	want_u64(ck, r, "overflows_delta", l->d_overflows);
+	check_interval(ck);
 	if (st->evidence) {
 		want_string(ck, r, "evidence");
-		want_u64(ck, r, "handshakes_delta", l->d_handshakes);
 		want_u64(ck, r, "synq_retransmitted", l->synq_retrans);
 	}
+	if (k->start && (st->causes & LW_CAUSE_SYN_RATE))
+		want_u64(ck, r, "syn_rate_threshold", k->syn_threshold);
+	else
+		want_absent(ck, r, "syn_rate_threshold");
 	if (st->evidence && k->with_ns && k->ns.sampled) {
 		want_u64(ck, r, "cookies_sent_delta", k->ns.delta[LW_SYNCOOKIES_SENT]);
 		want_u64(ck, r, "cookies_recv_delta", k->ns.delta[LW_SYNCOOKIES_RECV]);
@@ -384,7 +447,9 @@ static void check_alert(struct case_check *ck, struct case_sizes *z)
 		want_u64(ck, r, "duration_ms", (k->ts - st->since_ns) / 1000000);
 		want_u64(ck, r, "peak_synq", st->peak_synq);
 		want_u64(ck, r, "peak_acceptq", st->peak_acceptq);
-		want_u64(ck, r, "total_drops", st->drops);
+		want_u64(ck, r, "peak_syn_rate", st->peak_syn_rate);
+		want_u64(ck, r, "total_syns", st->syns);
+		want_u64(ck, r, "total_sk_drops", st->drops);
 		want_u64(ck, r, "total_synack_retrans", st->synack_retrans);
 		want_u64(ck, r, "total_overflows", st->overflows);
 		want_bool(ck, r, "listener_closed", k->gone);

@@ -154,7 +154,7 @@ static void filters_by_place(void)
 	CHECK(filter_match_where(&f, 7, 2) && !filter_match_where(&f, 7, 3));
 	CHECK(filter_parse_container(&f, "1234", err, sizeof(err)) == 0);
 	CHECK(!filter_match_where(&f, 7, 2));
-	CHECK(filter_match_listener(&f, AF_INET, 80, 7, 2) == false);
+	CHECK(filter_match_listener(&f, AF_INET, NULL, 80, 7, 2, 0, NULL) == false);
 	CHECK(filter_parse_container(&f, "012", err, sizeof(err)) == -1);
 }
 

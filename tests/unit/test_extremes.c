@@ -135,6 +135,9 @@ static void listener_max(struct emit_case *k, bool v6)
 	l->acceptq_len = l->acceptq_max = l->synq_len = l->synq_max = UINT32_MAX;
 	l->drops = l->d_drops = l->synq_retrans = UINT32_MAX;
 	l->cookies_active = l->events_incomplete = true;
+	l->synq_known = l->cookies_known = l->have_deltas = true;
+	l->d_syns = l->syn_rate = UINT64_MAX;
+	l->syn_baseline = 1e30;	/* past 2^64: written as 2^64-1 */
 	l->synack_retrans = l->overflows = l->handshakes = l->accepted = UINT64_MAX;
 	l->d_synack_retrans = l->d_overflows = l->d_handshakes = l->d_accepted = UINT64_MAX;
 	l->aw_n = l->aw_p50_ns = l->aw_p99_ns = l->aw_max_ns = UINT64_MAX - 1;
@@ -154,7 +157,9 @@ static void listener_max(struct emit_case *k, bool v6)
 					 .evidence = LW_EVIDENCE_NAMESPACE, .since_ns = 0,
 					 .peak_synq = UINT32_MAX, .peak_acceptq = UINT32_MAX,
 					 .drops = UINT64_MAX, .synack_retrans = UINT64_MAX,
-					 .overflows = UINT64_MAX };
+					 .overflows = UINT64_MAX, .syns = UINT64_MAX,
+					 .peak_syn_rate = UINT64_MAX };
+	k->syn_threshold = UINT64_MAX;
 	k->ns.inum = UINT32_MAX;
 	k->ns.sampled = true;
 	k->ns.listeners = UINT32_MAX;

@@ -45,10 +45,11 @@ static void on_alert(const struct lw_alert *a, void *arg)
 
 static struct tt_sock_record request_rec(uint64_t listener, int family, const uint8_t *raddr)
 {
+	static uint64_t serial;	/* every request socket has a cookie of its own */
 	struct tt_sock_record r;
 
 	memset(&r, 0, sizeof(r));
-	r.cookie = listener * 1000 + raddr[15] + raddr[3];
+	r.cookie = 1000000 + ++serial;
 	r.listener = listener;
 	r.family = family;
 	r.netns = NETNS;
@@ -63,7 +64,7 @@ static const uint64_t no_counters[LW_N_COUNTERS];
 static void sample(struct listen_watch *lw, uint64_t t, const struct tt_sock_record *recs,
 		   size_t n, const int64_t sysctls[LW_N_SYSCTLS], struct alerts_seen *seen)
 {
-	listen_watch_sample_begin(lw);
+	listen_watch_sample_begin(lw, LW_KNOWN_ALL);
 	for (size_t i = 0; i < n; i++)
 		listen_watch_sample_sock(lw, &recs[i]);
 	listen_watch_sample_netns(lw, NETNS, false, no_counters, sysctls);
@@ -385,19 +386,19 @@ static void namespace_counters_are_deltas(void)
 
 	sysctls_default(sys);
 	c[LW_LISTEN_DROPS] = 1000;
-	listen_watch_sample_begin(lw);
+	listen_watch_sample_begin(lw, LW_KNOWN_ALL);
 	listen_watch_sample_netns(lw, 7, true, c, sys);
 	listen_watch_sample_end(lw, 1 * SEC, on_alert, &seen);
 	CHECK(listen_watch_namespaces(lw, &ns) == 1 && !ns[0].sampled);
 	c[LW_LISTEN_DROPS] = 1012;
-	listen_watch_sample_begin(lw);
+	listen_watch_sample_begin(lw, LW_KNOWN_ALL);
 	listen_watch_sample_netns(lw, 9, true, c, sys);
 	listen_watch_sample_netns(lw, 7, true, c, sys);
 	listen_watch_sample_end(lw, 2 * SEC, on_alert, &seen);
 	CHECK(listen_watch_namespaces(lw, &ns) == 2);
 	CHECK(listen_watch_netns_find(lw, 7)->sampled && listen_watch_netns_find(lw, 7)->delta[LW_LISTEN_DROPS] == 12);
 	CHECK(!listen_watch_netns_find(lw, 9)->sampled);	/* new: its first reading is a baseline */
-	listen_watch_sample_begin(lw);
+	listen_watch_sample_begin(lw, LW_KNOWN_ALL);
 	listen_watch_sample_netns(lw, 9, true, c, sys);
 	listen_watch_sample_end(lw, 3 * SEC, on_alert, &seen);
 	CHECK(listen_watch_netns_find(lw, 7) == NULL && listen_watch_netns_find(lw, 9)->sampled);
@@ -422,7 +423,7 @@ static void sample_ns(struct listen_watch *lw, uint64_t t, const struct tt_sock_
 		e.sport = recs[0].sport;
 		listen_watch_event(lw, &e);
 	}
-	listen_watch_sample_begin(lw);
+	listen_watch_sample_begin(lw, LW_KNOWN_ALL);
 	for (size_t i = 0; i < n; i++)
 		listen_watch_sample_sock(lw, &recs[i]);
 	listen_watch_sample_netns(lw, NETNS, true, c, sys);
@@ -634,6 +635,9 @@ static void text_alert_lines(void)
 	rewind(f);
 	n = fread(text, 1, sizeof(text) - 1, f);
 	text[n] = '\0';
+	/* a record's continuation lines (indented) are joined to it */
+	for (char *q = text; (q = strstr(q, "\n             ")); )
+		*q = ' ';
 	lines[0] = strtok(text, "\n");
 	lines[1] = strtok(NULL, "\n");
 	lines[2] = strtok(NULL, "\n");

@@ -199,7 +199,7 @@ static void sample_listeners(struct listen_watch *lw, uint64_t t, const struct t
 	int64_t sys[LW_N_SYSCTLS];
 
 	sysctls_default(sys);
-	listen_watch_sample_begin(lw);
+	listen_watch_sample_begin(lw, LW_KNOWN_ALL);
 	for (size_t i = 0; i < n; i++)
 		listen_watch_sample_sock(lw, &r[i]);
 	listen_watch_sample_netns(lw, LISTEN_NETNS, false, counters, sys);

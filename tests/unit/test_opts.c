@@ -156,9 +156,117 @@ static void where_options(void)
 	CHECK(strstr(err, "does not apply") != NULL);
 	CHECK(parse(&o, err, "--container", "abc", NULL) == -1);
 	CHECK(strstr(err, "4 to 64") != NULL);
-	CHECK(parse(&o, err, "--container", "ABCD", NULL) == -1);
+	/* runtimes print ids in lower case; upper case is read as the same id */
+	CHECK(parse(&o, err, "--container", "ABCD", NULL) == 0);
+	CHECK_STR(o.filter.container, "abcd");
+	CHECK(parse(&o, err, "--container", "abcg", NULL) == -1);
+	CHECK(strstr(err, "4 to 64 hex digits") != NULL);
 	CHECK(parse(&o, err, "--cgroup", "system.slice", NULL) == -1);
 	CHECK(parse(&o, err, "--netns", "-1", NULL) == -1);
+}
+
+/* libbpf-tools' names (tcplife, tcpstates, tcpconnect) beside the old ones. */
+static void libbpf_tools_names(void)
+{
+	struct options o;
+	char err[200];
+
+	CHECK(parse(&o, err, "-L", "80", "-D443") == 0);
+	CHECK(filter_match(&o.filter, 2, 80, 443) && !filter_match(&o.filter, 2, 80, 444));
+	CHECK(parse(&o, err, "-l", "80", "--rport=443") == 0);	/* the old names */
+	CHECK(filter_match(&o.filter, 2, 80, 443) && !filter_match(&o.filter, 2, 81, 443));
+	CHECK(parse(&o, err, "-p", "4242", "-c") == -1 && strstr(err, "needs a value"));
+	CHECK(parse(&o, err, "-p", "4242", NULL) == 0 && o.filter.pid == 4242);
+	CHECK(parse(&o, err, "-p", "0", NULL) == -1 && strstr(err, "--pid"));
+	CHECK(parse(&o, err, "-c", "nginx", "-T") == 0 && !strcmp(o.filter.comm, "nginx"));
+	CHECK(parse(&o, err, "-c", "a-name-of-16-chr", NULL) == -1);
+	CHECK(strstr(err, "at most") || strstr(err, "15"));
+	CHECK(parse(&o, err, "top", "-w", "-p1") == 0 && o.wide && o.filter.pid == 1);
+	CHECK(parse(&o, err, "leaks", "-c", "java") == 0);
+	CHECK(parse(&o, err, "leaks", "-w", NULL) == -1 && strstr(err, "does not apply"));
+	CHECK(parse(&o, err, "leaks", "-T", NULL) == -1);
+}
+
+/* --port is either end: what "to and from port 443" means. */
+static void port_and_address_filters(void)
+{
+	struct options o;
+	char err[200];
+	struct filter_subject s = { .family = 2, .has_rport = true };
+	uint8_t a[16] = { 192, 0, 2, 7 }, b[16] = { 198, 51, 100, 9 };
+	uint8_t m[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7 };
+
+	CHECK(parse(&o, err, "--port", "443", NULL) == 0);
+	CHECK(filter_match(&o.filter, 2, 443, 50000) && filter_match(&o.filter, 2, 50000, 443));
+	CHECK(!filter_match(&o.filter, 2, 50000, 80));
+	CHECK(parse(&o, err, "-P", "443", "-L443") == 0);	/* kinds are ANDed */
+	CHECK(filter_match(&o.filter, 2, 443, 1) && !filter_match(&o.filter, 2, 1, 443));
+	CHECK(parse(&o, err, "--addr", "192.0.2.0/24,2001:db8::/32", NULL) == 0);
+	s.laddr = b, s.raddr = a;
+	CHECK(filter_match_subject(&o.filter, &s));
+	s.raddr = b;
+	CHECK(!filter_match_subject(&o.filter, &s));
+	s.family = 10, s.raddr = m;	/* an IPv4 peer of a dual-stack socket */
+	CHECK(filter_match_subject(&o.filter, &s));
+	s.family = 2;
+	CHECK(parse(&o, err, "--raddr", "198.51.100.9", "--laddr=192.0.2.7") == 0);
+	s.laddr = a, s.raddr = b;
+	CHECK(filter_match_subject(&o.filter, &s));
+	s.laddr = b;
+	CHECK(!filter_match_subject(&o.filter, &s));
+	/* a listener has no remote end: remote filters do not apply to it */
+	s.has_rport = false, s.laddr = a, s.raddr = NULL;
+	CHECK(filter_match_subject(&o.filter, &s));
+	CHECK(parse(&o, err, "--addr", "192.0.2.300", NULL) == -1 && strstr(err, "--addr"));
+	CHECK(parse(&o, err, "--addr", "192.0.2.0/33", NULL) == -1);
+	CHECK(parse(&o, err, "--addr", "2001:db8::/129", NULL) == -1);
+	CHECK(parse(&o, err, "--addr", "", NULL) == -1);
+	CHECK(parse(&o, err, "--laddr", "1.2.3.4,,", NULL) == -1);
+	/* an owner filter keeps only what is known to be that owner's */
+	CHECK(parse(&o, err, "-p", "77", NULL) == 0);
+	s = (struct filter_subject){ .family = 2, .has_rport = true, .pid = 77 };
+	CHECK(filter_match_subject(&o.filter, &s));
+	s.pid = 0;
+	CHECK(!filter_match_subject(&o.filter, &s));
+	CHECK(parse(&o, err, "-c", "nginx", NULL) == 0);
+	s.comm = "nginx";
+	CHECK(filter_match_subject(&o.filter, &s));
+	s.comm = "nginx-worker";
+	CHECK(!filter_match_subject(&o.filter, &s));
+}
+
+/* Each command's --help lists only its own options. */
+static void help_per_command(void)
+{
+	static char text[16384];
+	struct options o;
+	char err[200];
+
+	CHECK(parse(&o, err, "top", "--help", NULL) == 0 && o.mode == MODE_HELP);
+	CHECK(o.help_for == MODE_TOP);
+	opts_usage(o.help_for, text, sizeof(text));
+	CHECK(strncmp(text, "Usage: tcptrail top", 19) == 0);
+	CHECK(strstr(text, "--interval") && strstr(text, "--wide"));
+	CHECK(!strstr(text, "--no-states") && !strstr(text, "--all") && !strstr(text, "--record"));
+	CHECK(parse(&o, err, "leaks", "-h", NULL) == 0);
+	opts_usage(o.help_for, text, sizeof(text));
+	CHECK(strstr(text, "--all") && strstr(text, "--netns") && strstr(text, "--pid"));
+	CHECK(!strstr(text, "--interval") && !strstr(text, "--lport") && !strstr(text, "-4,"));
+	CHECK(parse(&o, err, "replay", "--help", NULL) == 0);
+	opts_usage(o.help_for, text, sizeof(text));
+	CHECK(!strstr(text, "--cgroup") && !strstr(text, "--metrics") && strstr(text, "--netns"));
+	CHECK(parse(&o, err, "--help", NULL, NULL) == 0 && o.help_for == MODE_TRACE);
+	opts_usage(o.help_for, text, sizeof(text));
+	CHECK(strstr(text, "tcptrail top [OPTIONS]") && strstr(text, "--record"));
+	/* every line fits 80 columns */
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		CHECK(n <= 80);
+		p += n + (p[n] != 0);
+	}
+	/* a cut buffer stays a string */
+	CHECK(opts_usage(MODE_TRACE, text, 10) == 9 && strlen(text) == 9);
 }
 
 /* tcptrail report: inputs after the options or among them, the window and
@@ -191,6 +299,9 @@ static void report_options(void)
 TEST_LIST(opts_tests) = {
 	TEST_ENTRY(report_options),
 	TEST_ENTRY(where_options),
+	TEST_ENTRY(libbpf_tools_names),
+	TEST_ENTRY(port_and_address_filters),
+	TEST_ENTRY(help_per_command),
 	TEST_ENTRY(metrics_options),
 	TEST_ENTRY(defaults_and_values),
 	TEST_ENTRY(rejects_bad_input),

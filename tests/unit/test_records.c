@@ -1,5 +1,5 @@
 /* The recording round trip, and every JSON record type against the schema
- * docs/schema.md documents.
+ * docs/schema.md and docs/listeners.md document.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -169,49 +169,71 @@ static void replay_refuses_counts_beyond_live_limits(void)
 		fprintf(stderr, "    %s\n", err);
 }
 
-/* The JSON schema: docs/schema.md up to its example (the suite runs from the
- * repository's root). */
-static char *schema_text(void)
+/* The section of file from the heading that starts with head to the next
+ * one of the same level, appended to buf (len bytes).
+ */
+static void append_section(char *buf, size_t len, const char *file, const char *head)
 {
-	static char buf[1 << 17];
-	FILE *f = fopen("docs/schema.md", "r");
-	size_t n;
+	static char text[1 << 17];
+	FILE *f = fopen(file, "r");
+	size_t n, have = strlen(buf);
 	char *start, *end;
 
 	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
-	buf[n] = '\0';
-	start = strstr(buf, "# JSON schema");
+	text[n] = '\0';
+	start = strstr(text, head);
 	if (!start)
-		return NULL;
+		return;
 	end = strstr(start + 1, "\n## ");
 	if (end)
 		*end = '\0';
-	return start;
+	snprintf(buf + have, len - have, "%s", start);
+}
+
+/* The JSON schema: docs/listeners.md's listener records first (the first
+ * bullet of a type wins), then docs/schema.md up to its example.
+ */
+static char *schema_text(void)
+{
+	static char buf[1 << 18];
+
+	buf[0] = '\0';
+	append_section(buf, sizeof(buf), "docs/listeners.md", "\n## JSON records");
+	append_section(buf, sizeof(buf), "docs/schema.md", "# JSON schema");
+	return buf[0] ? buf : NULL;
 }
 
 /* The documentation of one record type: the common parts (identity table,
  * listener naming) and its own bullet.
  */
+static void add_text(char *out, size_t len, const char *from, size_t n)
+{
+	size_t have = strlen(out);
+
+	if (n > len / 2)
+		n = len / 2;
+	snprintf(out + have, len - have, "%.*s", (int)n, from);
+}
+
 static void type_doc(const char *schema, const char *type, char *out, size_t len)
 {
 	char tag[64];
-	const char *common_end = strstr(schema, "\nRecords:");
+	const char *readme = strstr(schema, "# JSON schema\n");
+	const char *common_end = readme ? strstr(readme, "\nRecords:") : NULL;
 	const char *listeners = strstr(schema, "\nListener records");
 	const char *b, *e;
 
 	snprintf(out, len, "`type` `ts` ");
 	if (common_end)
-		strncat(out, schema, (size_t)(common_end - schema) < len / 4
-				     ? (size_t)(common_end - schema) : len / 4);
+		add_text(out, len, readme, (size_t)(common_end - readme));
 	if (listeners) {
 		const char *le = strstr(listeners, "\n- ");
 
 		if (le)
-			strncat(out, listeners, (size_t)(le - listeners) < len / 4
-						? (size_t)(le - listeners) : len / 4);
+			add_text(out, len, listeners, (size_t)(le - listeners));
 	}
 	snprintf(tag, sizeof(tag), "- `\"type\":\"%s\"`", type);
 	b = strstr(schema, tag);
@@ -220,7 +242,7 @@ static void type_doc(const char *schema, const char *type, char *out, size_t len
 	e = strstr(b + 1, "\n- ");
 	if (!e)
 		e = b + strlen(b);
-	strncat(out, b, (size_t)(e - b) < len / 2 ? (size_t)(e - b) : len / 2);
+	add_text(out, len, b, (size_t)(e - b));
 }
 
 /* Every key of a JSON line ("name": anywhere, nested too) is documented.
@@ -415,7 +437,7 @@ static void json_records_follow_schema(void)
 	/* listener, netns, alert: two samples, the second one alerting */
 	for (int k = 0; k < 2; k++) {
 		l.drops += 10;
-		listen_watch_sample_begin(lw);
+		listen_watch_sample_begin(lw, LW_KNOWN_ALL);
 		listen_watch_sample_sock(lw, &l);
 		listen_watch_sample_sock(lw, &req);
 		listen_watch_sample_netns(lw, l.netns, true, counters, sysctls);

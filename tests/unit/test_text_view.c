@@ -1,0 +1,203 @@
+/* The text view's mechanics: time order, wrapping at 160 characters, the
+ * payload taken from sequence space; and top's column fitting.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "emit.h"
+#include "events.h"
+#include "harness.h"
+#include "payload.h"
+#include "text_line.h"
+#include "text_order.h"
+#include "top_table.h"
+
+#define MS 1000000ull
+
+/* Everything an outbuf wrote, read back. */
+static size_t read_back(struct outbuf *out, FILE *f, char *buf, size_t len)
+{
+	size_t n;
+
+	CHECK(outbuf_flush(out) == 0);
+	rewind(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	return n;
+}
+
+static void add(struct text_order *o, uint64_t ts, const char *text, struct outbuf *out)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "%s\n", text);
+	text_order_add(o, ts, line, strlen(line), out);
+}
+
+/* Lines come out in time order, equal times in arrival order; a line older
+ * than one already printed is printed at once and says so; a full buffer
+ * lets its oldest go early, counted.
+ */
+static void lines_in_time_order(void)
+{
+	struct text_order o;
+	struct outbuf out;
+	FILE *f = tmpfile();
+	char text[4096];
+
+	CHECK(f && outbuf_init(&out, fileno(f), 1 << 16) == 0);
+	CHECK(text_order_init(&o, 100 * MS, 256, 4) == 0);
+	add(&o, 10 * MS, "a", &out);
+	add(&o, 30 * MS, "c", &out);
+	add(&o, 20 * MS, "b", &out);	/* a history: late, but within the hold */
+	add(&o, 30 * MS, "c2", &out);
+	text_order_release(&o, 125 * MS, &out);	/* up to 25 ms */
+	read_back(&out, f, text, sizeof(text));
+	CHECK_STR(text, "a\nb\n");
+	add(&o, 5 * MS, "old", &out);	/* older than b, already printed */
+	CHECK(o.late == 1);
+	text_order_release_all(&o, &out);
+	read_back(&out, f, text, sizeof(text));
+	CHECK_STR(text, "a\nb\nold (late: printed after later lines)\nc\nc2\n");
+	/* four lines at most: a fifth pushes the oldest out */
+	for (int i = 0; i < 5; i++)
+		add(&o, (uint64_t)(200 + i) * MS, "x", &out);
+	CHECK(o.early >= 1 && o.n <= 4);
+	text_order_free(&o);
+	outbuf_free(&out);
+	fclose(f);
+}
+
+/* A record longer than 160 characters goes on indented lines, broken
+ * between its parts where it can; -w keeps it whole; none passes 160.
+ */
+static void long_records_wrap(void)
+{
+	static struct emitter em;
+	struct outbuf out;
+	FILE *f = tmpfile();
+	uint8_t a[16] = { 127, 0, 0, 1 };
+	char text[8192], *p;
+
+	CHECK(f && outbuf_init(&out, fileno(f), 1 << 16) == 0);
+	for (int wide = 0; wide < 2; wide++) {
+		emitter_init(&em, &out);
+		em.header_done = true;
+		em.wide = wide;
+		p = text_line_start(&em, 0, "history", false, 0, "", 2, a, 1, a, 2);
+		p = fmt_lit(p, "active orderly closed_by=local 10.5ms");
+		*p++ = TEXT_BREAK;
+		for (int i = 0; i < 12; i++)
+			p = fmt_lit(p, " ESTABLISHED 1.0ms >");
+		*p++ = TEXT_BREAK;
+		p = fmt_lit(p, "handshake=0.064ms");
+		text_line_end(&em, p);
+	}
+	read_back(&out, f, text, sizeof(text));
+	{
+		char *wrapped = strtok(text, "\n"), *lines[8];
+		int n = 0;
+
+		while (wrapped && n < 8) {
+			lines[n++] = wrapped;
+			wrapped = strtok(NULL, "\n");
+		}
+		CHECK(n >= 4);
+		for (int i = 0; i + 1 < n; i++)
+			CHECK(strlen(lines[i]) <= TEXT_WIDTH);
+		CHECK(strstr(lines[0], "closed_by=local 10.5ms") &&
+		      !strstr(lines[0], "ESTABLISHED"));	/* broken between parts */
+		CHECK(!strncmp(lines[1], "             ESTABLISHED", 24));
+		CHECK(strstr(lines[n - 2], "handshake=") || strstr(lines[n - 1], "handshake="));
+		CHECK(strlen(lines[n - 1]) > TEXT_WIDTH);	/* -w: one line */
+		CHECK(!strchr(lines[n - 1], TEXT_BREAK));
+	}
+	outbuf_free(&out);
+	fclose(f);
+}
+
+static struct history_summary summary(const uint8_t *states, int n, uint8_t end)
+{
+	struct history_summary s = { .nstates = (uint8_t)n, .end = end };
+
+	memcpy(s.states, states, (size_t)n);
+	return s;
+}
+
+/* The SYN counts in an active open's bytes_acked, not in a passive one's;
+ * a FIN counts once acknowledged (ours) or received (the peer's).
+ */
+static void payload_from_sequence_space(void)
+{
+	static const uint8_t client_first[] = { TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED,
+						TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2, TT_TCP_TIME_WAIT };
+	static const uint8_t server_last[] = { TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED,
+					       TT_TCP_CLOSE_WAIT, TT_TCP_LAST_ACK, TT_TCP_CLOSE };
+	static const uint8_t reset[] = { TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED, TT_TCP_CLOSE };
+	struct conn c = { .role = ROLE_ACTIVE, .flags = CONN_CLOSED };
+	struct history_summary s = summary(client_first, 5, END_ORDERLY);
+	struct payload p;
+
+	c.close.bytes_acked = 7;	/* SYN, 5 bytes, FIN */
+	c.close.bytes_received = 4;	/* 3 bytes, FIN */
+	payload_of(&c, &s, &p);
+	CHECK(p.known && p.acked_known && p.acked == 5 && p.received == 3);
+	c.role = ROLE_PASSIVE;	/* the server of the same exchange */
+	s = summary(server_last, 5, END_ORDERLY);
+	c.close.bytes_acked = 4;	/* 3 bytes, FIN */
+	c.close.bytes_received = 6;	/* 5 bytes, FIN */
+	payload_of(&c, &s, &p);
+	CHECK(p.acked == 3 && p.received == 5);
+	s.end = END_RST_RECEIVED;	/* LAST_ACK ended by a reset: our FIN not acked */
+	c.close.bytes_acked = 3;
+	payload_of(&c, &s, &p);
+	CHECK(p.acked == 3);
+	c.role = ROLE_ACTIVE;
+	s = summary(reset, 3, END_RST_SENT);
+	c.close.bytes_acked = 6;
+	c.close.bytes_received = 3;
+	payload_of(&c, &s, &p);
+	CHECK(p.acked == 5 && p.received == 3);
+	c.close.bytes_acked = 0;	/* refused: the SYN never acked */
+	c.close.bytes_received = 0;
+	payload_of(&c, &s, &p);
+	CHECK(p.acked == 0 && p.received == 0);
+	c.role = ROLE_UNKNOWN;	/* begun before tracing: a SYN counts or not */
+	payload_of(&c, &s, &p);
+	CHECK(p.known && !p.acked_known);
+	c.flags = 0;		/* no CLOSE record: no counters */
+	payload_of(&c, &s, &p);
+	CHECK(!p.known && !p.acked_known);
+}
+
+/* Columns go least important first until a row fits; the last one stays. */
+static void top_columns_fit(void)
+{
+	static const struct top_col cols[] = {
+		{ "NAME", 1, true, 20 }, { "B", 3, false, 10 }, { "C", 2, false, 10 },
+		{ "STATE", 1, true, 10 },
+	};
+	struct top_table t;
+	top_row row = { "a-rather-long-name", "12345", "678", "ok" };
+	char buf[256];
+
+	top_table_init(&t, cols, 4);
+	top_table_measure(&t, row);
+	CHECK(top_table_fit(&t, 0) == 18 + 1 + 5 + 1 + 3 + 1 + 5);
+	CHECK(top_table_fit(&t, 30) <= 30 && !t.shown[1] && t.shown[2]);
+	top_table_row(&t, row, buf, sizeof(buf));
+	CHECK_STR(buf, "a-rather-long-name 678 ok");
+	CHECK(top_table_fit(&t, 5) > 5 && t.shown[0] && t.shown[3] && !t.shown[2]);
+	top_table_row(&t, NULL, buf, sizeof(buf));
+	CHECK_STR(buf, "NAME               STATE");
+	top_table_row(&t, row, buf, 8);	/* a short buffer stays a string */
+	CHECK(strlen(buf) == 7);
+}
+
+TEST_LIST(text_view_tests) = {
+	TEST_ENTRY(lines_in_time_order),
+	TEST_ENTRY(long_records_wrap),
+	TEST_ENTRY(payload_from_sequence_space),
+	TEST_ENTRY(top_columns_fit),
+	{ 0 },
+};
