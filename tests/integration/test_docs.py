@@ -33,18 +33,29 @@ def sh(cmd, **kw):
 PROMPT = re.compile(r"^[#$] (.+)$")
 
 
+def example_of(cmd):
+    """A command as the scenarios name it: the README's and docs' "sudo
+    build/tcptrail ..." is the built binary run as root, as here."""
+    if cmd.startswith("sudo "):
+        cmd = cmd[5:]
+    return "tcptrail" + cmd[len("build/tcptrail"):] if cmd.startswith("build/tcptrail") else cmd
+
+
 def doc_examples():
     """{command: file} for every example: a line '# command' or '$ command'
     in a fenced block of docs/*.md; a .Dl line of the man page's EXAMPLES."""
     found = {}
-    for path in sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))):
-        fenced = False
+    for path in [os.path.join(ROOT, "README.md")] + \
+            sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))):
+        fenced, lang = False, ""
         for line in open(path):
             line = line.rstrip("\n")
             if line.startswith("```"):
-                fenced = not fenced
-            elif fenced and PROMPT.match(line):
-                found.setdefault(PROMPT.match(line).group(1), os.path.basename(path))
+                fenced, lang = not fenced, line[3:].strip()
+            # a shell session's prompts; a query language's comments are not
+            elif fenced and lang in ("", "sh", "console") and PROMPT.match(line):
+                found.setdefault(example_of(PROMPT.match(line).group(1)),
+                                 os.path.basename(path))
     man = open(os.path.join(ROOT, "dist", "tcptrail.8")).read()
     examples = man.split(".Sh EXAMPLES", 1)[1].split("\n.Sh ", 1)[0]
     cont = ""
@@ -317,6 +328,29 @@ def scenario_leaks():
     server.close()
 
 
+def scenario_leak_watch():
+    """--leak-after 1 in the text view: one leak line for a process's 40
+    CLOSE_WAIT sockets (not 40 lines), and a leak-end when it closes them."""
+    port = free_port()
+    server = Peer(None, "leak-serve", "127.0.0.1", str(port), "40", "4", comm="docleakw")
+    server.expect("ready")
+    watch = Running("tcptrail --leak-after 1 --no-states --no-histories", settle=1.5)
+    for _ in range(40):
+        socket.create_connection(("127.0.0.1", port)).close()
+    server.expect("held")
+    server.expect("closed", timeout=15)
+    watch.wait_for("leak-end", 10)
+    out, _ = watch.stop()
+    server.send("exit")
+    server.close()
+    leaks = [l for l in out.splitlines() if " leak " in l and "docleakw" in l]
+    ends = [l for l in out.splitlines() if " leak-end " in l and "docleakw" in l]
+    check(len(leaks) == 1 and "40 sockets in CLOSE_WAIT" in leaks[0] and
+          str(server.proc.pid) in leaks[0], "leak lines:\n" + out)
+    check(len(ends) == 1 and "40 leaked sockets left CLOSE_WAIT" in ends[0],
+          "leak-end lines:\n" + out)
+
+
 def scenario_top(wide):
     """top shows a listener; -w every column."""
     srv, port = listener()
@@ -430,6 +464,71 @@ def scenario_text(cmd):
           "SYN_SENT" in second, "history lines %r %r" % (first, second))
 
 
+def three_endings(srv, port, closed_port):
+    """The README's run: a client that sends 18 bytes, gets 24 and closes
+    first; a client aborted with SO_LINGER 0; a connect to a closed port."""
+    srv.settimeout(5)
+    cli = socket.create_connection(("127.0.0.1", port), timeout=5)
+    conn, _ = srv.accept()
+    cli.sendall(b"x" * 18)
+    conn.settimeout(5)
+    conn.recv(100)
+    conn.sendall(b"y" * 24)
+    cli.recv(100)
+    cli.close()
+    conn.recv(100)
+    time.sleep(0.01)
+    conn.close()
+    cli = socket.create_connection(("127.0.0.1", port), timeout=5)
+    conn, _ = srv.accept()
+    cli.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    cli.close()
+    time.sleep(0.01)
+    conn.close()
+    try:
+        socket.create_connection(("127.0.0.1", closed_port), timeout=5)
+    except ConnectionRefusedError:
+        pass
+
+
+def scenario_what_it_shows():
+    """The README's text view: transitions, resets and the five histories
+    with their endings, in close order."""
+    srv, port = listener()
+    closed = free_port()
+    tracer = Running("tcptrail", settle=1.5)
+    three_endings(srv, port, closed)
+    time.sleep(0.8)
+    out, _ = tracer.stop()
+    srv.close()
+    lines = out.splitlines()
+    mine = [l for l in lines if ":%d " % port in l or ":%d " % closed in l]
+    want = ("active orderly", "passive orderly", "active rst_sent", "passive rst_received",
+            "active refused")
+    for w in want:
+        check(sum(" history " in l and w in l for l in mine) == 1, "%s:\n%s" % (w, out))
+    check(any(" rst-sent " in l and "reason=TCP_STATE" in l for l in mine) and
+          any(" rst-recv " in l for l in mine), "resets:\n" + out)
+    check(any("CLOSE -> SYN_SENT" in l for l in mine), "transitions:\n" + out)
+    check(all(len(l) <= 160 for l in mine), "a line past 160 columns:\n" + out)
+
+
+def scenario_what_it_shows_json():
+    """The README's JSON: the client's history with its payload counts."""
+    srv, port = listener()
+    closed = free_port()
+    tracer = Running("tcptrail --json --no-states", settle=1.5)
+    three_endings(srv, port, closed)
+    time.sleep(0.8)
+    out, _ = tracer.stop()
+    srv.close()
+    hist = [r for r in ndjson(out, "tcptrail --json") if r["type"] == "history" and
+            r["rport"] == port and r["role"] == "active" and r["end"] == "orderly"]
+    check(len(hist) == 1 and hist[0]["payload_acked"] == 18 and
+          hist[0]["payload_received"] == 24 and hist[0]["closed_by"] == "local",
+          "client history: %s" % hist)
+
+
 def scenario_hping_flood():
     """The listeners.md example: hping3 with an answering sender; the
     tracer's alert within 3 s; ss -ltnm's d equals TcpExtEmbryonicRsts and
@@ -497,6 +596,9 @@ SCENARIOS = [
     ({"tcptrail report tcptrail.json tcptrail.json.1.gz tcptrail.json.2 incident.ttr "
       "-o report.html"}, scenario_report),
     ({"tcptrail leaks"}, scenario_leaks),
+    ({"tcptrail"}, scenario_what_it_shows),
+    ({"tcptrail --json --no-states"}, scenario_what_it_shows_json),
+    ({"tcptrail --leak-after 1 --no-states --no-histories"}, scenario_leak_watch),
     ({"tcptrail top"}, lambda: scenario_top(False)),
     ({"tcptrail top -w"}, lambda: scenario_top(True)),
     ({"tcptrail --record incident.ttr -d 60", "tcptrail replay incident.ttr --json"},
