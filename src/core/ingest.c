@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "history.h"
-#include "ingest.h"
+#include "ingest_priv.h"
 
 /* The BPF side writes these with the same header; a size change means the
  * two sides (or a recorded file) no longer agree.
@@ -14,44 +14,6 @@ _Static_assert(sizeof(struct tt_nest) == 176, "tt_nest layout changed");
 _Static_assert(sizeof(struct tt_history) == 424, "tt_history layout changed");
 _Static_assert(sizeof(struct tt_delivery) == 112, "tt_delivery layout changed");
 _Static_assert(sizeof(struct tt_conn_store) == 152, "tt_conn_store layout changed");
-
-/* A closed history waiting out its grace period. */
-struct pending_close {
-	uint64_t cookie;
-	uint64_t closed_ns;
-};
-
-/* Where the kernel keeps lives, a closed history waits out its grace
- * period whole, outside the table: the table is for the CLOSE_WAIT watch,
- * and a close costs no table work.
- */
-struct kept_close {
-	struct conn c;
-	struct tt_delivery dl;
-};
-
-/* A reset sent after CLOSE (tcp_disconnect(), __tcp_close()) comes right
- * behind its history in the ring: it is looked for among this many of the
- * latest closes.
- */
-#define KEPT_RESET_SCAN 256
-
-struct ingest {
-	struct ingest_config cfg;
-	struct sink sink;
-	struct sink tap;	/* ops never NULL (empty when none) */
-	struct conn_table *table;
-	struct pending_close *pending;	/* FIFO ring, in close order */
-	uint32_t pending_cap, pending_head, pending_len;
-	struct kept_close *kept;	/* the same for kept lives (cap pending_cap) */
-	uint32_t kept_head, kept_len;
-	uint64_t clock_ns;	/* latest time seen: records or expiry */
-	bool seeded;		/* the start-up snapshot has been reconciled */
-	struct ingest_stats stats;
-	struct leak_stats leaks;
-	/* tracked sockets by their current state (the metrics gauge) */
-	uint32_t by_state[TT_TCP_MAX_STATES];
-};
 
 /* Closes within one grace period rarely exceed this; past it the oldest are
  * finished early (and counted) rather than the queue growing.
@@ -127,7 +89,7 @@ static bool wanted(const struct ingest *in, const struct tt_event *e, const stru
 	return filter_match_subject(f, &s);
 }
 
-static bool wanted_conn(const struct ingest *in, const struct conn *c)
+bool ingest_wanted_conn(const struct ingest *in, const struct conn *c)
 {
 	return wanted(in, NULL, c);
 }
@@ -142,7 +104,7 @@ static bool wanted_event(const struct ingest *in, const struct tt_event *e)
 }
 
 /* When c entered the CLOSE_WAIT it is in (last state). */
-static uint64_t close_wait_since(const struct conn *c)
+uint64_t ingest_close_wait_since(const struct conn *c)
 {
 	return c->entered[c->nstates - 1];
 }
@@ -152,14 +114,14 @@ static void resolve_leak(struct ingest *in, struct conn *c, uint64_t since, uint
 	c->flags &= ~CONN_LEAK_REPORTED;
 	leak_stats_resolve(&in->leaks, c->leak_pid);
 	in->stats.leaks_resolved++;
-	if (in->sink.ops->leak_resolved && wanted_conn(in, c))
+	if (in->sink.ops->leak_resolved && ingest_wanted_conn(in, c))
 		in->sink.ops->leak_resolved(in->sink.ctx, c, ts, ts > since ? ts - since : 0);
 }
 
 /* Count c under its current state (delta 1), or stop counting it (-1):
  * around every change of its last state.
  */
-static void count_state(struct ingest *in, const struct conn *c, int delta)
+void ingest_count_state(struct ingest *in, const struct conn *c, int delta)
 {
 	uint8_t st = c->nstates ? c->states[c->nstates - 1] : 0;
 
@@ -182,16 +144,16 @@ static void emit_history(struct ingest *in, const struct conn *c, const struct t
 		in->stats.gaps++;
 	if (in->tap.ops->history)
 		in->tap.ops->history(in->tap.ctx, c, &s);
-	if (in->cfg.histories && in->sink.ops->history && wanted_conn(in, c))
+	if (in->cfg.histories && in->sink.ops->history && ingest_wanted_conn(in, c))
 		in->sink.ops->history(in->sink.ctx, c, &s);
 }
 
 /* Emit c's history (listeners have none) and forget c. */
-static void finish(struct ingest *in, struct conn *c)
+void ingest_finish(struct ingest *in, struct conn *c)
 {
 	/* A leak still open when its socket is forgotten (vanished, evicted). */
 	if ((c->flags & CONN_LEAK_REPORTED) && c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT)
-		resolve_leak(in, c, close_wait_since(c), in->clock_ns);
+		resolve_leak(in, c, ingest_close_wait_since(c), in->clock_ns);
 
 	if (c->flags & CONN_WATCHED) {
 		/* Only watched here: its history is the kernel's. Pushed out of
@@ -204,11 +166,11 @@ static void finish(struct ingest *in, struct conn *c)
 	} else if (c->role != ROLE_LISTENER) {
 		emit_history(in, c, NULL);
 	}
-	count_state(in, c, -1);
+	ingest_count_state(in, c, -1);
 	conn_table_remove(in->table, c);
 }
 
-static struct conn *insert_evicting(struct ingest *in, uint64_t cookie)
+struct conn *ingest_insert_evicting(struct ingest *in, uint64_t cookie)
 {
 	struct conn *c = conn_table_insert(in->table, cookie);
 
@@ -219,7 +181,7 @@ static struct conn *insert_evicting(struct ingest *in, uint64_t cookie)
 			old->flags |= CONN_EVICTED;
 			in->stats.evicted++;
 		}
-		finish(in, old);
+		ingest_finish(in, old);
 		c = conn_table_insert(in->table, cookie);
 	}
 	return c;
@@ -235,7 +197,7 @@ static void pending_pop_finish(struct ingest *in)
 	c = conn_table_find(in->table, pc->cookie);
 	/* Skip entries whose socket was evicted or started a new life since. */
 	if (c && (c->flags & CONN_CLOSED) && c->entered[c->nstates - 1] == pc->closed_ns)
-		finish(in, c);
+		ingest_finish(in, c);
 }
 
 static void pending_push(struct ingest *in, const struct conn *c)
@@ -257,7 +219,7 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 	struct conn *c = conn_table_find(in->table, e->cookie);
 	bool leaking = c && (c->flags & CONN_LEAK_REPORTED) &&
 		       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
-	uint64_t leak_since = leaking ? close_wait_since(c) : 0;
+	uint64_t leak_since = leaking ? ingest_close_wait_since(c) : 0;
 
 	if (c && history_begins_life(e)) {
 		/* its end was skipped or lost: the kernel has moved on */
@@ -265,22 +227,22 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 			c->flags |= CONN_VANISHED;
 			in->stats.vanished++;
 		}
-		finish(in, c);
+		ingest_finish(in, c);
 		c = NULL;
 	}
 	if (!c) {
-		c = insert_evicting(in, e->cookie);
+		c = ingest_insert_evicting(in, e->cookie);
 		history_start(c, e);
-		count_state(in, c, 1);
+		ingest_count_state(in, c, 1);
 		/* Mid-life first record after the start-up snapshot: the socket
 		 * was missed by it, or its earlier records were lost.
 		 */
 		if ((c->flags & CONN_PREEXISTING) && in->seeded && in->stats.lost)
 			c->flags |= CONN_LOST;
 	} else {
-		count_state(in, c, -1);
+		ingest_count_state(in, c, -1);
 		history_on_state(c, e);
-		count_state(in, c, 1);
+		ingest_count_state(in, c, 1);
 		conn_table_touch(in->table, c);
 		if (e->newstate == TT_TCP_ESTABLISHED && c->handshake_ns &&
 		    in->tap.ops->handshake)
@@ -324,14 +286,14 @@ static void on_state_watched(struct ingest *in, const struct tt_event *e)
 	if (c && !(c->flags & CONN_CLOSED)) {
 		bool leaking = (c->flags & CONN_LEAK_REPORTED) &&
 			       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
-		uint64_t since = leaking ? close_wait_since(c) : 0;
+		uint64_t since = leaking ? ingest_close_wait_since(c) : 0;
 
 		history_on_state(c, e);
 		conn_table_touch(in->table, c);
 		if (leaking && e->newstate != TT_TCP_CLOSE_WAIT)
 			resolve_leak(in, c, since, e->ts_ns);
 	} else if (!c && e->newstate == TT_TCP_CLOSE_WAIT) {
-		c = insert_evicting(in, e->cookie);
+		c = ingest_insert_evicting(in, e->cookie);
 		history_start(c, e);
 		c->flags |= CONN_WATCHED;
 	}
@@ -379,7 +341,7 @@ static void on_history(struct ingest *in, const struct tt_history *h)
 			       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
 
 		if (leaking) {
-			uint64_t since = close_wait_since(c);
+			uint64_t since = ingest_close_wait_since(c);
 			struct tt_event to;
 
 			left_close_wait(h, since, &to);
@@ -457,93 +419,6 @@ void ingest_event(struct ingest *in, const struct tt_event *e)
 		in->sink.ops->event(in->sink.ctx, e);
 }
 
-/* Sockets that changed state this recently are left to the next reconcile:
- * a socket hashed just after its first record may be missing from a
- * snapshot that raced with it.
- */
-#define RECONCILE_QUIET_NS 100000000ull
-
-static void seed(struct ingest *in, const struct tt_sock_record *r, uint64_t now_ns,
-		 bool initial)
-{
-	struct conn *c;
-
-	/* Timewait and request minisockets are not connections we can follow:
-	 * the first has ended, the second becomes a new socket when accepted.
-	 */
-	if (r->state == TT_TCP_TIME_WAIT || r->state == TT_TCP_NEW_SYN_RECV ||
-	    r->state == TT_TCP_CLOSE)
-		return;
-	/* where the kernel keeps lives, only CLOSE_WAIT is watched here */
-	if (in->cfg.kernel_lives && r->state != TT_TCP_CLOSE_WAIT)
-		return;
-	c = insert_evicting(in, r->cookie);
-	history_seed(c, r, now_ns);
-	if (in->cfg.kernel_lives)
-		c->flags |= CONN_WATCHED;
-	count_state(in, c, 1);
-	c->flags |= CONN_SWEEP;	/* it is in the kernel's list: not vanished */
-	if (!initial)
-		c->flags |= CONN_LOST;
-	in->stats.seeded++;
-}
-
-struct sweep {
-	struct ingest *in;
-	uint64_t quiet_before;
-};
-
-static void sweep_one(struct conn *c, void *arg)
-{
-	struct sweep *sw = arg;
-
-	if (c->flags & CONN_SWEEP) {
-		c->flags &= ~CONN_SWEEP;
-		return;
-	}
-	if ((c->flags & CONN_CLOSED) || !c->nstates ||
-	    c->entered[c->nstates - 1] >= sw->quiet_before)
-		return;
-	c->flags |= CONN_VANISHED;
-	sw->in->stats.vanished++;
-	finish(sw->in, c);
-}
-
-void ingest_reconcile(struct ingest *in, const struct tt_sock_record *v, size_t n,
-		      uint64_t started_ns, bool initial)
-{
-	struct sweep sw = {
-		in, started_ns > RECONCILE_QUIET_NS ? started_ns - RECONCILE_QUIET_NS : 0
-	};
-
-	for (size_t i = 0; i < n; i++) {
-		const struct tt_sock_record *r = &v[i];
-		struct conn *c = conn_table_find(in->table, r->cookie);
-		uint8_t last;
-
-		if (!c) {
-			seed(in, r, started_ns, initial);
-			continue;
-		}
-		c->flags |= CONN_SWEEP;
-		last = c->states[c->nstates - 1];
-		if ((c->flags & CONN_CLOSED) || r->state == last ||
-		    r->state == TT_TCP_NEW_SYN_RECV ||
-		    c->entered[c->nstates - 1] >= sw.quiet_before)
-			continue;
-		count_state(in, c, -1);
-		history_observe(c, r->state, started_ns);
-		count_state(in, c, 1);
-		if (r->state == TT_TCP_TIME_WAIT) {
-			c->flags |= CONN_VANISHED;
-			in->stats.vanished++;
-			finish(in, c);
-		}
-	}
-	conn_table_foreach(in->table, sweep_one, &sw);
-	in->seeded = true;
-}
-
 void ingest_lost(struct ingest *in, uint64_t ts_ns, uint64_t count, uint8_t cause)
 {
 	if (cause >= LOST_N_CAUSES)
@@ -601,66 +476,6 @@ void ingest_flush(struct ingest *in)
 		pending_pop_finish(in);
 	while (in->kept_len)
 		kept_pop(in);
-}
-
-struct leak_scan {
-	const struct ingest *in;
-	uint64_t now_ns;
-	uint64_t *cookies;
-	size_t n, max;
-};
-
-static void leak_candidate(struct conn *c, void *arg)
-{
-	struct leak_scan *ls = arg;
-
-	if (ls->n == ls->max || c->role == ROLE_LISTENER ||
-	    (c->flags & CONN_LEAK_REPORTED) || c->states[c->nstates - 1] != TT_TCP_CLOSE_WAIT)
-		return;
-	if (ls->now_ns < close_wait_since(c) + ls->in->cfg.leak_after_ns)
-		return;
-	ls->cookies[ls->n++] = c->cookie;
-}
-
-size_t ingest_leak_candidates(struct ingest *in, uint64_t now_ns, uint64_t *cookies,
-			      size_t max)
-{
-	struct leak_scan ls = { in, now_ns, cookies, 0, max };
-
-	if (!in->cfg.leak_after_ns)
-		return 0;
-	conn_table_foreach(in->table, leak_candidate, &ls);
-	return ls.n;
-}
-
-void ingest_report_leak(struct ingest *in, uint64_t cookie, uint64_t now_ns,
-			const struct owner *owners, size_t n)
-{
-	struct conn *c = conn_table_find(in->table, cookie);
-	uint32_t held = 0;
-	uint64_t since;
-
-	/* It may have closed between the candidate scan and now. */
-	if (!c || (c->flags & CONN_LEAK_REPORTED) ||
-	    c->states[c->nstates - 1] != TT_TCP_CLOSE_WAIT)
-		return;
-	since = close_wait_since(c);
-	c->flags |= CONN_LEAK_REPORTED;
-	/* The descriptor holder is the owner, whatever task ran before
-	 * (but the task that accepted it stays its owner).
-	 */
-	if (n && c->accepted != ACCEPT_YES) {
-		c->pid = owners[0].pid;
-		memcpy(c->comm, owners[0].comm, sizeof(c->comm));
-		c->flags |= CONN_OWNER_SEEN;
-	}
-	c->leak_pid = n ? owners[0].pid : 0;
-	held = leak_stats_add(&in->leaks, c->leak_pid, n ? owners[0].comm : "");
-	in->stats.leaks++;
-	if (in->sink.ops->leak && wanted_conn(in, c))
-		in->sink.ops->leak(in->sink.ctx, c, now_ns, now_ns > since ? now_ns - since : 0,
-				   (c->flags & CONN_PREEXISTING) && c->nstates == 1, owners, n,
-				   held);
 }
 
 void ingest_batch_end(struct ingest *in)
