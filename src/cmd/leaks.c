@@ -122,6 +122,75 @@ static char *fd_ranges(char *p, const struct item *it, size_t n)
 	return p;
 }
 
+/* Spaces after a column's text, to width from its start (one at least). */
+static char *pad(char *p, const char *col, long width)
+{
+	do
+		*p++ = ' ';
+	while (p - col < width);
+	return p;
+}
+
+/* A holder's line: container, pid, name, sockets, oldest, descriptors. */
+static void group_line(struct outbuf *out, const struct item *it, const struct group *g)
+{
+	char *p = outbuf_begin(out), *col = p;
+
+	p = it->container[0] ? fmt_mem(p, it->container, CGROUP_SHORT_ID_LEN) : fmt_lit(p, "-");
+	p = pad(p, col, 14);
+	col = p;
+	p = it->pid ? fmt_u64(p, it->pid) : fmt_lit(p, "-");
+	p = pad(p, col, 9);
+	col = p;
+	p = it->nowners ? fmt_text_safe(p, it->owners[0].comm, TT_COMM_LEN)
+			: fmt_lit(p, "(no process)");
+	p = pad(p, col, 17);
+	col = p;
+	p = fmt_u64(p, g->count);
+	p = pad(p, col, 9);
+	col = p;
+	p = age(p, g->oldest_ms);
+	p = pad(p, col, 10);
+	p = fd_ranges(p, it, g->count);
+	*p++ = '\n';
+	outbuf_commit(out, p);
+}
+
+/* A socket's line: its descriptor, ends, age, and its other holders. */
+static void socket_line(struct outbuf *out, const struct item *s, uint32_t own_netns)
+{
+	char *p = outbuf_begin(out);
+
+	p = fmt_lit(p, "    ");
+	if (s->nowners) {
+		p = fmt_lit(p, "fd ");
+		p = fmt_u64(p, s->owners[0].fd);
+		p = fmt_lit(p, "  ");
+	}
+	p = endpoint(p, s->r, true);
+	p = fmt_lit(p, " <- ");
+	p = endpoint(p, s->r, false);
+	p = fmt_lit(p, "  >=");
+	p = age(p, s->r->rcv_idle_ms);
+	if (s->r->netns != own_netns) {
+		p = fmt_lit(p, "  netns=");
+		p = fmt_u64(p, s->r->netns);
+	}
+	for (size_t x = 1; x < s->nowners && x < OTHER_OWNERS_SHOWN + 1; x++) {
+		p = fmt_str(p, x == 1 ? "  also pid " : ",");
+		p = fmt_u64(p, s->owners[x].pid);
+		p = fmt_lit(p, " fd ");
+		p = fmt_u64(p, s->owners[x].fd);
+	}
+	if (s->nowners > OTHER_OWNERS_SHOWN + 1) {
+		p = fmt_lit(p, " and ");
+		p = fmt_u64(p, s->nowners - OTHER_OWNERS_SHOWN - 1);
+		p = fmt_lit(p, " more");
+	}
+	*p++ = '\n';
+	outbuf_commit(out, p);
+}
+
 static void text_report(struct outbuf *out, const struct item *items, size_t nitems,
 			const struct group *g, size_t ngroups, const struct options *o,
 			uint32_t own_netns)
@@ -140,71 +209,10 @@ static void text_report(struct outbuf *out, const struct item *items, size_t nit
 	for (size_t i = 0; i < ngroups; i++) {
 		const struct item *it = &items[g[i].first];
 		size_t shown = o->all ? g[i].count : o->limit;
-		char *col;
 
-		p = outbuf_begin(out);
-		col = p;
-		p = it->container[0] ? fmt_mem(p, it->container, CGROUP_SHORT_ID_LEN) : fmt_lit(p, "-");
-		do
-			*p++ = ' ';
-		while (p - col < 14);
-		col = p;
-		p = it->pid ? fmt_u64(p, it->pid) : fmt_lit(p, "-");
-		do
-			*p++ = ' ';
-		while (p - col < 9);
-		col = p;
-		p = it->nowners ? fmt_text_safe(p, it->owners[0].comm, TT_COMM_LEN)
-				: fmt_lit(p, "(no process)");
-		do
-			*p++ = ' ';
-		while (p - col < 17);
-		col = p;
-		p = fmt_u64(p, g[i].count);
-		do
-			*p++ = ' ';
-		while (p - col < 9);
-		col = p;
-		p = age(p, g[i].oldest_ms);
-		do
-			*p++ = ' ';
-		while (p - col < 10);
-		p = fd_ranges(p, it, g[i].count);
-		*p++ = '\n';
-		outbuf_commit(out, p);
-		for (size_t k = 0; k < g[i].count && k < shown; k++) {
-			const struct item *s = &it[k];
-
-			p = outbuf_begin(out);
-			p = fmt_lit(p, "    ");
-			if (s->nowners) {
-				p = fmt_lit(p, "fd ");
-				p = fmt_u64(p, s->owners[0].fd);
-				p = fmt_lit(p, "  ");
-			}
-			p = endpoint(p, s->r, true);
-			p = fmt_lit(p, " <- ");
-			p = endpoint(p, s->r, false);
-			p = fmt_lit(p, "  >=");
-			p = age(p, s->r->rcv_idle_ms);
-			if (s->r->netns != own_netns) {
-				p = fmt_lit(p, "  netns=");
-				p = fmt_u64(p, s->r->netns);
-			}
-			for (size_t x = 1; x < s->nowners && x < OTHER_OWNERS_SHOWN + 1; x++) {
-				p = fmt_str(p, x == 1 ? "  also pid " : ",");
-				p = fmt_u64(p, s->owners[x].pid);
-				p = fmt_lit(p, " fd ");
-				p = fmt_u64(p, s->owners[x].fd);
-			}
-			if (s->nowners > OTHER_OWNERS_SHOWN + 1) {
-				p = fmt_lit(p, " and ");
-				p = fmt_u64(p, s->nowners - OTHER_OWNERS_SHOWN - 1);
-				p = fmt_lit(p, " more");
-			}
-			*p++ = '\n';
-			outbuf_commit(out, p);
-		}
+		group_line(out, it, &g[i]);
+		for (size_t k = 0; k < g[i].count && k < shown; k++)
+			socket_line(out, &it[k], own_netns);
 		if (g[i].count > shown) {
 			p = outbuf_begin(out);
 			p = fmt_lit(p, "    ... ");
@@ -258,6 +266,57 @@ static bool owners_wanted(const struct filter *f, const struct item *it)
 	return false;
 }
 
+/* The CLOSE_WAIT sockets the filters keep, with their holders (none when
+ * the holders could not be searched) and containers.
+ */
+static size_t select_items(struct snapshot_list *l, const struct owner_index *ix, bool searched,
+			   const struct filter *filter, struct cgroups *cgroups, struct item *items)
+{
+	size_t nitems = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct item *it = &items[nitems];
+		const struct cgroup_info *cg;
+
+		if (l->v[i].state != TT_TCP_CLOSE_WAIT)
+			continue;
+		memset(it, 0, sizeof(*it));
+		it->r = &l->v[i];
+		it->nowners = searched ? owner_index_find(ix, l->v[i].cookie, &it->owners) : 0;
+		it->pid = it->nowners ? it->owners[0].pid : 0;
+		/* v1-only hosts: the socket names no cgroup, its owner does */
+		if (!cgroups_v2() && it->nowners)
+			l->v[i].cgroup = cgroups_of_pid(cgroups, it->pid, clock_mono_ns());
+		if (!filter_match_where(filter, l->v[i].netns, l->v[i].cgroup) ||
+		    !owners_wanted(filter, it))
+			continue;
+		nitems++;
+		cg = cgroups_lookup(cgroups, l->v[i].cgroup);
+		if (cg)
+			memcpy(it->container, cg->ids.container_id, sizeof(it->container));
+	}
+	qsort(items, nitems, sizeof(*items), cmp_item);
+	return nitems;
+}
+
+/* The items (sorted) by holder and container, oldest groups first. */
+static size_t group_items(const struct item *items, size_t nitems, struct group *groups)
+{
+	size_t ngroups = 0;
+
+	for (size_t i = 0; i < nitems; i++) {
+		if (!i || items[i].pid != items[i - 1].pid ||
+		    strcmp(items[i].container, items[i - 1].container)) {
+			groups[ngroups].first = i;
+			groups[ngroups].oldest_ms = items[i].r->rcv_idle_ms;
+			ngroups++;
+		}
+		groups[ngroups - 1].count++;
+	}
+	qsort(groups, ngroups, sizeof(*groups), cmp_group);
+	return ngroups;
+}
+
 int leaks_main(struct options *o)
 {
 	struct snapshot snap;
@@ -302,38 +361,8 @@ int leaks_main(struct options *o)
 		p_err("out of memory");
 		goto cleanup;
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		struct item *it = &items[nitems];
-		const struct cgroup_info *cg;
-
-		if (l.v[i].state != TT_TCP_CLOSE_WAIT)
-			continue;
-		memset(it, 0, sizeof(*it));
-		it->r = &l.v[i];
-		it->nowners = err ? 0 : owner_index_find(&ix, l.v[i].cookie, &it->owners);
-		it->pid = it->nowners ? it->owners[0].pid : 0;
-		/* v1-only hosts: the socket names no cgroup, its owner does */
-		if (!cgroups_v2() && it->nowners)
-			l.v[i].cgroup = cgroups_of_pid(cgroups, it->pid, clock_mono_ns());
-		if (!filter_match_where(&filter, l.v[i].netns, l.v[i].cgroup) ||
-		    !owners_wanted(&filter, it))
-			continue;
-		nitems++;
-		cg = cgroups_lookup(cgroups, l.v[i].cgroup);
-		if (cg)
-			memcpy(it->container, cg->ids.container_id, sizeof(it->container));
-	}
-	qsort(items, nitems, sizeof(*items), cmp_item);
-	for (size_t i = 0; i < nitems; i++) {
-		if (!i || items[i].pid != items[i - 1].pid ||
-		    strcmp(items[i].container, items[i - 1].container)) {
-			groups[ngroups].first = i;
-			groups[ngroups].oldest_ms = items[i].r->rcv_idle_ms;
-			ngroups++;
-		}
-		groups[ngroups - 1].count++;
-	}
-	qsort(groups, ngroups, sizeof(*groups), cmp_group);
+	nitems = select_items(&l, &ix, err == 0, &filter, cgroups, items);
+	ngroups = group_items(items, nitems, groups);
 
 	fd = outfile_open(o->output);
 	if (fd < 0)
