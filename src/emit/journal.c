@@ -426,9 +426,8 @@ static enum frame_verdict replay_cgroup(struct replay *rp, const struct journal_
 	return FRAME_OK;
 }
 
-/* The records of one frame into ingest; crc is the checksum of the frames
- * before it, for the end frame to match. One case per frame type, each a
- * few lines of bounds checks: longer than 80 lines, read as a table.
+/* One frame into ingest (crc: of the frames before it, for the end frame).
+ * One case per frame type, each a few bounds checks: read as a table.
  */
 static enum frame_verdict replay_frame(struct replay *rp, const struct journal_frame *fr,
 				       const char *p, uint32_t crc)
