@@ -70,6 +70,12 @@ enum tt_lost_cause {
 	TT_LOST_LISTEN_COUNT = 10,  /* a handshake or accept not counted for its
 				     * listener (the listeners table full)
 				     */
+	/* counted in userspace only: a state change the kernel made without
+	 * running the programs at all (no run, no recursion miss), found as
+	 * sockets the count by state still holds in a state the kernel's own
+	 * sockets have left
+	 */
+	TT_LOST_UNSEEN_CHANGE = 11,
 	TT_LOST_N_CAUSES
 };
 

@@ -32,6 +32,7 @@ enum lost_cause {
 	LOST_ACCEPT_INFO = TT_LOST_ACCEPT_INFO,
 	LOST_PORT_COUNT = TT_LOST_PORT_COUNT,
 	LOST_LISTEN_COUNT = TT_LOST_LISTEN_COUNT,
+	LOST_UNSEEN_CHANGE = TT_LOST_UNSEEN_CHANGE,
 	LOST_N_CAUSES = TT_LOST_N_CAUSES
 };
 
@@ -49,6 +50,7 @@ static inline const char *lost_cause_name(uint8_t cause)
 		[LOST_ACCEPT_INFO] = "accept_info",
 		[LOST_PORT_COUNT] = "port_count",
 		[LOST_LISTEN_COUNT] = "listen_count",
+		[LOST_UNSEEN_CHANGE] = "unseen_change",
 	};
 
 	return cause < LOST_N_CAUSES ? names[cause] : "unknown";
