@@ -444,6 +444,12 @@ static char *top_source_note(char *p, const char *key, const struct lw_source *v
 	return p;
 }
 
+/* A figure of the interval, ? on a listener's first sample (a baseline). */
+static char *delta_text(char *p, const struct lw_listener *l, uint64_t v)
+{
+	return l->have_deltas ? fmt_u64(p, v) : fmt_lit(p, "?");
+}
+
 /* An alert's start or clear: the listener in LOCAL, the figures in DETAIL. */
 static void text_alert(void *ctx, const struct lw_alert *a)
 {
@@ -467,11 +473,11 @@ static void text_alert(void *ctx, const struct lw_alert *a)
 	p = fmt_u64(p, l->synq_max);
 	if (a->start) {
 		p = fmt_lit(p, " syn/s=");
-		p = fmt_u64(p, l->syn_rate);
+		p = delta_text(p, l, l->syn_rate);
 		p = fmt_lit(p, " sk_drops+");
-		p = fmt_u64(p, l->d_drops);
+		p = delta_text(p, l, l->d_drops);
 		p = fmt_lit(p, " synack-rtx+");
-		p = fmt_u64(p, l->d_synack_retrans);
+		p = delta_text(p, l, l->d_synack_retrans);
 		if (!l->cookies_known)
 			p = fmt_lit(p, " syncookies=?");
 		else if (l->cookies_active)
@@ -489,7 +495,7 @@ static void text_alert(void *ctx, const struct lw_alert *a)
 		p = fmt_lit(p, " synack-rtx ");
 		p = fmt_u64(p, a->st->synack_retrans);
 		p = fmt_lit(p, " peak synq ");
-		p = fmt_u64(p, a->st->peak_synq);
+		p = l->synq_known ? fmt_u64(p, a->st->peak_synq) : fmt_lit(p, "?");
 		if (a->gone)
 			p = fmt_lit(p, " (listener closed)");
 	}

@@ -340,6 +340,38 @@ static void model_counts_and_filters(void)
 	rm_free(m);
 }
 
+/* A listener's drops as logs name them now (sk_drops_delta) and did
+ * before (drops_delta); a SYN queue the sample could not know (null) is no
+ * figure, not a zero.
+ */
+static void listener_drops_by_either_name(void)
+{
+	struct rm_config cfg = { INT64_MIN, INT64_MAX, 0, "" };
+	struct report_model *m = rm_new(&cfg);
+	char why[128];
+	static const char *const lines[] = {
+		"{\"type\":\"listener\",\"ts\":\"2026-11-21T10:00:00Z\",\"listener_id\":9,"
+		"\"laddr\":\"10.0.0.1\",\"lport\":80,\"netns\":1,\"synq_len\":7,"
+		"\"drops_delta\":5}",
+		"{\"type\":\"listener\",\"ts\":\"2026-11-21T10:00:01Z\",\"listener_id\":9,"
+		"\"laddr\":\"10.0.0.1\",\"lport\":80,\"netns\":1,\"synq_len\":null,"
+		"\"sk_drops_delta\":1000000,\"syn_rate\":null}",
+	};
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	rm_input(m, "x.json", RI_JSON, false);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		CHECK(parse(lines[i]) == 0);
+		CHECK(rm_record(m, &J, why, sizeof(why)) == 0);
+	}
+	rm_finish(m);
+	CHECK(m->n_listeners == 1 && m->listeners[0].drops == 1000005);
+	CHECK(m->listeners[0].peak_synq == 7 && m->listeners[0].samples == 2);
+	rm_free(m);
+}
+
 static void listener_spec(void)
 {
 	struct rm_config c;
@@ -386,6 +418,7 @@ TEST_LIST(report_tests) = {
 	TEST_ENTRY(html_escaping),
 	TEST_ENTRY(model_counts_and_filters),
 	TEST_ENTRY(listener_spec),
+	TEST_ENTRY(listener_drops_by_either_name),
 	TEST_ENTRY(distribution_buckets),
 	{ 0 },
 };

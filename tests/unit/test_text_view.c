@@ -116,6 +116,44 @@ static void long_records_wrap(void)
 	fclose(f);
 }
 
+/* An alert of a listener whose SYN queue and cookies the path cannot read
+ * (sock_diag), at its first sample (no interval yet): every such figure
+ * reads ? in the text view and null in JSON, never 0.
+ */
+static void alert_unknowns_are_not_zero(void)
+{
+	static struct emitter em;
+	static struct lw_listener l;
+	struct lw_alert_state st = { .active = true, .causes = LW_CAUSE_ACCEPTQ_AT_LIMIT,
+				     .peak_acceptq = 4 };
+	struct lw_alert a = { LW_ACCEPTQ_FULL, true, 5 * MS, &l, &st, NULL, false, 0 };
+	struct outbuf out;
+	FILE *f = tmpfile();
+	char text[8192];
+
+	l.family = 2;
+	l.port = 80;
+	l.acceptq_len = l.acceptq_max = 4;
+	l.synq_max = 16;
+	CHECK(f && outbuf_init(&out, fileno(f), 1 << 16) == 0);
+	emitter_init(&em, &out);
+	em.header_done = true;
+	em.wide = true;		/* one line each, to read them whole */
+	emit_text_listen_ops.alert(&em, &a);
+	a.start = false;
+	emit_text_listen_ops.alert(&em, &a);
+	emit_json_listen_ops.alert(&em, &a);
+	read_back(&out, f, text, sizeof(text));
+	CHECK(strstr(text, "synq=?/16 syn/s=? sk_drops+? synack-rtx+? syncookies=?") != NULL);
+	CHECK(strstr(text, "peak synq ?") != NULL);
+	CHECK(strstr(text, "\"synq_len\":null") && strstr(text, "\"syn_rate\":null") &&
+	      strstr(text, "\"sk_drops_delta\":null") && strstr(text, "\"syncookies\":null") &&
+	      strstr(text, "\"peak_synq\":null") && strstr(text, "\"peak_acceptq\":4") &&
+	      strstr(text, "\"syn_rate_baseline\":null"));
+	outbuf_free(&out);
+	fclose(f);
+}
+
 static struct history_summary summary(const uint8_t *states, int n, uint8_t end)
 {
 	struct history_summary s = { .nstates = (uint8_t)n, .end = end };
@@ -197,6 +235,7 @@ static void top_columns_fit(void)
 TEST_LIST(text_view_tests) = {
 	TEST_ENTRY(lines_in_time_order),
 	TEST_ENTRY(long_records_wrap),
+	TEST_ENTRY(alert_unknowns_are_not_zero),
 	TEST_ENTRY(payload_from_sequence_space),
 	TEST_ENTRY(top_columns_fit),
 	{ 0 },
