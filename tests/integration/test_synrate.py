@@ -5,13 +5,12 @@ retransmits, no cookies). The listener's sk_drops is checked against the
 namespace's EmbryonicRsts and ListenDrops, and against what `ss -ltnm` says;
 the alert must come within 3 s in JSON and in top, clear once, and stay
 quiet through SYN-ACK retransmit waves after an attack."""
-import json
 import os
 import re
 import subprocess
 import time
 
-from lib import (LIVE, TCPTRAIL, Netns, Peer, TestFailure, Tracer, check, netns_inode,
+from lib import (LIVE, TCPTRAIL, Netns, Peer, Tracer, check, netns_inode,
                  netstat, one, run, text_records, wait_until)
 from test_listen import LISTEN_ONLY, SYNFLOOD, sysctl, ts_seconds, wait_record
 
