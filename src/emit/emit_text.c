@@ -39,6 +39,20 @@ static void finish(struct emitter *em, char *p)
 
 #define line_start text_line_start
 
+/* Every transition, shown or not: how long the socket was in its old state
+ * (for text_state, called next if the filters keep it).
+ */
+static void text_transition(void *ctx, const struct tt_event *e)
+{
+	struct emitter *em = ctx;
+
+	if (!em->ages)
+		return;
+	em->age_cookie = e->cookie;
+	em->age_ns = state_age_step(em->ages, e->cookie, e->ts_ns, history_begins_life(e),
+				    e->newstate == TT_TCP_CLOSE);
+}
+
 static void text_state(void *ctx, const struct tt_event *e)
 {
 	struct emitter *em = ctx;
@@ -48,6 +62,11 @@ static void text_state(void *ctx, const struct tt_event *e)
 	p = fmt_str(p, tcp_state_name(e->oldstate));
 	p = fmt_lit(p, " -> ");
 	p = fmt_str(p, tcp_state_name(e->newstate));
+	/* the time in the old state (tcpstates' MS); none where a life begins */
+	if (em->ages && em->age_cookie == e->cookie && !history_begins_life(e)) {
+		*p++ = ' ';
+		p = em->age_ns != UINT64_MAX ? fmt_duration(p, em->age_ns) : fmt_lit(p, "?");
+	}
 	finish(em, where_note(em, p, e->netns, e->cgroup));
 }
 
@@ -419,6 +438,7 @@ static void text_batch_end(void *ctx)
 
 const struct sink_ops emit_text_ops = {
 	.state = text_state,
+	.transition = text_transition,
 	.history = text_history,
 	.event = text_event,
 	.lost = text_lost,
