@@ -260,6 +260,9 @@ def test_spoofed_flood_on_sock_diag_names_its_sources():
         check(flood.returncode == 0, "flood failed: " + flood.stderr)
         wait_record(tracer, "alert", 20, "the syn_flood alert to clear", alert="syn_flood",
                     state="clear", lport=PORT)
+        # the text tracer samples on its own clock: its clear may come later
+        wait_until(lambda: " flood-over " in open(text.path).read(), 10,
+                   "the text view's flood-over line")
         tracer.stop()
         text.stop()
         start = one(tracer.records_of("alert", alert="syn_flood", state="start", lport=PORT),
