@@ -27,6 +27,7 @@ int replay_stream(int rfd, const struct journal_header *h, int out_fd,
 	struct cgroup_names *names = cgroup_names_new();
 	struct ingest *in = NULL;
 	struct text_order order = { .arena = NULL };
+	struct state_age ages = { .v = NULL };
 	struct emitter em;
 	struct sink sink;
 	char why[200];
@@ -50,7 +51,8 @@ int replay_stream(int rfd, const struct journal_header *h, int out_fd,
 	sink.ctx = &em;
 	em.wide = s->wide;
 	/* in time order as live, against the recording's own clock */
-	if (!s->json && emit_text_hold(&em, &order, icfg.close_grace_ns, NULL)) {
+	if (!s->json && (emit_text_hold(&em, &order, icfg.close_grace_ns, NULL) ||
+			 emit_text_ages(&em, &ages, icfg.max_conns))) {
 		snprintf(err, errlen, "out of memory");
 		goto cleanup;
 	}
@@ -82,6 +84,7 @@ cleanup:
 	ingest_free(in);
 	outbuf_free(&out);
 	text_order_free(&order);
+	state_age_free(&ages);
 	cgroup_names_free(names);
 	return ret;
 }

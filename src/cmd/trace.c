@@ -189,7 +189,8 @@ static int setup_view(struct tracing *t)
 			return 0;
 		/* in time order: a history prints a grace period after its CLOSE */
 		if (emit_text_hold(em, &t->order, (uint64_t)o->grace_ms * 1000000ull,
-				   clock_mono_ns)) {
+				   clock_mono_ns) ||
+		    emit_text_ages(em, &t->ages, t->p->max_conns)) {
 			p_err("out of memory");
 			return -1;
 		}
@@ -384,6 +385,7 @@ static int teardown(struct tracing *t, int ret)
 	outfile_close(t->fd);
 	outfile_close(t->rfd);
 	text_order_free(&t->order);
+	state_age_free(&t->ages);
 	return ret;
 }
 

@@ -214,6 +214,19 @@ static void pending_push(struct ingest *in, const struct conn *c)
 	in->pending_len++;
 }
 
+/* A transition to the output: followed by the view whatever the filters,
+ * printed if they keep it.
+ */
+static void state_out(struct ingest *in, const struct tt_event *e)
+{
+	if (!in->cfg.states || !in->sink.ops->state)
+		return;
+	if (in->sink.ops->transition)
+		in->sink.ops->transition(in->sink.ctx, e);
+	if (wanted_event(in, e))
+		in->sink.ops->state(in->sink.ctx, e);
+}
+
 static void on_state(struct ingest *in, const struct tt_event *e)
 {
 	struct conn *c = conn_table_find(in->table, e->cookie);
@@ -251,8 +264,7 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 		if (leaking && e->newstate != TT_TCP_CLOSE_WAIT)
 			resolve_leak(in, c, leak_since, e->ts_ns);
 	}
-	if (in->cfg.states && in->sink.ops->state && wanted_event(in, e))
-		in->sink.ops->state(in->sink.ctx, e);
+	state_out(in, e);
 	if (e->newstate == TT_TCP_CLOSE)
 		pending_push(in, c);
 }
@@ -297,9 +309,8 @@ static void on_state_watched(struct ingest *in, const struct tt_event *e)
 		history_start(c, e);
 		c->flags |= CONN_WATCHED;
 	}
-	if (e->type == TT_EV_STATE && in->cfg.states && in->sink.ops->state &&
-	    wanted_event(in, e))
-		in->sink.ops->state(in->sink.ctx, e);
+	if (e->type == TT_EV_STATE)
+		state_out(in, e);
 }
 
 /* The oldest kept close: its grace is over. */

@@ -254,7 +254,11 @@ void rm_on_listener(struct report_model *m, struct jsonl *j, int type, int bin)
 	static const struct { const char *key; uint32_t f; } gauges[] = {
 		{ "acceptq_len", LF_ACCEPTQ }, { "acceptq_max", LF_ACCEPTQ_MAX },
 		{ "synq_len", LF_SYNQ }, { "synq_max", LF_SYNQ_MAX },
-		{ "drops_delta", LF_DROPS }, { "synack_retrans_delta", LF_SYNACK },
+		/* sk_drops_delta; drops_delta in logs written before it was
+		 * named after its counter (a record has one or the other)
+		 */
+		{ "sk_drops_delta", LF_DROPS }, { "drops_delta", LF_DROPS },
+		{ "synack_retrans_delta", LF_SYNACK },
 	};
 	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
 		if (!jsonl_u64(j, jsonl_get(j, gauges[g].key), &v))

@@ -62,6 +62,10 @@ static inline const char *lost_cause_name(uint8_t cause)
 struct sink_ops {
 	/* A state transition of a connection or listener. */
 	void (*state)(void *ctx, const struct tt_event *e);
+	/* Every state transition, whatever the filters, just before state()
+	 * would be called for it (what a view must follow of each socket).
+	 */
+	void (*transition)(void *ctx, const struct tt_event *e);
 	/* A connection's finished (or evicted) history. */
 	void (*history)(void *ctx, const struct conn *c, const struct history_summary *s);
 	/* Resets, SYN-ACK retransmits, listen overflows: reported as they come. */

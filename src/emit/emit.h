@@ -9,6 +9,7 @@
 #include "listen_watch.h"
 #include "outbuf.h"
 #include "sink.h"
+#include "state_age.h"
 #include "text_order.h"
 
 /* Owners listed in one leak record ("owners_truncated" counts the rest);
@@ -71,6 +72,11 @@ struct emitter {
 	 */
 	struct text_order *order;
 	uint64_t (*now)(void);
+	/* each socket's last transition, for the time in the old state on
+	 * state lines; NULL: not shown
+	 */
+	struct state_age *ages;
+	uint64_t age_cookie, age_ns;	/* the last transition's socket, its age */
 	bool wide;
 	char *line_begin;	/* the line being written */
 	size_t detail_off;	/* where its DETAIL column starts */
@@ -129,6 +135,12 @@ void emit_text_header(struct emitter *em);
  */
 int emit_text_hold(struct emitter *em, struct text_order *order, uint64_t grace_ns,
 		   uint64_t (*now)(void));
+
+/* Show on state lines the time each socket spent in its old state,
+ * remembering up to sockets of them in ages (the caller's to free).
+ * Returns 0 or -1 (out of memory).
+ */
+int emit_text_ages(struct emitter *em, struct state_age *ages, uint32_t sockets);
 
 /* Print every text line still held back (at the end of a run). */
 void emit_text_flush(struct emitter *em);

@@ -97,7 +97,7 @@ static char *interval_figures(char *p, const struct lw_listener *l)
 {
 	p = rec_delta(p, l, "syns_delta", l->d_syns);
 	p = rec_delta(p, l, "syn_rate", l->syn_rate);
-	p = rec_u64(p, "syn_rate_baseline", listen_alerts_baseline(l));
+	p = rec_delta(p, l, "syn_rate_baseline", listen_alerts_baseline(l));
 	p = rec_delta(p, l, "sk_drops_delta", l->d_drops);
 	p = rec_delta(p, l, "synack_retrans_delta", l->d_synack_retrans);
 	p = rec_delta(p, l, "overflows_delta", l->d_overflows);
@@ -223,7 +223,9 @@ static void json_alert(void *ctx, const struct lw_alert *a)
 		p = rec_u64(p, "syn_rate_threshold", a->syn_threshold);
 	if (!a->start) {
 		p = rec_u64(p, "duration_ms", (a->ts_ns - a->st->since_ns) / 1000000);
-		p = rec_u64(p, "peak_synq", a->st->peak_synq);
+		/* a queue never known has no peak (the sock_diag path) */
+		p = l->synq_known ? rec_u64(p, "peak_synq", a->st->peak_synq)
+				  : rec_null(p, "peak_synq");
 		p = rec_u64(p, "peak_acceptq", a->st->peak_acceptq);
 		p = rec_u64(p, "peak_syn_rate", a->st->peak_syn_rate);
 		p = rec_u64(p, "total_syns", a->st->syns);

@@ -39,6 +39,20 @@ static void finish(struct emitter *em, char *p)
 
 #define line_start text_line_start
 
+/* Every transition, shown or not: how long the socket was in its old state
+ * (for text_state, called next if the filters keep it).
+ */
+static void text_transition(void *ctx, const struct tt_event *e)
+{
+	struct emitter *em = ctx;
+
+	if (!em->ages)
+		return;
+	em->age_cookie = e->cookie;
+	em->age_ns = state_age_step(em->ages, e->cookie, e->ts_ns, history_begins_life(e),
+				    e->newstate == TT_TCP_CLOSE);
+}
+
 static void text_state(void *ctx, const struct tt_event *e)
 {
 	struct emitter *em = ctx;
@@ -48,6 +62,11 @@ static void text_state(void *ctx, const struct tt_event *e)
 	p = fmt_str(p, tcp_state_name(e->oldstate));
 	p = fmt_lit(p, " -> ");
 	p = fmt_str(p, tcp_state_name(e->newstate));
+	/* the time in the old state (tcpstates' MS); none where a life begins */
+	if (em->ages && em->age_cookie == e->cookie && !history_begins_life(e)) {
+		*p++ = ' ';
+		p = em->age_ns != UINT64_MAX ? fmt_duration(p, em->age_ns) : fmt_lit(p, "?");
+	}
 	finish(em, where_note(em, p, e->netns, e->cgroup));
 }
 
@@ -419,6 +438,7 @@ static void text_batch_end(void *ctx)
 
 const struct sink_ops emit_text_ops = {
 	.state = text_state,
+	.transition = text_transition,
 	.history = text_history,
 	.event = text_event,
 	.lost = text_lost,
@@ -444,6 +464,12 @@ static char *top_source_note(char *p, const char *key, const struct lw_source *v
 	return p;
 }
 
+/* A figure of the interval, ? on a listener's first sample (a baseline). */
+static char *delta_text(char *p, const struct lw_listener *l, uint64_t v)
+{
+	return l->have_deltas ? fmt_u64(p, v) : fmt_lit(p, "?");
+}
+
 /* An alert's start or clear: the listener in LOCAL, the figures in DETAIL. */
 static void text_alert(void *ctx, const struct lw_alert *a)
 {
@@ -467,11 +493,11 @@ static void text_alert(void *ctx, const struct lw_alert *a)
 	p = fmt_u64(p, l->synq_max);
 	if (a->start) {
 		p = fmt_lit(p, " syn/s=");
-		p = fmt_u64(p, l->syn_rate);
+		p = delta_text(p, l, l->syn_rate);
 		p = fmt_lit(p, " sk_drops+");
-		p = fmt_u64(p, l->d_drops);
+		p = delta_text(p, l, l->d_drops);
 		p = fmt_lit(p, " synack-rtx+");
-		p = fmt_u64(p, l->d_synack_retrans);
+		p = delta_text(p, l, l->d_synack_retrans);
 		if (!l->cookies_known)
 			p = fmt_lit(p, " syncookies=?");
 		else if (l->cookies_active)
@@ -489,7 +515,7 @@ static void text_alert(void *ctx, const struct lw_alert *a)
 		p = fmt_lit(p, " synack-rtx ");
 		p = fmt_u64(p, a->st->synack_retrans);
 		p = fmt_lit(p, " peak synq ");
-		p = fmt_u64(p, a->st->peak_synq);
+		p = l->synq_known ? fmt_u64(p, a->st->peak_synq) : fmt_lit(p, "?");
 		if (a->gone)
 			p = fmt_lit(p, " (listener closed)");
 	}

@@ -170,8 +170,20 @@ void text_line_end(struct emitter *em, char *p)
 		       em->out);
 }
 
+int emit_text_ages(struct emitter *em, struct state_age *ages, uint32_t sockets)
+{
+	if (state_age_init(ages, sockets))
+		return -1;
+	em->ages = ages;
+	return 0;
+}
+
 void emit_text_flush(struct emitter *em)
 {
+	if (em->ages && em->ages->evicted)
+		p_info("the text view forgot %llu sockets' last transitions to make room (their "
+		       "next state line says ? for the time in the old state)",
+		       (unsigned long long)em->ages->evicted);
 	if (!em->order)
 		return;
 	text_order_release_all(em->order, em->out);

@@ -61,8 +61,9 @@ static bool container_below(int dirfd, char *path, size_t len, const char *id, l
 		snprintf(path + n, len - n, "/%s", d->d_name);
 		cgroup_path_parse(path, &ids);
 		found = !strncmp(ids.container_id, id, strlen(id));
-		sub = openat(dirfd, d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (!found && sub >= 0)
+		/* fdopendir() takes sub over, and closedir() closes it */
+		sub = found ? -1 : openat(dirfd, d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub >= 0)
 			found = container_below(sub, path, len, id, budget);
 		path[n] = '\0';
 	}

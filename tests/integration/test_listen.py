@@ -8,8 +8,8 @@ import subprocess
 import tempfile
 import time
 
-from lib import (HERE_DIR, LIVE, TCPTRAIL, Netns, Peer, Tracer, check, netns_inode, netstat,
-                 one, run, wait_until)
+from lib import (HERE_DIR, LIVE, TCPTRAIL, Netns, Peer, TestFailure, Tracer, check,
+                 netns_inode, netstat, one, run, wait_until)
 
 SYNFLOOD = os.path.join(HERE_DIR, "synflood.py")
 LISTEN_ONLY = ("--no-states", "--no-histories", "--leak-after", "0")
@@ -267,7 +267,10 @@ def test_top_view_renders_in_place():
                 screen[:] = tmux("capture-pane", "-p", "-t", session).splitlines()
                 return any("SYN-FLOOD" in l for l in screen) and \
                     any("half-open by prefix" in l for l in screen)
-            wait_until(flood_shown, 5, "the flood on screen: %s" % screen)
+            try:
+                wait_until(flood_shown, 5, "the flood on screen")
+            except TestFailure as err:  # the screen as it was when the wait ended
+                raise TestFailure("%s:\n%s" % (err, "\n".join(screen)))
             flood.wait(10)
             text = "\n".join(screen)
             check(screen[0].startswith("tcptrail top") and "(q quits)" in screen[0],

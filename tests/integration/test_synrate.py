@@ -5,14 +5,13 @@ retransmits, no cookies). The listener's sk_drops is checked against the
 namespace's EmbryonicRsts and ListenDrops, and against what `ss -ltnm` says;
 the alert must come within 3 s in JSON and in top, clear once, and stay
 quiet through SYN-ACK retransmit waves after an attack."""
-import json
 import os
 import re
 import subprocess
 import time
 
-from lib import (LIVE, TCPTRAIL, Netns, Peer, TestFailure, Tracer, check, netns_inode,
-                 netstat, one, run, wait_until)
+from lib import (LIVE, TCPTRAIL, Netns, Peer, Tracer, check, netns_inode,
+                 netstat, one, run, text_records, wait_until)
 from test_listen import LISTEN_ONLY, SYNFLOOD, sysctl, ts_seconds, wait_record
 
 PORT = 7301
@@ -201,8 +200,9 @@ def test_retransmit_waves_after_an_attack_do_not_flap():
 
 def test_unknown_is_shown_as_unknown_on_sock_diag():
     """TCPTRAIL_SNAPSHOT=diag: sock_diag has neither SYN queue lengths nor
-    SYN cookie stamps. JSON says null, the text view and top say ?, while
-    what it does know (the accept queue, sk_drops) is there."""
+    SYN cookie stamps. JSON says null and top says ? (the text view's alert
+    lines: the next test), while what it does know (the accept queue,
+    sk_drops) is there."""
     with Netns("ttsd", "192.0.2.1", "192.0.2.2") as ns:
         server = Peer(ns.b, "listen-only", "192.0.2.2", str(PORT), "16")
         server.expect("ready")
@@ -230,5 +230,60 @@ def test_unknown_is_shown_as_unknown_on_sock_diag():
         check(cells[cols.index("SYNQ")] == "?/16", "SYNQ on sock_diag: %r" % row)
         if "COOKIES" in cols:
             check(cells[cols.index("COOKIES")] == "?", "COOKIES on sock_diag: %r" % row)
+        server.send("exit")
+        server.close()
+
+
+def test_spoofed_flood_on_sock_diag_names_its_sources():
+    """The sock_diag path (TCPTRAIL_SNAPSHOT=diag) under spoofed SYNs from two
+    /24s whose SYN-ACKs go nowhere: the alert names the flood's sources, the
+    heavier /24 first (sock_diag lists the half-open requests), while what
+    sock_diag cannot tell (the SYN queue's length, cookies) is null in JSON
+    and ? in the text view's alert line, and the clear's peak SYN queue is
+    no zero either."""
+    with Netns("ttsq", "192.0.2.1", "192.0.2.2") as ns:
+        run(["ip", "-n", ns.b, "neigh", "add", "192.0.2.254", "lladdr", "02:00:00:00:00:fe",
+             "dev", ns.vb, "nud", "permanent"], timeout=30)
+        for prefix in ("198.51.100.0/24", "203.0.113.0/24"):
+            run(["ip", "-n", ns.b, "route", "add", prefix, "via", "192.0.2.254"], timeout=30)
+        sysctl(ns.b, "net.ipv4.tcp_synack_retries", 1)
+        server = Peer(ns.b, "listen-only", "192.0.2.2", str(PORT), "64")
+        server.expect("ready")
+        inum = netns_inode(ns.b)
+        env = {"TCPTRAIL_SNAPSHOT": "diag"}
+        tracer = Tracer(*LISTEN_ONLY, env=env)
+        text = Tracer(*LISTEN_ONLY, json_out=False, env=env)
+        wait_record(tracer, "netns", 5, "a namespace baseline", netns=inum)
+        flood = subprocess.run(["ip", "netns", "exec", ns.a, "python3", SYNFLOOD, "192.0.2.2",
+                                str(PORT), "3", "400", "198.51.100.0:3", "203.0.113.0:1"],
+                               capture_output=True, text=True, timeout=30)
+        check(flood.returncode == 0, "flood failed: " + flood.stderr)
+        wait_record(tracer, "alert", 20, "the syn_flood alert to clear", alert="syn_flood",
+                    state="clear", lport=PORT)
+        # the text tracer samples on its own clock: its clear may come later
+        wait_until(lambda: " flood-over " in open(text.path).read(), 10,
+                   "the text view's flood-over line")
+        tracer.stop()
+        text.stop()
+        start = one(tracer.records_of("alert", alert="syn_flood", state="start", lport=PORT),
+                    "syn_flood start")
+        clear = one(tracer.records_of("alert", alert="syn_flood", state="clear", lport=PORT),
+                    "syn_flood clear")
+        check(start["synq_len"] is None and start["syncookies"] is None and
+              clear["peak_synq"] is None, "unknowns on sock_diag: %s / %s" % (start, clear))
+        prefixes = start.get("top_prefixes") or []
+        check(prefixes and prefixes[0]["addr"] == "198.51.100.0" and
+              prefixes[0]["prefix_len"] == 24, "the alert's sources: %s" % start)
+        check(all(s["addr"].startswith(("198.51.100.", "203.0.113."))
+                  for s in start["top_sources"]), "sources %s" % start["top_sources"])
+        lines = [l for l in text_records(text.text) if " syn-flood " in l and
+                 "192.0.2.2:%d" % PORT in l]
+        check(lines and "synq=?/" in lines[0] and "syncookies=?" in lines[0] and
+              "top-prefix=198.51.100.0/24(" in lines[0], "the text view's alert: %s" % lines)
+        over = [l for l in text_records(text.text) if " flood-over " in l]
+        check(over and "peak synq ?" in over[0], "the clear: %s" % over)
+        print("  sources %s" % ", ".join("%s/%d(%d)" % (p["addr"], p["prefix_len"],
+                                                          p["half_open"]) for p in prefixes),
+              flush=True)
         server.send("exit")
         server.close()

@@ -182,3 +182,36 @@ def test_leak_lines_in_the_columns():
     check(total == 3, "%d leaked sockets reported of 3: %s" % (total, leak))
     server.send("exit")
     server.close()
+
+
+def test_state_lines_say_the_time_in_the_old_state():
+    """A client holds its connection 300 ms, then closes: its state line
+    ESTABLISHED -> FIN_WAIT1 says about 300 ms (tcpstates' MS), the very
+    figure its history gives ESTABLISHED, and each of its state lines but
+    the first (a life begins) says a time."""
+    tracer = Tracer(json_out=False)
+    srv, port = listener()
+    cli = socket.create_connection(("127.0.0.1", port), timeout=5)
+    conn, _ = srv.accept()
+    cport = cli.getsockname()[1]
+    time.sleep(0.3)
+    cli.close()
+    conn.settimeout(5)
+    check(conn.recv(10) == b"", "no EOF")
+    conn.close()
+    srv.close()
+    time.sleep(0.5)
+    tracer.stop()
+    mine = [l for l in text_records(tracer.text) if l.split()[4:5] == ["127.0.0.1:%d" % cport]]
+    states = [l for l in mine if l.split()[1] == "state"]
+    hist = one([l for l in mine if l.split()[1] == "history"], "the client's history")
+    closing = one([l for l in states if "ESTABLISHED -> FIN_WAIT1 " in l], "the close line")
+    took = closing.split()[-1]
+    m = re.fullmatch(r"([\d.]+)(ms|s)", took)
+    check(m and 0.29 <= float(m.group(1)) / (1000 if m.group(2) == "ms" else 1) <= 0.5,
+          "time in ESTABLISHED %r: %s" % (took, closing))
+    check(" ESTABLISHED %s > FIN_WAIT1" % took in hist, "the history says otherwise: %s" % hist)
+    untimed = [l for l in states if not re.search(r" (\d[\d.]*(ns|us|ms|s|m|h))$", l)]
+    check(len(states) >= 4 and untimed == [s for s in states if " SYN_SENT -> " not in s and
+                                            " -> SYN_SENT" in s],
+          "state lines without a time: %s" % untimed)

@@ -333,8 +333,8 @@ static void check_interval(struct case_check *ck)
 	want_delta(ck, "syns_delta", l->d_syns);
 	want_delta(ck, "syn_rate", l->syn_rate);
 	/* rounded, from 0 to 2^64-1 whatever the average (NaN: 0) */
-	want_u64(ck, ck->r, "syn_rate_baseline", base >= 0x1p64 ? UINT64_MAX
-						 : base > 0 ? (uint64_t)base : 0);
+	want_delta(ck, "syn_rate_baseline", base >= 0x1p64 ? UINT64_MAX
+					      : base > 0 ? (uint64_t)base : 0);
 	want_delta(ck, "sk_drops_delta", l->d_drops);
 	want_delta(ck, "synack_retrans_delta", l->d_synack_retrans);
 	want_delta(ck, "overflows_delta", l->d_overflows);
@@ -445,7 +445,7 @@ static void check_alert(struct case_check *ck, struct case_sizes *z)
 	}
 	if (!k->start) {
 		want_u64(ck, r, "duration_ms", (k->ts - st->since_ns) / 1000000);
-		want_u64(ck, r, "peak_synq", st->peak_synq);
+		want_dur(ck, r, "peak_synq", l->synq_known ? st->peak_synq : DURATION_UNKNOWN);
 		want_u64(ck, r, "peak_acceptq", st->peak_acceptq);
 		want_u64(ck, r, "peak_syn_rate", st->peak_syn_rate);
 		want_u64(ck, r, "total_syns", st->syns);

@@ -7,6 +7,7 @@
 #include "emit.h"
 #include "events.h"
 #include "harness.h"
+#include "ingest.h"
 #include "payload.h"
 #include "text_line.h"
 #include "text_order.h"
@@ -116,6 +117,104 @@ static void long_records_wrap(void)
 	fclose(f);
 }
 
+/* An alert of a listener whose SYN queue and cookies the path cannot read
+ * (sock_diag), at its first sample (no interval yet): every such figure
+ * reads ? in the text view and null in JSON, never 0.
+ */
+static void alert_unknowns_are_not_zero(void)
+{
+	static struct emitter em;
+	static struct lw_listener l;
+	struct lw_alert_state st = { .active = true, .causes = LW_CAUSE_ACCEPTQ_AT_LIMIT,
+				     .peak_acceptq = 4 };
+	struct lw_alert a = { LW_ACCEPTQ_FULL, true, 5 * MS, &l, &st, NULL, false, 0 };
+	struct outbuf out;
+	FILE *f = tmpfile();
+	char text[8192];
+
+	l.family = 2;
+	l.port = 80;
+	l.acceptq_len = l.acceptq_max = 4;
+	l.synq_max = 16;
+	CHECK(f && outbuf_init(&out, fileno(f), 1 << 16) == 0);
+	emitter_init(&em, &out);
+	em.header_done = true;
+	em.wide = true;		/* one line each, to read them whole */
+	emit_text_listen_ops.alert(&em, &a);
+	a.start = false;
+	emit_text_listen_ops.alert(&em, &a);
+	emit_json_listen_ops.alert(&em, &a);
+	read_back(&out, f, text, sizeof(text));
+	CHECK(strstr(text, "synq=?/16 syn/s=? sk_drops+? synack-rtx+? syncookies=?") != NULL);
+	CHECK(strstr(text, "peak synq ?") != NULL);
+	CHECK(strstr(text, "\"synq_len\":null") && strstr(text, "\"syn_rate\":null") &&
+	      strstr(text, "\"sk_drops_delta\":null") && strstr(text, "\"syncookies\":null") &&
+	      strstr(text, "\"peak_synq\":null") && strstr(text, "\"peak_acceptq\":4") &&
+	      strstr(text, "\"syn_rate_baseline\":null"));
+	outbuf_free(&out);
+	fclose(f);
+}
+
+/* State lines say how long the socket was in its old state, as tcpstates'
+ * MS: counted from its previous transition whether or not the filters
+ * showed that one (here -p, whose owner a softirq's record does not name
+ * until the process is seen); ? where the previous one was before the
+ * trace; nothing where a life begins. The table forgets the socket that
+ * moved longest ago when full, and a closed one at once.
+ */
+static void state_lines_time_the_old_state(void)
+{
+	static struct emitter em;
+	struct state_age ages;
+	struct outbuf out;
+	struct filter f;
+	struct ingest_config cfg = { .max_conns = 64, .states = true, .filter = &f };
+	struct sink sink = { &emit_text_ops, &em };
+	struct ingest *in;
+	struct tt_event e;
+	FILE *f_out = tmpfile();
+	char text[8192];
+	static const struct { uint64_t cookie, ms; uint8_t from, to; int owner; } steps[] = {
+		{ 5, 0, TT_TCP_LISTEN, TT_TCP_SYN_RECV, 0 },	/* hidden: no owner yet */
+		{ 5, 1, TT_TCP_SYN_RECV, TT_TCP_ESTABLISHED, 0 },
+		{ 5, 301, TT_TCP_ESTABLISHED, TT_TCP_CLOSE_WAIT, 0 },
+		{ 5, 351, TT_TCP_CLOSE_WAIT, TT_TCP_LAST_ACK, 1 },	/* the owner's */
+		{ 6, 400, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1, 1 },	/* begun before */
+		{ 7, 410, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1 },
+	};
+
+	CHECK(f_out && outbuf_init(&out, fileno(f_out), 1 << 16) == 0);
+	filter_init(&f);
+	f.pid = 1234;
+	emitter_init(&em, &out);
+	em.header_done = true;
+	em.wide = true;
+	em.own_netns = 4026531840u;	/* ev_state's: no netns= note */
+	CHECK(emit_text_ages(&em, &ages, 3) == 0 && ages.mask == 3);
+	in = ingest_new(&cfg, &sink);
+	for (size_t i = 0; in && i < sizeof(steps) / sizeof(steps[0]); i++) {
+		e = ev_state(steps[i].cookie, steps[i].ms * MS, steps[i].from, steps[i].to,
+			     steps[i].owner);
+		ingest_event(in, &e);
+	}
+	ingest_batch_end(in);
+	read_back(&out, f_out, text, sizeof(text));
+	CHECK(!strstr(text, "SYN_RECV -> ESTABLISHED"));
+	CHECK(strstr(text, "CLOSE_WAIT -> LAST_ACK 50.0ms\n") != NULL);
+	CHECK(strstr(text, "ESTABLISHED -> FIN_WAIT1 ?\n") != NULL);
+	CHECK(strstr(text, "CLOSE -> SYN_SENT\n") != NULL);
+	/* the table: 4 slots; a closed socket is forgotten, the oldest makes way */
+	CHECK(state_age_step(&ages, 5, 360 * MS, false, true) == 9 * MS);
+	CHECK(state_age_step(&ages, 5, 370 * MS, false, false) == UINT64_MAX);
+	for (uint64_t c = 100; c < 120; c++)
+		state_age_step(&ages, c, (500 + c) * MS, true, false);
+	CHECK(ages.evicted > 0 && state_age_step(&ages, 119, 700 * MS, false, false) == 81 * MS);
+	ingest_free(in);
+	state_age_free(&ages);
+	outbuf_free(&out);
+	fclose(f_out);
+}
+
 static struct history_summary summary(const uint8_t *states, int n, uint8_t end)
 {
 	struct history_summary s = { .nstates = (uint8_t)n, .end = end };
@@ -197,6 +296,8 @@ static void top_columns_fit(void)
 TEST_LIST(text_view_tests) = {
 	TEST_ENTRY(lines_in_time_order),
 	TEST_ENTRY(long_records_wrap),
+	TEST_ENTRY(alert_unknowns_are_not_zero),
+	TEST_ENTRY(state_lines_time_the_old_state),
 	TEST_ENTRY(payload_from_sequence_space),
 	TEST_ENTRY(top_columns_fit),
 	{ 0 },
