@@ -63,7 +63,7 @@ static void set_defaults(struct options *o)
 	filter_init(&o->filter);
 	o->states = o->histories = o->snapshot = true;
 	o->max_conns = OPT_DEFAULT_MAX_CONNS;
-	o->ring_mb = OPT_DEFAULT_RING_MB;
+	o->ring_mb = 0;	/* sized at start (tracer_setup.c) */
 	o->grace_ms = OPT_DEFAULT_GRACE_MS;
 	o->leak_after_s = OPT_DEFAULT_LEAK_AFTER_S;
 	o->limit = OPT_DEFAULT_LEAK_LIMIT;

@@ -83,7 +83,7 @@ const struct opt_def opt_defs[] = {
 	{ "max-conns", OPT_MAX_CONNS, 0, "N", M_TRACE, G_LIMITS,
 	  "sockets tracked at once (default 262144); when\nfull, the least recently active is reported and\ndropped" },
 	{ "ring-mb", OPT_RING_MB, 0, "N", M_TRACE, G_LIMITS,
-	  "kernel ring buffer size in MiB, a power of 2\n(default 8)" },
+	  "kernel ring buffer size in MiB, a power of 2\n(default: room for a history of every socket\nopen at start, 8 to 128)" },
 	{ "close-grace-ms", OPT_GRACE_MS, 0, "N", M_TRACE, G_LIMITS,
 	  "wait this long after CLOSE for a reset record\nbefore finishing a history (default 20)" },
 	{ "since", OPT_SINCE, 0, "TIME", M_REPORT, G_REPORT,

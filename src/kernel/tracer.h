@@ -19,7 +19,7 @@ struct tracer;
 typedef void (*tracer_event_fn)(const struct tt_event *e, void *arg);
 
 struct tracer_config {
-	uint32_t ring_mb;
+	uint32_t ring_mb;	/* 0: sized from sockets_at_start */
 	/* every transition as a record (the live stream); else only what
 	 * the histories and the watches need
 	 */

@@ -128,12 +128,32 @@ static uint32_t clamp_u32(uint64_t v, uint32_t lo, uint32_t hi)
 	return v < lo ? lo : v > hi ? hi : (uint32_t)v;
 }
 
+/* The ring without --ring-mb: room for a history of every socket open at
+ * start, so that all of them closing at once (a fleet restarted) fit while
+ * the reader is kept from the CPUs, from 8 MiB up to 128 MiB; past that a
+ * mass close is said as ring_full losses.
+ */
+#define RING_AUTO_MIN (8ull << 20)
+#define RING_AUTO_MAX (128ull << 20)
+
+static uint64_t ring_bytes(const struct tracer_config *c)
+{
+	uint64_t want = (uint64_t)c->sockets_at_start * (sizeof(struct tt_history) + 8);
+	uint64_t ring = RING_AUTO_MIN;
+
+	if (c->ring_mb)
+		return (uint64_t)c->ring_mb << 20;
+	while (ring < want && ring < RING_AUTO_MAX)
+		ring <<= 1;
+	return ring;
+}
+
 /* A freshly opened skeleton, set for this kernel and these options. */
 static int configure(struct bpf_load *l, void *skel, void *arg)
 {
 	struct tracer *t = arg;
 	struct tcptrail_bpf *s = skel;
-	uint64_t ring = (uint64_t)t->cfg.ring_mb << 20;
+	uint64_t ring = ring_bytes(&t->cfg);
 	bool kept = choose_lives(t, l, s);
 	int err;
 
