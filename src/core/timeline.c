@@ -98,12 +98,16 @@ static void remap(struct timeline *t, int64_t origin, int64_t width)
 		memcpy(old, s->v, sizeof(uint64_t) * TL_BINS * s->nfields);
 		clear_rows(s, s->v, 0, TL_BINS);
 		for (int b = 0; b < TL_BINS; b++) {
-			int64_t start = t->origin + (int64_t)b * t->width;
-			int64_t nb = floor_div(start - origin, width);
+			/* 128 bits: a hostile file's times reach the ends of
+			 * int64, where start - origin overflows
+			 */
+			__int128 d = (__int128)t->origin + (__int128)b * t->width - origin;
+			int nb;
 
 			/* empty bins outside the new row: nothing seen there */
-			if (nb < 0 || nb >= TL_BINS)
+			if (d < 0 || d >= (__int128)TL_BINS * width)
 				continue;
+			nb = (int)(d / width);
 			for (uint32_t f = 0; f < s->nfields; f++) {
 				uint64_t v = old[(size_t)b * s->nfields + f];
 
