@@ -195,13 +195,15 @@ def test_a_deleted_namespace_takes_its_destinations_with_it():
         server.close()
         gone_at = time.time()
         ns.cleanup()
+        reused = False
         for _ in range(50):  # the freed number is given out once the old netns is freed
             run(["ip", "netns", "add", fresh])
             if netns_inode(fresh) == inum:
+                reused = True
                 break
+            # not reused this time: gone again (it was read after the last try)
             run(["ip", "netns", "del", fresh])
             time.sleep(0.1)
-        reused = netns_inode(fresh) == inum
         time.sleep(2)
         for _, t in tracers:
             t.stop()
