@@ -15,9 +15,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Every transition as a record of its own (the live stream). */
 const volatile bool live_states = true;
-/* A record when a socket enters CLOSE_WAIT, for leak detection, also when
- * the live stream is off.
- */
+/* A record when a socket enters CLOSE_WAIT (leak detection), stream or not. */
 const volatile bool watch_close_wait = true;
 /* Count connects per destination (the ephemeral-port watch). */
 const volatile bool count_ports = true;
@@ -396,7 +394,8 @@ static __always_inline void keep_state(struct sock *sk, struct tcp_sock *tp, int
 			st->flags |= TT_H_GAP;
 	}
 	note_owner(st, sk);
-	if (oldstate == TT_TCP_ESTABLISHED) {
+	/* the data ends with our FIN (from CLOSE_WAIT: an answer to a half-close) */
+	if (oldstate == TT_TCP_ESTABLISHED || oldstate == TT_TCP_CLOSE_WAIT) {
 		st->data_srtt_us = tp->srtt_us >> 3;
 		st->data_rttvar_us = tp->mdev_us >> 2;
 		st->data_rate_delivered = tp->rate_delivered;

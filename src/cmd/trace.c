@@ -93,8 +93,8 @@ static int loop(struct tracing *t)
 		;
 	if ((trace_account_losses(t) || t->lost_since_reconcile) && t->p->connections)
 		trace_reconcile(t, !t->seeded);
-	else if (t->p->connections)
-		trace_check_unseen(t);
+	if (t->p->connections)
+		trace_check_unseen(t, true);
 	/* replay ends with the same flush when its file ends */
 	ingest_flush(t->feed.in);
 	ingest_batch_end(t->feed.in);

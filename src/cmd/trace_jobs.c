@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "clock.h"
 #include "ingest.h"
 #include "log.h"
@@ -64,33 +65,63 @@ static void baseline_states(struct tracing *t)
  * leaves the socket in its old state in the count by state: that socket's
  * history is gone with its storage. At a quiet moment the count is exact,
  * and a state holding more sockets than the kernel's own count shows each
- * such change; the excess only grows, so only its growth is counted.
+ * such change, less the changes both programs skipped (kernel_skipped
+ * counts those already). 0 when the moment was not quiet.
  */
-void trace_check_unseen(struct tracing *t)
+static bool unseen_excess(struct tracing *t, uint64_t *excess)
 {
 	int64_t d[TT_TCP_MAX_STATES];
-	uint64_t k[16], excess = 0;
+	uint64_t k[16], skipped;
 	int err;
 
-	if (!t->kept || !t->base_exact || !counted_quietly(t, k, d, &err))
-		return;
+	*excess = 0;
+	if (!counted_quietly(t, k, d, &err))
+		return false;
+	/* LISTEN: a child's first change leaves it (LISTEN -> SYN_RECV) */
 	for (int s = 0; s < TT_TCP_MAX_STATES && s < 16; s++) {
 		int64_t held = (int64_t)t->base_states[s] + d[s] - t->base_deltas[s];
 
-		/* LISTEN: a child's first change leaves it (LISTEN -> SYN_RECV) */
 		if (s != TT_TCP_TIME_WAIT && s != TT_TCP_NEW_SYN_RECV && s != TT_TCP_CLOSE &&
 		    s != TT_TCP_LISTEN && held > (int64_t)k[s])
-			excess += (uint64_t)(held - (int64_t)k[s]);
+			*excess += (uint64_t)(held - (int64_t)k[s]);
 	}
-	if (excess <= t->unseen)
+	skipped = t->lost.missed > t->lost.caught ? t->lost.missed - t->lost.caught : 0;
+	*excess = *excess > skipped ? *excess - skipped : 0;
+	return true;
+}
+
+/* Only an excess that outlives a moment is counted (a socket counted as it
+ * changes, hashed a little after its first state, or in a namespace being
+ * torn down is not one): the smaller of two quiet counts, the last
+ * reconcile's and this one's, or at exit two counts 100 ms apart; its
+ * growth is what is new.
+ */
+void trace_check_unseen(struct tracing *t, bool final)
+{
+	uint64_t now, held;
+
+	if (!t->kept || !t->base_exact || !unseen_excess(t, &now))
+		return;
+	if (final) {
+		uint64_t again;
+
+		usleep(100000);
+		if (!unseen_excess(t, &again))
+			return;
+		held = now < again ? now : again;
+	} else {
+		held = now < t->unseen_prev ? now : t->unseen_prev;
+		t->unseen_prev = now;
+	}
+	if (held <= t->unseen)
 		return;
 	if (!t->unseen)
 		p_warn("the kernel changed %llu sockets' states without running tcptrail's "
 		       "programs (no run and no recursion miss counted): their histories are "
 		       "missing or incomplete, counted as lost (unseen_change)",
-		       (unsigned long long)(excess - t->unseen));
-	feed_lost(&t->feed, clock_mono_ns(), excess - t->unseen, TT_LOST_UNSEEN_CHANGE);
-	t->unseen = excess;
+		       (unsigned long long)(held - t->unseen));
+	feed_lost(&t->feed, clock_mono_ns(), held - t->unseen, TT_LOST_UNSEEN_CHANGE);
+	t->unseen = held;
 }
 
 /* Read the sockets of every namespace, ingest everything queued meanwhile,
@@ -136,7 +167,7 @@ int trace_reconcile(struct tracing *t, bool initial)
 	       snapshot_via_diag(&t->snap) ? " (sock_diag)" : "");
 	snapshot_list_free(&l);
 	if (!initial)
-		trace_check_unseen(t);
+		trace_check_unseen(t, false);
 	return 0;
 }
 

@@ -75,6 +75,7 @@ struct tracing {
 	int64_t base_deltas[TT_TCP_MAX_STATES];
 	bool base_exact;	/* no state changed while the baseline was counted */
 	uint64_t unseen;	/* state changes the programs never saw, reported */
+	uint64_t unseen_prev;	/* the excess the last reconcile found */
 	uint32_t gauge[TT_TCP_MAX_STATES];
 	/* Without the startup snapshot, the first reconcile meets sockets
 	 * that may predate us: it seeds them as such.
@@ -102,7 +103,7 @@ struct tracing {
  */
 int trace_reconcile(struct tracing *t, bool initial);
 /* Count state changes the kernel made without running the programs. */
-void trace_check_unseen(struct tracing *t);
+void trace_check_unseen(struct tracing *t, bool final);
 /* Report records lost since the last call; true when connections' records
  * may have been lost (a reconcile then repairs what it can).
  */

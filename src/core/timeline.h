@@ -67,10 +67,14 @@ static inline uint64_t tl_get(const struct tl_series *s, int bin, uint32_t field
  * [*first, *last]; both -1 when nothing was seen.
  */
 void timeline_used(const struct timeline *t, int *first, int *last);
-/* Where bin starts, ns since 1970. */
+/* Where bin starts, ns since 1970; a hostile file's times near the ends of
+ * int64 put bins past them: those are clamped, never wrapped.
+ */
 static inline int64_t timeline_bin_start(const struct timeline *t, int bin)
 {
-	return t->origin + (int64_t)bin * t->width;
+	__int128 v = (__int128)t->origin + (__int128)bin * t->width;
+
+	return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t)v;
 }
 
 #endif

@@ -220,9 +220,11 @@ int journal_read_header(int fd, struct journal_header *h, char *err, size_t errl
 		snprintf(err, errlen, "not a tcptrail recording (no header)");
 		return -1;
 	}
-	if (h->version < JOURNAL_OLDEST_VERSION || h->version > JOURNAL_VERSION) {
-		snprintf(err, errlen, "recording format version %u; this tcptrail reads %u to %u",
-			 h->version, JOURNAL_OLDEST_VERSION, JOURNAL_VERSION);
+	if (h->version < JOURNAL_OLDEST_VERSION || h->version > JOURNAL_VERSION ||
+	    h->version == JOURNAL_DEV_VERSION) {
+		snprintf(err, errlen, "recording format version %u; this tcptrail reads %u to %u%s",
+			 h->version, JOURNAL_OLDEST_VERSION, JOURNAL_VERSION,
+			 h->version == JOURNAL_DEV_VERSION ? " but 7 (a development format)" : "");
 		return -1;
 	}
 	if (h->event_size != sizeof(struct tt_event) ||
@@ -426,9 +428,7 @@ static enum frame_verdict replay_cgroup(struct replay *rp, const struct journal_
 	return FRAME_OK;
 }
 
-/* One frame into ingest (crc: of the frames before it, for the end frame).
- * One case per frame type, each a few bounds checks: read as a table.
- */
+/* One frame into ingest (crc: the frames' before it). A case per type: a table. */
 static enum frame_verdict replay_frame(struct replay *rp, const struct journal_frame *fr,
 				       const char *p, uint32_t crc)
 {

@@ -40,9 +40,13 @@
 /* 3: lost frames carry their cause; 4: the END frame; 5: records carry the
  * socket's cgroup id (larger records: older files are refused by version);
  * 6: the END frame's checksum is CRC-32C (version 5's is zlib's CRC-32);
- * 7: histories kept by the kernel (HISTORY, KERNEL_LIVES), more loss causes.
+ * 7: histories kept by the kernel (HISTORY, KERNEL_LIVES), more loss causes;
+ * 8: HISTORY frames carry how the connection delivered (424 bytes). Version
+ * 7 was a development format whose HISTORY layout changed within it: it is
+ * refused by name, not misread.
  */
-#define JOURNAL_VERSION 7
+#define JOURNAL_VERSION 8
+#define JOURNAL_DEV_VERSION 7
 #define JOURNAL_OLDEST_VERSION 5
 /* What the recorder could have written: its --max-conns and
  * --close-grace-ms maxima, and monotonic times and clock offsets below
