@@ -430,10 +430,9 @@ def scenario_no_such_cgroup():
     check(res.stdout.splitlines() == [res.stdout.splitlines()[0]], "records shown")
 
 
-def scenario_text(cmd):
-    """--no-states: histories only, with the payload sent; -w: one line each."""
-    srv, port = listener()
-    tracer = Running(cmd)
+def eighteen_then_twenty_four(srv, port, pause=0.0):
+    """One connection to srv: the client sends 18 bytes, the server answers
+    24, the client closes first, then the server (after pause)."""
     srv.settimeout(5)
     cli = socket.create_connection(("127.0.0.1", port), timeout=5)
     conn, _ = srv.accept()
@@ -444,7 +443,15 @@ def scenario_text(cmd):
     cli.recv(100)
     cli.close()
     conn.recv(100)
+    time.sleep(pause)
     conn.close()
+
+
+def scenario_text(cmd):
+    """--no-states: histories only, with the payload sent; -w: one line each."""
+    srv, port = listener()
+    tracer = Running(cmd)
+    eighteen_then_twenty_four(srv, port)
     time.sleep(0.8)
     out, _ = tracer.stop()
     srv.close()
@@ -467,18 +474,7 @@ def scenario_text(cmd):
 def three_endings(srv, port, closed_port):
     """The README's run: a client that sends 18 bytes, gets 24 and closes
     first; a client aborted with SO_LINGER 0; a connect to a closed port."""
-    srv.settimeout(5)
-    cli = socket.create_connection(("127.0.0.1", port), timeout=5)
-    conn, _ = srv.accept()
-    cli.sendall(b"x" * 18)
-    conn.settimeout(5)
-    conn.recv(100)
-    conn.sendall(b"y" * 24)
-    cli.recv(100)
-    cli.close()
-    conn.recv(100)
-    time.sleep(0.01)
-    conn.close()
+    eighteen_then_twenty_four(srv, port, pause=0.01)
     cli = socket.create_connection(("127.0.0.1", port), timeout=5)
     conn, _ = srv.accept()
     cli.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
