@@ -298,7 +298,10 @@ static void text_lost(void *ctx, uint64_t ts_ns, uint64_t count, uint64_t total,
 		p = fmt_lit(p, "; ");
 	}
 	p = fmt_u64(p, total);
-	p = fmt_lit(p, " in all): affected histories are marked incomplete");
+	/* an unseen change named no socket: nothing could be marked */
+	p = cause == LOST_UNSEEN_CHANGE
+		    ? fmt_lit(p, " in all): the histories they touched are missing or incomplete")
+		    : fmt_lit(p, " in all): affected histories are marked incomplete");
 	finish(em, p);
 }
 
