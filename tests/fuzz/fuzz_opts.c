@@ -33,7 +33,8 @@ static void check_values(const struct options *o)
 {
 	if (o->max_conns < 16 || o->max_conns > OPT_MAX_MAX_CONNS)
 		fail("--max-conns out of 16..2^24");
-	if (o->ring_mb < 1 || o->ring_mb > 1024 || (o->ring_mb & (o->ring_mb - 1)))
+	/* 0: not given, sized at start */
+	if (o->ring_mb && (o->ring_mb > 1024 || (o->ring_mb & (o->ring_mb - 1))))
 		fail("--ring-mb not a power of 2 from 1 to 1024");
 	if (o->grace_ms > 10000)
 		fail("--close-grace-ms over 10000");
@@ -82,7 +83,7 @@ static void check_mode(const struct options *o)
 	if (o->all && o->mode != MODE_LEAKS)
 		fail("--all outside tcptrail leaks");
 	if ((o->record || !o->snapshot || o->max_conns != OPT_DEFAULT_MAX_CONNS ||
-	     o->ring_mb != OPT_DEFAULT_RING_MB || o->grace_ms != OPT_DEFAULT_GRACE_MS ||
+	     o->ring_mb != 0 || o->grace_ms != OPT_DEFAULT_GRACE_MS ||
 	     o->leak_after_s != OPT_DEFAULT_LEAK_AFTER_S || !o->listeners) && !trace)
 		fail("a tracing setting outside tracing");
 	if ((o->metrics || o->duration_s || o->interval_s != OPT_DEFAULT_INTERVAL_S) &&
