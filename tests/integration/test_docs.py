@@ -487,16 +487,23 @@ def three_endings(srv, port, closed_port):
         pass
 
 
-def scenario_what_it_shows():
-    """The README's text view: transitions, resets and the five histories
-    with their endings, in close order."""
+def run_three_endings(cmd):
+    """cmd's output over three_endings(), with the listener's and the
+    closed port's numbers."""
     srv, port = listener()
     closed = free_port()
-    tracer = Running("tcptrail", settle=1.5)
+    tracer = Running(cmd, settle=1.5)
     three_endings(srv, port, closed)
     time.sleep(0.8)
     out, _ = tracer.stop()
     srv.close()
+    return out, port, closed
+
+
+def scenario_what_it_shows():
+    """The README's text view: transitions, resets and the five histories
+    with their endings, in close order."""
+    out, port, closed = run_three_endings("tcptrail")
     lines = out.splitlines()
     mine = [l for l in lines if ":%d " % port in l or ":%d " % closed in l]
     want = ("active orderly", "passive orderly", "active rst_sent", "passive rst_received",
@@ -511,13 +518,7 @@ def scenario_what_it_shows():
 
 def scenario_what_it_shows_json():
     """The README's JSON: the client's history with its payload counts."""
-    srv, port = listener()
-    closed = free_port()
-    tracer = Running("tcptrail --json --no-states", settle=1.5)
-    three_endings(srv, port, closed)
-    time.sleep(0.8)
-    out, _ = tracer.stop()
-    srv.close()
+    out, port, _ = run_three_endings("tcptrail --json --no-states")
     hist = [r for r in ndjson(out, "tcptrail --json") if r["type"] == "history" and
             r["rport"] == port and r["role"] == "active" and r["end"] == "orderly"]
     check(len(hist) == 1 and hist[0]["payload_acked"] == 18 and
