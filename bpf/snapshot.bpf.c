@@ -197,6 +197,7 @@ int dump_task_files(struct bpf_iter__task_file *ctx)
 	struct task_struct *task = ctx->task;
 	struct tt_file_record r = {};
 	struct socket *sock;
+	struct inode *inode;
 	struct sock *sk;
 
 	if (!file || !task)
@@ -207,7 +208,12 @@ int dump_task_files(struct bpf_iter__task_file *ctx)
 	 * from it, which newer verifiers mark untrusted (bpf_sock_from_file()'s
 	 * sock->sk, refused by 6.18.44).
 	 */
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+	/* Most descriptors are not sockets: the test is two plain loads
+	 * through the BTF pointer, not helper calls (a search walks every
+	 * descriptor of the machine).
+	 */
+	inode = file->f_inode;
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK)
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);
 	if (!sock)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "listen_sampler.h"
+#include "clock.h"
 #include "netstat.h"
 #include "log.h"
 #include "netns.h"
@@ -17,6 +18,7 @@
 /* Listeners whose owner was not found are looked for again this often. */
 #define LISTENER_OWNERS_MAX (1u << 20)	/* descriptors of listeners indexed per search */
 #define UNOWNED_MAX 4096
+#define OWNER_SEARCH_SHARE 200
 
 static const char *const sysctl_paths[LW_N_SYSCTLS] = {
 	[LW_SOMAXCONN] = "/proc/sys/net/core/somaxconn",
@@ -37,7 +39,8 @@ int listen_sampler_init(struct listen_sampler *ls, struct snapshot *snap,
 	ls->text_cap = NETSTAT_BYTES;
 	ls->text = malloc(ls->text_cap);
 	ls->unowned = calloc(UNOWNED_MAX, sizeof(*ls->unowned));
-	return ls->text && ls->unowned ? 0 : -ENOMEM;
+	ls->missed = calloc(UNOWNED_MAX, sizeof(*ls->missed));
+	return ls->text && ls->unowned && ls->missed ? 0 : -ENOMEM;
 }
 
 void listen_sampler_free(struct listen_sampler *ls)
@@ -45,8 +48,10 @@ void listen_sampler_free(struct listen_sampler *ls)
 	owner_index_free(&ls->owners);
 	free(ls->text);
 	free(ls->unowned);
+	free(ls->missed);
 	ls->text = NULL;
 	ls->unowned = NULL;
+	ls->missed = NULL;
 }
 
 /* The whole file into ls->text, NUL-terminated. Returns bytes or -errno. */
@@ -208,15 +213,42 @@ static int sample_here(uint32_t inum, void *arg)
  * usually the parent of pre-forked workers). A new listener is looked for
  * at once; one not found waits its own backoff, and never delays another.
  */
+static int by_cookie(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every listener due was missed by the last search (none is new). */
+static bool only_missed_again(const struct listen_sampler *ls, const uint64_t *due, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!bsearch(&due[i], ls->missed, ls->nmissed, sizeof(*ls->missed), by_cookie))
+			return false;
+	return true;
+}
+
 static void find_owners(struct listen_sampler *ls, uint64_t now)
 {
 	uint64_t *unowned = ls->unowned;
 	size_t n = listen_watch_unowned(ls->lw, now, unowned, UNOWNED_MAX);
+	uint64_t t0;
 	int err;
 
 	if (!n)
 		return;
+	/* A search walks every descriptor of the machine (over a second at a
+	 * million connections): one only for owners it could not see before
+	 * waits until it has cost at most 1/OWNER_SEARCH_SHARE of the time
+	 * since the last. A new listener is looked for at once.
+	 */
+	if (now < ls->search_next_ns && only_missed_again(ls, unowned, n))
+		return;
+	t0 = clock_mono_ns();
 	err = owner_index_scan_all(&ls->owners, ls->snap, TT_TCP_LISTEN, ls->max_socks);
+	ls->search_next_ns = now + (clock_mono_ns() - t0) * OWNER_SEARCH_SHARE;
+	ls->nmissed = 0;
 	if (err && err != ls->owner_err)
 		p_warn("failed to find the processes holding listeners: %s", strerror(-err));
 	ls->owner_err = err;
@@ -225,9 +257,12 @@ static void find_owners(struct listen_sampler *ls, uint64_t now)
 
 		if (!err && owner_index_find(&ls->owners, unowned[i], &first))
 			listen_watch_set_owner(ls->lw, unowned[i], first->pid, first->comm);
-		else
+		else {
 			listen_watch_owner_missed(ls->lw, unowned[i], now);
+			ls->missed[ls->nmissed++] = unowned[i];
+		}
 	}
+	qsort(ls->missed, ls->nmissed, sizeof(*ls->missed), by_cookie);
 }
 
 int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, void *arg)

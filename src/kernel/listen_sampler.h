@@ -18,6 +18,9 @@ struct listen_sampler {
 	int owner_err;			/* the last owner search's failure, said once */
 	uint32_t max_socks;		/* the /proc owner fallback's socket list */
 	uint64_t *unowned;		/* listeners without a known owner */
+	uint64_t *missed;		/* those the last search missed, sorted */
+	size_t nmissed;
+	uint64_t search_next_ns;	/* no search for missed ones before */
 	char *text;			/* /proc/net/netstat */
 	size_t text_cap;
 	bool warned_counters;
