@@ -255,6 +255,8 @@ static struct metrics_listener *find_series(struct metrics *m, uint32_t n,
 static void add_member(struct metrics *m, struct metrics_listener *s,
 		       const struct lw_listener *l)
 {
+	const struct latency_series *waits = listen_watch_accept_waits(l);
+
 	if (s->seen_gen != m->gen) {
 		s->seen_gen = m->gen;
 		s->acceptq = s->acceptq_limit = s->synq = s->synq_limit = 0;
@@ -277,8 +279,8 @@ static void add_member(struct metrics *m, struct metrics_listener *s,
 		s->synack_retrans += l->d_synack_retrans;
 		s->overflows += l->d_overflows;
 	}
-	if (l->acc)
-		latency_series_merge(&s->accept_wait, &l->acc->last);
+	if (waits)
+		latency_series_merge(&s->accept_wait, waits);
 }
 
 /* Sum adjacent series with the same labels; returns how many remain. */

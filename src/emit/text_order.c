@@ -9,6 +9,12 @@
 #include "fmt.h"
 #include "text_order.h"
 
+struct text_line {
+	uint64_t ts;
+	uint64_t seq;		/* arrival: equal times keep their order */
+	uint32_t off, len;	/* in the arena */
+};
+
 /* What a line that comes after a later one says, before its newline. */
 static const char late_note[] = " (late: printed after later lines)";
 

@@ -11,11 +11,8 @@
 #include <stdint.h>
 #include "outbuf.h"
 
-struct text_line {
-	uint64_t ts;
-	uint64_t seq;		/* arrival: equal times keep their order */
-	uint32_t off, len;	/* in the arena */
-};
+/* A held line (text_order.c's). */
+struct text_line;
 
 struct text_order {
 	char *arena;
