@@ -209,7 +209,10 @@ static int setup_view(struct tracing *t)
 	t->sink = (struct sink){ &top_slow_ops, &t->slow };
 	t->tv.wide = o->wide;
 	t->tv.netns_name = netns_name;
-	keys_open(&t->keys, &t->stop);
+	if (keys_open(&t->keys, &t->stop)) {
+		p_err("out of memory");
+		return -1;
+	}
 	t->lsink = (struct listen_sink){ &top_view_listen_ops, &t->tv };
 	return 0;
 }
@@ -304,14 +307,18 @@ static int start_kernel(struct tracing *t)
 		return -1;
 	}
 	if (t->feed.lw) {
-		if (listen_sampler_init(&t->sampler, &t->snap, t->feed.lw, t->p->max_conns)) {
+		struct listen_sampler_config scfg = {
+			.snap = &t->snap,
+			.lw = t->feed.lw,
+			.max_socks = t->p->max_conns,
+			.ports = t->ports,
+			.counts = t->kept ? trace_listen_counts : NULL,
+			.counts_arg = t,
+		};
+
+		if (!(t->sampler = listen_sampler_new(&scfg))) {
 			p_err("out of memory");
 			return -1;
-		}
-		t->sampler.ports = t->ports;
-		if (t->kept) {
-			t->sampler.counts = trace_listen_counts;
-			t->sampler.counts_arg = t;
 		}
 	}
 	if (trace_add_jobs(t, clock_mono_ns())) {
@@ -361,7 +368,7 @@ static int teardown(struct tracing *t, int ret)
 {
 	int err = journal_close(&t->journal);
 
-	keys_close(&t->keys);
+	keys_close(t->keys);
 
 	if (err) {
 		p_err("failed to write the recording: %s", strerror(-err));
@@ -370,7 +377,7 @@ static int teardown(struct tracing *t, int ret)
 	metrics_http_stop(t->http);
 	cgroups_close(t->cgroups);
 	metrics_free(&t->metrics);
-	listen_sampler_free(&t->sampler);
+	listen_sampler_free(t->sampler);
 	listen_watch_free(t->feed.lw);
 	ports_free(t->ports);
 	free(t->leak_cands);
@@ -405,7 +412,6 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	t->fd = t->rfd = -1;
 	t->filter = o->filter;
 	owner_index_init(&t->owners, TRACE_LEAK_OWNERS_MAX);
-	t->keys.fd = -1;
 	signals_install();
 	if (setup_taps(t) || setup_files(t))
 		goto done;

@@ -349,15 +349,15 @@ static void job_sample(void *arg, uint64_t now)
 	}
 	if (t->ports)
 		ports_netns_begin(t->ports);
-	err = listen_sampler_run(&t->sampler, now, on_alert, t);
+	err = listen_sampler_run(t->sampler, now, on_alert, t);
 	/* the same failure every interval is said once */
 	if (err && err != t->sample_err)
 		p_warn("failed to sample listeners: %s", strerror(-err));
 	t->sample_err = err;
 	/* the destinations before the listeners: the view draws them under */
 	if (t->ports) {
-		ports_netns_end(t->ports, !err && t->sampler.walk_complete, now, on_ports_alert,
-				t);
+		ports_netns_end(t->ports, !err && listen_sampler_walk_complete(t->sampler), now,
+				on_ports_alert, t);
 		ports_interval(t->ports, now, on_ports_alert, t);
 	}
 	if (!err && t->lsink.ops->sample)
@@ -396,8 +396,8 @@ int trace_add_jobs(struct tracing *t, uint64_t now)
 		err |= timers_add(&t->timers, now, LEAK_CHECK_NS, job_leaks, t);
 	if (o->duration_s > 0)
 		err |= timers_add(&t->timers, now + (uint64_t)(o->duration_s * 1e9), 0, job_stop, t);
-	if (t->keys.fd >= 0)
-		err |= timers_add(&t->timers, now, KEYS_PERIOD_NS, keys_job, &t->keys);
+	if (t->keys)
+		err |= timers_add(&t->timers, now, KEYS_PERIOD_NS, keys_job, t->keys);
 	return err < 0 ? -ENOSPC : 0;
 }
 

@@ -48,7 +48,7 @@ struct tracing {
 	struct feed feed;
 	struct owner_index owners;
 	uint64_t *leak_cands;
-	struct listen_sampler sampler;
+	struct listen_sampler *sampler;	/* NULL without --listeners */
 	struct listen_sink lsink;
 	struct cgroups *cgroups;	/* NULL without cgroup2 */
 	struct filter filter;		/* the options' filter, with the cgroup lookup */
@@ -93,7 +93,7 @@ struct tracing {
 	struct state_age ages;		/* its sockets' last transitions */
 	struct top_view tv;
 	struct top_slow slow;		/* top: the connection lines */
-	struct keys keys;		/* top's: q quits */
+	struct keys *keys;		/* top's: q quits (NULL: no terminal) */
 	struct sink sink;
 	struct ingest_config icfg;
 };
