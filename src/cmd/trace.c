@@ -61,7 +61,7 @@ static int loop(struct tracing *t)
 {
 	while (!signals_exiting() && !t->stop) {
 		uint64_t now = clock_mono_ns();
-		int err = tracer_poll(t->tr, timers_timeout_ms(&t->timers, now, POLL_MS));
+		int err = tracer_poll(t->tr, timers_timeout_ms(t->timers, now, POLL_MS));
 
 		if (err < 0) {
 			p_err("failed to read the ring buffer: %s", strerror(-err));
@@ -73,7 +73,7 @@ static int loop(struct tracing *t)
 			trace_account_losses(t);
 			t->losses_ns = now;
 		}
-		timers_run(&t->timers, now);
+		timers_run(t->timers, now);
 		feed_expire(&t->feed, now);
 		feed_batch_end(&t->feed);
 		if (flush_outputs(t))
@@ -393,6 +393,7 @@ static int teardown(struct tracing *t, int ret)
 	outfile_close(t->rfd);
 	text_order_free(&t->order);
 	state_age_free(&t->ages);
+	timers_free(t->timers);
 	return ret;
 }
 
@@ -413,6 +414,10 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	t->filter = o->filter;
 	owner_index_init(&t->owners, TRACE_LEAK_OWNERS_MAX);
 	signals_install();
+	if (!(t->timers = timers_new())) {
+		p_err("out of memory");
+		goto done;
+	}
 	if (setup_taps(t) || setup_files(t))
 		goto done;
 	if (setup_view(t) || setup_tables(t) || start_kernel(t))
@@ -439,7 +444,8 @@ done:
 
 int trace_main(struct options *o)
 {
-	struct trace_profile p = { TRACE_RECORDS, true, o->max_conns };
+	struct trace_profile p = { .view = TRACE_RECORDS, .connections = true,
+				   .max_conns = o->max_conns };
 
 	return trace_run(o, &p);
 }

@@ -260,7 +260,7 @@ bool trace_account_losses(struct tracing *t)
 	}
 	if (any && t->p->connections) {
 		t->lost_since_reconcile = true;
-		timers_pull(&t->timers, t->reconcile_timer, now + RECONCILE_AFTER_LOSS_NS);
+		timers_pull(t->timers, t->reconcile_timer, now + RECONCILE_AFTER_LOSS_NS);
 	}
 	return any;
 }
@@ -386,18 +386,18 @@ int trace_add_jobs(struct tracing *t, uint64_t now)
 	int err = 0;
 
 	if (t->p->connections) {
-		t->reconcile_timer = timers_add(&t->timers, now + RECONCILE_PERIOD_NS,
+		t->reconcile_timer = timers_add(t->timers, now + RECONCILE_PERIOD_NS,
 						RECONCILE_PERIOD_NS, job_reconcile, t);
 		err |= t->reconcile_timer;
 	}
 	if (t->feed.lw)
-		err |= timers_add(&t->timers, now, (uint64_t)(o->interval_s * 1e9), job_sample, t);
+		err |= timers_add(t->timers, now, (uint64_t)(o->interval_s * 1e9), job_sample, t);
 	if (o->leak_after_s > 0)
-		err |= timers_add(&t->timers, now, LEAK_CHECK_NS, job_leaks, t);
+		err |= timers_add(t->timers, now, LEAK_CHECK_NS, job_leaks, t);
 	if (o->duration_s > 0)
-		err |= timers_add(&t->timers, now + (uint64_t)(o->duration_s * 1e9), 0, job_stop, t);
+		err |= timers_add(t->timers, now + (uint64_t)(o->duration_s * 1e9), 0, job_stop, t);
 	if (t->keys)
-		err |= timers_add(&t->timers, now, KEYS_PERIOD_NS, keys_job, t->keys);
+		err |= timers_add(t->timers, now, KEYS_PERIOD_NS, keys_job, t->keys);
 	return err < 0 ? -ENOSPC : 0;
 }
 

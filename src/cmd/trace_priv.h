@@ -59,7 +59,7 @@ struct tracing {
 	struct sink tap_sink;
 	uint64_t published_ns;
 	uint64_t losses_ns;	/* when the loss counters were last read */
-	struct timers timers;
+	struct timers *timers;
 	int reconcile_timer;
 	struct loss_seen lost;
 	uint64_t retrans_unwritten;	/* live retransmit records past the limit */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
-#include "jsonl.h"
+#include "jsonl_priv.h"	/* jsonl_priv.h: the tests read tokens directly */
 #include "report_html.h"
 #include "report_model.h"
 #include "report_parts.h"
