@@ -188,8 +188,8 @@ static int setup_view(struct tracing *t)
 		if (o->json)
 			return 0;
 		/* in time order: a history prints a grace period after its CLOSE */
-		if (emit_text_hold(em, &t->order, (uint64_t)o->grace_ms * 1000000ull,
-				   clock_mono_ns) ||
+		t->order = emit_text_hold(em, (uint64_t)o->grace_ms * 1000000ull, clock_mono_ns);
+		if (!t->order ||
 		    emit_text_ages(em, &t->ages, t->p->max_conns)) {
 			p_err("out of memory");
 			return -1;
@@ -391,7 +391,7 @@ static int teardown(struct tracing *t, int ret)
 	outbuf_free(&t->out);
 	outfile_close(t->fd);
 	outfile_close(t->rfd);
-	text_order_free(&t->order);
+	text_order_free(t->order);
 	state_age_free(&t->ages);
 	timers_free(t->timers);
 	return ret;

@@ -89,7 +89,7 @@ struct tracing {
 	struct outbuf out;
 	struct journal_writer journal;
 	struct emitter em;
-	struct text_order order;	/* the text view's held lines */
+	struct text_order *order;	/* the text view's held lines */
 	struct state_age ages;		/* its sockets' last transitions */
 	struct top_view tv;
 	struct top_slow slow;		/* top: the connection lines */
