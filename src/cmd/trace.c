@@ -199,21 +199,27 @@ static int setup_view(struct tracing *t)
 	t->sink.ops = &none;	/* connections feed the counts, unprinted */
 	if (o->json)
 		return 0;
-	top_view_init(&t->tv, &t->out, &em->clock, isatty(t->out.fd),
-		      (uint64_t)(o->interval_s * 1e9), em->own_netns);
-	t->tv.filter = &t->filter;
-	t->tv.cgroup_lookup = em->cgroup_lookup;
-	t->tv.cgroup_ctx = em->cgroup_ctx;
-	t->tv.ports = t->ports;
-	t->tv.slow = &t->slow;
-	t->sink = (struct sink){ &top_slow_ops, &t->slow };
-	t->tv.wide = o->wide;
-	t->tv.netns_name = netns_name;
-	if (keys_open(&t->keys, &t->stop)) {
+	t->slow = top_slow_new();
+	t->sink = (struct sink){ &top_slow_ops, t->slow };
+	t->tv = top_view_new(&(struct top_view_config){
+		.out = &t->out,
+		.clock = &em->clock,
+		.ansi = isatty(t->out.fd),
+		.interval_ns = (uint64_t)(o->interval_s * 1e9),
+		.own_netns = em->own_netns,
+		.filter = &t->filter,
+		.cgroup_lookup = em->cgroup_lookup,
+		.cgroup_ctx = em->cgroup_ctx,
+		.ports = t->ports,
+		.slow = t->slow,
+		.wide = o->wide,
+		.netns_name = netns_name,
+	});
+	if (!t->slow || !t->tv || keys_open(&t->keys, &t->stop)) {
 		p_err("out of memory");
 		return -1;
 	}
-	t->lsink = (struct listen_sink){ &top_view_listen_ops, &t->tv };
+	t->lsink = (struct listen_sink){ &top_view_listen_ops, t->tv };
 	return 0;
 }
 
@@ -394,6 +400,8 @@ static int teardown(struct tracing *t, int ret)
 	text_order_free(t->order);
 	state_age_free(&t->ages);
 	timers_free(t->timers);
+	top_view_free(t->tv);
+	top_slow_free(t->slow);
 	return ret;
 }
 

@@ -256,7 +256,8 @@ bool trace_account_losses(struct tracing *t)
 			       "written (histories count them all; --retransmits-per-s)",
 			       t->o->retransmits_per_s);
 		t->retrans_unwritten = over;
-		t->slow.unwritten = over;
+		if (t->slow)
+			top_slow_set_unwritten(t->slow, over);
 	}
 	if (any && t->p->connections) {
 		t->lost_since_reconcile = true;

@@ -91,8 +91,8 @@ struct tracing {
 	struct emitter em;
 	struct text_order *order;	/* the text view's held lines */
 	struct state_age ages;		/* its sockets' last transitions */
-	struct top_view tv;
-	struct top_slow slow;		/* top: the connection lines */
+	struct top_view *tv;
+	struct top_slow *slow;		/* top: the connection lines */
 	struct keys *keys;		/* top's: q quits (NULL: no terminal) */
 	struct sink sink;
 	struct ingest_config icfg;
