@@ -317,8 +317,8 @@ static void namespace_counters(struct top_view *tv, const struct lw_netns *ns, s
 	top_row row;
 
 	for (size_t k = 0; k < NS_COUNTERS; k++)
-		cols[1 + k] = (struct top_col){ lw_counter_names[ns_counter_order[k]],
-						ns_counter_prio[k], false, 20 };
+		cols[1 + k] = (struct top_col){ .head = lw_counter_names[ns_counter_order[k]],
+						.prio = ns_counter_prio[k], .cap = 20 };
 	top_table_init(&t, cols, 1 + NS_COUNTERS);
 	top_table_fit(&t, budget(tv));
 	line(tv, "%s", "");
