@@ -43,8 +43,11 @@ struct listen_watch *listen_watch_new(const struct lw_config *cfg)
 	lw->rank = calloc(cfg->max_listeners ? cfg->max_listeners : 1, sizeof(*lw->rank));
 	lw->ns = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->ns));
 	lw->prev = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->prev));
+	lw->counts = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->counts));
+	lw->prev_counts = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->prev_counts));
 	lw->req = calloc(cfg->max_requests ? cfg->max_requests : 1, sizeof(*lw->req));
-	if (!lw->tab || !lw->rank || !lw->ns || !lw->prev || !lw->req) {
+	if (!lw->tab || !lw->rank || !lw->ns || !lw->prev || !lw->counts || !lw->prev_counts ||
+	    !lw->req) {
 		listen_watch_free(lw);
 		return NULL;
 	}
@@ -61,6 +64,8 @@ void listen_watch_free(struct listen_watch *lw)
 	free(lw->rank);
 	free(lw->ns);
 	free(lw->prev);
+	free(lw->counts);
+	free(lw->prev_counts);
 	free(lw->req);
 	free(lw);
 }
@@ -256,15 +261,19 @@ void listen_watch_mark_lost(struct listen_watch *lw)
 void listen_watch_sample_begin(struct listen_watch *lw, unsigned known)
 {
 	struct lw_netns *t = lw->prev;
+	struct lw_ns_counts *c = lw->prev_counts;
 
 	lw->gen++;
 	lw->known = known;
 	lw->last_match = NULL;
 	lw->nreq = 0;
 	lw->prev = lw->ns;
-	lw->nprev = lw->nns;
 	lw->ns = t;
 	lw->nns = 0;
+	lw->prev_counts = lw->counts;
+	lw->nprev_counts = lw->ncounts;
+	lw->counts = c;
+	lw->ncounts = 0;
 }
 
 static void sample_listener(struct listen_watch *lw, const struct tt_sock_record *r)
@@ -321,6 +330,12 @@ void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_reco
 	memcpy(q->addr, r->daddr, sizeof(q->addr));
 }
 
+static int cmp_counts(const void *a, const void *b)
+{
+	return cmp_u64(((const struct lw_ns_counts *)a)->inum,
+		       ((const struct lw_ns_counts *)b)->inum);
+}
+
 /* v sorted by inum */
 static struct lw_netns *search_netns(struct lw_netns *v, size_t n, uint32_t inum)
 {
@@ -354,7 +369,10 @@ void listen_watch_sample_netns(struct listen_watch *lw, uint32_t inum, bool have
 		     const int64_t sysctls[LW_N_SYSCTLS])
 {
 	/* the previous sample's array is sorted: it ended that sample */
-	const struct lw_netns *prev = search_netns(lw->prev, lw->nprev, inum);
+	const struct lw_ns_counts key = { .inum = inum };
+	const struct lw_ns_counts *prev = bsearch(&key, lw->prev_counts, lw->nprev_counts,
+						  sizeof(key), cmp_counts);
+	struct lw_ns_counts *now;
 	struct lw_netns *ns;
 
 	if (lw->nns == lw->ns_cap) {
@@ -368,12 +386,14 @@ void listen_watch_sample_netns(struct listen_watch *lw, uint32_t inum, bool have
 	ns->have_counters = have_counters;
 	if (!have_counters)
 		return;
-	memcpy(ns->counters, counters, sizeof(ns->counters));
-	if (!prev || !prev->have_counters)
+	now = &lw->counts[lw->ncounts++];	/* no more of them than of ns */
+	now->inum = inum;
+	memcpy(now->v, counters, sizeof(now->v));
+	if (!prev)
 		return;	/* the first reading is the baseline */
 	ns->sampled = true;
 	for (int k = 0; k < LW_N_COUNTERS; k++)
-		ns->delta[k] = counters[k] >= prev->counters[k] ? counters[k] - prev->counters[k] : 0;
+		ns->delta[k] = counters[k] >= prev->v[k] ? counters[k] - prev->v[k] : 0;
 }
 
 static int cmp_netns(const void *a, const void *b)
@@ -480,6 +500,7 @@ void listen_watch_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn 
 	size_t kept = 0;
 
 	qsort(lw->ns, lw->nns, sizeof(*lw->ns), cmp_netns);
+	qsort(lw->counts, lw->ncounts, sizeof(*lw->counts), cmp_counts);
 	for (size_t i = 0; i < lw->nns; i++)
 		if (lw->ns[i].sampled && lw->last_sample_ns && now > lw->last_sample_ns)
 			lw->ns[i].interval_ns = now - lw->last_sample_ns;

@@ -177,7 +177,6 @@ struct lw_netns {
 	uint64_t interval_ns;		/* since the previous sample (when sampled) */
 	bool have_counters;
 	bool sampled;			/* counters read at least twice: deltas valid */
-	uint64_t counters[LW_N_COUNTERS];
 	uint64_t delta[LW_N_COUNTERS];
 	int64_t sysctl[LW_N_SYSCTLS];	/* -1: unknown */
 	uint32_t listeners;		/* listeners in the latest sample */

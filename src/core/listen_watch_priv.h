@@ -29,14 +29,27 @@ struct lw_slot {
 	uint64_t counts_gen;	/* the sample whose kernel counts were set */
 };
 
+/* A namespace's counters as last read: the next sample's deltas start
+ * there.
+ */
+struct lw_ns_counts {
+	uint32_t inum;
+	uint64_t v[LW_N_COUNTERS];
+};
+
 struct listen_watch {
 	struct lw_config cfg;
 	struct lw_slot *tab;	/* [0, nsorted) sorted by cookie; new ones after */
 	size_t n, nsorted;
 	const struct lw_listener **rank;
-	/* namespaces of this sample (sorted by inum at its end) and the last */
+	/* namespaces of this sample (sorted by inum at its end) and the last,
+	 * kept whole while this one fills
+	 */
 	struct lw_netns *ns, *prev;
-	size_t nns, nprev, ns_cap;
+	size_t nns, ns_cap;
+	/* the counters of those of them that had any, sorted the same way */
+	struct lw_ns_counts *counts, *prev_counts;
+	size_t ncounts, nprev_counts;
 	struct lw_request *req;
 	size_t nreq;
 	uint64_t gen;			/* sample number */
