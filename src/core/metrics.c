@@ -10,29 +10,50 @@ const double metrics_duration_bounds[METRICS_BUCKETS] = {
 	0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600,
 };
 
+/* A listener series and when it was last seen (for the linger). */
+struct metrics_series {
+	struct metrics_listener l;	/* first: a series sorts by its labels */
+	uint64_t last_seen_ns;
+};
+
+struct metrics_priv {
+	uint64_t linger_ns;
+	uint64_t last_cgroup;	/* the cgroup conns_of() last placed, in */
+	uint32_t last_slot;
+	struct metrics_series series[];	/* max_listeners */
+};
+
 int metrics_init(struct metrics *m, uint32_t max_listeners, uint64_t linger_ns)
 {
 	memset(m, 0, sizeof(*m));
 	m->nconns = 1;	/* [0]: no container */
 	m->max_listeners = max_listeners;
-	m->linger_ns = linger_ns;
-	m->listeners = calloc(max_listeners ? max_listeners : 1, sizeof(*m->listeners));
-	return m->listeners ? 0 : -ENOMEM;
+	m->priv = calloc(1, sizeof(*m->priv) +
+			    (max_listeners ? max_listeners : 1) * sizeof(struct metrics_series));
+	if (!m->priv)
+		return -ENOMEM;
+	m->priv->linger_ns = linger_ns;
+	return 0;
 }
 
 void metrics_free(struct metrics *m)
 {
-	free(m->listeners);
-	m->listeners = NULL;
+	free(m->priv);
+	m->priv = NULL;
 }
 
 void metrics_copy(struct metrics *dst, const struct metrics *src)
 {
-	struct metrics_listener *keep = dst->listeners;
+	struct metrics_priv *keep = dst->priv;
 
 	memcpy(dst, src, sizeof(*dst));
-	dst->listeners = keep;
-	memcpy(keep, src->listeners, src->nlisteners * sizeof(*keep));
+	dst->priv = keep;
+	memcpy(keep, src->priv, sizeof(*keep) + src->nlisteners * sizeof(keep->series[0]));
+}
+
+const struct metrics_listener *metrics_listener_at(const struct metrics *m, uint32_t i)
+{
+	return &m->priv->series[i].l;
 }
 
 /* The short container id of a cgroup, "" for none. */
@@ -58,13 +79,13 @@ static struct metrics_conns *conns_of(struct metrics *m, uint64_t cgroup)
 	struct metrics_conns *c;
 
 	/* a storm of one service's connections: the same cgroup in a row */
-	if (cgroup && cgroup == m->last_cgroup)
-		return &m->conns[m->last_slot];
+	if (cgroup && cgroup == m->priv->last_cgroup)
+		return &m->conns[m->priv->last_slot];
 	container_of(m, cgroup, id);
 	for (uint32_t i = 0; i < m->nconns; i++)
 		if (!strcmp(m->conns[i].container, id)) {
-			m->last_cgroup = cgroup;
-			m->last_slot = i;
+			m->priv->last_cgroup = cgroup;
+			m->priv->last_slot = i;
 			return &m->conns[i];
 		}
 	if (m->nconns == METRICS_CONTAINERS + 2)
@@ -85,7 +106,7 @@ static struct metrics_listener *listener_of(struct metrics *m, const struct conn
 	struct metrics_listener *wild = NULL;
 
 	for (uint32_t i = 0; i < m->nlisteners; i++) {
-		struct metrics_listener *s = &m->listeners[i];
+		struct metrics_listener *s = &m->priv->series[i].l;
 
 		if (s->netns != c->netns || s->port != c->lport)
 			continue;
@@ -239,17 +260,19 @@ static int cmp_key(const struct metrics_listener *x, const struct metrics_listen
 
 static int cmp_series(const void *a, const void *b)
 {
-	return cmp_key(a, b);
+	return cmp_key(&((const struct metrics_series *)a)->l,
+		       &((const struct metrics_series *)b)->l);
 }
 
 /* The series for l's labels among the first n (sorted), or NULL. */
-static struct metrics_listener *find_series(struct metrics *m, uint32_t n,
-					    const struct lw_listener *l)
+static struct metrics_series *find_series(struct metrics *m, uint32_t n,
+					  const struct lw_listener *l)
 {
-	struct metrics_listener key = { .netns = l->netns, .family = l->family, .port = l->port };
+	struct metrics_series key = { .l = { .netns = l->netns, .family = l->family,
+					     .port = l->port } };
 
-	memcpy(key.addr, l->addr, TT_ADDR_LEN);
-	return bsearch(&key, m->listeners, n, sizeof(key), cmp_series);
+	memcpy(key.l.addr, l->addr, TT_ADDR_LEN);
+	return bsearch(&key, m->priv->series, n, sizeof(key), cmp_series);
 }
 
 static void add_member(struct metrics *m, struct metrics_listener *s,
@@ -284,24 +307,25 @@ static void add_member(struct metrics *m, struct metrics_listener *s,
 }
 
 /* Sum adjacent series with the same labels; returns how many remain. */
-static uint32_t merge_equal(struct metrics_listener *v, uint32_t n)
+static uint32_t merge_equal(struct metrics_series *v, uint32_t n)
 {
 	uint32_t out = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct metrics_listener *d = out ? &v[out - 1] : NULL;
+		struct metrics_listener *d = out ? &v[out - 1].l : NULL;
+		const struct metrics_listener *x = &v[i].l;
 
-		if (d && !cmp_key(d, &v[i])) {
-			d->acceptq += v[i].acceptq;
-			d->acceptq_limit += v[i].acceptq_limit;
-			d->synq += v[i].synq;
-			d->synq_limit += v[i].synq_limit;
-			d->drops += v[i].drops;
-			d->synack_retrans += v[i].synack_retrans;
-			d->overflows += v[i].overflows;
-			d->retrans_segs += v[i].retrans_segs;
-			latency_series_merge(&d->accept_wait, &v[i].accept_wait);
-			d->alerts |= v[i].alerts;
+		if (d && !cmp_key(d, x)) {
+			d->acceptq += x->acceptq;
+			d->acceptq_limit += x->acceptq_limit;
+			d->synq += x->synq;
+			d->synq_limit += x->synq_limit;
+			d->drops += x->drops;
+			d->synack_retrans += x->synack_retrans;
+			d->overflows += x->overflows;
+			d->retrans_segs += x->retrans_segs;
+			latency_series_merge(&d->accept_wait, &x->accept_wait);
+			d->alerts |= x->alerts;
 			continue;
 		}
 		v[out++] = v[i];
@@ -319,18 +343,20 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 	m->gen++;
 	for (size_t i = 0; i < n; i++) {
 		const struct lw_listener *l = v[i];
-		struct metrics_listener *s = find_series(m, sorted, l);
+		struct metrics_series *ser = find_series(m, sorted, l);
+		struct metrics_listener *s;
 
 		/* A new series goes after the sorted ones; two members of one
 		 * (SO_REUSEPORT) are merged after the sort.
 		 */
-		if (!s) {
+		if (!ser) {
 			if (m->nlisteners == m->max_listeners) {
 				m->listeners_dropped++;
 				continue;
 			}
-			s = &m->listeners[m->nlisteners++];
-			memset(s, 0, sizeof(*s));
+			ser = &m->priv->series[m->nlisteners++];
+			memset(ser, 0, sizeof(*ser));
+			s = &ser->l;
 			s->netns = l->netns;
 			s->family = l->family;
 			s->port = l->port;
@@ -338,27 +364,28 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 			container_of(m, l->cgroup, s->container);
 			s->seen_gen = m->gen - 1;
 		}
-		add_member(m, s, l);
-		s->last_seen_ns = now_ns;
+		add_member(m, &ser->l, l);
+		ser->last_seen_ns = now_ns;
 	}
 	/* Closed listeners: queues empty, alerts cleared, counters kept
 	 * until the series is dropped after the linger.
 	 */
 	for (uint32_t i = 0; i < m->nlisteners; i++) {
-		struct metrics_listener *s = &m->listeners[i];
+		struct metrics_series *ser = &m->priv->series[i];
+		struct metrics_listener *s = &ser->l;
 
 		if (s->seen_gen != m->gen) {
 			s->acceptq = s->synq = s->acceptq_limit = s->synq_limit = 0;
 			s->alerts = 0;
-			if (now_ns - s->last_seen_ns >= m->linger_ns)
+			if (now_ns - ser->last_seen_ns >= m->priv->linger_ns)
 				continue;
 		}
 		if (kept != i)
-			m->listeners[kept] = *s;
+			m->priv->series[kept] = *ser;
 		kept++;
 	}
-	qsort(m->listeners, kept, sizeof(*m->listeners), cmp_series);
-	m->nlisteners = merge_equal(m->listeners, kept);
+	qsort(m->priv->series, kept, sizeof(m->priv->series[0]), cmp_series);
+	m->nlisteners = merge_equal(m->priv->series, kept);
 }
 
 void metrics_ports(struct metrics *m, struct ports *p)
