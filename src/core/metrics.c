@@ -12,48 +12,69 @@ const double metrics_duration_bounds[METRICS_BUCKETS] = {
 
 /* A listener series and when it was last seen (for the linger). */
 struct metrics_series {
-	struct metrics_listener l;	/* first: a series sorts by its labels */
+	struct metrics_listener l;
 	uint64_t last_seen_ns;
 };
 
-struct metrics_priv {
+/* What only this file keeps, in one block with the listener series that
+ * struct metrics points to.
+ */
+struct metrics_table {
 	uint64_t linger_ns;
 	uint64_t last_cgroup;	/* the cgroup conns_of() last placed, in */
 	uint32_t last_slot;
-	struct metrics_series series[];	/* max_listeners */
+	uint64_t *last_seen;	/* by series */
+	struct metrics_series *sorting;	/* the series while they are sorted */
+	struct metrics_listener listeners[];	/* max_listeners */
 };
+
+static struct metrics_table *table_of(const struct metrics *m)
+{
+	return (struct metrics_table *)(void *)((char *)m->listeners -
+						 offsetof(struct metrics_table, listeners));
+}
 
 int metrics_init(struct metrics *m, uint32_t max_listeners, uint64_t linger_ns)
 {
+	uint32_t room = max_listeners ? max_listeners : 1;
+	struct metrics_table *t = calloc(1, sizeof(*t) + room * sizeof(t->listeners[0]));
+
 	memset(m, 0, sizeof(*m));
 	m->nconns = 1;	/* [0]: no container */
 	m->max_listeners = max_listeners;
-	m->priv = calloc(1, sizeof(*m->priv) +
-			    (max_listeners ? max_listeners : 1) * sizeof(struct metrics_series));
-	if (!m->priv)
+	if (!t)
 		return -ENOMEM;
-	m->priv->linger_ns = linger_ns;
+	m->listeners = t->listeners;
+	t->linger_ns = linger_ns;
+	t->last_seen = calloc(room, sizeof(*t->last_seen));
+	t->sorting = calloc(room, sizeof(*t->sorting));
+	if (!t->last_seen || !t->sorting) {
+		metrics_free(m);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 void metrics_free(struct metrics *m)
 {
-	free(m->priv);
-	m->priv = NULL;
+	struct metrics_table *t;
+
+	if (!m->listeners)
+		return;
+	t = table_of(m);
+	free(t->last_seen);
+	free(t->sorting);
+	free(t);
+	m->listeners = NULL;
 }
 
 void metrics_copy(struct metrics *dst, const struct metrics *src)
 {
-	struct metrics_priv *keep = dst->priv;
+	struct metrics_listener *keep = dst->listeners;
 
 	memcpy(dst, src, sizeof(*dst));
-	dst->priv = keep;
-	memcpy(keep, src->priv, sizeof(*keep) + src->nlisteners * sizeof(keep->series[0]));
-}
-
-const struct metrics_listener *metrics_listener_at(const struct metrics *m, uint32_t i)
-{
-	return &m->priv->series[i].l;
+	dst->listeners = keep;
+	memcpy(keep, src->listeners, src->nlisteners * sizeof(*keep));
 }
 
 /* The short container id of a cgroup, "" for none. */
@@ -79,13 +100,13 @@ static struct metrics_conns *conns_of(struct metrics *m, uint64_t cgroup)
 	struct metrics_conns *c;
 
 	/* a storm of one service's connections: the same cgroup in a row */
-	if (cgroup && cgroup == m->priv->last_cgroup)
-		return &m->conns[m->priv->last_slot];
+	if (cgroup && cgroup == table_of(m)->last_cgroup)
+		return &m->conns[table_of(m)->last_slot];
 	container_of(m, cgroup, id);
 	for (uint32_t i = 0; i < m->nconns; i++)
 		if (!strcmp(m->conns[i].container, id)) {
-			m->priv->last_cgroup = cgroup;
-			m->priv->last_slot = i;
+			table_of(m)->last_cgroup = cgroup;
+			table_of(m)->last_slot = i;
 			return &m->conns[i];
 		}
 	if (m->nconns == METRICS_CONTAINERS + 2)
@@ -106,7 +127,7 @@ static struct metrics_listener *listener_of(struct metrics *m, const struct conn
 	struct metrics_listener *wild = NULL;
 
 	for (uint32_t i = 0; i < m->nlisteners; i++) {
-		struct metrics_listener *s = &m->priv->series[i].l;
+		struct metrics_listener *s = &m->listeners[i];
 
 		if (s->netns != c->netns || s->port != c->lport)
 			continue;
@@ -258,6 +279,11 @@ static int cmp_key(const struct metrics_listener *x, const struct metrics_listen
 	return memcmp(x->addr, y->addr, TT_ADDR_LEN);
 }
 
+static int cmp_listener(const void *a, const void *b)
+{
+	return cmp_key(a, b);
+}
+
 static int cmp_series(const void *a, const void *b)
 {
 	return cmp_key(&((const struct metrics_series *)a)->l,
@@ -265,14 +291,13 @@ static int cmp_series(const void *a, const void *b)
 }
 
 /* The series for l's labels among the first n (sorted), or NULL. */
-static struct metrics_series *find_series(struct metrics *m, uint32_t n,
-					  const struct lw_listener *l)
+static struct metrics_listener *find_series(struct metrics *m, uint32_t n,
+					    const struct lw_listener *l)
 {
-	struct metrics_series key = { .l = { .netns = l->netns, .family = l->family,
-					     .port = l->port } };
+	struct metrics_listener key = { .netns = l->netns, .family = l->family, .port = l->port };
 
-	memcpy(key.l.addr, l->addr, TT_ADDR_LEN);
-	return bsearch(&key, m->priv->series, n, sizeof(key), cmp_series);
+	memcpy(key.addr, l->addr, TT_ADDR_LEN);
+	return bsearch(&key, m->listeners, n, sizeof(key), cmp_listener);
 }
 
 static void add_member(struct metrics *m, struct metrics_listener *s,
@@ -335,6 +360,7 @@ static uint32_t merge_equal(struct metrics_series *v, uint32_t n)
 
 void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_t now_ns)
 {
+	struct metrics_table *t = table_of(m);
 	const struct lw_listener *const *v;
 	size_t n = listen_watch_listeners(lw, &v);
 	uint32_t sorted = m->nlisteners, kept = 0;
@@ -343,20 +369,18 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 	m->gen++;
 	for (size_t i = 0; i < n; i++) {
 		const struct lw_listener *l = v[i];
-		struct metrics_series *ser = find_series(m, sorted, l);
-		struct metrics_listener *s;
+		struct metrics_listener *s = find_series(m, sorted, l);
 
 		/* A new series goes after the sorted ones; two members of one
 		 * (SO_REUSEPORT) are merged after the sort.
 		 */
-		if (!ser) {
+		if (!s) {
 			if (m->nlisteners == m->max_listeners) {
 				m->listeners_dropped++;
 				continue;
 			}
-			ser = &m->priv->series[m->nlisteners++];
-			memset(ser, 0, sizeof(*ser));
-			s = &ser->l;
+			s = &m->listeners[m->nlisteners++];
+			memset(s, 0, sizeof(*s));
 			s->netns = l->netns;
 			s->family = l->family;
 			s->port = l->port;
@@ -364,28 +388,29 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 			container_of(m, l->cgroup, s->container);
 			s->seen_gen = m->gen - 1;
 		}
-		add_member(m, &ser->l, l);
-		ser->last_seen_ns = now_ns;
+		add_member(m, s, l);
+		t->last_seen[s - m->listeners] = now_ns;
 	}
 	/* Closed listeners: queues empty, alerts cleared, counters kept
 	 * until the series is dropped after the linger.
 	 */
 	for (uint32_t i = 0; i < m->nlisteners; i++) {
-		struct metrics_series *ser = &m->priv->series[i];
-		struct metrics_listener *s = &ser->l;
+		struct metrics_listener *s = &m->listeners[i];
 
 		if (s->seen_gen != m->gen) {
 			s->acceptq = s->synq = s->acceptq_limit = s->synq_limit = 0;
 			s->alerts = 0;
-			if (now_ns - ser->last_seen_ns >= m->priv->linger_ns)
+			if (now_ns - t->last_seen[i] >= t->linger_ns)
 				continue;
 		}
-		if (kept != i)
-			m->priv->series[kept] = *ser;
-		kept++;
+		t->sorting[kept++] = (struct metrics_series){ *s, t->last_seen[i] };
 	}
-	qsort(m->priv->series, kept, sizeof(m->priv->series[0]), cmp_series);
-	m->nlisteners = merge_equal(m->priv->series, kept);
+	qsort(t->sorting, kept, sizeof(t->sorting[0]), cmp_series);
+	m->nlisteners = merge_equal(t->sorting, kept);
+	for (uint32_t i = 0; i < m->nlisteners; i++) {
+		m->listeners[i] = t->sorting[i].l;
+		t->last_seen[i] = t->sorting[i].last_seen_ns;
+	}
 }
 
 void metrics_ports(struct metrics *m, struct ports *p)

@@ -116,8 +116,8 @@ struct metrics {
 	struct metrics_comm comms[METRICS_COMMS + 1];
 	uint32_t ncomms;
 	bool listeners_on;	/* listener series are sampled (else not served) */
-	/* the listener series (metrics_listener_at) and their bookkeeping */
-	struct metrics_priv *priv;
+	/* sorted by labels; in a table whose bookkeeping is metrics.c's */
+	struct metrics_listener *listeners;
 	uint32_t nlisteners, max_listeners;
 	uint64_t listeners_dropped;	/* series not kept: table full */
 	uint64_t gen;
@@ -138,9 +138,6 @@ void metrics_free(struct metrics *m);
 
 /* Copy src into dst, made by metrics_init() with the same max_listeners. */
 void metrics_copy(struct metrics *dst, const struct metrics *src);
-
-/* Listener series i (below nlisteners), in label order. */
-const struct metrics_listener *metrics_listener_at(const struct metrics *m, uint32_t i);
 
 /* A sink (ctx: struct metrics) for ingest's tap: histories, handshakes,
  * resets, losses.

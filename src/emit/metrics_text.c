@@ -267,7 +267,7 @@ static void listeners(const struct metrics *m, FILE *f)
 
 		header(f, lm->name, lm->type, lm->help);
 		for (uint32_t i = 0; i < m->nlisteners; i++) {
-			const struct metrics_listener *s = metrics_listener_at(m, i);
+			const struct metrics_listener *s = &m->listeners[i];
 
 			fputs(lm->name, f);
 			listener_labels(f, s);
@@ -278,17 +278,16 @@ static void listeners(const struct metrics *m, FILE *f)
 	       "Time connections waited in the listener's accept queue, from the handshake's "
 	       "completion to the accept() that returned them.");
 	for (uint32_t i = 0; i < m->nlisteners; i++)
-		latency_histogram(f, "tcptrail_accept_wait_seconds",
-				  &metrics_listener_at(m, i)->accept_wait, listener_label_list,
-				  metrics_listener_at(m, i));
+		latency_histogram(f, "tcptrail_accept_wait_seconds", &m->listeners[i].accept_wait,
+				  listener_label_list, &m->listeners[i]);
 	header(f, "tcptrail_listener_alert", "gauge",
 	       "1 while the alert is active on the listener, else 0.");
 	for (uint32_t i = 0; i < m->nlisteners; i++)
 		for (int a = 0; a < LW_N_ALERTS; a++) {
 			fputs("tcptrail_listener_alert", f);
-			listener_labels(f, metrics_listener_at(m, i));
+			listener_labels(f, &m->listeners[i]);
 			fprintf(f, ",alert=\"%s\"} %d\n", lw_alert_names[a],
-				(metrics_listener_at(m, i)->alerts >> a) & 1);
+				(m->listeners[i].alerts >> a) & 1);
 		}
 	header(f, "tcptrail_listener_series_dropped_total", "counter",
 	       "Listener samples not exported because the series table was full.");

@@ -253,7 +253,7 @@ static void listener_series(void)
 	free(text);
 	sample_listeners(lw, 12 * SEC, &r[2], 1);
 	metrics_listeners(&m, lw, 12 * SEC);
-	CHECK(m.nlisteners == 1 && metrics_listener_at(&m, 0)->port == 9090);
+	CHECK(m.nlisteners == 1 && m.listeners[0].port == 9090);
 	listen_watch_free(lw);
 	metrics_free(&m);
 }
