@@ -58,10 +58,12 @@ static void listener_charts(FILE *f, const struct report_model *m, uint32_t i)
 	struct svg_span sp[64];
 	bool sampled = l->samples > 0;
 	struct svg_series q[] = {
-		{ "accept queue", palette[0], l->s, LF_ACCEPTQ, .dashed = false },
-		{ "accept queue limit", palette[0], l->s, LF_ACCEPTQ_MAX, .dashed = true },
-		{ "SYN queue", palette[1], l->s, LF_SYNQ, .dashed = false },
-		{ "SYN queue limit", palette[1], l->s, LF_SYNQ_MAX, .dashed = true },
+		{ .name = "accept queue", .color = palette[0], .s = l->s, .field = LF_ACCEPTQ },
+		{ .name = "accept queue limit", .color = palette[0], .s = l->s,
+		  .field = LF_ACCEPTQ_MAX, .dashed = true },
+		{ .name = "SYN queue", .color = palette[1], .s = l->s, .field = LF_SYNQ },
+		{ .name = "SYN queue limit", .color = palette[1], .s = l->s, .field = LF_SYNQ_MAX,
+		  .dashed = true },
 	};
 	struct svg_series d[] = {
 		{ sampled ? "drops" : "accept-queue overflows", palette[3], l->s,
@@ -437,8 +439,9 @@ static void ports(FILE *f, const struct report_model *m)
 		const struct rm_dest *d = &m->dests[order[k]];
 		struct svg_span sp[64];
 		struct svg_series s[] = {
-			{ "ports used", palette[0], d->s, PF_USED, .dashed = false },
-			{ "range", palette[1], d->s, PF_RANGE, .dashed = true },
+			{ .name = "ports used", .color = palette[0], .s = d->s, .field = PF_USED },
+			{ .name = "range", .color = palette[1], .s = d->s, .field = PF_RANGE,
+			  .dashed = true },
 		};
 		char id[32];
 		struct svg_chart c = { .tl = &m->tl, .id = id, .unit = "ports", .series = s,

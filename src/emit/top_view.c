@@ -152,7 +152,8 @@ static const char *alert_label(const struct lw_listener *l)
 enum { LC_NETNS, LC_CONTAINER, LC_LISTEN, LC_PROCESS, LC_ACCEPTQ, LC_SYNQ, LC_SYN, LC_DROPS,
        LC_SYNACK, LC_OVFL, LC_WAIT, LC_COOKIES, LC_STATE, LC_N };
 
-static const struct top_col listener_cols[LC_N] = {
+/* each table ends with an empty column (head NULL) */
+static const struct top_col listener_cols[LC_N + 1] = {
 	[LC_NETNS] = { "NETNS", 7, true, 16 },
 	[LC_CONTAINER] = { "CONTAINER", 13, true, 12 },
 	[LC_LISTEN] = { "LISTEN", 1, true, 47 },
@@ -216,7 +217,7 @@ static void listener_rows(struct top_view *tv, const struct lw_listener **v, siz
 	struct top_table t;
 	top_row row;
 
-	top_table_init(&t, listener_cols, LC_N);
+	top_table_init(&t, listener_cols);
 	for (size_t i = 0; i < shown; i++) {
 		listener_cells(tv, v[i], row);
 		top_table_measure(&t, row);
@@ -235,7 +236,7 @@ static void listener_rows(struct top_view *tv, const struct lw_listener **v, siz
 enum { DC_NETNS, DC_FROM, DC_TO, DC_INUSE, DC_TW, DC_RANGE, DC_USED, DC_FAILED, DC_STATE,
        DC_N };
 
-static const struct top_col dest_cols[DC_N] = {
+static const struct top_col dest_cols[DC_N + 1] = {
 	[DC_NETNS] = { "NETNS", 5, true, 16 },
 	[DC_FROM] = { "FROM", 6, true, 39 },
 	[DC_TO] = { "TO", 1, true, 47 },
@@ -284,7 +285,7 @@ static void destination_rows(struct top_view *tv)
 
 	if (!n)
 		return;
-	top_table_init(&t, dest_cols, DC_N);
+	top_table_init(&t, dest_cols);
 	for (size_t i = 0; i < n && shown < TOP_DESTINATIONS; i++)
 		if (destination_cells(tv, v[i], row)) {
 			top_table_measure(&t, row);
@@ -312,14 +313,14 @@ static const unsigned char ns_counter_prio[] = { 2, 5, 3, 4, 9, 6, 8, 7 };
 
 static void namespace_counters(struct top_view *tv, const struct lw_netns *ns, size_t nns)
 {
-	struct top_col cols[1 + NS_COUNTERS] = { { "NAMESPACE", 1, true, 16 } };
+	struct top_col cols[1 + NS_COUNTERS + 1] = { { "NAMESPACE", 1, true, 16 } };
 	struct top_table t;
 	top_row row;
 
 	for (size_t k = 0; k < NS_COUNTERS; k++)
 		cols[1 + k] = (struct top_col){ .head = lw_counter_names[ns_counter_order[k]],
 						.prio = ns_counter_prio[k], .cap = 20 };
-	top_table_init(&t, cols, 1 + NS_COUNTERS);
+	top_table_init(&t, cols);
 	top_table_fit(&t, budget(tv));
 	line(tv, "%s", "");
 	line(tv, "NAMESPACE COUNTERS (TcpExt, a second, over the last %.1fs)",
@@ -335,7 +336,7 @@ static void namespace_counters(struct top_view *tv, const struct lw_netns *ns, s
 	}
 }
 
-static const struct top_col sysctl_cols[1 + LW_N_SYSCTLS] = {
+static const struct top_col sysctl_cols[1 + LW_N_SYSCTLS + 1] = {
 	{ "NAMESPACE", 1, true, 16 },
 	{ "somaxconn", 2, false, 12 },
 	{ "tcp_max_syn_backlog", 3, false, 19 },
@@ -349,7 +350,7 @@ static void namespace_sysctls(struct top_view *tv, const struct lw_netns *ns, si
 	struct top_table t;
 	top_row row;
 
-	top_table_init(&t, sysctl_cols, 1 + LW_N_SYSCTLS);
+	top_table_init(&t, sysctl_cols);
 	top_table_fit(&t, budget(tv));
 	line(tv, "%s", "");
 	line(tv, "%s", "NAMESPACE SYSCTLS (net.core.somaxconn, net.ipv4.*)");

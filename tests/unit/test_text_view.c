@@ -276,13 +276,13 @@ static void top_columns_fit(void)
 {
 	static const struct top_col cols[] = {
 		{ "NAME", 1, true, 20 }, { "B", 3, false, 10 }, { "C", 2, false, 10 },
-		{ "STATE", 1, true, 10 },
+		{ "STATE", 1, true, 10 }, { .head = NULL },
 	};
 	struct top_table t;
 	top_row row = { "a-rather-long-name", "12345", "678", "ok" };
 	char buf[256];
 
-	top_table_init(&t, cols, 4);
+	top_table_init(&t, cols);
 	top_table_measure(&t, row);
 	CHECK(top_table_fit(&t, 0) == 18 + 1 + 5 + 1 + 3 + 1 + 5);
 	CHECK(top_table_fit(&t, 30) <= 30 && !t.shown[1] && t.shown[2]);
