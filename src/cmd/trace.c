@@ -32,8 +32,10 @@
 
 static int flush_outputs(struct tracing *t)
 {
-	if (t->feed.journal && outbuf_flush(&t->feed.journal->out)) {
-		p_err("failed to write the recording: %s", strerror(t->feed.journal->out.err));
+	int err = t->feed.journal ? journal_flush(t->feed.journal) : 0;
+
+	if (err) {
+		p_err("failed to write the recording: %s", strerror(-err));
 		return -1;
 	}
 	if (outbuf_flush(&t->out)) {
@@ -263,9 +265,9 @@ static int setup_tables(struct tracing *t)
 			return -1;
 		}
 		t->rfd = -1;	/* the writer owns it */
-		t->feed.journal = &t->journal;
+		t->feed.journal = t->journal;
 		t->feed.names = t->cgroups;
-		cgroups_observe(t->cgroups, record_cgroup, &t->journal);
+		cgroups_observe(t->cgroups, record_cgroup, t->journal);
 	}
 	return 0;
 }
@@ -372,7 +374,7 @@ static void print_summary(struct tracing *t)
  */
 static int teardown(struct tracing *t, int ret)
 {
-	int err = journal_close(&t->journal);
+	int err = journal_close(t->journal);
 
 	keys_close(t->keys);
 

@@ -87,7 +87,7 @@ struct tracing {
 	/* outputs */
 	int fd, rfd;		/* -o, --record (until the writer owns it) */
 	struct outbuf out;
-	struct journal_writer journal;
+	struct journal_writer *journal;	/* --record's (the feed writes through it) */
 	struct emitter em;
 	struct text_order *order;	/* the text view's held lines */
 	struct state_age ages;		/* its sockets' last transitions */
