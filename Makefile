@@ -222,6 +222,7 @@ kernels-table:
 
 unit: $(OUT)/unit_tests
 	$(Q)$(OUT)/unit_tests
+	$(Q)python3 tests/unit/headers_narrow.py
 
 # Both benchmarks read the tracer only through its command line and
 # outputs, so BASE can be any earlier commit.

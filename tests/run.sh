@@ -15,6 +15,9 @@ trap 'rm -f "$log"' EXIT
 # of its own: exit codes are checked, not only the PASS/FAIL lines.
 "$OUT/unit_tests" 2>&1 | grep -v -E '^[0-9]+ passed, [0-9]+ failed' | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || unit_rc=1
+# The source checks that need no build: one PASS/FAIL line each.
+python3 tests/unit/headers_narrow.py 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || unit_rc=1
 TCPTRAIL="$OUT/tcptrail" python3 tests/integration/run.py "$@" 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || integration_rc=1
 # A short fuzzing pass over the recording reader, the command line and the

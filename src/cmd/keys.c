@@ -3,26 +3,40 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <termios.h>
 #include <unistd.h>
 #include "keys.h"
 
-void keys_open(struct keys *k, bool *quit)
-{
-	struct termios t;
+struct keys {
+	int fd;			/* -1: the terminal went away */
+	bool *quit;		/* set when q is typed */
+	struct termios saved;	/* the terminal's mode, given back at close */
+};
 
-	k->fd = -1;
-	k->raw = false;
-	k->quit = quit;
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &k->saved))
-		return;
-	t = k->saved;
+int keys_open(struct keys **out, bool *quit)
+{
+	struct termios saved, t;
+	struct keys *k;
+
+	*out = NULL;
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved))
+		return 0;
+	if (!(k = calloc(1, sizeof(*k))))
+		return -ENOMEM;
+	t = saved;
 	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
 	t.c_cc[VMIN] = 0;
 	t.c_cc[VTIME] = 0;
-	if (tcsetattr(STDIN_FILENO, TCSANOW, &t))
-		return;
-	k->raw = true;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t)) {
+		free(k);
+		return 0;
+	}
 	k->fd = STDIN_FILENO;
+	k->quit = quit;
+	k->saved = saved;
+	*out = k;
+	return 0;
 }
 
 bool keys_quit(struct keys *k)
@@ -54,8 +68,8 @@ void keys_job(void *arg, uint64_t now_ns)
 
 void keys_close(struct keys *k)
 {
-	if (k->raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &k->saved);
-	k->raw = false;
-	k->fd = -1;
+	if (!k)
+		return;
+	tcsetattr(STDIN_FILENO, TCSANOW, &k->saved);
+	free(k);
 }

@@ -26,7 +26,7 @@ int replay_stream(int rfd, const struct journal_header *h, int out_fd,
 	struct outbuf out = { .buf = NULL };
 	struct cgroup_names *names = cgroup_names_new();
 	struct ingest *in = NULL;
-	struct text_order order = { .arena = NULL };
+	struct text_order *order = NULL;
 	struct state_age ages = { .v = NULL };
 	struct emitter em;
 	struct sink sink;
@@ -51,7 +51,7 @@ int replay_stream(int rfd, const struct journal_header *h, int out_fd,
 	sink.ctx = &em;
 	em.wide = s->wide;
 	/* in time order as live, against the recording's own clock */
-	if (!s->json && (emit_text_hold(&em, &order, icfg.close_grace_ns, NULL) ||
+	if (!s->json && (!(order = emit_text_hold(&em, icfg.close_grace_ns, NULL)) ||
 			 emit_text_ages(&em, &ages, icfg.max_conns))) {
 		snprintf(err, errlen, "out of memory");
 		goto cleanup;
@@ -83,7 +83,7 @@ int replay_stream(int rfd, const struct journal_header *h, int out_fd,
 cleanup:
 	ingest_free(in);
 	outbuf_free(&out);
-	text_order_free(&order);
+	text_order_free(order);
 	state_age_free(&ages);
 	cgroup_names_free(names);
 	return ret;

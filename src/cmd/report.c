@@ -109,7 +109,7 @@ int report_main(struct options *o)
 	struct rm_config cfg = { .since = o->since_ns, .until = o->until_ns };
 	struct rst_reasons reasons;
 	struct report_model *m = NULL;
-	struct jsonl *j = malloc(sizeof(*j));
+	struct jsonl *j = jsonl_new();
 	uint64_t t0 = clock_mono_ns(), t1;
 	long size = 0;
 	char err[160];
@@ -140,7 +140,7 @@ int report_main(struct options *o)
 	ret = 0;
 cleanup:
 	rm_free(m);
-	free(j);
+	jsonl_free(j);
 	kernel_probe_free_rst_reasons(&reasons);
 	return ret;
 }

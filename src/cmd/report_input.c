@@ -29,7 +29,7 @@ static void feed_line(struct report_model *m, struct jsonl *j, const char *line,
 	if (!len)
 		return;		/* an empty line carries nothing: not an error */
 	if (jsonl_parse(j, line, len)) {
-		rm_bad_line(m, n, j->err, line, len);
+		rm_bad_line(m, n, jsonl_err(j), line, len);
 		return;
 	}
 	if (rm_record(m, j, why, sizeof(why)))

@@ -58,5 +58,9 @@ void summary_print_listeners(const struct listen_watch *lw)
 			(unsigned long long)st->listeners_dropped,
 			(unsigned long long)st->requests_dropped,
 			(unsigned long long)st->namespaces_dropped);
+	/* counted only where memory ran out: said then, or never */
+	if (st->accepts_untimed)
+		fprintf(stderr, "; %llu accept waits not timed (out of memory)",
+			(unsigned long long)st->accepts_untimed);
 	fputc('\n', stderr);
 }

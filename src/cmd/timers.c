@@ -1,5 +1,28 @@
 /* The timer table of the tracing loop. */
+#include <stdlib.h>
 #include "timers.h"
+
+struct timer {
+	uint64_t due_ns;	/* 0: not armed */
+	uint64_t period_ns;	/* 0: fires once */
+	timer_fn fn;
+	void *arg;
+};
+
+struct timers {
+	struct timer t[TIMERS_MAX];
+	size_t n;
+};
+
+struct timers *timers_new(void)
+{
+	return calloc(1, sizeof(struct timers));
+}
+
+void timers_free(struct timers *ts)
+{
+	free(ts);
+}
 
 int timers_add(struct timers *ts, uint64_t first_ns, uint64_t period_ns, timer_fn fn, void *arg)
 {

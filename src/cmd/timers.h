@@ -13,17 +13,12 @@
 
 typedef void (*timer_fn)(void *arg, uint64_t now_ns);
 
-struct timer {
-	uint64_t due_ns;	/* 0: not armed */
-	uint64_t period_ns;	/* 0: fires once */
-	timer_fn fn;
-	void *arg;
-};
+struct timers;
 
-struct timers {
-	struct timer t[TIMERS_MAX];
-	size_t n;
-};
+/* An empty table of TIMERS_MAX timers, or NULL without memory. */
+struct timers *timers_new(void);
+/* NULL-safe. */
+void timers_free(struct timers *ts);
 
 /* Register fn to run first at first_ns, then every period_ns (0: once).
  * Returns the timer's id, or -1 when the table is full.

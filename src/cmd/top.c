@@ -7,7 +7,7 @@
 
 int top_main(struct options *o)
 {
-	struct trace_profile p = { TRACE_TOP, true, 0 };
+	struct trace_profile p = { .view = TRACE_TOP };
 
 	/* histories feed the most limited connections, unprinted */
 	o->states = false;

@@ -32,8 +32,10 @@
 
 static int flush_outputs(struct tracing *t)
 {
-	if (t->feed.journal && outbuf_flush(&t->feed.journal->out)) {
-		p_err("failed to write the recording: %s", strerror(t->feed.journal->out.err));
+	int err = t->feed.journal ? journal_flush(t->feed.journal) : 0;
+
+	if (err) {
+		p_err("failed to write the recording: %s", strerror(-err));
 		return -1;
 	}
 	if (outbuf_flush(&t->out)) {
@@ -61,7 +63,7 @@ static int loop(struct tracing *t)
 {
 	while (!signals_exiting() && !t->stop) {
 		uint64_t now = clock_mono_ns();
-		int err = tracer_poll(t->tr, timers_timeout_ms(&t->timers, now, POLL_MS));
+		int err = tracer_poll(t->tr, timers_timeout_ms(t->timers, now, POLL_MS));
 
 		if (err < 0) {
 			p_err("failed to read the ring buffer: %s", strerror(-err));
@@ -73,7 +75,7 @@ static int loop(struct tracing *t)
 			trace_account_losses(t);
 			t->losses_ns = now;
 		}
-		timers_run(&t->timers, now);
+		timers_run(t->timers, now);
 		feed_expire(&t->feed, now);
 		feed_batch_end(&t->feed);
 		if (flush_outputs(t))
@@ -188,8 +190,8 @@ static int setup_view(struct tracing *t)
 		if (o->json)
 			return 0;
 		/* in time order: a history prints a grace period after its CLOSE */
-		if (emit_text_hold(em, &t->order, (uint64_t)o->grace_ms * 1000000ull,
-				   clock_mono_ns) ||
+		t->order = emit_text_hold(em, (uint64_t)o->grace_ms * 1000000ull, clock_mono_ns);
+		if (!t->order ||
 		    emit_text_ages(em, &t->ages, t->p->max_conns)) {
 			p_err("out of memory");
 			return -1;
@@ -199,18 +201,27 @@ static int setup_view(struct tracing *t)
 	t->sink.ops = &none;	/* connections feed the counts, unprinted */
 	if (o->json)
 		return 0;
-	top_view_init(&t->tv, &t->out, &em->clock, isatty(t->out.fd),
-		      (uint64_t)(o->interval_s * 1e9), em->own_netns);
-	t->tv.filter = &t->filter;
-	t->tv.cgroup_lookup = em->cgroup_lookup;
-	t->tv.cgroup_ctx = em->cgroup_ctx;
-	t->tv.ports = t->ports;
-	t->tv.slow = &t->slow;
-	t->sink = (struct sink){ &top_slow_ops, &t->slow };
-	t->tv.wide = o->wide;
-	t->tv.netns_name = netns_name;
-	keys_open(&t->keys, &t->stop);
-	t->lsink = (struct listen_sink){ &top_view_listen_ops, &t->tv };
+	t->slow = top_slow_new();
+	t->sink = (struct sink){ &top_slow_ops, t->slow };
+	t->tv = top_view_new(&(struct top_view_config){
+		.out = &t->out,
+		.clock = &em->clock,
+		.ansi = isatty(t->out.fd),
+		.interval_ns = (uint64_t)(o->interval_s * 1e9),
+		.own_netns = em->own_netns,
+		.filter = &t->filter,
+		.cgroup_lookup = em->cgroup_lookup,
+		.cgroup_ctx = em->cgroup_ctx,
+		.ports = t->ports,
+		.slow = t->slow,
+		.wide = o->wide,
+		.netns_name = netns_name,
+	});
+	if (!t->slow || !t->tv || keys_open(&t->keys, &t->stop)) {
+		p_err("out of memory");
+		return -1;
+	}
+	t->lsink = (struct listen_sink){ &top_view_listen_ops, t->tv };
 	return 0;
 }
 
@@ -254,9 +265,9 @@ static int setup_tables(struct tracing *t)
 			return -1;
 		}
 		t->rfd = -1;	/* the writer owns it */
-		t->feed.journal = &t->journal;
+		t->feed.journal = t->journal;
 		t->feed.names = t->cgroups;
-		cgroups_observe(t->cgroups, record_cgroup, &t->journal);
+		cgroups_observe(t->cgroups, record_cgroup, t->journal);
 	}
 	return 0;
 }
@@ -304,14 +315,18 @@ static int start_kernel(struct tracing *t)
 		return -1;
 	}
 	if (t->feed.lw) {
-		if (listen_sampler_init(&t->sampler, &t->snap, t->feed.lw, t->p->max_conns)) {
+		struct listen_sampler_config scfg = {
+			.snap = &t->snap,
+			.lw = t->feed.lw,
+			.max_socks = t->p->max_conns,
+			.ports = t->ports,
+			.counts = t->kept ? trace_listen_counts : NULL,
+			.counts_arg = t,
+		};
+
+		if (!(t->sampler = listen_sampler_new(&scfg))) {
 			p_err("out of memory");
 			return -1;
-		}
-		t->sampler.ports = t->ports;
-		if (t->kept) {
-			t->sampler.counts = trace_listen_counts;
-			t->sampler.counts_arg = t;
 		}
 	}
 	if (trace_add_jobs(t, clock_mono_ns())) {
@@ -359,9 +374,9 @@ static void print_summary(struct tracing *t)
  */
 static int teardown(struct tracing *t, int ret)
 {
-	int err = journal_close(&t->journal);
+	int err = journal_close(t->journal);
 
-	keys_close(&t->keys);
+	keys_close(t->keys);
 
 	if (err) {
 		p_err("failed to write the recording: %s", strerror(-err));
@@ -370,7 +385,7 @@ static int teardown(struct tracing *t, int ret)
 	metrics_http_stop(t->http);
 	cgroups_close(t->cgroups);
 	metrics_free(&t->metrics);
-	listen_sampler_free(&t->sampler);
+	listen_sampler_free(t->sampler);
 	listen_watch_free(t->feed.lw);
 	ports_free(t->ports);
 	free(t->leak_cands);
@@ -384,8 +399,11 @@ static int teardown(struct tracing *t, int ret)
 	outbuf_free(&t->out);
 	outfile_close(t->fd);
 	outfile_close(t->rfd);
-	text_order_free(&t->order);
+	text_order_free(t->order);
 	state_age_free(&t->ages);
+	timers_free(t->timers);
+	top_view_free(t->tv);
+	top_slow_free(t->slow);
 	return ret;
 }
 
@@ -405,8 +423,11 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	t->fd = t->rfd = -1;
 	t->filter = o->filter;
 	owner_index_init(&t->owners, TRACE_LEAK_OWNERS_MAX);
-	t->keys.fd = -1;
 	signals_install();
+	if (!(t->timers = timers_new())) {
+		p_err("out of memory");
+		goto done;
+	}
 	if (setup_taps(t) || setup_files(t))
 		goto done;
 	if (setup_view(t) || setup_tables(t) || start_kernel(t))
@@ -433,7 +454,8 @@ done:
 
 int trace_main(struct options *o)
 {
-	struct trace_profile p = { TRACE_RECORDS, true, o->max_conns };
+	struct trace_profile p = { .view = TRACE_RECORDS, .connections = true,
+				   .max_conns = o->max_conns };
 
 	return trace_run(o, &p);
 }

@@ -256,11 +256,12 @@ bool trace_account_losses(struct tracing *t)
 			       "written (histories count them all; --retransmits-per-s)",
 			       t->o->retransmits_per_s);
 		t->retrans_unwritten = over;
-		t->slow.unwritten = over;
+		if (t->slow)
+			top_slow_set_unwritten(t->slow, over);
 	}
 	if (any && t->p->connections) {
 		t->lost_since_reconcile = true;
-		timers_pull(&t->timers, t->reconcile_timer, now + RECONCILE_AFTER_LOSS_NS);
+		timers_pull(t->timers, t->reconcile_timer, now + RECONCILE_AFTER_LOSS_NS);
 	}
 	return any;
 }
@@ -349,15 +350,15 @@ static void job_sample(void *arg, uint64_t now)
 	}
 	if (t->ports)
 		ports_netns_begin(t->ports);
-	err = listen_sampler_run(&t->sampler, now, on_alert, t);
+	err = listen_sampler_run(t->sampler, now, on_alert, t);
 	/* the same failure every interval is said once */
 	if (err && err != t->sample_err)
 		p_warn("failed to sample listeners: %s", strerror(-err));
 	t->sample_err = err;
 	/* the destinations before the listeners: the view draws them under */
 	if (t->ports) {
-		ports_netns_end(t->ports, !err && t->sampler.walk_complete, now, on_ports_alert,
-				t);
+		ports_netns_end(t->ports, !err && listen_sampler_walk_complete(t->sampler), now,
+				on_ports_alert, t);
 		ports_interval(t->ports, now, on_ports_alert, t);
 	}
 	if (!err && t->lsink.ops->sample)
@@ -386,18 +387,18 @@ int trace_add_jobs(struct tracing *t, uint64_t now)
 	int err = 0;
 
 	if (t->p->connections) {
-		t->reconcile_timer = timers_add(&t->timers, now + RECONCILE_PERIOD_NS,
+		t->reconcile_timer = timers_add(t->timers, now + RECONCILE_PERIOD_NS,
 						RECONCILE_PERIOD_NS, job_reconcile, t);
 		err |= t->reconcile_timer;
 	}
 	if (t->feed.lw)
-		err |= timers_add(&t->timers, now, (uint64_t)(o->interval_s * 1e9), job_sample, t);
+		err |= timers_add(t->timers, now, (uint64_t)(o->interval_s * 1e9), job_sample, t);
 	if (o->leak_after_s > 0)
-		err |= timers_add(&t->timers, now, LEAK_CHECK_NS, job_leaks, t);
+		err |= timers_add(t->timers, now, LEAK_CHECK_NS, job_leaks, t);
 	if (o->duration_s > 0)
-		err |= timers_add(&t->timers, now + (uint64_t)(o->duration_s * 1e9), 0, job_stop, t);
-	if (t->keys.fd >= 0)
-		err |= timers_add(&t->timers, now, KEYS_PERIOD_NS, keys_job, &t->keys);
+		err |= timers_add(t->timers, now + (uint64_t)(o->duration_s * 1e9), 0, job_stop, t);
+	if (t->keys)
+		err |= timers_add(t->timers, now, KEYS_PERIOD_NS, keys_job, t->keys);
 	return err < 0 ? -ENOSPC : 0;
 }
 

@@ -48,7 +48,7 @@ struct tracing {
 	struct feed feed;
 	struct owner_index owners;
 	uint64_t *leak_cands;
-	struct listen_sampler sampler;
+	struct listen_sampler *sampler;	/* NULL without --listeners */
 	struct listen_sink lsink;
 	struct cgroups *cgroups;	/* NULL without cgroup2 */
 	struct filter filter;		/* the options' filter, with the cgroup lookup */
@@ -59,7 +59,7 @@ struct tracing {
 	struct sink tap_sink;
 	uint64_t published_ns;
 	uint64_t losses_ns;	/* when the loss counters were last read */
-	struct timers timers;
+	struct timers *timers;
 	int reconcile_timer;
 	struct loss_seen lost;
 	uint64_t retrans_unwritten;	/* live retransmit records past the limit */
@@ -87,13 +87,13 @@ struct tracing {
 	/* outputs */
 	int fd, rfd;		/* -o, --record (until the writer owns it) */
 	struct outbuf out;
-	struct journal_writer journal;
+	struct journal_writer *journal;	/* --record's (the feed writes through it) */
 	struct emitter em;
-	struct text_order order;	/* the text view's held lines */
+	struct text_order *order;	/* the text view's held lines */
 	struct state_age ages;		/* its sockets' last transitions */
-	struct top_view tv;
-	struct top_slow slow;		/* top: the connection lines */
-	struct keys keys;		/* top's: q quits */
+	struct top_view *tv;
+	struct top_slow *slow;		/* top: the connection lines */
+	struct keys *keys;		/* top's: q quits (NULL: no terminal) */
 	struct sink sink;
 	struct ingest_config icfg;
 };

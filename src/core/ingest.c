@@ -206,7 +206,7 @@ static void pending_push(struct ingest *in, const struct conn *c)
 
 	if (in->pending_len == in->pending_cap) {
 		pending_pop_finish(in);
-		in->stats.forced++;
+		in->forced++;
 	}
 	tail = (in->pending_head + in->pending_len) % in->pending_cap;
 	in->pending[tail].cookie = c->cookie;
@@ -364,7 +364,7 @@ static void on_history(struct ingest *in, const struct tt_history *h)
 	}
 	if (in->kept_len == in->pending_cap) {
 		kept_pop(in);
-		in->stats.forced++;
+		in->forced++;
 	}
 	k = &in->kept[(in->kept_head + in->kept_len) % in->pending_cap];
 	in->kept_len++;
@@ -418,7 +418,7 @@ void ingest_event(struct ingest *in, const struct tt_event *e)
 		if (c)
 			history_on_accept(c, e);
 		else
-			in->stats.accepts_unmatched++;
+			in->accepts_unmatched++;
 		return;
 	}
 	default:

@@ -44,10 +44,8 @@ struct ingest_stats {
 	uint64_t lost_by_cause[LOST_N_CAUSES];
 	uint64_t seeded;	/* sockets first learned of from a snapshot */
 	uint64_t vanished;	/* tracked sockets gone without a CLOSE record */
-	uint64_t forced;	/* closes finished before their grace ended */
 	uint64_t leaks;		/* CLOSE_WAIT leaks reported */
 	uint64_t leaks_resolved;
-	uint64_t accepts_unmatched; /* accept() of a socket not tracked */
 	uint64_t unwatched;	/* CLOSE_WAIT sockets pushed out of a full table */
 };
 

@@ -40,6 +40,9 @@ struct ingest {
 	uint64_t clock_ns;	/* latest time seen: records or expiry */
 	bool seeded;		/* the start-up snapshot has been reconciled */
 	struct ingest_stats stats;
+	/* counted for a debugger's eyes, reported nowhere */
+	uint64_t forced;	/* closes finished before their grace ended */
+	uint64_t accepts_unmatched; /* accept() of a socket not tracked */
 	struct leak_stats leaks;
 	/* tracked sockets by their current state (the metrics gauge) */
 	uint32_t by_state[TT_TCP_MAX_STATES];

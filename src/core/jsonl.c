@@ -3,7 +3,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "jsonl.h"
+#include "jsonl_priv.h"
+
+struct jsonl *jsonl_new(void)
+{
+	return malloc(sizeof(struct jsonl));
+}
+
+void jsonl_free(struct jsonl *j)
+{
+	free(j);
+}
+
+const char *jsonl_err(const struct jsonl *j)
+{
+	return j->err;
+}
 
 struct parser {
 	struct jsonl *j;

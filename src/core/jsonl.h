@@ -3,8 +3,8 @@
  * true, false, null. Anything else is refused with a reason: the report
  * reads files that may be damaged or forged, and counts what it refuses.
  *
- * No allocation: a parsed line lives in struct jsonl (token array and
- * unescaped strings), bounded by JSONL_MAX_LINE and JSONL_MAX_TOKENS.
+ * No allocation per line: a parsed line lives in struct jsonl (token array
+ * and unescaped strings), bounded by JSONL_MAX_LINE and JSONL_MAX_TOKENS.
  */
 #ifndef TT_JSONL_H
 #define TT_JSONL_H
@@ -30,25 +30,18 @@ enum jsonl_type {
 	JSONL_OBJ,
 };
 
-struct jsonl_tok {
-	uint8_t type;		/* enum jsonl_type */
-	bool is_u64;		/* a number that is a whole number in 0..2^64-1 */
-	uint32_t next;		/* index of the token after this value's subtree */
-	uint32_t off, len;	/* string: at str + off (NUL-terminated), len bytes */
-	uint64_t u;		/* number: its value when is_u64 */
-	double d;		/* number: its value (rounded past 2^53) */
-};
+struct jsonl;
 
-struct jsonl {
-	uint32_t ntok;
-	uint32_t cursor;	/* where the last top-level lookup matched */
-	struct jsonl_tok tok[JSONL_MAX_TOKENS];
-	char str[JSONL_MAX_LINE + 1];
-	char err[96];
-};
+/* A parser's room (tokens and strings of one line), or NULL without
+ * memory; free with jsonl_free (NULL-safe).
+ */
+struct jsonl *jsonl_new(void);
+void jsonl_free(struct jsonl *j);
+/* Why the last jsonl_parse refused its line. */
+const char *jsonl_err(const struct jsonl *j);
 
 /* Parse line (len bytes, no newline) into j. Returns 0, or -1 with a short
- * reason in j->err. Token 0 is the top-level object; members are a key
+ * reason in jsonl_err(j). Token 0 is the top-level object; members are a key
  * (a string token) followed by its value.
  */
 int jsonl_parse(struct jsonl *j, const char *line, size_t len);

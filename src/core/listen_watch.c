@@ -4,13 +4,7 @@
 #include <sys/socket.h>
 #include "listen_alerts.h"
 #include "listen_sources.h"
-#include "listen_watch.h"
-
-/* An owner not found is looked for again after this, doubling to the cap:
- * not every interval, and never holding up another listener's search.
- */
-#define OWNER_RETRY_FIRST_NS (10 * 1000000000ull)
-#define OWNER_RETRY_MAX_NS (300 * 1000000000ull)
+#include "listen_watch_priv.h"
 
 #define DEFAULT_SYNACK_ONSET_PER_S 20
 #define DEFAULT_CLEAR_AFTER_NS 2000000000ull
@@ -25,26 +19,6 @@
  * the interval plus that second.
  */
 #define COOKIE_STAMP_PERIOD_MS 1000
-
-struct listen_watch {
-	struct lw_config cfg;
-	struct lw_listener *tab;	/* [0, nsorted) sorted by cookie; new ones after */
-	size_t n, nsorted;
-	const struct lw_listener **rank;
-	/* namespaces of this sample (sorted by inum at its end) and the last */
-	struct lw_netns *ns, *prev;
-	size_t nns, nprev, ns_cap;
-	struct lw_request *req;
-	size_t nreq;
-	uint64_t gen;			/* sample number */
-	unsigned known;			/* this sample's enum lw_known */
-	/* the last request matched by its local end, and that end */
-	struct lw_listener *last_match;
-	uint16_t last_match_family;
-	uint8_t last_match_addr[TT_ADDR_LEN];
-	uint64_t last_sample_ns;
-	struct lw_stats stats;
-};
 
 struct listen_watch *listen_watch_new(const struct lw_config *cfg)
 {
@@ -69,8 +43,11 @@ struct listen_watch *listen_watch_new(const struct lw_config *cfg)
 	lw->rank = calloc(cfg->max_listeners ? cfg->max_listeners : 1, sizeof(*lw->rank));
 	lw->ns = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->ns));
 	lw->prev = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->prev));
+	lw->counts = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->counts));
+	lw->prev_counts = calloc(lw->ns_cap ? lw->ns_cap : 1, sizeof(*lw->prev_counts));
 	lw->req = calloc(cfg->max_requests ? cfg->max_requests : 1, sizeof(*lw->req));
-	if (!lw->tab || !lw->rank || !lw->ns || !lw->prev || !lw->req) {
+	if (!lw->tab || !lw->rank || !lw->ns || !lw->prev || !lw->counts || !lw->prev_counts ||
+	    !lw->req) {
 		listen_watch_free(lw);
 		return NULL;
 	}
@@ -82,11 +59,13 @@ void listen_watch_free(struct listen_watch *lw)
 	if (!lw)
 		return;
 	for (size_t i = 0; lw->tab && i < lw->n; i++)
-		free(lw->tab[i].acc);
+		free(lw->tab[i].l.acc);
 	free(lw->tab);
 	free(lw->rank);
 	free(lw->ns);
 	free(lw->prev);
+	free(lw->counts);
+	free(lw->prev_counts);
 	free(lw->req);
 	free(lw);
 }
@@ -103,33 +82,33 @@ static int cmp_u64(uint64_t a, uint64_t b)
 
 static int cmp_listener_cookie(const void *a, const void *b)
 {
-	return cmp_u64(((const struct lw_listener *)a)->cookie,
-		       ((const struct lw_listener *)b)->cookie);
+	return cmp_u64(((const struct lw_slot *)a)->l.cookie,
+		       ((const struct lw_slot *)b)->l.cookie);
 }
 
-static struct lw_listener *find_listener(struct listen_watch *lw, uint64_t cookie)
+struct lw_listener *listen_watch_find(struct listen_watch *lw, uint64_t cookie)
 {
 	size_t lo = 0, hi = lw->nsorted;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (lw->tab[mid].cookie == cookie)
-			return &lw->tab[mid];
-		if (lw->tab[mid].cookie < cookie)
+		if (lw->tab[mid].l.cookie == cookie)
+			return &lw->tab[mid].l;
+		if (lw->tab[mid].l.cookie < cookie)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	for (size_t i = lw->nsorted; i < lw->n; i++)
-		if (lw->tab[i].cookie == cookie)
-			return &lw->tab[i];
+		if (lw->tab[i].l.cookie == cookie)
+			return &lw->tab[i].l;
 	return NULL;
 }
 
 static struct lw_listener *find_cb(void *ctx, uint64_t cookie)
 {
-	return find_listener(ctx, cookie);
+	return listen_watch_find(ctx, cookie);
 }
 
 static bool is_any_addr(const struct lw_listener *l)
@@ -151,7 +130,7 @@ static struct lw_listener *match_tuple(struct listen_watch *lw, uint32_t netns, 
 	struct lw_listener *wildcard = NULL;
 
 	for (size_t i = 0; i < lw->n; i++) {
-		struct lw_listener *l = &lw->tab[i];
+		struct lw_listener *l = &lw->tab[i].l;
 
 		if (l->netns != netns || l->port != port)
 			continue;
@@ -193,7 +172,7 @@ void listen_watch_event(struct listen_watch *lw, const struct tt_event *e)
 	struct lw_listener *l;
 
 	if (e->type == TT_EV_SYNACK_RETRANS) {
-		l = find_listener(lw, e->cookie);
+		l = listen_watch_find(lw, e->cookie);
 		if (l) {
 			l->synack_retrans++;
 			return;
@@ -265,8 +244,8 @@ void listen_watch_set_counts(struct listen_watch *lw, const struct tt_listen_key
 	/* one listener may be the end of several keys (a wildcard's
 	 * addresses): the first key of a sample sets, the others add
 	 */
-	if (l->counts_gen != lw->gen) {
-		l->counts_gen = lw->gen;
+	if (listen_watch_slot(l)->counts_gen != lw->gen) {
+		listen_watch_slot(l)->counts_gen = lw->gen;
 		l->handshakes = l->accepted = 0;
 	}
 	l->handshakes += c->handshakes;
@@ -276,34 +255,38 @@ void listen_watch_set_counts(struct listen_watch *lw, const struct tt_listen_key
 void listen_watch_mark_lost(struct listen_watch *lw)
 {
 	for (size_t i = 0; i < lw->n; i++)
-		lw->tab[i].events_incomplete = true;
+		lw->tab[i].l.events_incomplete = true;
 }
 
 void listen_watch_sample_begin(struct listen_watch *lw, unsigned known)
 {
 	struct lw_netns *t = lw->prev;
+	struct lw_ns_counts *c = lw->prev_counts;
 
 	lw->gen++;
 	lw->known = known;
 	lw->last_match = NULL;
 	lw->nreq = 0;
 	lw->prev = lw->ns;
-	lw->nprev = lw->nns;
 	lw->ns = t;
 	lw->nns = 0;
+	lw->prev_counts = lw->counts;
+	lw->nprev_counts = lw->ncounts;
+	lw->counts = c;
+	lw->ncounts = 0;
 }
 
 static void sample_listener(struct listen_watch *lw, const struct tt_sock_record *r)
 {
-	struct lw_listener *l = find_listener(lw, r->cookie);
+	struct lw_listener *l = listen_watch_find(lw, r->cookie);
 
 	if (!l) {
 		if (lw->n == lw->cfg.max_listeners) {
 			lw->stats.listeners_dropped++;
 			return;
 		}
-		l = &lw->tab[lw->n++];
-		memset(l, 0, sizeof(*l));
+		memset(&lw->tab[lw->n], 0, sizeof(lw->tab[0]));
+		l = &lw->tab[lw->n++].l;
 		l->cookie = r->cookie;
 		l->netns = r->netns;
 		l->cgroup = r->cgroup;
@@ -337,7 +320,7 @@ void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_reco
 		lw->stats.requests_dropped++;
 		return;
 	}
-	l = r->listener ? find_listener(lw, r->listener) : match_request(lw, r);
+	l = r->listener ? listen_watch_find(lw, r->listener) : match_request(lw, r);
 	if (l && r->req_retrans)
 		l->synq_retrans++;
 	q = &lw->req[lw->nreq++];
@@ -345,6 +328,12 @@ void listen_watch_sample_sock(struct listen_watch *lw, const struct tt_sock_reco
 	q->cookie = r->cookie;
 	q->family = r->family;
 	memcpy(q->addr, r->daddr, sizeof(q->addr));
+}
+
+static int cmp_counts(const void *a, const void *b)
+{
+	return cmp_u64(((const struct lw_ns_counts *)a)->inum,
+		       ((const struct lw_ns_counts *)b)->inum);
 }
 
 /* v sorted by inum */
@@ -380,7 +369,10 @@ void listen_watch_sample_netns(struct listen_watch *lw, uint32_t inum, bool have
 		     const int64_t sysctls[LW_N_SYSCTLS])
 {
 	/* the previous sample's array is sorted: it ended that sample */
-	const struct lw_netns *prev = search_netns(lw->prev, lw->nprev, inum);
+	const struct lw_ns_counts key = { .inum = inum };
+	const struct lw_ns_counts *prev = bsearch(&key, lw->prev_counts, lw->nprev_counts,
+						  sizeof(key), cmp_counts);
+	struct lw_ns_counts *now;
 	struct lw_netns *ns;
 
 	if (lw->nns == lw->ns_cap) {
@@ -394,12 +386,14 @@ void listen_watch_sample_netns(struct listen_watch *lw, uint32_t inum, bool have
 	ns->have_counters = have_counters;
 	if (!have_counters)
 		return;
-	memcpy(ns->counters, counters, sizeof(ns->counters));
-	if (!prev || !prev->have_counters)
+	now = &lw->counts[lw->ncounts++];	/* no more of them than of ns */
+	now->inum = inum;
+	memcpy(now->v, counters, sizeof(now->v));
+	if (!prev)
 		return;	/* the first reading is the baseline */
 	ns->sampled = true;
 	for (int k = 0; k < LW_N_COUNTERS; k++)
-		ns->delta[k] = counters[k] >= prev->counters[k] ? counters[k] - prev->counters[k] : 0;
+		ns->delta[k] = counters[k] >= prev->v[k] ? counters[k] - prev->v[k] : 0;
 }
 
 static int cmp_netns(const void *a, const void *b)
@@ -410,6 +404,8 @@ static int cmp_netns(const void *a, const void *b)
 /* The interval's changes; the first sample is the baseline. */
 static void listener_deltas(struct lw_listener *l, uint64_t interval)
 {
+	const struct lw_slot *s = listen_watch_slot(l);
+
 	l->have_deltas = l->sampled && interval;
 	if (!l->have_deltas) {
 		l->d_drops = 0;
@@ -418,15 +414,15 @@ static void listener_deltas(struct lw_listener *l, uint64_t interval)
 		l->interval_ns = 0;
 		return;
 	}
-	l->d_drops = l->drops - l->prev_drops;	/* wraps like the kernel's */
-	l->d_synack_retrans = l->synack_retrans - l->prev_synack;
-	l->d_overflows = l->overflows - l->prev_overflows;
-	l->d_handshakes = l->handshakes - l->prev_handshakes;
-	l->d_accepted = l->accepted - l->prev_accepted;
+	l->d_drops = l->drops - s->prev_drops;	/* wraps like the kernel's */
+	l->d_synack_retrans = l->synack_retrans - s->prev_synack;
+	l->d_overflows = l->overflows - s->prev_overflows;
+	l->d_handshakes = l->handshakes - s->prev_handshakes;
+	l->d_accepted = l->accepted - s->prev_accepted;
 	l->interval_ns = interval;
 	l->d_syns = (uint64_t)l->d_drops + l->d_handshakes;
-	if (l->synq_known && l->synq_len > l->prev_synq)
-		l->d_syns += l->synq_len - l->prev_synq;
+	if (l->synq_known && l->synq_len > s->prev_synq)
+		l->d_syns += l->synq_len - s->prev_synq;
 	l->syn_rate = l->d_syns * 1000000000ull / interval;
 }
 
@@ -459,16 +455,17 @@ static void update_listener(struct listen_watch *lw, struct lw_listener *l,
 	uint64_t interval = lw->last_sample_ns && now > lw->last_sample_ns
 				    ? now - lw->last_sample_ns : 0;
 	uint64_t per_s, cookie_window_ms;
+	struct lw_slot *s = listen_watch_slot(l);
 
 	l->synq_max = listen_alerts_synq_limit(l, ns);
 	listener_deltas(l, interval);
 	listener_accepts(l);
-	l->prev_accepted = l->accepted;
-	l->prev_drops = l->drops;
-	l->prev_synq = l->synq_len;
-	l->prev_synack = l->synack_retrans;
-	l->prev_overflows = l->overflows;
-	l->prev_handshakes = l->handshakes;
+	s->prev_accepted = l->accepted;
+	s->prev_drops = l->drops;
+	s->prev_synq = l->synq_len;
+	s->prev_synack = l->synack_retrans;
+	s->prev_overflows = l->overflows;
+	s->prev_handshakes = l->handshakes;
 	cookie_window_ms = COOKIE_STAMP_PERIOD_MS + (interval ? interval : 1000000000ull) / 1000000;
 	l->cookies_active = l->cookies_known && l->cookie_idle_ms != ~0u &&
 			    l->cookie_idle_ms <= cookie_window_ms;
@@ -503,13 +500,14 @@ void listen_watch_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn 
 	size_t kept = 0;
 
 	qsort(lw->ns, lw->nns, sizeof(*lw->ns), cmp_netns);
+	qsort(lw->counts, lw->ncounts, sizeof(*lw->counts), cmp_counts);
 	for (size_t i = 0; i < lw->nns; i++)
 		if (lw->ns[i].sampled && lw->last_sample_ns && now > lw->last_sample_ns)
 			lw->ns[i].interval_ns = now - lw->last_sample_ns;
 
 	/* Listeners that closed: clear their alerts, then drop them. */
 	for (size_t i = 0; i < lw->n; i++) {
-		struct lw_listener *l = &lw->tab[i];
+		struct lw_listener *l = &lw->tab[i].l;
 
 		if (l->seen_gen != lw->gen) {
 			for (int k = 0; k < LW_N_ALERTS; k++) {
@@ -526,18 +524,18 @@ void listen_watch_sample_end(struct listen_watch *lw, uint64_t now, lw_alert_fn 
 			continue;
 		}
 		if (kept != i)
-			lw->tab[kept] = *l;
+			lw->tab[kept] = lw->tab[i];
 		kept++;
 	}
 	lw->n = lw->nsorted = kept;
 	qsort(lw->tab, lw->n, sizeof(*lw->tab), cmp_listener_cookie);
 	/* sources first: an alert that starts now names them */
 	for (size_t i = 0; i < lw->n; i++)
-		lw->tab[i].n_top_addrs = lw->tab[i].n_top_prefixes = 0;
+		lw->tab[i].l.n_top_addrs = lw->tab[i].l.n_top_prefixes = 0;
 	listen_sources_tally(lw->req, lw->nreq, find_cb, lw);
 
 	for (size_t i = 0; i < lw->n; i++) {
-		struct lw_listener *l = &lw->tab[i];
+		struct lw_listener *l = &lw->tab[i].l;
 		struct lw_netns *ns = find_netns(lw, l->netns);
 
 		if (ns)
@@ -560,40 +558,4 @@ size_t listen_watch_namespaces(const struct listen_watch *lw, const struct lw_ne
 {
 	*v = lw->ns;
 	return lw->nns;
-}
-
-size_t listen_watch_unowned(const struct listen_watch *lw, uint64_t now_ns, uint64_t *cookies,
-			    size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < lw->n && n < max; i++)
-		if (!lw->tab[i].pid && lw->tab[i].owner_next_ns <= now_ns)
-			cookies[n++] = lw->tab[i].cookie;
-	return n;
-}
-
-void listen_watch_owner_missed(struct listen_watch *lw, uint64_t cookie, uint64_t now_ns)
-{
-	struct lw_listener *l = find_listener(lw, cookie);
-
-	if (!l)
-		return;
-	l->owner_not_visible = true;
-	l->owner_backoff_ns = l->owner_backoff_ns ? l->owner_backoff_ns * 2 : OWNER_RETRY_FIRST_NS;
-	if (l->owner_backoff_ns > OWNER_RETRY_MAX_NS)
-		l->owner_backoff_ns = OWNER_RETRY_MAX_NS;
-	l->owner_next_ns = now_ns + l->owner_backoff_ns;
-}
-
-void listen_watch_set_owner(struct listen_watch *lw, uint64_t cookie, uint32_t pid,
-		  const char comm[TT_COMM_LEN])
-{
-	struct lw_listener *l = find_listener(lw, cookie);
-
-	if (!l)
-		return;
-	l->pid = pid;
-	memcpy(l->comm, comm, TT_COMM_LEN);
-	l->owner_not_visible = false;
 }

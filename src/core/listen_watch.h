@@ -103,12 +103,8 @@ struct lw_alert_state {
 	uint64_t syns, peak_syn_rate;
 };
 
-/* A listener's accept() figures, made on its first accept. */
-struct lw_accepts {
-	struct latency_hist interval;	/* waits since the last sample */
-	struct latency_series pending;	/* the same, in the exposition's buckets */
-	struct latency_series last;	/* pending as the last sample closed it */
-};
+/* A listener's accept() figures (listen_watch.c's). */
+struct lw_accepts;
 
 struct lw_listener {
 	uint64_t cookie;
@@ -170,15 +166,10 @@ struct lw_listener {
 	struct lw_source top_prefixes[LW_TOP_SOURCES];
 	uint8_t n_top_addrs, n_top_prefixes;
 
-	/* bookkeeping */
+	/* bookkeeping (the rest is listen_watch_priv.h's struct lw_slot) */
 	bool sampled;			/* seen in at least one full sample */
-	uint32_t prev_drops, prev_synq;
-	uint64_t prev_synack, prev_overflows, prev_handshakes, prev_accepted;
-	/* owner search: when next, and how long after a miss */
-	uint64_t owner_next_ns, owner_backoff_ns;
 	bool owner_not_visible;		/* searched, held by no process we can see */
 	uint64_t seen_gen;
-	uint64_t counts_gen;	/* the sample whose kernel counts were set */
 };
 
 struct lw_netns {
@@ -186,7 +177,6 @@ struct lw_netns {
 	uint64_t interval_ns;		/* since the previous sample (when sampled) */
 	bool have_counters;
 	bool sampled;			/* counters read at least twice: deltas valid */
-	uint64_t counters[LW_N_COUNTERS];
 	uint64_t delta[LW_N_COUNTERS];
 	int64_t sysctl[LW_N_SYSCTLS];	/* -1: unknown */
 	uint32_t listeners;		/* listeners in the latest sample */
@@ -247,6 +237,10 @@ void listen_watch_accept(struct listen_watch *lw, const struct tt_event *e, bool
  */
 void listen_watch_accept_wait(struct listen_watch *lw, const struct tt_event *e,
 			      uint64_t wait_ns);
+/* l's accept-queue waits as the last sample closed them, in the
+ * exposition's buckets; NULL before its first timed accept.
+ */
+const struct latency_series *listen_watch_accept_waits(const struct lw_listener *l);
 /* The kernel's counts since load for the listener end k (between a
  * sample's begin and end).
  */

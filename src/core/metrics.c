@@ -10,19 +10,61 @@ const double metrics_duration_bounds[METRICS_BUCKETS] = {
 	0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600,
 };
 
+/* A listener series and when it was last seen (for the linger). */
+struct metrics_series {
+	struct metrics_listener l;
+	uint64_t last_seen_ns;
+};
+
+/* What only this file keeps, in one block with the listener series that
+ * struct metrics points to.
+ */
+struct metrics_table {
+	uint64_t linger_ns;
+	uint64_t last_cgroup;	/* the cgroup conns_of() last placed, in */
+	uint32_t last_slot;
+	uint64_t *last_seen;	/* by series */
+	struct metrics_series *sorting;	/* the series while they are sorted */
+	struct metrics_listener listeners[];	/* max_listeners */
+};
+
+static struct metrics_table *table_of(const struct metrics *m)
+{
+	return (struct metrics_table *)(void *)((char *)m->listeners -
+						 offsetof(struct metrics_table, listeners));
+}
+
 int metrics_init(struct metrics *m, uint32_t max_listeners, uint64_t linger_ns)
 {
+	uint32_t room = max_listeners ? max_listeners : 1;
+	struct metrics_table *t = calloc(1, sizeof(*t) + room * sizeof(t->listeners[0]));
+
 	memset(m, 0, sizeof(*m));
 	m->nconns = 1;	/* [0]: no container */
 	m->max_listeners = max_listeners;
-	m->linger_ns = linger_ns;
-	m->listeners = calloc(max_listeners ? max_listeners : 1, sizeof(*m->listeners));
-	return m->listeners ? 0 : -ENOMEM;
+	if (!t)
+		return -ENOMEM;
+	m->listeners = t->listeners;
+	t->linger_ns = linger_ns;
+	t->last_seen = calloc(room, sizeof(*t->last_seen));
+	t->sorting = calloc(room, sizeof(*t->sorting));
+	if (!t->last_seen || !t->sorting) {
+		metrics_free(m);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void metrics_free(struct metrics *m)
 {
-	free(m->listeners);
+	struct metrics_table *t;
+
+	if (!m->listeners)
+		return;
+	t = table_of(m);
+	free(t->last_seen);
+	free(t->sorting);
+	free(t);
 	m->listeners = NULL;
 }
 
@@ -58,13 +100,13 @@ static struct metrics_conns *conns_of(struct metrics *m, uint64_t cgroup)
 	struct metrics_conns *c;
 
 	/* a storm of one service's connections: the same cgroup in a row */
-	if (cgroup && cgroup == m->last_cgroup)
-		return &m->conns[m->last_slot];
+	if (cgroup && cgroup == table_of(m)->last_cgroup)
+		return &m->conns[table_of(m)->last_slot];
 	container_of(m, cgroup, id);
 	for (uint32_t i = 0; i < m->nconns; i++)
 		if (!strcmp(m->conns[i].container, id)) {
-			m->last_cgroup = cgroup;
-			m->last_slot = i;
+			table_of(m)->last_cgroup = cgroup;
+			table_of(m)->last_slot = i;
 			return &m->conns[i];
 		}
 	if (m->nconns == METRICS_CONTAINERS + 2)
@@ -237,9 +279,15 @@ static int cmp_key(const struct metrics_listener *x, const struct metrics_listen
 	return memcmp(x->addr, y->addr, TT_ADDR_LEN);
 }
 
-static int cmp_series(const void *a, const void *b)
+static int cmp_listener(const void *a, const void *b)
 {
 	return cmp_key(a, b);
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+	return cmp_key(&((const struct metrics_series *)a)->l,
+		       &((const struct metrics_series *)b)->l);
 }
 
 /* The series for l's labels among the first n (sorted), or NULL. */
@@ -249,12 +297,14 @@ static struct metrics_listener *find_series(struct metrics *m, uint32_t n,
 	struct metrics_listener key = { .netns = l->netns, .family = l->family, .port = l->port };
 
 	memcpy(key.addr, l->addr, TT_ADDR_LEN);
-	return bsearch(&key, m->listeners, n, sizeof(key), cmp_series);
+	return bsearch(&key, m->listeners, n, sizeof(key), cmp_listener);
 }
 
 static void add_member(struct metrics *m, struct metrics_listener *s,
 		       const struct lw_listener *l)
 {
+	const struct latency_series *waits = listen_watch_accept_waits(l);
+
 	if (s->seen_gen != m->gen) {
 		s->seen_gen = m->gen;
 		s->acceptq = s->acceptq_limit = s->synq = s->synq_limit = 0;
@@ -277,29 +327,30 @@ static void add_member(struct metrics *m, struct metrics_listener *s,
 		s->synack_retrans += l->d_synack_retrans;
 		s->overflows += l->d_overflows;
 	}
-	if (l->acc)
-		latency_series_merge(&s->accept_wait, &l->acc->last);
+	if (waits)
+		latency_series_merge(&s->accept_wait, waits);
 }
 
 /* Sum adjacent series with the same labels; returns how many remain. */
-static uint32_t merge_equal(struct metrics_listener *v, uint32_t n)
+static uint32_t merge_equal(struct metrics_series *v, uint32_t n)
 {
 	uint32_t out = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct metrics_listener *d = out ? &v[out - 1] : NULL;
+		struct metrics_listener *d = out ? &v[out - 1].l : NULL;
+		const struct metrics_listener *x = &v[i].l;
 
-		if (d && !cmp_key(d, &v[i])) {
-			d->acceptq += v[i].acceptq;
-			d->acceptq_limit += v[i].acceptq_limit;
-			d->synq += v[i].synq;
-			d->synq_limit += v[i].synq_limit;
-			d->drops += v[i].drops;
-			d->synack_retrans += v[i].synack_retrans;
-			d->overflows += v[i].overflows;
-			d->retrans_segs += v[i].retrans_segs;
-			latency_series_merge(&d->accept_wait, &v[i].accept_wait);
-			d->alerts |= v[i].alerts;
+		if (d && !cmp_key(d, x)) {
+			d->acceptq += x->acceptq;
+			d->acceptq_limit += x->acceptq_limit;
+			d->synq += x->synq;
+			d->synq_limit += x->synq_limit;
+			d->drops += x->drops;
+			d->synack_retrans += x->synack_retrans;
+			d->overflows += x->overflows;
+			d->retrans_segs += x->retrans_segs;
+			latency_series_merge(&d->accept_wait, &x->accept_wait);
+			d->alerts |= x->alerts;
 			continue;
 		}
 		v[out++] = v[i];
@@ -309,6 +360,7 @@ static uint32_t merge_equal(struct metrics_listener *v, uint32_t n)
 
 void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_t now_ns)
 {
+	struct metrics_table *t = table_of(m);
 	const struct lw_listener *const *v;
 	size_t n = listen_watch_listeners(lw, &v);
 	uint32_t sorted = m->nlisteners, kept = 0;
@@ -337,7 +389,7 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 			s->seen_gen = m->gen - 1;
 		}
 		add_member(m, s, l);
-		s->last_seen_ns = now_ns;
+		t->last_seen[s - m->listeners] = now_ns;
 	}
 	/* Closed listeners: queues empty, alerts cleared, counters kept
 	 * until the series is dropped after the linger.
@@ -348,15 +400,17 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 		if (s->seen_gen != m->gen) {
 			s->acceptq = s->synq = s->acceptq_limit = s->synq_limit = 0;
 			s->alerts = 0;
-			if (now_ns - s->last_seen_ns >= m->linger_ns)
+			if (now_ns - t->last_seen[i] >= t->linger_ns)
 				continue;
 		}
-		if (kept != i)
-			m->listeners[kept] = *s;
-		kept++;
+		t->sorting[kept++] = (struct metrics_series){ *s, t->last_seen[i] };
 	}
-	qsort(m->listeners, kept, sizeof(*m->listeners), cmp_series);
-	m->nlisteners = merge_equal(m->listeners, kept);
+	qsort(t->sorting, kept, sizeof(t->sorting[0]), cmp_series);
+	m->nlisteners = merge_equal(t->sorting, kept);
+	for (uint32_t i = 0; i < m->nlisteners; i++) {
+		m->listeners[i] = t->sorting[i].l;
+		t->last_seen[i] = t->sorting[i].last_seen_ns;
+	}
 }
 
 void metrics_ports(struct metrics *m, struct ports *p)

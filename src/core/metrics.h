@@ -72,7 +72,6 @@ struct metrics_listener {
 	uint8_t alerts;		/* bit (1 << enum lw_alert_kind): active */
 	struct latency_series accept_wait;	/* since tcptrail first saw it */
 	char container[CGROUP_SHORT_ID_LEN + 1];
-	uint64_t last_seen_ns;
 	uint64_t seen_gen;
 };
 
@@ -106,8 +105,6 @@ struct metrics {
 	/* by container: [0] is no container, then in order of appearance */
 	struct metrics_conns conns[METRICS_CONTAINERS + 2];
 	uint32_t nconns;
-	uint64_t last_cgroup;	/* the cgroup conns_of() last placed, in */
-	uint32_t last_slot;
 	uint64_t lost[LOST_N_CAUSES];
 	struct latency_series handshake[METRICS_ROLES];
 	/* from histories' delivery facts, at close */
@@ -119,10 +116,10 @@ struct metrics {
 	struct metrics_comm comms[METRICS_COMMS + 1];
 	uint32_t ncomms;
 	bool listeners_on;	/* listener series are sampled (else not served) */
+	/* sorted by labels; in a table whose bookkeeping is metrics.c's */
 	struct metrics_listener *listeners;
 	uint32_t nlisteners, max_listeners;
 	uint64_t listeners_dropped;	/* series not kept: table full */
-	uint64_t linger_ns;
 	uint64_t gen;
 	struct metrics_dest dests[METRICS_DESTS];
 	uint32_t ndests;

@@ -16,9 +16,19 @@
 #define DEFAULT_HI 60999
 #define RING (PORTS_TW_SECONDS + 1)
 
+/* A destination and what only this file keeps of it. */
+struct ports_slot {
+	struct ports_dest d;	/* first: a dest's slot is at its address */
+	/* timewait sockets by the second they expire (ring, by second % 60+1) */
+	uint16_t tw_expiring[RING];
+	uint64_t tw_second;	/* the ring's current second */
+	uint64_t last_active_ns;
+	uint32_t next;		/* hash chain: index + 1 */
+};
+
 struct ports {
 	struct ports_config cfg;
-	struct ports_dest *d;		/* max_dests slots; netns 0: free */
+	struct ports_slot *slot;	/* max_dests slots; netns 0: free */
 	uint32_t n;			/* slots ever used */
 	uint32_t free_head;		/* free slots chained by next; index + 1 */
 	uint32_t *index;		/* hash heads: index + 1 */
@@ -34,6 +44,12 @@ struct ports {
 	struct ports_stats stats;
 };
 
+/* The slot of d, a destination of the table (never one made elsewhere). */
+static struct ports_slot *slot_of(const struct ports_dest *d)
+{
+	return (struct ports_slot *)d;
+}
+
 struct ports *ports_new(const struct ports_config *cfg)
 {
 	struct ports *p = calloc(1, sizeof(*p));
@@ -47,10 +63,10 @@ struct ports *ports_new(const struct ports_config *cfg)
 	while (size < 2 * cfg->max_dests)
 		size <<= 1;
 	p->index_mask = size - 1;
-	p->d = calloc(cfg->max_dests, sizeof(*p->d));
+	p->slot = calloc(cfg->max_dests, sizeof(*p->slot));
 	p->index = calloc(size, sizeof(*p->index));
 	p->hot = calloc(cfg->max_dests, sizeof(*p->hot));
-	if (p->d && p->index && !ports_ns_init(&p->ns, LIMITS_MAX) && p->hot)
+	if (p->slot && p->index && !ports_ns_init(&p->ns, LIMITS_MAX) && p->hot)
 		return p;
 fail:
 	ports_free(p);
@@ -61,7 +77,7 @@ void ports_free(struct ports *p)
 {
 	if (!p)
 		return;
-	free(p->d);
+	free(p->slot);
 	free(p->index);
 	ports_ns_free(&p->ns);
 	free(p->hot);
@@ -109,14 +125,14 @@ static uint32_t *head_of(struct ports *p, const struct ports_dest *d)
 
 static void unlink_dest(struct ports *p, struct ports_dest *d)
 {
-	uint32_t *link = head_of(p, d), self = (uint32_t)(d - p->d) + 1;
+	uint32_t *link = head_of(p, d), self = (uint32_t)(slot_of(d) - p->slot) + 1;
 
 	while (*link && *link != self)
-		link = &p->d[*link - 1].next;
+		link = &p->slot[*link - 1].next;
 	if (*link)
-		*link = d->next;
-	memset(d, 0, sizeof(*d));
-	d->next = p->free_head;
+		*link = slot_of(d)->next;
+	memset(slot_of(d), 0, sizeof(struct ports_slot));
+	slot_of(d)->next = p->free_head;
 	p->free_head = self;
 }
 
@@ -126,14 +142,14 @@ static struct ports_dest *victim(struct ports *p)
 	struct ports_dest *best = NULL;
 
 	for (uint32_t i = 0; i < p->n; i++) {
-		struct ports_dest *d = &p->d[i];
+		struct ports_dest *d = &p->slot[i].d;
 		uint64_t load = (uint64_t)d->in_use + d->time_wait + d->d_failures;
 
 		if (!d->netns || d->alert)
 			continue;
 		if (!best || load < (uint64_t)best->in_use + best->time_wait + best->d_failures ||
 		    (load == (uint64_t)best->in_use + best->time_wait + best->d_failures &&
-		     d->last_active_ns < best->last_active_ns))
+		     slot_of(d)->last_active_ns < slot_of(best)->last_active_ns))
 			best = d;
 	}
 	return best;
@@ -141,9 +157,11 @@ static struct ports_dest *victim(struct ports *p)
 
 static void tw_reset(struct ports_dest *d, uint64_t now_ns)
 {
-	memset(d->tw_expiring, 0, sizeof(d->tw_expiring));
+	struct ports_slot *s = slot_of(d);
+
+	memset(s->tw_expiring, 0, sizeof(s->tw_expiring));
 	d->time_wait = 0;
-	d->tw_second = now_ns / NS_PER_S;
+	s->tw_second = now_ns / NS_PER_S;
 }
 
 static struct ports_dest *find(struct ports *p, uint32_t netns, uint16_t family,
@@ -153,9 +171,9 @@ static struct ports_dest *find(struct ports *p, uint32_t netns, uint16_t family,
 	uint32_t *head = &p->index[hash_key(netns, family, laddr, raddr, rport) & p->index_mask];
 	struct ports_dest *d;
 
-	for (uint32_t i = *head; i; i = p->d[i - 1].next)
-		if (same(&p->d[i - 1], netns, family, laddr, raddr, rport))
-			return &p->d[i - 1];
+	for (uint32_t i = *head; i; i = p->slot[i - 1].next)
+		if (same(&p->slot[i - 1].d, netns, family, laddr, raddr, rport))
+			return &p->slot[i - 1].d;
 	if (!add || !netns)
 		return NULL;
 	if (!p->free_head && p->n == p->cfg.max_dests) {
@@ -166,45 +184,49 @@ static struct ports_dest *find(struct ports *p, uint32_t netns, uint16_t family,
 		p->stats.evicted++;
 	}
 	if (p->free_head) {
-		d = &p->d[p->free_head - 1];
-		p->free_head = d->next;
+		d = &p->slot[p->free_head - 1].d;
+		p->free_head = slot_of(d)->next;
 	} else {
-		d = &p->d[p->n++];
+		d = &p->slot[p->n++].d;
 	}
-	memset(d, 0, sizeof(*d));
+	memset(slot_of(d), 0, sizeof(struct ports_slot));
 	d->netns = netns;
 	d->family = family;
 	d->rport = rport;
 	memcpy(d->laddr, laddr, addr_len(family));
 	memcpy(d->raddr, raddr, addr_len(family));
 	tw_reset(d, now_ns);
-	d->last_active_ns = now_ns;
-	d->next = *head;
-	*head = (uint32_t)(d - p->d) + 1;
+	slot_of(d)->last_active_ns = now_ns;
+	slot_of(d)->next = *head;
+	*head = (uint32_t)(slot_of(d) - p->slot) + 1;
 	return d;
 }
 
 /* Expire the timewait sockets whose second has passed. */
 static void tw_advance(struct ports_dest *d, uint64_t now_s)
 {
-	if (now_s <= d->tw_second)
+	struct ports_slot *sl = slot_of(d);
+
+	if (now_s <= sl->tw_second)
 		return;
-	for (uint64_t s = d->tw_second + 1, n = 0; s <= now_s && n < RING; s++, n++) {
-		d->time_wait -= d->tw_expiring[s % RING];
-		d->tw_expiring[s % RING] = 0;
+	for (uint64_t s = sl->tw_second + 1, n = 0; s <= now_s && n < RING; s++, n++) {
+		d->time_wait -= sl->tw_expiring[s % RING];
+		sl->tw_expiring[s % RING] = 0;
 	}
-	d->tw_second = now_s;
+	sl->tw_second = now_s;
 }
 
 static void tw_add(struct ports_dest *d, uint64_t expires_s)
 {
-	if (expires_s <= d->tw_second)
+	struct ports_slot *sl = slot_of(d);
+
+	if (expires_s <= sl->tw_second)
 		return;		/* gone already */
-	if (expires_s > d->tw_second + PORTS_TW_SECONDS)
-		expires_s = d->tw_second + PORTS_TW_SECONDS;
-	if (d->tw_expiring[expires_s % RING] == UINT16_MAX)
+	if (expires_s > sl->tw_second + PORTS_TW_SECONDS)
+		expires_s = sl->tw_second + PORTS_TW_SECONDS;
+	if (sl->tw_expiring[expires_s % RING] == UINT16_MAX)
 		return;
-	d->tw_expiring[expires_s % RING]++;
+	sl->tw_expiring[expires_s % RING]++;
 	d->time_wait++;
 }
 
@@ -245,7 +267,7 @@ static void on_history(void *ctx, const struct conn *c, const struct history_sum
 	d = find(p, c->netns, c->family, c->laddr, c->raddr, c->rport, s->end_ns, true);
 	if (!d)
 		return;
-	d->last_active_ns = s->end_ns;
+	slot_of(d)->last_active_ns = s->end_ns;
 	if (failed) {
 		note_failure(d, c);
 		p->stats.failures++;
@@ -295,7 +317,7 @@ static void forget_netns(uint32_t inum, void *arg)
 	struct ports *p = f->p;
 
 	for (uint32_t i = 0; i < p->n; i++) {
-		struct ports_dest *d = &p->d[i];
+		struct ports_dest *d = &p->slot[i].d;
 		struct ports_alert a = { .gone = true, .ts_ns = f->now_ns, .d = d,
 					 .lim = ports_limits_of(p, inum),
 					 .range = ports_range(p, d),
@@ -320,7 +342,7 @@ void ports_netns_end(struct ports *p, bool complete, uint64_t now_ns, ports_aler
 bool ports_wants_netns(const struct ports *p, uint32_t inum)
 {
 	for (uint32_t i = 0; i < p->n; i++)
-		if (p->d[i].netns == inum)
+		if (p->slot[i].d.netns == inum)
 			return true;
 	return false;
 }
@@ -384,8 +406,8 @@ void ports_reconcile(struct ports *p, const struct tt_sock_record *v, size_t n,
 	size_t ntw = 0;
 
 	for (uint32_t i = 0; i < p->n; i++)
-		if (p->d[i].netns)
-			tw_reset(&p->d[i], now_ns);
+		if (p->slot[i].d.netns)
+			tw_reset(&p->slot[i].d, now_ns);
 	for (size_t i = 0; i < n; i++)
 		ntw += v[i].state == TT_TCP_TIME_WAIT;
 	/* short of memory, a history closed during the walk may count its
@@ -436,7 +458,7 @@ static void count_conn(struct conn *c, void *arg)
 	d = find(cc->p, c->netns, c->family, c->laddr, c->raddr, c->rport, cc->now_ns, true);
 	if (d) {
 		d->in_use++;
-		d->last_active_ns = cc->now_ns;
+		slot_of(d)->last_active_ns = cc->now_ns;
 	}
 }
 
@@ -494,7 +516,7 @@ static void evaluate(struct ports *p, struct ports_dest *d, uint64_t now,
 void ports_in_use_begin(struct ports *p)
 {
 	for (uint32_t i = 0; i < p->n; i++)
-		p->d[i].in_use = 0;
+		p->slot[i].d.in_use = 0;
 }
 
 void ports_in_use(struct ports *p, const struct tt_dest_key *k, uint32_t n, uint64_t now_ns)
@@ -506,7 +528,7 @@ void ports_in_use(struct ports *p, const struct tt_dest_key *k, uint32_t n, uint
 	d = find(p, k->netns, k->family, k->laddr, k->raddr, k->rport, now_ns, true);
 	if (d) {
 		d->in_use = n;
-		d->last_active_ns = now_ns;
+		slot_of(d)->last_active_ns = now_ns;
 	}
 }
 
@@ -522,7 +544,7 @@ void ports_interval(struct ports *p, uint64_t now_ns, ports_alert_fn fn, void *a
 {
 	p->nhot = 0;
 	for (uint32_t i = 0; i < p->n; i++) {
-		struct ports_dest *d = &p->d[i];
+		struct ports_dest *d = &p->slot[i].d;
 		uint32_t range;
 
 		if (!d->netns)
@@ -533,7 +555,7 @@ void ports_interval(struct ports *p, uint64_t now_ns, ports_alert_fn fn, void *a
 		if (d->alert || d->d_failures || (range && (uint64_t)used_of(p, d) * 2 >= range))
 			p->hot[p->nhot++] = d;
 		else if (!d->in_use && !d->time_wait && !d->alert &&
-			 now_ns - d->last_active_ns > IDLE_FORGET_NS)
+			 now_ns - slot_of(d)->last_active_ns > IDLE_FORGET_NS)
 			unlink_dest(p, d);
 	}
 	qsort(p->hot, p->nhot, sizeof(*p->hot), cmp_hot);
@@ -548,8 +570,8 @@ size_t ports_hot(struct ports *p, const struct ports_dest *const **v)
 void ports_interval_done(struct ports *p)
 {
 	for (uint32_t i = 0; i < p->n; i++) {
-		p->d[i].d_failures = 0;
-		p->d[i].ntop = 0;
-		p->d[i].other_failures = 0;
+		p->slot[i].d.d_failures = 0;
+		p->slot[i].d.ntop = 0;
+		p->slot[i].d.other_failures = 0;
 	}
 }

@@ -44,9 +44,6 @@ struct ports_dest {
 	/* now */
 	uint32_t in_use;	/* tracked active sockets holding a port for it */
 	uint32_t time_wait;
-	/* timewait sockets by the second they expire (ring, by second % 60+1) */
-	uint16_t tw_expiring[PORTS_TW_SECONDS + 1];
-	uint64_t tw_second;	/* the ring's current second */
 	/* connects that failed for want of a port */
 	uint64_t failures;	/* since first seen */
 	uint32_t d_failures;	/* in the interval */
@@ -58,8 +55,6 @@ struct ports_dest {
 	uint64_t alert_since_ns, calm_since_ns;
 	uint32_t peak_used;
 	bool failed_once;	/* a failure started the alert */
-	uint64_t last_active_ns;
-	uint32_t next;		/* hash chain: index + 1 */
 };
 
 /* A start or clear of the ephemeral_ports alert. */

@@ -3,6 +3,13 @@
 #include <string.h>
 #include "ports_ns.h"
 
+struct ports_ns_entry {
+	uint32_t inum;
+	bool seen;		/* met by the walk under way */
+	bool replaced;		/* the number names another namespace: fresh is its */
+	struct ports_limits lim, fresh;
+};
+
 int ports_ns_init(struct ports_ns *t, uint32_t max)
 {
 	t->n = 0;

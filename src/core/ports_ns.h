@@ -22,12 +22,8 @@ struct ports_limits {
 	uint64_t cookie;
 };
 
-struct ports_ns_entry {
-	uint32_t inum;
-	bool seen;		/* met by the walk under way */
-	bool replaced;		/* the number names another namespace: fresh is its */
-	struct ports_limits lim, fresh;
-};
+/* One namespace's limits (ports_ns.c's). */
+struct ports_ns_entry;
 
 struct ports_ns {
 	struct ports_ns_entry *v;

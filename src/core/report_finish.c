@@ -176,9 +176,11 @@ static void fill_steps(struct report_model *m)
 		if (!s)
 			continue;
 		for (int b = first; b >= 0 && b <= last; b++) {
-			if (s->v[b] == TL_NONE && prev != TL_NONE)
-				s->v[b] = prev;
-			prev = s->v[b];
+			uint64_t v = tl_get(s, b, 0);
+
+			if (v == TL_NONE && prev != TL_NONE)
+				tl_set(s, b, 0, v = prev);
+			prev = v;
 		}
 	}
 }

@@ -311,7 +311,6 @@ static void on_history(struct report_model *m, struct jsonl *j, int64_t ts, int 
 		if (!strcmp(role_s, rm_role_names[i]))
 			role = i;
 	m->ends[e]++;
-	m->roles[role]++;
 	tl_put(m->ended, bin, (uint32_t)e, 1);
 	if (jsonl_get(j, "complete") >= 0 && !jsonl_is_true(j, jsonl_get(j, "complete")))
 		m->incomplete++;
@@ -335,15 +334,13 @@ static void on_history(struct report_model *m, struct jsonl *j, int64_t ts, int 
 static void on_lost(struct report_model *m, struct jsonl *j)
 {
 	const char *cause = jsonl_str(j, jsonl_get(j, "cause")) ?: "";
-	uint64_t count = u64_or(j, "count", 0), total = u64_or(j, "total", 0);
+	uint64_t count = u64_or(j, "count", 0);
 	int c = 3;
 
 	for (int i = 0; i < 3; i++)
 		if (!strcmp(cause, lost_causes[i]))
 			c = i;
 	m->lost[c] = m->lost[c] > UINT64_MAX - count ? UINT64_MAX : m->lost[c] + count;
-	if (total > m->lost_total_field)
-		m->lost_total_field = total;
 }
 
 int rm_record(struct report_model *m, struct jsonl *j, char *why, size_t whylen)

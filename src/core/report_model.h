@@ -183,9 +183,9 @@ struct report_model {
 	char other_names[RM_MAX_OTHER_TYPES][32];
 	uint64_t other_counts[RM_MAX_OTHER_TYPES];
 	/* losses, by cause name: ring_full, kernel_skipped, filter_skipped, other */
-	uint64_t lost[4], lost_total_field;
+	uint64_t lost[4];
 	/* connections */
-	uint64_t ends[RM_N_ENDS], roles[RM_N_ROLES], incomplete;
+	uint64_t ends[RM_N_ENDS], incomplete;
 	struct tl_series *ended;	/* per interval, by end */
 	struct rm_dist dist[RM_N_DISTS][RM_N_ROLES];
 	struct rm_conn slowest[RM_WATERFALL], failed[RM_WATERFALL];

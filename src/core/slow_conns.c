@@ -48,6 +48,14 @@ static void fill(struct slow_conn *r, const struct conn *c, const struct history
 }
 
 /* Put r in its place among b's best, best first; the last falls off. */
+/* closed_ns / SLOW_CONNS_BUCKET_NS + 1 of b's connections (all share it);
+ * 0: empty.
+ */
+static uint64_t epoch_of(const struct slow_bucket *b)
+{
+	return b->n ? b->top[0].closed_ns / SLOW_CONNS_BUCKET_NS + 1 : 0;
+}
+
 static void rank_in(struct slow_bucket *b, const struct slow_conn *r)
 {
 	uint32_t i = b->n < SLOW_CONNS_SHOWN ? b->n : SLOW_CONNS_SHOWN - 1;
@@ -80,11 +88,10 @@ void slow_conns_add(struct slow_conns *sc, const struct conn *c,
 	/* epoch + 1: a zero epoch marks an empty bucket */
 	epoch = s->end_ns / SLOW_CONNS_BUCKET_NS + 1;
 	b = &sc->b[epoch % SLOW_CONNS_BUCKETS];
-	if (b->epoch != epoch) {
+	if (epoch_of(b) != epoch) {
 		/* a history older than the bucket's: past the window already */
-		if (b->epoch > epoch)
+		if (epoch_of(b) > epoch)
 			return;
-		b->epoch = epoch;
 		b->n = 0;
 	}
 	fill(&r, c, s, held);
@@ -99,8 +106,9 @@ unsigned slow_conns_top(const struct slow_conns *sc, uint64_t now_ns,
 
 	for (int k = 0; k < SLOW_CONNS_BUCKETS; k++) {
 		const struct slow_bucket *b = &sc->b[k];
+		uint64_t epoch = epoch_of(b);
 
-		if (!b->epoch || b->epoch + SLOW_CONNS_BUCKETS <= now_epoch || b->epoch > now_epoch)
+		if (!epoch || epoch + SLOW_CONNS_BUCKETS <= now_epoch || epoch > now_epoch)
 			continue;
 		for (uint32_t i = 0; i < b->n; i++)
 			rank_in(&all, &b->top[i]);

@@ -28,8 +28,8 @@ struct slow_conn {
 	char comm[16];
 };
 
+/* The connections of one ten-second span (that of top[0].closed_ns). */
 struct slow_bucket {
-	uint64_t epoch;		/* closed_ns / SLOW_CONNS_BUCKET_NS; 0: empty */
 	uint32_t n;
 	struct slow_conn top[SLOW_CONNS_SHOWN];	/* best first */
 };

@@ -3,6 +3,12 @@
 #include <string.h>
 #include "timeline.h"
 
+struct tl_series {
+	uint32_t nfields;
+	uint8_t kinds[TL_MAX_FIELDS];	/* enum tl_kind per field */
+	uint64_t *v;			/* TL_BINS rows of nfields */
+};
+
 #define MS 1000000ll
 #define SEC (1000 * MS)
 
@@ -88,6 +94,16 @@ void tl_put(struct tl_series *s, int bin, uint32_t field, uint64_t v)
 	}
 }
 
+void tl_set(struct tl_series *s, int bin, uint32_t field, uint64_t v)
+{
+	s->v[(size_t)bin * s->nfields + field] = v;
+}
+
+uint64_t tl_get(const struct tl_series *s, int bin, uint32_t field)
+{
+	return s->v[(size_t)bin * s->nfields + field];
+}
+
 /* Move every series onto the bins [origin, origin + TL_BINS * width). */
 static void remap(struct timeline *t, int64_t origin, int64_t width)
 {
@@ -119,7 +135,6 @@ static void remap(struct timeline *t, int64_t origin, int64_t width)
 	}
 	t->origin = origin;
 	t->width = width;
-	t->rebins++;
 }
 
 int timeline_bin(struct timeline *t, int64_t ts)
@@ -141,13 +156,16 @@ int timeline_bin(struct timeline *t, int64_t ts)
 	}
 	lo = ts < t->min_ts ? ts : t->min_ts;
 	hi = ts > t->max_ts ? ts : t->max_ts;
-	/* the narrowest width at which the whole span fits */
-	for (step = t->step;; step++) {
+	/* the narrowest width, from the one in use up (bins are never
+	 * split), at which the whole span fits
+	 */
+	for (step = 0; width_at(step) < t->width; step++)
+		;
+	for (;; step++) {
 		w = width_at(step);
 		if (floor_div(hi, w) - floor_div(lo, w) < TL_BINS)
 			break;
 	}
-	t->step = step;
 	remap(t, floor_div(lo, w) * w, w);
 	t->min_ts = lo;
 	t->max_ts = hi;

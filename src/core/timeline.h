@@ -27,20 +27,15 @@ enum tl_kind {
 	TL_MAX,
 };
 
-struct tl_series {
-	uint32_t nfields;
-	uint8_t kinds[TL_MAX_FIELDS];	/* enum tl_kind per field */
-	uint64_t *v;			/* TL_BINS rows of nfields */
-};
+/* TL_BINS rows of a few fields (timeline.c's). */
+struct tl_series;
 
 struct timeline {
 	int64_t origin;		/* start of bin 0, ns since 1970 */
 	int64_t width;		/* ns per bin */
 	int64_t min_ts, max_ts;	/* the span seen; min_ts > max_ts: nothing yet */
-	uint32_t step;		/* index into the width ladder */
 	uint32_t nseries;
 	struct tl_series *series[TL_MAX_SERIES];
-	uint64_t rebins;	/* times the bins were merged or shifted */
 };
 
 void timeline_init(struct timeline *t);
@@ -58,10 +53,9 @@ int timeline_bin(struct timeline *t, int64_t ts);
 
 /* Add v to a sum field (saturating below TL_NONE) or raise a maximum. */
 void tl_put(struct tl_series *s, int bin, uint32_t field, uint64_t v);
-static inline uint64_t tl_get(const struct tl_series *s, int bin, uint32_t field)
-{
-	return s->v[(size_t)bin * s->nfields + field];
-}
+/* Set a field, whatever its kind (TL_NONE: empty again). */
+void tl_set(struct tl_series *s, int bin, uint32_t field, uint64_t v);
+uint64_t tl_get(const struct tl_series *s, int bin, uint32_t field);
 
 /* The bins from the first to the last one that time has been seen in:
  * [*first, *last]; both -1 when nothing was seen.

@@ -129,12 +129,12 @@ const char *emit_rst_reason(const struct emitter *em, uint16_t reason);
  */
 void emit_text_header(struct emitter *em);
 
-/* Hold the text view's lines back for time order (order is the caller's
- * to free): a history's grace period and some more, against now (NULL:
- * the newest line's time, as in replay). Returns 0 or -1 (out of memory).
+/* Hold the text view's lines back for time order: a history's grace
+ * period and some more, against now (NULL: the newest line's time, as in
+ * replay). Returns the held lines (the caller's to free with
+ * text_order_free), or NULL without memory.
  */
-int emit_text_hold(struct emitter *em, struct text_order *order, uint64_t grace_ns,
-		   uint64_t (*now)(void));
+struct text_order *emit_text_hold(struct emitter *em, uint64_t grace_ns, uint64_t (*now)(void));
 
 /* Show on state lines the time each socket spent in its old state,
  * remembering up to sockets of them in ages (the caller's to free).

@@ -129,7 +129,7 @@ void emit_json_listen_listener(struct emitter *em, const struct lw_listener *l, 
 	p = rec_delta(p, l, "interval_ms", l->interval_ns / 1000000);
 	p = rec_bool(p, "complete", !l->events_incomplete);
 	for (int k = 0; k < LW_N_ALERTS; k++) {
-		alerts[k] = (struct rec_bit_name){ 1u << k, lw_alert_names[k] };
+		alerts[k] = (struct rec_bit_name){ .bit = 1u << k, .name = lw_alert_names[k] };
 		if (l->alert[k].active)
 			active |= 1u << k;
 	}

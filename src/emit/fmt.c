@@ -225,13 +225,22 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The formatted date-and-seconds prefixes of the latest second written, a
+ * function of the second alone (and of the time zone, fixed for a run):
+ * one cache per thread serves every clock. No wall time is INT64_MIN
+ * seconds (that is INT64_MIN nanoseconds).
+ */
+static _Thread_local struct {
+	int64_t sec;
+	char prefix[24];	/* "YYYY-MM-DDTHH:MM:SS" */
+	int len;
+	int64_t local_sec;
+	char local[12];		/* "HH:MM:SS" local time */
+} cache = { .sec = INT64_MIN, .local_sec = INT64_MIN };
+
 void fmt_clock_set(struct fmt_clock *m, int64_t mono_to_real_ns)
 {
-	memset(m, 0, sizeof(*m));
 	m->mono_to_real_ns = mono_to_real_ns;
-	/* no wall time is that many seconds (it is INT64_MIN nanoseconds) */
-	m->cached_sec = INT64_MIN;
-	m->cached_local_sec = INT64_MIN;
 }
 
 void fmt_clock_init(struct fmt_clock *m)
@@ -260,26 +269,26 @@ static void wall(const struct fmt_clock *m, uint64_t mono_ns, int64_t *sec, int6
 	}
 }
 
-char *fmt_rfc3339(char *p, struct fmt_clock *m, uint64_t mono_ns)
+char *fmt_rfc3339(char *p, const struct fmt_clock *m, uint64_t mono_ns)
 {
 	int64_t sec, nsec;
 
 	wall(m, mono_ns, &sec, &nsec);
-	if (sec != m->cached_sec) {
+	if (sec != cache.sec) {
 		time_t t = (time_t)sec;
 		struct tm tm;
 
 		/* a year strftime cannot write in the cache leaves it empty */
-		m->cached_len = gmtime_r(&t, &tm)
-			? (int)strftime(m->cached_prefix, sizeof(m->cached_prefix),
+		cache.len = gmtime_r(&t, &tm)
+			? (int)strftime(cache.prefix, sizeof(cache.prefix),
 					"%Y-%m-%dT%H:%M:%S", &tm) : 0;
-		m->cached_sec = sec;
+		cache.sec = sec;
 	}
-	if (m->cached_len == 19) {	/* every year 1000-9999: a copy of known size */
-		memcpy(p, m->cached_prefix, 19);
+	if (cache.len == 19) {	/* every year 1000-9999: a copy of known size */
+		memcpy(p, cache.prefix, 19);
 		p += 19;
 	} else {
-		p = fmt_mem(p, m->cached_prefix, (size_t)m->cached_len);
+		p = fmt_mem(p, cache.prefix, (size_t)cache.len);
 	}
 	*p++ = '.';
 	p = fmt_u64_pad(p, (uint64_t)nsec, 9);
@@ -287,21 +296,21 @@ char *fmt_rfc3339(char *p, struct fmt_clock *m, uint64_t mono_ns)
 	return p;
 }
 
-char *fmt_clock_ms(char *p, struct fmt_clock *m, uint64_t mono_ns)
+char *fmt_clock_ms(char *p, const struct fmt_clock *m, uint64_t mono_ns)
 {
 	int64_t sec, nsec;
 
 	wall(m, mono_ns, &sec, &nsec);
-	if (sec != m->cached_local_sec) {
+	if (sec != cache.local_sec) {
 		time_t t = (time_t)sec;
 		struct tm tm;
 
 		if (!localtime_r(&t, &tm) ||
-		    !strftime(m->cached_local, sizeof(m->cached_local), "%H:%M:%S", &tm))
-			strcpy(m->cached_local, "??:??:??");
-		m->cached_local_sec = sec;
+		    !strftime(cache.local, sizeof(cache.local), "%H:%M:%S", &tm))
+			strcpy(cache.local, "??:??:??");
+		cache.local_sec = sec;
 	}
-	p = fmt_str(p, m->cached_local);
+	p = fmt_str(p, cache.local);
 	*p++ = '.';
 	return fmt_u64_pad(p, (uint64_t)nsec / 1000000, 3);
 }

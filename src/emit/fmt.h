@@ -69,12 +69,6 @@ char *fmt_text_safe(char *p, const char *s, size_t n);
 /* Wall-clock time conversion for CLOCK_MONOTONIC kernel timestamps. */
 struct fmt_clock {
 	int64_t mono_to_real_ns;	/* add to a monotonic ns value */
-	/* cache of the formatted date-and-seconds prefix */
-	int64_t cached_sec;
-	char cached_prefix[24];		/* "YYYY-MM-DDTHH:MM:SS" */
-	int cached_len;
-	int64_t cached_local_sec;
-	char cached_local[12];		/* "HH:MM:SS" local time */
 };
 
 /* Sample both clocks now. */
@@ -83,8 +77,8 @@ void fmt_clock_init(struct fmt_clock *m);
 void fmt_clock_set(struct fmt_clock *m, int64_t mono_to_real_ns);
 
 /* RFC 3339 UTC with nanoseconds: 2026-11-21T10:42:10.123456789Z */
-char *fmt_rfc3339(char *p, struct fmt_clock *m, uint64_t mono_ns);
+char *fmt_rfc3339(char *p, const struct fmt_clock *m, uint64_t mono_ns);
 /* Short local time for the text view: HH:MM:SS.mmm */
-char *fmt_clock_ms(char *p, struct fmt_clock *m, uint64_t mono_ns);
+char *fmt_clock_ms(char *p, const struct fmt_clock *m, uint64_t mono_ns);
 
 #endif

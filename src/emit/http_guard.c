@@ -4,16 +4,57 @@
  */
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include "http_guard.h"
 
 #define NS 1000000000ull
 
-void http_guard_init(struct http_guard *g)
+/* A slot and the times only the guard reads. */
+struct guard_entry {
+	struct guard_slot s;
+	uint64_t born_ns;	/* connected */
+	uint64_t deadline_ns;
+};
+
+struct http_guard {
+	struct guard_entry e[HTTP_GUARD_SLOTS];
+	uint32_t used;		/* slots not free */
+	uint32_t open;		/* slots neither free nor closing */
+};
+
+struct http_guard *http_guard_new(void)
 {
-	memset(g, 0, sizeof(*g));
-	for (int i = 0; i < HTTP_GUARD_SLOTS; i++)
-		g->slots[i].fd = -1;
+	struct http_guard *g = calloc(1, sizeof(*g));
+
+	for (int i = 0; g && i < HTTP_GUARD_SLOTS; i++)
+		g->e[i].s.fd = -1;
+	return g;
+}
+
+void http_guard_free(struct http_guard *g)
+{
+	free(g);
+}
+
+struct guard_slot *http_guard_slot(struct http_guard *g, int i)
+{
+	return &g->e[i].s;
+}
+
+int http_guard_index(const struct http_guard *g, const struct guard_slot *s)
+{
+	return (int)((const struct guard_entry *)(const void *)s - g->e);
+}
+
+uint32_t http_guard_open(const struct http_guard *g)
+{
+	return g->open;
+}
+
+uint32_t http_guard_used(const struct http_guard *g)
+{
+	return g->used;
 }
 
 /* The key a client is counted by: an IPv4 address (also when mapped into
@@ -57,27 +98,27 @@ static int pick_victim(const struct http_guard *g, uint64_t now_ns)
 	int best = -1;
 
 	for (int i = 0; i < HTTP_GUARD_SLOTS; i++) {
-		const struct guard_slot *s = &g->slots[i];
+		const struct guard_slot *s = &g->e[i].s;
 
 		if (!open_slot(s))
 			continue;
-		if (s->born_ns + GRACE_NS > now_ns) {
+		if (g->e[i].born_ns + GRACE_NS > now_ns) {
 			young = true;
 			continue;
 		}
-		if (best < 0 || s->phase < g->slots[best].phase ||
-		    (s->phase == g->slots[best].phase && s->since_ns < g->slots[best].since_ns))
+		if (best < 0 || s->phase < g->e[best].s.phase ||
+		    (s->phase == g->e[best].s.phase && s->since_ns < g->e[best].s.since_ns))
 			best = i;
 	}
-	if (best >= 0 && young && g->slots[best].phase != GUARD_SILENT)
+	if (best >= 0 && young && g->e[best].s.phase != GUARD_SILENT)
 		return -1;
 	return best;
 }
 
 static void set_closing(struct http_guard *g, int i, enum guard_cause cause)
 {
-	g->slots[i].phase = GUARD_CLOSING;
-	g->slots[i].cause = cause;
+	g->e[i].s.phase = GUARD_CLOSING;
+	g->e[i].s.cause = cause;
 	g->open--;
 }
 
@@ -90,7 +131,7 @@ enum guard_verdict http_guard_admit(struct http_guard *g, int fd, const struct s
 	*slot = -1;
 	addr_key(sa, key);
 	for (int i = 0; i < HTTP_GUARD_SLOTS; i++) {
-		const struct guard_slot *s = &g->slots[i];
+		const struct guard_slot *s = &g->e[i].s;
 
 		if (s->phase == GUARD_FREE) {
 			if (free_slot < 0)
@@ -103,10 +144,10 @@ enum guard_verdict http_guard_admit(struct http_guard *g, int fd, const struct s
 		return GUARD_PER_ADDRESS;
 	if (free_slot < 0)
 		return GUARD_FULL;
-	memset(&g->slots[free_slot], 0, sizeof(g->slots[free_slot]));
-	g->slots[free_slot].fd = fd;
-	g->slots[free_slot].born_ns = now_ns;
-	memcpy(g->slots[free_slot].addr, key, sizeof(key));
+	memset(&g->e[free_slot], 0, sizeof(g->e[free_slot]));
+	g->e[free_slot].s.fd = fd;
+	g->e[free_slot].born_ns = now_ns;
+	memcpy(g->e[free_slot].s.addr, key, sizeof(key));
 	g->used++;
 	g->open++;
 	http_guard_phase(g, free_slot, GUARD_SILENT, now_ns);
@@ -126,7 +167,8 @@ int http_guard_trim(struct http_guard *g, uint64_t now_ns)
 
 void http_guard_phase(struct http_guard *g, int i, enum guard_phase p, uint64_t now_ns)
 {
-	struct guard_slot *s = &g->slots[i];
+	struct guard_entry *e = &g->e[i];
+	struct guard_slot *s = &e->s;
 
 	if (s->phase == GUARD_CLOSING)
 		return;
@@ -134,9 +176,9 @@ void http_guard_phase(struct http_guard *g, int i, enum guard_phase p, uint64_t 
 	 * a handshake or a first header line does not restart it.
 	 */
 	if (p == GUARD_SILENT || p == GUARD_IDLE)
-		s->deadline_ns = now_ns + HTTP_GUARD_REQUEST_S * NS;
+		e->deadline_ns = now_ns + HTTP_GUARD_REQUEST_S * NS;
 	else if (p == GUARD_ANSWERING)
-		s->deadline_ns = now_ns + HTTP_GUARD_ANSWER_S * NS;
+		e->deadline_ns = now_ns + HTTP_GUARD_ANSWER_S * NS;
 	if (p != s->phase)
 		s->since_ns = now_ns;
 	s->phase = p;
@@ -145,9 +187,9 @@ void http_guard_phase(struct http_guard *g, int i, enum guard_phase p, uint64_t 
 int http_guard_expired(struct http_guard *g, uint64_t now_ns)
 {
 	for (int i = 0; i < HTTP_GUARD_SLOTS; i++) {
-		struct guard_slot *s = &g->slots[i];
+		struct guard_slot *s = &g->e[i].s;
 
-		if (open_slot(s) && now_ns >= s->deadline_ns) {
+		if (open_slot(s) && now_ns >= g->e[i].deadline_ns) {
 			set_closing(g, i, GUARD_TIMEOUT);
 			return i;
 		}
@@ -160,22 +202,22 @@ uint64_t http_guard_next_deadline(const struct http_guard *g, uint64_t now_ns)
 	uint64_t next = UINT64_MAX;
 
 	for (int i = 0; i < HTTP_GUARD_SLOTS; i++) {
-		const struct guard_slot *s = &g->slots[i];
+		const struct guard_slot *s = &g->e[i].s;
 
 		if (!open_slot(s))
 			continue;
-		if (s->deadline_ns < next)
-			next = s->deadline_ns;
-		if (g->open > HTTP_GUARD_OPEN && s->born_ns + GRACE_NS > now_ns &&
-		    s->born_ns + GRACE_NS < next)
-			next = s->born_ns + GRACE_NS;
+		if (g->e[i].deadline_ns < next)
+			next = g->e[i].deadline_ns;
+		if (g->open > HTTP_GUARD_OPEN && g->e[i].born_ns + GRACE_NS > now_ns &&
+		    g->e[i].born_ns + GRACE_NS < next)
+			next = g->e[i].born_ns + GRACE_NS;
 	}
 	return next;
 }
 
 void http_guard_release(struct http_guard *g, int i)
 {
-	struct guard_slot *s = &g->slots[i];
+	struct guard_slot *s = &g->e[i].s;
 
 	if (s->phase == GUARD_FREE)
 		return;
@@ -190,7 +232,7 @@ void http_guard_release(struct http_guard *g, int i)
 int http_guard_find(const struct http_guard *g, int fd)
 {
 	for (int i = 0; i < HTTP_GUARD_SLOTS; i++)
-		if (g->slots[i].phase != GUARD_FREE && g->slots[i].fd == fd)
+		if (g->e[i].s.phase != GUARD_FREE && g->e[i].s.fd == fd)
 			return i;
 	return -1;
 }

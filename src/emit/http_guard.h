@@ -55,8 +55,6 @@ struct guard_slot {
 	int fd;
 	uint8_t addr[17];	/* family byte, then the address (IPv6: its /64) */
 	uint64_t since_ns;	/* entered this phase */
-	uint64_t born_ns;	/* connected */
-	uint64_t deadline_ns;
 	enum guard_cause cause;	/* GUARD_CLOSING: why */
 	void *ctx;		/* the server's, for this connection */
 	bool tls_done;		/* the TLS handshake completed */
@@ -66,13 +64,19 @@ struct guard_slot {
 	uint64_t request_ns;	/* when the current request began */
 };
 
-struct http_guard {
-	struct guard_slot slots[HTTP_GUARD_SLOTS];
-	uint32_t used;		/* slots not free */
-	uint32_t open;		/* slots neither free nor closing */
-};
+struct http_guard;
 
-void http_guard_init(struct http_guard *g);
+/* Every slot free; NULL without memory. */
+struct http_guard *http_guard_new(void);
+/* NULL-safe. */
+void http_guard_free(struct http_guard *g);
+
+/* Slot i, and the index of a slot of g. */
+struct guard_slot *http_guard_slot(struct http_guard *g, int i);
+int http_guard_index(const struct http_guard *g, const struct guard_slot *s);
+/* Slots neither free nor closing, and slots not free. */
+uint32_t http_guard_open(const struct http_guard *g);
+uint32_t http_guard_used(const struct http_guard *g);
 
 enum guard_verdict {
 	GUARD_ADMIT,

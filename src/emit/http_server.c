@@ -59,7 +59,7 @@ struct http_server {
 	uint64_t resume_ns;	/* accepting paused until then (no descriptors) */
 	bool dropping;		/* closing every connection for a reload */
 	int adding;		/* the slot MHD_add_connection is filling, or -1 */
-	struct http_guard guard;
+	struct http_guard *guard;
 	struct http_stats stats;
 	const char *config_path;
 	const char *scrape_path;
@@ -79,7 +79,7 @@ static struct guard_slot *slot_of(struct MHD_Connection *c)
 
 static void phase(struct http_server *s, struct guard_slot *slot, enum guard_phase p)
 {
-	http_guard_phase(&s->guard, (int)(slot - s->guard.slots), p, clock_mono_ns());
+	http_guard_phase(s->guard, http_guard_index(s->guard, slot), p, clock_mono_ns());
 }
 
 /* GnuTLS asks about the client's certificate during the handshake. */
@@ -138,7 +138,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		*socket_context = NULL;
 		if (s->adding < 0)
 			return;
-		slot = &s->guard.slots[s->adding];
+		slot = http_guard_slot(s->guard, s->adding);
 		s->adding = -1;
 		*socket_context = slot;
 		if (s->cur->cfg.tls) {
@@ -153,10 +153,10 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		    !s->dropping)
 			s->stats.tls_failures[slot->cert_refused || slot->cert_seen ?
 					      HTTP_TLS_CLIENT_CERT : HTTP_TLS_OTHER]++;
-		http_guard_release(&s->guard, (int)(slot - s->guard.slots));
+		http_guard_release(s->guard, http_guard_index(s->guard, slot));
 		*socket_context = NULL;
 	}
-	s->stats.open = s->guard.open;
+	s->stats.open = http_guard_open(s->guard);
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -318,7 +318,7 @@ static void accept_some(struct http_server *s)
 		socklen_t len = sizeof(ss);
 		int fd, slot;
 
-		if (s->guard.used == HTTP_GUARD_SLOTS) {
+		if (http_guard_used(s->guard) == HTTP_GUARD_SLOTS) {
 			listen_arm(s, false);	/* back on when a slot frees */
 			return;
 		}
@@ -332,20 +332,20 @@ static void accept_some(struct http_server *s)
 			}
 			return;
 		}
-		if (http_guard_admit(&s->guard, fd, (struct sockaddr *)&ss, clock_mono_ns(),
+		if (http_guard_admit(s->guard, fd, (struct sockaddr *)&ss, clock_mono_ns(),
 				     &slot) != GUARD_ADMIT) {
 			close(fd);
 			s->stats.refused[HTTP_REFUSED_PER_ADDRESS]++;
 			continue;
 		}
-		s->guard.slots[slot].ctx = s;
+		http_guard_slot(s->guard, slot)->ctx = s;
 		s->adding = slot;
 		/* on failure libmicrohttpd has closed fd */
 		if (MHD_add_connection(s->d, fd, (struct sockaddr *)&ss, len) != MHD_YES &&
 		    s->adding == slot)
-			http_guard_release(&s->guard, slot);
+			http_guard_release(s->guard, slot);
 		s->adding = -1;
-		s->stats.open = s->guard.open;
+		s->stats.open = http_guard_open(s->guard);
 	}
 }
 
@@ -358,15 +358,15 @@ static void expire(struct http_server *s)
 	uint64_t now = clock_mono_ns();
 	int i;
 
-	while ((i = http_guard_expired(&s->guard, now)) >= 0) {
-		shutdown(s->guard.slots[i].fd, SHUT_RDWR);
+	while ((i = http_guard_expired(s->guard, now)) >= 0) {
+		shutdown(http_guard_slot(s->guard, i)->fd, SHUT_RDWR);
 		s->stats.refused[HTTP_REFUSED_TIMEOUT]++;
 	}
-	while ((i = http_guard_trim(&s->guard, now)) >= 0) {
-		shutdown(s->guard.slots[i].fd, SHUT_RDWR);
+	while ((i = http_guard_trim(s->guard, now)) >= 0) {
+		shutdown(http_guard_slot(s->guard, i)->fd, SHUT_RDWR);
 		s->stats.refused[HTTP_REFUSED_EVICTED]++;
 	}
-	s->stats.open = s->guard.open;
+	s->stats.open = http_guard_open(s->guard);
 }
 
 /* A reloaded web-config: a new server beside the old, then the old goes. */
@@ -397,7 +397,7 @@ static void swap_in(struct http_server *s, struct http_settings *v)
 /* Milliseconds until the next thing to do, for epoll_wait. */
 static int wait_ms(struct http_server *s)
 {
-	uint64_t now = clock_mono_ns(), next = http_guard_next_deadline(&s->guard, now);
+	uint64_t now = clock_mono_ns(), next = http_guard_next_deadline(s->guard, now);
 	MHD_UNSIGNED_LONG_LONG mhd;
 
 	if (!s->listening && s->resume_ns && s->resume_ns < next)
@@ -424,7 +424,7 @@ static void *serve(void *arg)
 		/* listen again once a slot is free or the pause is over */
 		if (s->resume_ns && clock_mono_ns() >= s->resume_ns)
 			s->resume_ns = 0;
-		if (!s->resume_ns && s->guard.used < HTTP_GUARD_SLOTS)
+		if (!s->resume_ns && http_guard_used(s->guard) < HTTP_GUARD_SLOTS)
 			listen_arm(s, true);
 		n = epoll_wait(s->ep, ev, 8, wait_ms(s));
 		for (int k = 0; k < n; k++)
@@ -461,7 +461,11 @@ struct http_server *http_server_bind(const char *spec, const char *web_config,
 	s->fn = fn;
 	s->arg = arg;
 	pthread_mutex_init(&s->lock, NULL);
-	http_guard_init(&s->guard);
+	s->guard = http_guard_new();
+	if (!s->guard) {
+		p_err("out of memory");
+		goto fail;
+	}
 	s->cur = http_settings_load(web_config, &s->warned, true);
 	if (!s->cur)
 		goto fail;
@@ -562,6 +566,7 @@ void http_server_stop(struct http_server *s)
 	http_settings_free(s->pending);
 	http_settings_free(s->cur);
 	pthread_mutex_destroy(&s->lock);
+	http_guard_free(s->guard);	/* after the daemon: its callbacks release slots */
 	free(s);
 }
 

@@ -2,7 +2,7 @@
  * `tcptrail replay` makes the same calls and produces the same output.
  *
  * Format (little-endian, as the host writes it; version 6):
- *   header  struct journal_header
+ *   header  struct journal_disk_header (journal_priv.h)
  *   frames  struct journal_frame, then 'len' payload bytes:
  *     EVENT      one struct tt_event
  *     RECONCILE  u64 started_ns, u32 initial, u32 n, n struct tt_sock_record
@@ -74,12 +74,11 @@ enum journal_frame_type {
 /* The longest cgroup path a recording holds. */
 #define JOURNAL_MAX_CGROUP_PATH 4096
 
+/* What a recording's header says of it (on disk it also holds the magic
+ * and the record sizes, checked when read).
+ */
 struct journal_header {
-	char magic[8];
 	uint32_t version;
-	uint32_t event_size;	/* sizeof(struct tt_event) */
-	uint32_t sock_size;	/* sizeof(struct tt_sock_record) */
-	uint32_t owner_size;	/* sizeof(struct owner) */
 	int64_t mono_to_real_ns; /* wall clock = monotonic + this */
 	/* the reconstruction settings that change its results */
 	uint32_t max_conns;
@@ -98,20 +97,23 @@ struct journal_frame {
 	uint32_t len;
 };
 
-/* Writing: frames go through a buffer, flushed with the output. */
-struct journal_writer {
-	struct outbuf out;
-	uint64_t frames;	/* written so far, for the END frame */
-	uint32_t crc;		/* CRC-32C of every frame's bytes so far */
-};
-
-/* Start a recording on fd (a new file; the writer owns it from here) with
- * the header. Returns 0 or negative errno.
+/* Writing (journal_write.c): frames go through a buffer, flushed with the
+ * output.
  */
-int journal_create(struct journal_writer *w, int fd, const struct journal_header *h);
-/* Flush and close: 0, or negative errno when the recording is incomplete. */
+struct journal_writer;
+
+/* Start a recording on fd (a new file; the writer owns it from here, and
+ * closes it on failure) with the header: *w gets the writer. Returns 0 or
+ * negative errno.
+ */
+int journal_create(struct journal_writer **w, int fd, const struct journal_header *h);
+/* Write what is buffered: 0, or negative errno (the first error, sticky). */
+int journal_flush(struct journal_writer *w);
 /* Mark the recording whole (the tracer exits cleanly). */
 void journal_end(struct journal_writer *w);
+/* Flush, close and free (NULL-safe): 0, or negative errno when the
+ * recording is incomplete.
+ */
 int journal_close(struct journal_writer *w);
 
 /* A record; a TT_EV_HISTORY one is a whole struct tt_history. */

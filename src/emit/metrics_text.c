@@ -216,52 +216,62 @@ static void connections(const struct metrics *m, FILE *f)
 			(unsigned long long)m->lost[c]);
 }
 
-enum { L_U32, L_U64 };
+/* The listener gauges and counters, in the order they are served. */
+enum listener_figure {
+	LM_ACCEPTQ, LM_ACCEPTQ_LIMIT, LM_SYNQ, LM_SYNQ_LIMIT,
+	LM_DROPS, LM_SYNACK_RETRANS, LM_RETRANS_SEGS, LM_OVERFLOWS,
+	LM_N,
+};
 
-struct listener_metric {
+static const struct listener_metric {
 	const char *name, *type, *help;
-	size_t offset;
-	int width;
+} listener_metrics[LM_N] = {
+	[LM_ACCEPTQ] = { "tcptrail_listener_accept_queue", "gauge",
+		"Connections in the accept queue: handshake done, not yet accepted." },
+	[LM_ACCEPTQ_LIMIT] = { "tcptrail_listener_accept_queue_limit", "gauge",
+		"The accept queue's limit: min(backlog, net.core.somaxconn)." },
+	[LM_SYNQ] = { "tcptrail_listener_syn_queue", "gauge",
+		"Half-open connections in the SYN queue." },
+	[LM_SYNQ_LIMIT] = { "tcptrail_listener_syn_queue_limit", "gauge",
+		"The SYN queue's limit as the kernel applies it." },
+	[LM_DROPS] = { "tcptrail_listener_drops_total", "counter",
+		"Segments the listener dropped: its sk_drops, as ss -ltnm shows it (SYNs and ACKs turned away, and the resets that ended half-open requests)." },
+	[LM_SYNACK_RETRANS] = { "tcptrail_listener_synack_retransmits_total", "counter",
+		"SYN-ACKs retransmitted." },
+	[LM_RETRANS_SEGS] = { "tcptrail_listener_retransmitted_segments_total", "counter",
+		"Segments retransmitted by the connections it accepted, counted when they closed." },
+	[LM_OVERFLOWS] = { "tcptrail_listener_overflows_total", "counter",
+		"Handshake-completing ACKs dropped because the accept queue was full (drop reason TCP_LISTEN_OVERFLOW, on kernels that have it)." },
 };
 
-#define LM(name, type, field, help)                                                    \
-	{ "tcptrail_listener_" name, type, help, offsetof(struct metrics_listener, field), \
-	  sizeof(((struct metrics_listener *)0)->field) == 8 ? L_U64 : L_U32 }
-
-static const struct listener_metric listener_metrics[] = {
-	LM("accept_queue", "gauge", acceptq,
-	   "Connections in the accept queue: handshake done, not yet accepted."),
-	LM("accept_queue_limit", "gauge", acceptq_limit,
-	   "The accept queue's limit: min(backlog, net.core.somaxconn)."),
-	LM("syn_queue", "gauge", synq, "Half-open connections in the SYN queue."),
-	LM("syn_queue_limit", "gauge", synq_limit,
-	   "The SYN queue's limit as the kernel applies it."),
-	LM("drops_total", "counter", drops,
-	   "Segments the listener dropped: its sk_drops, as ss -ltnm shows it (SYNs and ACKs turned away, and the resets that ended half-open requests)."),
-	LM("synack_retransmits_total", "counter", synack_retrans, "SYN-ACKs retransmitted."),
-	LM("retransmitted_segments_total", "counter", retrans_segs,
-	   "Segments retransmitted by the connections it accepted, counted when they closed."),
-	LM("overflows_total", "counter", overflows,
-	   "Handshake-completing ACKs dropped because the accept queue was full (drop reason TCP_LISTEN_OVERFLOW, on kernels that have it)."),
-};
+static unsigned long long listener_value(const struct metrics_listener *s, enum listener_figure k)
+{
+	switch (k) {
+	case LM_ACCEPTQ: return s->acceptq;
+	case LM_ACCEPTQ_LIMIT: return s->acceptq_limit;
+	case LM_SYNQ: return s->synq;
+	case LM_SYNQ_LIMIT: return s->synq_limit;
+	case LM_DROPS: return s->drops;
+	case LM_SYNACK_RETRANS: return s->synack_retrans;
+	case LM_RETRANS_SEGS: return s->retrans_segs;
+	case LM_OVERFLOWS: return s->overflows;
+	case LM_N: break;
+	}
+	return 0;
+}
 
 static void listeners(const struct metrics *m, FILE *f)
 {
-	for (size_t k = 0; k < sizeof(listener_metrics) / sizeof(listener_metrics[0]); k++) {
+	for (int k = 0; k < LM_N; k++) {
 		const struct listener_metric *lm = &listener_metrics[k];
 
 		header(f, lm->name, lm->type, lm->help);
 		for (uint32_t i = 0; i < m->nlisteners; i++) {
-			const char *p = (const char *)&m->listeners[i] + lm->offset;
-			unsigned long long v;
+			const struct metrics_listener *s = &m->listeners[i];
 
-			if (lm->width == L_U64)
-				v = *(const uint64_t *)(const void *)p;
-			else
-				v = *(const uint32_t *)(const void *)p;
 			fputs(lm->name, f);
-			listener_labels(f, &m->listeners[i]);
-			fprintf(f, "} %llu\n", v);
+			listener_labels(f, s);
+			fprintf(f, "} %llu\n", listener_value(s, (enum listener_figure)k));
 		}
 	}
 	header(f, "tcptrail_accept_wait_seconds", "histogram",

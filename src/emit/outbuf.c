@@ -19,7 +19,6 @@ int outbuf_init(struct outbuf *ob, int fd, size_t cap)
 	ob->len = 0;
 	ob->cap = cap;
 	ob->err = 0;
-	ob->regular = -1;
 	return 0;
 }
 
@@ -52,15 +51,15 @@ int outbuf_flush(struct outbuf *ob)
 {
 	size_t off = 0;
 	off_t start = -1;
+	struct stat st;
 
 	if (!ob->len)
 		return ob->err ? -ob->err : 0;
-	if (ob->regular < 0) {
-		struct stat st;
-
-		ob->regular = !fstat(ob->fd, &st) && S_ISREG(st.st_mode);
-	}
-	if (ob->regular)
+	/* A regular file is cut back to whole lines if a write fails: its
+	 * size before the flush. Asked each time (one fstat beside the
+	 * writes) rather than remembered per descriptor.
+	 */
+	if (!fstat(ob->fd, &st) && S_ISREG(st.st_mode))
 		start = lseek(ob->fd, 0, SEEK_END);
 	while (off < ob->len) {
 		ssize_t n = write(ob->fd, ob->buf + off, ob->len - off);
@@ -96,6 +95,5 @@ void outbuf_reopen(struct outbuf *ob, const char *path)
 	}
 	outfile_close(ob->fd);
 	ob->fd = fd;
-	ob->regular = -1;
 	p_info("reopened '%s'", path);
 }

@@ -19,7 +19,6 @@ struct outbuf {
 	size_t len;
 	size_t cap;
 	int err;		/* first write error (positive errno), sticky */
-	int regular;		/* fd is a regular file: -1 not known yet */
 };
 
 /* cap must exceed OUTBUF_MAX_RECORD. Returns 0 or -ENOMEM. */

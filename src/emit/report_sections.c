@@ -58,10 +58,12 @@ static void listener_charts(FILE *f, const struct report_model *m, uint32_t i)
 	struct svg_span sp[64];
 	bool sampled = l->samples > 0;
 	struct svg_series q[] = {
-		{ "accept queue", palette[0], l->s, LF_ACCEPTQ, false },
-		{ "accept queue limit", palette[0], l->s, LF_ACCEPTQ_MAX, true },
-		{ "SYN queue", palette[1], l->s, LF_SYNQ, false },
-		{ "SYN queue limit", palette[1], l->s, LF_SYNQ_MAX, true },
+		{ .name = "accept queue", .color = palette[0], .s = l->s, .field = LF_ACCEPTQ },
+		{ .name = "accept queue limit", .color = palette[0], .s = l->s,
+		  .field = LF_ACCEPTQ_MAX, .dashed = true },
+		{ .name = "SYN queue", .color = palette[1], .s = l->s, .field = LF_SYNQ },
+		{ .name = "SYN queue limit", .color = palette[1], .s = l->s, .field = LF_SYNQ_MAX,
+		  .dashed = true },
 	};
 	struct svg_series d[] = {
 		{ sampled ? "drops" : "accept-queue overflows", palette[3], l->s,
@@ -69,8 +71,9 @@ static void listener_charts(FILE *f, const struct report_model *m, uint32_t i)
 		{ "SYN-ACK retransmits", palette[4], l->s, sampled ? LF_SYNACK : LF_SYNACK_EV, false },
 	};
 	char id[48];
-	struct svg_chart c = { &m->tl, id, "sockets", q, sampled ? 4 : 3, sp,
-			       spans_of(m, false, i, sp, 64), false };
+	struct svg_chart c = { .tl = &m->tl, .id = id, .unit = "sockets", .series = q,
+			       .nseries = sampled ? 4 : 3, .spans = sp,
+			       .nspans = spans_of(m, false, i, sp, 64) };
 
 	fprintf(f, "<div class=\"lazy\"><h3 class=\"listener\" data-addr=\"");
 	html_text(f, l->addr);
@@ -306,7 +309,8 @@ static void connections(FILE *f, const struct report_model *m)
 	};
 	struct svg_series ends[RM_N_ENDS];
 	struct rm_conn sorted[RM_WATERFALL];
-	struct svg_chart c = { &m->tl, "ended", "connections", ends, 0, NULL, 0, true };
+	struct svg_chart c = { .tl = &m->tl, .id = "ended", .unit = "connections",
+			       .series = ends, .bars = true };
 
 	for (int e = 0; e < RM_N_ENDS; e++)
 		if (m->ends[e])
@@ -379,8 +383,8 @@ static void leaks(FILE *f, const struct report_model *m)
 	uint32_t order[RM_MAX_PROCS], n = rank(m->n_procs, proc_key, m, order);
 	struct svg_series s[REPORT_TOP];
 	char names[REPORT_TOP][RM_TEXT + 16];
-	struct svg_chart c = { &m->tl, "leaks-chart", "sockets in CLOSE_WAIT", s, (int)n, NULL, 0,
-			       false };
+	struct svg_chart c = { .tl = &m->tl, .id = "leaks-chart", .unit = "sockets in CLOSE_WAIT",
+			       .series = s, .nseries = (int)n };
 
 	fputs("<section class=\"lazy\" id=\"leaks\"><h2>Leaks: sockets left in CLOSE_WAIT</h2>", f);
 	if (!m->n_leaks) {
@@ -435,12 +439,14 @@ static void ports(FILE *f, const struct report_model *m)
 		const struct rm_dest *d = &m->dests[order[k]];
 		struct svg_span sp[64];
 		struct svg_series s[] = {
-			{ "ports used", palette[0], d->s, PF_USED, false },
-			{ "range", palette[1], d->s, PF_RANGE, true },
+			{ .name = "ports used", .color = palette[0], .s = d->s, .field = PF_USED },
+			{ .name = "range", .color = palette[1], .s = d->s, .field = PF_RANGE,
+			  .dashed = true },
 		};
 		char id[32];
-		struct svg_chart c = { &m->tl, id, "ports", s, 2, sp,
-				       spans_of(m, true, order[k], sp, 64), false };
+		struct svg_chart c = { .tl = &m->tl, .id = id, .unit = "ports", .series = s,
+				       .nseries = 2, .spans = sp,
+				       .nspans = spans_of(m, true, order[k], sp, 64) };
 
 		snprintf(id, sizeof(id), "dest-%u", order[k]);
 		fputs("<div class=\"lazy\"><h3 class=\"dest\">", f);

@@ -42,8 +42,6 @@ uint64_t state_age_step(struct state_age *a, uint64_t cookie, uint64_t ts_ns, bo
 			s = &p[i];
 	if (s && !begins && ts_ns >= s->ts_ns)
 		age = ts_ns - s->ts_ns;
-	else if (!begins)
-		a->unknown++;
 	if (ends) {
 		if (s)
 			s->cookie = 0;

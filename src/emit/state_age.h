@@ -20,7 +20,6 @@ struct state_age {
 	struct state_age_slot *v;
 	uint32_t mask;		/* slots - 1; the pair of a cookie starts even */
 	uint64_t evicted;	/* entries a newer socket took */
-	uint64_t unknown;	/* transitions whose previous one was not known */
 };
 
 /* A table of at least slots entries (rounded up to a power of 2, 2 at

@@ -180,6 +180,8 @@ int emit_text_ages(struct emitter *em, struct state_age *ages, uint32_t sockets)
 
 void emit_text_flush(struct emitter *em)
 {
+	uint64_t early, late;
+
 	if (em->ages && em->ages->evicted)
 		p_info("the text view forgot %llu sockets' last transitions to make room (their "
 		       "next state line says ? for the time in the old state)",
@@ -187,20 +189,19 @@ void emit_text_flush(struct emitter *em)
 	if (!em->order)
 		return;
 	text_order_release_all(em->order, em->out);
-	if (em->order->early || em->order->late)
+	early = text_order_early(em->order);
+	late = text_order_late(em->order);
+	if (early || late)
 		p_warn("%llu text lines were printed out of time order (%llu late, marked; %llu "
 		       "early, the hold buffer full)",
-		       (unsigned long long)(em->order->early + em->order->late),
-		       (unsigned long long)em->order->late, (unsigned long long)em->order->early);
+		       (unsigned long long)(early + late), (unsigned long long)late,
+		       (unsigned long long)early);
 }
 
-int emit_text_hold(struct emitter *em, struct text_order *order, uint64_t grace_ns,
-		   uint64_t (*now)(void))
+struct text_order *emit_text_hold(struct emitter *em, uint64_t grace_ns, uint64_t (*now)(void))
 {
-	if (text_order_init(order, grace_ns + EMIT_TEXT_HOLD_SLACK_NS, EMIT_TEXT_HOLD_BYTES,
-			    EMIT_TEXT_HOLD_LINES))
-		return -1;
-	em->order = order;
+	em->order = text_order_new(grace_ns + EMIT_TEXT_HOLD_SLACK_NS, EMIT_TEXT_HOLD_BYTES,
+				   EMIT_TEXT_HOLD_LINES);
 	em->now = now;
-	return 0;
+	return em->order;
 }

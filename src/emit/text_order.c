@@ -2,20 +2,41 @@
  * almost in order, so the index is kept sorted by insertion from its end;
  * the arena keeps them in arrival order and is compacted as lines go.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fmt.h"
 #include "text_order.h"
 
+struct text_line {
+	uint64_t ts;
+	uint64_t seq;		/* arrival: equal times keep their order */
+	uint32_t off, len;	/* in the arena */
+};
+
 /* What a line that comes after a later one says, before its newline. */
 static const char late_note[] = " (late: printed after later lines)";
 
-int text_order_init(struct text_order *o, uint64_t hold_ns, size_t arena_bytes,
-		    size_t max_lines)
+struct text_order {
+	char *arena;
+	size_t len, cap;
+	struct text_line *v;	/* sorted by (ts, seq) */
+	size_t n, max;
+	uint32_t *by_off;	/* scratch: the index by arena offset */
+	uint64_t hold_ns;
+	uint64_t seq;
+	uint64_t newest_ts;	/* the newest line added */
+	uint64_t released_ts;	/* the newest line printed */
+	uint64_t early;		/* lines printed before their time: the buffer was full */
+	uint64_t late;		/* came after a later line was printed (marked) */
+};
+
+struct text_order *text_order_new(uint64_t hold_ns, size_t arena_bytes, size_t max_lines)
 {
-	memset(o, 0, sizeof(*o));
+	struct text_order *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
 	o->hold_ns = hold_ns;
 	o->cap = arena_bytes;
 	o->max = max_lines;
@@ -24,19 +45,34 @@ int text_order_init(struct text_order *o, uint64_t hold_ns, size_t arena_bytes,
 	o->by_off = calloc(max_lines, sizeof(*o->by_off));
 	if (!o->arena || !o->v || !o->by_off) {
 		text_order_free(o);
-		return -ENOMEM;
+		return NULL;
 	}
-	return 0;
+	return o;
 }
 
 void text_order_free(struct text_order *o)
 {
+	if (!o)
+		return;
 	free(o->arena);
 	free(o->v);
 	free(o->by_off);
-	o->arena = NULL;
-	o->v = NULL;
-	o->by_off = NULL;
+	free(o);
+}
+
+uint64_t text_order_early(const struct text_order *o)
+{
+	return o->early;
+}
+
+uint64_t text_order_late(const struct text_order *o)
+{
+	return o->late;
+}
+
+size_t text_order_held(const struct text_order *o)
+{
+	return o->n;
 }
 
 static void write_line(struct outbuf *out, const char *line, size_t len, bool late)

@@ -11,32 +11,22 @@
 #include <stdint.h>
 #include "outbuf.h"
 
-struct text_line {
-	uint64_t ts;
-	uint64_t seq;		/* arrival: equal times keep their order */
-	uint32_t off, len;	/* in the arena */
-};
-
-struct text_order {
-	char *arena;
-	size_t len, cap;
-	struct text_line *v;	/* sorted by (ts, seq) */
-	size_t n, max;
-	uint32_t *by_off;	/* scratch: the index by arena offset */
-	uint64_t hold_ns;
-	uint64_t seq;
-	uint64_t newest_ts;	/* the newest line added */
-	uint64_t released_ts;	/* the newest line printed */
-	uint64_t early;		/* lines printed before their time: the buffer was full */
-	uint64_t late;		/* came after a later line was printed (marked) */
-};
+struct text_order;
 
 /* Hold lines hold_ns; at most arena_bytes of them, max_lines lines.
- * Returns 0 or -ENOMEM.
+ * Returns NULL without memory.
  */
-int text_order_init(struct text_order *o, uint64_t hold_ns, size_t arena_bytes,
-		    size_t max_lines);
+struct text_order *text_order_new(uint64_t hold_ns, size_t arena_bytes, size_t max_lines);
+/* NULL-safe. */
 void text_order_free(struct text_order *o);
+
+/* Lines printed before their time (the buffer was full), and lines that
+ * came after a later line was printed (marked late).
+ */
+uint64_t text_order_early(const struct text_order *o);
+uint64_t text_order_late(const struct text_order *o);
+/* Lines held now. */
+size_t text_order_held(const struct text_order *o);
 
 /* One line of len bytes (its '\n' included) at time ts. When the buffer is
  * full the oldest lines go to out first.

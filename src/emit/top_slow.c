@@ -1,9 +1,32 @@
 /* The connection lines of `tcptrail top`. One frame a sample: snprintf. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "fmt.h"
 #include "tcp_names.h"
 #include "top_slow.h"
+
+struct top_slow {
+	struct slow_conns sc;
+	uint64_t unwritten;	/* live retransmits over --retransmits-per-s */
+	/* the previous frame's counts, for the rates */
+	uint64_t last_ns, last_retransmits, last_unwritten;
+};
+
+struct top_slow *top_slow_new(void)
+{
+	return calloc(1, sizeof(struct top_slow));
+}
+
+void top_slow_free(struct top_slow *ts)
+{
+	free(ts);
+}
+
+void top_slow_set_unwritten(struct top_slow *ts, uint64_t unwritten)
+{
+	ts->unwritten = unwritten;
+}
 
 static void slow_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {

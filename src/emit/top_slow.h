@@ -11,12 +11,14 @@
 #define TOP_SLOW_LINES (SLOW_CONNS_SHOWN + 2)
 #define TOP_SLOW_LINE 320
 
-struct top_slow {
-	struct slow_conns sc;
-	uint64_t unwritten;	/* live retransmits over --retransmits-per-s */
-	/* the previous frame's counts, for the rates */
-	uint64_t last_ns, last_retransmits, last_unwritten;
-};
+struct top_slow;
+
+/* NULL without memory. */
+struct top_slow *top_slow_new(void);
+/* NULL-safe. */
+void top_slow_free(struct top_slow *ts);
+/* Live retransmits over --retransmits-per-s so far (they count in the rate). */
+void top_slow_set_unwritten(struct top_slow *ts, uint64_t unwritten);
 
 /* A sink (ctx: struct top_slow): histories and retransmit records. */
 extern const struct sink_ops top_slow_ops;

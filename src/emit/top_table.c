@@ -3,12 +3,17 @@
 #include <string.h>
 #include "top_table.h"
 
-void top_table_init(struct top_table *t, const struct top_col *cols, int ncols)
+/* Column i is one of t's. */
+static bool has(const struct top_table *t, int i)
+{
+	return i < TOP_MAX_COLS && t->cols[i].head;
+}
+
+void top_table_init(struct top_table *t, const struct top_col *cols)
 {
 	memset(t, 0, sizeof(*t));
 	t->cols = cols;
-	t->ncols = ncols < TOP_MAX_COLS ? ncols : TOP_MAX_COLS;
-	for (int i = 0; i < t->ncols; i++) {
+	for (int i = 0; has(t, i); i++) {
 		t->width[i] = (int)strlen(cols[i].head);
 		t->shown[i] = true;
 	}
@@ -16,7 +21,7 @@ void top_table_init(struct top_table *t, const struct top_col *cols, int ncols)
 
 void top_table_measure(struct top_table *t, top_row row)
 {
-	for (int i = 0; i < t->ncols; i++) {
+	for (int i = 0; has(t, i); i++) {
 		int n = (int)strnlen(row[i], TOP_CELL - 1);
 
 		if (n > t->cols[i].cap)
@@ -30,7 +35,7 @@ static int row_width(const struct top_table *t)
 {
 	int w = -1;
 
-	for (int i = 0; i < t->ncols; i++)
+	for (int i = 0; has(t, i); i++)
 		if (t->shown[i])
 			w += t->width[i] + 1;
 	return w < 0 ? 0 : w;
@@ -41,7 +46,7 @@ int top_table_fit(struct top_table *t, int width)
 	while (width > 0 && row_width(t) > width) {
 		int worst = -1;
 
-		for (int i = 0; i < t->ncols; i++)
+		for (int i = 0; has(t, i); i++)
 			if (t->shown[i] && t->cols[i].prio > 1 &&
 			    (worst < 0 || t->cols[i].prio > t->cols[worst].prio))
 				worst = i;
@@ -57,11 +62,11 @@ size_t top_table_row(const struct top_table *t, top_row row, char *buf, size_t l
 	size_t off = 0;
 	int last = -1;
 
-	for (int i = 0; i < t->ncols; i++)
+	for (int i = 0; has(t, i); i++)
 		if (t->shown[i])
 			last = i;
 	buf[0] = '\0';
-	for (int i = 0; i < t->ncols && off < len; i++) {
+	for (int i = 0; has(t, i) && off < len; i++) {
 		const char *cell = row ? row[i] : t->cols[i].head;
 		int w = t->width[i], n;
 

@@ -19,15 +19,16 @@ struct top_col {
 
 struct top_table {
 	const struct top_col *cols;
-	int ncols;
 	int width[TOP_MAX_COLS];
 	bool shown[TOP_MAX_COLS];
 };
 
 typedef char top_row[TOP_MAX_COLS][TOP_CELL];
 
-/* Start measuring: every column as wide as its header. */
-void top_table_init(struct top_table *t, const struct top_col *cols, int ncols);
+/* Start measuring: every column as wide as its header. cols ends with one
+ * whose head is NULL (at most TOP_MAX_COLS before it).
+ */
+void top_table_init(struct top_table *t, const struct top_col *cols);
 /* Widen the columns to a row's cells (up to each column's cap). */
 void top_table_measure(struct top_table *t, top_row row);
 /* Drop columns, least important first, until a row fits in width

@@ -19,21 +19,35 @@
 /* The width a frame fits when the output is not a terminal. */
 #define TOP_DEFAULT_COLS 100
 
-void top_view_init(struct top_view *tv, struct outbuf *out, struct fmt_clock *clock,
-		   bool ansi, uint64_t interval_ns, uint32_t own_netns)
+#define TOP_RECENT_ALERTS 5
+
+struct top_view {
+	struct top_view_config c;
+	bool drawn;		/* a frame is on screen */
+	int rows, cols;		/* terminal size; 0: unlimited */
+	/* the latest alert starts and clears, newest last */
+	char recent[TOP_RECENT_ALERTS][256];
+	int nrecent;
+};
+
+struct top_view *top_view_new(const struct top_view_config *cfg)
 {
-	memset(tv, 0, sizeof(*tv));
-	tv->out = out;
-	tv->clock = clock;
-	tv->ansi = ansi;
-	tv->interval_ns = interval_ns;
-	tv->own_netns = own_netns;
+	struct top_view *tv = calloc(1, sizeof(*tv));
+
+	if (tv)
+		tv->c = *cfg;
+	return tv;
+}
+
+void top_view_free(struct top_view *tv)
+{
+	free(tv);
 }
 
 /* The width rows must fit; 0 in wide mode. */
 static int budget(const struct top_view *tv)
 {
-	if (tv->wide)
+	if (tv->c.wide)
 		return 0;
 	return tv->cols > 0 ? tv->cols : TOP_DEFAULT_COLS;
 }
@@ -44,7 +58,7 @@ static int budget(const struct top_view *tv)
 __attribute__((format(printf, 2, 3)))
 static void line(struct top_view *tv, const char *f, ...)
 {
-	char *p = outbuf_begin(tv->out);
+	char *p = outbuf_begin(tv->c.out);
 	size_t room = OUTBUF_MAX_RECORD - 8;
 	int n, width = budget(tv);
 	va_list ap;
@@ -59,10 +73,10 @@ static void line(struct top_view *tv, const char *f, ...)
 	if (width > 0 && n > width)
 		n = width;
 	p += n;
-	if (tv->ansi)
+	if (tv->c.ansi)
 		p = fmt_lit(p, "\033[K");
 	*p++ = '\n';
-	outbuf_commit(tv->out, p);
+	outbuf_commit(tv->c.out, p);
 }
 
 static void endpoint(char *buf, size_t len, int family, const uint8_t *addr, uint16_t port)
@@ -83,9 +97,9 @@ static void text_safe(char *buf, const char *s, size_t n)
  */
 static void netns_label(const struct top_view *tv, uint32_t inum, char *buf, size_t len)
 {
-	const char *name = tv->netns_name ? tv->netns_name(inum) : NULL;
+	const char *name = tv->c.netns_name ? tv->c.netns_name(inum) : NULL;
 
-	if (inum == tv->own_netns)
+	if (inum == tv->c.own_netns)
 		snprintf(buf, len, "host");
 	else if (name)
 		*fmt_text_safe(buf, name, len / 4 - 1) = '\0';
@@ -107,7 +121,7 @@ void top_view_alert(struct top_view *tv, const struct lw_alert *a)
 	const struct lw_listener *l = a->l;
 	char when[16], ep[80], comm[TT_COMM_LEN * 4 + 1];
 
-	*fmt_clock_ms(when, tv->clock, a->ts_ns) = '\0';
+	*fmt_clock_ms(when, tv->c.clock, a->ts_ns) = '\0';
 	endpoint(ep, sizeof(ep), l->family, l->addr, l->port);
 	text_safe(comm, l->comm, TT_COMM_LEN);
 	if (tv->nrecent == TOP_RECENT_ALERTS) {
@@ -138,7 +152,8 @@ static const char *alert_label(const struct lw_listener *l)
 enum { LC_NETNS, LC_CONTAINER, LC_LISTEN, LC_PROCESS, LC_ACCEPTQ, LC_SYNQ, LC_SYN, LC_DROPS,
        LC_SYNACK, LC_OVFL, LC_WAIT, LC_COOKIES, LC_STATE, LC_N };
 
-static const struct top_col listener_cols[LC_N] = {
+/* each table ends with an empty column (head NULL) */
+static const struct top_col listener_cols[LC_N + 1] = {
 	[LC_NETNS] = { "NETNS", 7, true, 16 },
 	[LC_CONTAINER] = { "CONTAINER", 13, true, 12 },
 	[LC_LISTEN] = { "LISTEN", 1, true, 47 },
@@ -156,8 +171,8 @@ static const struct top_col listener_cols[LC_N] = {
 
 static void listener_cells(const struct top_view *tv, const struct lw_listener *l, top_row c)
 {
-	const struct cgroup_info *cg = tv->cgroup_lookup && l->cgroup
-					       ? tv->cgroup_lookup(tv->cgroup_ctx, l->cgroup) : NULL;
+	const struct cgroup_info *cg = tv->c.cgroup_lookup && l->cgroup
+					       ? tv->c.cgroup_lookup(tv->c.cgroup_ctx, l->cgroup) : NULL;
 	char comm[TT_COMM_LEN * 4 + 1];
 	bool d = l->have_deltas;
 
@@ -202,7 +217,7 @@ static void listener_rows(struct top_view *tv, const struct lw_listener **v, siz
 	struct top_table t;
 	top_row row;
 
-	top_table_init(&t, listener_cols, LC_N);
+	top_table_init(&t, listener_cols);
 	for (size_t i = 0; i < shown; i++) {
 		listener_cells(tv, v[i], row);
 		top_table_measure(&t, row);
@@ -221,7 +236,7 @@ static void listener_rows(struct top_view *tv, const struct lw_listener **v, siz
 enum { DC_NETNS, DC_FROM, DC_TO, DC_INUSE, DC_TW, DC_RANGE, DC_USED, DC_FAILED, DC_STATE,
        DC_N };
 
-static const struct top_col dest_cols[DC_N] = {
+static const struct top_col dest_cols[DC_N + 1] = {
 	[DC_NETNS] = { "NETNS", 5, true, 16 },
 	[DC_FROM] = { "FROM", 6, true, 39 },
 	[DC_TO] = { "TO", 1, true, 47 },
@@ -236,16 +251,16 @@ static const struct top_col dest_cols[DC_N] = {
 static int destination_lines(struct top_view *tv)
 {
 	const struct ports_dest *const *v;
-	size_t n = tv->ports ? ports_hot(tv->ports, &v) : 0;
+	size_t n = tv->c.ports ? ports_hot(tv->c.ports, &v) : 0;
 
 	return n ? 2 + (int)(n < TOP_DESTINATIONS ? n : TOP_DESTINATIONS) : 0;
 }
 
 static bool destination_cells(struct top_view *tv, const struct ports_dest *d, top_row c)
 {
-	uint32_t r = ports_range(tv->ports, d);
+	uint32_t r = ports_range(tv->c.ports, d);
 
-	if (tv->filter && !filter_match_destination(tv->filter, d->family, d->raddr, d->rport,
+	if (tv->c.filter && !filter_match_destination(tv->c.filter, d->family, d->raddr, d->rport,
 							   d->netns))
 		return false;
 	netns_label(tv, d->netns, c[DC_NETNS], TOP_CELL);
@@ -254,23 +269,23 @@ static bool destination_cells(struct top_view *tv, const struct ports_dest *d, t
 	snprintf(c[DC_INUSE], TOP_CELL, "%u", d->in_use);
 	snprintf(c[DC_TW], TOP_CELL, "%u", d->time_wait);
 	snprintf(c[DC_RANGE], TOP_CELL, r ? "%u" : "?", r);
-	snprintf(c[DC_USED], TOP_CELL, r ? "%u%%" : "?", ports_used_permille(tv->ports, d) / 10);
+	snprintf(c[DC_USED], TOP_CELL, r ? "%u%%" : "?", ports_used_permille(tv->c.ports, d) / 10);
 	snprintf(c[DC_FAILED], TOP_CELL, "%u", d->d_failures);
 	snprintf(c[DC_STATE], TOP_CELL, "%s%s", d->alert ? "PORTS-LOW" : "ok",
-		 ports_tw_reusable(tv->ports, d) ? " (tw_reuse)" : "");
+		 ports_tw_reusable(tv->c.ports, d) ? " (tw_reuse)" : "");
 	return true;
 }
 
 static void destination_rows(struct top_view *tv)
 {
 	const struct ports_dest *const *v;
-	size_t n = tv->ports ? ports_hot(tv->ports, &v) : 0, shown = 0;
+	size_t n = tv->c.ports ? ports_hot(tv->c.ports, &v) : 0, shown = 0;
 	struct top_table t;
 	top_row row;
 
 	if (!n)
 		return;
-	top_table_init(&t, dest_cols, DC_N);
+	top_table_init(&t, dest_cols);
 	for (size_t i = 0; i < n && shown < TOP_DESTINATIONS; i++)
 		if (destination_cells(tv, v[i], row)) {
 			top_table_measure(&t, row);
@@ -298,21 +313,21 @@ static const unsigned char ns_counter_prio[] = { 2, 5, 3, 4, 9, 6, 8, 7 };
 
 static void namespace_counters(struct top_view *tv, const struct lw_netns *ns, size_t nns)
 {
-	struct top_col cols[1 + NS_COUNTERS] = { { "NAMESPACE", 1, true, 16 } };
+	struct top_col cols[1 + NS_COUNTERS + 1] = { { "NAMESPACE", 1, true, 16 } };
 	struct top_table t;
 	top_row row;
 
 	for (size_t k = 0; k < NS_COUNTERS; k++)
-		cols[1 + k] = (struct top_col){ lw_counter_names[ns_counter_order[k]],
-						ns_counter_prio[k], false, 20 };
-	top_table_init(&t, cols, 1 + NS_COUNTERS);
+		cols[1 + k] = (struct top_col){ .head = lw_counter_names[ns_counter_order[k]],
+						.prio = ns_counter_prio[k], .cap = 20 };
+	top_table_init(&t, cols);
 	top_table_fit(&t, budget(tv));
 	line(tv, "%s", "");
 	line(tv, "NAMESPACE COUNTERS (TcpExt, a second, over the last %.1fs)",
-	     tv->interval_ns / 1e9);
+	     tv->c.interval_ns / 1e9);
 	table_line(tv, &t, NULL);
 	for (size_t i = 0; i < nns; i++) {
-		uint64_t span = ns[i].interval_ns ? ns[i].interval_ns : tv->interval_ns;
+		uint64_t span = ns[i].interval_ns ? ns[i].interval_ns : tv->c.interval_ns;
 
 		netns_label(tv, ns[i].inum, row[0], TOP_CELL);
 		for (size_t k = 0; k < NS_COUNTERS; k++)
@@ -321,7 +336,7 @@ static void namespace_counters(struct top_view *tv, const struct lw_netns *ns, s
 	}
 }
 
-static const struct top_col sysctl_cols[1 + LW_N_SYSCTLS] = {
+static const struct top_col sysctl_cols[1 + LW_N_SYSCTLS + 1] = {
 	{ "NAMESPACE", 1, true, 16 },
 	{ "somaxconn", 2, false, 12 },
 	{ "tcp_max_syn_backlog", 3, false, 19 },
@@ -335,7 +350,7 @@ static void namespace_sysctls(struct top_view *tv, const struct lw_netns *ns, si
 	struct top_table t;
 	top_row row;
 
-	top_table_init(&t, sysctl_cols, 1 + LW_N_SYSCTLS);
+	top_table_init(&t, sysctl_cols);
 	top_table_fit(&t, budget(tv));
 	line(tv, "%s", "");
 	line(tv, "%s", "NAMESPACE SYSCTLS (net.core.somaxconn, net.ipv4.*)");
@@ -386,19 +401,19 @@ static const struct lw_listener **kept(const struct top_view *tv, const struct l
 
 	*n = 0;
 	for (size_t i = 0; v && i < total; i++)
-		if (listen_sink_wanted(tv->filter, all[i]))
+		if (listen_sink_wanted(tv->c.filter, all[i]))
 			v[(*n)++] = all[i];
 	return v;
 }
 
 static void frame_start(struct top_view *tv)
 {
-	if (tv->ansi) {
-		char *p = outbuf_begin(tv->out);
+	if (tv->c.ansi) {
+		char *p = outbuf_begin(tv->c.out);
 
 		/* home, and clear everything on the first frame only: no flicker */
 		p = tv->drawn ? fmt_lit(p, "\033[H") : fmt_lit(p, "\033[H\033[2J");
-		outbuf_commit(tv->out, p);
+		outbuf_commit(tv->c.out, p);
 	} else if (tv->drawn) {
 		line(tv, "%s", "");
 	}
@@ -416,21 +431,21 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 	if (!v)
 		return;
 	shown = n;
-	*fmt_clock_ms(when, tv->clock, now_ns) = '\0';
+	*fmt_clock_ms(when, tv->c.clock, now_ns) = '\0';
 	frame_start(tv);
 	for (size_t i = 0; i < n; i++)
 		flooded += v[i]->n_top_addrs && v[i]->alert[LW_SYN_FLOOD].active;
 	if (flooded > 3)
 		flooded = 3;
 	room = tv->rows > 0 ? tv->rows - TOP_FIXED_LINES - 2 * (int)nns - tv->nrecent -
-				      (tv->slow ? TOP_SLOW_LINES + 1 : 0) -
+				      (tv->c.slow ? TOP_SLOW_LINES + 1 : 0) -
 				      (int)flooded * 2 - destination_lines(tv)
 			    : -1;
 	if (room >= 0 && (size_t)room < n)
 		shown = room > 1 ? (size_t)room - 1 : 0;
 
 	line(tv, "tcptrail top  %s  every %.1fs  %zu listeners in %zu namespaces  (q quits)",
-	     when, tv->interval_ns / 1e9, n, nns);
+	     when, tv->c.interval_ns / 1e9, n, nns);
 	line(tv, "%s", "");
 	listener_rows(tv, v, shown);
 	if (shown < n)
@@ -438,9 +453,9 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 	destination_rows(tv);
 	namespace_counters(tv, ns, nns);
 	namespace_sysctls(tv, ns, nns);
-	if (tv->slow) {
+	if (tv->c.slow) {
 		char sl[TOP_SLOW_LINES][TOP_SLOW_LINE];
-		unsigned k = top_slow_lines(tv->slow, now_ns, sl);
+		unsigned k = top_slow_lines(tv->c.slow, now_ns, sl);
 
 		line(tv, "%s", "");
 		for (unsigned i = 0; i < k; i++)
@@ -457,11 +472,11 @@ void top_view_render(struct top_view *tv, const struct listen_watch *lw, uint64_
 		for (int i = 0; i < tv->nrecent; i++)
 			line(tv, "%s", tv->recent[i]);
 	}
-	if (tv->ansi) {
-		char *p = outbuf_begin(tv->out);
+	if (tv->c.ansi) {
+		char *p = outbuf_begin(tv->c.out);
 
 		p = fmt_lit(p, "\033[J");
-		outbuf_commit(tv->out, p);
+		outbuf_commit(tv->c.out, p);
 	}
 	free(v);
 }
@@ -478,7 +493,7 @@ static void view_sample(void *ctx, const struct listen_watch *lw, uint64_t now_n
 	struct winsize ws;
 
 	(void)f;
-	if (tv->ansi && !ioctl(tv->out->fd, TIOCGWINSZ, &ws)) {
+	if (tv->c.ansi && !ioctl(tv->c.out->fd, TIOCGWINSZ, &ws)) {
 		tv->rows = ws.ws_row;
 		tv->cols = ws.ws_col;
 	}

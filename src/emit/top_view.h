@@ -14,16 +14,15 @@
 #include "sink.h"
 #include "top_slow.h"
 
-#define TOP_RECENT_ALERTS 5
+struct ports;
 
-struct top_view {
+/* What a view draws from and where, fixed for its life. */
+struct top_view_config {
 	struct outbuf *out;
-	struct fmt_clock *clock;
+	const struct fmt_clock *clock;
 	bool ansi;		/* a terminal: redraw in place */
-	bool drawn;		/* a frame is on screen */
-	int rows, cols;		/* terminal size; 0: unlimited */
-	uint32_t own_netns;
 	uint64_t interval_ns;
+	uint32_t own_netns;
 	const struct filter *filter;	/* NULL: every listener */
 	cgroup_lookup_fn cgroup_lookup;	/* NULL: no container column values */
 	void *cgroup_ctx;
@@ -32,15 +31,14 @@ struct top_view {
 	bool wide;			/* every column, lines not cut */
 	/* the name `ip netns` gave a namespace, or NULL (none: numbers) */
 	const char *(*netns_name)(uint32_t inum);
-	/* the latest alert starts and clears, newest last */
-	char recent[TOP_RECENT_ALERTS][256];
-	int nrecent;
 };
 
-struct ports;
+struct top_view;
 
-void top_view_init(struct top_view *tv, struct outbuf *out, struct fmt_clock *clock,
-		   bool ansi, uint64_t interval_ns, uint32_t own_netns);
+/* NULL without memory. */
+struct top_view *top_view_new(const struct top_view_config *cfg);
+/* NULL-safe. */
+void top_view_free(struct top_view *tv);
 
 /* Remember an alert for the frame's alert lines. */
 void top_view_alert(struct top_view *tv, const struct lw_alert *a);

@@ -117,14 +117,6 @@ static void on_libbpf_warning(bool warn, const char *msg, void *arg)
 	}
 }
 
-static bool is_required(const struct bpf_load *l, const char *name)
-{
-	for (const char *const *r = l->required; r && *r; r++)
-		if (!strcmp(*r, name))
-			return true;
-	return false;
-}
-
 static const char *loss_of(const struct bpf_load *l, const char *name)
 {
 	for (const struct bpf_load_loss *x = l->losses; x && x->prog; x++)
@@ -251,17 +243,11 @@ int bpf_load_run(struct bpf_load *l, void **out)
 			break;
 		l->destroy(skel);
 		skel = NULL;
-		/* Not a program's fault (maps, BTF, privileges), or one the
-		 * object cannot do without: the caller says why.
+		/* Not a program's fault (maps, BTF, privileges): the caller
+		 * says why.
 		 */
 		if (!r.prog[0])
 			return err;
-		if (is_required(l, r.prog)) {
-			p_err("the kernel refused %s's BPF program %s (%s), without which it "
-			      "cannot work (run with -v for the verifier's log)", l->what, r.prog,
-			      r.why);
-			return BPF_LOAD_SAID;
-		}
 		e = entry(r.prog);
 		if (!e || e->status == BPF_LOAD_REFUSED)
 			return err;	/* refused again: no progress */

@@ -5,7 +5,6 @@
 #ifndef TT_BPF_LOAD_H
 #define TT_BPF_LOAD_H
 
-#include <errno.h>
 #include <stdbool.h>
 #include <bpf/libbpf.h>
 
@@ -29,8 +28,6 @@ struct bpf_load {
 	 */
 	int (*configure)(struct bpf_load *l, void *skel, void *arg);
 	void *arg;
-	/* NULL-terminated: programs without which the object is useless */
-	const char *const *required;
 	/* NULL-terminated, by program: what its refusal costs, said in the
 	 * one warning a refusal gets ("owners are found through /proc")
 	 */
@@ -46,16 +43,12 @@ struct bpf_load {
 void bpf_load_off(struct bpf_load *l, struct bpf_program *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Open, configure and load. When the kernel refuses an optional program,
- * it is recorded as refused (with the verifier's last word) and the load is
+/* Open, configure and load. When the kernel refuses a program, it is
+ * recorded as refused (with the verifier's last word) and the load is
  * tried again without it. Returns the loaded skeleton in *skel, or a
- * negative errno: BPF_LOAD_SAID when a required program was refused (said
- * here), else one the caller explains (maps, privileges, BTF).
+ * negative errno the caller explains (maps, privileges, BTF).
  */
 int bpf_load_run(struct bpf_load *l, void **skel);
-
-/* bpf_load_run() has said why it failed already. */
-#define BPF_LOAD_SAID (-ECANCELED)
 
 /* What became of the named program in any object loaded so far; false if
  * it was never seen.

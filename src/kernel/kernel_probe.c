@@ -56,28 +56,25 @@ static void load_rst_reasons(struct rst_reasons *t, const struct btf *btf)
 	int id = btf__find_by_name_kind(btf, "sk_rst_reason", BTF_KIND_ENUM);
 	const struct btf_type *ty;
 	const struct btf_enum *e;
-	size_t size = 0;
-	char *p;
 
 	if (id < 0)
 		return;
 	ty = btf__type_by_id(btf, id);
 	e = btf_enum(ty);
-	for (int i = 0; i < btf_vlen(ty); i++)
-		size += strlen(btf__name_by_offset(btf, e[i].name_off)) + 1;
-	t->storage = p = malloc(size ? size : 1);
-	if (!p)
-		return;
 	for (int i = 0; i < btf_vlen(ty); i++) {
 		const char *name = btf__name_by_offset(btf, e[i].name_off);
+		char *copy;
 
 		if (e[i].val < 0 || e[i].val >= MAX_RST_REASONS)
 			continue;
 		if (strncmp(name, prefix, sizeof(prefix) - 1) == 0)
 			name += sizeof(prefix) - 1;
-		strcpy(p, name);
-		t->names[e[i].val] = p;
-		p += strlen(name) + 1;
+		copy = strdup(name);
+		if (!copy)
+			return;	/* the names so far are kept */
+		/* a second name for a value: the last one counts */
+		free((char *)t->names[e[i].val]);
+		t->names[e[i].val] = copy;
 		if ((uint32_t)e[i].val >= t->n)
 			t->n = (uint32_t)e[i].val + 1;
 	}
@@ -98,7 +95,8 @@ void kernel_probe_rst_reasons(struct rst_reasons *r, const struct btf *btf)
 
 void kernel_probe_free_rst_reasons(struct rst_reasons *r)
 {
-	free(r->storage);
+	for (uint32_t i = 0; i < r->n; i++)
+		free((char *)r->names[i]);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -32,7 +32,6 @@ bool kernel_probe_syscall_tp(const char *name);
 struct rst_reasons {
 	const char *names[MAX_RST_REASONS];
 	uint32_t n;
-	char *storage;
 };
 
 /* From btf, or (btf NULL) from the running kernel's. */

@@ -28,30 +28,54 @@ static const char *const sysctl_paths[LW_N_SYSCTLS] = {
 	[LW_SYNACK_RETRIES] = "/proc/sys/net/ipv4/tcp_synack_retries",
 };
 
-int listen_sampler_init(struct listen_sampler *ls, struct snapshot *snap,
-			struct listen_watch *lw, uint32_t max_socks)
+struct listen_sampler {
+	struct listen_sampler_config cfg;
+	struct owner_index owners;
+	int owner_err;			/* the last owner search's failure, said once */
+	uint64_t *unowned;		/* listeners without a known owner */
+	uint64_t *missed;		/* those the last search missed, sorted */
+	size_t nmissed;
+	uint64_t search_next_ns;	/* no search for missed ones before */
+	char *text;			/* /proc/net/netstat */
+	size_t text_cap;
+	bool warned_counters;
+	/* the last sample's walk met every reachable namespace */
+	bool walk_complete;
+};
+
+struct listen_sampler *listen_sampler_new(const struct listen_sampler_config *cfg)
 {
-	memset(ls, 0, sizeof(*ls));
-	ls->snap = snap;
-	ls->lw = lw;
-	ls->max_socks = max_socks;
+	struct listen_sampler *ls = calloc(1, sizeof(*ls));
+
+	if (!ls)
+		return NULL;
+	ls->cfg = *cfg;
 	owner_index_init(&ls->owners, LISTENER_OWNERS_MAX);
 	ls->text_cap = NETSTAT_BYTES;
 	ls->text = malloc(ls->text_cap);
 	ls->unowned = calloc(UNOWNED_MAX, sizeof(*ls->unowned));
 	ls->missed = calloc(UNOWNED_MAX, sizeof(*ls->missed));
-	return ls->text && ls->unowned && ls->missed ? 0 : -ENOMEM;
+	if (!ls->text || !ls->unowned || !ls->missed) {
+		listen_sampler_free(ls);
+		return NULL;
+	}
+	return ls;
 }
 
 void listen_sampler_free(struct listen_sampler *ls)
 {
+	if (!ls)
+		return;
 	owner_index_free(&ls->owners);
 	free(ls->text);
 	free(ls->unowned);
 	free(ls->missed);
-	ls->text = NULL;
-	ls->unowned = NULL;
-	ls->missed = NULL;
+	free(ls);
+}
+
+bool listen_sampler_walk_complete(const struct listen_sampler *ls)
+{
+	return ls->walk_complete;
 }
 
 /* The whole file into ls->text, NUL-terminated. Returns bytes or -errno. */
@@ -90,7 +114,7 @@ static void on_sock(const struct tt_sock_record *r, void *arg)
 		v->listeners++;
 		v->half_open += r->synq_len;
 	}
-	listen_watch_sample_sock(v->ls->lw, r);
+	listen_watch_sample_sock(v->ls->cfg.lw, r);
 }
 
 /* One number from a sysctl file, -1 if unreadable. */
@@ -157,7 +181,7 @@ static void read_port_limits(struct listen_sampler *ls, uint32_t inum)
 		lim.reserved = reserved_in(ls->text, lim.lo, lim.hi);
 	lim.tw_reuse = (int32_t)read_sysctl(ls, "/proc/sys/net/ipv4/tcp_tw_reuse");
 	lim.cookie = netns_cookie();
-	ports_set_limits(ls->ports, inum, &lim);
+	ports_set_limits(ls->cfg.ports, inum, &lim);
 }
 
 /* Runs inside the namespace: /proc/thread-self/net and /proc/sys/net show
@@ -172,7 +196,7 @@ static int sample_here(uint32_t inum, void *arg)
 	bool have_counters;
 	int err;
 
-	if (ls->ports && ports_wants_netns(ls->ports, inum))
+	if (ls->cfg.ports && ports_wants_netns(ls->cfg.ports, inum))
 		read_port_limits(ls, inum);
 	v->listeners = v->half_open = 0;
 	/* The listening hash alone; the established hash, where requests
@@ -180,9 +204,9 @@ static int sample_here(uint32_t inum, void *arg)
 	 * second of CPU on a million connections is made under SYN pressure
 	 * only.
 	 */
-	err = snapshot_listeners_here(ls->snap, false, on_sock, v);
-	if (!err && v->half_open && !snapshot_via_diag(ls->snap))
-		err = snapshot_requests_here(ls->snap, on_sock, v);
+	err = snapshot_listeners_here(ls->cfg.snap, false, on_sock, v);
+	if (!err && v->half_open && !snapshot_via_diag(ls->cfg.snap))
+		err = snapshot_requests_here(ls->cfg.snap, on_sock, v);
 	if (err == -EOPNOTSUPP)
 		return 0;	/* no socket source: said once already */
 	if (err || !v->listeners)
@@ -205,7 +229,7 @@ static int sample_here(uint32_t inum, void *arg)
 				sysctls[k] = val;
 		}
 	}
-	listen_watch_sample_netns(ls->lw, inum, have_counters, counters, sysctls);
+	listen_watch_sample_netns(ls->cfg.lw, inum, have_counters, counters, sysctls);
 	return 0;
 }
 
@@ -232,7 +256,7 @@ static bool only_missed_again(const struct listen_sampler *ls, const uint64_t *d
 static void find_owners(struct listen_sampler *ls, uint64_t now)
 {
 	uint64_t *unowned = ls->unowned;
-	size_t n = listen_watch_unowned(ls->lw, now, unowned, UNOWNED_MAX);
+	size_t n = listen_watch_unowned(ls->cfg.lw, now, unowned, UNOWNED_MAX);
 	uint64_t t0;
 	int err;
 
@@ -246,7 +270,7 @@ static void find_owners(struct listen_sampler *ls, uint64_t now)
 	if (now < ls->search_next_ns && only_missed_again(ls, unowned, n))
 		return;
 	t0 = clock_mono_ns();
-	err = owner_index_scan_all(&ls->owners, ls->snap, TT_TCP_LISTEN, ls->max_socks);
+	err = owner_index_scan_all(&ls->owners, ls->cfg.snap, TT_TCP_LISTEN, ls->cfg.max_socks);
 	ls->search_next_ns = now + (clock_mono_ns() - t0) * OWNER_SEARCH_SHARE;
 	ls->nmissed = 0;
 	if (err && err != ls->owner_err)
@@ -256,9 +280,9 @@ static void find_owners(struct listen_sampler *ls, uint64_t now)
 		const struct owner *first;
 
 		if (!err && owner_index_find(&ls->owners, unowned[i], &first))
-			listen_watch_set_owner(ls->lw, unowned[i], first->pid, first->comm);
+			listen_watch_set_owner(ls->cfg.lw, unowned[i], first->pid, first->comm);
 		else {
-			listen_watch_owner_missed(ls->lw, unowned[i], now);
+			listen_watch_owner_missed(ls->cfg.lw, unowned[i], now);
 			ls->missed[ls->nmissed++] = unowned[i];
 		}
 	}
@@ -271,12 +295,12 @@ int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, 
 	int n;
 
 	/* sock_diag knows neither SYN queue lengths nor SYN cookie stamps */
-	listen_watch_sample_begin(ls->lw, snapshot_via_diag(ls->snap) ? 0 : LW_KNOWN_ALL);
+	listen_watch_sample_begin(ls->cfg.lw, snapshot_via_diag(ls->cfg.snap) ? 0 : LW_KNOWN_ALL);
 	n = netns_for_each(sample_here, &v, &ls->walk_complete);
-	if (ls->counts)
-		ls->counts(ls->lw, ls->counts_arg);
+	if (ls->cfg.counts)
+		ls->cfg.counts(ls->cfg.lw, ls->cfg.counts_arg);
 	/* what was read is kept, even when a namespace failed */
-	listen_watch_sample_end(ls->lw, now, fn, arg);
+	listen_watch_sample_end(ls->cfg.lw, now, fn, arg);
 	if (n < 0)
 		return n;
 	find_owners(ls, now);

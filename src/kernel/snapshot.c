@@ -96,6 +96,27 @@ struct tick_edge {
 	uint64_t jiffies, lo, hi;
 };
 
+/* The iterators' links live in the skeleton, which destroys them. NULL:
+ * not attached (sockets through sock_diag, descriptors through /proc).
+ */
+static struct bpf_link *tcp_link(const struct snapshot *s)
+{
+	return s->skel ? s->skel->links.dump_tcp : NULL;
+}
+
+static struct bpf_link *files_link(const struct snapshot *s)
+{
+	return s->skel ? s->skel->links.dump_task_files : NULL;
+}
+
+/* No source names sockets as the tracer does: sock_diag names them by
+ * their cookies, which BPF programs on this kernel cannot read.
+ */
+static bool no_sockets(const struct snapshot *s)
+{
+	return !tcp_link(s) && !sock_id_mode()->cookies;
+}
+
 /* The kernel's tick rate, measured rather than read from a kernel config
  * file that minimal images lack. The iterator reads the tick count and the
  * monotonic clock at one instant; sampling it back to back brackets two tick
@@ -113,7 +134,7 @@ static uint32_t measure_hz(struct snapshot *s)
 
 	b->calibrate = 1;
 	while (now_ns() < deadline) {
-		if (iter_read(s->link, sizeof(struct tt_sock_record), first_rec, NULL))
+		if (iter_read(tcp_link(s), sizeof(struct tt_sock_record), first_rec, NULL))
 			break;
 		if (prev_ns && b->cal_jiffies != prev_j) {
 			struct tick_edge e = { b->cal_jiffies, prev_ns, b->cal_ns };
@@ -205,30 +226,29 @@ void snapshot_open(struct snapshot *s)
 		       "through sock_diag, without SYN queue lengths or SYN cookie times, "
 		       "and owners through /proc", strerror(-err));
 	if (s->skel && bpf_program__autoload(s->skel->progs.dump_tcp)) {
-		s->link = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
-		if (!s->link)
+		s->skel->links.dump_tcp = bpf_program__attach_iter(s->skel->progs.dump_tcp, NULL);
+		if (!s->skel->links.dump_tcp)
 			p_warn("failed to attach iter/tcp (%s): sockets are read through "
 			       "sock_diag, without SYN queue lengths or SYN cookie times",
 			       strerror(errno));
 	}
 	if (s->skel && bpf_program__autoload(s->skel->progs.dump_task_files)) {
-		s->files_link = bpf_program__attach_iter(s->skel->progs.dump_task_files, NULL);
-		if (!s->files_link)
+		s->skel->links.dump_task_files =
+			bpf_program__attach_iter(s->skel->progs.dump_task_files, NULL);
+		if (!s->skel->links.dump_task_files)
 			p_warn("failed to attach iter/task_file (%s): the processes holding "
 			       "sockets are found through /proc", strerror(errno));
 	}
-	s->via_diag = !s->link;
-	s->files_via_proc = !s->files_link;
-	if (s->via_diag && !sock_id_mode()->cookies) {
+	s->files_via_proc = !files_link(s);
+	if (no_sockets(s)) {
 		/* its ids could never match the tracer's */
-		s->no_sockets = true;
 		p_warn("sock_diag names sockets by their cookies, which BPF programs on this "
 		       "kernel cannot read: connections that predate tcptrail are not shown");
 	}
-	if (s->via_diag || s->files_via_proc)
-		p_info("sockets via %s, descriptors via %s", s->via_diag ? "sock_diag" : "iter/tcp",
+	if (!tcp_link(s) || s->files_via_proc)
+		p_info("sockets via %s, descriptors via %s", !tcp_link(s) ? "sock_diag" : "iter/tcp",
 		       s->files_via_proc ? "/proc" : "iter/task_file");
-	if (s->link) {
+	if (tcp_link(s)) {
 		s->skel->bss->hz = measure_hz(s);
 		if (s->skel->bss->hz)
 			p_info("kernel tick rate: %u Hz (measured)", s->skel->bss->hz);
@@ -240,19 +260,17 @@ void snapshot_open(struct snapshot *s)
 
 uint32_t snapshot_hz(const struct snapshot *s)
 {
-	return s->link ? s->skel->bss->hz : 0;
+	return tcp_link(s) ? s->skel->bss->hz : 0;
 }
 
 bool snapshot_via_diag(const struct snapshot *s)
 {
-	return s->via_diag;
+	return !tcp_link(s);
 }
 
 void snapshot_close(struct snapshot *s)
 {
-	bpf_link__destroy(s->files_link);
-	bpf_link__destroy(s->link);
-	snapshot_bpf__destroy(s->skel);
+	snapshot_bpf__destroy(s->skel);	/* the links first */
 	memset(s, 0, sizeof(*s));
 }
 
@@ -281,7 +299,7 @@ static int iter_here(struct snapshot *s, uint32_t states, bool stop_past_listene
 
 	s->skel->bss->want_states = states;
 	s->skel->bss->stop_past_listeners = stop_past_listeners;
-	err = iter_read(s->link, sizeof(struct tt_sock_record), sock_rec, &v);
+	err = iter_read(tcp_link(s), sizeof(struct tt_sock_record), sock_rec, &v);
 	s->skel->bss->want_states = 0;
 	s->skel->bss->stop_past_listeners = 0;
 	return err;
@@ -307,7 +325,7 @@ int snapshot_files(struct snapshot *s, uint8_t state, snapshot_file_fn fn, void 
 	if (s->files_via_proc)
 		return -EOPNOTSUPP;
 	s->skel->bss->want_state = state;
-	return iter_read(s->files_link, sizeof(struct tt_file_record), file_rec, &v);
+	return iter_read(files_link(s), sizeof(struct tt_file_record), file_rec, &v);
 }
 
 static int here(struct snapshot *s, uint32_t states, bool stop_past_listeners,
@@ -315,9 +333,9 @@ static int here(struct snapshot *s, uint32_t states, bool stop_past_listeners,
 {
 	int err;
 
-	if (s->no_sockets)
+	if (no_sockets(s))
 		return -EOPNOTSUPP;
-	if (!s->via_diag)
+	if (tcp_link(s))
 		return iter_here(s, states, stop_past_listeners, fn, arg);
 	err = sock_diag_dump(AF_INET, netns_self(), states, fn, arg);
 	if (!err)
@@ -359,9 +377,9 @@ int snapshot_listeners_here(struct snapshot *s, bool requests, snapshot_fn fn, v
 	 * alone (inet_diag_dump_icsk()); it gives no SYN queue length, so
 	 * requests are always read there
 	 */
-	if (s->via_diag)
+	if (!tcp_link(s))
 		return here(s, 1u << TT_TCP_LISTEN | 1u << TT_TCP_NEW_SYN_RECV, false, fn, arg);
-	if (!s->no_sockets && !listens_here())
+	if (!no_sockets(s) && !listens_here())
 		return 0;
 	if (!requests)
 		return here(s, 1u << TT_TCP_LISTEN, true, fn, arg);
@@ -398,6 +416,18 @@ int snapshot_all(struct snapshot *s, uint32_t states, snapshot_fn fn, void *arg,
 	return n < 0 ? n : 0;
 }
 
+/* The records l->v has room for: it grows 1024, 2048, ... up to cap. */
+static size_t room(const struct snapshot_list *l)
+{
+	size_t r = 1024;
+
+	if (!l->v)
+		return 0;
+	while (r < l->n)
+		r *= 2;
+	return r < l->cap ? r : l->cap;
+}
+
 static void collect_one(const struct tt_sock_record *r, void *arg)
 {
 	struct snapshot_list *l = arg;
@@ -406,8 +436,8 @@ static void collect_one(const struct tt_sock_record *r, void *arg)
 		l->dropped++;
 		return;
 	}
-	if (l->n == l->alloc) {
-		size_t alloc = l->alloc ? l->alloc * 2 : 1024;
+	if (l->n == room(l)) {
+		size_t alloc = l->n ? l->n * 2 : 1024;
 		struct tt_sock_record *v;
 
 		if (alloc > l->cap)
@@ -419,7 +449,6 @@ static void collect_one(const struct tt_sock_record *r, void *arg)
 			return;
 		}
 		l->v = v;
-		l->alloc = alloc;
 	}
 	l->v[l->n++] = *r;
 }
@@ -436,7 +465,7 @@ int snapshot_count_states(struct snapshot *s, uint64_t counts[16])
 
 	memset(counts, 0, 16 * sizeof(counts[0]));
 	/* sock_diag: every socket comes to be counted here */
-	if (!s->link)
+	if (!tcp_link(s))
 		return snapshot_all(s, 0, count_one, counts, &visited);
 	memset(s->skel->bss->state_counts, 0, sizeof(s->skel->bss->state_counts));
 	s->skel->bss->count_states = 1;

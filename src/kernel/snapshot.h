@@ -11,15 +11,10 @@
 #include "tcptrail.h"
 
 struct snapshot_bpf;
-struct bpf_link;
 
 struct snapshot {
-	struct snapshot_bpf *skel;
-	struct bpf_link *link;
-	struct bpf_link *files_link;
-	bool via_diag;		/* sockets: sock_diag fallback in use */
+	struct snapshot_bpf *skel;	/* with the iterators' links, when attached */
 	bool files_via_proc;	/* descriptors: /proc fallback in use */
-	bool no_sockets;	/* no usable socket source (said once at open) */
 };
 
 typedef void (*snapshot_fn)(const struct tt_sock_record *r, void *arg);
@@ -67,7 +62,7 @@ int snapshot_all(struct snapshot *s, uint32_t states, snapshot_fn fn, void *arg,
 /* Sockets of every namespace, in one list. */
 struct snapshot_list {
 	struct tt_sock_record *v;
-	size_t n, cap, alloc;
+	size_t n, cap;
 	size_t dropped;		/* sockets beyond cap (or memory) */
 	bool nomem;		/* some were dropped for want of memory */
 	size_t namespaces;	/* namespaces read */

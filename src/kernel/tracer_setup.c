@@ -236,24 +236,26 @@ static struct bpf_object *skel_object(void *skel)
 }
 
 static const struct bpf_load_loss tracer_losses[] = {
-	{ "state_keep",
-	  "every transition is sent and histories are rebuilt in userspace" },
-	{ "state_keep_nest",
-	  "state changes nested in another on one CPU are counted as lost, not recorded" },
-	{ "state_send_nest",
-	  "state changes nested in another on one CPU are counted as lost, not recorded" },
-	{ "synack_retrans", "SYN-ACK retransmits are not reported" },
-	{ "reset_sent", "resets sent are not told apart" },
-	{ "reset_sent_why", "resets sent are not told apart" },
-	{ "reset_recv", "resets received are not told apart" },
-	{ "listen_overflow", "accept-queue overflows are not reported per connection" },
-	{ "retransmit", "retransmits are not reported live (histories still count them)" },
-	{ "retransmit_err", "retransmits are not reported live (histories still count them)" },
-	{ "accept4_exit", "accept-queue wait and accepted_by are not reported" },
-	{ "accept_exit", "accept-queue wait and accepted_by are not reported" },
-	{ "shutdown_enter", "fin_by is not reported" },
-	{ "shutdown_exit", "fin_by is not reported" },
-	{ NULL, NULL },
+	{ .prog = "state_keep",
+	  .loses = "every transition is sent and histories are rebuilt in userspace" },
+	{ .prog = "state_keep_nest",
+	  .loses = "state changes nested in another on one CPU are counted as lost, not recorded" },
+	{ .prog = "state_send_nest",
+	  .loses = "state changes nested in another on one CPU are counted as lost, not recorded" },
+	{ .prog = "synack_retrans", .loses = "SYN-ACK retransmits are not reported" },
+	{ .prog = "reset_sent", .loses = "resets sent are not told apart" },
+	{ .prog = "reset_sent_why", .loses = "resets sent are not told apart" },
+	{ .prog = "reset_recv", .loses = "resets received are not told apart" },
+	{ .prog = "listen_overflow", .loses = "accept-queue overflows are not reported per connection" },
+	{ .prog = "retransmit",
+	  .loses = "retransmits are not reported live (histories still count them)" },
+	{ .prog = "retransmit_err",
+	  .loses = "retransmits are not reported live (histories still count them)" },
+	{ .prog = "accept4_exit", .loses = "accept-queue wait and accepted_by are not reported" },
+	{ .prog = "accept_exit", .loses = "accept-queue wait and accepted_by are not reported" },
+	{ .prog = "shutdown_enter", .loses = "fin_by is not reported" },
+	{ .prog = "shutdown_exit", .loses = "fin_by is not reported" },
+	{ .prog = NULL },
 };
 
 /* What this kernel lacks, said once each (a refusal was said as it
@@ -331,7 +333,7 @@ int tracer_setup_load(struct tracer *t, void **skel)
 	};
 	int err = bpf_load_run(&l, skel);
 
-	if (err && err != BPF_LOAD_SAID)
+	if (err)
 		explain_load_error(err);
 	return err;
 }

@@ -34,7 +34,7 @@ static void ev(struct journal_writer *w, uint64_t cookie, uint64_t ts, uint8_t o
 int main(int argc, char **argv)
 {
 	struct journal_header h;
-	struct journal_writer w;
+	struct journal_writer *w;
 	uint64_t n, ts = 1000000000ull;
 	int fd;
 
@@ -49,19 +49,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (uint64_t c = 1; c <= n; c++) {
-		ev(&w, c, ts += 100, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
-		ev(&w, c, ts += 100, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
+		ev(w, c, ts += 100, TT_TCP_CLOSE, TT_TCP_SYN_SENT);
+		ev(w, c, ts += 100, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED);
 	}
 	for (uint64_t c = 1; c <= n; c++) {
-		ev(&w, c, ts += 100, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
-		ev(&w, c, ts += 100, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2);
-		ev(&w, c, ts += 100, TT_TCP_FIN_WAIT2, TT_TCP_CLOSE);
+		ev(w, c, ts += 100, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1);
+		ev(w, c, ts += 100, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2);
+		ev(w, c, ts += 100, TT_TCP_FIN_WAIT2, TT_TCP_CLOSE);
 		/* the live loop's expiry tick, every 1000 closes */
 		if (c % 1000 == 0)
-			journal_expire(&w, ts);
+			journal_expire(w, ts);
 	}
-	journal_expire(&w, ts + 1000000000ull);
-	journal_end(&w);
-	journal_close(&w);
-	return w.out.err ? 1 : 0;
+	journal_expire(w, ts + 1000000000ull);
+	journal_end(w);
+	return journal_close(w) ? 1 : 0;
 }

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "jsonl.h"
+#include "jsonl_priv.h"	/* jsonl_priv.h: tokens compared directly */
 #include "report_html.h"
 #include "report_model.h"
 

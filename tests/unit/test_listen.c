@@ -547,7 +547,7 @@ static void top_view_frame(void)
 	struct tt_sock_record recs[2];
 	struct outbuf out;
 	struct fmt_clock clock;
-	struct top_view tv;
+	struct top_view *tv;
 	int64_t sys[LW_N_SYSCTLS];
 	char text[8192], *header, *row1, *row2;
 	FILE *f = tmpfile();
@@ -565,15 +565,20 @@ static void top_view_frame(void)
 	listen_watch_set_owner(lw, 2, 4242, comm);
 	CHECK(f && outbuf_init(&out, fileno(f), 1 << 16) == 0);
 	fmt_clock_set(&clock, 0);
-	top_view_init(&tv, &out, &clock, false, SEC, 0);
+	tv = top_view_new(&(struct top_view_config){ .out = &out, .clock = &clock,
+						     .interval_ns = SEC });
+	CHECK(tv != NULL);
+	if (!tv)
+		return;
 	for (size_t i = 0; i < (size_t)seen.n; i++) {
 		struct lw_alert a = { .kind = seen.v[i].kind, .start = true, .ts_ns = 2 * SEC,
 				      .l = listener_at(lw, 0),
 				      .st = &listener_at(lw, 0)->alert[seen.v[i].kind] };
 
-		top_view_alert(&tv, &a);
+		top_view_alert(tv, &a);
 	}
-	top_view_render(&tv, lw, 2 * SEC);
+	top_view_render(tv, lw, 2 * SEC);
+	top_view_free(tv);
 	CHECK(outbuf_flush(&out) == 0);
 	rewind(f);
 	n = fread(text, 1, sizeof(text) - 1, f);

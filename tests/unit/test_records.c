@@ -11,7 +11,7 @@
 #include "events.h"
 #include "harness.h"
 #include "ingest.h"
-#include "journal.h"
+#include "journal_priv.h"	/* the header on disk: recordings forged by hand */
 #include "listen_watch.h"
 
 #define MS 1000000ull
@@ -63,7 +63,7 @@ static void recording_round_trip(void)
 	char path[] = "/tmp/tcptrail-unit-XXXXXX";
 	struct capture direct, replayed;
 	struct ingest *a = capture_ingest(&direct, 64), *b = capture_ingest(&replayed, 64);
-	struct journal_writer w = { .out = { .buf = NULL } };
+	struct journal_writer *w = NULL;
 	struct journal_header h;
 	char err[200];
 	int fd = mkstemp(path);
@@ -76,9 +76,11 @@ static void recording_round_trip(void)
 	journal_header_init(&h, 0, 64, 10 * MS, 30000 * MS, 4026531840u);
 	fd = open(path, O_WRONLY | O_TRUNC);
 	CHECK(fd >= 0 && journal_create(&w, fd, &h) == 0);
-	feed_inputs(NULL, &w);
-	journal_end(&w);
-	CHECK(journal_close(&w) == 0);
+	if (w) {
+		feed_inputs(NULL, w);
+		journal_end(w);
+	}
+	CHECK(journal_close(w) == 0);
 	feed_inputs(a, NULL);
 	ingest_flush(a);
 
@@ -114,6 +116,7 @@ static long replay_frame(uint32_t type, const void *head, size_t head_len, uint6
 {
 	char path[] = "/tmp/tcptrail-unit-XXXXXX";
 	struct journal_header h;
+	struct journal_disk_header d;
 	struct journal_frame f = { type, (uint32_t)frame_len };
 	struct capture cap;
 	struct ingest *in = capture_ingest(&cap, 64);
@@ -121,10 +124,11 @@ static long replay_frame(uint32_t type, const void *head, size_t head_len, uint6
 	long frames = -2;
 
 	journal_header_init(&h, 0, 16, 10 * MS, 30000 * MS, 1);
-	if (fd >= 0 && in && write(fd, &h, sizeof(h)) == (ssize_t)sizeof(h) &&
+	journal_disk_header(&d, &h);
+	if (fd >= 0 && in && write(fd, &d, sizeof(d)) == (ssize_t)sizeof(d) &&
 	    write(fd, &f, sizeof(f)) == (ssize_t)sizeof(f) &&
 	    write(fd, head, head_len) == (ssize_t)head_len &&
-	    !ftruncate(fd, (off_t)(sizeof(h) + sizeof(f) + frame_len)) &&
+	    !ftruncate(fd, (off_t)(sizeof(d) + sizeof(f) + frame_len)) &&
 	    lseek(fd, 0, SEEK_SET) == 0 && !journal_read_header(fd, &h, err, errlen))
 		frames = journal_replay(fd, &h, in, NULL, NULL, err, errlen);
 	if (fd >= 0)

@@ -12,8 +12,10 @@
 /* A finished history of the connection to port, closed at end_ns, held
  * back by the receiver for rwnd_ns of busy_ns.
  */
-static void add(struct slow_conns *sc, uint16_t port, uint64_t end_ns, uint64_t busy_ns,
-		uint64_t rwnd_ns, struct tt_delivery *d)
+static void add_to(void (*take)(void *ctx, const struct conn *c,
+				 const struct history_summary *s),
+		   void *ctx, uint16_t port, uint64_t end_ns, uint64_t busy_ns, uint64_t rwnd_ns,
+		   struct tt_delivery *d)
 {
 	struct conn c = { .family = AF_INET, .lport = 40000, .rport = port, .pid = 7,
 			  .role = ROLE_ACTIVE };
@@ -27,7 +29,19 @@ static void add(struct slow_conns *sc, uint16_t port, uint64_t end_ns, uint64_t 
 	d->busy_ns = busy_ns;
 	d->rwnd_limited_ns = rwnd_ns;
 	d->data_segs_out = 100;
-	slow_conns_add(sc, &c, &s);
+	take(ctx, &c, &s);
+}
+
+static void take_slow(void *sc, const struct conn *c, const struct history_summary *s)
+{
+	slow_conns_add(sc, c, s);
+}
+
+/* The same, into sc. */
+static void add(struct slow_conns *sc, uint16_t port, uint64_t end_ns, uint64_t busy_ns,
+		uint64_t rwnd_ns, struct tt_delivery *d)
+{
+	add_to(take_slow, sc, port, end_ns, busy_ns, rwnd_ns, d);
 }
 
 static void slow_ranks_and_forgets_on_time(void)
@@ -83,12 +97,18 @@ static void slow_loss_and_unknowns(void)
 	CHECK(top[0].limited_by == LIMIT_LOSS && top[0].held_ns == 2 * S);
 	CHECK(top[0].rtt_us == UINT32_MAX);
 	{
-		static struct top_slow ts;
+		struct top_slow *ts = top_slow_new();
 		char lines[TOP_SLOW_LINES][TOP_SLOW_LINE];
 
-		ts.sc = sc;
-		CHECK(top_slow_lines(&ts, 6 * S, lines) == 3);
-		CHECK(strstr(lines[2], " loss          10% sent again") != NULL);
+		CHECK(ts != NULL);
+		if (ts) {
+			/* the same loss-limited history, through the view's sink */
+			top_slow_ops.history(ts, &c, &(struct history_summary){
+				.start_ns = 4 * S, .end_ns = 6 * S, .dl = &d });
+			CHECK(top_slow_lines(ts, 6 * S, lines) == 3);
+			CHECK(strstr(lines[2], " loss          10% sent again") != NULL);
+		}
+		top_slow_free(ts);
 	}
 	CHECK(sc.retrans_segs == 10);
 	d.flags = TT_D_READ;				/* no chrono: last, but listed */
@@ -98,23 +118,25 @@ static void slow_loss_and_unknowns(void)
 
 static void slow_lines_fit_and_say_unknowns(void)
 {
-	static struct top_slow ts;
+	struct top_slow *ts = top_slow_new();
 	char lines[TOP_SLOW_LINES][TOP_SLOW_LINE];
 	struct tt_delivery d;
 	struct tt_event rt = { .type = TT_EV_RETRANSMIT };
 	unsigned n;
 
-	memset(&ts, 0, sizeof(ts));
-	n = top_slow_lines(&ts, 10 * S, lines);
+	CHECK(ts != NULL);
+	if (!ts)
+		return;
+	n = top_slow_lines(ts, 10 * S, lines);
 	CHECK(n == 1);
 	CHECK(strstr(lines[0], "Retransmits ?;") != NULL);	/* no interval yet */
 	CHECK(strstr(lines[0], "none") != NULL);
 	for (int i = 0; i < 30; i++)
-		top_slow_ops.event(&ts, &rt);
-	ts.unwritten = 10;
-	add(&ts.sc, 8080, 11 * S, 4 * S, 3 * S, &d);
+		top_slow_ops.event(ts, &rt);
+	top_slow_set_unwritten(ts, 10);
+	add_to(top_slow_ops.history, ts, 8080, 11 * S, 4 * S, 3 * S, &d);
 	d.srtt_us = 20000;
-	n = top_slow_lines(&ts, 12 * S, lines);
+	n = top_slow_lines(ts, 12 * S, lines);
 	CHECK(n == 3);
 	CHECK(strstr(lines[0], "Retransmits 20/s (past") != NULL);	/* (30 + 10) / 2 s */
 	CHECK(strstr(lines[2], "127.0.0.1:40000 > 127.0.0.1:8080") == lines[2]);
@@ -123,7 +145,11 @@ static void slow_lines_fit_and_say_unknowns(void)
 	CHECK(strstr(lines[2], "3.0s 75%") != NULL);
 	CHECK(strlen(lines[1]) <= 100 && strlen(lines[2]) <= 100);
 	/* the longest row: IPv6 both ends, a hostile 15-byte name */
-	memset(&ts.sc, 0, sizeof(ts.sc));
+	top_slow_free(ts);	/* a fresh view: this row alone */
+	ts = top_slow_new();
+	CHECK(ts != NULL);
+	if (!ts)
+		return;
 	{
 		struct conn c = { .family = AF_INET6, .lport = 65535, .rport = 65535,
 				  .pid = UINT32_MAX, .role = ROLE_PASSIVE };
@@ -136,14 +162,15 @@ static void slow_lines_fit_and_say_unknowns(void)
 		d.rwnd_limited_ns = UINT64_MAX / 2;
 		d.srtt_us = UINT32_MAX - 1;
 		d.retrans_segs = UINT32_MAX;
-		slow_conns_add(&ts.sc, &c, &s);
+		top_slow_ops.history(ts, &c, &s);
 	}
-	n = top_slow_lines(&ts, 13 * S, lines);
+	n = top_slow_lines(ts, 13 * S, lines);
 	CHECK(n == 3);
 	CHECK(strchr(lines[2], '\033') == NULL);
 	CHECK(strstr(lines[2], "/4294967295 ") != NULL);	/* the pid whole */
 	CHECK(strstr(lines[2], " 100%") != NULL);		/* no overflow at 2^63 */
 	CHECK(strlen(lines[2]) < TOP_SLOW_LINE - 1);
+	top_slow_free(ts);
 }
 
 TEST_LIST(slow_tests) = {

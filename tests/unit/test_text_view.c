@@ -41,30 +41,32 @@ static void add(struct text_order *o, uint64_t ts, const char *text, struct outb
  */
 static void lines_in_time_order(void)
 {
-	struct text_order o;
+	struct text_order *o = text_order_new(100 * MS, 256, 4);
 	struct outbuf out;
 	FILE *f = tmpfile();
 	char text[4096];
 
 	CHECK(f && outbuf_init(&out, fileno(f), 1 << 16) == 0);
-	CHECK(text_order_init(&o, 100 * MS, 256, 4) == 0);
-	add(&o, 10 * MS, "a", &out);
-	add(&o, 30 * MS, "c", &out);
-	add(&o, 20 * MS, "b", &out);	/* a history: late, but within the hold */
-	add(&o, 30 * MS, "c2", &out);
-	text_order_release(&o, 125 * MS, &out);	/* up to 25 ms */
+	CHECK(o != NULL);
+	if (!o)
+		return;
+	add(o, 10 * MS, "a", &out);
+	add(o, 30 * MS, "c", &out);
+	add(o, 20 * MS, "b", &out);	/* a history: late, but within the hold */
+	add(o, 30 * MS, "c2", &out);
+	text_order_release(o, 125 * MS, &out);	/* up to 25 ms */
 	read_back(&out, f, text, sizeof(text));
 	CHECK_STR(text, "a\nb\n");
-	add(&o, 5 * MS, "old", &out);	/* older than b, already printed */
-	CHECK(o.late == 1);
-	text_order_release_all(&o, &out);
+	add(o, 5 * MS, "old", &out);	/* older than b, already printed */
+	CHECK(text_order_late(o) == 1);
+	text_order_release_all(o, &out);
 	read_back(&out, f, text, sizeof(text));
 	CHECK_STR(text, "a\nb\nold (late: printed after later lines)\nc\nc2\n");
 	/* four lines at most: a fifth pushes the oldest out */
 	for (int i = 0; i < 5; i++)
-		add(&o, (uint64_t)(200 + i) * MS, "x", &out);
-	CHECK(o.early >= 1 && o.n <= 4);
-	text_order_free(&o);
+		add(o, (uint64_t)(200 + i) * MS, "x", &out);
+	CHECK(text_order_early(o) >= 1 && text_order_held(o) <= 4);
+	text_order_free(o);
 	outbuf_free(&out);
 	fclose(f);
 }
@@ -274,13 +276,13 @@ static void top_columns_fit(void)
 {
 	static const struct top_col cols[] = {
 		{ "NAME", 1, true, 20 }, { "B", 3, false, 10 }, { "C", 2, false, 10 },
-		{ "STATE", 1, true, 10 },
+		{ "STATE", 1, true, 10 }, { .head = NULL },
 	};
 	struct top_table t;
 	top_row row = { "a-rather-long-name", "12345", "678", "ok" };
 	char buf[256];
 
-	top_table_init(&t, cols, 4);
+	top_table_init(&t, cols);
 	top_table_measure(&t, row);
 	CHECK(top_table_fit(&t, 0) == 18 + 1 + 5 + 1 + 3 + 1 + 5);
 	CHECK(top_table_fit(&t, 30) <= 30 && !t.shown[1] && t.shown[2]);

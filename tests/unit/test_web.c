@@ -230,30 +230,34 @@ static enum guard_verdict admit(struct http_guard *g, int fd, const char *a, uin
 
 static void test_guard_per_address(void)
 {
-	static struct http_guard g;
+	struct http_guard *g = http_guard_new();
 	int slot;
 
-	http_guard_init(&g);
+	CHECK(g != NULL);
+	if (!g)
+		return;
 	for (int i = 0; i < HTTP_GUARD_PER_ADDRESS; i++)
-		CHECK(admit(&g, 10 + i, "192.0.2.1", SEC, &slot) == GUARD_ADMIT);
-	CHECK(admit(&g, 99, "192.0.2.1", SEC, &slot) == GUARD_PER_ADDRESS);
+		CHECK(admit(g, 10 + i, "192.0.2.1", SEC, &slot) == GUARD_ADMIT);
+	CHECK(admit(g, 99, "192.0.2.1", SEC, &slot) == GUARD_PER_ADDRESS);
 	/* the same address mapped into IPv6 counts as itself */
-	CHECK(admit(&g, 99, "::ffff:192.0.2.1", SEC, &slot) == GUARD_PER_ADDRESS);
-	CHECK(admit(&g, 99, "192.0.2.2", SEC, &slot) == GUARD_ADMIT);
+	CHECK(admit(g, 99, "::ffff:192.0.2.1", SEC, &slot) == GUARD_PER_ADDRESS);
+	CHECK(admit(g, 99, "192.0.2.2", SEC, &slot) == GUARD_ADMIT);
 	/* one IPv6 /64 is one client */
 	for (int i = 0; i < HTTP_GUARD_PER_ADDRESS; i++) {
 		char a[64];
 
 		snprintf(a, sizeof(a), "2001:db8:1:2::%x", i + 1);
-		CHECK(admit(&g, 200 + i, a, SEC, &slot) == GUARD_ADMIT);
+		CHECK(admit(g, 200 + i, a, SEC, &slot) == GUARD_ADMIT);
 	}
-	CHECK(admit(&g, 300, "2001:db8:1:2:ffff::1", SEC, &slot) == GUARD_PER_ADDRESS);
-	CHECK(admit(&g, 300, "2001:db8:1:3::1", SEC, &slot) == GUARD_ADMIT);
+	CHECK(admit(g, 300, "2001:db8:1:2:ffff::1", SEC, &slot) == GUARD_PER_ADDRESS);
+	CHECK(admit(g, 300, "2001:db8:1:3::1", SEC, &slot) == GUARD_ADMIT);
 	/* a released connection gives its address a place back */
-	http_guard_release(&g, http_guard_find(&g, 10));
-	CHECK(admit(&g, 11, "192.0.2.1", SEC, &slot) == GUARD_ADMIT);
-	CHECK(g.open == g.used && g.open == 2 * HTTP_GUARD_PER_ADDRESS + 2);
-	CHECK(http_guard_trim(&g, 100 * SEC) == -1);	/* under the cap */
+	http_guard_release(g, http_guard_find(g, 10));
+	CHECK(admit(g, 11, "192.0.2.1", SEC, &slot) == GUARD_ADMIT);
+	CHECK(http_guard_open(g) == http_guard_used(g) &&
+	      http_guard_open(g) == 2 * HTTP_GUARD_PER_ADDRESS + 2);
+	CHECK(http_guard_trim(g, 100 * SEC) == -1);	/* under the cap */
+	http_guard_free(g);
 }
 
 /* Admit the connection fd from its own address at t. */
@@ -269,90 +273,98 @@ static int admit_one(struct http_guard *g, int fd, uint64_t t)
 
 static void test_guard_eviction_order(void)
 {
-	static struct http_guard g;
+	struct http_guard *g = http_guard_new();
 	int victim, scrape, idle, answering, late;
 
-	http_guard_init(&g);
+	CHECK(g != NULL);
+	if (!g)
+		return;
 	/* the cap: one answering, one idle, the rest silent, born 1 s apart */
 	for (int i = 0; i < HTTP_GUARD_OPEN; i++)
-		admit_one(&g, 100 + i, (i + 1) * SEC);
-	answering = http_guard_find(&g, 100);
-	idle = http_guard_find(&g, 101);
-	http_guard_phase(&g, answering, GUARD_ANSWERING, 199 * SEC);
-	http_guard_phase(&g, idle, GUARD_IDLE, 199 * SEC);
-	CHECK(http_guard_trim(&g, 199 * SEC) == -1);
+		admit_one(g, 100 + i, (i + 1) * SEC);
+	answering = http_guard_find(g, 100);
+	idle = http_guard_find(g, 101);
+	http_guard_phase(g, answering, GUARD_ANSWERING, 199 * SEC);
+	http_guard_phase(g, idle, GUARD_IDLE, 199 * SEC);
+	CHECK(http_guard_trim(g, 199 * SEC) == -1);
 	/* a scrape, then a burst: all within their grace, nothing goes yet */
-	scrape = admit_one(&g, 500, 200 * SEC);
+	scrape = admit_one(g, 500, 200 * SEC);
 	for (int i = 0; i < HTTP_GUARD_OPEN - 2; i++)
-		admit_one(&g, 1000 + i, 200 * SEC + i);
-	CHECK(g.used == 2 * HTTP_GUARD_OPEN - 1);
+		admit_one(g, 1000 + i, 200 * SEC + i);
+	CHECK(http_guard_used(g) == 2 * HTTP_GUARD_OPEN - 1);
 	/* the silent ones past their grace go first, oldest first */
-	CHECK(http_guard_next_deadline(&g, 0) <= 200 * SEC);	/* trim now */
-	victim = http_guard_trim(&g, 200 * SEC);
-	CHECK(victim == http_guard_find(&g, 102));
-	CHECK(g.slots[victim].phase == GUARD_CLOSING && g.slots[victim].cause == GUARD_EVICTED);
-	http_guard_release(&g, victim);
+	CHECK(http_guard_next_deadline(g, 0) <= 200 * SEC);	/* trim now */
+	victim = http_guard_trim(g, 200 * SEC);
+	CHECK(victim == http_guard_find(g, 102));
+	CHECK(http_guard_slot(g, victim)->phase == GUARD_CLOSING &&
+	      http_guard_slot(g, victim)->cause == GUARD_EVICTED);
+	http_guard_release(g, victim);
 	for (int i = 1; i < HTTP_GUARD_OPEN - 2; i++) {
-		victim = http_guard_trim(&g, 200 * SEC);
-		CHECK(victim == http_guard_find(&g, 102 + i));
-		http_guard_release(&g, victim);
+		victim = http_guard_trim(g, 200 * SEC);
+		CHECK(victim == http_guard_find(g, 102 + i));
+		http_guard_release(g, victim);
 	}
 	/* talking, idle and answering wait for the young's grace */
-	CHECK(g.open == HTTP_GUARD_OPEN + 1);
-	CHECK(http_guard_trim(&g, 200 * SEC) == -1);
-	CHECK(http_guard_next_deadline(&g, 200 * SEC) == 200 * SEC + GRACE);
+	CHECK(http_guard_open(g) == HTTP_GUARD_OPEN + 1);
+	CHECK(http_guard_trim(g, 200 * SEC) == -1);
+	CHECK(http_guard_next_deadline(g, 200 * SEC) == 200 * SEC + GRACE);
 	/* the scrape spoke in its grace: past it, the burst's silent go */
-	http_guard_phase(&g, scrape, GUARD_TALKING, 200 * SEC + 1);
-	victim = http_guard_trim(&g, 200 * SEC + GRACE + HTTP_GUARD_OPEN);
-	CHECK(victim == http_guard_find(&g, 1000));
-	http_guard_release(&g, victim);
-	CHECK(http_guard_trim(&g, 200 * SEC + GRACE + HTTP_GUARD_OPEN) == -1);
+	http_guard_phase(g, scrape, GUARD_TALKING, 200 * SEC + 1);
+	victim = http_guard_trim(g, 200 * SEC + GRACE + HTTP_GUARD_OPEN);
+	CHECK(victim == http_guard_find(g, 1000));
+	http_guard_release(g, victim);
+	CHECK(http_guard_trim(g, 200 * SEC + GRACE + HTTP_GUARD_OPEN) == -1);
 	/* with none silent: talking, then idle, then answering */
 	for (int i = 1; i < HTTP_GUARD_OPEN - 2; i++)
-		http_guard_phase(&g, http_guard_find(&g, 1000 + i), GUARD_ANSWERING, 201 * SEC);
-	late = admit_one(&g, 3000, 202 * SEC);
-	http_guard_phase(&g, late, GUARD_ANSWERING, 202 * SEC);
-	CHECK(http_guard_trim(&g, 203 * SEC) == scrape);
-	http_guard_release(&g, scrape);
-	late = admit_one(&g, 3001, 204 * SEC);
-	http_guard_phase(&g, late, GUARD_ANSWERING, 204 * SEC);
-	CHECK(http_guard_trim(&g, 205 * SEC) == idle);
-	http_guard_release(&g, idle);
-	late = admit_one(&g, 3002, 206 * SEC);
-	http_guard_phase(&g, late, GUARD_ANSWERING, 206 * SEC);
-	CHECK(http_guard_trim(&g, 207 * SEC) == answering);	/* answering longest */
-	http_guard_release(&g, answering);
-	CHECK(g.open == HTTP_GUARD_OPEN);
+		http_guard_phase(g, http_guard_find(g, 1000 + i), GUARD_ANSWERING, 201 * SEC);
+	late = admit_one(g, 3000, 202 * SEC);
+	http_guard_phase(g, late, GUARD_ANSWERING, 202 * SEC);
+	CHECK(http_guard_trim(g, 203 * SEC) == scrape);
+	http_guard_release(g, scrape);
+	late = admit_one(g, 3001, 204 * SEC);
+	http_guard_phase(g, late, GUARD_ANSWERING, 204 * SEC);
+	CHECK(http_guard_trim(g, 205 * SEC) == idle);
+	http_guard_release(g, idle);
+	late = admit_one(g, 3002, 206 * SEC);
+	http_guard_phase(g, late, GUARD_ANSWERING, 206 * SEC);
+	CHECK(http_guard_trim(g, 207 * SEC) == answering);	/* answering longest */
+	http_guard_release(g, answering);
+	CHECK(http_guard_open(g) == HTTP_GUARD_OPEN);
+	http_guard_free(g);
 }
 
 static void test_guard_deadlines(void)
 {
-	static struct http_guard g;
+	struct http_guard *g = http_guard_new();
 	int slot, a, b;
 
-	http_guard_init(&g);
-	CHECK(http_guard_next_deadline(&g, 0) == UINT64_MAX);
-	CHECK(admit(&g, 5, "192.0.2.1", 10 * SEC, &a) == GUARD_ADMIT);
-	CHECK(admit(&g, 6, "192.0.2.2", 11 * SEC, &b) == GUARD_ADMIT);
-	CHECK(http_guard_next_deadline(&g, 0) == (10 + HTTP_GUARD_REQUEST_S) * SEC);
+	CHECK(g != NULL);
+	if (!g)
+		return;
+	CHECK(http_guard_next_deadline(g, 0) == UINT64_MAX);
+	CHECK(admit(g, 5, "192.0.2.1", 10 * SEC, &a) == GUARD_ADMIT);
+	CHECK(admit(g, 6, "192.0.2.2", 11 * SEC, &b) == GUARD_ADMIT);
+	CHECK(http_guard_next_deadline(g, 0) == (10 + HTTP_GUARD_REQUEST_S) * SEC);
 	/* a handshake or a header line does not restart the clock */
-	http_guard_phase(&g, a, GUARD_TALKING, 14 * SEC);
-	CHECK(http_guard_expired(&g, (10 + HTTP_GUARD_REQUEST_S) * SEC - 1) == -1);
-	CHECK(http_guard_expired(&g, (10 + HTTP_GUARD_REQUEST_S) * SEC) == a);
-	CHECK(g.slots[a].phase == GUARD_CLOSING && g.slots[a].cause == GUARD_TIMEOUT);
-	CHECK(http_guard_expired(&g, (10 + HTTP_GUARD_REQUEST_S) * SEC) == -1);
+	http_guard_phase(g, a, GUARD_TALKING, 14 * SEC);
+	CHECK(http_guard_expired(g, (10 + HTTP_GUARD_REQUEST_S) * SEC - 1) == -1);
+	CHECK(http_guard_expired(g, (10 + HTTP_GUARD_REQUEST_S) * SEC) == a);
+	CHECK(http_guard_slot(g, a)->phase == GUARD_CLOSING &&
+	      http_guard_slot(g, a)->cause == GUARD_TIMEOUT);
+	CHECK(http_guard_expired(g, (10 + HTTP_GUARD_REQUEST_S) * SEC) == -1);
 	/* answering: the answer's own deadline; idle: a new request's */
-	http_guard_phase(&g, b, GUARD_ANSWERING, 12 * SEC);
-	CHECK(http_guard_next_deadline(&g, 0) == (12 + HTTP_GUARD_ANSWER_S) * SEC);
-	http_guard_phase(&g, b, GUARD_IDLE, 13 * SEC);
-	CHECK(http_guard_next_deadline(&g, 0) == (13 + HTTP_GUARD_REQUEST_S) * SEC);
-	http_guard_release(&g, a);
-	http_guard_release(&g, b);
-	CHECK(g.used == 0 && g.open == 0);
+	http_guard_phase(g, b, GUARD_ANSWERING, 12 * SEC);
+	CHECK(http_guard_next_deadline(g, 0) == (12 + HTTP_GUARD_ANSWER_S) * SEC);
+	http_guard_phase(g, b, GUARD_IDLE, 13 * SEC);
+	CHECK(http_guard_next_deadline(g, 0) == (13 + HTTP_GUARD_REQUEST_S) * SEC);
+	http_guard_release(g, a);
+	http_guard_release(g, b);
+	CHECK(http_guard_used(g) == 0 && http_guard_open(g) == 0);
 	/* every slot taken: the next waits in the backlog */
 	for (int i = 0; i < HTTP_GUARD_SLOTS; i++)
-		admit_one(&g, 100 + i, SEC);
-	CHECK(admit(&g, 999, "10.10.0.1", SEC, &slot) == GUARD_FULL);
+		admit_one(g, 100 + i, SEC);
+	CHECK(admit(g, 999, "10.10.0.1", SEC, &slot) == GUARD_FULL);
+	http_guard_free(g);
 }
 
 static void test_auth_bcrypt(void)
