@@ -24,7 +24,6 @@ const char *const rm_end_names[RM_N_ENDS] = {
 
 const char *const rm_role_names[RM_N_ROLES] = { "active", "passive", "unknown" };
 
-static const char *const lost_causes[] = { "ring_full", "kernel_skipped", "filter_skipped" };
 
 uint64_t rm_dist_edge(int b)
 {
@@ -335,10 +334,10 @@ static void on_lost(struct report_model *m, struct jsonl *j)
 {
 	const char *cause = jsonl_str(j, jsonl_get(j, "cause")) ?: "";
 	uint64_t count = u64_or(j, "count", 0);
-	int c = 3;
+	int c = LOST_N_CAUSES;
 
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(cause, lost_causes[i]))
+	for (int i = 0; i < LOST_N_CAUSES; i++)
+		if (!strcmp(cause, lost_cause_name((uint8_t)i)))
 			c = i;
 	m->lost[c] = m->lost[c] > UINT64_MAX - count ? UINT64_MAX : m->lost[c] + count;
 }

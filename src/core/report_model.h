@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "jsonl.h"
+#include "sink.h"
 #include "timeline.h"
 
 #define RM_MAX_LISTENERS 256
@@ -182,8 +183,10 @@ struct report_model {
 	uint32_t n_other_names;
 	char other_names[RM_MAX_OTHER_TYPES][32];
 	uint64_t other_counts[RM_MAX_OTHER_TYPES];
-	/* losses, by cause name: ring_full, kernel_skipped, filter_skipped, other */
-	uint64_t lost[4];
+	/* losses, by cause (sink.h's numbers); the last: a name this
+	 * version does not know
+	 */
+	uint64_t lost[LOST_N_CAUSES + 1];
 	/* connections */
 	uint64_t ends[RM_N_ENDS], incomplete;
 	struct tl_series *ended;	/* per interval, by end */

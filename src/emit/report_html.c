@@ -196,10 +196,10 @@ static void count_row(FILE *f, const char *type, uint64_t n)
 
 static void losses(FILE *f, const struct report_model *m)
 {
-	static const char *const causes[4] = { "ring_full", "kernel_skipped", "filter_skipped",
-					       "other" };
-	uint64_t total = m->lost[0] + m->lost[1] + m->lost[2] + m->lost[3];
+	uint64_t total = 0;
 
+	for (int c = 0; c <= LOST_N_CAUSES; c++)
+		total = total > UINT64_MAX - m->lost[c] ? UINT64_MAX : total + m->lost[c];
 	if (total) {
 		fputs("<div class=\"alarm\" id=\"loss-alarm\">", f);
 		html_u64(f, total);
@@ -208,8 +208,11 @@ static void losses(FILE *f, const struct report_model *m)
 	}
 	fputs("<h3>Losses by cause</h3><table id=\"lost\"><tr><th>cause</th><th>records lost"
 	      "</th></tr>", f);
-	for (int c = 0; c < 4; c++)
-		count_row(f, causes[c], m->lost[c]);
+	/* the three main causes always, the others where they happened */
+	for (int c = 0; c <= LOST_N_CAUSES; c++)
+		if (c <= LOST_FILTER_SKIPPED || m->lost[c])
+			count_row(f, c < LOST_N_CAUSES ? lost_cause_name((uint8_t)c) : "other",
+				  m->lost[c]);
 	fputs("</table>", f);
 }
 

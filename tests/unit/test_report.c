@@ -321,6 +321,10 @@ static void model_counts_and_filters(void)
 		"\"total\":1,\"cause\":\"ring_full\"}",
 		"{\"type\":\"lost\",\"ts\":\"2026-11-21T10:00:02Z\",\"count\":5,\"total\":1,"
 		"\"cause\":\"ring_full\"}",
+		"{\"type\":\"lost\",\"ts\":\"2026-11-21T10:00:02Z\",\"count\":7,\"total\":1,"
+		"\"cause\":\"unseen_change\"}",
+		"{\"type\":\"lost\",\"ts\":\"2026-11-21T10:00:02Z\",\"count\":2,\"total\":1,"
+		"\"cause\":\"a_cause_from_a_newer_version\"}",
 		"{\"type\":\"brand_new\",\"ts\":\"2026-11-21T10:00:03Z\"}",
 		"{\"type\":\"alert\",\"ts\":\"2026-11-21T10:00:04Z\",\"alert\":\"syn_flood\","
 		"\"state\":\"clear\",\"listener_id\":9,\"laddr\":\"10.0.0.1\",\"lport\":80,"
@@ -334,8 +338,10 @@ static void model_counts_and_filters(void)
 	CHECK(parse("{\"type\":\"state\",\"ts\":\"yesterday\"}") == 0);
 	CHECK(rm_record(m, &J, why, sizeof(why)) == -1);
 	rm_finish(m);
-	CHECK(m->records == 5 && m->by_type[RT_HISTORY] == 1 && m->other_types == 1);
+	CHECK(m->records == 7 && m->by_type[RT_HISTORY] == 1 && m->other_types == 1);
 	CHECK(m->lost[0] == UINT64_MAX);	/* saturates, never wraps */
+	/* every cause by its own name; one this version does not know: other */
+	CHECK(m->lost[LOST_UNSEEN_CHANGE] == 7 && m->lost[LOST_N_CAUSES] == 2);
 	CHECK(m->ends[3] == 1 && m->n_failed == 1 && m->n_slowest == 1);
 	CHECK_STR(m->failed[0].comm, "<script>x</script>");	/* kept as text... */
 	CHECK(m->failed[0].durations_ns[2] == TL_NONE && m->failed[0].nstates == 3);
@@ -353,7 +359,7 @@ static void model_counts_and_filters(void)
 		parse(lines[i]);
 		rm_record(m, &J, why, sizeof(why));
 	}
-	CHECK(m && m->outside == 1 && m->filtered == 1 && m->by_type[RT_LOST] == 2);
+	CHECK(m && m->outside == 1 && m->filtered == 1 && m->by_type[RT_LOST] == 4);
 	rm_free(m);
 }
 
