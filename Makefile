@@ -60,7 +60,7 @@ SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_NAMES))
 
 # Modules without kernel access: linked into both the tool and the unit tests.
 HTTP_SRCS := src/emit/metrics_http.c src/emit/http_server.c
-CMD_CORE_SRCS := src/cmd/opts.c src/cmd/opts_help.c src/cmd/replay_stream.c
+CMD_CORE_SRCS := src/cmd/opts.c src/cmd/opts_help.c src/cmd/replay_stream.c src/cmd/timers.c
 CORE_SRCS := $(filter-out $(HTTP_SRCS),$(wildcard src/base/*.c src/core/*.c src/emit/*.c)) \
 	$(CMD_CORE_SRCS) src/kernel/netstat.c
 # Modules that talk to the kernel or the network, and the commands.

@@ -43,6 +43,17 @@ void timers_pull(struct timers *ts, int id, uint64_t due_ns)
 		t->due_ns = due_ns;
 }
 
+void timers_push(struct timers *ts, int id, uint64_t due_ns)
+{
+	struct timer *t;
+
+	if (id < 0 || (size_t)id >= ts->n)
+		return;
+	t = &ts->t[id];
+	if (t->due_ns && due_ns > t->due_ns)
+		t->due_ns = due_ns;
+}
+
 int timers_timeout_ms(const struct timers *ts, uint64_t now_ns, int max_ms)
 {
 	uint64_t wait = (uint64_t)max_ms * 1000000ull;

@@ -28,6 +28,11 @@ int timers_add(struct timers *ts, uint64_t first_ns, uint64_t period_ns, timer_f
 /* Bring timer id forward to due_ns if that is sooner. */
 void timers_pull(struct timers *ts, int id, uint64_t due_ns);
 
+/* Put timer id off to due_ns if that is later (its period then counts
+ * from there).
+ */
+void timers_push(struct timers *ts, int id, uint64_t due_ns);
+
 /* Milliseconds until the earliest deadline, at most max_ms (0 if overdue). */
 int timers_timeout_ms(const struct timers *ts, uint64_t now_ns, int max_ms);
 

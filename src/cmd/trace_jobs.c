@@ -17,6 +17,11 @@
  */
 #define RECONCILE_AFTER_LOSS_NS 1000000000ull
 #define RECONCILE_PERIOD_NS (60 * 1000000000ull)
+/* A reconcile walks every socket of the machine (seconds of CPU at a
+ * million connections): the next waits until this one has cost at most
+ * 1/RECONCILE_SHARE of the time since. A loss still brings one at once.
+ */
+#define RECONCILE_SHARE 200
 /* How often CLOSE_WAIT ages are checked, and how many new leaks one check
  * reports at most (the rest wait for the next).
  */
@@ -168,6 +173,7 @@ int trace_reconcile(struct tracing *t, bool initial)
 	snapshot_list_free(&l);
 	if (!initial)
 		trace_check_unseen(t, false);
+	t->reconcile_ns = clock_mono_ns() - started;
 	return 0;
 }
 
@@ -175,11 +181,11 @@ static void job_reconcile(void *arg, uint64_t now)
 {
 	struct tracing *t = arg;
 
-	(void)now;
 	if (trace_reconcile(t, !t->seeded))
 		p_warn("out of memory reading the kernel's sockets");
 	t->seeded = true;
 	t->lost_since_reconcile = false;
+	timers_push(t->timers, t->reconcile_timer, now + t->reconcile_ns * RECONCILE_SHARE);
 }
 
 static void mark_lost_cookie(uint64_t cookie, void *arg)
@@ -387,7 +393,10 @@ int trace_add_jobs(struct tracing *t, uint64_t now)
 	int err = 0;
 
 	if (t->p->connections) {
-		t->reconcile_timer = timers_add(t->timers, now + RECONCILE_PERIOD_NS,
+		uint64_t wait = t->reconcile_ns * RECONCILE_SHARE;
+
+		t->reconcile_timer = timers_add(t->timers,
+						now + (wait > RECONCILE_PERIOD_NS ? wait : RECONCILE_PERIOD_NS),
 						RECONCILE_PERIOD_NS, job_reconcile, t);
 		err |= t->reconcile_timer;
 	}

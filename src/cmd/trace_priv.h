@@ -61,6 +61,7 @@ struct tracing {
 	uint64_t losses_ns;	/* when the loss counters were last read */
 	struct timers *timers;
 	int reconcile_timer;
+	uint64_t reconcile_ns;		/* what the last reconcile took */
 	struct loss_seen lost;
 	uint64_t retrans_unwritten;	/* live retransmit records past the limit */
 	bool lost_since_reconcile;

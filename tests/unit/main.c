@@ -7,13 +7,13 @@ int harness_failed_checks;
 extern const struct test_case history_tests[], ingest_tests[], table_tests[],
 	fmt_tests[], opts_tests[], leak_tests[], listen_tests[], record_tests[], metrics_tests[], cgroup_tests[],
 	phase_tests[], ports_tests[], syn_rate_tests[], text_view_tests[], report_tests[],
-	kept_tests[], extremes_tests[], web_tests[], slow_tests[];
+	kept_tests[], extremes_tests[], web_tests[], slow_tests[], timers_tests[];
 
 static const struct test_case *const suites[] = {
 	history_tests, ingest_tests, table_tests, fmt_tests, opts_tests, leak_tests,
 	listen_tests, record_tests, metrics_tests, cgroup_tests, phase_tests,
 	ports_tests, syn_rate_tests, text_view_tests, report_tests, kept_tests, extremes_tests,
-	web_tests, slow_tests,
+	web_tests, slow_tests, timers_tests,
 };
 
 int main(void)
