@@ -33,7 +33,7 @@ record (a program of its own per part on the same tracepoint; it is built
 from the BPF side's headers, so it follows the tracer's internals), and the
 delivery facts' read at a CLOSE against its target (one program reading
 and not in turns, a tenth of a second each: the median of the pairs), over
-a storm three times as long.
+a storm three times as long (15 s at least).
 
 Usage: bench.py [--seconds S] [--runs N] [--base REV] [--quick] [--strict] [--parts]
 """
@@ -121,14 +121,15 @@ def parts(seconds):
     Returns the delivery read's price per CLOSE (None if not printed)."""
     subprocess.run(["make", "-C", ROOT, "--no-print-directory",
                     os.path.relpath(benchlib.OUT, ROOT) + "/bpfprof"], check=True)
-    # three storms' length: the delivery read's price is a median of pairs
-    # of 0.1 s windows, and 15 s give it about 37 pairs per part
+    # three storms' length, 15 s at least: the delivery read's price is a
+    # median of pairs of 0.1 s windows, and 15 s give it about 37 per part
+    # (3 s gave 8)
+    span = max(15.0, 3 * seconds)
     out = subprocess.run([os.path.join(benchlib.OUT, "bpfprof"), benchlib.STORM, "19400",
-                          "%g" % (3 * seconds), "1"], capture_output=True, text=True,
-                         check=True).stdout
+                          "%g" % span, "1"], capture_output=True, text=True, check=True).stdout
     print()
     print("Parts of a state-change record, each alone in a program, one-thread storm of %g s:"
-          % (3 * seconds))
+          % span)
     print()
     print("| part | runs | ns per run |")
     print("|---|---|---|")
