@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* What a closing socket says, read at its CLOSE by state.bpf.c (the
- * delivery facts also priced alone by tests/bench/prof.bpf.c). hz: the
+/* What a closing socket says, read at its CLOSE by state.bpf.c, and what
+ * its data phase said, kept when it sends its FIN (the delivery facts and
+ * the data phase also priced alone by tests/bench/prof.bpf.c). hz: the
  * kernel's tick rate (0: not known, and the ACK's age is left out).
  */
 #ifndef TT_CLOSE_READ_BPF_H
@@ -99,6 +100,18 @@ static __always_inline void fill_delivery(struct tt_delivery *d, const struct so
 	d->rate_interval_us = tp->rate_interval_us;
 	d->mss = tp->mss_cache;
 	d->probes = tp->inet_conn.icsk_probes_out;
+}
+
+/* The data's RTT and last delivery-rate sample, kept as the connection
+ * leaves ESTABLISHED or CLOSE_WAIT (our FIN ends the data): the close
+ * handshake's samples replace them in tcp_sock by its CLOSE.
+ */
+static __always_inline void save_data_phase(struct tt_conn_store *st, const struct tcp_sock *tp)
+{
+	st->data_srtt_us = tp->srtt_us >> 3;
+	st->data_rttvar_us = tp->mdev_us >> 2;
+	st->data_rate_delivered = tp->rate_delivered;
+	st->data_rate_interval_us = tp->rate_interval_us;
 }
 
 #endif

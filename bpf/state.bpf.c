@@ -395,12 +395,8 @@ static __always_inline void keep_state(struct sock *sk, struct tcp_sock *tp, int
 	}
 	note_owner(st, sk);
 	/* the data ends with our FIN (from CLOSE_WAIT: an answer to a half-close) */
-	if (oldstate == TT_TCP_ESTABLISHED || oldstate == TT_TCP_CLOSE_WAIT) {
-		st->data_srtt_us = tp->srtt_us >> 3;
-		st->data_rttvar_us = tp->mdev_us >> 2;
-		st->data_rate_delivered = tp->rate_delivered;
-		st->data_rate_interval_us = tp->rate_interval_us;
-	}
+	if (oldstate == TT_TCP_ESTABLISHED || oldstate == TT_TCP_CLOSE_WAIT)
+		save_data_phase(st, tp);
 	if (newstate == TT_TCP_ESTABLISHED && !(st->flags & TT_H_PREEXISTING)) {
 		struct tt_estab_info h;
 

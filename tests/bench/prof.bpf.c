@@ -233,24 +233,14 @@ int BPF_PROG(p_ring_history, struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
-/* What a CLOSE costs before its delivery facts: the typed socket and the
- * record's memory (the floor the next part is read against).
- */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(p_close_floor, struct sock *sk, int oldstate, int newstate)
-{
-	struct tcp_sock *tp;
-	struct tt_event *e;
-
-	if (newstate != TT_TCP_CLOSE || !(tp = bpf_skc_to_tcp_sock(sk)) || !(e = out()))
-		return 0;
-	e->ts_ns = tp->snd_cwnd;
-	return 0;
-}
-
-/* The delivery facts as state.bpf.c reads them at each CLOSE (the same
- * code); its cost per close is its time less p_close_floor's, over the
- * CLOSE transitions.
+/* The delivery facts as state.bpf.c reads them at each CLOSE, and the data
+ * phase it keeps as a connection leaves ESTABLISHED or CLOSE_WAIT (the same
+ * code). Programs' times differ by their place among the programs on the
+ * tracepoint (two identical ones by up to 10 ns a run, which is 50 ns a
+ * CLOSE), so the reads are priced within one program: bpfprof sets
+ * delivery_on to TT_PROF_AT_CLOSE, 0, TT_PROF_AT_FIN, 0, ... a tenth of a
+ * second each, and each part's price is the time per CLOSE (counted by
+ * p_closes) with it on less in the next window, with nothing on.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -259,16 +249,70 @@ struct {
 	__type(value, struct tt_delivery);
 } delivery_scratch SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_conn_store);
+} store_scratch SEC(".maps");
+
+/* The CLOSE transitions, per CPU (no shared line between the CPUs). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} closes SEC(".maps");
+
+enum {
+	TT_PROF_AT_CLOSE = 1,	/* fill_delivery() at each CLOSE */
+	TT_PROF_AT_FIN = 2,	/* save_data_phase() leaving ESTABLISHED or CLOSE_WAIT */
+};
+
+volatile __u32 delivery_on;
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(p_closes, struct sock *sk, int oldstate, int newstate)
+{
+	__u32 zero = 0;
+	__u64 *n;
+
+	if (newstate == TT_TCP_CLOSE && bpf_skc_to_tcp_sock(sk) &&
+	    (n = bpf_map_lookup_elem(&closes, &zero)))
+		(*n)++;
+	return 0;
+}
+
+/* Off, it costs the typed socket and the memory written, one store and no
+ * load from the socket.
+ */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(p_close_delivery, struct sock *sk, int oldstate, int newstate)
 {
+	struct tt_conn_store *st;
 	struct tt_delivery *d;
 	struct tcp_sock *tp;
 	__u32 zero = 0;
 
-	if (newstate != TT_TCP_CLOSE || !(tp = bpf_skc_to_tcp_sock(sk)) ||
-	    !(d = bpf_map_lookup_elem(&delivery_scratch, &zero)))
+	if (newstate != TT_TCP_CLOSE && oldstate != TT_TCP_ESTABLISHED &&
+	    oldstate != TT_TCP_CLOSE_WAIT)
 		return 0;
-	fill_delivery(d, sk, tp);
+	if (!(tp = bpf_skc_to_tcp_sock(sk)))
+		return 0;
+	if (newstate != TT_TCP_CLOSE) {
+		if (!(st = bpf_map_lookup_elem(&store_scratch, &zero)))
+			return 0;
+		if (delivery_on & TT_PROF_AT_FIN)
+			save_data_phase(st, tp);
+		else
+			st->nstates = oldstate;
+		return 0;
+	}
+	if (!(d = bpf_map_lookup_elem(&delivery_scratch, &zero)))
+		return 0;
+	if (delivery_on & TT_PROF_AT_CLOSE)
+		fill_delivery(d, sk, tp);
+	else
+		d->flags = oldstate;
 	return 0;
 }
