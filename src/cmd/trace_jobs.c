@@ -181,6 +181,16 @@ static void job_reconcile(void *arg, uint64_t now)
 {
 	struct tracing *t = arg;
 
+	/* While the ring still overflows (a mass close), a walk of every
+	 * socket would only keep the reader from it: the repair waits for
+	 * the losses to stop, a reconcile period at most.
+	 */
+	if (t->lost_since_reconcile && now - t->last_loss_ns < RECONCILE_AFTER_LOSS_NS &&
+	    now - t->first_loss_ns < RECONCILE_PERIOD_NS) {
+		timers_push(t->timers, t->reconcile_timer, now + RECONCILE_AFTER_LOSS_NS);
+		return;
+	}
+
 	if (trace_reconcile(t, !t->seeded))
 		p_warn("out of memory reading the kernel's sockets");
 	t->seeded = true;
@@ -266,6 +276,9 @@ bool trace_account_losses(struct tracing *t)
 			top_slow_set_unwritten(t->slow, over);
 	}
 	if (any && t->p->connections) {
+		if (!t->lost_since_reconcile)
+			t->first_loss_ns = now;
+		t->last_loss_ns = now;
 		t->lost_since_reconcile = true;
 		timers_pull(t->timers, t->reconcile_timer, now + RECONCILE_AFTER_LOSS_NS);
 	}

@@ -62,6 +62,7 @@ struct tracing {
 	struct timers *timers;
 	int reconcile_timer;
 	uint64_t reconcile_ns;		/* what the last reconcile took */
+	uint64_t first_loss_ns, last_loss_ns;	/* since the last reconcile */
 	struct loss_seen lost;
 	uint64_t retrans_unwritten;	/* live retransmit records past the limit */
 	bool lost_since_reconcile;
