@@ -114,4 +114,20 @@ static __always_inline void save_data_phase(struct tt_conn_store *st, const stru
 	st->data_rate_interval_us = tp->rate_interval_us;
 }
 
+/* At CLOSE: the data's RTT and rate, where they were kept, stand for the
+ * close handshake's.
+ */
+static __always_inline void apply_data_phase(struct tt_delivery *d,
+					     const struct tt_conn_store *st)
+{
+	if (st->data_srtt_us) {
+		/* the RTT of the data, as ss -ti showed it before close() */
+		d->srtt_us = st->data_srtt_us;
+		d->rttvar_us = st->data_rttvar_us;
+		/* the FIN's ACK is a sample too: the data's rate */
+		d->rate_delivered = st->data_rate_delivered;
+		d->rate_interval_us = st->data_rate_interval_us;
+	}
+}
+
 #endif

@@ -449,14 +449,7 @@ static __always_inline void send_history(struct sock *sk, struct tcp_sock *tp, _
 		else
 			__builtin_memset(&h->acc, 0, sizeof(h->acc));
 		fill_delivery(&h->dl, sk, tp);
-		if (h->st.data_srtt_us) {
-			/* the RTT of the data, as ss -ti showed it before close() */
-			h->dl.srtt_us = h->st.data_srtt_us;
-			h->dl.rttvar_us = h->st.data_rttvar_us;
-			/* the FIN's ACK is a sample too: the data's rate */
-			h->dl.rate_delivered = h->st.data_rate_delivered;
-			h->dl.rate_interval_us = h->st.data_rate_interval_us;
-		}
+		apply_data_phase(&h->dl, &h->st);
 		submit_bytes(h, sizeof(*h));
 	}
 	if (acc)

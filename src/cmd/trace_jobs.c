@@ -185,9 +185,12 @@ static void job_reconcile(void *arg, uint64_t now)
 	 * socket would only keep the reader from it: the repair waits for
 	 * the losses to stop, a reconcile period at most.
 	 */
-	if (t->lost_since_reconcile && now - t->last_loss_ns < RECONCILE_AFTER_LOSS_NS &&
-	    now - t->first_loss_ns < RECONCILE_PERIOD_NS) {
-		timers_push(t->timers, t->reconcile_timer, now + RECONCILE_AFTER_LOSS_NS);
+	uint64_t cur = clock_mono_ns();	/* losses are stamped on this clock, after 'now' */
+
+	if (t->lost_since_reconcile && cur - t->last_loss_ns < RECONCILE_AFTER_LOSS_NS &&
+	    cur - t->first_loss_ns < RECONCILE_PERIOD_NS) {
+		/* the table re-armed this timer a period on: bring it back */
+		timers_pull(t->timers, t->reconcile_timer, cur + RECONCILE_AFTER_LOSS_NS);
 		return;
 	}
 

@@ -203,8 +203,8 @@ static void losses(FILE *f, const struct report_model *m)
 	if (total) {
 		fputs("<div class=\"alarm\" id=\"loss-alarm\">", f);
 		html_u64(f, total);
-		fputs(" kernel records were lost. Histories they touched are marked incomplete;"
-		      " listener figures may be short.</div>", f);
+		fputs(" records or counts were lost, by cause below. Histories they touched are"
+		      " marked incomplete; listener and port figures may be short.</div>", f);
 	}
 	fputs("<h3>Losses by cause</h3><table id=\"lost\"><tr><th>cause</th><th>records lost"
 	      "</th></tr>", f);

@@ -244,13 +244,41 @@ static int by_cookie(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Every listener due was missed by the last search (none is new). */
+static uint64_t *missed_find(const struct listen_sampler *ls, uint64_t cookie)
+{
+	return bsearch(&cookie, ls->missed, ls->nmissed, sizeof(*ls->missed), by_cookie);
+}
+
+/* Every listener due was missed by a search before (none is new). */
 static bool only_missed_again(const struct listen_sampler *ls, const uint64_t *due, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!bsearch(&due[i], ls->missed, ls->nmissed, sizeof(*ls->missed), by_cookie))
+		if (!missed_find(ls, due[i]))
 			return false;
 	return true;
+}
+
+/* Keep the set of listeners every search missed: one found leaves it; when
+ * it is full, a new miss is left out (that listener then counts as new,
+ * searched on its own backoff alone).
+ */
+static void missed_update(struct listen_sampler *ls, uint64_t cookie, bool found)
+{
+	uint64_t *at = missed_find(ls, cookie);
+
+	if (found && at) {
+		memmove(at, at + 1, (size_t)(ls->missed + ls->nmissed - (at + 1)) * sizeof(*at));
+		ls->nmissed--;
+	} else if (!found && !at && ls->nmissed < UNOWNED_MAX) {
+		size_t i = ls->nmissed++;
+
+		/* insertion keeps it sorted */
+		while (i && ls->missed[i - 1] > cookie) {
+			ls->missed[i] = ls->missed[i - 1];
+			i--;
+		}
+		ls->missed[i] = cookie;
+	}
 }
 
 static void find_owners(struct listen_sampler *ls, uint64_t now)
@@ -272,21 +300,19 @@ static void find_owners(struct listen_sampler *ls, uint64_t now)
 	t0 = clock_mono_ns();
 	err = owner_index_scan_all(&ls->owners, ls->cfg.snap, TT_TCP_LISTEN, ls->cfg.max_socks);
 	ls->search_next_ns = now + (clock_mono_ns() - t0) * OWNER_SEARCH_SHARE;
-	ls->nmissed = 0;
 	if (err && err != ls->owner_err)
 		p_warn("failed to find the processes holding listeners: %s", strerror(-err));
 	ls->owner_err = err;
 	for (size_t i = 0; i < n; i++) {
 		const struct owner *first;
+		bool found = !err && owner_index_find(&ls->owners, unowned[i], &first);
 
-		if (!err && owner_index_find(&ls->owners, unowned[i], &first))
+		if (found)
 			listen_watch_set_owner(ls->cfg.lw, unowned[i], first->pid, first->comm);
-		else {
+		else
 			listen_watch_owner_missed(ls->cfg.lw, unowned[i], now);
-			ls->missed[ls->nmissed++] = unowned[i];
-		}
+		missed_update(ls, unowned[i], found);
 	}
-	qsort(ls->missed, ls->nmissed, sizeof(*ls->missed), by_cookie);
 }
 
 int listen_sampler_run(struct listen_sampler *ls, uint64_t now, lw_alert_fn fn, void *arg)

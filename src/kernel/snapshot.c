@@ -348,27 +348,21 @@ int snapshot_here(struct snapshot *s, snapshot_fn fn, void *arg)
 	return here(s, 0, false, fn, arg);
 }
 
-static void count_listener(const struct tt_sock_record *r, void *arg)
-{
-	(void)r;
-	++*(size_t *)arg;
-}
-
 /* After the listening hash the iterator walks the established one, which
  * every namespace shares: in a namespace with no socket there it cannot
  * stop before the machine's last socket. sock_diag, asked for LISTEN alone,
  * walks the listening hash only, and says first whether there is anything
- * to read. Unknown (no sock_diag) counts as yes.
+ * to read. Unknown (no sock_diag, or no TCP handler in it) counts as yes.
  */
 static bool listens_here(void)
 {
-	size_t n = 0;
+	bool any = false;
 
-	if (sock_diag_dump(AF_INET, netns_self(), 1u << TT_TCP_LISTEN, count_listener, &n))
+	if (sock_diag_any(AF_INET, 1u << TT_TCP_LISTEN, &any))
 		return true;
-	if (!n && sock_diag_dump(AF_INET6, netns_self(), 1u << TT_TCP_LISTEN, count_listener, &n))
+	if (!any && sock_diag_any(AF_INET6, 1u << TT_TCP_LISTEN, &any))
 		return true;
-	return n > 0;
+	return any;
 }
 
 int snapshot_listeners_here(struct snapshot *s, bool requests, snapshot_fn fn, void *arg)

@@ -102,7 +102,11 @@ static void one_message(const struct nlmsghdr *h, uint32_t netns, uint32_t state
 	fn(&r, arg);
 }
 
-int sock_diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn, void *arg)
+/* One dump; with any set, it ends at the first socket (*any = true) and
+ * reads no facts beyond the state.
+ */
+static int dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn, void *arg,
+		bool *any)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -117,7 +121,8 @@ int sock_diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn, 
 			.sdiag_family = (__u8)family,
 			.sdiag_protocol = IPPROTO_TCP,
 			.idiag_states = diag_states(states),
-			.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1) | 1 << (INET_DIAG_INFO - 1),
+			.idiag_ext = any ? 0 : 1 << (INET_DIAG_SKMEMINFO - 1) |
+					       1 << (INET_DIAG_INFO - 1),
 		},
 	};
 	static char buf[32768];
@@ -141,12 +146,23 @@ int sock_diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn, 
 			goto cleanup;
 		}
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE)
+			if (h->nlmsg_type == NLMSG_DONE) {
+				/* a dump the kernel could not make (no tcp_diag
+				 * handler: -ENOENT) ends with its error here
+				 */
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) &&
+				    *(const int *)NLMSG_DATA(h) < 0)
+					ret = *(const int *)NLMSG_DATA(h);
 				goto cleanup;
+			}
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(h);
 
 				ret = e->error;
+				goto cleanup;
+			}
+			if (any) {
+				*any = true;
 				goto cleanup;
 			}
 			one_message(h, netns, states, fn, arg);
@@ -155,4 +171,15 @@ int sock_diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn, 
 cleanup:
 	close(fd);
 	return ret;
+}
+
+int sock_diag_dump(int family, uint32_t netns, uint32_t states, snapshot_fn fn, void *arg)
+{
+	return dump(family, netns, states, fn, arg, NULL);
+}
+
+int sock_diag_any(int family, uint32_t states, bool *any)
+{
+	*any = false;
+	return dump(family, 0, states, NULL, NULL, any);
 }

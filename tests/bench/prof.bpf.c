@@ -265,7 +265,7 @@ struct {
 } closes SEC(".maps");
 
 enum {
-	TT_PROF_AT_CLOSE = 1,	/* fill_delivery() at each CLOSE */
+	TT_PROF_AT_CLOSE = 1,	/* fill_delivery() and apply_data_phase() at each CLOSE */
 	TT_PROF_AT_FIN = 2,	/* save_data_phase() leaving ESTABLISHED or CLOSE_WAIT */
 };
 
@@ -308,11 +308,17 @@ int BPF_PROG(p_close_delivery, struct sock *sk, int oldstate, int newstate)
 			st->nstates = oldstate;
 		return 0;
 	}
-	if (!(d = bpf_map_lookup_elem(&delivery_scratch, &zero)))
+	if (!(d = bpf_map_lookup_elem(&delivery_scratch, &zero)) ||
+	    !(st = bpf_map_lookup_elem(&store_scratch, &zero)))
 		return 0;
-	if (delivery_on & TT_PROF_AT_CLOSE)
+	if (delivery_on & TT_PROF_AT_CLOSE) {
+		/* what the tracer runs at CLOSE: the reads, then the data
+		 * phase's figures where they were kept
+		 */
 		fill_delivery(d, sk, tp);
-	else
+		apply_data_phase(d, st);
+	} else {
 		d->flags = oldstate;
+	}
 	return 0;
 }

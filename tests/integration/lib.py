@@ -279,11 +279,17 @@ def netns_inode(name):
     return os.stat("/run/netns/" + name).st_ino
 
 
-def netstat(ns):
-    """The TcpExt counters of a namespace, read inside it."""
-    text = run(["ip", "netns", "exec", ns, "cat", "/proc/net/netstat"]).stdout
-    rows = [line.split() for line in text.splitlines() if line.startswith("TcpExt:")]
+def ns_counters(ns, path, prefix):
+    """One counter table (a header line and a value line) of a namespace's
+    /proc/net file, read inside it."""
+    text = run(["ip", "netns", "exec", ns, "cat", path]).stdout
+    rows = [line.split() for line in text.splitlines() if line.startswith(prefix)]
     return {k: int(v) for k, v in zip(rows[0][1:], rows[1][1:])}
+
+
+def netstat(ns):
+    """The TcpExt counters of a namespace."""
+    return ns_counters(ns, "/proc/net/netstat", "TcpExt:")
 
 
 class Netns:
@@ -408,3 +414,8 @@ def free_port():
     port = probe.getsockname()[1]
     probe.close()
     return port
+
+
+def snmp_tcp(ns):
+    """The Tcp: counters of a namespace (RetransSegs, PassiveOpens, ...)."""
+    return ns_counters(ns, "/proc/net/snmp", "Tcp:")

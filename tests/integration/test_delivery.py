@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from lib import (LIVE, TCPTRAIL, Netns, Peer, Tracer, check, netns_inode, one, program_table,
-                 run, wait_until)
+                 run, snmp_tcp, wait_until)
 
 SERVER, CLIENT = "192.0.2.2", "192.0.2.1"
 # the delay line's ends (a /32 each, point to point)
@@ -43,13 +43,6 @@ def doc_blocks(lang=""):
         elif cur is not None:
             cur.append(line)
     return blocks
-
-
-def snmp_tcp(ns):
-    """The Tcp: counters of a namespace (RetransSegs is there)."""
-    text = run(["ip", "netns", "exec", ns, "cat", "/proc/net/snmp"]).stdout
-    rows = [line.split() for line in text.splitlines() if line.startswith("Tcp:")]
-    return {k: int(v) for k, v in zip(rows[0][1:], rows[1][1:])}
 
 
 SS_FIELDS = {

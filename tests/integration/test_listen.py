@@ -9,7 +9,7 @@ import tempfile
 import time
 
 from lib import (HERE_DIR, LIVE, TCPTRAIL, Netns, Peer, TestFailure, Tracer, check,
-                 netns_inode, netstat, one, run, wait_until)
+                 netns_inode, netstat, one, run, snmp_tcp, wait_until)
 
 SYNFLOOD = os.path.join(HERE_DIR, "synflood.py")
 LISTEN_ONLY = ("--no-states", "--no-histories", "--leak-after", "0")
@@ -140,6 +140,7 @@ def test_burst_of_real_clients_is_backlog_overflow_not_flood():
         inum = netns_inode(ns.b)
         tracer = Tracer(*LISTEN_ONLY)
         wait_record(tracer, "netns", 5, "a namespace baseline", netns=inum)
+        opened = snmp_tcp(ns.b)["PassiveOpens"]
         clients = Peer(ns.a, "connect-many", "192.0.2.2", "7205", "600")
         clients.expect("started")
         starts = wait_record(tracer, "alert", 8, "a syn_backlog_overflow alert",
@@ -159,14 +160,17 @@ def test_burst_of_real_clients_is_backlog_overflow_not_flood():
         # the SYN-rate rule saw the burst and let it be. How many SYNs one
         # interval holds besides handshakes depends on how fast the server
         # drains its queue on a busy machine (each SYN dropped is sent
-        # again), so the burst is checked whole: its handshakes are real and
-        # counted once, and every interval's SYNs include its handshakes.
+        # again), so the burst is checked whole, against the kernel: its
+        # handshakes are the namespace's passive opens, each counted once
+        # (the last interval, after the final sample, may miss a few)
+        passive = snmp_tcp(ns.b)["PassiveOpens"] - opened
         recs = tracer.records_of("listener", lport=7205)
         shakes = sum(r["handshakes_delta"] or 0 for r in recs)
         syns = sum(r["syns_delta"] or 0 for r in recs)
-        check(100 <= shakes <= 600 and syns >= shakes and
-              all((r["syns_delta"] or 0) >= (r["handshakes_delta"] or 0) for r in recs),
-              "the burst's SYNs: %s" % [(r["syns_delta"], r["handshakes_delta"]) for r in recs])
+        check(passive >= 100 and passive * 0.9 <= shakes <= passive and syns >= 100,
+              "the burst: %d passive opens in the kernel, %d handshakes and %d SYNs "
+              "counted: %s" % (passive, shakes, syns,
+                               [(r["syns_delta"], r["handshakes_delta"]) for r in recs]))
         server.send("exit")
         server.close()
 
