@@ -319,9 +319,9 @@ static size_t group_items(const struct item *items, size_t nitems, struct group 
 
 int leaks_main(struct options *o)
 {
-	struct snapshot snap;
-	struct snapshot_list l;
-	struct owner_index ix;
+	struct snapshot *snap;
+	struct snapshot_list l = { 0 };
+	struct owner_index *ix = owner_index_new(REPORT_MAX_SOCKETS);
 	struct item *items = NULL;
 	struct group *groups = NULL;
 	size_t nitems = 0, ngroups = 0;
@@ -330,13 +330,16 @@ int leaks_main(struct options *o)
 	static struct filter filter;	/* 16 KiB of port bits */
 	int fd = STDOUT_FILENO, err, ret = 1;
 
-	owner_index_init(&ix, REPORT_MAX_SOCKETS);
 	filter = o->filter;
-	snapshot_open(&snap);
+	snap = snapshot_open();
+	if (!ix || !snap) {
+		p_err("out of memory");
+		goto cleanup;
+	}
 	filter_check_exists(&filter);
 	bpf_load_report();
 	privs_drop();
-	err = snapshot_collect(&snap, 1u << TT_TCP_CLOSE_WAIT, &l, REPORT_MAX_SOCKETS);
+	err = snapshot_collect(snap, 1u << TT_TCP_CLOSE_WAIT, &l, REPORT_MAX_SOCKETS);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
 			p_err("reading other network namespaces needs root");
@@ -346,7 +349,7 @@ int leaks_main(struct options *o)
 	}
 	if (l.dropped)
 		p_warn("more than %u TCP sockets; %zu not read", REPORT_MAX_SOCKETS, l.dropped);
-	err = owner_index_scan(&ix, &snap, TT_TCP_CLOSE_WAIT, l.v, l.n);
+	err = owner_index_scan(ix, snap, TT_TCP_CLOSE_WAIT, l.v, l.n);
 	if (err)
 		p_warn("failed to find the processes holding sockets: %s", strerror(-err));
 	else if (geteuid() != 0)
@@ -361,7 +364,7 @@ int leaks_main(struct options *o)
 		p_err("out of memory");
 		goto cleanup;
 	}
-	nitems = select_items(&l, &ix, err == 0, &filter, cgroups, items);
+	nitems = select_items(&l, ix, err == 0, &filter, cgroups, items);
 	ngroups = group_items(items, nitems, groups);
 
 	fd = outfile_open(o->output);
@@ -386,8 +389,8 @@ cleanup:
 	free(groups);
 	free(items);
 	cgroups_close(cgroups);
-	owner_index_free(&ix);
+	owner_index_free(ix);
 	snapshot_list_free(&l);
-	snapshot_close(&snap);
+	snapshot_close(snap);
 	return ret;
 }

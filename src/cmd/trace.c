@@ -301,8 +301,11 @@ static int start_kernel(struct tracing *t)
 		journal_settings(t->feed.journal, t->kept, o->states);
 	t->em.rst_reasons = tracer_rst_reasons(t->tr)->names;
 	t->em.n_rst_reasons = tracer_rst_reasons(t->tr)->n;
-	snapshot_open(&t->snap);
-	tracer_set_hz(t->tr, snapshot_hz(&t->snap));
+	if (!(t->snap = snapshot_open())) {
+		p_err("out of memory");
+		return -1;
+	}
+	tracer_set_hz(t->tr, snapshot_hz(t->snap));
 	/* everything is loaded and attached: keep only what tracing uses */
 	privs_reader_priority();	/* this thread reads the ring */
 	if (privs_drop()) {
@@ -317,7 +320,7 @@ static int start_kernel(struct tracing *t)
 	}
 	if (t->feed.lw) {
 		struct listen_sampler_config scfg = {
-			.snap = &t->snap,
+			.snap = t->snap,
 			.lw = t->feed.lw,
 			.max_socks = t->p->max_conns,
 			.ports = t->ports,
@@ -390,8 +393,8 @@ static int teardown(struct tracing *t, int ret)
 	listen_watch_free(t->feed.lw);
 	ports_free(t->ports);
 	free(t->leak_cands);
-	owner_index_free(&t->owners);
-	snapshot_close(&t->snap);
+	owner_index_free(t->owners);
+	snapshot_close(t->snap);
 	tracer_close(t->tr);
 	ingest_free(t->feed.in);
 	/* -o may have been reopened: the buffer holds the current one */
@@ -423,9 +426,9 @@ int trace_run(const struct options *o, const struct trace_profile *p)
 	t->seeded = o->snapshot;
 	t->fd = t->rfd = -1;
 	t->filter = o->filter;
-	owner_index_init(&t->owners, TRACE_LEAK_OWNERS_MAX);
 	signals_install();
-	if (!(t->timers = timers_new())) {
+	t->owners = owner_index_new(TRACE_LEAK_OWNERS_MAX);
+	if (!(t->timers = timers_new()) || !t->owners) {
 		p_err("out of memory");
 		goto done;
 	}

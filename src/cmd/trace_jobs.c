@@ -43,7 +43,7 @@ static bool counted_quietly(struct tracing *t, uint64_t counts[16],
 
 	for (int tries = 0; tries < 3; tries++) {
 		tracer_state_deltas(t->tr, deltas);
-		*err = snapshot_count_states(&t->snap, counts);
+		*err = snapshot_count_states(t->snap, counts);
 		if (*err)
 			return false;
 		tracer_state_deltas(t->tr, after);
@@ -142,7 +142,7 @@ int trace_reconcile(struct tracing *t, bool initial)
 
 	if (t->kept && initial)
 		baseline_states(t);
-	err = snapshot_collect(&t->snap, t->kept ? KEPT_STATES : 0, &l, max);
+	err = snapshot_collect(t->snap, t->kept ? KEPT_STATES : 0, &l, max);
 	if (err == -EOPNOTSUPP) {
 		/* snapshot_open() has said why there is no list */
 		snapshot_list_free(&l);
@@ -169,7 +169,7 @@ int trace_reconcile(struct tracing *t, bool initial)
 		t->said_truncated = true;
 	}
 	p_info("snapshot: %zu sockets in %zu network namespaces%s", l.n, l.namespaces,
-	       snapshot_via_diag(&t->snap) ? " (sock_diag)" : "");
+	       snapshot_via_diag(t->snap) ? " (sock_diag)" : "");
 	snapshot_list_free(&l);
 	if (!initial)
 		trace_check_unseen(t, false);
@@ -294,13 +294,13 @@ bool trace_account_losses(struct tracing *t)
 static void job_leaks(void *arg, uint64_t now)
 {
 	struct tracing *t = arg;
-	struct owner_index *ix = &t->owners;
+	struct owner_index *ix = t->owners;
 	size_t n = ingest_leak_candidates(t->feed.in, now, t->leak_cands, TRACE_LEAK_BATCH_MAX);
 	int err;
 
 	if (!n)
 		return;
-	err = owner_index_scan_all(ix, &t->snap, TT_TCP_CLOSE_WAIT, t->p->max_conns);
+	err = owner_index_scan_all(ix, t->snap, TT_TCP_CLOSE_WAIT, t->p->max_conns);
 	if (err)
 		p_warn("failed to find the processes holding leaked sockets: %s", strerror(-err));
 	if (owner_index_dropped(ix))

@@ -44,9 +44,9 @@ struct tracing {
 	const struct options *o;
 	const struct trace_profile *p;
 	struct tracer *tr;
-	struct snapshot snap;
+	struct snapshot *snap;
 	struct feed feed;
-	struct owner_index owners;
+	struct owner_index *owners;
 	uint64_t *leak_cands;
 	struct listen_sampler *sampler;	/* NULL without --listeners */
 	struct listen_sink lsink;

@@ -24,6 +24,11 @@ struct metrics_table {
 	uint64_t last_cgroup;	/* the cgroup conns_of() last placed, in */
 	uint32_t last_slot;
 	uint64_t *last_seen;	/* by series */
+	/* the listener samples taken; a series met by the sample under way
+	 * has its seen_gen equal to gen (until the series are sorted)
+	 */
+	uint64_t gen;
+	uint64_t *seen_gen;	/* by series */
 	struct metrics_series *sorting;	/* the series while they are sorted */
 	struct metrics_listener listeners[];	/* max_listeners */
 };
@@ -48,7 +53,8 @@ int metrics_init(struct metrics *m, uint32_t max_listeners, uint64_t linger_ns)
 	t->linger_ns = linger_ns;
 	t->last_seen = calloc(room, sizeof(*t->last_seen));
 	t->sorting = calloc(room, sizeof(*t->sorting));
-	if (!t->last_seen || !t->sorting) {
+	t->seen_gen = calloc(room, sizeof(*t->seen_gen));
+	if (!t->last_seen || !t->sorting || !t->seen_gen) {
 		metrics_free(m);
 		return -ENOMEM;
 	}
@@ -64,6 +70,7 @@ void metrics_free(struct metrics *m)
 	t = table_of(m);
 	free(t->last_seen);
 	free(t->sorting);
+	free(t->seen_gen);
 	free(t);
 	m->listeners = NULL;
 }
@@ -304,9 +311,10 @@ static void add_member(struct metrics *m, struct metrics_listener *s,
 		       const struct lw_listener *l)
 {
 	const struct latency_series *waits = listen_watch_accept_waits(l);
+	struct metrics_table *t = table_of(m);
 
-	if (s->seen_gen != m->gen) {
-		s->seen_gen = m->gen;
+	if (t->seen_gen[s - m->listeners] != t->gen) {
+		t->seen_gen[s - m->listeners] = t->gen;
 		s->acceptq = s->acceptq_limit = s->synq = s->synq_limit = 0;
 		s->alerts = 0;
 	}
@@ -366,7 +374,7 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 	uint32_t sorted = m->nlisteners, kept = 0;
 
 	m->listeners_on = true;
-	m->gen++;
+	t->gen++;
 	for (size_t i = 0; i < n; i++) {
 		const struct lw_listener *l = v[i];
 		struct metrics_listener *s = find_series(m, sorted, l);
@@ -386,7 +394,7 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 			s->port = l->port;
 			memcpy(s->addr, l->addr, TT_ADDR_LEN);
 			container_of(m, l->cgroup, s->container);
-			s->seen_gen = m->gen - 1;
+			t->seen_gen[s - m->listeners] = t->gen - 1;
 		}
 		add_member(m, s, l);
 		t->last_seen[s - m->listeners] = now_ns;
@@ -397,7 +405,7 @@ void metrics_listeners(struct metrics *m, const struct listen_watch *lw, uint64_
 	for (uint32_t i = 0; i < m->nlisteners; i++) {
 		struct metrics_listener *s = &m->listeners[i];
 
-		if (s->seen_gen != m->gen) {
+		if (t->seen_gen[i] != t->gen) {
 			s->acceptq = s->synq = s->acceptq_limit = s->synq_limit = 0;
 			s->alerts = 0;
 			if (now_ns - t->last_seen[i] >= t->linger_ns)

@@ -72,7 +72,6 @@ struct metrics_listener {
 	uint8_t alerts;		/* bit (1 << enum lw_alert_kind): active */
 	struct latency_series accept_wait;	/* since tcptrail first saw it */
 	char container[CGROUP_SHORT_ID_LEN + 1];
-	uint64_t seen_gen;
 };
 
 /* The connection figures of one container ("" for sockets in none). */
@@ -120,7 +119,6 @@ struct metrics {
 	struct metrics_listener *listeners;
 	uint32_t nlisteners, max_listeners;
 	uint64_t listeners_dropped;	/* series not kept: table full */
-	uint64_t gen;
 	struct metrics_dest dests[METRICS_DESTS];
 	uint32_t ndests;
 	uint32_t dests_dropped;	/* hot destinations not named now: the table is full */

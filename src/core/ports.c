@@ -23,6 +23,7 @@ struct ports_slot {
 	uint16_t tw_expiring[RING];
 	uint64_t tw_second;	/* the ring's current second */
 	uint64_t last_active_ns;
+	uint64_t calm_since_ns;	/* the alert's calm began; 0 while not calm */
 	uint32_t next;		/* hash chain: index + 1 */
 };
 
@@ -33,14 +34,14 @@ struct ports {
 	uint32_t free_head;		/* free slots chained by next; index + 1 */
 	uint32_t *index;		/* hash heads: index + 1 */
 	uint32_t index_mask;
-	struct ports_ns ns;		/* the namespaces' limits */
+	struct ports_ns *ns;		/* the namespaces' limits */
 	const struct ports_dest **hot;
 	size_t nhot;
 	/* the last reconcile: when its snapshot began, and the timewait
 	 * sockets it counted
 	 */
 	uint64_t recount_ns;
-	struct tuple_set counted;
+	struct tuple_set *counted;
 	struct ports_stats stats;
 };
 
@@ -66,7 +67,9 @@ struct ports *ports_new(const struct ports_config *cfg)
 	p->slot = calloc(cfg->max_dests, sizeof(*p->slot));
 	p->index = calloc(size, sizeof(*p->index));
 	p->hot = calloc(cfg->max_dests, sizeof(*p->hot));
-	if (p->slot && p->index && !ports_ns_init(&p->ns, LIMITS_MAX) && p->hot)
+	p->ns = ports_ns_new(LIMITS_MAX);
+	p->counted = tuple_set_new();
+	if (p->slot && p->index && p->ns && p->hot && p->counted)
 		return p;
 fail:
 	ports_free(p);
@@ -79,9 +82,9 @@ void ports_free(struct ports *p)
 		return;
 	free(p->slot);
 	free(p->index);
-	ports_ns_free(&p->ns);
+	ports_ns_free(p->ns);
 	free(p->hot);
-	tuple_set_free(&p->counted);
+	tuple_set_free(p->counted);
 	free(p);
 }
 
@@ -277,7 +280,7 @@ static void on_history(void *ctx, const struct conn *c, const struct history_sum
 	 * had its timewait socket already
 	 */
 	if (s->end_ns < p->recount_ns ||
-	    tuple_set_has(&p->counted, tuple_fingerprint(c->netns, c->family, c->laddr,
+	    tuple_set_has(p->counted, tuple_fingerprint(c->netns, c->family, c->laddr,
 							 c->lport, c->raddr, c->rport)))
 		return;
 	tw_advance(d, s->end_ns / NS_PER_S);
@@ -290,17 +293,17 @@ const struct sink_ops ports_sink_ops = {
 
 const struct ports_limits *ports_limits_of(const struct ports *p, uint32_t inum)
 {
-	return ports_ns_limits(&p->ns, inum);
+	return ports_ns_limits(p->ns, inum);
 }
 
 void ports_set_limits(struct ports *p, uint32_t inum, const struct ports_limits *lim)
 {
-	ports_ns_set(&p->ns, inum, lim);
+	ports_ns_set(p->ns, inum, lim);
 }
 
 void ports_netns_begin(struct ports *p)
 {
-	ports_ns_begin(&p->ns);
+	ports_ns_begin(p->ns);
 }
 
 struct forget_ctx {
@@ -336,7 +339,7 @@ void ports_netns_end(struct ports *p, bool complete, uint64_t now_ns, ports_aler
 {
 	struct forget_ctx f = { p, now_ns, fn, arg };
 
-	ports_ns_end(&p->ns, complete, forget_netns, &f);
+	ports_ns_end(p->ns, complete, forget_netns, &f);
 }
 
 bool ports_wants_netns(const struct ports *p, uint32_t inum)
@@ -413,7 +416,7 @@ void ports_reconcile(struct ports *p, const struct tt_sock_record *v, size_t n,
 	/* short of memory, a history closed during the walk may count its
 	 * TIME_WAIT twice until the next recount
 	 */
-	tuple_set_reset(&p->counted, ntw);
+	tuple_set_reset(p->counted, ntw);
 	p->recount_ns = now_ns;
 	for (size_t i = 0; i < n; i++) {
 		const struct tt_sock_record *r = &v[i];
@@ -432,7 +435,7 @@ void ports_reconcile(struct ports *p, const struct tt_sock_record *v, size_t n,
 		d = find(p, r->netns, r->family, r->saddr, r->daddr, r->dport, now_ns, true);
 		if (!d)
 			continue;
-		tuple_set_add(&p->counted, tuple_fingerprint(r->netns, r->family, r->saddr,
+		tuple_set_add(p->counted, tuple_fingerprint(r->netns, r->family, r->saddr,
 							     r->sport, r->daddr, r->dport));
 		tw_add(d, r->tw_left_ms == ~0u ? now_s + PORTS_TW_SECONDS
 					       : now_s + (r->tw_left_ms + 999) / 1000);
@@ -479,6 +482,7 @@ static void evaluate(struct ports *p, struct ports_dest *d, uint64_t now,
 		     ports_alert_fn fn, void *arg)
 {
 	uint32_t range = ports_range(p, d), used = used_of(p, d);
+	struct ports_slot *s = slot_of(d);
 	struct ports_alert a = { .ts_ns = now, .d = d, .lim = ports_limits_of(p, d->netns),
 				 .range = range, .tw_reusable = ports_tw_reusable(p, d) };
 
@@ -487,7 +491,7 @@ static void evaluate(struct ports *p, struct ports_dest *d, uint64_t now,
 			return;
 		d->alert = true;
 		d->alert_since_ns = now;
-		d->calm_since_ns = 0;
+		s->calm_since_ns = 0;
 		d->peak_used = used;
 		/* a range near full is the cause, failures its effect */
 		d->failed_once = !ports_rule_starts(used, range, 0);
@@ -500,12 +504,12 @@ static void evaluate(struct ports *p, struct ports_dest *d, uint64_t now,
 	if (used > d->peak_used)
 		d->peak_used = used;
 	if (!ports_rule_calm(used, range, d->d_failures)) {
-		d->calm_since_ns = 0;
+		s->calm_since_ns = 0;
 		return;
 	}
-	if (!d->calm_since_ns)
-		d->calm_since_ns = now;
-	if (now - d->calm_since_ns < p->cfg.clear_after_ns)
+	if (!s->calm_since_ns)
+		s->calm_since_ns = now;
+	if (now - s->calm_since_ns < p->cfg.clear_after_ns)
 		return;
 	a.start = false;
 	if (fn)

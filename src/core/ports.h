@@ -52,7 +52,7 @@ struct ports_dest {
 	uint32_t other_failures;	/* in the interval, by processes past the top */
 	/* the alert */
 	bool alert;
-	uint64_t alert_since_ns, calm_since_ns;
+	uint64_t alert_since_ns;
 	uint32_t peak_used;
 	bool failed_once;	/* a failure started the alert */
 };

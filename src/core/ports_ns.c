@@ -10,19 +10,30 @@ struct ports_ns_entry {
 	struct ports_limits lim, fresh;
 };
 
-int ports_ns_init(struct ports_ns *t, uint32_t max)
+struct ports_ns {
+	struct ports_ns_entry *v;
+	uint32_t n, max;
+};
+
+struct ports_ns *ports_ns_new(uint32_t max)
 {
-	t->n = 0;
+	struct ports_ns *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
 	t->max = max;
 	t->v = calloc(max ? max : 1, sizeof(*t->v));
-	return t->v ? 0 : -1;
+	if (t->v)
+		return t;
+	free(t);
+	return NULL;
 }
 
 void ports_ns_free(struct ports_ns *t)
 {
-	free(t->v);
-	t->v = NULL;
-	t->n = 0;
+	if (t)
+		free(t->v);
+	free(t);
 }
 
 static struct ports_ns_entry *entry(const struct ports_ns *t, uint32_t inum)

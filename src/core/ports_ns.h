@@ -22,15 +22,12 @@ struct ports_limits {
 	uint64_t cookie;
 };
 
-/* One namespace's limits (ports_ns.c's). */
-struct ports_ns_entry;
+/* The table of namespaces (ports_ns.c's). */
+struct ports_ns;
 
-struct ports_ns {
-	struct ports_ns_entry *v;
-	uint32_t n, max;
-};
-
-int ports_ns_init(struct ports_ns *t, uint32_t max);
+/* A table for max namespaces; NULL when memory is short. */
+struct ports_ns *ports_ns_new(uint32_t max);
+/* Free t (NULL is fine). */
 void ports_ns_free(struct ports_ns *t);
 
 /* The limits known for inum (the namespace it named until the walk under

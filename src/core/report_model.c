@@ -114,14 +114,26 @@ int rm_parse_listener(const char *spec, struct rm_config *cfg, char *err, size_t
 	return -1;
 }
 
+/* A model and what only this file reads of it. */
+struct rm_whole {
+	struct report_model m;	/* first: a model's whole is at its address */
+	struct rm_config cfg;
+};
+
+static const struct rm_config *cfg_of(const struct report_model *m)
+{
+	return &((const struct rm_whole *)(const void *)m)->cfg;
+}
+
 struct report_model *rm_new(const struct rm_config *cfg)
 {
-	struct report_model *m = calloc(1, sizeof(*m));
+	struct rm_whole *w = calloc(1, sizeof(*w));
+	struct report_model *m = w ? &w->m : NULL;
 	uint8_t kinds[RM_N_ENDS] = { 0 };	/* all sums */
 
 	if (!m)
 		return NULL;
-	m->cfg = *cfg;
+	w->cfg = *cfg;
 	timeline_init(&m->tl);
 	m->spans = malloc(sizeof(*m->spans) * RM_MAX_SPANS);
 	m->ended = timeline_series(&m->tl, RM_N_ENDS, kinds);
@@ -227,14 +239,14 @@ static bool listener_match(const struct report_model *m, struct jsonl *j)
 	const char *laddr;
 	uint64_t lport;
 
-	if (!m->cfg.lport)
+	if (!cfg_of(m)->lport)
 		return true;
 	if (!jsonl_u64(j, jsonl_get(j, "lport"), &lport))
 		return true;	/* no local end: not about a listener */
-	if (lport != m->cfg.lport)
+	if (lport != cfg_of(m)->lport)
 		return false;
 	laddr = jsonl_str(j, jsonl_get(j, "laddr"));
-	return !m->cfg.laddr[0] || !laddr || !strcmp(laddr, m->cfg.laddr);
+	return !cfg_of(m)->laddr[0] || !laddr || !strcmp(laddr, cfg_of(m)->laddr);
 }
 
 static uint64_t u64_or(struct jsonl *j, const char *key, uint64_t dflt)
@@ -266,8 +278,6 @@ static void history_conn(struct jsonl *j, struct rm_conn *c, int64_t ts, int rol
 			i = jsonl_next(j, arr, i);
 		}
 	}
-	if (jsonl_rfc3339(jsonl_str(j, jsonl_get(j, "start")) ?: "", &c->start_ns))
-		c->start_ns = ts;
 	c->duration_ns = u64_or(j, "duration_ns", 0);
 	rm_copy_text(c->end, sizeof(c->end), jsonl_str(j, jsonl_get(j, "end")) ?: "?");
 	c->handshake_ns = u64_or(j, "handshake_ns", TL_NONE);
@@ -360,7 +370,7 @@ int rm_record(struct report_model *m, struct jsonl *j, char *why, size_t whylen)
 	m->records++;
 	if (m->n_inputs)
 		m->inputs[m->n_inputs - 1].records++;
-	if (ts < m->cfg.since || ts > m->cfg.until) {
+	if (ts < cfg_of(m)->since || ts > cfg_of(m)->until) {
 		m->outside++;
 		return 0;
 	}

@@ -67,7 +67,7 @@ uint64_t rm_dist_quantile(const struct rm_dist *d, double q);
 
 /* A connection in a waterfall. */
 struct rm_conn {
-	int64_t start_ns, end_ns;	/* wall clock, ns since 1970 */
+	int64_t end_ns;			/* wall clock, ns since 1970 */
 	uint64_t id, duration_ns;
 	uint64_t handshake_ns, accept_wait_ns, half_close_ns; /* TL_NONE: null */
 	uint32_t pid;			/* 0: no owner in the record */
@@ -175,7 +175,6 @@ struct rm_config {
 struct rm_index;
 
 struct report_model {
-	struct rm_config cfg;
 	struct timeline tl;
 	uint64_t records, outside, filtered, bad;
 	uint64_t by_type[RT_N];

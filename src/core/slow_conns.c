@@ -2,8 +2,41 @@
  * keeps its own best five, so the best five of any six buckets are among
  * their thirty: nothing the window still covers is ever forgotten.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "slow_conns.h"
+
+/* The connections of one ten-second span. */
+struct slow_bucket {
+	uint32_t n;
+	uint64_t epoch;		/* closed_ns / SLOW_CONNS_BUCKET_NS + 1 of them all */
+	struct slow_conn top[SLOW_CONNS_SHOWN];	/* best first */
+};
+
+struct slow_conns {
+	struct slow_bucket b[SLOW_CONNS_BUCKETS];
+	struct slow_conns_counts counts;
+};
+
+struct slow_conns *slow_conns_new(void)
+{
+	return calloc(1, sizeof(struct slow_conns));
+}
+
+void slow_conns_free(struct slow_conns *sc)
+{
+	free(sc);
+}
+
+const struct slow_conns_counts *slow_conns_counts(const struct slow_conns *sc)
+{
+	return &sc->counts;
+}
+
+void slow_conns_retransmit(struct slow_conns *sc)
+{
+	sc->counts.retransmits++;
+}
 
 uint64_t slow_conns_held_ns(const struct tt_delivery *dl)
 {
@@ -28,11 +61,8 @@ static void fill(struct slow_conn *r, const struct conn *c, const struct history
 
 	memset(r, 0, sizeof(*r));
 	r->held_ns = held_ns;
-	r->closed_ns = s->end_ns;
 	r->duration_ns = s->end_ns - s->start_ns;
 	r->busy_ns = dl->busy_ns;
-	r->rwnd_limited_ns = dl->rwnd_limited_ns;
-	r->sndbuf_limited_ns = dl->sndbuf_limited_ns;
 	r->rtt_us = dl->srtt_us ? dl->srtt_us : UINT32_MAX;
 	r->retrans_segs = dl->retrans_segs;
 	r->data_segs_out = dl->data_segs_out;
@@ -47,15 +77,13 @@ static void fill(struct slow_conn *r, const struct conn *c, const struct history
 	memcpy(r->comm, c->comm, sizeof(r->comm) - 1);
 }
 
-/* Put r in its place among b's best, best first; the last falls off. */
-/* closed_ns / SLOW_CONNS_BUCKET_NS + 1 of b's connections (all share it);
- * 0: empty.
- */
+/* The epoch of b's connections; 0: empty. */
 static uint64_t epoch_of(const struct slow_bucket *b)
 {
-	return b->n ? b->top[0].closed_ns / SLOW_CONNS_BUCKET_NS + 1 : 0;
+	return b->n ? b->epoch : 0;
 }
 
+/* Put r in its place among b's best, best first; the last falls off. */
 static void rank_in(struct slow_bucket *b, const struct slow_conn *r)
 {
 	uint32_t i = b->n < SLOW_CONNS_SHOWN ? b->n : SLOW_CONNS_SHOWN - 1;
@@ -78,10 +106,10 @@ void slow_conns_add(struct slow_conns *sc, const struct conn *c,
 	struct slow_bucket *b;
 	struct slow_conn r;
 
-	sc->closed++;
+	sc->counts.closed++;
 	if (!s->dl)
 		return;
-	sc->retrans_segs += s->dl->retrans_segs;
+	sc->counts.retrans_segs += s->dl->retrans_segs;
 	held = slow_conns_held_ns(s->dl);
 	if (!held || s->end_ns < s->start_ns)
 		return;
@@ -93,6 +121,7 @@ void slow_conns_add(struct slow_conns *sc, const struct conn *c,
 		if (epoch_of(b) > epoch)
 			return;
 		b->n = 0;
+		b->epoch = epoch;
 	}
 	fill(&r, c, s, held);
 	rank_in(b, &r);

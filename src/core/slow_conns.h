@@ -16,9 +16,8 @@
 
 struct slow_conn {
 	uint64_t held_ns;	/* the ranking key: see slow_conns_held_ns() */
-	uint64_t closed_ns;
 	uint64_t duration_ns;
-	uint64_t busy_ns, rwnd_limited_ns, sndbuf_limited_ns;
+	uint64_t busy_ns;
 	uint32_t rtt_us;	/* UINT32_MAX: not known */
 	uint32_t retrans_segs, data_segs_out;
 	uint32_t pid;
@@ -28,18 +27,21 @@ struct slow_conn {
 	char comm[16];
 };
 
-/* The connections of one ten-second span (that of top[0].closed_ns). */
-struct slow_bucket {
-	uint32_t n;
-	struct slow_conn top[SLOW_CONNS_SHOWN];	/* best first */
-};
+/* The list and its counts (slow_conns.c's). */
+struct slow_conns;
 
-struct slow_conns {
-	struct slow_bucket b[SLOW_CONNS_BUCKETS];
+struct slow_conns_counts {
 	uint64_t closed;		/* histories seen, all time */
 	uint64_t retrans_segs;		/* their retransmitted segments */
 	uint64_t retransmits;		/* live retransmit records */
 };
+
+/* An empty list; NULL when memory is short. */
+struct slow_conns *slow_conns_new(void);
+void slow_conns_free(struct slow_conns *sc);
+const struct slow_conns_counts *slow_conns_counts(const struct slow_conns *sc);
+/* A live retransmit record was seen. */
+void slow_conns_retransmit(struct slow_conns *sc);
 
 /* How long a limit held c back: its receive-window and send-buffer
  * limited time, or, limited by loss, all its busy time; 0 when nothing

@@ -6,6 +6,24 @@
 #define FNV_OFFSET 14695981039346656037ull
 #define FNV_PRIME 1099511628211ull
 
+struct tuple_set {
+	uint64_t *v;		/* open addressing; 0 is a free slot */
+	uint32_t mask;		/* slots - 1; 0: nothing kept */
+};
+
+struct tuple_set *tuple_set_new(void)
+{
+	return calloc(1, sizeof(struct tuple_set));
+}
+
+/* Drop what s holds: it then holds nothing. */
+static void tuple_set_clear(struct tuple_set *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->mask = 0;
+}
+
 uint64_t tuple_fingerprint(uint32_t netns, uint16_t family, const uint8_t *laddr,
 			   uint16_t lport, const uint8_t *raddr, uint16_t rport)
 {
@@ -31,7 +49,7 @@ bool tuple_set_reset(struct tuple_set *s, size_t n)
 
 	while (slots < 2 * n && slots <= UINT32_MAX / 2)
 		slots <<= 1;
-	tuple_set_free(s);
+	tuple_set_clear(s);
 	if (slots < 2 * n)
 		return false;
 	s->v = calloc(slots, sizeof(*s->v));
@@ -64,7 +82,7 @@ bool tuple_set_has(const struct tuple_set *s, uint64_t f)
 
 void tuple_set_free(struct tuple_set *s)
 {
-	free(s->v);
-	s->v = NULL;
-	s->mask = 0;
+	if (s)
+		free(s->v);
+	free(s);
 }

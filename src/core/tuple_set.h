@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct tuple_set {
-	uint64_t *v;		/* open addressing; 0 is a free slot */
-	uint32_t mask;		/* slots - 1; 0: nothing kept */
-};
+struct tuple_set;
+
+/* An empty set holding nothing; NULL when memory is short. */
+struct tuple_set *tuple_set_new(void);
 
 /* The tuple (namespace, family, local and remote end) as one number, never
  * 0. Addresses are 4 bytes for AF_INET, 16 otherwise.
@@ -28,6 +28,7 @@ bool tuple_set_reset(struct tuple_set *s, size_t n);
 /* Add f: only after a reset that made room for it. */
 void tuple_set_add(struct tuple_set *s, uint64_t f);
 bool tuple_set_has(const struct tuple_set *s, uint64_t f);
+/* Free s and what it holds (NULL is fine). */
 void tuple_set_free(struct tuple_set *s);
 
 #endif

@@ -10,9 +10,11 @@
 
 #define NS 1000000000ull
 
-/* A slot and the times only the guard reads. */
+/* A slot and what only the guard reads: the client, the times. */
 struct guard_entry {
 	struct guard_slot s;
+	uint8_t addr[17];	/* family byte, then the address (IPv6: its /64) */
+	uint64_t since_ns;	/* entered this phase */
 	uint64_t born_ns;	/* connected */
 	uint64_t deadline_ns;
 };
@@ -107,7 +109,7 @@ static int pick_victim(const struct http_guard *g, uint64_t now_ns)
 			continue;
 		}
 		if (best < 0 || s->phase < g->e[best].s.phase ||
-		    (s->phase == g->e[best].s.phase && s->since_ns < g->e[best].s.since_ns))
+		    (s->phase == g->e[best].s.phase && g->e[i].since_ns < g->e[best].since_ns))
 			best = i;
 	}
 	if (best >= 0 && young && g->e[best].s.phase != GUARD_SILENT)
@@ -136,7 +138,7 @@ enum guard_verdict http_guard_admit(struct http_guard *g, int fd, const struct s
 		if (s->phase == GUARD_FREE) {
 			if (free_slot < 0)
 				free_slot = i;
-		} else if (!memcmp(s->addr, key, sizeof(key))) {
+		} else if (!memcmp(g->e[i].addr, key, sizeof(key))) {
 			same++;
 		}
 	}
@@ -147,7 +149,7 @@ enum guard_verdict http_guard_admit(struct http_guard *g, int fd, const struct s
 	memset(&g->e[free_slot], 0, sizeof(g->e[free_slot]));
 	g->e[free_slot].s.fd = fd;
 	g->e[free_slot].born_ns = now_ns;
-	memcpy(g->e[free_slot].s.addr, key, sizeof(key));
+	memcpy(g->e[free_slot].addr, key, sizeof(key));
 	g->used++;
 	g->open++;
 	http_guard_phase(g, free_slot, GUARD_SILENT, now_ns);
@@ -180,7 +182,7 @@ void http_guard_phase(struct http_guard *g, int i, enum guard_phase p, uint64_t 
 	else if (p == GUARD_ANSWERING)
 		e->deadline_ns = now_ns + HTTP_GUARD_ANSWER_S * NS;
 	if (p != s->phase)
-		s->since_ns = now_ns;
+		e->since_ns = now_ns;
 	s->phase = p;
 }
 

@@ -53,8 +53,6 @@ enum guard_cause {
 struct guard_slot {
 	enum guard_phase phase;
 	int fd;
-	uint8_t addr[17];	/* family byte, then the address (IPv6: its /64) */
-	uint64_t since_ns;	/* entered this phase */
 	enum guard_cause cause;	/* GUARD_CLOSING: why */
 	void *ctx;		/* the server's, for this connection */
 	bool tls_done;		/* the TLS handshake completed */

@@ -7,7 +7,7 @@
 #include "top_slow.h"
 
 struct top_slow {
-	struct slow_conns sc;
+	struct slow_conns *sc;
 	uint64_t unwritten;	/* live retransmits over --retransmits-per-s */
 	/* the previous frame's counts, for the rates */
 	uint64_t last_ns, last_retransmits, last_unwritten;
@@ -15,11 +15,19 @@ struct top_slow {
 
 struct top_slow *top_slow_new(void)
 {
-	return calloc(1, sizeof(struct top_slow));
+	struct top_slow *ts = calloc(1, sizeof(*ts));
+
+	if (ts && !(ts->sc = slow_conns_new())) {
+		free(ts);
+		return NULL;
+	}
+	return ts;
 }
 
 void top_slow_free(struct top_slow *ts)
 {
+	if (ts)
+		slow_conns_free(ts->sc);
 	free(ts);
 }
 
@@ -30,13 +38,13 @@ void top_slow_set_unwritten(struct top_slow *ts, uint64_t unwritten)
 
 static void slow_history(void *ctx, const struct conn *c, const struct history_summary *s)
 {
-	slow_conns_add(&((struct top_slow *)ctx)->sc, c, s);
+	slow_conns_add(((struct top_slow *)ctx)->sc, c, s);
 }
 
 static void slow_event(void *ctx, const struct tt_event *e)
 {
 	if (e->type == TT_EV_RETRANSMIT)
-		((struct top_slow *)ctx)->sc.retransmits++;
+		slow_conns_retransmit(((struct top_slow *)ctx)->sc);
 }
 
 const struct sink_ops top_slow_ops = {
@@ -105,8 +113,9 @@ unsigned top_slow_lines(struct top_slow *ts, uint64_t now_ns,
 			char lines[TOP_SLOW_LINES][TOP_SLOW_LINE])
 {
 	struct slow_conn top[SLOW_CONNS_SHOWN];
-	unsigned n = slow_conns_top(&ts->sc, now_ns, top), k = 0;
-	uint64_t live = ts->sc.retransmits - ts->last_retransmits;
+	const struct slow_conns_counts *cnt = slow_conns_counts(ts->sc);
+	unsigned n = slow_conns_top(ts->sc, now_ns, top), k = 0;
+	uint64_t live = cnt->retransmits - ts->last_retransmits;
 	uint64_t over = ts->unwritten - ts->last_unwritten;
 	double secs = ts->last_ns && now_ns > ts->last_ns ? (now_ns - ts->last_ns) / 1e9 : 0;
 	char rate[48];
@@ -117,12 +126,12 @@ unsigned top_slow_lines(struct top_slow *ts, uint64_t now_ns,
 	else
 		snprintf(rate, sizeof(rate), "?");
 	ts->last_ns = now_ns;
-	ts->last_retransmits = ts->sc.retransmits;
+	ts->last_retransmits = cnt->retransmits;
 	ts->last_unwritten = ts->unwritten;
 	snprintf(lines[k++], TOP_SLOW_LINE,
 		 "Retransmits %s; %llu segments by the %llu connections closed.  Most limited "
 		 "in the last minute:%s",
-		 rate, (unsigned long long)ts->sc.retrans_segs, (unsigned long long)ts->sc.closed,
+		 rate, (unsigned long long)cnt->retrans_segs, (unsigned long long)cnt->closed,
 		 n ? "" : " none");
 	if (!n)
 		return k;

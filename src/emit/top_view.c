@@ -154,19 +154,19 @@ enum { LC_NETNS, LC_CONTAINER, LC_LISTEN, LC_PROCESS, LC_ACCEPTQ, LC_SYNQ, LC_SY
 
 /* each table ends with an empty column (head NULL) */
 static const struct top_col listener_cols[LC_N + 1] = {
-	[LC_NETNS] = { "NETNS", 7, true, 16 },
-	[LC_CONTAINER] = { "CONTAINER", 13, true, 12 },
-	[LC_LISTEN] = { "LISTEN", 1, true, 47 },
-	[LC_PROCESS] = { "PROCESS", 8, true, 24 },
-	[LC_ACCEPTQ] = { "ACCEPTQ", 5, false, 23 },
-	[LC_SYNQ] = { "SYNQ", 6, false, 23 },
-	[LC_SYN] = { "SYN/s", 3, false, 12 },
-	[LC_DROPS] = { "SK_DROPS/s", 4, false, 12 },
-	[LC_SYNACK] = { "SYNACK-RTX/s", 10, false, 12 },
-	[LC_OVFL] = { "OVERFLOW/s", 12, false, 12 },
-	[LC_WAIT] = { "ACCEPT-P99", 11, false, 10 },
-	[LC_COOKIES] = { "COOKIES", 9, true, 7 },
-	[LC_STATE] = { "STATE", 2, true, 40 },
+	[LC_NETNS] = { .head = "NETNS", .prio = 7, .left = true, .cap = 16 },
+	[LC_CONTAINER] = { .head = "CONTAINER", .prio = 13, .left = true, .cap = 12 },
+	[LC_LISTEN] = { .head = "LISTEN", .prio = 1, .left = true, .cap = 47 },
+	[LC_PROCESS] = { .head = "PROCESS", .prio = 8, .left = true, .cap = 24 },
+	[LC_ACCEPTQ] = { .head = "ACCEPTQ", .prio = 5, .cap = 23 },
+	[LC_SYNQ] = { .head = "SYNQ", .prio = 6, .cap = 23 },
+	[LC_SYN] = { .head = "SYN/s", .prio = 3, .cap = 12 },
+	[LC_DROPS] = { .head = "SK_DROPS/s", .prio = 4, .cap = 12 },
+	[LC_SYNACK] = { .head = "SYNACK-RTX/s", .prio = 10, .cap = 12 },
+	[LC_OVFL] = { .head = "OVERFLOW/s", .prio = 12, .cap = 12 },
+	[LC_WAIT] = { .head = "ACCEPT-P99", .prio = 11, .cap = 10 },
+	[LC_COOKIES] = { .head = "COOKIES", .prio = 9, .left = true, .cap = 7 },
+	[LC_STATE] = { .head = "STATE", .prio = 2, .left = true, .cap = 40 },
 };
 
 static void listener_cells(const struct top_view *tv, const struct lw_listener *l, top_row c)
@@ -237,15 +237,15 @@ enum { DC_NETNS, DC_FROM, DC_TO, DC_INUSE, DC_TW, DC_RANGE, DC_USED, DC_FAILED, 
        DC_N };
 
 static const struct top_col dest_cols[DC_N + 1] = {
-	[DC_NETNS] = { "NETNS", 5, true, 16 },
-	[DC_FROM] = { "FROM", 6, true, 39 },
-	[DC_TO] = { "TO", 1, true, 47 },
-	[DC_INUSE] = { "IN-USE", 3, false, 10 },
-	[DC_TW] = { "TIME-WAIT", 4, false, 10 },
-	[DC_RANGE] = { "RANGE", 8, false, 10 },
-	[DC_USED] = { "USED", 7, false, 6 },
-	[DC_FAILED] = { "FAILED", 9, false, 10 },
-	[DC_STATE] = { "STATE", 2, true, 24 },
+	[DC_NETNS] = { .head = "NETNS", .prio = 5, .left = true, .cap = 16 },
+	[DC_FROM] = { .head = "FROM", .prio = 6, .left = true, .cap = 39 },
+	[DC_TO] = { .head = "TO", .prio = 1, .left = true, .cap = 47 },
+	[DC_INUSE] = { .head = "IN-USE", .prio = 3, .cap = 10 },
+	[DC_TW] = { .head = "TIME-WAIT", .prio = 4, .cap = 10 },
+	[DC_RANGE] = { .head = "RANGE", .prio = 8, .cap = 10 },
+	[DC_USED] = { .head = "USED", .prio = 7, .cap = 6 },
+	[DC_FAILED] = { .head = "FAILED", .prio = 9, .cap = 10 },
+	[DC_STATE] = { .head = "STATE", .prio = 2, .left = true, .cap = 24 },
 };
 
 static int destination_lines(struct top_view *tv)

@@ -19,14 +19,7 @@
 
 static bool netns_exists(uint32_t inum)
 {
-	static struct netns_entry ns[NETNS_MAX];
-	size_t skipped;
-	int n = netns_collect(ns, NETNS_MAX, &skipped);
-
-	for (int i = 0; i < n; i++)
-		if (ns[i].inum == inum)
-			return true;
-	return n < 0 || skipped;	/* cannot tell: do not claim it is missing */
+	return netns_has(inum) != 0;	/* cannot tell: do not claim it is missing */
 }
 
 static bool cgroup_exists(const char *mount, const char *path)

@@ -30,7 +30,7 @@ static const char *const sysctl_paths[LW_N_SYSCTLS] = {
 
 struct listen_sampler {
 	struct listen_sampler_config cfg;
-	struct owner_index owners;
+	struct owner_index *owners;
 	int owner_err;			/* the last owner search's failure, said once */
 	uint64_t *unowned;		/* listeners without a known owner */
 	uint64_t *missed;		/* those the last search missed, sorted */
@@ -50,12 +50,12 @@ struct listen_sampler *listen_sampler_new(const struct listen_sampler_config *cf
 	if (!ls)
 		return NULL;
 	ls->cfg = *cfg;
-	owner_index_init(&ls->owners, LISTENER_OWNERS_MAX);
+	ls->owners = owner_index_new(LISTENER_OWNERS_MAX);
 	ls->text_cap = NETSTAT_BYTES;
 	ls->text = malloc(ls->text_cap);
 	ls->unowned = calloc(UNOWNED_MAX, sizeof(*ls->unowned));
 	ls->missed = calloc(UNOWNED_MAX, sizeof(*ls->missed));
-	if (!ls->text || !ls->unowned || !ls->missed) {
+	if (!ls->owners || !ls->text || !ls->unowned || !ls->missed) {
 		listen_sampler_free(ls);
 		return NULL;
 	}
@@ -66,7 +66,7 @@ void listen_sampler_free(struct listen_sampler *ls)
 {
 	if (!ls)
 		return;
-	owner_index_free(&ls->owners);
+	owner_index_free(ls->owners);
 	free(ls->text);
 	free(ls->unowned);
 	free(ls->missed);
@@ -298,14 +298,14 @@ static void find_owners(struct listen_sampler *ls, uint64_t now)
 	if (now < ls->search_next_ns && only_missed_again(ls, unowned, n))
 		return;
 	t0 = clock_mono_ns();
-	err = owner_index_scan_all(&ls->owners, ls->cfg.snap, TT_TCP_LISTEN, ls->cfg.max_socks);
+	err = owner_index_scan_all(ls->owners, ls->cfg.snap, TT_TCP_LISTEN, ls->cfg.max_socks);
 	ls->search_next_ns = now + (clock_mono_ns() - t0) * OWNER_SEARCH_SHARE;
 	if (err && err != ls->owner_err)
 		p_warn("failed to find the processes holding listeners: %s", strerror(-err));
 	ls->owner_err = err;
 	for (size_t i = 0; i < n; i++) {
 		const struct owner *first;
-		bool found = !err && owner_index_find(&ls->owners, unowned[i], &first);
+		bool found = !err && owner_index_find(ls->owners, unowned[i], &first);
 
 		if (found)
 			listen_watch_set_owner(ls->cfg.lw, unowned[i], first->pid, first->comm);

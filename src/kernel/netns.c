@@ -12,6 +12,11 @@
 #include "log.h"
 #include "netns.h"
 
+struct netns_entry {
+	uint32_t inum;		/* what the kernel reports as the netns id */
+	char path[64];		/* /proc/PID/ns/net or /run/netns/NAME */
+};
+
 uint32_t netns_self(void)
 {
 	struct stat st;
@@ -45,7 +50,11 @@ static void consider(struct netns_entry *out, size_t max, size_t *n, size_t *ski
 	(*n)++;
 }
 
-int netns_collect(struct netns_entry *out, size_t max, size_t *skipped)
+/* Fill at most max entries, one per distinct namespace, ours first.
+ * Returns the count, or negative errno. *skipped gets the namespaces found
+ * beyond max.
+ */
+static int netns_collect(struct netns_entry *out, size_t max, size_t *skipped)
 {
 	char path[64];
 	struct dirent *d;
@@ -120,6 +129,18 @@ static int call_in(void *p)
 	struct ns_call *c = p;
 
 	return c->fn(c->inum, c->arg);
+}
+
+int netns_has(uint32_t inum)
+{
+	static struct netns_entry ns[NETNS_MAX];
+	size_t skipped;
+	int n = netns_collect(ns, NETNS_MAX, &skipped);
+
+	for (int i = 0; i < n; i++)
+		if (ns[i].inum == inum)
+			return 1;
+	return n < 0 || skipped ? -1 : 0;
 }
 
 int netns_for_each(int (*fn)(uint32_t inum, void *arg), void *arg, bool *complete)

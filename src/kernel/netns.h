@@ -9,19 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct netns_entry {
-	uint32_t inum;		/* what the kernel reports as the netns id */
-	char path[64];		/* /proc/PID/ns/net or /run/netns/NAME */
-};
-
 /* Bound on namespaces visited; more are counted and reported. */
 #define NETNS_MAX 4096
 
-/* Fill at most max entries, one per distinct namespace, ours first.
- * Returns the count, or negative errno. *skipped gets the namespaces found
- * beyond max.
+/* Namespace inum is reachable: 1 yes, 0 no, -1 cannot tell (namespaces
+ * could not be listed, or some were past NETNS_MAX).
  */
-int netns_collect(struct netns_entry *out, size_t max, size_t *skipped);
+int netns_has(uint32_t inum);
 
 /* The name `ip netns` gave namespace inum (its bind mount under
  * /run/netns), or NULL. The names are re-read at most once a second.

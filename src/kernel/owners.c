@@ -7,16 +7,26 @@
 #include <unistd.h>
 #include "owners.h"
 
-void owner_index_init(struct owner_index *ix, size_t max)
+struct owner_index {
+	struct owner *v;	/* sorted by cookie, then pid, then fd */
+	size_t n, cap, max;
+	size_t dropped;		/* descriptors beyond max */
+};
+
+struct owner_index *owner_index_new(size_t max)
 {
-	memset(ix, 0, sizeof(*ix));
-	ix->max = max;
+	struct owner_index *ix = calloc(1, sizeof(*ix));
+
+	if (ix)
+		ix->max = max;
+	return ix;
 }
 
 void owner_index_free(struct owner_index *ix)
 {
-	free(ix->v);
-	memset(ix, 0, sizeof(*ix));
+	if (ix)
+		free(ix->v);
+	free(ix);
 }
 
 static void add(struct owner_index *ix, uint64_t cookie, uint32_t pid, uint32_t fd,
@@ -177,7 +187,7 @@ int owner_index_scan_all(struct owner_index *ix, struct snapshot *snap, uint8_t 
 	int err;
 
 	/* the fallback matches descriptors by socket inode */
-	if (snap->files_via_proc) {
+	if (snapshot_files_via_proc(snap)) {
 		err = snapshot_collect(snap, state ? 1u << state : 0, &l, max_socks);
 		if (err) {
 			snapshot_list_free(&l);

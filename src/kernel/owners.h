@@ -11,14 +11,14 @@
 #include "snapshot.h"
 #include "tcptrail.h"
 
-struct owner_index {
-	struct owner *v;	/* sorted by cookie, then pid, then fd */
-	size_t n, cap, max;
-	size_t dropped;		/* descriptors beyond max */
-};
+/* The index (owners.c's). */
+struct owner_index;
 
-/* An empty index holding at most max descriptors. */
-void owner_index_init(struct owner_index *ix, size_t max);
+/* An empty index holding at most max descriptors; NULL when memory is
+ * short.
+ */
+struct owner_index *owner_index_new(size_t max);
+/* Free ix (NULL is fine). */
 void owner_index_free(struct owner_index *ix);
 
 /* Replace the contents with every descriptor of a TCP socket in 'state' (any

@@ -19,6 +19,11 @@
 #include "sock_diag.h"
 #include "snapshot.skel.h"
 
+struct snapshot {
+	struct snapshot_bpf *skel;	/* with the iterators' links, when attached */
+	bool files_via_proc;	/* descriptors: /proc fallback in use */
+};
+
 static bool forced(const char *var, const char *value)
 {
 	const char *v = getenv(var);
@@ -204,8 +209,9 @@ static const struct bpf_load_loss snap_losses[] = {
 	{ NULL, NULL },
 };
 
-void snapshot_open(struct snapshot *s)
+struct snapshot *snapshot_open(void)
 {
+	struct snapshot *s = calloc(1, sizeof(*s));
 	struct bpf_load l = {
 		.what = "the socket snapshot",
 		.open = snap_open,
@@ -218,7 +224,8 @@ void snapshot_open(struct snapshot *s)
 	void *skel = NULL;
 	int err;
 
-	memset(s, 0, sizeof(*s));
+	if (!s)
+		return NULL;
 	err = bpf_load_run(&l, &skel);
 	s->skel = skel;
 	if (err)
@@ -256,6 +263,7 @@ void snapshot_open(struct snapshot *s)
 			p_warn("cannot measure the kernel's tick rate: CLOSE_WAIT ages of "
 			       "sockets older than the trace are unknown");
 	}
+	return s;
 }
 
 uint32_t snapshot_hz(const struct snapshot *s)
@@ -268,10 +276,16 @@ bool snapshot_via_diag(const struct snapshot *s)
 	return !tcp_link(s);
 }
 
+bool snapshot_files_via_proc(const struct snapshot *s)
+{
+	return s->files_via_proc;
+}
+
 void snapshot_close(struct snapshot *s)
 {
-	snapshot_bpf__destroy(s->skel);	/* the links first */
-	memset(s, 0, sizeof(*s));
+	if (s)
+		snapshot_bpf__destroy(s->skel);	/* the links first */
+	free(s);
 }
 
 struct sock_visit {

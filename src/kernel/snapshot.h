@@ -10,26 +10,26 @@
 #include <stdint.h>
 #include "tcptrail.h"
 
-struct snapshot_bpf;
-
-struct snapshot {
-	struct snapshot_bpf *skel;	/* with the iterators' links, when attached */
-	bool files_via_proc;	/* descriptors: /proc fallback in use */
-};
+/* The iterators, or what stands in for them (snapshot.c's). */
+struct snapshot;
 
 typedef void (*snapshot_fn)(const struct tt_sock_record *r, void *arg);
 
 /* Prepare the iterators; falls back to sock_diag (sockets) and /proc
  * (descriptors) when they cannot load, or when TCPTRAIL_SNAPSHOT=diag and
- * TCPTRAIL_OWNERS=proc ask for it. Cannot fail: a fallback that loses a
- * capability is said once here, and the visits below report what they
- * cannot do.
+ * TCPTRAIL_OWNERS=proc ask for it. Fails (NULL) only when memory is short:
+ * a fallback that loses a capability is said once here, and the visits
+ * below report what they cannot do.
  */
-void snapshot_open(struct snapshot *s);
+struct snapshot *snapshot_open(void);
+/* NULL is fine. */
 void snapshot_close(struct snapshot *s);
 
 /* The kernel's tick rate, measured at open; 0 if it could not be. */
 uint32_t snapshot_hz(const struct snapshot *s);
+
+/* Descriptors come through the /proc fallback. */
+bool snapshot_files_via_proc(const struct snapshot *s);
 
 /* Sockets come through the sock_diag fallback. */
 bool snapshot_via_diag(const struct snapshot *s);

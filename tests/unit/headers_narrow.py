@@ -8,7 +8,9 @@ A private header foo_priv.h has no own .c file (it exists to be shared by
 foo.c, foo_*.c and tests), but may be included by no other file of src/.
 
 Uses are `.field` and `->field` (designated initializers included) in any
-C file of src/ and tests/, comments and string literals left out. Prints one
+C file of src/ and tests/ that includes the header, directly or through
+other headers (a same-named field of another struct, in a file that cannot
+see this one, is no use of it), comments and string literals left out. Prints one
 PASS/FAIL line in the unit tests' form, naming each offending field; exits 1
 on failure. Run from anywhere: python3 tests/unit/headers_narrow.py
 """
@@ -157,9 +159,34 @@ EXCEPTED = {
 }
 
 
+INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]+"([^"]+)"', re.M)
+
+
+def closures(files):
+    """path -> the headers it includes, directly or through others (by
+    base name: the Makefile's include path is flat per folder)."""
+    by_base = {}
+    for p in files:
+        if p.endswith(".h"):
+            by_base.setdefault(os.path.basename(p), []).append(p)
+    direct = {p: [h for n in INCLUDE.findall(t) for h in by_base.get(os.path.basename(n), [])]
+              for p, t in files.items()}
+    out = {}
+    for p in files:
+        seen, todo = set(), list(direct[p])
+        while todo:
+            h = todo.pop()
+            if h not in seen:
+                seen.add(h)
+                todo.extend(direct.get(h, []))
+        out[p] = seen
+    return out
+
+
 def main():
     files = sources()
     code = {p: strip(t) for p, t in files.items()}
+    reach = closures(files)
     headers = sorted(p for p in files if p.startswith("src/") and p.endswith(".h"))
     bad, nfields, nstructs = [], 0, 0
     for h in headers:
@@ -177,7 +204,8 @@ def main():
             for f in fields:
                 nfields += 1
                 use = re.compile(r'(?:\.|->)\s*%s\b' % re.escape(f))
-                if not any(use.search(t) for p, t in code.items() if p not in (own, h)):
+                if not any(use.search(t) for p, t in code.items()
+                           if p not in (own, h) and h in reach[p]):
                     if (h, sname, f) not in EXCEPTED:
                         bad.append("%s struct %s .%s" % (h, sname, f))
     if nfields < 200:

@@ -46,54 +46,59 @@ static void add(struct slow_conns *sc, uint16_t port, uint64_t end_ns, uint64_t 
 
 static void slow_ranks_and_forgets_on_time(void)
 {
-	static struct slow_conns sc;
+	struct slow_conns *sc = slow_conns_new();
 	struct slow_conn top[SLOW_CONNS_SHOWN];
 	struct tt_delivery d;
 	uint64_t t0 = 1000 * S;
 
-	memset(&sc, 0, sizeof(sc));
+	CHECK(sc != NULL);
+	if (!sc)
+		return;
 	/* seven limited in one bucket: the five most held back stay, in order */
 	for (uint16_t i = 1; i <= 7; i++)
-		add(&sc, i, t0 + i, 10 * S, (3 + i) * S, &d);
-	add(&sc, 99, t0 + 8, 10 * S, 3 * S - 1, &d);	/* under a third: not limited */
-	CHECK(slow_conns_top(&sc, t0 + 9, top) == 5);
+		add(sc, i, t0 + i, 10 * S, (3 + i) * S, &d);
+	add(sc, 99, t0 + 8, 10 * S, 3 * S - 1, &d);	/* under a third: not limited */
+	CHECK(slow_conns_top(sc, t0 + 9, top) == 5);
 	for (int i = 0; i < 5; i++)
 		CHECK(top[i].rport == 7 - i);
-	CHECK(sc.closed == 8);
+	CHECK(slow_conns_counts(sc)->closed == 8);
 	/* a later bucket's lesser connection ranks below, still shown */
-	add(&sc, 100, t0 + 20 * S, 10 * S, 6 * S + S / 2, &d);
-	CHECK(slow_conns_top(&sc, t0 + 20 * S, top) == 5);
+	add(sc, 100, t0 + 20 * S, 10 * S, 6 * S + S / 2, &d);
+	CHECK(slow_conns_top(sc, t0 + 20 * S, top) == 5);
 	CHECK(top[3].rport == 4 && top[4].rport == 100);
 	/* the first bucket past the window: the later one alone */
-	CHECK(slow_conns_top(&sc, t0 + 70 * S, top) == 1);
+	CHECK(slow_conns_top(sc, t0 + 70 * S, top) == 1);
 	CHECK(top[0].rport == 100);
 	/* its slot reused by a bucket six later: the old ranks are gone */
-	add(&sc, 200, t0 + 60 * S + 5, 10 * S, 8 * S, &d);
-	CHECK(slow_conns_top(&sc, t0 + 61 * S, top) == 2);
+	add(sc, 200, t0 + 60 * S + 5, 10 * S, 8 * S, &d);
+	CHECK(slow_conns_top(sc, t0 + 61 * S, top) == 2);
 	CHECK(top[0].rport == 200 && top[1].rport == 100);
 	/* a history older than its slot's bucket is past the window */
-	add(&sc, 300, t0 + 5, 10 * S, 9 * S, &d);
-	CHECK(slow_conns_top(&sc, t0 + 61 * S, top) == 2);
-	CHECK(slow_conns_top(&sc, 0, top) == 0);
+	add(sc, 300, t0 + 5, 10 * S, 9 * S, &d);
+	CHECK(slow_conns_top(sc, t0 + 61 * S, top) == 2);
+	CHECK(slow_conns_top(sc, 0, top) == 0);
+	slow_conns_free(sc);
 }
 
 static void slow_loss_and_unknowns(void)
 {
-	static struct slow_conns sc;
+	struct slow_conns *sc = slow_conns_new();
 	struct slow_conn top[SLOW_CONNS_SHOWN];
 	struct tt_delivery d;
 	struct conn c = { .family = AF_INET, .role = ROLE_PASSIVE };
 	struct history_summary s = { .start_ns = 5 * S, .end_ns = 6 * S };
 
-	memset(&sc, 0, sizeof(sc));
-	slow_conns_add(&sc, &c, &s);		/* no delivery facts: counted only */
-	CHECK(sc.closed == 1 && slow_conns_top(&sc, 6 * S, top) == 0);
-	add(&sc, 1, 6 * S, 2 * S, 0, &d);
-	CHECK(slow_conns_top(&sc, 6 * S, top) == 0);	/* limited by nothing */
+	CHECK(sc != NULL);
+	if (!sc)
+		return;
+	slow_conns_add(sc, &c, &s);		/* no delivery facts: counted only */
+	CHECK(slow_conns_counts(sc)->closed == 1 && slow_conns_top(sc, 6 * S, top) == 0);
+	add(sc, 1, 6 * S, 2 * S, 0, &d);
+	CHECK(slow_conns_top(sc, 6 * S, top) == 0);	/* limited by nothing */
 	d.retrans_segs = 10;				/* a tenth of 100: loss */
-	slow_conns_add(&sc, &c, &(struct history_summary){ .start_ns = 4 * S, .end_ns = 6 * S,
+	slow_conns_add(sc, &c, &(struct history_summary){ .start_ns = 4 * S, .end_ns = 6 * S,
 							    .dl = &d });
-	CHECK(slow_conns_top(&sc, 6 * S, top) == 1);
+	CHECK(slow_conns_top(sc, 6 * S, top) == 1);
 	CHECK(top[0].limited_by == LIMIT_LOSS && top[0].held_ns == 2 * S);
 	CHECK(top[0].rtt_us == UINT32_MAX);
 	{
@@ -110,10 +115,11 @@ static void slow_loss_and_unknowns(void)
 		}
 		top_slow_free(ts);
 	}
-	CHECK(sc.retrans_segs == 10);
+	CHECK(slow_conns_counts(sc)->retrans_segs == 10);
 	d.flags = TT_D_READ;				/* no chrono: last, but listed */
 	CHECK(slow_conns_held_ns(&d) == 1);
 	CHECK(slow_conns_held_ns(NULL) == 0);
+	slow_conns_free(sc);
 }
 
 static void slow_lines_fit_and_say_unknowns(void)

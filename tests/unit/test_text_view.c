@@ -293,6 +293,10 @@ static void top_columns_fit(void)
 	CHECK_STR(buf, "NAME               STATE");
 	top_table_row(&t, row, buf, 8);	/* a short buffer stays a string */
 	CHECK(strlen(buf) == 7);
+	/* a cell past its column's cap widens the column to the cap only */
+	strcpy(row[1], "12345678901234");
+	top_table_measure(&t, row);
+	CHECK(t.width[1] == 10 && t.width[0] == 18);
 }
 
 TEST_LIST(text_view_tests) = {
