@@ -407,13 +407,22 @@ def listener(addr="127.0.0.1", family=socket.AF_INET, backlog=16):
     return srv, srv.getsockname()[1]
 
 
+_GIVEN_PORTS = set()
+
+
 def free_port():
-    """A loopback port nothing listens on right now."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
+    """A loopback port nothing listens on right now, and never one this run
+    gave before: a test that picks a second port once its first server has
+    closed must not get the first again (records of the two would mix)."""
+    for _ in range(1000):
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        if port not in _GIVEN_PORTS:
+            _GIVEN_PORTS.add(port)
+            return port
+    raise RuntimeError("no loopback port this run has not used already")
 
 
 def snmp_tcp(ns):
