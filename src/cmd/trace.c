@@ -307,7 +307,6 @@ static int start_kernel(struct tracing *t)
 	}
 	tracer_set_hz(t->tr, snapshot_hz(t->snap));
 	/* everything is loaded and attached: keep only what tracing uses */
-	privs_reader_priority();	/* this thread reads the ring */
 	if (privs_drop()) {
 		p_err("refusing to trace with more privileges than tracing needs");
 		return -1;

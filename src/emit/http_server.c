@@ -18,7 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include "clock.h"
@@ -60,7 +59,6 @@ struct http_server {
 	uint64_t resume_ns;	/* accepting paused until then (no descriptors) */
 	bool dropping;		/* closing every connection for a reload */
 	int adding;		/* the slot MHD_add_connection is filling, or -1 */
-	int nice;		/* the priority it was made with (see serve()) */
 	struct http_guard *guard;
 	struct http_stats stats;
 	const char *config_path;
@@ -417,12 +415,6 @@ static void *serve(void *arg)
 {
 	struct http_server *s = arg;
 
-	/* The ring's reader may have raised its priority since (and this
-	 * thread with it): clients are served at the one it was made with.
-	 */
-	if (getpriority(PRIO_PROCESS, 0) < s->nice)
-		setpriority(PRIO_PROCESS, 0, s->nice);
-
 	while (!atomic_load(&s->stopping)) {
 		struct epoll_event ev[8];
 		struct http_settings *v;
@@ -464,10 +456,6 @@ struct http_server *http_server_bind(const char *spec, const char *web_config,
 	}
 	s->lfd = s->ep = s->wake = -1;
 	s->adding = -1;
-	errno = 0;
-	s->nice = getpriority(PRIO_PROCESS, 0);
-	if (errno)
-		s->nice = 0;
 	s->config_path = web_config;
 	s->scrape_path = scrape_path;
 	s->fn = fn;

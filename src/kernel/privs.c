@@ -8,7 +8,6 @@
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include "log.h"
-#include <sys/resource.h>
 #include "privs.h"
 
 /* What the running tracer still uses, and why:
@@ -105,25 +104,4 @@ int privs_drop_all(void)
 	if (err)
 		p_warn("cannot drop this process's capabilities: %s", strerror(-err));
 	return err;
-}
-
-/* A mass close on a CPU-bound machine hands the reader thousands of
- * histories a second while every CPU is taken by the closing processes: at
- * nice 0 among 112 of them it got too little CPU, and the ring overflowed
- * (2.35 million records lost at a million connections; none at -20, see
- * docs/benchmark.md). Its work is bounded by the events it reads, so a
- * high priority costs the machine what tracing costs anyway, and no loss.
- */
-void privs_reader_priority(void)
-{
-	int was;
-
-	errno = 0;
-	was = getpriority(PRIO_PROCESS, 0);
-	if (errno || was != 0)
-		p_info("reader priority: nice %d kept", was);
-	else if (setpriority(PRIO_PROCESS, 0, PRIVS_READER_NICE))
-		p_info("reader priority: nice 0 (cannot raise it: %s)", strerror(errno));
-	else
-		p_info("reader priority: nice %d", PRIVS_READER_NICE);
 }

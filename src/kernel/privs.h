@@ -16,13 +16,4 @@ int privs_drop(void);
  */
 int privs_drop_all(void);
 
-/* Before privs_drop() (it needs CAP_SYS_NICE): the calling thread, the
- * ring's reader, at nice PRIVS_READER_NICE, unless the process was started
- * with a nice value of its own (nice(1), systemd's Nice=), which is kept.
- * Threads made after it inherit it: the metrics server's goes back to the
- * value it was made with. Says at -v what it did.
- */
-#define PRIVS_READER_NICE (-20)
-void privs_reader_priority(void);
-
 #endif
