@@ -78,7 +78,7 @@ def build_base(rev):
     subprocess.run(["git", "-C", ROOT, "worktree", "add", "--force", "--detach", tree, sha],
                    capture_output=True, check=True)
     try:
-        p = subprocess.run(["make", "-C", tree, "-j%d" % os.cpu_count(), "all"],
+        p = subprocess.run(["make", "-C", tree, "OUT=build", "-j%d" % os.cpu_count(), "all"],
                            capture_output=True, text=True)
         if p.returncode:
             raise RuntimeError("building %s failed: %s" % (rev, p.stderr[-1500:]))
