@@ -384,6 +384,11 @@ void ingest_event(struct ingest *in, const struct tt_event *e)
 		in->clock_ns = e->ts_ns;
 	switch (e->type) {
 	case TT_EV_STATE:
+		/* a recording from before the kernel side dropped them: a
+		 * close() after shutdown() "moves" to the state it is in
+		 */
+		if (e->oldstate == e->newstate)
+			return;
 		if (in->cfg.kernel_lives)
 			on_state_watched(in, e);
 		else

@@ -185,6 +185,11 @@ class Tracer:
         # JSON is checked here, whatever the test reads of it afterwards
         if self.json_out:
             self.records = ndjson(data, "the tracer's output")
+            for r in self.records:
+                if r["type"] == "history":
+                    check_no_repeated_state(r)
+                elif r["type"] == "state":
+                    check(r["old"] != r["new"], "a state record that is no change: %s" % r)
         self.text = data.decode("utf-8")
         return self
 
@@ -214,6 +219,18 @@ def program_table(stderr_lines):
 def one(items, what):
     check(len(items) == 1, "expected exactly one %s, got %d: %s" % (what, len(items), items))
     return items[0]
+
+
+def check_no_repeated_state(h):
+    """A history never holds one state twice in a row: that is not a
+    transition (close() after shutdown() sets FIN_WAIT1/2 again, and the
+    tracepoint fires). A truncated history keeps its latest state in the
+    last slot, which may then repeat the one before it."""
+    if "truncated" in (h.get("incomplete") or []):
+        return
+    st = h["states"]
+    for a, b in zip(st, st[1:]):
+        check(a != b, "history %s has %s twice in a row: %s" % (h.get("id"), a, st))
 
 
 def expect_history(h, states, end, closed_by, role, tw_inferred=False, complete=True):

@@ -86,6 +86,17 @@ def main():
         say("shut")
         drain_and_close(sock)
         say("done")
+    elif role == "shut-close":
+        # shutdown() and then close() without waiting for the peer: close()
+        # sets the FIN_WAIT state the socket is in, and the tracepoint fires
+        sock = socket.create_connection((addr, port), timeout=10)
+        say("connected")
+        wait_for("shutdown")
+        sock.shutdown(socket.SHUT_WR)
+        say("shut")
+        wait_for("close")
+        sock.close()
+        say("closed")
     elif role == "connect-silent":
         sock = socket.socket()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 1)

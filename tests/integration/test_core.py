@@ -251,6 +251,68 @@ def test_simultaneous_close():
               "netns ids %s" % netns)
 
 
+def shutdown_then_close(env=None):
+    """The client half-closes, then closes: once with its FIN unanswered
+    (the link is down: FIN_WAIT1 at close()), once answered (FIN_WAIT2).
+    close() sets the state the socket is already in, and the tracepoint
+    fires for it; that is no transition and must not be one."""
+    with Netns("ttshc", "192.0.2.1", "192.0.2.2") as ns:
+        tracer = Tracer("--states", env=env)
+        states_at_close = []
+        for port, link_down in ((7102, True), (7103, False)):
+            server = Peer(ns.b, "serve", "192.0.2.2", str(port))
+            server.expect("ready")
+            client = Peer(ns.a, "shut-close", "192.0.2.2", str(port))
+            client.expect("connected")
+            server.expect("accepted")
+            if link_down:
+                run(["ip", "-n", ns.a, "link", "set", ns.va, "down"])
+            client.send("shutdown")
+            client.expect("shut")
+            time.sleep(0.2)
+            states_at_close.append(run(["ip", "netns", "exec", ns.a, "ss", "-tanH",
+                                        "dport", "=", str(port)]).stdout.split()[0])
+            client.send("close")
+            client.expect("closed")
+            if link_down:
+                time.sleep(0.1)
+                run(["ip", "-n", ns.a, "link", "set", ns.va, "up"])
+                # the FIN's retransmission answered, before the server's
+                # FIN (else the two cross: CLOSING)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and "FIN-WAIT-2" not in run(
+                        ["ip", "netns", "exec", ns.a, "ss", "-tanH", "dport", "=",
+                         str(port)]).stdout:
+                    time.sleep(0.05)
+            server.send("shutdown")
+            server.expect("shut")
+            server.expect("done", timeout=20)
+            client.close()
+            server.close()
+        time.sleep(0.2)
+        tracer.stop()
+    # what the test set up, seen by ss, not by the tracer
+    check(states_at_close == ["FIN-WAIT-1", "FIN-WAIT-2"],
+          "states before close(): %s" % states_at_close)
+    for port in (7102, 7103):
+        client = one(tracer.histories(rport=port, role="active"), "client history")
+        expect_history(client, FULL_ACTIVE_CLOSE, "orderly", "local", "active",
+                       tw_inferred=True)
+        moves = [(r["old"], r["new"]) for r in tracer.records_of("state", rport=port)]
+        # the full socket ends in CLOSE as its TIME_WAIT twin takes over
+        check(moves == [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"),
+                        ("ESTABLISHED", "FIN_WAIT1"), ("FIN_WAIT1", "FIN_WAIT2"),
+                        ("FIN_WAIT2", "CLOSE")], "the client's stream: %s" % moves)
+
+
+def test_shutdown_then_close():
+    shutdown_then_close()
+
+
+def test_shutdown_then_close_userspace_lives():
+    shutdown_then_close({"TCPTRAIL_HISTORIES": "userspace"})
+
+
 def test_handshake_timeout():
     """A SYN to a peer that never answers: a neighbour entry points at a MAC
     nobody has, so the SYN leaves and vanishes."""

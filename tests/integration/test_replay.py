@@ -112,9 +112,11 @@ def test_old_recording_replays_byte_for_byte():
     the deliberate changes of issue 33 (the text view in time order, wrapped
     at 160 characters, with payload bytes and leak lines in the columns;
     JSON's byte counters named seq_acked and seq_received, beside the
-    payload) and for the delivery keys histories gained (all null: a
-    format-5 recording holds no delivery facts). Every later version must replay it to the same bytes, in both
-    views."""
+    payload), for the delivery keys histories gained (all null: a
+    format-5 recording holds no delivery facts), and for the close() after
+    a shutdown(), which that version took for a FIN_WAIT2 -> FIN_WAIT2
+    transition (a state record, and FIN_WAIT2 twice in the history).
+    Every later version must replay it to the same bytes, in both views."""
     rec = os.path.join(GOLDEN, "v5.rec")
     for view, args in (("json", ["--json"]), ("text", [])):
         p = subprocess.run([TCPTRAIL, "replay", rec] + args, capture_output=True, timeout=60,
