@@ -82,35 +82,33 @@ static __always_inline __u64 mark_of(__u64 id, int oldstate, int newstate)
 	return id ^ ((__u64)((oldstate & 15) << 4 | (newstate & 15)) << 56);
 }
 
+/* The ring keeps the marks of the last TT_NEST_MARKS transitions the first
+ * program recorded on this CPU. A mark whose catcher run was skipped stays
+ * until it is overwritten; a pending one is found as long as fewer than
+ * TT_NEST_MARKS transitions come between the two programs (a softirq in
+ * between brings a few; one that lands before the catcher can set
+ * n->catching brings as many as it handles, each leaving a mark).
+ */
 static __always_inline void push_mark(struct tt_nest *n, __u64 mark)
 {
-	__u32 i = n->nmarks;
+	__u32 i = n->pushed;
 
-	if (i >= TT_NEST_MARKS) {
-		/* stale marks (their catcher runs were skipped): drop the oldest */
-		n->marks[0] = n->marks[1];
-		n->marks[1] = n->marks[2];
-		n->marks[2] = n->marks[3];
-		i = TT_NEST_MARKS - 1;
-	}
 	n->marks[i & (TT_NEST_MARKS - 1)] = mark;
-	n->nmarks = i + 1;
+	n->pushed = i + 1;
 }
 
-/* Was this transition recorded by the first program? Then its mark is taken,
- * with any above it: those were pushed while this catcher run was pending,
- * and their own catcher runs were skipped.
+/* Was this transition recorded by the first program? Then its mark is
+ * taken. The newest first: without nesting it is the last one pushed.
  */
 static __always_inline bool pop_mark(struct tt_nest *n, __u64 mark)
 {
-	__u32 top = n->nmarks;
+	__u32 top = n->pushed;
 
-#pragma unroll
-	for (int j = TT_NEST_MARKS - 1; j >= 0; j--) {
-		if ((__u32)j >= top)
-			continue;
-		if (n->marks[j] == mark) {
-			n->nmarks = j;
+	for (__u32 j = 1; j <= TT_NEST_MARKS; j++) {
+		__u32 i = (top - j) & (TT_NEST_MARKS - 1);
+
+		if (n->marks[i] == mark) {
+			n->marks[i] = 0;
 			return true;
 		}
 	}
@@ -372,6 +370,8 @@ static __always_inline void keep_state(struct sock *sk, struct tcp_sock *tp, int
 		count_lost_cause(TT_LOST_NO_STORAGE);
 		return;
 	}
+	if (st->flags & TT_H_SENT)	/* its catcher run was skipped: a new life */
+		__builtin_memset(st, 0, sizeof(*st));
 	if (!st->nstates) {
 		/* new storage: a life begun now, or one under way before we
 		 * looked (its first state began by the trace's start)
@@ -413,7 +413,9 @@ static __always_inline void keep_state(struct sock *sk, struct tcp_sock *tp, int
 	append_state(st, newstate, now);
 }
 
-/* The socket reached CLOSE: send its life, whole, and forget it. */
+/* The socket reached CLOSE: send its life, whole. The storage stays, marked
+ * sent, for the catcher to see (and free).
+ */
 static __always_inline void send_history(struct sock *sk, struct tcp_sock *tp, __u64 cookie,
 					 int oldstate)
 {
@@ -455,7 +457,27 @@ static __always_inline void send_history(struct sock *sk, struct tcp_sock *tp, _
 	if (acc)
 		bpf_map_delete_elem(&accepts, &cookie);
 	if (st)
-		bpf_sk_storage_delete(&conns, sk);
+		st->flags |= TT_H_SENT;
+}
+
+/* A transition the catcher found no mark for, though the first program may
+ * have kept it: its mark was overwritten before the catcher ran (see
+ * push_mark()). The socket's own storage says: it already ends in the new
+ * state, or its life was already sent.
+ */
+static __always_inline bool kept_already(struct tt_conn_store *st, int newstate)
+{
+	__u32 last;
+
+	if (!st)
+		return false;
+	if (newstate == TT_TCP_CLOSE)
+		return st->flags & TT_H_SENT;
+	if (st->flags & TT_H_SENT)
+		return false;
+	last = st->nstates - 1;
+	barrier_var(last);
+	return last < TT_HIST_STATES && st->states[last] == newstate;
 }
 
 /* --- the two ways, and their catchers ---------------------------------- */
@@ -524,7 +546,12 @@ static __always_inline __u64 record_sent(struct sock *sk, int oldstate, int news
  * transition): the first leaves a mark for each transition it recorded;
  * the catcher takes the mark, or, finding none, records the transition
  * itself, since the first was skipped. Wherever in the first's run the
- * softirq lands, the transition it brings is recorded once. On kernels
+ * softirq lands, the transition it brings is recorded once. A softirq that
+ * lands in the catcher's run: the first records its transitions and leaves
+ * no mark (n->catching), since their catcher runs are the ones skipped.
+ * (A stack of four marks, the oldest dropped when full, lost the pending
+ * run's own mark to such a softirq, and its transition was recorded twice.)
+ * On kernels
  * that re-enter programs (no guard) the nested first run records and marks
  * it as any other. Userspace compares the first's recursion_misses with the
  * catcher's count: the difference is what was lost.
@@ -543,7 +570,7 @@ int BPF_PROG(state_keep, struct sock *sk, int oldstate, int newstate)
 	TT_REFUSE_IF(0);
 	n = nest_here();
 	mark = record_kept(sk, oldstate, newstate, n);
-	if (n && mark)
+	if (n && mark && !n->catching)
 		push_mark(n, mark);
 	return 0;
 }
@@ -557,11 +584,17 @@ int BPF_PROG(state_keep_nest, struct sock *sk, int oldstate, int newstate)
 	TT_REFUSE_IF(1);
 	if (!n)
 		return 0;
+	n->catching = 1;
 	id = id_read(sk);
-	if (id && pop_mark(n, mark_of(id, oldstate, newstate)))
-		return 0;
-	if (record_kept(sk, oldstate, newstate, n))
+	if (!(id && pop_mark(n, mark_of(id, oldstate, newstate))) &&
+	    !kept_already(bpf_sk_storage_get(&conns, sk, 0, 0), newstate) &&
+	    record_kept(sk, oldstate, newstate, n))
 		__sync_fetch_and_add(&n->caught, 1);
+	/* the life sent at CLOSE (by either program) is freed here */
+	if (newstate == TT_TCP_CLOSE && oldstate != newstate &&
+	    !is_listener_change(oldstate, newstate))
+		bpf_sk_storage_delete(&conns, sk);
+	n->catching = 0;
 	return 0;
 }
 
@@ -574,7 +607,7 @@ int BPF_PROG(state_send, struct sock *sk, int oldstate, int newstate)
 	TT_REFUSE_IF(2);
 	n = nest_here();
 	mark = record_sent(sk, oldstate, newstate, n);
-	if (n && mark)
+	if (n && mark && !n->catching)
 		push_mark(n, mark);
 	return 0;
 }
@@ -588,10 +621,11 @@ int BPF_PROG(state_send_nest, struct sock *sk, int oldstate, int newstate)
 	TT_REFUSE_IF(3);
 	if (!n)
 		return 0;
+	n->catching = 1;
 	id = id_read(sk);
-	if (id && pop_mark(n, mark_of(id, oldstate, newstate)))
-		return 0;
-	if (record_sent(sk, oldstate, newstate, n))
+	if (!(id && pop_mark(n, mark_of(id, oldstate, newstate))) &&
+	    record_sent(sk, oldstate, newstate, n))
 		__sync_fetch_and_add(&n->caught, 1);
+	n->catching = 0;
 	return 0;
 }

@@ -235,15 +235,17 @@ struct tt_sock_record {
 	__u64 cgroup;	    /* cgroup v2 id (request sockets: the listener's); 0: none */
 };
 
-/* Per-CPU state of the programs: the transitions state_send finished
- * and the catcher has not yet confirmed (state.bpf.c explains it), and the
- * bytes not yet announced to the reader.
+/* Per-CPU state of the programs: the transitions the first state program
+ * recorded lately, for the catcher to confirm (state.bpf.c explains it),
+ * and the bytes not yet announced to the reader. A power of two.
  */
-#define TT_NEST_MARKS 4
+#define TT_NEST_MARKS 64
 struct tt_nest {
-	__u64 marks[TT_NEST_MARKS];
-	__u32 nmarks;
+	__u64 marks[TT_NEST_MARKS];	/* a ring, the newest at pushed - 1 */
+	__u32 pushed;
 	__u32 unwoken;	/* bytes submitted since this CPU last woke the reader */
+	__u32 catching;	/* a catcher run is under way on this CPU */
+	__u32 spare;
 	__u64 caught;	/* transitions the catcher recorded */
 	/* sockets entering minus leaving each state on this CPU since load
 	 * (the gauge of connections by state: userspace adds the start-up
@@ -273,6 +275,7 @@ enum tt_hist_flags {
 	TT_H_RST_SENT = 1 << 8,	    /* we sent a reset before CLOSE (a timer gave
 				     * up), in state rst_sent_in
 				     */
+	TT_H_SENT = 1 << 9,	    /* sent at CLOSE; the catcher frees it */
 };
 
 struct tt_conn_store {

@@ -26,6 +26,9 @@ void summary_print_stats(const struct ingest_stats *st, uint32_t still_open)
 	if (st->unwatched)
 		fprintf(stderr, "tcptrail: %llu CLOSE_WAIT sockets went unwatched: the table "
 			"(--max-conns) was full\n", (unsigned long long)st->unwatched);
+	if (st->repeated)
+		fprintf(stderr, "tcptrail: %llu transitions came twice; the repeats were "
+			"left out\n", (unsigned long long)st->repeated);
 }
 
 /* Peak resident memory of this process image in KiB (VmHWM). Unlike

@@ -10,7 +10,7 @@
 _Static_assert(sizeof(struct tt_event) == 128, "tt_event layout changed");
 _Static_assert(sizeof(struct tt_sock_record) == 104, "tt_sock_record layout changed");
 _Static_assert(sizeof(struct tt_file_record) == 32, "tt_file_record layout changed");
-_Static_assert(sizeof(struct tt_nest) == 176, "tt_nest layout changed");
+_Static_assert(sizeof(struct tt_nest) == 664, "tt_nest layout changed");
 _Static_assert(sizeof(struct tt_history) == 424, "tt_history layout changed");
 _Static_assert(sizeof(struct tt_delivery) == 112, "tt_delivery layout changed");
 _Static_assert(sizeof(struct tt_conn_store) == 152, "tt_conn_store layout changed");
@@ -227,6 +227,17 @@ static void state_out(struct ingest *in, const struct tt_event *e)
 		in->sink.ops->state(in->sink.ctx, e);
 }
 
+/* A transition recorded twice: the kernel's catcher found no mark for it
+ * (state.bpf.c, push_mark()), and the socket's own storage, which settles
+ * it where lives are kept, is not there to ask. The life already stands in
+ * the new state; a new life starts from CLOSE or LISTEN, never there.
+ */
+static bool repeats(const struct conn *c, const struct tt_event *e)
+{
+	return c && c->nstates && !history_begins_life(e) &&
+	       c->states[c->nstates - 1] == e->newstate;
+}
+
 static void on_state(struct ingest *in, const struct tt_event *e)
 {
 	struct conn *c = conn_table_find(in->table, e->cookie);
@@ -234,6 +245,10 @@ static void on_state(struct ingest *in, const struct tt_event *e)
 		       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
 	uint64_t leak_since = leaking ? ingest_close_wait_since(c) : 0;
 
+	if (repeats(c, e)) {
+		in->stats.repeated++;
+		return;
+	}
 	if (c && history_begins_life(e)) {
 		/* its end was skipped or lost: the kernel has moved on */
 		if (!(c->flags & CONN_CLOSED)) {
@@ -295,6 +310,10 @@ static void on_state_watched(struct ingest *in, const struct tt_event *e)
 {
 	struct conn *c = conn_table_find(in->table, e->cookie);
 
+	if (repeats(c, e)) {
+		in->stats.repeated++;
+		return;
+	}
 	if (c && !(c->flags & CONN_CLOSED)) {
 		bool leaking = (c->flags & CONN_LEAK_REPORTED) &&
 			       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;

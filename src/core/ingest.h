@@ -47,6 +47,7 @@ struct ingest_stats {
 	uint64_t leaks;		/* CLOSE_WAIT leaks reported */
 	uint64_t leaks_resolved;
 	uint64_t unwatched;	/* CLOSE_WAIT sockets pushed out of a full table */
+	uint64_t repeated;	/* transitions recorded twice: the second dropped */
 };
 
 struct ingest;

@@ -51,9 +51,11 @@ def test_saturated_storm_every_history_or_reported_loss():
     except Exception:
         tracer.stop()
         hs = tracer.histories(rport=port) + tracer.histories(lport=port)
-        raise AssertionError("%d of %d histories within 6 s, %d in the end; incomplete: %s"
+        raise AssertionError("%d of %d histories within 6 s, %d in the end; incomplete: %s; "
+                             "the tracer said: %s"
                              % (seen[0], 2 * conns, len(hs),
-                                [h for h in hs if not h["complete"]][:3]))
+                                [h for h in hs if not h["complete"]][:3],
+                                " | ".join(tracer.stderr[-4:])))
     misses = set_state_misses() if kernel_at_least(5, 12) else 0
     tracer.stop()
     hs = tracer.histories(rport=port, role="active") + tracer.histories(lport=port,
