@@ -272,10 +272,11 @@ size_t listen_watch_namespaces(const struct listen_watch *lw, const struct lw_ne
 const struct lw_netns *listen_watch_netns_find(const struct listen_watch *lw, uint32_t inum);
 
 /* Listeners whose owner is not known and due to be looked for at now_ns
- * (new ones at once): their cookies, at most max.
+ * (new ones at once): their cookies, at most max. *fresh: whether one of
+ * them was never looked for (every other one a search missed before).
  */
 size_t listen_watch_unowned(const struct listen_watch *lw, uint64_t now_ns, uint64_t *cookies,
-			    size_t max);
+			    size_t max, bool *fresh);
 /* A search did not find cookie's owner: it is held by no process tcptrail
  * can see (another PID namespace, or a kernel socket). Said so in its
  * records; looked for again with a growing backoff.

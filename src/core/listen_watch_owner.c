@@ -11,13 +11,17 @@
 #define OWNER_RETRY_MAX_NS (300 * 1000000000ull)
 
 size_t listen_watch_unowned(const struct listen_watch *lw, uint64_t now_ns, uint64_t *cookies,
-			    size_t max)
+			    size_t max, bool *fresh)
 {
 	size_t n = 0;
 
+	*fresh = false;
 	for (size_t i = 0; i < lw->n && n < max; i++)
-		if (!lw->tab[i].l.pid && lw->tab[i].owner_next_ns <= now_ns)
+		if (!lw->tab[i].l.pid && lw->tab[i].owner_next_ns <= now_ns) {
 			cookies[n++] = lw->tab[i].l.cookie;
+			if (!lw->tab[i].l.owner_not_visible)
+				*fresh = true;
+		}
 	return n;
 }
 

@@ -33,8 +33,6 @@ struct listen_sampler {
 	struct owner_index *owners;
 	int owner_err;			/* the last owner search's failure, said once */
 	uint64_t *unowned;		/* listeners without a known owner */
-	uint64_t *missed;		/* those the last search missed, sorted */
-	size_t nmissed;
 	uint64_t search_next_ns;	/* no search for missed ones before */
 	char *text;			/* /proc/net/netstat */
 	size_t text_cap;
@@ -54,8 +52,7 @@ struct listen_sampler *listen_sampler_new(const struct listen_sampler_config *cf
 	ls->text_cap = NETSTAT_BYTES;
 	ls->text = malloc(ls->text_cap);
 	ls->unowned = calloc(UNOWNED_MAX, sizeof(*ls->unowned));
-	ls->missed = calloc(UNOWNED_MAX, sizeof(*ls->missed));
-	if (!ls->owners || !ls->text || !ls->unowned || !ls->missed) {
+	if (!ls->owners || !ls->text || !ls->unowned) {
 		listen_sampler_free(ls);
 		return NULL;
 	}
@@ -69,7 +66,6 @@ void listen_sampler_free(struct listen_sampler *ls)
 	owner_index_free(ls->owners);
 	free(ls->text);
 	free(ls->unowned);
-	free(ls->missed);
 	free(ls);
 }
 
@@ -237,54 +233,11 @@ static int sample_here(uint32_t inum, void *arg)
  * usually the parent of pre-forked workers). A new listener is looked for
  * at once; one not found waits its own backoff, and never delays another.
  */
-static int by_cookie(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t *missed_find(const struct listen_sampler *ls, uint64_t cookie)
-{
-	return bsearch(&cookie, ls->missed, ls->nmissed, sizeof(*ls->missed), by_cookie);
-}
-
-/* Every listener due was missed by a search before (none is new). */
-static bool only_missed_again(const struct listen_sampler *ls, const uint64_t *due, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!missed_find(ls, due[i]))
-			return false;
-	return true;
-}
-
-/* Keep the set of listeners every search missed: one found leaves it; when
- * it is full, a new miss is left out (that listener then counts as new,
- * searched on its own backoff alone).
- */
-static void missed_update(struct listen_sampler *ls, uint64_t cookie, bool found)
-{
-	uint64_t *at = missed_find(ls, cookie);
-
-	if (found && at) {
-		memmove(at, at + 1, (size_t)(ls->missed + ls->nmissed - (at + 1)) * sizeof(*at));
-		ls->nmissed--;
-	} else if (!found && !at && ls->nmissed < UNOWNED_MAX) {
-		size_t i = ls->nmissed++;
-
-		/* insertion keeps it sorted */
-		while (i && ls->missed[i - 1] > cookie) {
-			ls->missed[i] = ls->missed[i - 1];
-			i--;
-		}
-		ls->missed[i] = cookie;
-	}
-}
-
 static void find_owners(struct listen_sampler *ls, uint64_t now)
 {
 	uint64_t *unowned = ls->unowned;
-	size_t n = listen_watch_unowned(ls->cfg.lw, now, unowned, UNOWNED_MAX);
+	bool fresh;
+	size_t n = listen_watch_unowned(ls->cfg.lw, now, unowned, UNOWNED_MAX, &fresh);
 	uint64_t t0;
 	int err;
 
@@ -295,7 +248,7 @@ static void find_owners(struct listen_sampler *ls, uint64_t now)
 	 * waits until it has cost at most 1/OWNER_SEARCH_SHARE of the time
 	 * since the last. A new listener is looked for at once.
 	 */
-	if (now < ls->search_next_ns && only_missed_again(ls, unowned, n))
+	if (now < ls->search_next_ns && !fresh)
 		return;
 	t0 = clock_mono_ns();
 	err = owner_index_scan_all(ls->owners, ls->cfg.snap, TT_TCP_LISTEN, ls->cfg.max_socks);
@@ -311,7 +264,6 @@ static void find_owners(struct listen_sampler *ls, uint64_t now)
 			listen_watch_set_owner(ls->cfg.lw, unowned[i], first->pid, first->comm);
 		else
 			listen_watch_owner_missed(ls->cfg.lw, unowned[i], now);
-		missed_update(ls, unowned[i], found);
 	}
 }
 

@@ -498,20 +498,23 @@ static void owners_looked_for_per_listener(void)
 	struct tt_sock_record v[2] = { listener_rec(1, 80, 0, 8, 0, 0),
 				       listener_rec(2, 81, 0, 8, 0, 0) };
 	uint64_t due[4];
+	bool fresh;
 	int64_t sys[LW_N_SYSCTLS];
 
 	sysctls_default(sys);
 	sample(lw, 1 * SEC, v, 1, sys, &seen);
-	CHECK(listen_watch_unowned(lw, 1 * SEC, due, 4) == 1 && due[0] == 1);
+	CHECK(listen_watch_unowned(lw, 1 * SEC, due, 4, &fresh) == 1 && due[0] == 1 && fresh);
 	listen_watch_owner_missed(lw, 1, 1 * SEC);
 	CHECK(listener_at(lw, 0)->owner_not_visible);
 	/* a new listener is looked for at once, the missed one is not */
 	sample(lw, 2 * SEC, v, 2, sys, &seen);
-	CHECK(listen_watch_unowned(lw, 2 * SEC, due, 4) == 1 && due[0] == 2);
-	CHECK(listen_watch_unowned(lw, 11 * SEC, due, 4) == 2);
+	CHECK(listen_watch_unowned(lw, 2 * SEC, due, 4, &fresh) == 1 && due[0] == 2 && fresh);
+	CHECK(listen_watch_unowned(lw, 11 * SEC, due, 4, &fresh) == 2 && fresh);
 	listen_watch_owner_missed(lw, 1, 11 * SEC);	/* backoff doubles */
-	CHECK(listen_watch_unowned(lw, 30 * SEC, due, 4) == 1 && due[0] == 2);
-	CHECK(listen_watch_unowned(lw, 31 * SEC, due, 4) == 2);
+	listen_watch_owner_missed(lw, 2, 11 * SEC);
+	/* both missed before: nothing new is due */
+	CHECK(listen_watch_unowned(lw, 21 * SEC, due, 4, &fresh) == 1 && due[0] == 2 && !fresh);
+	CHECK(listen_watch_unowned(lw, 31 * SEC, due, 4, &fresh) == 2 && !fresh);
 	static const char comm[TT_COMM_LEN] = "nginx";
 
 	listen_watch_set_owner(lw, 1, 42, comm);
