@@ -90,9 +90,9 @@ static __always_inline int fill_from_incoming_skb(struct tt_event *e,
 }
 
 /* A reset on a full socket whose life is kept: say so in it, with the
- * state it was in (a reset sent after CLOSE finds no storage; userspace
- * joins that one to the history). Whether it ended the life is userspace's
- * to say.
+ * state it was in (a reset sent after CLOSE finds no storage, or storage
+ * already sent, which nobody reads again; userspace joins that one to the
+ * history). Whether it ended the life is userspace's to say.
  */
 static __always_inline void mark_reset(struct tcp_sock *tp, __u16 flag)
 {

@@ -86,8 +86,11 @@ static __always_inline __u64 mark_of(__u64 id, int oldstate, int newstate)
  * program recorded on this CPU. A mark whose catcher run was skipped stays
  * until it is overwritten; a pending one is found as long as fewer than
  * TT_NEST_MARKS transitions come between the two programs (a softirq in
- * between brings a few; one that lands before the catcher can set
- * n->catching brings as many as it handles, each leaving a mark).
+ * between brings a few; one that lands in the catcher's run before it sets
+ * n->catching, or after it clears it, brings as many as it handles, each
+ * leaving a mark). Past that, kept lives ask the socket (kept_already());
+ * records sent one by one leave the repeat to userspace, which drops it
+ * and counts it.
  */
 static __always_inline void push_mark(struct tt_nest *n, __u64 mark)
 {
@@ -456,6 +459,11 @@ static __always_inline void send_history(struct sock *sk, struct tcp_sock *tp, _
 	}
 	if (acc)
 		bpf_map_delete_elem(&accepts, &cookie);
+	/* a life with no storage (its first change seen was this one) gets
+	 * some, to say it was sent should the catcher find no mark
+	 */
+	if (!st)
+		st = bpf_sk_storage_get(&conns, sk, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (st)
 		st->flags |= TT_H_SENT;
 }
@@ -463,14 +471,15 @@ static __always_inline void send_history(struct sock *sk, struct tcp_sock *tp, _
 /* A transition the catcher found no mark for, though the first program may
  * have kept it: its mark was overwritten before the catcher ran (see
  * push_mark()). The socket's own storage says: it already ends in the new
- * state, or its life was already sent.
+ * state, or its life was already sent (send_history() makes storage for a
+ * life that had none, to say so).
  */
 static __always_inline bool kept_already(struct tt_conn_store *st, int newstate)
 {
 	__u32 last;
 
 	if (!st)
-		return false;
+		return false;	/* no life kept (or no room for one: counted) */
 	if (newstate == TT_TCP_CLOSE)
 		return st->flags & TT_H_SENT;
 	if (st->flags & TT_H_SENT)
@@ -500,9 +509,9 @@ static __always_inline __u64 record_kept(struct sock *sk, int oldstate, int news
 		return 0;
 	cookie = tt_sock_id(sk);
 	/* not a change: close() after shutdown() sets the state it is in
-	 * (tcp_close_state() maps FIN_WAIT1/2 and CLOSING to themselves),
-	 * and the tracepoint fires all the same. Marked, so that a catcher
-	 * that finds no mark counts the skip as caught.
+	 * (tcp_close_state() maps FIN_WAIT1/2, CLOSING and LAST_ACK to
+	 * themselves), and the tracepoint fires all the same. Marked like any
+	 * other, for the catcher to take.
 	 */
 	if (oldstate == newstate)
 		return mark_of(cookie, oldstate, newstate);
@@ -582,11 +591,18 @@ int BPF_PROG(state_keep_nest, struct sock *sk, int oldstate, int newstate)
 	__u64 id;
 
 	TT_REFUSE_IF(1);
-	if (!n)
+	/* a catcher run under way here: this one is nested in it, on a kernel
+	 * that re-enters programs, and the first has recorded its transition
+	 */
+	if (!n || n->catching)
 		return 0;
 	n->catching = 1;
 	id = id_read(sk);
+	/* a listener changes in listen() and close(), never in a softirq:
+	 * the first is never skipped for it
+	 */
 	if (!(id && pop_mark(n, mark_of(id, oldstate, newstate))) &&
+	    !is_listener_change(oldstate, newstate) &&
 	    !kept_already(bpf_sk_storage_get(&conns, sk, 0, 0), newstate) &&
 	    record_kept(sk, oldstate, newstate, n))
 		__sync_fetch_and_add(&n->caught, 1);
@@ -619,11 +635,12 @@ int BPF_PROG(state_send_nest, struct sock *sk, int oldstate, int newstate)
 	__u64 id;
 
 	TT_REFUSE_IF(3);
-	if (!n)
+	if (!n || n->catching)	/* see state_keep_nest */
 		return 0;
 	n->catching = 1;
 	id = id_read(sk);
 	if (!(id && pop_mark(n, mark_of(id, oldstate, newstate))) &&
+	    !is_listener_change(oldstate, newstate) &&
 	    record_sent(sk, oldstate, newstate, n))
 		__sync_fetch_and_add(&n->caught, 1);
 	n->catching = 0;

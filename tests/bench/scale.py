@@ -256,6 +256,9 @@ class Tally:
         self.hist = self.hist_mine = self.whole = self.lost = 0
         self.causes = {}
         self.examples = {}	# the first history not whole, per cause
+        self.ids = set()
+        self.dups = 0		# histories of an id already seen
+        self.repeats = 0	# histories holding one state twice in a row
 
     def __call__(self, r):
         t = r.get("type")
@@ -267,6 +270,13 @@ class Tally:
         if self.port not in (r.get("lport"), r.get("rport")):
             return
         self.hist_mine += 1
+        if r.get("id") in self.ids:
+            self.dups += 1
+        self.ids.add(r.get("id"))
+        st = r.get("states") or []
+        if "truncated" not in (r.get("incomplete") or []) and \
+                any(a == b for a, b in zip(st, st[1:])):
+            self.repeats += 1
         causes = set(r.get("incomplete") or []) if not r.get("complete") else set()
         if causes <= WHOLE_CAUSES and r.get("end") == "orderly":
             self.whole += 1
@@ -366,6 +376,7 @@ def measure(res, tr, fleet, out, mport, binary, idle, with_top, slab_before, log
     # the summary, the only line that names "vanished" by design, is not
     # printed before the tracer stops
     res["vanished_lines"] = [l for l in tr.stderr() if "vanished" in l]
+    res["repeat_lines"] = [l for l in tr.stderr() if "transitions came twice" in l]
     warnings = [l for l in tr.stderr() if "warning" in l]
     res["warnings"] = sorted(set(warnings))
     res["warnings_repeated"] = len(warnings) - len(set(warnings))
@@ -392,6 +403,7 @@ def measure(res, tr, fleet, out, mport, binary, idle, with_top, slab_before, log
     tally = Tally(fleet.port)
     res["lines"], res["bad"] = benchlib.scan_ndjson(out, tally)
     res["hist_mine"], res["whole"], res["causes"] = tally.hist_mine, tally.whole, tally.causes
+    res["hist_dups"], res["hist_repeats"] = tally.dups, tally.repeats
     res["examples"] = tally.examples
     res["lost_lines"] = tally.lost
     os.unlink(out)

@@ -179,6 +179,10 @@ class Tracer:
             raise TestFailure("tracer did not exit after signal")
         self.thread.join(5)
         check(rc == 0, "tracer exited %d: %s" % (rc, " | ".join(self.stderr)))
+        # userspace drops a transition the kernel recorded twice: said, and a defect
+        check(not [l for l in self.stderr if "transitions came twice" in l],
+              "the kernel recorded transitions twice: %s"
+              % [l for l in self.stderr if "came twice" in l])
         with open(self.path, "rb") as f:
             data = f.read()
         os.unlink(self.path)

@@ -22,6 +22,11 @@ def test_fifty_thousand_connections_idle_leaks_mass_close():
           % res["idle_hist_mine"])
     check(res["idle_lost"] == 0, "%d records reported lost while idle" % res["idle_lost"])
     check(not res["vanished_lines"], "said at start: %s" % res["vanished_lines"])
+    check(not res["repeat_lines"], "the kernel recorded transitions twice: %s"
+          % res["repeat_lines"])
+    check(res["hist_dups"] == 0 and res["hist_repeats"] == 0,
+          "%d histories of an id seen before, %d with a state twice in a row"
+          % (res["hist_dups"], res["hist_repeats"]))
     check(not res["warnings_repeated"], "a warning said more than once: %s" % res["warnings"])
     check(res["tracked"] is not None and res["tracked"] >= 2 * N,
           "metrics track %s sockets, %d open" % (res["tracked"], 2 * N))

@@ -1,5 +1,6 @@
 /* Ingest: bounded table, loss accounting, snapshot seeding, filters. */
 #include <stdlib.h>
+#include <string.h>
 #include "capture.h"
 #include "events.h"
 #include "harness.h"
@@ -259,7 +260,42 @@ static void table_drains_after_churn(void)
 	ingest_free(in);
 }
 
+/* A transition that came twice (the kernel's catcher lost its mark): the
+ * repeat is dropped and counted; a self-transition is no change; a new life
+ * from CLOSE is never taken for a repeat.
+ */
+static void repeated_transitions_dropped(void)
+{
+	struct capture cap;
+	struct ingest *in = capture_ingest(&cap, 16);
+	static const uint8_t seq[][2] = {
+		{ TT_TCP_CLOSE, TT_TCP_SYN_SENT }, { TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED },
+		{ TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED }, { TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1 },
+		{ TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT1 }, { TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2 },
+		{ TT_TCP_FIN_WAIT2, TT_TCP_CLOSE }, { TT_TCP_FIN_WAIT2, TT_TCP_CLOSE },
+	};
+	struct tt_event e;
+
+	for (uint64_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		e = ev_state(7, (i + 1) * MS, seq[i][0], seq[i][1], i == 0);
+		ingest_event(in, &e);
+	}
+	CHECK(ingest_stats(in)->repeated == 2);
+	CHECK(cap.nstates == 5);
+	/* the same socket starts again from CLOSE: a new life, not a repeat */
+	e = ev_state(7, 20 * MS, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1);
+	ingest_event(in, &e);
+	CHECK(ingest_stats(in)->repeated == 2);
+	ingest_flush(in);
+	CHECK(cap.nhist == 1 && cap.hist[0].sum.complete);
+	CHECK(!strcmp(capture_states(&cap.hist[0]),
+		      "SYN_SENT ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT"));
+	CHECK(conn_table_find(ingest_table(in), 7) != NULL);	/* the new life, open */
+	ingest_free(in);
+}
+
 TEST_LIST(ingest_tests) = {
+	TEST_ENTRY(repeated_transitions_dropped),
 	TEST_ENTRY(full_table_evicts_oldest),
 	TEST_ENTRY(activity_protects_from_eviction),
 	TEST_ENTRY(lost_records_taint_histories),
