@@ -78,25 +78,21 @@ def main():
         drain_and_close(conn)
         srv.close()
         say("done")
-    elif role == "connect":
-        sock = socket.create_connection((addr, port), timeout=10)
-        say("connected")
-        wait_for("shutdown")
-        sock.shutdown(socket.SHUT_WR)
-        say("shut")
-        drain_and_close(sock)
-        say("done")
-    elif role == "shut-close":
-        # shutdown() and then close() without waiting for the peer: close()
+    elif role in ("connect", "shut-close"):
+        # shut-close: close() after shutdown() without waiting for the peer
         # sets the FIN_WAIT state the socket is in, and the tracepoint fires
         sock = socket.create_connection((addr, port), timeout=10)
         say("connected")
         wait_for("shutdown")
         sock.shutdown(socket.SHUT_WR)
         say("shut")
-        wait_for("close")
-        sock.close()
-        say("closed")
+        if role == "connect":
+            drain_and_close(sock)
+            say("done")
+        else:
+            wait_for("close")
+            sock.close()
+            say("closed")
     elif role == "connect-silent":
         sock = socket.socket()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 1)
