@@ -92,6 +92,20 @@ static __always_inline __u64 mark_of(__u64 id, int oldstate, int newstate)
  * records sent one by one leave the repeat to userspace, which drops it
  * and counts it.
  */
+/* n->catching as the code nested in it sees it: each store made, in its
+ * place (with no helper call between the two stores, the first would
+ * otherwise be dead to the compiler).
+ */
+static __always_inline void set_catching(struct tt_nest *n, __u32 v)
+{
+	*(volatile __u32 *)&n->catching = v;
+}
+
+static __always_inline bool catching(struct tt_nest *n)
+{
+	return *(volatile __u32 *)&n->catching;
+}
+
 static __always_inline void push_mark(struct tt_nest *n, __u64 mark)
 {
 	__u32 i = n->pushed;
@@ -579,7 +593,7 @@ int BPF_PROG(state_keep, struct sock *sk, int oldstate, int newstate)
 	TT_REFUSE_IF(0);
 	n = nest_here();
 	mark = record_kept(sk, oldstate, newstate, n);
-	if (n && mark && !n->catching)
+	if (n && mark && !catching(n))
 		push_mark(n, mark);
 	return 0;
 }
@@ -594,9 +608,9 @@ int BPF_PROG(state_keep_nest, struct sock *sk, int oldstate, int newstate)
 	/* a catcher run under way here: this one is nested in it, on a kernel
 	 * that re-enters programs, and the first has recorded its transition
 	 */
-	if (!n || n->catching)
+	if (!n || catching(n))
 		return 0;
-	n->catching = 1;
+	set_catching(n, 1);
 	id = id_read(sk);
 	/* a listener changes in listen() and close(), never in a softirq:
 	 * the first is never skipped for it
@@ -610,7 +624,7 @@ int BPF_PROG(state_keep_nest, struct sock *sk, int oldstate, int newstate)
 	if (newstate == TT_TCP_CLOSE && oldstate != newstate &&
 	    !is_listener_change(oldstate, newstate))
 		bpf_sk_storage_delete(&conns, sk);
-	n->catching = 0;
+	set_catching(n, 0);
 	return 0;
 }
 
@@ -623,7 +637,7 @@ int BPF_PROG(state_send, struct sock *sk, int oldstate, int newstate)
 	TT_REFUSE_IF(2);
 	n = nest_here();
 	mark = record_sent(sk, oldstate, newstate, n);
-	if (n && mark && !n->catching)
+	if (n && mark && !catching(n))
 		push_mark(n, mark);
 	return 0;
 }
@@ -635,14 +649,14 @@ int BPF_PROG(state_send_nest, struct sock *sk, int oldstate, int newstate)
 	__u64 id;
 
 	TT_REFUSE_IF(3);
-	if (!n || n->catching)	/* see state_keep_nest */
+	if (!n || catching(n))	/* see state_keep_nest */
 		return 0;
-	n->catching = 1;
+	set_catching(n, 1);
 	id = id_read(sk);
 	if (!(id && pop_mark(n, mark_of(id, oldstate, newstate))) &&
 	    !is_listener_change(oldstate, newstate) &&
 	    record_sent(sk, oldstate, newstate, n))
 		__sync_fetch_and_add(&n->caught, 1);
-	n->catching = 0;
+	set_catching(n, 0);
 	return 0;
 }

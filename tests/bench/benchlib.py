@@ -102,6 +102,21 @@ def proc_rss(pid):
     return 0
 
 
+def proc_rss_bpf_maps(pid):
+    """The part of a process's resident memory in BPF maps it has mapped
+    (the ring buffer above all: kernel memory whose pages count in the
+    reader's RSS once read), in bytes, from /proc/PID/smaps."""
+    total, in_map = 0, False
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            head = line.split()
+            if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+                in_map = len(head) >= 6 and head[5].startswith("anon_inode:bpf")
+            elif in_map and line.startswith("Rss:"):
+                total += int(head[1]) * 1024
+    return total
+
+
 class Tracer:
     """One tcptrail process started from its command line. Ready when it
     prints its tracing line; stderr is kept line by line, with the time each
@@ -296,7 +311,10 @@ def history_check(hs, expected, lossy=lambda h: True):
         roles[h.get("role")] = roles.get(h.get("role"), 0) + 1
     return {"written": len(hs), "expected": expected, "missing": max(0, expected - len(hs)),
             "extra": max(0, len(hs) - expected), "incomplete": len(incomplete),
-            "incomplete_causes": causes, "roles": roles}
+            "incomplete_causes": causes, "roles": roles,
+            # what the first two looked like, for whoever reads a failure
+            "incomplete_examples": [(h.get("role"), h.get("states"), h.get("incomplete"))
+                                    for h in incomplete[:2]]}
 
 
 # --- The storm --------------------------------------------------------------
