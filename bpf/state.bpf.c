@@ -493,7 +493,7 @@ static __always_inline bool kept_already(struct tt_conn_store *st, int newstate)
 	__u32 last;
 
 	if (!st)
-		return false;	/* no life kept (or no room for one: counted) */
+		return false;	/* no life kept, or no room for one */
 	if (newstate == TT_TCP_CLOSE)
 		return st->flags & TT_H_SENT;
 	if (st->flags & TT_H_SENT)

@@ -104,8 +104,8 @@ def proc_rss(pid):
 
 def proc_rss_bpf_maps(pid):
     """The part of a process's resident memory in BPF maps it has mapped
-    (the ring buffer above all: kernel memory whose pages count in the
-    reader's RSS once read), in bytes, from /proc/PID/smaps."""
+    (the ring buffer above all: kernel memory, mapped whole when the tracer
+    maps it, its data pages twice), in bytes, from /proc/PID/smaps."""
     total, in_map = 0, False
     with open("/proc/%d/smaps" % pid) as f:
         for line in f:
@@ -307,11 +307,18 @@ def history_check(hs, expected, lossy=lambda h: True):
         for c in h.get("incomplete") or ["?"]:
             causes[c] = causes.get(c, 0) + 1
     roles = {}
+    ids, dups, repeats = set(), 0, 0
     for h in hs:
         roles[h.get("role")] = roles.get(h.get("role"), 0) + 1
+        dups += h.get("id") in ids
+        ids.add(h.get("id"))
+        st = h.get("states") or []
+        repeats += "truncated" not in (h.get("incomplete") or []) and \
+            any(a == b for a, b in zip(st, st[1:]))
     return {"written": len(hs), "expected": expected, "missing": max(0, expected - len(hs)),
             "extra": max(0, len(hs) - expected), "incomplete": len(incomplete),
             "incomplete_causes": causes, "roles": roles,
+            "dups": dups, "repeats": repeats,	# one id twice; one state twice in a row
             # what the first two looked like, for whoever reads a failure
             "incomplete_examples": [(h.get("role"), h.get("states"), h.get("incomplete"))
                                     for h in incomplete[:2]]}
@@ -378,6 +385,7 @@ def traced_storm(binary, port, seconds, threads, out_path, args=("--no-states",)
         "cpu": (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]),
         "startup_ms": summary["started_ms"], "startup_wall_s": tr.startup_s(),
         "open_at_stop": open_at_stop,
+        "repeat_lines": [l for l in tr.stderr() if "transitions came twice" in l],
     }
 
 
