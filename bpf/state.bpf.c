@@ -239,8 +239,9 @@ static __always_inline void send_child_start(struct sock *sk, const struct tcp_s
 }
 
 /* One transition as a TT_EV_STATE record (or type, for the watch). */
+/* now: the transition's time, the same one its kept life gets */
 static __always_inline void emit_state(struct sock *sk, struct tcp_sock *tp, __u64 cookie,
-				       int oldstate, int newstate, __u8 type)
+				       int oldstate, int newstate, __u8 type, __u64 now)
 {
 	struct tt_event *e;
 
@@ -252,6 +253,7 @@ static __always_inline void emit_state(struct sock *sk, struct tcp_sock *tp, __u
 	if (!e)
 		return;
 	fill_header(e, type, cookie);
+	e->ts_ns = now;
 	fill_tcp_sock(e, sk, tp);
 	e->oldstate = oldstate;
 	e->newstate = newstate;
@@ -377,10 +379,9 @@ static __always_inline void count_handshake(const struct sock_common *skc,
 
 /* Keep one transition in the socket's storage. */
 static __always_inline void keep_state(struct sock *sk, struct tcp_sock *tp, int oldstate,
-				       int newstate)
+				       int newstate, __u64 now)
 {
 	struct tt_conn_store *st;
-	__u64 now = bpf_ktime_get_ns();
 
 	st = bpf_sk_storage_get(&conns, sk, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st) {
@@ -517,7 +518,7 @@ static __always_inline __u64 record_kept(struct sock *sk, int oldstate, int news
 					 struct tt_nest *n)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-	__u64 cookie;
+	__u64 cookie, now;
 
 	if (!tp)
 		return 0;
@@ -529,17 +530,19 @@ static __always_inline __u64 record_kept(struct sock *sk, int oldstate, int news
 	 */
 	if (oldstate == newstate)
 		return mark_of(cookie, oldstate, newstate);
+	/* one clock read: the record and the kept life say the same time */
+	now = bpf_ktime_get_ns();
 	count_states(n, oldstate, newstate);
 	if (live_states)
-		emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_STATE);
+		emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_STATE, now);
 	else if (newstate == TT_TCP_CLOSE_WAIT && watch_close_wait)
-		emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_CLOSE_WAIT);
+		emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_CLOSE_WAIT, now);
 	/* listeners have no history: their life is sampled */
 	if (!is_listener_change(oldstate, newstate)) {
 		if (newstate == TT_TCP_CLOSE)
 			send_history(sk, tp, cookie, oldstate);
 		else
-			keep_state(sk, tp, oldstate, newstate);
+			keep_state(sk, tp, oldstate, newstate, now);
 	}
 	return mark_of(cookie, oldstate, newstate);
 }
@@ -557,7 +560,7 @@ static __always_inline __u64 record_sent(struct sock *sk, int oldstate, int news
 	if (oldstate == newstate)	/* not a change: see record_kept() */
 		return mark_of(cookie, oldstate, newstate);
 	count_states(n, oldstate, newstate);
-	emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_STATE);
+	emit_state(sk, tp, cookie, oldstate, newstate, TT_EV_STATE, bpf_ktime_get_ns());
 	return mark_of(cookie, oldstate, newstate);
 }
 
