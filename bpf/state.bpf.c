@@ -82,16 +82,6 @@ static __always_inline __u64 mark_of(__u64 id, int oldstate, int newstate)
 	return id ^ ((__u64)((oldstate & 15) << 4 | (newstate & 15)) << 56);
 }
 
-/* The ring keeps the marks of the last TT_NEST_MARKS transitions the first
- * program recorded on this CPU. A mark whose catcher run was skipped stays
- * until it is overwritten; a pending one is found as long as fewer than
- * TT_NEST_MARKS transitions come between the two programs (a softirq in
- * between brings a few; one that lands in the catcher's run before it sets
- * n->catching, or after it clears it, brings as many as it handles, each
- * leaving a mark). Past that, kept lives ask the socket (kept_already());
- * records sent one by one leave the repeat to userspace, which drops it
- * and counts it.
- */
 /* n->catching as the code nested in it sees it: each store made, in its
  * place (with no helper call between the two stores, the first would
  * otherwise be dead to the compiler).
@@ -106,6 +96,16 @@ static __always_inline bool catching(struct tt_nest *n)
 	return *(volatile __u32 *)&n->catching;
 }
 
+/* The ring keeps the marks of the last TT_NEST_MARKS transitions the first
+ * program recorded on this CPU. A mark whose catcher run was skipped stays
+ * until it is overwritten; a pending one is found as long as fewer than
+ * TT_NEST_MARKS transitions come between the two programs (a softirq in
+ * between brings a few; one that lands in the catcher's run before it sets
+ * n->catching, or after it clears it, brings as many as it handles, each
+ * leaving a mark). Past that, kept lives ask the socket (kept_already());
+ * records sent one by one leave the repeat to userspace, which drops it
+ * and counts it.
+ */
 static __always_inline void push_mark(struct tt_nest *n, __u64 mark)
 {
 	__u32 i = n->pushed;
@@ -238,8 +238,9 @@ static __always_inline void send_child_start(struct sock *sk, const struct tcp_s
 	bpf_map_delete_elem(&child_starts, &key);
 }
 
-/* One transition as a TT_EV_STATE record (or type, for the watch). */
-/* now: the transition's time, the same one its kept life gets */
+/* One transition as a TT_EV_STATE record (or type, for the watch), at now:
+ * the transition's time, the same one its kept life gets.
+ */
 static __always_inline void emit_state(struct sock *sk, struct tcp_sock *tp, __u64 cookie,
 				       int oldstate, int newstate, __u8 type, __u64 now)
 {
@@ -587,79 +588,76 @@ static __always_inline __u64 id_read(struct sock *sk)
 	return sock_cookies ? ((struct sock_common *)sk)->skc_cookie.counter : tt_addr_id(sk);
 }
 
+/* The first program of either way: record, and leave a mark for the
+ * catcher, unless a catcher run is under way here (then this run is nested
+ * in it, and its own catcher run is the one the kernel skips).
+ */
+static __always_inline void first_run(struct sock *sk, int oldstate, int newstate, bool kept)
+{
+	struct tt_nest *n = nest_here();
+	__u64 mark = kept ? record_kept(sk, oldstate, newstate, n)
+			  : record_sent(sk, oldstate, newstate, n);
+
+	if (n && mark && !catching(n))
+		push_mark(n, mark);
+}
+
+/* The catcher of either way: take the first's mark, or record the
+ * transition the first was skipped for. A listener changes in listen() and
+ * close(), never in a softirq: the first is never skipped for it. Where
+ * lives are kept, the socket says whether a transition whose mark is gone
+ * was kept, and the life sent at CLOSE (by either program) is freed here.
+ */
+static __always_inline void catcher_run(struct sock *sk, int oldstate, int newstate, bool kept)
+{
+	struct tt_nest *n = nest_here();
+	__u64 id;
+
+	/* a catcher run under way here: this one is nested in it, on a kernel
+	 * that re-enters programs, and the first has recorded its transition
+	 */
+	if (!n || catching(n))
+		return;
+	set_catching(n, 1);
+	id = id_read(sk);
+	if (!(id && pop_mark(n, mark_of(id, oldstate, newstate))) &&
+	    !is_listener_change(oldstate, newstate) &&
+	    !(kept && kept_already(bpf_sk_storage_get(&conns, sk, 0, 0), newstate)) &&
+	    (kept ? record_kept(sk, oldstate, newstate, n) : record_sent(sk, oldstate, newstate, n)))
+		__sync_fetch_and_add(&n->caught, 1);
+	if (kept && newstate == TT_TCP_CLOSE)
+		bpf_sk_storage_delete(&conns, sk);
+	set_catching(n, 0);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(state_keep, struct sock *sk, int oldstate, int newstate)
 {
-	struct tt_nest *n;
-	__u64 mark;
-
 	TT_REFUSE_IF(0);
-	n = nest_here();
-	mark = record_kept(sk, oldstate, newstate, n);
-	if (n && mark && !catching(n))
-		push_mark(n, mark);
+	first_run(sk, oldstate, newstate, true);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(state_keep_nest, struct sock *sk, int oldstate, int newstate)
 {
-	struct tt_nest *n = nest_here();
-	__u64 id;
-
 	TT_REFUSE_IF(1);
-	/* a catcher run under way here: this one is nested in it, on a kernel
-	 * that re-enters programs, and the first has recorded its transition
-	 */
-	if (!n || catching(n))
-		return 0;
-	set_catching(n, 1);
-	id = id_read(sk);
-	/* a listener changes in listen() and close(), never in a softirq:
-	 * the first is never skipped for it
-	 */
-	if (!(id && pop_mark(n, mark_of(id, oldstate, newstate))) &&
-	    !is_listener_change(oldstate, newstate) &&
-	    !kept_already(bpf_sk_storage_get(&conns, sk, 0, 0), newstate) &&
-	    record_kept(sk, oldstate, newstate, n))
-		__sync_fetch_and_add(&n->caught, 1);
-	/* the life sent at CLOSE (by either program) is freed here */
-	if (newstate == TT_TCP_CLOSE && oldstate != newstate &&
-	    !is_listener_change(oldstate, newstate))
-		bpf_sk_storage_delete(&conns, sk);
-	set_catching(n, 0);
+	catcher_run(sk, oldstate, newstate, true);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(state_send, struct sock *sk, int oldstate, int newstate)
 {
-	struct tt_nest *n;
-	__u64 mark;
-
 	TT_REFUSE_IF(2);
-	n = nest_here();
-	mark = record_sent(sk, oldstate, newstate, n);
-	if (n && mark && !catching(n))
-		push_mark(n, mark);
+	first_run(sk, oldstate, newstate, false);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(state_send_nest, struct sock *sk, int oldstate, int newstate)
 {
-	struct tt_nest *n = nest_here();
-	__u64 id;
-
 	TT_REFUSE_IF(3);
-	if (!n || catching(n))	/* see state_keep_nest */
-		return 0;
-	set_catching(n, 1);
-	id = id_read(sk);
-	if (!(id && pop_mark(n, mark_of(id, oldstate, newstate))) &&
-	    !is_listener_change(oldstate, newstate) &&
-	    record_sent(sk, oldstate, newstate, n))
-		__sync_fetch_and_add(&n->caught, 1);
-	set_catching(n, 0);
+	catcher_run(sk, oldstate, newstate, false);
 	return 0;
 }

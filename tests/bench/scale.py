@@ -274,9 +274,7 @@ class Tally:
         if r.get("id") in self.ids:
             self.dups += 1
         self.ids.add(r.get("id"))
-        st = r.get("states") or []
-        if "truncated" not in (r.get("incomplete") or []) and \
-                any(a == b for a, b in zip(st, st[1:])):
+        if benchlib.repeated_state(r) is not None:
             self.repeats += 1
         causes = set(r.get("incomplete") or []) if not r.get("complete") else set()
         if causes <= WHOLE_CAUSES and r.get("end") == "orderly":

@@ -229,7 +229,9 @@ def check_no_repeated_state(h):
     """A history never holds one state twice in a row: that is not a
     transition (close() after shutdown() sets FIN_WAIT1/2 again, and the
     tracepoint fires). A truncated history keeps its latest state in the
-    last slot, which may then repeat the one before it."""
+    last slot, which may then repeat the one before it. (The benchmark's
+    twin, benchlib.repeated_state, is not here: the kernel matrix's VMs
+    carry tests/integration alone.)"""
     if "truncated" in (h.get("incomplete") or []):
         return
     st = h["states"]

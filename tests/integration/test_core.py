@@ -298,6 +298,9 @@ def shutdown_then_close(env=None):
         client = one(tracer.histories(rport=port, role="active"), "client history")
         expect_history(client, FULL_ACTIVE_CLOSE, "orderly", "local", "active",
                        tw_inferred=True)
+        # the server half-closes and closes too (its close() may find LAST_ACK)
+        server = one(tracer.histories(lport=port, role="passive"), "server history")
+        expect_history(server, FULL_PASSIVE_CLOSE_ACCEPTED, "orderly", "peer", "passive")
         moves = [(r["old"], r["new"]) for r in tracer.records_of("state", rport=port)]
         # the full socket ends in CLOSE as its TIME_WAIT twin takes over
         check(moves == [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"),
