@@ -100,11 +100,21 @@ while read -r name arch vmlinuz _ pkg; do
 		"$log.txt"
 	if ! grep -q '^TCPTRAIL-VM-END rc=0' "$log.txt"; then
 		rc=1
-		grep -q '^TCPTRAIL-VM-END' "$log.txt" ||
-			echo "FAIL vm-$name: the VM did not finish its tests; its console is in $log"
+		if ! grep -q '^TCPTRAIL-VM-END' "$log.txt"; then
+			echo "FAIL vm-$name: the VM did not finish its tests after $wall s; its console is in $log, ending:"
+			# what the kernel said last (a panic, a hang, qemu's error) is
+			# the only evidence a CI log keeps of a VM that stopped early
+			tail -n 25 "$log.txt" | sed "s#^#vm-$name console: #"
+		fi
 	fi
 	sed -n 's/^TCPTRAIL-ROW //p' "$log.txt" > "$OUT/vmtest-$name.json"
-	[ -s "$OUT/vmtest-$name.json" ] && add_row "$name" "$arch" "$pkg" "$wall" "$OUT/vmtest-$name.json"
+	# a console line can be cut by the kernel's own messages: say so
+	# rather than leave only the table's "not in this run"
+	if [ -s "$OUT/vmtest-$name.json" ] &&
+		! add_row "$name" "$arch" "$pkg" "$wall" "$OUT/vmtest-$name.json" 2>/dev/null; then
+		echo "FAIL vm-$name: its kernel-table row is not JSON: $(head -c 300 "$OUT/vmtest-$name.json")"
+		rc=1
+	fi
 	rm -f "$log.txt"
 	echo "vm-$name: $wall s"
 done <<<"$kernels"
