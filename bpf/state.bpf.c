@@ -116,20 +116,29 @@ static __always_inline void push_mark(struct tt_nest *n, __u64 mark)
 
 /* Was this transition recorded by the first program? Then its mark is
  * taken. The newest first: without nesting it is the last one pushed.
+ * Every mark pushed after it is stale: a first run nested in this
+ * catcher's run before it set n->catching, whose own catcher run the
+ * kernel skipped (a nested pair that ran both takes its own mark). Left
+ * in place, such a mark would pass a later identical transition of the
+ * same socket, skipped, for recorded. Those are cleared with it; marks left
+ * by a run nested after the catcher cleared n->catching stay until
+ * overwritten (docs/internals.md).
  */
 static __always_inline bool pop_mark(struct tt_nest *n, __u64 mark)
 {
-	__u32 top = n->pushed;
+	__u32 top = n->pushed, j;
 
-	for (__u32 j = 1; j <= TT_NEST_MARKS; j++) {
-		__u32 i = (top - j) & (TT_NEST_MARKS - 1);
-
-		if (n->marks[i] == mark) {
-			n->marks[i] = 0;
-			return true;
-		}
+	for (j = 1; j <= TT_NEST_MARKS; j++)
+		if (n->marks[(top - j) & (TT_NEST_MARKS - 1)] == mark)
+			break;
+	if (j > TT_NEST_MARKS)
+		return false;
+	for (__u32 k = 1; k <= TT_NEST_MARKS; k++) {
+		if (k > j)
+			break;
+		n->marks[(top - k) & (TT_NEST_MARKS - 1)] = 0;
 	}
-	return false;
+	return true;
 }
 
 /* --- what a transition says ------------------------------------------- */

@@ -246,7 +246,7 @@ bool trace_account_losses(struct tracing *t)
 		}
 		feed_lost(f, now, fresh, c);
 	}
-	tracer_skips(t->tr, &sk);
+	tracer_skips(t->tr, ingest_stats(t->feed.in)->repeated, &sk);
 	seen->caught = sk.caught;
 	seen->missed = sk.missed;
 	if (sk.records > seen->skipped) {

@@ -234,10 +234,11 @@ void history_on_state(struct conn *c, const struct tt_event *e)
 /* The life the kernel kept, state by state, as the transitions would have
  * told it; then the accept and the CLOSE transition itself.
  */
-void history_from_kernel(struct conn *c, const struct tt_history *h)
+unsigned history_from_kernel(struct conn *c, const struct tt_history *h)
 {
 	const struct tt_conn_store *st = &h->st;
 	uint8_t n = st->nstates < TT_HIST_STATES ? st->nstates : TT_HIST_STATES;
+	unsigned twice = 0;
 
 	copy_identity(c, &h->ev);
 	c->cgroup = h->ev.cgroup;
@@ -254,6 +255,13 @@ void history_from_kernel(struct conn *c, const struct tt_history *h)
 	if ((st->flags & TT_H_RST_SENT) && history_reset_sent_ends(st->rst_sent_in))
 		c->flags |= CONN_RST_SENT;
 	for (uint8_t i = 0; i < n; i++) {
+		/* recorded twice (a recording of an older tcptrail): no
+		 * transition, as on the live path (ingest's repeats())
+		 */
+		if (i && st->states[i] == st->states[i - 1]) {
+			twice++;
+			continue;
+		}
 		if (i) {
 			note_closer(c, st->states[i - 1], st->states[i]);
 			if (st->states[i] == TT_TCP_ESTABLISHED && (st->flags & TT_H_HS_SEEN)) {
@@ -281,6 +289,7 @@ void history_from_kernel(struct conn *c, const struct tt_history *h)
 		history_on_accept(c, &acc);
 	}
 	history_on_state(c, &h->ev);
+	return twice;
 }
 
 bool history_reset_sent_ends(uint8_t state)

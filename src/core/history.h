@@ -81,9 +81,10 @@ void history_seed(struct conn *c, const struct tt_sock_record *r, uint64_t now_n
 void history_on_state(struct conn *c, const struct tt_event *e);
 
 /* Start c (zeroed but for its cookie) from a whole life the kernel kept
- * (a TT_EV_HISTORY record): it ends closed.
+ * (a TT_EV_HISTORY record): it ends closed. Returns the states the life
+ * held twice in a row, left out (older kernels' catchers kept some).
  */
-void history_from_kernel(struct conn *c, const struct tt_history *h);
+unsigned history_from_kernel(struct conn *c, const struct tt_history *h);
 
 /* accept() returned this socket (a TT_EV_ACCEPT record). */
 void history_on_accept(struct conn *c, const struct tt_event *e);

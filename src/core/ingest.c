@@ -310,10 +310,11 @@ static void on_state_watched(struct ingest *in, const struct tt_event *e)
 {
 	struct conn *c = conn_table_find(in->table, e->cookie);
 
-	if (repeats(c, e)) {
-		in->stats.repeated++;
+	/* dropped, not counted: the same repeat is in the kept life, and
+	 * counted when the history comes (history_from_kernel())
+	 */
+	if (repeats(c, e))
 		return;
-	}
 	if (c && !(c->flags & CONN_CLOSED)) {
 		bool leaking = (c->flags & CONN_LEAK_REPORTED) &&
 			       c->states[c->nstates - 1] == TT_TCP_CLOSE_WAIT;
@@ -389,7 +390,7 @@ static void on_history(struct ingest *in, const struct tt_history *h)
 	in->kept_len++;
 	memset(&k->c, 0, sizeof(k->c));
 	k->c.cookie = h->ev.cookie;
-	history_from_kernel(&k->c, h);
+	in->stats.repeated += history_from_kernel(&k->c, h);
 	k->c.leak_pid = leak_pid;
 	k->dl = h->dl;
 	if (k->c.handshake_ns && in->tap.ops->handshake)

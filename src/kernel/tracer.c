@@ -207,7 +207,7 @@ static int read_nest(struct tracer *t)
 	return bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.nesting), &zero, t->nest);
 }
 
-void tracer_skips(struct tracer *t, struct tracer_skips *s)
+void tracer_skips(struct tracer *t, uint64_t twice, struct tracer_skips *s)
 {
 	struct tcptrail_bpf *k = t->skel;
 	const struct bpf_program *first = t->feat.kept_lives ? k->progs.state_keep
@@ -218,6 +218,7 @@ void tracer_skips(struct tracer *t, struct tracer_skips *s)
 	if (!read_nest(t))
 		for (int i = 0; i < t->ncpus; i++)
 			caught += t->nest[i].caught;
+	caught = caught > twice ? caught - twice : 0;
 	s->caught = caught;
 	s->missed = prog_misses(first);
 	s->records = (s->missed > caught ? s->missed - caught : 0) +

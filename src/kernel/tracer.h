@@ -88,7 +88,11 @@ struct tracer_skips {
 	uint64_t caught;	/* skipped transitions the catcher recorded */
 	uint64_t missed;	/* transitions the first program skipped */
 };
-void tracer_skips(struct tracer *t, struct tracer_skips *s);
+/* twice: transitions the reader dropped as recorded twice. Each was a
+ * catcher record of a transition the first had recorded (its mark gone),
+ * not a skipped run caught: left in caught, it would cancel a real loss.
+ */
+void tracer_skips(struct tracer *t, uint64_t twice, struct tracer_skips *s);
 
 /* Move the lost-record attributions out of the kernel: fn once per socket
  * that lost records, at most the map's size per call. Returns how many

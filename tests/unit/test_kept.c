@@ -322,7 +322,42 @@ static void kept_retransmit_names(void)
 	CHECK_STR(tcp_result_name(9999, buf), "E9999");
 }
 
+/* A life an older tcptrail kept with a state twice (close() after
+ * shutdown() fires FIN_WAIT2 -> FIN_WAIT2, which it appended): the repeat
+ * is left out and counted, the history is the per-transition way's, and
+ * the state's time runs from its first entry.
+ */
+static void kept_repeat_left_out(void)
+{
+	struct tt_event ev[] = {
+		ev_state(1, 2 * MS, TT_TCP_CLOSE, TT_TCP_SYN_SENT, 1),
+		ev_state(1, 3 * MS, TT_TCP_SYN_SENT, TT_TCP_ESTABLISHED, 0),
+		ev_state(1, 5 * MS, TT_TCP_ESTABLISHED, TT_TCP_FIN_WAIT1, 1),
+		ev_state(1, 6 * MS, TT_TCP_FIN_WAIT1, TT_TCP_FIN_WAIT2, 0),
+		ev_state(1, 7 * MS, TT_TCP_FIN_WAIT2, TT_TCP_FIN_WAIT2, 1),
+		ev_close(1, 9 * MS, TT_TCP_FIN_WAIT2, 0),
+	};
+	struct tt_history h = keep(ev, 6, NULL, 0);
+	struct capture cap;
+	struct ingest *in = capture_ingest(&cap, 16);
+
+	CHECK(h.st.nstates == 5);	/* the model keeps it, as the old kernel did */
+	same_history(ev, 6, NULL, 0, NULL, 0);
+	ingest_set_recorded(in, true, true);
+	ingest_event(in, &h.ev);
+	ingest_flush(in);
+	CHECK(ingest_stats(in)->repeated == 1);
+	CHECK(cap.nhist == 1);
+	if (cap.nhist == 1) {
+		CHECK_STR(capture_states(&cap.hist[0]),
+			  "SYN_SENT ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT");
+		CHECK(cap.hist[0].sum.durations_ns[3] == 3 * MS);	/* FIN_WAIT2, from 6 ms */
+	}
+	ingest_free(in);
+}
+
 TEST_LIST(kept_tests) = {
+	TEST_ENTRY(kept_repeat_left_out),
 	TEST_ENTRY(kept_retransmit_names),
 	TEST_ENTRY(kept_limited_by_edges),
 	TEST_ENTRY(kept_client_closes_first),

@@ -107,12 +107,16 @@ while read -r name arch vmlinuz _ pkg; do
 			tail -n 25 "$log.txt" | sed "s#^#vm-$name console: #"
 		fi
 	fi
-	sed -n 's/^TCPTRAIL-ROW //p' "$log.txt" > "$OUT/vmtest-$name.json"
+	sed -n 's/.*TCPTRAIL-ROW //p' "$log.txt" > "$OUT/vmtest-$name.json"
 	# a console line can be cut by the kernel's own messages: say so
 	# rather than leave only the table's "not in this run"
-	if [ -s "$OUT/vmtest-$name.json" ] &&
-		! add_row "$name" "$arch" "$pkg" "$wall" "$OUT/vmtest-$name.json" 2>/dev/null; then
-		echo "FAIL vm-$name: its kernel-table row is not JSON: $(head -c 300 "$OUT/vmtest-$name.json")"
+	if [ -s "$OUT/vmtest-$name.json" ]; then
+		if ! err=$(add_row "$name" "$arch" "$pkg" "$wall" "$OUT/vmtest-$name.json" 2>&1); then
+			echo "FAIL vm-$name: its kernel-table row is not JSON ($(tail -n 1 <<<"$err")): $(head -c 300 "$OUT/vmtest-$name.json")"
+			rc=1
+		fi
+	elif grep -q '^PASS integration/programs/every_program_loads' "$log.txt"; then
+		echo "FAIL vm-$name: the programs test passed, but its kernel-table row never reached the console"
 		rc=1
 	fi
 	rm -f "$log.txt"
