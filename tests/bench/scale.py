@@ -36,6 +36,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
+import webserver  # noqa: E402
 
 PER_HOLDER = 9000
 # Histories of the connections' ends may carry this and still be whole: the
@@ -394,9 +395,20 @@ def measure(res, tr, fleet, out, mport, binary, idle, with_top, slab_before, log
         % res["leaks"])
     counter = HistoryCount(out, fleet.port)
     counter.poll()
+    # who had the CPUs while the close filled the ring: the tracer's share
+    # against the machine's busy share, from the close until the drain
+    cpu0, busy0 = benchlib.proc_cpu(tr.pid), webserver.cpu_busy()
     t_close = time.time()
     res["close_s"] = fleet.close()
     res["drain_s"] = counter.wait(2 * n) - t_close
+    cpu1, busy1 = benchlib.proc_cpu(tr.pid), webserver.cpu_busy()
+    span = time.time() - t_close
+    res["close_tracer_cpu"] = (sum(cpu1) - sum(cpu0)) / span
+    res["close_busy"] = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
+    log("during the close and drain (%.1f s): the tracer had %.0f%% of a core (user %.1f s, "
+        "system %.1f s); all CPUs %.0f%% busy" % (
+            span, 100 * res["close_tracer_cpu"], cpu1[0] - cpu0[0], cpu1[1] - cpu0[1],
+            100 * res["close_busy"]))
     summary = tr.stop(timeout=600)
     res["summary"] = summary
     log("closed in %.1f s; %s" % (res["close_s"], summary["summary"]))
