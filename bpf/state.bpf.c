@@ -631,9 +631,17 @@ static __always_inline void catcher_run(struct sock *sk, int oldstate, int newst
 	id = id_read(sk);
 	if (!(id && pop_mark(n, mark_of(id, oldstate, newstate))) &&
 	    !is_listener_change(oldstate, newstate) &&
-	    !(kept && kept_already(bpf_sk_storage_get(&conns, sk, 0, 0), newstate)) &&
-	    (kept ? record_kept(sk, oldstate, newstate, n) : record_sent(sk, oldstate, newstate, n)))
+	    !(kept && kept_already(bpf_sk_storage_get(&conns, sk, 0, 0), newstate))) {
+		/* counted before the record is out, taken back if it is not:
+		 * a reader that drops the record as a repeat (and takes it off
+		 * caught) must never find caught not yet raised, or it would
+		 * report a loss that is none, for good
+		 */
 		__sync_fetch_and_add(&n->caught, 1);
+		if (!(kept ? record_kept(sk, oldstate, newstate, n)
+			   : record_sent(sk, oldstate, newstate, n)))
+			__sync_fetch_and_add(&n->caught, (__u64)-1);
+	}
 	if (kept && newstate == TT_TCP_CLOSE)
 		bpf_sk_storage_delete(&conns, sk);
 	set_catching(n, 0);

@@ -115,7 +115,8 @@ while read -r name arch vmlinuz _ pkg; do
 			echo "FAIL vm-$name: its kernel-table row is not JSON ($(tail -n 1 <<<"$err")): $(head -c 300 "$OUT/vmtest-$name.json")"
 			rc=1
 		fi
-	elif grep -q '^PASS integration/programs/every_program_loads' "$log.txt"; then
+	elif grep -q '^TCPTRAIL-VM-END' "$log.txt" &&
+		grep -q 'PASS integration/programs/every_program_loads' "$log.txt"; then
 		echo "FAIL vm-$name: the programs test passed, but its kernel-table row never reached the console"
 		rc=1
 	fi
