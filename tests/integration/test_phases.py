@@ -3,6 +3,7 @@ wait, never-accepted children, which call sent the FIN, and which timer gave
 up when a peer vanished. Two namespaces joined by veth; every figure checked
 is one the scenario itself set (sleeps, timers), never one the code also
 computes."""
+import re
 import subprocess
 import time
 
@@ -265,7 +266,32 @@ def vanishing_peer(prefix, port, mode, how):
     """A client whose server vanishes once connected: its veth end goes down
     (how "link"), or it answers nothing more, as a host that lost power
     (how "silent": its namespace drops every packet). Returns the client's
-    history, its errno and the seconds its recv() took to fail."""
+    history, its errno and the seconds its recv() took to fail. A run whose
+    client history is missing while the tracer counted a state change the
+    kernel made without running its programs (unseen_change: docs/schema.md,
+    a kernel event tcptrail reports and cannot repair) is run once more; a
+    history missing for any other reason fails at once."""
+    for attempt in (1, 2):
+        mine, line, tracer = vanishing_once(prefix, port, mode, how)
+        hidden = sum(int(m.group(1)) for l in tracer.stderr
+                     for m in [re.search(r"unseen_change (\d+)", l)] if m)
+        if len(mine) == 1 or not hidden or attempt == 2:
+            break
+        print("  attempt 1: no client history, and the tracer counted unseen_change %d; "
+              "once more" % hidden)
+    # what a failure needs to be read: every history of the port, and the
+    # tracer's own last words
+    check(len(mine) == 1, "expected one client history, got %d; the port's: %s; tracer: %s"
+          % (len(mine), [(x.get("role"), x.get("states"), x.get("incomplete"))
+                         for x in tracer.histories(rport=port) + tracer.histories(lport=port)],
+             " | ".join(tracer.stderr[-4:])))
+    _, errno, secs = line.split()
+    return mine[0], int(errno), float(secs)
+
+
+def vanishing_once(prefix, port, mode, how):
+    """One run of vanishing_peer's scenario: the client's histories, its
+    error line and the stopped tracer."""
     with Netns(prefix, CLIENT, SERVER) as ns:
         tracer = Tracer()
         server = Peer(ns.b, "listen-only", SERVER, str(port), "8")
@@ -286,9 +312,7 @@ def vanishing_peer(prefix, port, mode, how):
         server.close()
         time.sleep(0.2)
         tracer.stop()
-        h = one(tracer.histories(role="active", rport=port), "client history")
-        _, errno, secs = line.split()
-        return h, int(errno), float(secs)
+        return tracer.histories(role="active", rport=port), line, tracer
 
 
 def test_keepalive_detects_a_vanished_peer():
